@@ -1,0 +1,1 @@
+"""The detector harness: protocol, adapters, scoring, reports and baseline detectors."""

@@ -1,0 +1,3 @@
+from breachbench.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Synthetic French patient records with labelled administrative comments."""
