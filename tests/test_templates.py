@@ -1,0 +1,355 @@
+"""Comment templates: markup parsing, expansion, and the data files against the taxonomy."""
+
+from __future__ import annotations
+
+import shutil
+from collections import defaultdict
+from importlib.resources import files
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import given
+from hypothesis import strategies as st
+
+from generator.templates import (
+    SLOT_CATEGORIES,
+    Piece,
+    Template,
+    TemplateError,
+    elide,
+    escape_markup,
+    load_connectors,
+    load_templates,
+    parse_markup,
+)
+
+CORPORA = Path(str(files("corpora")))
+TAXONOMY = yaml.safe_load((CORPORA / "taxonomy/taxonomy.yaml").read_text(encoding="utf-8"))
+SENSITIVE = tuple(TAXONOMY["groups"]["sensitive"]["categories"])
+IDENTIFIER = tuple(TAXONOMY["groups"]["identifier"]["categories"])
+SUBJECTS = tuple(TAXONOMY["attributes"]["subject"]["values"])
+ASSERTIONS = tuple(TAXONOMY["attributes"]["assertion"]["values"])
+
+
+def render(template: Template) -> str:
+    """Readable text of a template, slots shown as {name}."""
+    return "".join(p.text if p.slot is None else "{" + p.slot + "}" for p in template.pieces)
+
+
+@pytest.fixture(scope="module")
+def templates() -> dict[str, tuple[Template, ...]]:
+    return load_templates()
+
+
+# ------------------------------------------------------------------ the shipped data
+
+
+def test_keys_cover_families_and_every_sensitive_category(templates):
+    assert set(templates) == {"routine", "identifier", "hard_negative", *SENSITIVE}
+    for key, group in templates.items():
+        assert group, key
+
+
+def test_every_piece_is_valid_per_taxonomy(templates):
+    for key, group in templates.items():
+        for template in group:
+            assert template.sex in ("any", "M", "F"), template.source
+            assert template.weight > 0, template.source
+            assert template.pieces, template.source
+            for piece in template.pieces:
+                if piece.category is None:
+                    assert piece.slot is None and piece.text, template.source
+                    assert piece.subject is None and piece.assertion is None
+                    continue
+                assert piece.category in SENSITIVE + IDENTIFIER, template.source
+                assert piece.subject in SUBJECTS, template.source
+                assert piece.assertion in ASSERTIONS, template.source
+                if piece.category in IDENTIFIER:
+                    assert piece.assertion == "affirmed", template.source
+                if piece.slot is not None:
+                    assert piece.slot in SLOT_CATEGORIES, template.source
+                    assert piece.category == SLOT_CATEGORIES[piece.slot]
+                    assert piece.text == ""
+                else:
+                    assert piece.text and piece.text == piece.text.strip(), template.source
+            if key in SENSITIVE:
+                assert template.family == "sensitive" and template.category == key
+                assert any(p.category == key for p in template.pieces), template.source
+            else:
+                assert template.family == key and template.category is None
+
+
+def test_adjacent_literals_are_merged(templates):
+    for group in templates.values():
+        for template in group:
+            for a, b in zip(template.pieces, template.pieces[1:], strict=False):
+                assert not (a.category is None and b.category is None), template.source
+
+
+@pytest.mark.parametrize("category", SENSITIVE)
+def test_each_category_has_every_subject_and_assertion(templates, category):
+    subjects, assertions = set(), set()
+    for template in templates[category]:
+        for piece in template.pieces:
+            if piece.category == category:
+                subjects.add(piece.subject)
+                assertions.add(piece.assertion)
+    assert {"patient", "relative"} <= subjects
+    assert assertions == set(ASSERTIONS)
+
+
+@pytest.mark.parametrize("category", SENSITIVE)
+def test_each_category_fits_both_sexes(templates, category):
+    sexes = {t.sex for t in templates[category]}
+    assert "any" in sexes or {"M", "F"} <= sexes
+
+
+def test_non_sensitive_families_hold_no_sensitive_span(templates):
+    for key in ("routine", "identifier", "hard_negative"):
+        for template in templates[key]:
+            assert not any(p.category in SENSITIVE for p in template.pieces), template.source
+    assert all("hard_negative" in t.tags for t in templates["hard_negative"])
+    assert all(any(p.category for p in t.pieces) for t in templates["identifier"])
+
+
+def test_same_text_same_labels(templates):
+    """Two templates that read the same must label it the same, or the data contradicts
+    itself: cue words ("pas de", "ATCD de", "ancien") stay outside the span everywhere."""
+    for key, group in templates.items():
+        labels = defaultdict(set)
+        for template in group:
+            labels[render(template)].add(
+                tuple(
+                    (p.text or p.slot, p.category, p.subject, p.assertion)
+                    for p in template.pieces
+                    if p.category
+                )
+            )
+        conflicts = {text: spans for text, spans in labels.items() if len(spans) > 1}
+        assert not conflicts, (key, next(iter(conflicts.items())))
+
+
+def test_sources_are_unique_and_name_their_file(templates):
+    seen = set()
+    for group in templates.values():
+        for template in group:
+            assert template.source not in seen
+            seen.add(template.source)
+            file = template.source.split(":", 1)[0]
+            assert (CORPORA / "comments" / file).is_file(), template.source
+
+
+def test_attribute_tags_follow_the_spans(templates):
+    for template in templates["serology"]:
+        fact = next(p for p in template.pieces if p.category == "serology")
+        if fact.assertion != "affirmed":
+            assert fact.assertion in template.tags, template.source
+        if fact.subject != "patient":
+            assert fact.subject in template.tags, template.source
+
+
+def test_elision_in_expanded_templates(templates):
+    texts = {render(t) for t in templates["serology"]}
+    assert "ATCD d'hépatite C" in texts
+    assert "ATCD de hépatite C" not in texts
+    assert "pas d'IST" in texts
+    health = {render(t) for t in templates["health_condition"]}
+    assert "pas de handicap" in health  # h aspiré
+    assert "ATCD d'HTA" in health
+
+
+def test_state_frames_agree_with_sex(templates):
+    by_text = defaultdict(set)
+    for template in templates["mental_health"]:
+        by_text[render(template)].add(template.sex)
+    assert by_text["patiente dépressive"] == {"F"}
+    assert by_text["patient dépressif"] == {"M"}
+    assert by_text["dépressive"] == {"F"}
+    assert by_text["mère dépressive"] == {"any"}
+    assert "patient dépressive" not in by_text
+
+
+def test_sex_restricted_cores_follow_the_subject(templates):
+    for template in templates["reproductive_health"]:
+        text = render(template)
+        if text.startswith("IVG") or " IVG" in text:
+            fact = next(p for p in template.pieces if p.category == "reproductive_health")
+            if fact.subject == "patient":
+                assert template.sex == "F", template.source
+    texts = {render(t) for t in templates["reproductive_health"]}
+    assert "IVG chez la mère" in texts
+    assert "IVG chez le père" not in texts
+
+
+def test_implicit_cores_skip_condition_frames(templates):
+    texts = {render(t) for t in templates["serology"]}
+    assert "Truvada" in texts
+    assert "suivi pour Truvada" not in texts
+
+
+def test_connectors():
+    connectors = load_connectors()
+    assert ". " in connectors.separators and "\n" in connectors.separators
+    assert len(connectors.separators) == len(connectors.separator_weights)
+    assert len(connectors.openers) == len(connectors.opener_weights)
+    assert 0 <= connectors.opener_rate <= 1 and 0 <= connectors.closer_rate <= 1
+
+
+# ------------------------------------------------------------------ markup
+
+
+def test_parse_markup_defaults_and_slots():
+    pieces = parse_markup("mère [dépressive|mental_health|relative] tél {phone|relative}")
+    assert pieces == (
+        Piece("mère ", None, None, None, None),
+        Piece("dépressive", None, "mental_health", "relative", "affirmed"),
+        Piece(" tél ", None, None, None, None),
+        Piece("", "phone", "phone", "relative", "affirmed"),
+    )
+    pieces = parse_markup("[TS|mental_health] en {year}", assertion="historical")
+    assert pieces[0].assertion == "historical"
+    assert pieces[2] == Piece("", "year", "date", "patient", "affirmed")
+    assert parse_markup(r"a \[b\] \{c\}") == (Piece("a [b] {c}", None, None, None, None),)
+
+
+@pytest.mark.parametrize(
+    "markup",
+    [
+        "[viol|unknown]",
+        "[viol|violence|nobody]",
+        "[viol|violence|patient|maybe]",
+        "[ viol|violence]",
+        "[|violence]",
+        "[viol]",
+        "{unknown_slot}",
+        "{fact}",
+        "{phone|nobody}",
+        "[open|violence",
+        "close]",
+        "{phone",
+        "[a {phone} b|violence]",
+        "[Martin|person|patient|negated]",
+    ],
+)
+def test_parse_markup_rejects(markup):
+    with pytest.raises(TemplateError):
+        parse_markup(markup)
+
+
+def test_elide():
+    assert elide("ATCD de ", "hépatite C") == "ATCD d'"
+    assert elide("pas de ", "IVG") == "pas d'"
+    assert elide("pas de ", "handicap") == "pas de "
+    assert elide("voir le ", "épisode") == "voir l'"
+    assert elide("De ", "OH") == "D'"
+    assert elide("Vendée ", "OH") == "Vendée "
+    assert elide("ATCD de ", "TS") == "ATCD de "
+
+
+_TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12)
+_SURFACE = _TEXT.map(str.strip).filter(bool)
+_LITERAL = st.builds(lambda t: Piece(t, None, None, None, None), _TEXT.filter(bool))
+_SPAN = st.builds(
+    lambda s, c, su, a: Piece(s, None, c, su, "affirmed" if c in IDENTIFIER else a),
+    _SURFACE,
+    st.sampled_from(SENSITIVE + IDENTIFIER),
+    st.sampled_from(SUBJECTS),
+    st.sampled_from(ASSERTIONS),
+)
+_SLOT = st.builds(
+    lambda n, su: Piece("", n, SLOT_CATEGORIES[n], su, "affirmed"),
+    st.sampled_from(sorted(SLOT_CATEGORIES)),
+    st.sampled_from(SUBJECTS),
+)
+
+
+def _to_markup(piece: Piece) -> str:
+    if piece.slot is not None:
+        return "{" + piece.slot + "|" + piece.subject + "}"
+    if piece.category is None:
+        return escape_markup(piece.text)
+    return f"[{escape_markup(piece.text)}|{piece.category}|{piece.subject}|{piece.assertion}]"
+
+
+def _merge(pieces: list[Piece]) -> tuple[Piece, ...]:
+    merged: list[Piece] = []
+    for piece in pieces:
+        if merged and piece.category is None and merged[-1].category is None:
+            merged[-1] = Piece(merged[-1].text + piece.text, None, None, None, None)
+        else:
+            merged.append(piece)
+    return tuple(merged)
+
+
+@given(st.lists(st.one_of(_LITERAL, _SPAN, _SLOT), max_size=8))
+def test_parse_markup_round_trips(pieces):
+    markup = "".join(_to_markup(p) for p in pieces)
+    parsed = parse_markup(markup)
+    assert parsed == _merge(pieces)
+    # Literal text and span positions are what was built.
+    text, positions = "", []
+    for piece in parsed:
+        if piece.category is not None and piece.slot is None:
+            positions.append((len(text), len(text) + len(piece.text), piece.category))
+        text += piece.text
+    expected_text, expected_positions = "", []
+    for piece in pieces:
+        if piece.category is not None and piece.slot is None:
+            start = len(expected_text)
+            expected_positions.append((start, start + len(piece.text), piece.category))
+        expected_text += piece.text
+    assert (text, positions) == (expected_text, expected_positions)
+
+
+# ------------------------------------------------------------------ validation of files
+
+
+def _copy_corpora(tmp_path: Path) -> Path:
+    root = tmp_path / "corpora"
+    shutil.copytree(CORPORA / "comments", root / "comments")
+    shutil.copytree(CORPORA / "taxonomy", root / "taxonomy")
+    return root
+
+
+def _append(path: Path, key: str, line: str) -> None:
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    document.setdefault(key, []).append(yaml.safe_load(line))
+    path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("file", "key", "entry", "needle"),
+    [
+        ("hard_negatives.yaml", "entries", '"M. [Gay|sexual_orientation]"', "hard_negative"),
+        ("routine.yaml", "entries", '{text: "ok", sex: X}', "sex"),
+        ("identifiers.yaml", "entries", '"sans identifiant"', "identifier"),
+        ("sensitive/addiction.yaml", "phrases", '{text: "[OH|violence]"}', "addiction"),
+        ("sensitive/addiction.yaml", "cores", '{text: "OH", weight: -1}', "weight"),
+        ("sensitive/addiction.yaml", "states", '{m: "ivre"}', "state"),
+        ("frames.yaml", "noun", '{text: "sans fait"}', "{fact}"),
+        ("frames.yaml", "state", '{text: "{fact}"}', "gender"),
+    ],
+)
+def test_invalid_entries_raise_one_line_errors(tmp_path, file, key, entry, needle):
+    root = _copy_corpora(tmp_path)
+    _append(root / "comments" / file, key, entry)
+    with pytest.raises(TemplateError) as error:
+        load_templates(root)
+    message = str(error.value)
+    assert "\n" not in message and needle in message
+    assert Path(file).name in message
+
+
+def test_missing_category_file_raises(tmp_path):
+    root = _copy_corpora(tmp_path)
+    (root / "comments/sensitive/religion.yaml").unlink()
+    with pytest.raises(TemplateError, match="religion"):
+        load_templates(root)
+
+
+def test_custom_root_loads_like_the_default(tmp_path, templates):
+    root = _copy_corpora(tmp_path)
+    assert {k: len(v) for k, v in load_templates(root).items()} == {
+        k: len(v) for k, v in templates.items()
+    }
