@@ -1,0 +1,565 @@
+"""Administrative comments with exact span labels, built for a whole batch at once.
+
+A comment is a row of *clauses* (routine notes, identifier mentions, hard negatives,
+sensitive facts), each one a template of ``generator.templates`` made of *pieces*:
+literals, labelled literals and slots filled per record. The engine lays every piece
+instance of the batch out in one flat array in reading order, fills the slots kind by
+kind, measures each piece, and derives both the text (one ``binary_join`` over a list
+array) and the span offsets (a cumulative sum of piece lengths) from the same layout.
+Because spans are computed from the pieces that were really written, they cannot drift
+from the text, whatever the slot values or the noise applied to a piece.
+
+Reads ``formats/composition.yaml`` and ``formats/dates.yaml``; the templates and
+connectors come from ``corpora/comments/`` through ``generator.templates``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from generator import corpora
+from generator.contacts import ContactsModel, email_forms, load_contacts
+from generator.nir import solid, spaced
+from generator.people import EPOCH, FEMALE, MALE, PeopleModel, load_people
+from generator.places import PlacesModel, load_places
+from generator.sampling import Categorical, GroupedCategorical
+from generator.schema import SPAN_TYPE
+from generator.taxonomy import Taxonomy, load_taxonomy
+from generator.templates import Template, load_connectors, load_templates
+from generator.text import (
+    choose,
+    digit_matrix,
+    join,
+    pattern_tokens,
+    strings_from_matrix,
+    take,
+    utf8_lengths,
+)
+
+NON_SENSITIVE_FAMILIES = ("routine", "identifier", "hard_negative")
+
+# Piece kinds in the compiled table.
+EMPTY, LITERAL, SLOT = 0, 1, 2
+# Slots the engine adds to those of the markup: unlabelled title before a patient name.
+TITLE_SLOT = "title"
+PATIENT_SURNAME_SLOT = "patient_surname"
+
+
+@dataclass(frozen=True)
+class CommentContext:
+    """What the engine may read of each record when it fills a slot."""
+
+    sex: np.ndarray
+    birth_year: np.ndarray
+    last_name: pa.Array
+    nir: np.ndarray  # (n, 15) bytes
+    unit: np.ndarray  # residence row of the commune table
+    department_index: np.ndarray
+
+
+@dataclass(frozen=True)
+class Comments:
+    text: pa.Array
+    sensitive: pa.Array
+    categories: pa.Array
+    spans: pa.Array
+
+
+@dataclass(frozen=True)
+class PieceTable:
+    """Every template's pieces padded to the same width, as parallel integer arrays."""
+
+    kind: np.ndarray  # (templates, width)
+    value: np.ndarray  # literal id or slot id
+    category: np.ndarray  # category id or -1
+    subject: np.ndarray
+    assertion: np.ndarray
+
+
+def _weighted_texts(entries: list[dict]) -> tuple[pa.Array, Categorical]:
+    return (
+        pa.array([entry["text"] for entry in entries], type=pa.string()),
+        Categorical.from_weights([entry["weight"] for entry in entries]),
+    )
+
+
+@dataclass(frozen=True)
+class DateFormats:
+    low_day: int
+    high_day: int
+    months: pa.Array
+    month_abbreviations: pa.Array
+    formats: dict[str, tuple[tuple[tuple[str, ...], ...], Categorical]]
+
+    def render(self, rng: np.random.Generator, slot: str, n: int) -> pa.Array:
+        days = rng.integers(self.low_day, self.high_day + 1, n).astype("datetime64[D]")
+        year = days.astype("datetime64[Y]").astype(np.int64) + 1970
+        month = days.astype("datetime64[M]").astype(np.int64) % 12 + 1
+        day = (days - days.astype("datetime64[M]")).astype(np.int64) + 1
+        tokens = {
+            "{dd}": strings_from_matrix(digit_matrix(day, 2)),
+            "{mm}": strings_from_matrix(digit_matrix(month, 2)),
+            "{d}": pa.array(day).cast(pa.string()),
+            "{m}": pa.array(month).cast(pa.string()),
+            "{yyyy}": strings_from_matrix(digit_matrix(year, 4)),
+            "{yy}": strings_from_matrix(digit_matrix(year % 100, 2)),
+            "{month}": take(self.months, month - 1),
+            "{mon}": take(self.month_abbreviations, month - 1),
+        }
+        patterns, weights = self.formats[slot]
+        rendered = [join(*[tokens.get(t, t) for t in pattern]) for pattern in patterns]
+        return choose(weights.sample(rng, n), rendered)
+
+
+@functools.cache
+def load_date_formats() -> DateFormats:
+    spec = corpora.read_yaml("formats/dates.yaml")
+    low, high = (dt.date.fromisoformat(d) for d in spec["range"])
+    formats = {}
+    for slot, key in (("date", "full"), ("month_year", "month_year"), ("year", "year")):
+        entries = spec[key]
+        formats[slot] = (
+            tuple(tuple(pattern_tokens(e["pattern"])) for e in entries),
+            Categorical.from_weights([e["weight"] for e in entries]),
+        )
+    return DateFormats(
+        low_day=(low - EPOCH).days,
+        high_day=(high - EPOCH).days,
+        months=pa.array(spec["months"]),
+        month_abbreviations=pa.array(spec["month_abbreviations"]),
+        formats=formats,
+    )
+
+
+class SlotFiller:
+    """Values for the slots of the markup, one per piece instance, vectorised by kind."""
+
+    def __init__(self, engine: CommentEngine, ctx: CommentContext, rng: np.random.Generator):
+        self.engine = engine
+        self.ctx = ctx
+        self.rng = rng
+
+    def fill(self, slot: str, rows: np.ndarray) -> pa.Array:
+        return getattr(self, "_" + slot)(rows)
+
+    # -- people
+    def _upper_some(self, names: pa.Array) -> pa.Array:
+        upper = self.rng.random(len(names)) < self.engine.upper_surname_rate
+        return pc.if_else(pa.array(upper), pc.utf8_upper(names), names)
+
+    def _title(self, rows: np.ndarray) -> pa.Array:
+        e = self.engine
+        n = len(rows)
+        male = take(e.titles[MALE][0], e.titles[MALE][1].sample(self.rng, n))
+        female = take(e.titles[FEMALE][0], e.titles[FEMALE][1].sample(self.rng, n))
+        return pc.if_else(pa.array(self.ctx.sex[rows] == FEMALE), female, male)
+
+    def _patient_surname(self, rows: np.ndarray) -> pa.Array:
+        return self._upper_some(take(self.ctx.last_name, rows))
+
+    def _relative_years(self, rows: np.ndarray) -> np.ndarray:
+        """Birth years of a relative: a parent, a sibling or partner, or a child."""
+        shift = self.rng.choice(np.array([-30, 0, 30]), len(rows))
+        return self.ctx.birth_year[rows] + shift + self.rng.integers(-5, 6, len(rows))
+
+    def _first_name(self, rows: np.ndarray, sex: int) -> pa.Array:
+        people = self.engine.people
+        index = people.draw_first_names(
+            self.rng, np.full(len(rows), sex), self._relative_years(rows)
+        )
+        return take(people.first_names, index)
+
+    def _first_name_m(self, rows: np.ndarray) -> pa.Array:
+        return self._first_name(rows, MALE)
+
+    def _first_name_f(self, rows: np.ndarray) -> pa.Array:
+        return self._first_name(rows, FEMALE)
+
+    def _surname(self, rows: np.ndarray) -> pa.Array:
+        people = self.engine.people
+        index = people.draw_surnames(self.rng, self._relative_years(rows))
+        return self._upper_some(take(people.surnames, index))
+
+    def _full_name(self, rows: np.ndarray) -> pa.Array:
+        people = self.engine.people
+        n = len(rows)
+        years = self._relative_years(rows)
+        first = take(
+            people.first_names, people.draw_first_names(self.rng, self.rng.integers(0, 2, n), years)
+        )
+        last = take(people.surnames, people.draw_surnames(self.rng, years))
+        upper_last = pc.utf8_upper(last)
+        last_first = self.rng.random(n) < 0.3
+        return pc.if_else(
+            pa.array(last_first),
+            join(upper_last, " ", first),
+            join(first, " ", self._upper_some(last)),
+        )
+
+    # -- contacts
+    def _phone(self, rows: np.ndarray) -> pa.Array:
+        contacts = self.engine.contacts
+        n = len(rows)
+        zone = self.engine.zone_of_unit[self.ctx.unit[rows]]
+        mobile = self.rng.random(n) < 0.7
+        return pc.if_else(
+            pa.array(mobile), contacts.mobile(self.rng, n), contacts.landline(self.rng, zone)
+        )
+
+    def _email(self, rows: np.ndarray) -> pa.Array:
+        e = self.engine
+        people = e.people
+        n = len(rows)
+        years = self._relative_years(rows)
+        first = people.draw_first_names(self.rng, self.rng.integers(0, 2, n), years)
+        last = people.draw_surnames(self.rng, years)
+        return e.contacts.email(
+            self.rng,
+            first=take(e.first_name_forms, first),
+            last=take(e.surname_forms, last),
+            birth_year=years,
+            real_domains=e.real_email_domains,
+        )
+
+    # -- places
+    def _units(self, rows: np.ndarray) -> np.ndarray:
+        return self.engine.places.draw_units(self.rng, self.ctx.department_index[rows])
+
+    def _street(self, rows: np.ndarray) -> pa.Array:
+        return self.engine.places.residence(self.rng, self._units(rows)).address
+
+    def _city(self, rows: np.ndarray) -> pa.Array:
+        places = self.engine.places
+        unit = self._units(rows)
+        return join(take(places.postcode, unit), " ", take(places.city, unit))
+
+    def _address(self, rows: np.ndarray) -> pa.Array:
+        places = self.engine.places
+        unit = self._units(rows)
+        line = places.residence(self.rng, unit).address
+        separator = pa.array(np.where(self.rng.random(len(rows)) < 0.6, ", ", " "))
+        return join(line, separator, take(places.postcode, unit), " ", take(places.city, unit))
+
+    # -- dates and numbers
+    def _date(self, rows: np.ndarray) -> pa.Array:
+        return self.engine.dates.render(self.rng, "date", len(rows))
+
+    def _month_year(self, rows: np.ndarray) -> pa.Array:
+        return self.engine.dates.render(self.rng, "month_year", len(rows))
+
+    def _year(self, rows: np.ndarray) -> pa.Array:
+        return self.engine.dates.render(self.rng, "year", len(rows))
+
+    def _nir(self, rows: np.ndarray) -> pa.Array:
+        matrix = self.ctx.nir[rows]
+        spaced_rows = pa.array(self.rng.random(len(rows)) < self.engine.spaced_nir_rate)
+        return pc.if_else(spaced_rows, spaced(matrix), solid(matrix))
+
+
+class CommentEngine:
+    """Compiled templates and the distributions that compose them into comments."""
+
+    def __init__(self, *, real_email_domains: bool = False) -> None:
+        self.taxonomy: Taxonomy = load_taxonomy()
+        self.people: PeopleModel = load_people()
+        self.places: PlacesModel = load_places()
+        self.contacts: ContactsModel = load_contacts()
+        self.dates = load_date_formats()
+        self.real_email_domains = real_email_domains
+        self.zone_of_unit = self.contacts.zones(self.places.region, self.places.department)
+        self.first_name_forms = email_forms(self.people.first_names)
+        self.surname_forms = email_forms(self.people.surnames)
+
+        spec = corpora.read_yaml("formats/composition.yaml")
+        self.clause_counts = np.array(sorted(spec["clauses_per_comment"]), dtype=np.int64)
+        self.clause_dist = Categorical.from_weights(
+            [spec["clauses_per_comment"][k] for k in self.clause_counts]
+        )
+        self.sensitive_counts = np.array(sorted(spec["sensitive_clauses"]), dtype=np.int64)
+        self.sensitive_dist = Categorical.from_weights(
+            [spec["sensitive_clauses"][k] for k in self.sensitive_counts]
+        )
+        self.family_dist = Categorical.from_weights(
+            [spec["families"][f] for f in NON_SENSITIVE_FAMILIES]
+        )
+        self.titles = {
+            sex: _weighted_texts(spec["titles"][code]) for sex, code in ((MALE, "M"), (FEMALE, "F"))
+        }
+        self.upper_surname_rate = float(spec["upper_surname_rate"])
+        self.spaced_nir_rate = float(spec["spaced_nir_rate"])
+
+        connectors = load_connectors()
+        self.separators = pa.array(list(connectors.separators), type=pa.string())
+        self.separator_dist = Categorical.from_weights(list(connectors.separator_weights))
+        self.openers = pa.array(list(connectors.openers), type=pa.string())
+        self.opener_dist = Categorical.from_weights(list(connectors.opener_weights))
+        self.opener_rate = connectors.opener_rate
+        self.closers = pa.array(list(connectors.closers), type=pa.string())
+        self.closer_dist = Categorical.from_weights(list(connectors.closer_weights))
+        self.closer_rate = connectors.closer_rate
+
+        self._compile(load_templates(), spec["category_weights"])
+
+    # ------------------------------------------------------------------ compilation
+    def _compile(self, by_key: dict[str, tuple[Template, ...]], category_weights: dict) -> None:
+        """Flatten templates into a piece table and the samplers that pick them."""
+        taxonomy = self.taxonomy
+        self.keys = (*NON_SENSITIVE_FAMILIES, *taxonomy.sensitive)
+        templates: list[Template] = []
+        key_of: list[int] = []
+        for key_index, key in enumerate(self.keys):
+            for template in by_key.get(key, ()):
+                if key in NON_SENSITIVE_FAMILIES and any(
+                    p.category and taxonomy.group_of[p.category] == "sensitive"
+                    for p in template.pieces
+                ):
+                    raise ValueError(f"{template.source}: a {key} note holds a sensitive span")
+                templates.append(template)
+                key_of.append(key_index)
+        self.templates = templates
+
+        literals: dict[str, int] = {}
+        slot_names: list[str] = [TITLE_SLOT, PATIENT_SURNAME_SLOT]
+        rows: list[list[tuple[int, int, int, int, int]]] = []
+        subjects = {s: i for i, s in enumerate(taxonomy.subjects)}
+        assertions = {a: i for i, a in enumerate(taxonomy.assertions)}
+        for template in templates:
+            row: list[tuple[int, int, int, int, int]] = []
+            for piece in template.pieces:
+                category = taxonomy.index(piece.category) if piece.category else -1
+                subject = subjects.get(piece.subject or "patient", 0)
+                assertion = assertions.get(piece.assertion or "affirmed", 0)
+                if piece.slot is None:
+                    literal = literals.setdefault(piece.text, len(literals))
+                    row.append((LITERAL, literal, category, subject, assertion))
+                elif piece.slot == "patient_name":
+                    title = slot_names.index(TITLE_SLOT)
+                    surname = slot_names.index(PATIENT_SURNAME_SLOT)
+                    row.append((SLOT, title, -1, 0, 0))
+                    row.append((SLOT, surname, category, subject, assertion))
+                else:
+                    if piece.slot not in slot_names:
+                        slot_names.append(piece.slot)
+                    row.append((SLOT, slot_names.index(piece.slot), category, subject, assertion))
+            rows.append(row)
+        width = max(len(r) for r in rows)
+        table = np.zeros((len(rows), width, 5), dtype=np.int64)
+        table[:, :, 2] = -1
+        for i, row in enumerate(rows):
+            if row:
+                table[i, : len(row)] = row
+        self.pieces = PieceTable(*(table[:, :, k] for k in range(5)))
+        self.literals = pa.array(list(literals), type=pa.string())
+        self.slot_names = tuple(slot_names)
+
+        # Template samplers: one group per (key, patient sex).
+        items_template, items_group, items_weight = [], [], []
+        for t, (template, key_index) in enumerate(zip(templates, key_of, strict=True)):
+            for sex, code in ((MALE, "M"), (FEMALE, "F")):
+                if template.sex in ("any", code):
+                    items_template.append(t)
+                    items_group.append(key_index * 2 + sex)
+                    items_weight.append(template.weight)
+        self.items_template = np.array(items_template, dtype=np.int64)
+        group = np.array(items_group, dtype=np.int64)
+        weight = np.array(items_weight, dtype=np.float64)
+        self.template_sampler = GroupedCategorical.from_groups(group, weight, 2 * len(self.keys))
+        available = self.template_sampler.group_total.reshape(len(self.keys), 2) > 0
+        for family_index, family in enumerate(NON_SENSITIVE_FAMILIES):
+            if not available[family_index].all():
+                raise ValueError(f"no {family} template for one of the sexes")
+        # A category a sex cannot have (no template) is never drawn for that sex.
+        self.category_dist = {}
+        for sex in (MALE, FEMALE):
+            weights = [
+                float(category_weights.get(c, 0.0))
+                * available[len(NON_SENSITIVE_FAMILIES) + i, sex]
+                for i, c in enumerate(taxonomy.sensitive)
+            ]
+            self.category_dist[sex] = Categorical.from_weights(weights)
+
+    # ------------------------------------------------------------------ generation
+    def generate(
+        self,
+        rng: np.random.Generator,
+        ctx: CommentContext,
+        *,
+        comment_rate: float,
+        sensitive_rate: float,
+    ) -> Comments:
+        n = len(ctx.sex)
+        has_comment = rng.random(n) < comment_rate
+        is_sensitive = has_comment & (rng.random(n) < sensitive_rate)
+        commented = np.flatnonzero(has_comment)
+
+        clauses = self.clause_counts[self.clause_dist.sample(rng, len(commented))]
+        facts = np.where(
+            is_sensitive[commented],
+            self.sensitive_counts[self.sensitive_dist.sample(rng, len(commented))],
+            0,
+        )
+        clauses = np.maximum(clauses, facts)
+        clause_row = np.repeat(commented, clauses)
+        first_clause = np.cumsum(clauses) - clauses
+        position = np.arange(len(clause_row)) - np.repeat(first_clause, clauses)
+
+        # Which clauses of a row are sensitive facts: ``facts`` consecutive ones (modulo
+        # the row's clause count) from a random first one, so they may open, close or
+        # sit inside the comment.
+        per_clause_count = np.repeat(clauses, clauses)
+        first_fact = np.repeat((rng.random(len(commented)) * clauses).astype(np.int64), clauses)
+        is_fact = (position - first_fact) % per_clause_count < np.repeat(facts, clauses)
+
+        sex = ctx.sex[clause_row]
+        family = self.family_dist.sample(rng, len(clause_row))
+        category = np.where(
+            sex == FEMALE,
+            self.category_dist[FEMALE].sample(rng, len(clause_row)),
+            self.category_dist[MALE].sample(rng, len(clause_row)),
+        )
+        key = np.where(is_fact, len(NON_SENSITIVE_FAMILIES) + category, family)
+        template = self.items_template[self.template_sampler.sample(rng, key * 2 + sex)]
+
+        return self._assemble(rng, ctx, n, has_comment, clause_row, position, template)
+
+    def _assemble(
+        self,
+        rng: np.random.Generator,
+        ctx: CommentContext,
+        n: int,
+        has_comment: np.ndarray,
+        clause_row: np.ndarray,
+        position: np.ndarray,
+        template: np.ndarray,
+    ) -> Comments:
+        pieces = self.pieces
+        n_clauses = len(clause_row)
+        n_literals = len(self.literals)
+
+        # Column 0 of each clause: the separator before it, or an opener for the first one.
+        separator = self.separator_dist.sample(rng, n_clauses)
+        opener = self.opener_dist.sample(rng, n_clauses)
+        first = position == 0
+        lead_kind = np.where(first & (rng.random(n_clauses) >= self.opener_rate), EMPTY, LITERAL)
+        lead_pool = np.where(first, 1, 0)  # 0 separators, 1 openers
+        lead_value = np.where(first, opener, separator)
+
+        kind = np.concatenate([lead_kind[:, None], pieces.kind[template]], axis=1)
+        value = np.concatenate([lead_value[:, None], pieces.value[template]], axis=1)
+        category = np.concatenate([np.full((n_clauses, 1), -1), pieces.category[template]], axis=1)
+        subject = np.concatenate(
+            [np.zeros((n_clauses, 1), np.int64), pieces.subject[template]], axis=1
+        )
+        assertion = np.concatenate(
+            [np.zeros((n_clauses, 1), np.int64), pieces.assertion[template]], axis=1
+        )
+        lead_column = np.zeros(kind.shape, dtype=bool)
+        lead_column[:, 0] = True
+
+        mask = kind != EMPTY
+        inst_kind = kind[mask]
+        inst_value = value[mask]
+        inst_category = category[mask]
+        inst_subject = subject[mask]
+        inst_assertion = assertion[mask]
+        inst_row = np.broadcast_to(clause_row[:, None], kind.shape)[mask]
+        inst_lead = lead_column[mask]
+        inst_lead_pool = np.broadcast_to(lead_pool[:, None], kind.shape)[mask]
+
+        # Pool of texts: template literals, separators, openers, then each slot's values.
+        pool_parts: list[pa.Array] = [self.literals, self.separators, self.openers]
+        index = np.empty(len(inst_kind), dtype=np.int64)
+        literal = (inst_kind == LITERAL) & ~inst_lead
+        index[literal] = inst_value[literal]
+        lead_sep = inst_lead & (inst_lead_pool == 0)
+        lead_open = inst_lead & (inst_lead_pool == 1)
+        index[lead_sep] = n_literals + inst_value[lead_sep]
+        index[lead_open] = n_literals + len(self.separators) + inst_value[lead_open]
+        offset = n_literals + len(self.separators) + len(self.openers)
+        filler = SlotFiller(self, ctx, rng)
+        is_slot = inst_kind == SLOT
+        for slot_id, slot_name in enumerate(self.slot_names):
+            where = np.flatnonzero(is_slot & (inst_value == slot_id))
+            if len(where) == 0:
+                continue
+            values = filler.fill(slot_name, inst_row[where])
+            pool_parts.append(values.cast(pa.string()))
+            index[where] = offset + np.arange(len(where))
+            offset += len(where)
+        pool = pa.concat_arrays(pool_parts)
+        texts = pool.take(pa.array(index))
+
+        lengths = utf8_lengths(texts)
+
+        # Reading order is already row-major: rows ascend, pieces follow clause order.
+        counts = np.bincount(inst_row, minlength=n)
+        row_offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
+        joined = pc.binary_join(pa.ListArray.from_arrays(pa.array(row_offsets), texts), "")
+        text = pc.if_else(pa.array(has_comment), joined, pa.scalar(None, pa.string()))
+
+        ends = np.cumsum(lengths)
+        row_start_chars = np.concatenate([[0], ends])[row_offsets[:-1]]
+        starts = ends - lengths - np.repeat(row_start_chars, counts)
+        labelled = (inst_category >= 0) & (lengths > 0)
+        span_row = inst_row[labelled]
+        return self._labels(
+            n,
+            span_row,
+            starts[labelled],
+            starts[labelled] + lengths[labelled],
+            inst_category[labelled],
+            inst_subject[labelled],
+            inst_assertion[labelled],
+            text,
+        )
+
+    def _labels(
+        self,
+        n: int,
+        span_row: np.ndarray,
+        start: np.ndarray,
+        end: np.ndarray,
+        category: np.ndarray,
+        subject: np.ndarray,
+        assertion: np.ndarray,
+        text: pa.Array,
+    ) -> Comments:
+        taxonomy = self.taxonomy
+        names = pa.array(list(taxonomy.categories), type=pa.string())
+        span_counts = np.bincount(span_row, minlength=n)
+        span_offsets = pa.array(np.concatenate([[0], np.cumsum(span_counts)]).astype(np.int32))
+        struct = pa.StructArray.from_arrays(
+            [
+                pa.array(start.astype(np.int32)),
+                pa.array(end.astype(np.int32)),
+                take(names, category),
+                take(pa.array(list(taxonomy.subjects)), subject),
+                take(pa.array(list(taxonomy.assertions)), assertion),
+            ],
+            fields=list(SPAN_TYPE),
+        )
+        spans = pa.ListArray.from_arrays(span_offsets, struct, type=pa.list_(SPAN_TYPE))
+
+        present = np.zeros((n, len(taxonomy.categories)), dtype=bool)
+        present[span_row, category] = True
+        record, category_id = np.nonzero(present)
+        category_offsets = np.concatenate([[0], np.cumsum(np.bincount(record, minlength=n))])
+        categories = pa.ListArray.from_arrays(
+            pa.array(category_offsets.astype(np.int32)), take(names, category_id)
+        )
+        sensitive_ids = [taxonomy.index(c) for c in taxonomy.sensitive]
+        sensitive = present[:, sensitive_ids].any(axis=1)
+        return Comments(
+            text=text, sensitive=pa.array(sensitive), categories=categories, spans=spans
+        )
+
+
+@functools.cache
+def load_engine(real_email_domains: bool = False) -> CommentEngine:
+    return CommentEngine(real_email_domains=real_email_domains)

@@ -1,0 +1,58 @@
+"""Every knob of a generation run, validated once, recorded in the output's metadata."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Literal
+
+OutputFormat = Literal["parquet", "jsonl", "csv"]
+FORMATS: tuple[str, ...] = ("parquet", "jsonl", "csv")
+
+DEFAULT_ROWS = 100_000
+DEFAULT_SEED = 0
+DEFAULT_COMMENT_RATE = 0.3
+DEFAULT_SENSITIVE_RATE = 0.35
+DEFAULT_BATCH_SIZE = 65_536
+
+
+class OptionError(ValueError):
+    """A generation option is out of range; the message is one line meant for users."""
+
+
+@dataclass(frozen=True)
+class GenerateOptions:
+    """Options that determine the rows. ``workers`` and ``batch_size`` never change them."""
+
+    rows: int = DEFAULT_ROWS
+    seed: int = DEFAULT_SEED
+    comment_rate: float = DEFAULT_COMMENT_RATE
+    sensitive_rate: float = DEFAULT_SENSITIVE_RATE
+    real_email_domains: bool = False
+    format: OutputFormat = "parquet"
+    workers: int = 1
+    batch_size: int = DEFAULT_BATCH_SIZE
+
+    def __post_init__(self) -> None:
+        if self.rows < 0:
+            raise OptionError(f"rows must be >= 0, got {self.rows}")
+        if self.seed < 0:
+            raise OptionError(f"seed must be >= 0, got {self.seed}")
+        for name in ("comment_rate", "sensitive_rate"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise OptionError(f"{name.replace('_', '-')} must be within [0, 1], got {value}")
+        if self.format not in FORMATS:
+            raise OptionError(f"format must be one of {', '.join(FORMATS)}, got {self.format!r}")
+        if self.workers < 1:
+            raise OptionError(f"workers must be >= 1, got {self.workers}")
+        if self.batch_size < 1:
+            raise OptionError(f"batch-size must be >= 1, got {self.batch_size}")
+
+    def content_options(self) -> dict[str, object]:
+        """The options the rows depend on (with the version): what metadata must record."""
+        return {
+            field.name: getattr(self, field.name)
+            for field in dataclasses.fields(self)
+            if field.name not in ("workers", "batch_size", "format")
+        }

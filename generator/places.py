@@ -1,0 +1,223 @@
+"""Where the patients live and were born: communes, postcodes, street addresses.
+
+Reads ``reference/communes.parquet`` (one row per commune or municipal arrondissement
+and postcode, with its population), ``reference/birth_countries.csv``,
+``reference/streets.yaml`` and ``formats/people.yaml``. A postcode and a city always
+come from the same row of the commune table, so every pair is real.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from generator import corpora
+from generator.rates import step_rate
+from generator.sampling import Categorical, GroupedCategorical
+from generator.text import join, take
+
+_VOWEL_START = re.compile(r"^[AEIOUYÂÊÎÔÛÉÈËÏÜŒaeiouyâêîôûéèëïüœ]")
+
+
+def _route_to(city: str) -> str:
+    """'route de' + a commune name, with French elision and contraction."""
+    if city.startswith("Le "):
+        return "route du " + city[3:]
+    if city.startswith("Les "):
+        return "route des " + city[4:]
+    if _VOWEL_START.match(city) and not city.startswith("Y"):
+        return "route d'" + city
+    return "route de " + city
+
+
+@dataclass(frozen=True)
+class Residence:
+    unit: np.ndarray  # row of the commune table
+    address: pa.Array
+    postcode: pa.Array
+    city: pa.Array
+    insee_code: pa.Array
+
+
+@dataclass(frozen=True)
+class BirthPlace:
+    born_abroad: np.ndarray
+    place: pa.Array  # commune or country name
+    code_value: np.ndarray  # INSEE code as used by the NIR key (2A -> 19, 2B -> 18)
+    code: pa.Array  # 5-character INSEE code of the commune, or 99xxx for a country
+    code_bytes: np.ndarray  # the same code as an (n, 5) byte matrix, for the NIR
+
+
+@dataclass(frozen=True)
+class PlacesModel:
+    insee_code: pa.Array
+    name: pa.Array
+    city: pa.Array
+    postcode: pa.Array
+    code_value: np.ndarray
+    code_bytes: np.ndarray  # (units, 5)
+    department_index: np.ndarray  # per unit
+    departments: tuple[str, ...]
+    region: np.ndarray  # per unit, region code as str
+    department: np.ndarray  # per unit, department code as str
+    by_population: Categorical
+    by_department: GroupedCategorical
+    department_weight: np.ndarray
+    streets: pa.Array  # every "type name" pair, then "route de <city>" per unit
+    street_combos: Categorical  # over the "type name" pairs only
+    house_numbers: pa.Array  # "1", "1 bis", "1 ter", "2", ...
+    countries: pa.Array
+    country_code: pa.Array
+    country_code_value: np.ndarray
+    country_code_bytes: np.ndarray
+    by_country: Categorical
+    route_rate: float
+    complements: pa.Array  # every rendering of every second-line pattern
+    by_complement: Categorical
+    complement_rate: float
+    born_abroad_steps: list[list[float]]
+    born_in_department_rate: float
+
+    def draw_units(self, rng: np.random.Generator, department_index: np.ndarray) -> np.ndarray:
+        return self.by_department.sample(rng, department_index)
+
+    def residence(self, rng: np.random.Generator, unit: np.ndarray) -> Residence:
+        n = len(unit)
+        # Street: one "type name" of the precomputed pool, or "route de <a commune of
+        # the same department>" for some rows.
+        street = self.street_combos.sample(rng, n)
+        route = np.flatnonzero(rng.random(n) < self.route_rate)
+        if len(route):
+            neighbour = self.draw_units(rng, self.department_index[unit[route]])
+            street[route] = len(self.street_combos) + neighbour
+        number = np.minimum(rng.geometric(0.035, n), len(self.house_numbers) // 3)
+        suffix_roll = rng.random(n)
+        suffix = np.select([suffix_roll < 0.03, suffix_roll < 0.04], [1, 2], 0)
+        line = join(
+            take(self.house_numbers, (number - 1) * 3 + suffix), " ", take(self.streets, street)
+        )
+        with_complement = np.flatnonzero(rng.random(n) < self.complement_rate)
+        if len(with_complement):
+            complement = take(
+                self.complements, self.by_complement.sample(rng, len(with_complement))
+            )
+            lines = join(take(line, with_complement), ", ", complement)
+            position = np.arange(n)
+            position[with_complement] = n + np.arange(len(with_complement))
+            line = pa.concat_arrays([line, lines]).take(pa.array(position))
+        return Residence(
+            unit=unit,
+            address=line,
+            postcode=take(self.postcode, unit),
+            city=take(self.city, unit),
+            insee_code=take(self.insee_code, unit),
+        )
+
+    def birth_place(
+        self, rng: np.random.Generator, age: np.ndarray, residence_unit: np.ndarray
+    ) -> BirthPlace:
+        n = len(age)
+        abroad = rng.random(n) < step_rate(self.born_abroad_steps, age)
+        local = self.draw_units(rng, self.department_index[residence_unit])
+        anywhere = self.by_population.sample(rng, n)
+        unit = np.where(rng.random(n) < self.born_in_department_rate, local, anywhere)
+        country = self.by_country.sample(rng, n)
+        abroad_mask = pa.array(abroad)
+        return BirthPlace(
+            born_abroad=abroad,
+            place=pc.if_else(abroad_mask, take(self.countries, country), take(self.name, unit)),
+            code_value=np.where(abroad, self.country_code_value[country], self.code_value[unit]),
+            code=pc.if_else(
+                abroad_mask, take(self.country_code, country), take(self.insee_code, unit)
+            ),
+            code_bytes=np.where(
+                abroad[:, None], self.country_code_bytes[country], self.code_bytes[unit]
+            ),
+        )
+
+
+def insee_code_value(code: str) -> int:
+    """The INSEE code as a number for the NIR key: Corsica's 2A reads 19, 2B reads 18."""
+    return int(code.replace("2A", "19").replace("2B", "18"))
+
+
+def _code_bytes(codes: list[str]) -> np.ndarray:
+    return np.frombuffer("".join(codes).encode("ascii"), dtype=np.uint8).reshape(-1, 5)
+
+
+COMPLEMENT_NUMBERS = range(1, 40)
+COMPLEMENT_LETTERS = "ABCDEFGH"
+
+
+def _render_complements(items: list[dict]) -> tuple[list[str], list[float]]:
+    """Every rendering of the second-line patterns (``{n}`` a small number, ``{letter}``
+    a capital), each with its pattern's weight shared evenly among its renderings."""
+    texts, weights = [], []
+    for item in items:
+        variants = [item["text"]]
+        if "{n}" in item["text"]:
+            variants = [v.replace("{n}", str(n)) for v in variants for n in COMPLEMENT_NUMBERS]
+        if "{letter}" in item["text"]:
+            variants = [v.replace("{letter}", c) for v in variants for c in COMPLEMENT_LETTERS]
+        texts.extend(variants)
+        weights.extend([float(item["weight"]) / len(variants)] * len(variants))
+    return texts, weights
+
+
+@functools.cache
+def load_places() -> PlacesModel:
+    communes = corpora.read_table("reference/communes.parquet")
+    population = communes["population"].to_numpy().astype(np.float64)
+    codes = communes["insee_code"].to_pylist()
+    department = np.asarray(communes["department"].to_pylist(), dtype=object)
+    departments = tuple(sorted(set(department)))
+    department_index = np.searchsorted(np.asarray(departments, dtype=object), department)
+    # A department with no population left (none, in practice) must still be drawable.
+    weights = population + 1e-9
+
+    countries = corpora.read_table("reference/birth_countries.csv")
+    country_codes = [str(code) for code in countries["insee_code"].to_pylist()]
+
+    settings = corpora.read_yaml("formats/people.yaml")
+    streets = corpora.read_yaml("reference/streets.yaml")
+    type_weight = np.array([float(t["weight"]) for t in streets["types"]])
+    name_weight = np.array([float(t["weight"]) for t in streets["names"]])
+    combos = [f"{t['name']} {m['name']}" for t in streets["types"] for m in streets["names"]]
+    complements, complement_weights = _render_complements(streets["complements"]["items"])
+    city = communes["city"].combine_chunks()
+    return PlacesModel(
+        insee_code=communes["insee_code"].combine_chunks(),
+        name=communes["name"].combine_chunks(),
+        city=city,
+        postcode=communes["postcode"].combine_chunks(),
+        code_value=np.array([insee_code_value(code) for code in codes], dtype=np.int64),
+        code_bytes=_code_bytes(codes),
+        department_index=department_index,
+        departments=departments,
+        region=np.asarray(communes["region"].to_pylist(), dtype=object),
+        department=department,
+        by_population=Categorical.from_weights(weights),
+        by_department=GroupedCategorical.from_groups(department_index, weights, len(departments)),
+        department_weight=np.bincount(department_index, weights=population),
+        streets=pa.array(combos + [_route_to(name) for name in city.to_pylist()]),
+        street_combos=Categorical.from_weights(np.outer(type_weight, name_weight).ravel()),
+        house_numbers=pa.array(
+            [f"{number}{suffix}" for number in range(1, 401) for suffix in ("", " bis", " ter")]
+        ),
+        countries=countries["name"].combine_chunks(),
+        country_code=pa.array(country_codes),
+        country_code_value=np.array([int(code) for code in country_codes], dtype=np.int64),
+        country_code_bytes=_code_bytes(country_codes),
+        by_country=Categorical.from_weights(countries["weight"].to_numpy()),
+        route_rate=float(streets["route_de_neighbour_weight"]),
+        complements=pa.array(complements),
+        by_complement=Categorical.from_weights(complement_weights),
+        complement_rate=float(streets["complements"]["rate"]),
+        born_abroad_steps=settings["born_abroad_rate_by_age"],
+        born_in_department_rate=float(settings["born_in_residence_department_rate"]),
+    )

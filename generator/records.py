@@ -1,0 +1,141 @@
+"""One block of patient records: every column of the dataset, built as whole arrays.
+
+Rows are made in blocks of ``BLOCK_ROWS`` whose random streams depend only on
+(seed, block number), so a row's content is a function of (version, seed, options,
+row index): the same whatever the batch size or the number of workers. Each concern
+draws from its own child stream, so changing the comment options, say, leaves the
+identities of the patients untouched.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from generator import corpora
+from generator.comments import CommentContext, load_engine
+from generator.contacts import load_contacts, presence
+from generator.doctors import assign
+from generator.nir import nir_matrix, solid
+from generator.options import GenerateOptions
+from generator.people import load_people
+from generator.places import load_places
+from generator.schema import RECORD_SCHEMA
+from generator.text import digit_matrix, fixed_strings
+
+BLOCK_ROWS = 65_536
+ID_PREFIX = "PAT"
+_SEX_CODES = pa.array(["M", "F"])  # indexed by people.MALE / people.FEMALE
+_STREAMS = ("people", "places", "contacts", "comments", "created")
+
+
+def _created_at(rng: np.random.Generator, birth_days: np.ndarray) -> pa.Array:
+    """When each record was opened: a working day, during opening hours."""
+    settings = corpora.read_yaml("formats/people.yaml")
+    low = np.datetime64(settings["created_from"], "D").astype(np.int64)
+    high = np.datetime64(settings["created_until"], "D").astype(np.int64)
+    start = np.maximum(low, birth_days)
+    day = start + np.floor(rng.random(len(birth_days)) * (high - start + 1)).astype(np.int64)
+    weekday = (day + 3) % 7  # 1970-01-01 was a Thursday; 0 = Monday
+    # Weekends move to the next Monday (later, so never before the birth), unless that
+    # is past the end of the window.
+    day = np.minimum(day + np.where(weekday >= 5, 7 - weekday, 0), high)
+    open_hour, close_hour = settings["opening_hours"]
+    seconds = rng.integers(open_hour * 3600, close_hour * 3600, len(day))
+    # Whole seconds, stored in milliseconds: Parquet has no second-resolution timestamp.
+    return pa.array((day * 86_400 + seconds) * 1000, type=pa.timestamp("ms"))
+
+
+def _block(options: GenerateOptions, block: int) -> pa.Table:
+    start = block * BLOCK_ROWS
+    n = BLOCK_ROWS
+    rows = np.arange(start, start + n, dtype=np.int64)
+    streams = np.random.SeedSequence([options.seed, block]).spawn(len(_STREAMS))
+    rng = {name: np.random.default_rng(s) for name, s in zip(_STREAMS, streams, strict=True)}
+
+    people = load_people().draw(rng["people"], n)
+    places = load_places()
+    practice = assign(options.seed, rows)
+    unit = places.draw_units(rng["places"], practice.department_index)
+    residence = places.residence(rng["places"], unit)
+    birth = places.birth_place(rng["places"], people.age, unit)
+    nir = nir_matrix(
+        sex=people.sex,
+        birth_year=people.birth_year,
+        birth_month=people.birth_month,
+        place_bytes=birth.code_bytes,
+        place_value=birth.code_value,
+        order=rng["people"].integers(1, 1000, n),
+    )
+
+    contacts = load_contacts()
+    crng = rng["contacts"]
+    mobile = contacts.mobile(crng, n)
+    engine = load_engine(options.real_email_domains)
+    home = contacts.landline(crng, engine.zone_of_unit[unit])
+    email = contacts.email(
+        crng,
+        first=engine.first_name_forms.take(pa.array(people.first_name_index)),
+        last=engine.surname_forms.take(pa.array(people.last_name_index)),
+        birth_year=people.birth_year,
+        real_domains=options.real_email_domains,
+    )
+    null = pa.scalar(None, pa.string())
+    mobile = pc.if_else(pa.array(presence(crng, contacts.mobile_steps, people.age)), mobile, null)
+    home = pc.if_else(pa.array(presence(crng, contacts.home_steps, people.age)), home, null)
+    email = pc.if_else(pa.array(presence(crng, contacts.email_steps, people.age)), email, null)
+
+    comments = engine.generate(
+        rng["comments"],
+        CommentContext(
+            sex=people.sex,
+            birth_year=people.birth_year,
+            last_name=people.last_name,
+            nir=nir,
+            unit=unit,
+            department_index=places.department_index[unit],
+        ),
+        comment_rate=options.comment_rate,
+        sensitive_rate=options.sensitive_rate,
+    )
+    columns = {
+        "patient_id": fixed_strings(ID_PREFIX, digit_matrix(rows + 1, 10), n=n),
+        "last_name": people.last_name,
+        "birth_name": people.birth_name,
+        "first_name": people.first_name,
+        "sex": _SEX_CODES.take(pa.array(people.sex)),
+        "birth_date": pa.array(people.birth_days.astype(np.int32)).view(pa.date32()),
+        "birth_place": birth.place,
+        "nir": solid(nir),
+        "phone_mobile": mobile,
+        "phone_home": home,
+        "email": email,
+        "address": residence.address,
+        "postcode": residence.postcode,
+        "city": residence.city,
+        "insee_code": residence.insee_code,
+        "doctor_rpps": practice.rpps,
+        "doctor_name": practice.name,
+        "created_at": _created_at(rng["created"], people.birth_days),
+        "admin_comment": comments.text,
+        "sensitive": comments.sensitive,
+        "categories": comments.categories,
+        "spans": comments.spans,
+    }
+    return pa.Table.from_pydict(columns, schema=RECORD_SCHEMA)
+
+
+def warm_up(real_email_domains: bool = False) -> None:
+    """Load every corpus now (seconds), rather than inside the first block."""
+    load_engine(real_email_domains)
+
+
+def make_block(options: GenerateOptions, start: int, stop: int) -> pa.Table:
+    """Rows ``[start, stop)``: a pure function of (version, content options, row index)."""
+    if stop <= start:
+        return RECORD_SCHEMA.empty_table()
+    first, last = start // BLOCK_ROWS, (stop - 1) // BLOCK_ROWS
+    tables = [_block(options, block) for block in range(first, last + 1)]
+    table = pa.concat_tables(tables) if len(tables) > 1 else tables[0]
+    return table.slice(start - first * BLOCK_ROWS, stop - start)

@@ -1,0 +1,354 @@
+"""Realism and consistency rules of generated records, checked against independent oracles.
+
+NIRs go through python-stdnum, phones through libphonenumber, postcode/city pairs through
+the commune table; spans are checked by slicing the text they label.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import re
+
+import numpy as np
+import phonenumbers
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from stdnum import luhn
+from stdnum.fr import nir as stdnum_nir
+
+from generator import corpora
+from generator.doctors import assign
+from generator.options import GenerateOptions
+from generator.places import load_places
+from generator.records import BLOCK_ROWS, make_block
+from generator.schema import RECORD_SCHEMA
+from generator.taxonomy import load_taxonomy
+
+FICTION_PREFIXES = ("0199 00", "0261 91", "0353 01", "0465 71", "0536 49", "0639 98")
+RESERVED_EMAIL = re.compile(r"^[^@\s]+@([a-z0-9-]+\.)*example\.(com|org|net)$")
+
+
+@functools.cache
+def sample(seed: int = 11, rows: int = 40_000) -> pa.Table:
+    return make_block(GenerateOptions(rows=rows, seed=seed), 0, rows)
+
+
+@functools.cache
+def large() -> pa.Table:
+    """Enough rows to span a few hundred practices, hence most departments."""
+    return make_block(GenerateOptions(seed=5), 0, 400_000)
+
+
+@functools.cache
+def commune_pairs() -> set[tuple[str, str, str]]:
+    table = corpora.read_table("reference/communes.parquet")
+    return set(
+        zip(
+            table["postcode"].to_pylist(),
+            table["city"].to_pylist(),
+            table["insee_code"].to_pylist(),
+            strict=True,
+        )
+    )
+
+
+def test_schema_and_every_column_filled():
+    table = sample()
+    assert table.schema.equals(RECORD_SCHEMA, check_metadata=True)
+    for name in RECORD_SCHEMA.names:
+        if not RECORD_SCHEMA.field(name).nullable:
+            assert table[name].null_count == 0, name
+    assert pc.count_distinct(table["patient_id"]).as_py() == table.num_rows
+
+
+def test_every_nir_is_valid_and_consistent_with_the_person():
+    table = sample()
+    for nir, sex, birth, place in zip(
+        table["nir"].to_pylist(),
+        table["sex"].to_pylist(),
+        table["birth_date"].to_pylist(),
+        table["birth_place"].to_pylist(),
+        strict=True,
+    ):
+        assert stdnum_nir.is_valid(nir), nir
+        assert nir[0] == ("1" if sex == "M" else "2")
+        assert nir[1:3] == f"{birth.year % 100:02d}"
+        assert nir[3:5] == f"{birth.month:02d}"
+        assert place
+
+
+def test_born_abroad_share_is_realistic_and_coded_99():
+    nirs = np.array(sample()["nir"].to_pylist())
+    abroad = np.char.startswith(nirs.astype(str), "99", start=5)
+    assert 0.08 < abroad.mean() < 0.18
+
+
+def _fiction(number: str) -> bool:
+    parsed = phonenumbers.parse(number, "FR")
+    national = f"0{parsed.national_number}"
+    return (
+        phonenumbers.is_possible_number(parsed)
+        and parsed.country_code == 33
+        and any(national.startswith(p.replace(" ", "")) for p in FICTION_PREFIXES)
+    )
+
+
+def test_every_phone_is_a_possible_french_number_in_a_fiction_block():
+    table = sample()
+    for column in ("phone_mobile", "phone_home"):
+        values = [v for v in table[column].to_pylist() if v is not None]
+        assert len(values) > 1000
+        assert all(_fiction(v) for v in values), column
+    mobiles = [v for v in table["phone_mobile"].to_pylist() if v]
+    assert all(re.sub(r"\D", "", v).endswith(v[-2:]) for v in mobiles)
+    # The usual formats all appear.
+    assert any(v.startswith("+33") for v in mobiles)
+    assert any(re.fullmatch(r"0\d( \d\d){4}", v) for v in mobiles)
+
+
+@pytest.mark.parametrize(
+    ("departments", "block"),
+    [
+        (("75", "77", "78", "91", "92", "93", "94", "95"), "19900"),  # Île-de-France: 01
+        (("29", "35", "44", "14"), "26191"),  # west: 02
+        (("59", "67", "21"), "35301"),  # north-east: 03
+        (("13", "69", "06", "34"), "46571"),  # south-east, east Occitanie: 04
+        (("33", "31", "64"), "53649"),  # south-west, west Occitanie: 05
+    ],
+)
+def test_landline_block_follows_the_region_of_residence(departments, block):
+    table = large()
+    department = pc.utf8_slice_codeunits(table["insee_code"], 0, 2)
+    rows = pc.and_(pc.is_in(department, pa.array(departments)), table["phone_home"].is_valid())
+    digits = [re.sub(r"\D", "", v)[-9:] for v in table.filter(rows)["phone_home"].to_pylist()]
+    assert digits and all(d.startswith(block) for d in digits)
+
+
+def test_every_email_is_on_a_reserved_domain_and_derived_from_names():
+    table = sample()
+    emails = [v for v in table["email"].to_pylist() if v is not None]
+    assert len(emails) > 10_000
+    assert all(RESERVED_EMAIL.match(v) for v in emails)
+    assert any(v.startswith("jean.") or ".martin" in v for v in emails)
+
+
+def test_real_email_domains_only_on_opt_in():
+    table = make_block(GenerateOptions(seed=3, real_email_domains=True), 0, 2000)
+    emails = [v for v in table["email"].to_pylist() if v is not None]
+    assert any(v.endswith(("@gmail.com", "@orange.fr")) for v in emails)
+
+
+def test_every_postcode_city_pair_is_in_the_commune_table():
+    table = sample()
+    pairs = commune_pairs()
+    for row in zip(
+        table["postcode"].to_pylist(),
+        table["city"].to_pylist(),
+        table["insee_code"].to_pylist(),
+        strict=True,
+    ):
+        assert row in pairs, row
+
+
+def _department_population() -> np.ndarray:
+    places = load_places()
+    return places.department_weight / places.department_weight.sum()
+
+
+def _total_variation(observed: np.ndarray, expected: np.ndarray) -> float:
+    return 0.5 * float(np.abs(observed / observed.sum() - expected).sum())
+
+
+def test_practices_are_placed_by_population():
+    """Patients cluster by practice, so the draw that must follow population is the
+    practice's department; 5,000 practices pin it down."""
+    practices = assign(0, np.arange(0, 5_000_000, 997)).department_index
+    _, first = np.unique(assign(0, np.arange(0, 5_000_000, 997)).practice, return_index=True)
+    observed = np.bincount(practices[first], minlength=len(_department_population()))
+    assert _total_variation(observed, _department_population()) < 0.1
+
+
+def test_residences_follow_population_within_the_department():
+    places = load_places()
+    rng = np.random.default_rng(0)
+    department = places.departments.index("59")
+    units = places.draw_units(rng, np.full(200_000, department))
+    assert set(places.department[units]) == {"59"}
+    in_department = np.flatnonzero(places.department_index == department)
+    population = places.department_weight[department]
+    lille = [u for u in in_department if places.insee_code[int(u)].as_py() == "59350"]
+    expected = (
+        sum(
+            communes_population := [
+                float(
+                    corpora.read_table("reference/communes.parquet")["population"][int(u)].as_py()
+                )
+                for u in lille
+            ]
+        )
+        / population
+    )
+    observed = np.isin(units, lille).mean()
+    assert communes_population and abs(observed - expected) < 0.01
+
+
+def test_residence_is_in_the_practice_department():
+    table = sample()
+    doctor_department = {}
+    for rpps, code in zip(
+        table["doctor_rpps"].to_pylist(), table["insee_code"].to_pylist(), strict=True
+    ):
+        doctor_department.setdefault(rpps, set()).add(code[:2])
+    assert all(len(departments) == 1 for departments in doctor_department.values())
+
+
+def test_ages_follow_the_pyramid():
+    pyramid = corpora.read_table("reference/age_pyramid.csv")
+    ages = np.asarray(pyramid["age"])
+    total = np.asarray(pyramid["male"]) + np.asarray(pyramid["female"])
+    expected = {
+        band: total[(ages >= lo) & (ages < hi)].sum() / total.sum()
+        for band, (lo, hi) in {"0-19": (0, 20), "20-59": (20, 60), "60+": (60, 200)}.items()
+    }
+    births = np.asarray(sample()["birth_date"].cast(pa.int32())).astype("datetime64[D]")
+    age = (np.datetime64("2026-01-01") - births).astype(np.int64) / 365.2425
+    for band, (lo, hi) in {"0-19": (0, 20), "20-59": (20, 60), "60+": (60, 200)}.items():
+        observed = ((age >= lo) & (age < hi)).mean()
+        assert abs(observed - expected[band]) < 0.02, band
+
+
+def test_first_names_follow_sex_and_decade():
+    table = sample()
+    first = np.array(table["first_name"].to_pylist())
+    sex = np.array(table["sex"].to_pylist())
+    year = np.array([d.year for d in table["birth_date"].to_pylist()])
+    names = corpora.read_table("reference/first_names.parquet")
+    allowed = set(
+        zip(
+            names["sex"].to_pylist(),
+            names["decade"].to_pylist(),
+            names["name"].to_pylist(),
+            strict=True,
+        )
+    )
+    decades = sorted({d for _, d, _ in allowed})
+    for f, s, y in zip(first[:5000], sex[:5000], year[:5000], strict=True):
+        decade = min(max(y // 10 * 10, decades[0]), decades[-1])
+        assert (s, decade, f) in allowed
+    # Names are weighted: the most frequent name of an old cohort is far above the median.
+    old_women = first[(sex == "F") & (year < 1950)]
+    _, counts = np.unique(old_women, return_counts=True)
+    assert counts.max() > 20 * np.median(counts)
+
+
+def test_some_married_people_have_a_birth_name():
+    table = sample()
+    differs = pc.not_equal(table["last_name"], table["birth_name"])
+    women = pc.equal(table["sex"], "F")
+    share_women = pc.mean(pc.cast(pc.filter(differs, women), pa.int8())).as_py()
+    share_men = pc.mean(pc.cast(pc.filter(differs, pc.invert(women)), pa.int8())).as_py()
+    assert 0.15 < share_women < 0.5
+    assert share_men < 0.03
+
+
+def test_doctors_have_practices_of_realistic_size_and_valid_rpps():
+    table = large()
+    rpps = table["doctor_rpps"].to_pylist()
+    assert all(len(r) == 11 and r.isdigit() and luhn.is_valid(r) for r in set(rpps))
+    assert not any(r.startswith("10") for r in set(rpps))
+    _, sizes = np.unique(rpps, return_counts=True)
+    inner = sizes[1:-1] if len(sizes) > 2 else sizes
+    assert 500 < np.median(inner) < 1500
+    names = table["doctor_name"].to_pylist()
+    assert all(n.startswith("Dr ") for n in names[:100])
+
+
+def test_created_at_is_plausible():
+    table = sample()
+    created = table["created_at"].to_pylist()
+    births = table["birth_date"].to_pylist()
+    for c, b in zip(created[:5000], births[:5000], strict=True):
+        assert dt.datetime(2004, 1, 1) <= c <= dt.datetime(2026, 1, 1)
+        assert c.date() >= b
+        assert 8 <= c.hour < 19
+        assert c.weekday() < 5 or c.date() == dt.date(2025, 12, 31)
+
+
+def _check_labels(table: pa.Table) -> None:
+    taxonomy = load_taxonomy()
+    for row in table.select(["admin_comment", "sensitive", "categories", "spans"]).to_pylist():
+        text, spans = row["admin_comment"], row["spans"]
+        if text is None:
+            assert not spans and not row["categories"] and not row["sensitive"]
+            continue
+        previous_end = 0
+        for span in spans:
+            assert previous_end <= span["start"] < span["end"] <= len(text)
+            piece = text[span["start"] : span["end"]]
+            assert piece == piece.strip() and piece, (text, span)
+            assert span["category"] in taxonomy.categories
+            assert span["subject"] in taxonomy.subjects
+            assert span["assertion"] in taxonomy.assertions
+            if taxonomy.group_of[span["category"]] == "identifier":
+                assert span["assertion"] == "affirmed"
+            previous_end = span["end"]
+        categories = sorted({s["category"] for s in spans})
+        assert row["categories"] == categories
+        assert row["sensitive"] == any(taxonomy.group_of[c] == "sensitive" for c in categories)
+
+
+def test_spans_slice_the_labelled_words_and_labels_agree():
+    _check_labels(sample())
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 2**32),
+    comment_rate=st.floats(0, 1),
+    sensitive_rate=st.floats(0, 1),
+    start=st.integers(0, 3 * BLOCK_ROWS),
+    length=st.integers(0, 3000),
+)
+def test_labels_hold_for_any_seed_and_rates(seed, comment_rate, sensitive_rate, start, length):
+    options = GenerateOptions(seed=seed, comment_rate=comment_rate, sensitive_rate=sensitive_rate)
+    _check_labels(make_block(options, start, start + length))
+
+
+def test_rates_are_respected():
+    table = make_block(GenerateOptions(seed=9, comment_rate=0.5, sensitive_rate=0.4), 0, 50_000)
+    commented = table["admin_comment"].is_valid()
+    comment_share = pc.mean(pc.cast(commented, pa.int8())).as_py()
+    sensitive_share = pc.mean(pc.cast(pc.filter(table["sensitive"], commented), pa.int8())).as_py()
+    assert abs(comment_share - 0.5) < 0.015
+    assert abs(sensitive_share - 0.4) < 0.02
+
+
+def test_every_sensitive_category_subject_and_assertion_appears():
+    table = sample()
+    spans = pc.list_flatten(table["spans"].combine_chunks())
+    taxonomy = load_taxonomy()
+    assert set(pc.unique(spans.field("category")).to_pylist()) == set(taxonomy.categories)
+    assert set(pc.unique(spans.field("subject")).to_pylist()) == set(taxonomy.subjects)
+    assert set(pc.unique(spans.field("assertion")).to_pylist()) == set(taxonomy.assertions)
+
+
+@pytest.mark.parametrize(
+    ("start", "stop"), [(0, 10), (5, BLOCK_ROWS + 7), (BLOCK_ROWS - 3, 2 * BLOCK_ROWS + 1)]
+)
+def test_rows_depend_only_on_their_index(start, stop):
+    options = GenerateOptions(seed=4)
+    whole = make_block(options, 0, 3 * BLOCK_ROWS)
+    assert make_block(options, start, stop).equals(whole.slice(start, stop - start))
+
+
+def test_comment_options_leave_identities_unchanged():
+    base = make_block(GenerateOptions(seed=4), 0, 1000)
+    other = make_block(GenerateOptions(seed=4, comment_rate=0.9), 0, 1000)
+    assert base.select(["nir", "email", "address"]).equals(
+        other.select(["nir", "email", "address"])
+    )
+    assert not base["admin_comment"].equals(other["admin_comment"])
