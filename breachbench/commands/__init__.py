@@ -1,0 +1,1 @@
+"""One module per ``breachbench`` sub-command; ``breachbench.cli`` registers them."""

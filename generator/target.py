@@ -1,0 +1,200 @@
+"""Where a dataset goes, and how it gets there atomically.
+
+A run never leaves a file under the final name unless it is complete: everything is written
+under a hidden temporary name beside the target (``.patients.parquet.tmp-<pid>`` or a
+``.patients.tmp-<pid>`` directory), flushed to disk, then renamed in one step. Any exception,
+Ctrl-C included, removes the temporary files and any parent directory the run created.
+
+The output is a *directory* (``part-00000.<ext>`` files plus ``manifest.json``) when the
+path ends with a separator, is an existing directory, or has no suffix; otherwise it is a
+single file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+SUFFIXES: dict[str, str] = {"parquet": ".parquet", "jsonl": ".jsonl", "csv": ".csv"}
+_SUFFIX_FORMATS: dict[str, str] = {
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".csv": "csv",
+}
+MANIFEST_NAME = "manifest.json"
+
+
+class OutputError(ValueError):
+    """The output location cannot be used; the message is one line meant for users."""
+
+
+def format_for_suffix(path: str | os.PathLike[str]) -> str | None:
+    """The format a file name announces (``x.csv`` -> ``csv``), or None if it announces none."""
+    return _SUFFIX_FORMATS.get(Path(path).suffix.lower())
+
+
+@dataclass(frozen=True)
+class OutputTarget:
+    """A resolved output location: a single file or a directory of parts."""
+
+    path: Path
+    is_directory: bool
+    format: str
+
+    @property
+    def sidecar(self) -> Path | None:
+        """Single JSON-lines/CSV files carry provenance beside them (Parquet carries it inside)."""
+        if self.is_directory or self.format == "parquet":
+            return None
+        return self.path.with_name(self.path.name + ".manifest.json")
+
+
+def resolve_target(out: str | os.PathLike[str], fmt: str) -> OutputTarget:
+    """Apply the file-or-directory rule to ``out``; a file's known suffix must match ``fmt``."""
+    raw = os.fspath(out)
+    if not raw:
+        raise OutputError("the output path is empty")
+    path = Path(raw)
+    is_directory = raw.endswith(("/", os.sep)) or path.is_dir() or path.suffix == ""
+    if not is_directory:
+        announced = format_for_suffix(path)
+        if announced is not None and announced != fmt:
+            raise OutputError(f"{raw} has the suffix of {announced} but the format is {fmt}")
+    return OutputTarget(path=path, is_directory=is_directory, format=fmt)
+
+
+def check_target(target: OutputTarget, *, overwrite: bool) -> None:
+    """Refuse, before any work, an output that exists (without overwrite) or cannot be written."""
+    path = target.path
+    if target.is_directory:
+        if path.exists() and not path.is_dir():
+            raise OutputError(f"{path} exists and is not a directory")
+        if path.is_dir() and any(path.iterdir()):
+            if not overwrite:
+                raise OutputError(f"{path} already exists and is not empty (use --overwrite)")
+            if not (path / MANIFEST_NAME).is_file():
+                raise OutputError(
+                    f"refusing to replace {path}: it has no {MANIFEST_NAME}, so breachbench "
+                    "did not make it"
+                )
+    else:
+        if path.is_dir():
+            raise OutputError(f"{path} is a directory")
+        if path.exists() and not overwrite:
+            raise OutputError(f"{path} already exists (use --overwrite)")
+    ancestor = path.parent.absolute()
+    while not ancestor.exists():
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise OutputError(f"cannot write {path}: {ancestor} is not a directory")
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        raise OutputError(f"cannot write {path}: {ancestor} is not writable")
+
+
+def fsync_path(path: Path) -> None:
+    """Flush a file's (or a directory's entries') data to disk so a rename publishes it whole."""
+    flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) if path.is_dir() else os.O_RDONLY
+    try:
+        fd = os.open(path, flags)
+    except OSError:  # some platforms cannot open directories; the rename is still atomic
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+class Staging:
+    """Context manager owning the temporary output until :meth:`commit` renames it.
+
+    ``path`` is where writers write: a temporary file, or a temporary directory. Leaving the
+    block without a commit (an exception, Ctrl-C) deletes it, the temporary sidecar, and the
+    parent directories this run created.
+    """
+
+    def __init__(self, target: OutputTarget, *, overwrite: bool) -> None:
+        self.target = target
+        self.overwrite = overwrite
+        tag = f"tmp-{os.getpid()}"
+        final = target.path
+        self.path = final.with_name(f".{final.name}.{tag}")
+        sidecar = target.sidecar
+        self.sidecar = sidecar.with_name(f".{sidecar.name}.{tag}") if sidecar else None
+        self._created_dirs: list[Path] = []
+        self._committed = False
+
+    def __enter__(self) -> Staging:
+        try:
+            self._make_parents(self.target.path.parent)
+            if self.target.is_directory:
+                if self.path.exists():
+                    shutil.rmtree(self.path)
+                self.path.mkdir()
+            else:
+                self.path.touch()
+        except OSError as exc:
+            self._cleanup()
+            raise OutputError(f"cannot write {self.target.path}: {exc.strerror or exc}") from exc
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if not self._committed:
+            self._cleanup()
+
+    def _make_parents(self, directory: Path) -> None:
+        missing: list[Path] = []
+        while not directory.exists():
+            missing.append(directory)
+            directory = directory.parent
+        for item in reversed(missing):
+            item.mkdir()
+            self._created_dirs.append(item)
+
+    def _cleanup(self) -> None:
+        for temp in (self.path, self.sidecar):
+            if temp is None:
+                continue
+            if temp.is_dir():
+                shutil.rmtree(temp, ignore_errors=True)
+            else:
+                with contextlib.suppress(FileNotFoundError):
+                    temp.unlink()
+        for directory in reversed(self._created_dirs):
+            with contextlib.suppress(OSError):
+                directory.rmdir()
+
+    def commit(self) -> None:
+        """Publish the staged output under its final name (replacing an old one if allowed)."""
+        final = self.target.path
+        if self.target.is_directory:
+            for child in self.path.iterdir():
+                fsync_path(child)
+            fsync_path(self.path)
+            old = final.with_name(f".{final.name}.old-{os.getpid()}")
+            if final.exists():
+                # An empty directory, or one check_target proved breachbench made.
+                final.rename(old)
+            self.path.rename(final)
+            if old.exists():
+                shutil.rmtree(old, ignore_errors=True)
+        else:
+            if self.sidecar is not None and self.target.sidecar is not None:
+                fsync_path(self.sidecar)
+                os.replace(self.sidecar, self.target.sidecar)
+            fsync_path(self.path)
+            os.replace(self.path, final)
+        fsync_path(final.parent)
+        self._committed = True

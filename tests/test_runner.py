@@ -1,0 +1,202 @@
+"""Block partition, ordering and determinism of the runner, and atomicity of a run."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from generator import records, runner
+from generator.api import generate_dataset
+from generator.manifest import sha256_file
+from generator.options import GenerateOptions
+from generator.runner import (
+    BLOCK_ROWS,
+    TASK_ROWS,
+    generate_tables,
+    ordered_map,
+    plan_spans,
+    task_rows_for,
+)
+
+ROWS = 3 * BLOCK_ROWS + 1234  # not a multiple of a block: the last span is short
+
+
+@pytest.fixture(autouse=True)
+def small_runs_use_the_pool(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Let these small runs start a pool when asked for workers, so the pool is tested."""
+    monkeypatch.setattr(runner, "POOL_MIN_ROWS", 0)
+
+
+def test_plan_spans_are_block_aligned_and_cover_the_range() -> None:
+    spans = plan_spans(0, ROWS, BLOCK_ROWS + 1)  # rounded up to 2 blocks
+    assert spans[0] == (0, 2 * BLOCK_ROWS)
+    assert spans[-1][1] == ROWS
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(spans))
+    assert all(lo % BLOCK_ROWS == 0 for lo, _ in spans)
+    assert plan_spans(0, 0, 5000) == []
+    with pytest.raises(ValueError):
+        plan_spans(1, 10, 4096)
+
+
+def test_task_rows_feed_every_worker_but_stay_bounded() -> None:
+    assert task_rows_for(10, 2) == BLOCK_ROWS
+    assert task_rows_for(5 * BLOCK_ROWS, 2) == min(TASK_ROWS, 3 * BLOCK_ROWS)
+    assert task_rows_for(10**9, 2) == TASK_ROWS
+
+
+def test_small_runs_stay_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(runner, "POOL_MIN_ROWS", 1000)
+    assert runner.effective_workers(GenerateOptions(rows=999, workers=2)) == 1
+    assert runner.effective_workers(GenerateOptions(rows=1000, workers=2)) == 2
+
+
+def _square(value: int) -> int:
+    return value * value
+
+
+def test_ordered_map_keeps_order_with_a_pool() -> None:
+    assert list(ordered_map(_square, range(20), workers=2, in_flight=3)) == [
+        v * v for v in range(20)
+    ]
+
+
+def _concat(options: GenerateOptions, task_rows: int | None = None) -> pa.Table:
+    return pa.concat_tables(list(generate_tables(options, task_rows=task_rows))).combine_chunks()
+
+
+def test_rows_do_not_depend_on_workers_or_task_size() -> None:
+    one = GenerateOptions(rows=ROWS, seed=11, workers=1)
+    two = GenerateOptions(rows=ROWS, seed=11, workers=2)
+    reference = records.make_block(one, 0, ROWS).combine_chunks()
+    assert _concat(one).equals(reference)
+    assert _concat(one, task_rows=BLOCK_ROWS).equals(reference)
+    assert _concat(two, task_rows=BLOCK_ROWS).equals(reference)
+    assert not _concat(GenerateOptions(rows=ROWS, seed=12)).equals(reference)
+
+
+def test_file_is_identical_across_workers_and_batch_sizes(tmp_path: Path) -> None:
+    tables = []
+    for workers, batch_size in [(1, 65_536), (2, 65_536), (1, 1000), (2, 4097)]:
+        options = GenerateOptions(rows=ROWS, seed=5, workers=workers, batch_size=batch_size)
+        out = tmp_path / f"w{workers}-b{batch_size}.parquet"
+        generate_dataset(out, options, progress=False)
+        metadata = pq.ParquetFile(out).metadata
+        assert metadata.num_row_groups == -(-ROWS // min(batch_size, ROWS))
+        assert metadata.row_group(0).num_rows == min(batch_size, ROWS)
+        tables.append(pq.read_table(out).combine_chunks())
+    assert all(table.equals(tables[0]) for table in tables[1:])
+    assert tables[0].num_rows == ROWS
+
+
+def test_directory_parts_are_identical_across_workers(tmp_path: Path) -> None:
+    manifests = []
+    for workers in (1, 2):
+        options = GenerateOptions(rows=ROWS, seed=3, workers=workers)
+        out = tmp_path / f"w{workers}"
+        summary = generate_dataset(out, options, progress=False, part_rows=BLOCK_ROWS)
+        assert summary.is_directory
+        assert len(summary.files) == 4
+        manifest = json.loads((out / "manifest.json").read_text())
+        manifests.append(manifest["files"])
+        for entry in manifest["files"]:
+            assert sha256_file(out / entry["name"]) == entry["sha256"]
+            assert pq.ParquetFile(out / entry["name"]).metadata.num_rows == entry["rows"]
+    assert manifests[0] == manifests[1]
+    parts = [str(path) for path in sorted((tmp_path / "w1").glob("part-*.parquet"))]
+    whole = pq.read_table(parts).combine_chunks()
+    single = tmp_path / "single.parquet"
+    generate_dataset(single, GenerateOptions(rows=ROWS, seed=3), progress=False)
+    assert pq.read_table(single).combine_chunks().equals(whole)
+
+
+class Boom(RuntimeError):
+    """Raised by the sabotaged block function."""
+
+
+def _sabotage(monkeypatch: pytest.MonkeyPatch, after: int) -> None:
+    """Make ``make_block`` fail after ``after`` successful calls (in-process runs only)."""
+    real = records.make_block
+    calls = {"n": 0}
+
+    def failing(options: GenerateOptions, start: int, stop: int) -> pa.Table:
+        calls["n"] += 1
+        if calls["n"] > after:
+            raise Boom("disk on fire")
+        return real(options, start, stop)
+
+    monkeypatch.setattr(records, "make_block", failing)
+
+
+@pytest.mark.parametrize("out", ["nested/dir/x.parquet", "nested/dir/x.jsonl", "nested/parts/"])
+def test_a_failure_midway_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, out: str
+) -> None:
+    _sabotage(monkeypatch, after=1)  # the first task's rows are already on disk
+    fmt = "jsonl" if out.endswith(".jsonl") else "parquet"
+    rows = TASK_ROWS + BLOCK_ROWS
+    options = GenerateOptions(rows=rows, workers=1, format=fmt, batch_size=1000)
+    with pytest.raises(Boom):
+        generate_dataset(tmp_path / out, options, progress=False, part_rows=BLOCK_ROWS)
+    assert list(tmp_path.iterdir()) == []  # no final file, no temporary, no parent dirs
+
+
+def test_a_failure_keeps_the_previous_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    out = tmp_path / "x.parquet"
+    generate_dataset(out, GenerateOptions(rows=100), progress=False)
+    before = out.read_bytes()
+    _sabotage(monkeypatch, after=0)
+    with pytest.raises(Boom):
+        generate_dataset(out, GenerateOptions(rows=ROWS), overwrite=True, progress=False)
+    assert out.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.parquet"]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+@pytest.mark.parametrize("out", ["big.parquet", "big/"])
+def test_ctrl_c_in_a_real_process_leaves_nothing(tmp_path: Path, out: str) -> None:
+    command = [sys.executable, "-m", "breachbench", "generate", "--rows", "50000000"]
+    command += ["--workers", "2", "--out", out, "--part-rows", "4096"]
+    process = subprocess.Popen(
+        command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + 60
+    while not any(p.name.startswith(".big") for p in tmp_path.iterdir()):
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    time.sleep(1.0)  # let the workers get going
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert "Traceback" not in stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.slow
+def test_a_million_rows_on_two_workers_in_bounded_memory(tmp_path: Path) -> None:
+    script = (
+        "import json, sys; from generator.api import generate_dataset;"
+        "from generator.options import GenerateOptions;"
+        "s = generate_dataset(sys.argv[1], GenerateOptions(rows=1_000_000, seed=1, workers=2),"
+        " progress=False); print(json.dumps([s.rows, s.bytes, s.peak_rss_bytes]))"
+    )
+    out = tmp_path / "m.parquet"
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(out)], capture_output=True, text=True, check=True
+    )
+    rows, size, peak = json.loads(result.stdout)
+    assert rows == pq.ParquetFile(out).metadata.num_rows == 1_000_000
+    assert peak < 500 * 2**20
+    ids = pq.read_table(tmp_path / "m.parquet", columns=["patient_id"])["patient_id"]
+    assert len(ids.unique()) == 1_000_000
+    assert os.path.getsize(out) == size
