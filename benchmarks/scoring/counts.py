@@ -1,0 +1,238 @@
+"""Mergeable counts: everything the metrics need, and nothing that cannot be summed.
+
+Every figure of a report is a function of these integers, so batches, shards and partial
+runs are scored apart and combined with ``+`` (or :meth:`Counts.merge`), and a run that
+stops half way still has exact counts for what it scored. Counts serialise to JSON
+losslessly (:meth:`Counts.to_json` / :meth:`Counts.from_json`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from .labels import GROUPS, CategorySpace
+from .matching import OUTCOMES, SCHEMES
+
+SCHEMA = "breachbench.counts/1"
+
+RECORD_FIELDS: tuple[str, ...] = ("records", "comments", "category_level", "span_level")
+"""``category_level``: records whose prediction had categories or spans; ``span_level``: spans."""
+CONFUSION: tuple[str, ...] = ("tp", "fp", "fn", "tn")
+LEAK_FIELDS: tuple[str, ...] = (
+    "records",
+    "leaked_overlap",
+    "leaked_full",
+    "spans",
+    "exposed_overlap",
+    "exposed_full",
+)
+"""Per group: records with >= 1 gold span of the group, those with >= 1 span left exposed
+(under each coverage mode), gold spans of the group and those left exposed."""
+BREAKDOWN_FIELDS: tuple[str, ...] = (
+    "spans",
+    "strict_cor",
+    "exact_cor",
+    "partial_cor",
+    "partial_par",
+    "ent_type_cor",
+    *LEAK_FIELDS[4:],
+    *LEAK_FIELDS[:3],
+)
+REPLICATE_FIELDS: tuple[str, ...] = (
+    "sensitive_tp",
+    "sensitive_fp",
+    "sensitive_fn",
+    "strict_cor",
+    "strict_actual",
+    "strict_possible",
+    "sensitive_leak_records",
+    "sensitive_leaked_overlap",
+    "sensitive_leaked_full",
+    "identifier_leak_records",
+    "identifier_leaked_overlap",
+    "identifier_leaked_full",
+)
+"""Columns of the per-replicate sums: the counts behind the headline figures."""
+
+BREAKDOWN_DIMENSIONS: tuple[str, ...] = ("subject", "assertion", "difficulty_tags")
+
+_ARRAYS: tuple[str, ...] = (
+    "records",
+    "sensitive",
+    "category",
+    "span_overall",
+    "span_category",
+    "leak",
+    "replicates",
+)
+
+
+def _add_maps(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    out = dict(a)
+    for key, value in b.items():
+        out[key] = out[key] + value if key in out else value.copy()
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class Counts:
+    """Integer counts of one or more scored batches.
+
+    Array shapes (C = categories, B = bootstrap replicates):
+    ``records`` (RECORD_FIELDS), ``sensitive`` (CONFUSION), ``category`` (C, CONFUSION),
+    ``span_overall`` (SCHEMES, OUTCOMES), ``span_category`` (C, SCHEMES, OUTCOMES),
+    ``leak`` (GROUPS, LEAK_FIELDS), ``replicates`` (B, REPLICATE_FIELDS);
+    ``breakdowns[dimension][value]`` is (GROUPS, BREAKDOWN_FIELDS) and
+    ``tag_sensitive[tag]`` is (CONFUSION) for records carrying that difficulty tag.
+    ``id_digest`` is the sum modulo 2**64 of the record id hashes: equal digests mean
+    (with overwhelming probability) the same set of records, which paired tests require.
+    """
+
+    space: CategorySpace
+    min_overlap_percentage: float
+    bootstrap_seed: int
+    records: np.ndarray
+    sensitive: np.ndarray
+    category: np.ndarray
+    span_overall: np.ndarray
+    span_category: np.ndarray
+    leak: np.ndarray
+    replicates: np.ndarray
+    id_digest: int = 0
+    breakdowns: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+    tag_sensitive: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @classmethod
+    def empty(
+        cls,
+        *,
+        space: CategorySpace,
+        min_overlap_percentage: float = 1.0,
+        bootstrap_seed: int = 0,
+        bootstrap_replicates: int = 1000,
+    ) -> Counts:
+        """All-zero counts: the identity of ``+``."""
+        c = space.size
+        return cls(
+            space=space,
+            min_overlap_percentage=min_overlap_percentage,
+            bootstrap_seed=bootstrap_seed,
+            records=np.zeros(len(RECORD_FIELDS), dtype=np.int64),
+            sensitive=np.zeros(len(CONFUSION), dtype=np.int64),
+            category=np.zeros((c, len(CONFUSION)), dtype=np.int64),
+            span_overall=np.zeros((len(SCHEMES), len(OUTCOMES)), dtype=np.int64),
+            span_category=np.zeros((c, len(SCHEMES), len(OUTCOMES)), dtype=np.int64),
+            leak=np.zeros((len(GROUPS), len(LEAK_FIELDS)), dtype=np.int64),
+            replicates=np.zeros((bootstrap_replicates, len(REPLICATE_FIELDS)), dtype=np.int64),
+            breakdowns={dim: {} for dim in BREAKDOWN_DIMENSIONS},
+        )
+
+    @property
+    def bootstrap_replicates(self) -> int:
+        """Number of bootstrap replicates (0 when the bootstrap is off)."""
+        return self.replicates.shape[0]
+
+    def _check_compatible(self, other: Counts) -> None:
+        if self.space != other.space:
+            raise ValueError("cannot merge counts over different category spaces")
+        mine = (self.min_overlap_percentage, self.bootstrap_seed, self.bootstrap_replicates)
+        theirs = (other.min_overlap_percentage, other.bootstrap_seed, other.bootstrap_replicates)
+        if mine != theirs:
+            raise ValueError(
+                f"cannot merge counts scored with different options: {mine} != {theirs}"
+            )
+
+    def __add__(self, other: Counts) -> Counts:
+        if not isinstance(other, Counts):
+            return NotImplemented
+        self._check_compatible(other)
+        summed = {name: getattr(self, name) + getattr(other, name) for name in _ARRAYS}
+        dims = set(self.breakdowns) | set(other.breakdowns)
+        return replace(
+            self,
+            **summed,
+            id_digest=(self.id_digest + other.id_digest) % 2**64,
+            breakdowns={
+                d: _add_maps(self.breakdowns.get(d, {}), other.breakdowns.get(d, {}))
+                for d in sorted(dims)
+            },
+            tag_sensitive=_add_maps(self.tag_sensitive, other.tag_sensitive),
+        )
+
+    @staticmethod
+    def merge(parts: Iterable[Counts]) -> Counts:
+        """Sum of several counts (at least one)."""
+        items = list(parts)
+        if not items:
+            raise ValueError("merge needs at least one Counts")
+        total = items[0]
+        for item in items[1:]:
+            total = total + item
+        return total
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Counts):
+            return NotImplemented
+        return self.to_json() == other.to_json()
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-friendly dict holding every count (lossless)."""
+
+        def nonzero(m: dict[str, np.ndarray]) -> dict[str, Any]:
+            return {k: v.tolist() for k, v in sorted(m.items())}
+
+        return {
+            "schema": SCHEMA,
+            "taxonomy": self.space.to_json(),
+            "min_overlap_percentage": self.min_overlap_percentage,
+            "bootstrap_seed": self.bootstrap_seed,
+            "id_digest": f"{self.id_digest:016x}",
+            "layout": {
+                "records": list(RECORD_FIELDS),
+                "confusion": list(CONFUSION),
+                "schemes": list(SCHEMES),
+                "outcomes": list(OUTCOMES),
+                "groups": list(GROUPS),
+                "leak": list(LEAK_FIELDS),
+                "breakdown": list(BREAKDOWN_FIELDS),
+                "replicates": list(REPLICATE_FIELDS),
+            },
+            **{name: getattr(self, name).tolist() for name in _ARRAYS},
+            "breakdowns": {d: nonzero(v) for d, v in sorted(self.breakdowns.items())},
+            "tag_sensitive": nonzero(self.tag_sensitive),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Counts:
+        """Inverse of :meth:`to_json`; refuses another schema or layout."""
+        if data.get("schema") != SCHEMA:
+            raise ValueError(
+                f"unsupported counts schema {data.get('schema')!r}, expected {SCHEMA!r}"
+            )
+        if data["layout"] != cls.empty(space=CategorySpace((), ())).to_json()["layout"]:
+            raise ValueError("counts layout differs from this version's")
+        space = CategorySpace.from_json(data["taxonomy"])
+        empty = cls.empty(space=space, bootstrap_replicates=len(data["replicates"]))
+        arrays = {
+            name: np.asarray(data[name], dtype=np.int64).reshape(getattr(empty, name).shape)
+            for name in _ARRAYS
+        }
+        width = (len(GROUPS), len(BREAKDOWN_FIELDS))
+        return cls(
+            space=space,
+            min_overlap_percentage=float(data["min_overlap_percentage"]),
+            bootstrap_seed=int(data["bootstrap_seed"]),
+            id_digest=int(data["id_digest"], 16),
+            **arrays,
+            breakdowns={
+                d: {k: np.asarray(v, dtype=np.int64).reshape(width) for k, v in m.items()}
+                for d, m in data["breakdowns"].items()
+            },
+            tag_sensitive={
+                k: np.asarray(v, dtype=np.int64) for k, v in data["tag_sensitive"].items()
+            },
+        )
