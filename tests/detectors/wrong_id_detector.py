@@ -1,0 +1,5 @@
+"""Answers the BOOM record with another id."""
+
+from _faulty import answer, run
+
+run(lambda record: answer({"id": "not-" + record["id"], "spans": []}))

@@ -1,0 +1,169 @@
+"""The built-in identifiers detector: phones, emails, NIR with key, dates, names, addresses."""
+
+import phonenumbers
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from stdnum.fr import nir as stdnum_nir
+
+from benchmarks.detectors import IdentifierDetector
+from benchmarks.detectors.identifiers import nir_is_valid, nir_key
+from benchmarks.protocol import AnswerNormaliser
+
+DETECTOR = IdentifierDetector()
+
+
+def found(text):
+    return [(text[s:e], label) for s, e, label in DETECTOR([text])[0]]
+
+
+@pytest.mark.parametrize(
+    "phone",
+    [
+        "06 39 98 12 34",
+        "0639981234",
+        "06.39.98.12.34",
+        "06-39-98-12-34",
+        "+33 6 39 98 12 34",
+        "+33639981234",
+        "+33 (0)6 39 98 12 34",
+        "0033 6 39 98 12 34",
+        "01 99 00 12 34",
+        "09 72 10 20 30",
+    ],
+)
+def test_every_french_phone_format(phone):
+    assert found(f"rappeler au {phone} svp") == [(phone, "phone")]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.sampled_from("12345679"),
+    st.text(alphabet="0123456789", min_size=8, max_size=8),
+    st.sampled_from(
+        [
+            phonenumbers.PhoneNumberFormat.NATIONAL,
+            phonenumbers.PhoneNumberFormat.INTERNATIONAL,
+            phonenumbers.PhoneNumberFormat.E164,
+        ]
+    ),
+)
+def test_phones_formatted_by_phonenumbers_are_found(zone, rest, style):
+    number = phonenumbers.parse(f"0{zone}{rest}", "FR")
+    written = phonenumbers.format_number(number, style)
+    assert found(f"tél. {written}.") == [(written, "phone")]
+
+
+def test_email():
+    assert found("mail: jean-pierre.dupont+med@mail.example.org.") == [
+        ("jean-pierre.dupont+med@mail.example.org", "email")
+    ]
+
+
+def _nir(draw_sex, year, month, dept, commune, order):
+    body = f"{draw_sex}{year:02d}{month:02d}{dept}{commune:03d}{order:03d}"
+    return body + f"{nir_key(body):02d}"
+
+
+NIRS = st.builds(
+    _nir,
+    st.sampled_from("12"),
+    st.integers(0, 99),
+    st.integers(1, 12),
+    st.sampled_from(["01", "13", "2A", "2B", "59", "75", "95"]),
+    st.integers(1, 999),
+    st.integers(1, 999),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(NIRS, st.booleans())
+def test_every_nir_with_a_valid_key_is_found(nir, spaced):
+    assert stdnum_nir.is_valid(nir)
+    assert nir_is_valid(nir)
+    written = (
+        " ".join([nir[0], nir[1:3], nir[3:5], nir[5:7], nir[7:10], nir[10:13], nir[13:]])
+        if spaced
+        else nir
+    )
+    assert found(f"NIR : {written}, à vérifier") == [(written, "nir")]
+
+
+@settings(max_examples=300, deadline=None)
+@given(NIRS)
+def test_nir_key_agrees_with_stdnum(nir):
+    assert nir_key(nir[:13]) == int(stdnum_nir.calc_check_digits(nir[:13]))
+
+
+@settings(max_examples=100, deadline=None)
+@given(NIRS, st.integers(1, 96))
+def test_a_wrong_key_is_rejected(nir, shift):
+    wrong = nir[:13] + f"{(int(nir[13:]) + shift - 1) % 97 + 1:02d}"
+    if wrong == nir:
+        return
+    assert not stdnum_nir.is_valid(wrong)
+    assert found(f"NIR {wrong}") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("vu le 12/03/2019", [("12/03/2019", "date")]),
+        ("né le 5/3/85", [("5/3/85", "date")]),
+        ("RDV 12-03-2019", [("12-03-2019", "date")]),
+        ("depuis le 12 mars 2019", [("12 mars 2019", "date")]),
+        ("en mars 2019", [("mars 2019", "date")]),
+        ("viol en 2012", [("2012", "date")]),
+        ("le 1er avril", [("1er avril", "date")]),
+        ("depuis 03/2020", [("03/2020", "date")]),
+        ("prend 2000 mg", []),
+        ("ordonnance 12/40", []),
+    ],
+)
+def test_dates(text, expected):
+    assert found(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("voir avec sa fille Julie", [("Julie", "person")]),
+        ("adressée par le Dr Martin", [("Martin", "person")]),
+        ("Docteur Le Gall", [("Le Gall", "person")]),
+        ("M. Gay, à rappeler", [("Gay", "person")]),
+        ("Mme DUPONT-MOREAU", [("DUPONT-MOREAU", "person")]),
+        ("son fils Thomas vient demain", [("Thomas", "person")]),
+        ("sa fille viendra", []),
+    ],
+)
+def test_person_names(text, expected):
+    assert found(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "habite 12 rue de la République, 69003 Lyon.",
+            [("12 rue de la République, 69003 Lyon", "address")],
+        ),
+        ("3 bis avenue Victor Hugo", [("3 bis avenue Victor Hugo", "address")]),
+        ("habite rue de la Santé", [("rue de la Santé", "address")]),
+        ("déménage à 13001 Marseille", [("13001 Marseille", "address")]),
+        ("FIV en cours, sur place", []),
+    ],
+)
+def test_addresses(text, expected):
+    assert found(text) == expected
+
+
+def test_hard_negative_driving_test_has_no_sensitive_label():
+    labels = {label for _, label in found("permis de conduire: test réussi")}
+    assert labels == set()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(max_size=80), max_size=8))
+def test_offsets_always_in_range(texts):
+    results = DETECTOR(texts)
+    AnswerNormaliser("spans").batch([str(i) for i in range(len(texts))], texts, results)
