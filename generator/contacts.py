@@ -42,6 +42,7 @@ def email_forms(names: pa.Array) -> pa.Array:
     return pa.array([value.translate(table) for value in values], type=pa.string())
 
 
+TWO_DIGITS = pa.array([f"{value:02d}" for value in range(100)])
 FREE_NUMBERS = 10_000  # each fiction block leaves four digits free
 
 
@@ -125,9 +126,9 @@ class ContactsModel:
             "{first}": first,
             "{last}": last,
             "{f}": pc.utf8_slice_codeunits(first, 0, 1),
-            "{nn}": strings_from_matrix(digit_matrix(rng.integers(0, 100, n), 2)),
-            "{yy}": strings_from_matrix(digit_matrix(birth_year % 100, 2)),
-            "{yyyy}": strings_from_matrix(digit_matrix(birth_year, 4)),
+            "{nn}": TWO_DIGITS.take(pa.array(rng.integers(0, 100, n))),
+            "{yy}": TWO_DIGITS.take(pa.array(birth_year % 100)),
+            "{yyyy}": pa.array(birth_year).cast(pa.string()),
         }
         choice = self.email_pattern_weights.sample(rng, n)
         local = render_patterns(choice, self.email_patterns, values)

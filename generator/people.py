@@ -41,8 +41,31 @@ class People:
 
 
 @dataclass(frozen=True)
+class Calendar:
+    """Year and month of every day in a range, looked up rather than converted per call."""
+
+    first_day: int
+    years: np.ndarray
+    months: np.ndarray
+
+    @classmethod
+    def spanning(cls, first: dt.date, last: dt.date) -> Calendar:
+        days = np.arange((first - EPOCH).days, (last - EPOCH).days + 1).astype("datetime64[D]")
+        return cls(
+            first_day=(first - EPOCH).days,
+            years=days.astype("datetime64[Y]").astype(np.int64) + 1970,
+            months=days.astype("datetime64[M]").astype(np.int64) % 12 + 1,
+        )
+
+    def year_month(self, days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        index = np.asarray(days, dtype=np.int64) - self.first_day
+        return self.years[index], self.months[index]
+
+
+@dataclass(frozen=True)
 class PeopleModel:
     reference_days: int
+    calendar: Calendar
     sex: Categorical
     age_by_sex: GroupedCategorical
     ages: np.ndarray
@@ -79,9 +102,7 @@ class PeopleModel:
         # Uniform birthday within the year of age: (reference - age - 1 year, reference].
         offset = np.floor((age + rng.random(n)) * DAYS_PER_YEAR).astype(np.int64)
         birth_days = self.reference_days - 1 - offset
-        dates = birth_days.astype("datetime64[D]")
-        birth_year = dates.astype("datetime64[Y]").astype(np.int64) + 1970
-        birth_month = dates.astype("datetime64[M]").astype(np.int64) % 12 + 1
+        birth_year, birth_month = self.calendar.year_month(birth_days)
         first = self.draw_first_names(rng, sex, birth_year)
         birth_surname = self.draw_surnames(rng, birth_year)
         # A spouse's name comes from a similar generation.
@@ -136,8 +157,10 @@ def load_people() -> PeopleModel:
     surname_groups = np.searchsorted(
         surname_decades, surnames["decade"].to_numpy().astype(np.int64)
     )
+    oldest = reference.replace(year=reference.year - int(ages.max()) - 2)
     return PeopleModel(
         reference_days=(reference - EPOCH).days,
+        calendar=Calendar.spanning(oldest, reference),
         sex=Categorical.from_weights([male.sum(), female.sum()]),
         age_by_sex=age_by_sex,
         ages=np.concatenate([ages, ages]),

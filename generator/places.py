@@ -77,7 +77,7 @@ class PlacesModel:
     country_code_bytes: np.ndarray
     by_country: Categorical
     route_rate: float
-    complements: pa.Array  # every rendering of every second-line pattern
+    complements: pa.Array  # "", then ", " + every rendering of every second-line pattern
     by_complement: Categorical
     complement_rate: float
     born_abroad_steps: list[list[float]]
@@ -98,18 +98,16 @@ class PlacesModel:
         number = np.minimum(rng.geometric(0.035, n), len(self.house_numbers) // 3)
         suffix_roll = rng.random(n)
         suffix = np.select([suffix_roll < 0.03, suffix_roll < 0.04], [1, 2], 0)
-        line = join(
-            take(self.house_numbers, (number - 1) * 3 + suffix), " ", take(self.streets, street)
+        # Second line, e.g. ", Bât. B", for some rows; entry 0 of the pool is "" for the rest.
+        complement = np.where(
+            rng.random(n) < self.complement_rate, 1 + self.by_complement.sample(rng, n), 0
         )
-        with_complement = np.flatnonzero(rng.random(n) < self.complement_rate)
-        if len(with_complement):
-            complement = take(
-                self.complements, self.by_complement.sample(rng, len(with_complement))
-            )
-            lines = join(take(line, with_complement), ", ", complement)
-            position = np.arange(n)
-            position[with_complement] = n + np.arange(len(with_complement))
-            line = pa.concat_arrays([line, lines]).take(pa.array(position))
+        line = join(
+            take(self.house_numbers, (number - 1) * 3 + suffix),
+            " ",
+            take(self.streets, street),
+            take(self.complements, complement),
+        )
         return Residence(
             unit=unit,
             address=line,
@@ -215,7 +213,7 @@ def load_places() -> PlacesModel:
         country_code_bytes=_code_bytes(country_codes),
         by_country=Categorical.from_weights(countries["weight"].to_numpy()),
         route_rate=float(streets["route_de_neighbour_weight"]),
-        complements=pa.array(complements),
+        complements=pa.array(["", *(", " + text for text in complements)]),
         by_complement=Categorical.from_weights(complement_weights),
         complement_rate=float(streets["complements"]["rate"]),
         born_abroad_steps=settings["born_abroad_rate_by_age"],

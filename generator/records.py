@@ -14,12 +14,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from generator import corpora
-from generator.comments import CommentContext, load_engine
+from generator.comments import CommentContext, CommentEngine, load_engine
 from generator.contacts import load_contacts, presence
 from generator.doctors import assign
 from generator.nir import nir_matrix, solid
 from generator.options import GenerateOptions
-from generator.people import load_people
+from generator.people import People, load_people
 from generator.places import load_places
 from generator.schema import RECORD_SCHEMA
 from generator.text import digit_matrix, fixed_strings
@@ -45,6 +45,24 @@ def _created_at(rng: np.random.Generator, birth_days: np.ndarray) -> pa.Array:
     seconds = rng.integers(open_hour * 3600, close_hour * 3600, len(day))
     # Whole seconds, stored in milliseconds: Parquet has no second-resolution timestamp.
     return pa.array((day * 86_400 + seconds) * 1000, type=pa.timestamp("ms"))
+
+
+def _emails(
+    rng: np.random.Generator, engine: CommentEngine, people: People, real_domains: bool
+) -> pa.Array:
+    """Addresses for the people who have one (by age); null for the others."""
+    contacts = load_contacts()
+    has = np.flatnonzero(presence(rng, contacts.email_steps, people.age))
+    addresses = contacts.email(
+        rng,
+        first=engine.first_name_forms.take(pa.array(people.first_name_index[has])),
+        last=engine.surname_forms.take(pa.array(people.last_name_index[has])),
+        birth_year=people.birth_year[has],
+        real_domains=real_domains,
+    )
+    position = np.full(len(people.age), -1, dtype=np.int64)
+    position[has] = np.arange(len(has))
+    return addresses.take(pa.array(position, mask=position < 0))
 
 
 def _block(options: GenerateOptions, block: int) -> pa.Table:
@@ -74,17 +92,10 @@ def _block(options: GenerateOptions, block: int) -> pa.Table:
     mobile = contacts.mobile(crng, n)
     engine = load_engine(options.real_email_domains)
     home = contacts.landline(crng, engine.zone_of_unit[unit])
-    email = contacts.email(
-        crng,
-        first=engine.first_name_forms.take(pa.array(people.first_name_index)),
-        last=engine.surname_forms.take(pa.array(people.last_name_index)),
-        birth_year=people.birth_year,
-        real_domains=options.real_email_domains,
-    )
     null = pa.scalar(None, pa.string())
     mobile = pc.if_else(pa.array(presence(crng, contacts.mobile_steps, people.age)), mobile, null)
     home = pc.if_else(pa.array(presence(crng, contacts.home_steps, people.age)), home, null)
-    email = pc.if_else(pa.array(presence(crng, contacts.email_steps, people.age)), email, null)
+    email = _emails(crng, engine, people, options.real_email_domains)
 
     comments = engine.generate(
         rng["comments"],
