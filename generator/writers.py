@@ -14,7 +14,8 @@ Format notes:
   timestamps ``YYYY-MM-DDTHH:MM:SS``; a null comment is ``null``.
 - CSV: header row; ``categories`` and ``spans`` are JSON strings (e.g. ``["serology"]``);
   every string is quoted, so a null comment is an empty unquoted field and an empty
-  comment is ``""``.
+  comment is ``""``. Comments may hold line breaks inside their quotes: readers that
+  split files on newlines must be told (``newlines_in_values=True`` in pyarrow).
 """
 
 from __future__ import annotations

@@ -101,6 +101,8 @@ def test_csv_round_trip(tmp_path: Path, reference: pa.Table) -> None:
     flat_schema = nested_as_json(RECORD_SCHEMA.empty_table()).schema
     read = pacsv.read_csv(
         out,
+        # Comments may hold line breaks (quoted); a parallel reader must be told.
+        parse_options=pacsv.ParseOptions(newlines_in_values=True),
         convert_options=pacsv.ConvertOptions(
             column_types={field.name: field.type for field in flat_schema},
             strings_can_be_null=True,
@@ -126,6 +128,8 @@ def test_csv_keeps_null_and_empty_comments_apart(tmp_path: Path) -> None:
         sink.write(table)
     read = pacsv.read_csv(
         out,
+        # Comments may hold line breaks (quoted); a parallel reader must be told.
+        parse_options=pacsv.ParseOptions(newlines_in_values=True),
         convert_options=pacsv.ConvertOptions(
             column_types={"admin_comment": pa.string()},
             strings_can_be_null=True,
