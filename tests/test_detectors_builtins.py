@@ -8,7 +8,15 @@ from benchmarks.detectors.data import taxonomy_categories
 
 
 def test_builtin_names():
-    assert set(BUILTINS) == {"keywords", "identifiers", "keywords+identifiers", "none", "all"}
+    assert set(BUILTINS) == {
+        "keywords",
+        "identifiers",
+        "keywords+identifiers",
+        "none",
+        "all",
+        "presidio",
+        "edsnlp",
+    }
 
 
 def test_none_and_all():
