@@ -15,9 +15,11 @@ from typing import Any
 import click
 
 from breachbench import __version__
+from breachbench.commands.bench import bench
+from breachbench.commands.compare import compare
 from breachbench.commands.generate import generate
 
-COMMANDS: tuple[click.Command, ...] = (generate,)
+COMMANDS: tuple[click.Command, ...] = (generate, bench, compare)
 
 
 class OneLineErrorGroup(click.Group):

@@ -1,0 +1,385 @@
+"""Read any dataset that follows the contract (TAXONOMY.md) as a stream of Arrow batches.
+
+Three layouts are accepted, whoever made them: one Parquet file, a directory of
+``part-*.parquet`` files (``manifest.json`` beside them is read for provenance only), and a
+JSON-lines file. Only the contract columns are read (plus ``difficulty_tags`` when present),
+cast to the contract types, so a hand-labelled file with exactly those five fields works as
+well as the generator's 22-column output, and memory stays one batch whatever the size.
+
+``--limit N`` keeps the first N rows. ``--sample N`` draws N rows uniformly without
+replacement, streaming: the number taken from each aligned block of rows is a
+hypergeometric draw given what is still needed, then the rows inside the block are chosen
+at random. Every draw depends only on the seed and the row position, never on how the
+reader happens to batch the rows, so the same seed gives the same records.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.json as pa_json
+import pyarrow.parquet as pq
+
+from generator.manifest import METADATA_KEY, sha256_file
+from generator.schema import CONTRACT_COLUMNS, SPAN_TYPE
+
+__all__ = [
+    "CONTRACT_SCHEMA",
+    "TAGS_COLUMN",
+    "Dataset",
+    "DatasetError",
+    "DatasetInfo",
+    "open_dataset",
+]
+
+TAGS_COLUMN = "difficulty_tags"
+PART_GLOB = "part-*.parquet"
+MANIFEST_NAME = "manifest.json"
+JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
+SAMPLE_BLOCK = 4096
+"""Rows per sampling block: draws are made per aligned block, independent of batching."""
+
+CONTRACT_SCHEMA = pa.schema(
+    [
+        pa.field("patient_id", pa.string()),
+        pa.field("admin_comment", pa.string()),
+        pa.field("sensitive", pa.bool_()),
+        pa.field("categories", pa.list_(pa.string())),
+        pa.field("spans", pa.list_(SPAN_TYPE)),
+    ]
+)
+"""The contract columns and types; every batch the reader yields has this schema (+ tags)."""
+_TAGS_FIELD = pa.field(TAGS_COLUMN, pa.list_(pa.string()))
+
+
+class DatasetError(ValueError):
+    """The dataset cannot be read or does not follow the contract; the message is one line."""
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """What identifies a dataset: where, which layout, how many rows, and its fingerprint.
+
+    ``fingerprint`` is ``sha256:<hex>``; two runs with the same fingerprint were scored on
+    the same rows. For generated data it hashes the provenance recorded by the generator
+    (which determines the rows byte for byte) and the row count, so no data is re-read;
+    otherwise it is the sha256 of the file(s). ``provenance`` holds the generator and
+    taxonomy versions, seed and options when the dataset recorded them.
+    """
+
+    path: str
+    layout: str
+    rows: int
+    fingerprint: str
+    fingerprint_source: str
+    has_tags: bool
+    provenance: dict[str, Any] | None = None
+    files: tuple[str, ...] = field(default=())
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``dataset`` block of results.json."""
+        prov = self.provenance or {}
+        return {
+            "path": self.path,
+            "layout": self.layout,
+            "rows": self.rows,
+            "fingerprint": self.fingerprint,
+            "fingerprint_source": self.fingerprint_source,
+            "generator_version": prov.get("generator_version"),
+            "taxonomy_version": prov.get("taxonomy_version"),
+            "seed": prov.get("seed"),
+            "generator_options": prov.get("options"),
+            "difficulty_tags": self.has_tags,
+        }
+
+
+def _digest(payload: Any) -> str:
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _check_columns(names: list[str], where: str) -> bool:
+    """Raise on a missing contract column; True when difficulty tags are present."""
+    missing = [c for c in CONTRACT_COLUMNS if c not in names]
+    if missing:
+        raise DatasetError(f"{where} lacks contract column(s): {', '.join(missing)}")
+    return TAGS_COLUMN in names
+
+
+def _parquet_provenance(schema: pa.Schema) -> dict[str, Any] | None:
+    raw = (schema.metadata or {}).get(METADATA_KEY.encode())
+    if raw is None:
+        return None
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _open_parquet(path: Path) -> pq.ParquetFile:
+    try:
+        return pq.ParquetFile(path)
+    except (OSError, pa.ArrowException) as error:
+        raise DatasetError(f"cannot read Parquet file {path}: {error}") from None
+
+
+class Dataset:
+    """A contract dataset on disk; :meth:`batches` streams it.
+
+    Use :func:`open_dataset` to build one: it checks the layout and columns up front, so a
+    wrong file fails before any detector is started.
+    """
+
+    def __init__(self, info: DatasetInfo, files: list[Path]) -> None:
+        self.info = info
+        self._files = files
+
+    @property
+    def columns(self) -> list[str]:
+        """The columns every batch carries."""
+        return [*CONTRACT_COLUMNS, *([TAGS_COLUMN] if self.info.has_tags else [])]
+
+    @property
+    def schema(self) -> pa.Schema:
+        """The schema every batch is cast to."""
+        return CONTRACT_SCHEMA.append(_TAGS_FIELD) if self.info.has_tags else CONTRACT_SCHEMA
+
+    def selected_rows(self, *, limit: int | None = None, sample: int | None = None) -> int:
+        """How many rows :meth:`batches` yields with these options."""
+        rows = self.info.rows if limit is None else min(limit, self.info.rows)
+        return rows if sample is None else min(sample, rows)
+
+    def _raw_batches(self, batch_size: int) -> Iterator[pa.RecordBatch]:
+        if self.info.layout == "jsonl":
+            yield from self._jsonl_batches(batch_size)
+            return
+        for path in self._files:
+            reader = _open_parquet(path)
+            try:
+                yield from reader.iter_batches(batch_size=batch_size, columns=self.columns)
+            except (OSError, pa.ArrowException) as error:
+                raise DatasetError(f"cannot read {path}: {error}") from None
+
+    def _jsonl_batches(self, batch_size: int) -> Iterator[pa.RecordBatch]:
+        path = self._files[0]
+        options = pa_json.ParseOptions(
+            explicit_schema=self.schema, unexpected_field_behavior="ignore"
+        )
+        # pyarrow's JSON reader batches by bytes; ~300 bytes a row is typical of the data.
+        read = pa_json.ReadOptions(block_size=max(1 << 20, batch_size * 512))
+        try:
+            reader = pa_json.open_json(path, read_options=read, parse_options=options)
+            for batch in reader:
+                for offset in range(0, batch.num_rows, batch_size):
+                    yield batch.slice(offset, batch_size)
+        except (OSError, pa.ArrowException) as error:
+            raise DatasetError(f"cannot read JSON lines {path}: {error}") from None
+
+    def batches(
+        self,
+        batch_size: int = 16_384,
+        *,
+        limit: int | None = None,
+        sample: int | None = None,
+        seed: int = 0,
+    ) -> Iterator[pa.RecordBatch]:
+        """Stream the (selected) rows as record batches of at most ``batch_size`` rows.
+
+        ``limit`` keeps the first rows; ``sample`` then draws that many of them uniformly
+        without replacement (seeded, order kept). Raises :class:`DatasetError` on a row that
+        does not have the contract types.
+        """
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        if limit is not None and limit < 0:
+            raise ValueError(f"limit must be >= 0, got {limit}")
+        if sample is not None and sample < 0:
+            raise ValueError(f"sample must be >= 0, got {sample}")
+        total = self.selected_rows(limit=limit)
+        sampler = _BlockSampler(total, sample, seed) if sample is not None else None
+        schema = self.schema
+        seen = 0
+        for raw in self._raw_batches(batch_size):
+            if seen >= total:
+                break
+            batch = raw.slice(0, total - seen) if seen + raw.num_rows > total else raw
+            offset, seen = seen, seen + batch.num_rows
+            if sampler is not None:
+                keep = sampler.take(offset, batch.num_rows)
+                if not len(keep):
+                    continue
+                batch = batch.take(pa.array(keep))
+            yield _cast(batch, schema)
+
+
+def _cast(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
+    """The batch with the contract types (int64 offsets, large strings... are accepted)."""
+    if batch.schema.equals(schema):
+        return batch
+    try:
+        columns = [batch.column(f.name).cast(f.type) for f in schema]
+    except (pa.ArrowException, KeyError) as error:
+        raise DatasetError(f"dataset column types do not follow the contract: {error}") from None
+    return pa.RecordBatch.from_arrays(columns, schema=schema)
+
+
+class _BlockSampler:
+    """Exact uniform sample of ``want`` of ``total`` rows, decided block by aligned block."""
+
+    def __init__(self, total: int, want: int, seed: int) -> None:
+        self._rng = np.random.default_rng([seed, 0x5A4D])
+        self._total = total
+        self._need = min(want, total)
+        self._left = total
+        self._block = -1
+        self._picks = np.zeros(0, dtype=np.int64)
+
+    def _enter(self, block: int) -> None:
+        """Draw how many rows of ``block`` are taken, then which ones."""
+        start = block * SAMPLE_BLOCK
+        size = max(0, min(SAMPLE_BLOCK, self._total - start))
+        rest = self._left - size
+        if rest == 0:
+            k = self._need
+        elif self._need and size:
+            k = int(self._rng.hypergeometric(size, rest, self._need))
+        else:
+            k = 0
+        picks = self._rng.choice(size, size=k, replace=False) if k else np.zeros(0)
+        self._picks = np.sort(picks).astype(np.int64) + start
+        self._need -= k
+        self._left = rest
+        self._block = block
+
+    def take(self, offset: int, length: int) -> np.ndarray:
+        """Indices, relative to the batch, of the sampled rows in ``[offset, offset+length)``."""
+        out = [np.zeros(0, dtype=np.int64)]
+        for block in range(offset // SAMPLE_BLOCK, (offset + length - 1) // SAMPLE_BLOCK + 1):
+            if block > self._block:
+                self._enter(block)
+            picks = self._picks
+            out.append(picks[(picks >= offset) & (picks < offset + length)] - offset)
+        return np.concatenate(out)
+
+
+def _count_lines(path: Path) -> tuple[int, dict[str, Any] | None]:
+    """Non-blank lines of a JSON-lines file, and its first record."""
+    rows, first = 0, None
+    try:
+        with path.open("rb") as handle:
+            for line in handle:
+                if line.strip():
+                    if first is None:
+                        try:
+                            first = json.loads(line)
+                        except ValueError:
+                            raise DatasetError(
+                                f"{path} line {rows + 1} is not valid JSON"
+                            ) from None
+                    rows += 1
+    except OSError as error:
+        raise DatasetError(f"cannot read {path}: {error.strerror or error}") from None
+    return rows, first if isinstance(first, dict) else None
+
+
+def _open_jsonl(path: Path) -> Dataset:
+    rows, first = _count_lines(path)
+    if rows and first is None:
+        raise DatasetError(f"{path}: the first line is not a JSON object")
+    has_tags = _check_columns(list(first or {}), str(path)) if rows else False
+    sidecar = path.with_name(path.name + ".manifest.json")
+    provenance = None
+    if sidecar.is_file():
+        try:
+            provenance = json.loads(sidecar.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            provenance = None
+    info = DatasetInfo(
+        path=str(path),
+        layout="jsonl",
+        rows=rows,
+        fingerprint="sha256:" + sha256_file(path),
+        fingerprint_source="file",
+        has_tags=has_tags,
+        provenance=provenance,
+        files=(path.name,),
+    )
+    return Dataset(info, [path])
+
+
+def _open_parquet_files(path: Path, files: list[Path], layout: str) -> Dataset:
+    rows = 0
+    has_tags = False
+    provenance: dict[str, Any] | None = None
+    for file in files:
+        reader = _open_parquet(file)
+        schema = reader.schema_arrow
+        has_tags = _check_columns(schema.names, str(file)) if file == files[0] else has_tags
+        if file != files[0]:
+            _check_columns(schema.names, str(file))
+            has_tags = has_tags and TAGS_COLUMN in schema.names
+        rows += reader.metadata.num_rows
+        if file == files[0]:
+            provenance = _parquet_provenance(schema)
+    manifest = path / MANIFEST_NAME if layout == "parquet-dir" else None
+    if manifest is not None and manifest.is_file():
+        try:
+            data = json.loads(manifest.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            raise DatasetError(f"cannot read {manifest}: {error}") from None
+        provenance = provenance or data
+        source = "manifest"
+        fingerprint = _digest(
+            {"provenance": data.get("options"), "files": data.get("files"), "rows": rows}
+        )
+    elif provenance is not None:
+        source = "metadata"
+        fingerprint = _digest({"provenance": provenance, "rows": rows, "files": len(files)})
+    else:
+        source = "file"
+        if len(files) == 1:
+            fingerprint = "sha256:" + sha256_file(files[0])
+        else:
+            fingerprint = _digest([[f.name, sha256_file(f)] for f in files])
+    info = DatasetInfo(
+        path=str(path),
+        layout=layout,
+        rows=rows,
+        fingerprint=fingerprint,
+        fingerprint_source=source,
+        has_tags=has_tags,
+        provenance=provenance,
+        files=tuple(f.name for f in files),
+    )
+    return Dataset(info, files)
+
+
+def open_dataset(path: str | Path) -> Dataset:
+    """Open a Parquet file, a directory of ``part-*.parquet`` files, or a JSON-lines file.
+
+    Checks that the contract columns are present and computes the fingerprint; raises
+    :class:`DatasetError` with a one-line message otherwise.
+    """
+    path = Path(path)
+    if path.is_dir():
+        files = sorted(path.glob(PART_GLOB))
+        if not files:
+            raise DatasetError(f"directory {path} holds no {PART_GLOB} file")
+        return _open_parquet_files(path, files, "parquet-dir")
+    if not path.exists():
+        raise DatasetError(f"dataset {path} does not exist")
+    if path.suffix.lower() in JSONL_SUFFIXES:
+        return _open_jsonl(path)
+    if path.suffix.lower() in (".parquet", ".pq"):
+        return _open_parquet_files(path, [path], "parquet")
+    raise DatasetError(
+        f"dataset {path}: unsupported format (expected .parquet, .jsonl or a directory of parts)"
+    )

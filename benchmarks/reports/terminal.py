@@ -1,0 +1,82 @@
+"""Compact rich tables for the terminal: the leaderboard and the paired differences."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from benchmarks.compare import PAIRED_METRICS, Comparison, LeaderboardRow
+
+from .fmt import rate
+
+__all__ = ["comparisons_table", "console", "leaderboard_table"]
+
+PIPE_WIDTH = 120
+"""Width when stdout is not a terminal (CI logs, files): rich would otherwise assume 80."""
+
+
+def console() -> Console:
+    """A console for the tables: the terminal's width, or a wide fixed one when piped."""
+    probe = Console()
+    return probe if probe.is_terminal else Console(width=PIPE_WIDTH)
+
+
+def _short(block: dict | None) -> str:
+    """Value and interval half-width in percent, compact enough for 80 columns."""
+    if not block or block.get("value") is None:
+        return "–"
+    value = f"{block['value'] * 100:.1f}"
+    if block.get("ci_low") is None:
+        return value
+    return f"{value}±{(block['ci_high'] - block['ci_low']) * 50:.1f}"
+
+
+def _p(value: float | None) -> str:
+    if value is None:
+        return ""
+    return " p<.001" if value < 0.001 else f" p={value:.3f}".replace("0.", ".")
+
+
+def leaderboard_table(rows: list[LeaderboardRow]) -> Table:
+    """One line per run: F1s and leak rates in percent (±CI half-width), speed, memory."""
+    table = Table(
+        title="breachbench (%, ±95% CI half-width)", title_justify="left", header_style="bold"
+    )
+    table.add_column("detector", no_wrap=True)
+    for name in ("sens F1", "span F1", "leak sens", "leak id", "comments/s", "MB"):
+        table.add_column(name, justify="right", no_wrap=True)
+    for row in rows:
+        h = row.headline
+        memory = row.peak_memory_bytes
+        table.add_row(
+            row.name + (" [red](partial)[/red]" if row.partial else ""),
+            _short(h.get("record_sensitive_f1")),
+            _short(h.get("span_strict_f1")),
+            _short(h.get("leak_rate_sensitive")),
+            _short(h.get("leak_rate_identifier")),
+            rate(row.comments_per_second),
+            "–" if memory is None else f"{memory / 1e6:,.0f}",
+        )
+    return table
+
+
+def comparisons_table(items: list[Comparison]) -> Table:
+    """Paired differences a − b in percentage points, with the paired p-value."""
+    table = Table(
+        title="paired differences a − b (points, paired bootstrap)",
+        title_justify="left",
+        header_style="bold",
+    )
+    table.add_column("a − b", no_wrap=True)
+    for name in ("sens F1", "span F1", "leak sens", "leak id"):
+        table.add_column(name, justify="right", no_wrap=True)
+    for item in items:
+        cells = []
+        for metric in PAIRED_METRICS:
+            d = item.differences.get(metric) or {}
+            if d.get("diff") is None:
+                cells.append("–")
+            else:
+                cells.append(f"{d['diff'] * 100:+.1f}{_p(d.get('p_value'))}")
+        table.add_row(f"{item.a} − {item.b}", *cells)
+    return table

@@ -1,0 +1,136 @@
+"""``breachbench bench``: a thin shell over :func:`benchmarks.suite.run_bench`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from benchmarks.adapters import LabelMappingError
+from benchmarks.dataset import DatasetError
+from benchmarks.protocol import DetectorLoadError
+from benchmarks.reports.terminal import comparisons_table, console, leaderboard_table
+from benchmarks.run import DEFAULT_BATCH_SIZE, DEFAULT_BOOTSTRAP, RunOptions
+from benchmarks.suite import DEFAULT_DETECTORS, BenchError, BenchRequest, BenchSummary, run_bench
+
+DEFAULT_OUT = "breachbench-output/bench"
+
+
+def show(summary: BenchSummary, out: Console) -> None:
+    """The compact table, then where every report is."""
+    out.print(leaderboard_table(summary.leaderboard))
+    if summary.comparisons:
+        out.print(comparisons_table(summary.comparisons))
+    made = " (generated and cached)" if summary.dataset_generated else ""
+    out.print(f"Dataset: {summary.dataset}{made}", soft_wrap=True)
+    for run in summary.runs:
+        out.print(f"Report: {run.directory / 'report.html'}", soft_wrap=True)
+    if len(summary.runs) > 1:
+        out.print(f"Leaderboard: {summary.out / 'leaderboard.md'}", soft_wrap=True)
+    out.print(f"Done in {summary.seconds:.1f} s.")
+
+
+@click.command("bench")
+@click.argument("dataset", required=False, type=click.Path(dir_okay=True, path_type=str))
+@click.option(
+    "--detector",
+    "-d",
+    "detectors",
+    multiple=True,
+    metavar="NAME|module:attr",
+    help=f"Detector to run (repeatable). [default: {', '.join(DEFAULT_DETECTORS)}]",
+)
+@click.option(
+    "--detector-cmd",
+    "command",
+    metavar="'CMD ARGS'",
+    help="A program speaking JSON lines on stdin/stdout (see the README's protocol).",
+)
+@click.option("--labels", type=click.Path(exists=True, dir_okay=False), help="Label mapping YAML.")
+@click.option("--out", "-o", default=DEFAULT_OUT, show_default=True, help="Output directory.")
+@click.option(
+    "--batch-size",
+    type=int,
+    default=DEFAULT_BATCH_SIZE,
+    show_default=True,
+    help="Texts per detector call (the unit of latency and of --timeout).",
+)
+@click.option(
+    "--timeout",
+    type=float,
+    default=30.0,
+    show_default=True,
+    help="Seconds a --detector-cmd may take per batch.",
+)
+@click.option("--limit", type=int, default=None, help="Only the first N rows.")
+@click.option("--sample", type=int, default=None, help="A seeded uniform sample of N rows.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of --sample.")
+@click.option(
+    "--bootstrap",
+    type=int,
+    default=DEFAULT_BOOTSTRAP,
+    show_default=True,
+    help="Bootstrap replicates for the 95% intervals (0: none).",
+)
+@click.option("--overwrite", is_flag=True, help="Replace existing results in --out.")
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="Progress bar on stderr. [default: only when stderr is a terminal]",
+)
+def bench(
+    dataset: str | None,
+    detectors: tuple[str, ...],
+    command: str | None,
+    labels: str | None,
+    out: str,
+    batch_size: int,
+    timeout: float,
+    limit: int | None,
+    sample: int | None,
+    seed: int,
+    bootstrap: int,
+    overwrite: bool,
+    progress: bool | None,
+) -> None:
+    """Benchmark detectors on DATASET: accuracy with intervals, leak rate, throughput.
+
+    DATASET is a Parquet file, a directory of part-*.parquet files, or a JSON-lines file
+    with the contract columns (patient_id, admin_comment, sensitive, categories, spans).
+    Without it, a default dataset (20,000 records, seed 0) is generated once and reused
+    from $BREACHBENCH_CACHE (default ~/.cache/breachbench).
+
+    Without --detector or --detector-cmd, runs the built-in detectors one after another,
+    writing one sub-directory each and a leaderboard. Each run writes results.json,
+    results.md, report.html, predictions.jsonl and errors.jsonl.
+
+    A detector that misbehaves stops its run with a one-line message naming the record;
+    the partial results are kept and marked partial, and the exit code is 1.
+    """
+    try:
+        request = BenchRequest(
+            dataset=dataset,
+            detectors=detectors,
+            command=command,
+            labels=labels,
+            out=Path(out),
+            options=RunOptions(
+                batch_size=batch_size,
+                timeout=timeout,
+                limit=limit,
+                sample=sample,
+                seed=seed,
+                bootstrap=bootstrap,
+            ),
+            overwrite=overwrite,
+            progress=progress,
+        )
+        summary = run_bench(request)
+    except (BenchError, DatasetError, LabelMappingError, DetectorLoadError, ValueError) as error:
+        raise click.UsageError(str(error)) from error
+    except OSError as error:
+        raise click.ClickException(f"{error.filename or out}: {error.strerror or error}") from error
+    show(summary, console())
+    if summary.faults:
+        raise click.ClickException(summary.faults[0])

@@ -1,0 +1,65 @@
+"""``breachbench compare`` and the leaderboard/paired-test library on real runs."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from test_bench_cli import DETECTORS, N_RECORDS, record
+
+from benchmarks.compare import compare_files
+from breachbench.cli import main
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("runs")
+    data = root / "data.jsonl"
+    data.write_text("".join(json.dumps(record(i)) + "\n" for i in range(N_RECORDS)), "utf-8")
+    echo = shlex.join([sys.executable, str(DETECTORS / "echo_detector.py")])
+    invocations = {
+        "echo": ["--detector-cmd", echo],
+        "none": ["-d", "none"],
+        "limited": ["-d", "keywords", "--limit", "20"],
+    }
+    for name, args in invocations.items():
+        result = CliRunner().invoke(
+            main, ["bench", str(data), *args, "--out", str(root / name), "--bootstrap", "300"]
+        )
+        assert result.exit_code == 0, result.output
+    return {name: root / name / "results.json" for name in invocations}
+
+
+def test_leaderboard_and_paired_differences(runs: dict[str, Path]) -> None:
+    rows, paired = compare_files([runs["none"], runs["echo"]])
+    assert [row.value("record_sensitive_f1") for row in rows] == sorted(
+        (row.value("record_sensitive_f1") for row in rows), reverse=True
+    )
+    (pair,) = paired
+    diff = pair.differences["record_sensitive_f1"]
+    assert diff["diff"] == pytest.approx(1.0)  # echo finds every sensitive record, none none
+    assert diff["ci_low"] <= diff["diff"] <= diff["ci_high"]
+    assert pair.differences["leak_rate_sensitive"]["diff"] == pytest.approx(0.0)
+
+
+def test_runs_on_other_records_are_not_paired(runs: dict[str, Path]) -> None:
+    rows, paired = compare_files([runs["echo"], runs["limited"]])
+    assert len(rows) == 2 and paired == []
+
+
+def test_compare_command(runs: dict[str, Path]) -> None:
+    result = CliRunner().invoke(main, ["compare", str(runs["echo"]), str(runs["none"])])
+    assert result.exit_code == 0, result.output
+    assert "none" in result.stdout and "paired differences" in result.stdout
+    assert "+100.0" in result.stdout or "-100.0" in result.stdout
+
+
+def test_compare_rejects_foreign_files(tmp_path: Path, runs: dict[str, Path]) -> None:
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps({"schema": "something/9"}))
+    result = CliRunner().invoke(main, ["compare", str(runs["echo"]), str(other)])
+    assert result.exit_code == 2 and "schema" in result.stderr
