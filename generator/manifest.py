@@ -12,24 +12,30 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 import breachbench
+from generator import corpora
 from generator.options import GenerateOptions
+from generator.taxonomy import load_taxonomy
 
 METADATA_KEY = "breachbench"
 MANIFEST_VERSION = 1
 
 
-@cache
 def taxonomy_version() -> str:
     """The ``version`` of the taxonomy shipped in ``corpora/taxonomy/taxonomy.yaml``."""
-    text = resources.files("corpora").joinpath("taxonomy", "taxonomy.yaml").read_text("utf-8")
-    return str(yaml.safe_load(text)["version"])
+    return load_taxonomy().version
+
+
+@cache
+def corpora_digest() -> str:
+    """One SHA-256 over every data file of ``corpora/``: the lexicons and tables used."""
+    digest = hashlib.sha256()
+    for name, file_digest in sorted(corpora.checksums().items()):
+        digest.update(f"{name}\0{file_digest}\n".encode())
+    return digest.hexdigest()
 
 
 def provenance(options: GenerateOptions) -> dict[str, Any]:
@@ -38,6 +44,7 @@ def provenance(options: GenerateOptions) -> dict[str, Any]:
         "generator": "breachbench",
         "generator_version": breachbench.__version__,
         "taxonomy_version": taxonomy_version(),
+        "corpora_sha256": corpora_digest(),
         "seed": options.seed,
         "format": options.format,
         "options": options.content_options(),
