@@ -17,9 +17,10 @@ import click
 from breachbench import __version__
 from breachbench.commands.bench import bench
 from breachbench.commands.compare import compare
+from breachbench.commands.describe import describe
 from breachbench.commands.generate import generate
 
-COMMANDS: tuple[click.Command, ...] = (generate, bench, compare)
+COMMANDS: tuple[click.Command, ...] = (generate, bench, compare, describe)
 
 
 class OneLineErrorGroup(click.Group):

@@ -9,12 +9,20 @@ array) and the span offsets (a cumulative sum of piece lengths) from the same la
 Because spans are computed from the pieces that were really written, they cannot drift
 from the text, whatever the slot values or the noise applied to a piece.
 
+Writing noise (``generator.noise``) swaps a literal piece for one of its precomputed noisy
+variants, so it costs an index per piece and leaves the offsets exact. Each record also
+gets ``difficulty_tags``: what makes it hard (template tags such as ``implicit`` or
+``negated``, and the noise that really showed), as one bit mask per clause and piece
+OR-reduced per record.
+
 Reads ``formats/composition.yaml`` and ``formats/dates.yaml``; the templates and
-connectors come from ``corpora/comments/`` through ``generator.templates``.
+connectors come from ``corpora/comments/`` through ``generator.templates``, the noise
+models from ``corpora/noise/`` through ``generator.noise``.
 """
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import functools
 from dataclasses import dataclass
@@ -26,6 +34,8 @@ import pyarrow.compute as pc
 from generator import corpora
 from generator.contacts import ContactsModel, email_forms, load_contacts
 from generator.nir import solid, spaced
+from generator.noise import EDITS, NoiseModel, VariantPool, load_noise, variant_pool
+from generator.options import DEFAULT_DIFFICULTY
 from generator.people import EPOCH, FEMALE, MALE, PeopleModel, load_people
 from generator.places import PlacesModel, load_places
 from generator.sampling import Categorical, GroupedCategorical
@@ -69,6 +79,7 @@ class Comments:
     sensitive: pa.Array
     categories: pa.Array
     spans: pa.Array
+    difficulty_tags: pa.Array
 
 
 @dataclass(frozen=True)
@@ -285,9 +296,7 @@ class CommentEngine:
         self.sensitive_dist = Categorical.from_weights(
             [spec["sensitive_clauses"][k] for k in self.sensitive_counts]
         )
-        self.family_dist = Categorical.from_weights(
-            [spec["families"][f] for f in NON_SENSITIVE_FAMILIES]
-        )
+        self.family_weights = {f: float(spec["families"][f]) for f in NON_SENSITIVE_FAMILIES}
         self.titles = {
             sex: _weighted_texts(spec["titles"][code]) for sex, code in ((MALE, "M"), (FEMALE, "F"))
         }
@@ -304,7 +313,9 @@ class CommentEngine:
         self.closer_dist = Categorical.from_weights(list(connectors.closer_weights))
         self.closer_rate = connectors.closer_rate
 
+        self.noise: NoiseModel = load_noise()
         self._compile(load_templates(), spec["category_weights"])
+        self._compile_noise()
 
     # ------------------------------------------------------------------ compilation
     def _compile(self, by_key: dict[str, tuple[Template, ...]], category_weights: dict) -> None:
@@ -367,10 +378,13 @@ class CommentEngine:
                     items_group.append(key_index * 2 + sex)
                     items_weight.append(template.weight)
         self.items_template = np.array(items_template, dtype=np.int64)
-        group = np.array(items_group, dtype=np.int64)
-        weight = np.array(items_weight, dtype=np.float64)
-        self.template_sampler = GroupedCategorical.from_groups(group, weight, 2 * len(self.keys))
-        available = self.template_sampler.group_total.reshape(len(self.keys), 2) > 0
+        self.items_group = np.array(items_group, dtype=np.int64)
+        self.items_weight = np.array(items_weight, dtype=np.float64)
+        self._samplers: dict[str, GroupedCategorical] = {}
+        base = GroupedCategorical.from_groups(
+            self.items_group, self.items_weight, 2 * len(self.keys)
+        )
+        available = base.group_total.reshape(len(self.keys), 2) > 0
         for family_index, family in enumerate(NON_SENSITIVE_FAMILIES):
             if not available[family_index].all():
                 raise ValueError(f"no {family} template for one of the sexes")
@@ -384,6 +398,73 @@ class CommentEngine:
             ]
             self.category_dist[sex] = Categorical.from_weights(weights)
 
+    def _compile_noise(self) -> None:
+        """Noisy variants of every literal, and each template's difficulty bits."""
+        noise = self.noise
+        self.variants: VariantPool = variant_pool(noise, self.literals.to_pylist())
+        self.variant_texts = pa.array(self.variants.texts, type=pa.string())
+        changed = self.variants.changed.reshape(-1, 3)
+        self.tag_bit = {tag: np.int64(1) << i for i, tag in enumerate(noise.difficulty_tags)}
+        bits = np.zeros(len(changed), dtype=np.int64)
+        edit = np.arange(len(changed)) // (4 * self.variants.n_literals)
+        for e, name in enumerate(EDITS):
+            if name in self.tag_bit:
+                bits |= np.where(changed[:, 0] & (edit == e), self.tag_bit[name], 0)
+        for k, tag in ((1, "no_accents"), (2, "upper_case")):
+            if tag in self.tag_bit:
+                bits |= np.where(changed[:, k], self.tag_bit[tag], 0)
+        self.variant_bits = bits
+        self.template_bits = np.array(
+            [
+                sum(int(self.tag_bit[t]) for t in set(template.tags) if t in self.tag_bit)
+                for template in self.templates
+            ],
+            dtype=np.int64,
+        )
+        self.tag_names = pa.array(list(noise.difficulty_tags), type=pa.string())
+
+    def restricted(self, keep: np.ndarray) -> CommentEngine:
+        """A copy that only draws the templates where ``keep`` is true.
+
+        For family-held-out evaluation: generate training comments from some template and
+        lexicon families and test comments from the others. A sensitive category left with
+        no template for a sex is not drawn for it; a non-sensitive family must keep one.
+        """
+        clone = copy.copy(self)
+        clone.items_weight = np.where(np.asarray(keep)[self.items_template], self.items_weight, 0)
+        clone._samplers = {}
+        available = clone._sampler(DEFAULT_DIFFICULTY).group_total.reshape(-1, 2) > 0
+        if not available[: len(NON_SENSITIVE_FAMILIES)].all():
+            raise ValueError("a restriction must keep every non-sensitive family for both sexes")
+        weights = [self.category_dist[sex] for sex in (MALE, FEMALE)]
+        clone.category_dist = {}
+        offset = len(NON_SENSITIVE_FAMILIES)
+        for sex, base in zip((MALE, FEMALE), weights, strict=True):
+            # Recover the base weights from the alias table's probabilities.
+            k = len(base.probability)
+            mass = base.probability.copy()
+            np.add.at(mass, base.alias, 1.0 - base.probability)
+            mass = mass * available[offset : offset + k, sex]
+            clone.category_dist[sex] = Categorical.from_weights(mass)
+        return clone
+
+    def _sampler(self, difficulty: str) -> GroupedCategorical:
+        """The template sampler of a difficulty level: weights scaled by template tags."""
+        if difficulty not in self._samplers:
+            multipliers = self.noise.levels[difficulty].tag_weights
+            scale = np.array(
+                [
+                    np.prod([max(multipliers.get(t, 1.0), 1e-6) for t in set(template.tags)])
+                    for template in self.templates
+                ]
+            )
+            self._samplers[difficulty] = GroupedCategorical.from_groups(
+                self.items_group,
+                self.items_weight * scale[self.items_template],
+                2 * len(self.keys),
+            )
+        return self._samplers[difficulty]
+
     # ------------------------------------------------------------------ generation
     def generate(
         self,
@@ -392,7 +473,17 @@ class CommentEngine:
         *,
         comment_rate: float,
         sensitive_rate: float,
+        difficulty: str = DEFAULT_DIFFICULTY,
+        hard_negative_rate: float | None = None,
     ) -> Comments:
+        """Comments for every record of ``ctx``.
+
+        ``hard_negative_rate`` is the share of non-fact clauses that are hard negatives
+        (None: the composition file's share); ``difficulty`` picks a level of
+        ``corpora/noise/levels.yaml``.
+        """
+        if difficulty not in self.noise.levels:
+            raise ValueError(f"unknown difficulty {difficulty!r}")
         n = len(ctx.sex)
         has_comment = rng.random(n) < comment_rate
         is_sensitive = has_comment & (rng.random(n) < sensitive_rate)
@@ -417,16 +508,34 @@ class CommentEngine:
         is_fact = (position - first_fact) % per_clause_count < np.repeat(facts, clauses)
 
         sex = ctx.sex[clause_row]
-        family = self.family_dist.sample(rng, len(clause_row))
+        family = self._family_dist(hard_negative_rate).sample(rng, len(clause_row))
         category = np.where(
             sex == FEMALE,
             self.category_dist[FEMALE].sample(rng, len(clause_row)),
             self.category_dist[MALE].sample(rng, len(clause_row)),
         )
         key = np.where(is_fact, len(NON_SENSITIVE_FAMILIES) + category, family)
-        template = self.items_template[self.template_sampler.sample(rng, key * 2 + sex)]
+        template = self.items_template[self._sampler(difficulty).sample(rng, key * 2 + sex)]
+        multi_fact = np.zeros(n, dtype=bool)
+        multi_fact[commented] = facts >= 2
 
-        return self._assemble(rng, ctx, n, has_comment, clause_row, position, template)
+        return self._assemble(
+            rng, ctx, n, has_comment, clause_row, position, template, difficulty, multi_fact
+        )
+
+    def _family_dist(self, hard_negative_rate: float | None) -> Categorical:
+        weights = self.family_weights
+        if hard_negative_rate is None:
+            return Categorical.from_weights([weights[f] for f in NON_SENSITIVE_FAMILIES])
+        rest = weights["routine"] + weights["identifier"]
+        other = 1.0 - hard_negative_rate
+        return Categorical.from_weights(
+            [
+                other * weights["routine"] / rest,
+                other * weights["identifier"] / rest,
+                hard_negative_rate,
+            ]
+        )
 
     def _assemble(
         self,
@@ -437,10 +546,16 @@ class CommentEngine:
         clause_row: np.ndarray,
         position: np.ndarray,
         template: np.ndarray,
+        difficulty: str,
+        multi_fact: np.ndarray,
     ) -> Comments:
         pieces = self.pieces
         n_clauses = len(clause_row)
-        n_literals = len(self.literals)
+        n_literals = len(self.variant_texts)
+        level = self.noise.levels[difficulty]
+        noisy_row = rng.random(n) < level.noisy_row
+        upper_row = rng.random(n) < level.upper_row
+        strip_row = rng.random(n) < level.no_accents_row
 
         # Column 0 of each clause: the separator before it, or an opener for the first one.
         separator = self.separator_dist.sample(rng, n_clauses)
@@ -473,10 +588,19 @@ class CommentEngine:
         inst_lead_pool = np.broadcast_to(lead_pool[:, None], kind.shape)[mask]
 
         # Pool of texts: template literals, separators, openers, then each slot's values.
-        pool_parts: list[pa.Array] = [self.literals, self.separators, self.openers]
+        pool_parts: list[pa.Array] = [self.variant_texts, self.separators, self.openers]
         index = np.empty(len(inst_kind), dtype=np.int64)
         literal = (inst_kind == LITERAL) & ~inst_lead
-        index[literal] = inst_value[literal]
+        literal_row = inst_row[literal]
+        edit_probability = np.array([level.pieces[e] for e in EDITS[1:]])
+        edit = np.searchsorted(
+            np.cumsum(edit_probability), rng.random(len(literal_row)), side="right"
+        )
+        edit = np.where(noisy_row[literal_row] & (edit < len(EDITS) - 1), edit + 1, 0)
+        variant = VariantPool.variant(edit, strip_row[literal_row], upper_row[literal_row])
+        index[literal] = variant * self.variants.n_literals + inst_value[literal]
+        piece_bits = np.zeros(len(inst_kind), dtype=np.int64)
+        piece_bits[literal] = self.variant_bits[index[literal]]
         lead_sep = inst_lead & (inst_lead_pool == 0)
         lead_open = inst_lead & (inst_lead_pool == 1)
         index[lead_sep] = n_literals + inst_value[lead_sep]
@@ -488,8 +612,11 @@ class CommentEngine:
             where = np.flatnonzero(is_slot & (inst_value == slot_id))
             if len(where) == 0:
                 continue
-            values = filler.fill(slot_name, inst_row[where])
-            pool_parts.append(values.cast(pa.string()))
+            values = filler.fill(slot_name, inst_row[where]).cast(pa.string())
+            shout = upper_row[inst_row[where]]
+            if shout.any():
+                values = pc.if_else(pa.array(shout), pc.utf8_upper(values), values)
+            pool_parts.append(values)
             index[where] = offset + np.arange(len(where))
             offset += len(where)
         pool = pa.concat_arrays(pool_parts)
@@ -508,6 +635,9 @@ class CommentEngine:
         starts = ends - lengths - np.repeat(row_start_chars, counts)
         labelled = (inst_category >= 0) & (lengths > 0)
         span_row = inst_row[labelled]
+        tags = self._difficulty_tags(
+            n, counts, row_offsets, piece_bits, clause_row, template, multi_fact, upper_row
+        )
         return self._labels(
             n,
             span_row,
@@ -517,6 +647,43 @@ class CommentEngine:
             inst_subject[labelled],
             inst_assertion[labelled],
             text,
+            tags,
+        )
+
+    def _difficulty_tags(
+        self,
+        n: int,
+        counts: np.ndarray,
+        row_offsets: np.ndarray,
+        piece_bits: np.ndarray,
+        clause_row: np.ndarray,
+        template: np.ndarray,
+        multi_fact: np.ndarray,
+        upper_row: np.ndarray,
+    ) -> pa.Array:
+        """Per record, the difficulty tags of its clauses and of the noise that showed."""
+        mask = np.zeros(n, dtype=np.int64)
+        filled = counts > 0
+        if filled.any():
+            mask[filled] = np.bitwise_or.reduceat(piece_bits, row_offsets[:-1][filled])
+        clause_counts = np.bincount(clause_row, minlength=n)
+        has_clause = clause_counts > 0
+        if has_clause.any():
+            starts = np.concatenate([[0], np.cumsum(clause_counts)[:-1]])
+            mask[has_clause] |= np.bitwise_or.reduceat(
+                self.template_bits[template], starts[has_clause]
+            )
+        bit = self.tag_bit
+        if "multi_fact" in bit:
+            mask |= np.where(multi_fact, bit["multi_fact"], 0)
+        if "upper_case" in bit:
+            mask |= np.where(upper_row & has_clause, bit["upper_case"], 0)
+        n_tags = len(self.tag_names)
+        present = (mask[:, None] >> np.arange(n_tags)) & 1
+        record, tag_id = np.nonzero(present)
+        offsets = np.concatenate([[0], np.cumsum(np.bincount(record, minlength=n))])
+        return pa.ListArray.from_arrays(
+            pa.array(offsets.astype(np.int32)), take(self.tag_names, tag_id)
         )
 
     def _labels(
@@ -529,6 +696,7 @@ class CommentEngine:
         subject: np.ndarray,
         assertion: np.ndarray,
         text: pa.Array,
+        difficulty_tags: pa.Array,
     ) -> Comments:
         taxonomy = self.taxonomy
         names = pa.array(list(taxonomy.categories), type=pa.string())
@@ -556,7 +724,11 @@ class CommentEngine:
         sensitive_ids = [taxonomy.index(c) for c in taxonomy.sensitive]
         sensitive = present[:, sensitive_ids].any(axis=1)
         return Comments(
-            text=text, sensitive=pa.array(sensitive), categories=categories, spans=spans
+            text=text,
+            sensitive=pa.array(sensitive),
+            categories=categories,
+            spans=spans,
+            difficulty_tags=difficulty_tags,
         )
 
 

@@ -14,6 +14,10 @@ DEFAULT_SEED = 0
 DEFAULT_COMMENT_RATE = 0.3
 DEFAULT_SENSITIVE_RATE = 0.35
 DEFAULT_BATCH_SIZE = 65_536
+DEFAULT_HARD_NEGATIVE_RATE = 0.15
+Difficulty = Literal["easy", "realistic", "hard"]
+DIFFICULTIES: tuple[str, ...] = ("easy", "realistic", "hard")
+DEFAULT_DIFFICULTY = "realistic"
 
 
 class OptionError(ValueError):
@@ -29,6 +33,8 @@ class GenerateOptions:
     comment_rate: float = DEFAULT_COMMENT_RATE
     sensitive_rate: float = DEFAULT_SENSITIVE_RATE
     real_email_domains: bool = False
+    difficulty: Difficulty = "realistic"
+    hard_negative_rate: float = DEFAULT_HARD_NEGATIVE_RATE
     format: OutputFormat = "parquet"
     workers: int = 1
     batch_size: int = DEFAULT_BATCH_SIZE
@@ -38,10 +44,14 @@ class GenerateOptions:
             raise OptionError(f"rows must be >= 0, got {self.rows}")
         if self.seed < 0:
             raise OptionError(f"seed must be >= 0, got {self.seed}")
-        for name in ("comment_rate", "sensitive_rate"):
+        for name in ("comment_rate", "sensitive_rate", "hard_negative_rate"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise OptionError(f"{name.replace('_', '-')} must be within [0, 1], got {value}")
+        if self.difficulty not in DIFFICULTIES:
+            raise OptionError(
+                f"difficulty must be one of {', '.join(DIFFICULTIES)}, got {self.difficulty!r}"
+            )
         if self.format not in FORMATS:
             raise OptionError(f"format must be one of {', '.join(FORMATS)}, got {self.format!r}")
         if self.workers < 1:

@@ -109,6 +109,8 @@ def _block(options: GenerateOptions, block: int) -> pa.Table:
         ),
         comment_rate=options.comment_rate,
         sensitive_rate=options.sensitive_rate,
+        difficulty=options.difficulty,
+        hard_negative_rate=options.hard_negative_rate,
     )
     columns = {
         "patient_id": fixed_strings(ID_PREFIX, digit_matrix(rows + 1, 10), n=n),
@@ -133,6 +135,7 @@ def _block(options: GenerateOptions, block: int) -> pa.Table:
         "sensitive": comments.sensitive,
         "categories": comments.categories,
         "spans": comments.spans,
+        "difficulty_tags": comments.difficulty_tags,
     }
     return pa.Table.from_pydict(columns, schema=RECORD_SCHEMA)
 

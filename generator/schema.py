@@ -103,6 +103,13 @@ _FIELDS: list[tuple[str, pa.DataType, bool, str]] = [
         False,
         "Span labels, sorted by start, never overlapping; offsets in code points, end exclusive.",
     ),
+    (
+        "difficulty_tags",
+        pa.list_(pa.string()),
+        False,
+        "What makes the comment hard: template traits (abbreviation, implicit, negated, "
+        "relative, hard_negative...) and the noise that shows (typo, no_accents, sms...).",
+    ),
 ]
 
 CONTRACT_COLUMNS = ("patient_id", "admin_comment", "sensitive", "categories", "spans")

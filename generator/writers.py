@@ -55,8 +55,9 @@ DICTIONARY_COLUMNS: tuple[str, ...] = (
     "spans.list.element.category",
     "spans.list.element.subject",
     "spans.list.element.assertion",
+    "difficulty_tags.list.element",
 )
-NESTED_JSON_COLUMNS: tuple[str, ...] = ("categories", "spans")
+NESTED_JSON_COLUMNS: tuple[str, ...] = ("categories", "spans", "difficulty_tags")
 COMPRESSION = "zstd"
 
 

@@ -10,9 +10,12 @@ from generator.api import GenerationSummary, generate_dataset
 from generator.options import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_COMMENT_RATE,
+    DEFAULT_DIFFICULTY,
+    DEFAULT_HARD_NEGATIVE_RATE,
     DEFAULT_ROWS,
     DEFAULT_SEED,
     DEFAULT_SENSITIVE_RATE,
+    DIFFICULTIES,
     FORMATS,
     GenerateOptions,
     OptionError,
@@ -104,6 +107,20 @@ def describe(summary: GenerationSummary) -> str:
     help="Share of comments holding sensitive content, in [0, 1].",
 )
 @click.option(
+    "--difficulty",
+    type=click.Choice(DIFFICULTIES),
+    default=DEFAULT_DIFFICULTY,
+    show_default=True,
+    help="Noise and template mix: easy (clean), realistic, hard (noisy, implicit forms).",
+)
+@click.option(
+    "--hard-negative-rate",
+    type=float,
+    default=DEFAULT_HARD_NEGATIVE_RATE,
+    show_default=True,
+    help="Share of non-sensitive notes that look sensitive but are not, in [0, 1].",
+)
+@click.option(
     "--batch-size",
     type=int,
     default=DEFAULT_BATCH_SIZE,
@@ -136,6 +153,8 @@ def generate(
     workers: int | None,
     comment_rate: float,
     sensitive_rate: float,
+    difficulty: str,
+    hard_negative_rate: float,
     batch_size: int,
     part_rows: int,
     real_email_domains: bool,
@@ -170,6 +189,8 @@ def generate(
             seed=seed,
             comment_rate=comment_rate,
             sensitive_rate=sensitive_rate,
+            difficulty=difficulty,  # type: ignore[arg-type]
+            hard_negative_rate=hard_negative_rate,
             real_email_domains=real_email_domains,
             format=fmt,  # type: ignore[arg-type]
             workers=default_workers() if workers is None else workers,
