@@ -14,11 +14,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from generator import memory
+from generator.card import scan_dataset, write_card
+from generator.croissant import DataFile, croissant, write_croissant
 from generator.manifest import FileEntry, provenance_json, sha256_file, write_manifest
 from generator.options import GenerateOptions
 from generator.progress import Advance, row_progress, wants_progress
 from generator.runner import DEFAULT_PART_ROWS, generate_tables, write_parts
+from generator.schema import RECORD_SCHEMA
 from generator.target import MANIFEST_NAME, OutputTarget, Staging, check_target, resolve_target
+from generator.taxonomy import load_taxonomy
 from generator.writers import open_sink
 
 __all__ = ["GenerationSummary", "generate_dataset"]
@@ -89,6 +93,7 @@ def generate_dataset(
             write_manifest(staging.path / MANIFEST_NAME, options, entries)
         else:
             entries = [_write_single(options, staging, advance)]
+        _write_metadata(options, staging, entries)
         staging.commit()
     seconds = time.perf_counter() - started
     return _summary(target, entries, seconds)
@@ -121,6 +126,32 @@ def _write_single(options: GenerateOptions, staging: Staging, advance: Advance) 
     if staging.sidecar is not None:
         write_manifest(staging.sidecar, options, [entry])
     return entry
+
+
+def _write_metadata(options: GenerateOptions, staging: Staging, entries: list[FileEntry]) -> None:
+    """Stage the dataset card and the Croissant description with the data they describe.
+
+    Their counts come from a pass over the staged files, so they describe what was written.
+    """
+    target = staging.target
+    staged = [staging.path / e.name for e in entries] if target.is_directory else [staging.path]
+    files = [
+        DataFile(entry.name, entry.sha256 or sha256_file(path), entry.bytes)
+        for entry, path in zip(entries, staged, strict=True)
+    ]
+    stats = scan_dataset(
+        staged, options.format, RECORD_SCHEMA, taxonomy_categories=load_taxonomy().categories
+    )
+    write_card(
+        staging.metadata_path("card"),
+        options,
+        stats,
+        RECORD_SCHEMA,
+        [(f.name, f.sha256) for f in files],
+        croissant_name=target.metadata_path("croissant").name,
+    )
+    document = croissant(options, files, RECORD_SCHEMA, rows=stats.rows)
+    write_croissant(staging.metadata_path("croissant"), document)
 
 
 def _summary(target: OutputTarget, entries: list[FileEntry], seconds: float) -> GenerationSummary:

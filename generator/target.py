@@ -8,6 +8,12 @@ Ctrl-C included, removes the temporary files and any parent directory the run cr
 The output is a *directory* (``part-00000.<ext>`` files plus ``manifest.json``) when the
 path ends with a separator, is an existing directory, or has no suffix; otherwise it is a
 single file.
+
+Every output also carries its metadata documents (:data:`METADATA_DOCUMENTS`): inside a
+directory under their plain names (``README.md``, ``croissant.json``), or beside a single
+file as sidecars named after it (``patients.parquet.card.md``,
+``patients.parquet.croissant.json``), so two outputs in one folder never collide. Sidecars
+are staged and renamed with the data, before it, like the JSON-lines/CSV manifest.
 """
 
 from __future__ import annotations
@@ -28,6 +34,11 @@ _SUFFIX_FORMATS: dict[str, str] = {
     ".csv": "csv",
 }
 MANIFEST_NAME = "manifest.json"
+#: Metadata document -> (name inside a directory output, suffix of a single file's sidecar).
+METADATA_DOCUMENTS: dict[str, tuple[str, str]] = {
+    "card": ("README.md", ".card.md"),
+    "croissant": ("croissant.json", ".croissant.json"),
+}
 
 
 class OutputError(ValueError):
@@ -53,6 +64,13 @@ class OutputTarget:
         if self.is_directory or self.format == "parquet":
             return None
         return self.path.with_name(self.path.name + ".manifest.json")
+
+    def metadata_path(self, document: str) -> Path:
+        """Final path of a metadata document (a key of :data:`METADATA_DOCUMENTS`)."""
+        inside, suffix = METADATA_DOCUMENTS[document]
+        if self.is_directory:
+            return self.path / inside
+        return self.path.with_name(self.path.name + suffix)
 
 
 def resolve_target(out: str | os.PathLike[str], fmt: str) -> OutputTarget:
@@ -128,6 +146,8 @@ class Staging:
         self.path = final.with_name(f".{final.name}.{tag}")
         sidecar = target.sidecar
         self.sidecar = sidecar.with_name(f".{sidecar.name}.{tag}") if sidecar else None
+        self._tag = tag
+        self._metadata: list[tuple[Path, Path]] = []  # (staged, final) sidecars of a file
         self._created_dirs: list[Path] = []
         self._committed = False
 
@@ -163,8 +183,19 @@ class Staging:
             item.mkdir()
             self._created_dirs.append(item)
 
+    def metadata_path(self, document: str) -> Path:
+        """Where to write a metadata document now: inside the staged directory, or a
+        temporary sidecar that :meth:`commit` renames (and a failure deletes)."""
+        if self.target.is_directory:
+            return self.path / METADATA_DOCUMENTS[document][0]
+        final = self.target.metadata_path(document)
+        staged = final.with_name(f".{final.name}.{self._tag}")
+        if (staged, final) not in self._metadata:
+            self._metadata.append((staged, final))
+        return staged
+
     def _cleanup(self) -> None:
-        for temp in (self.path, self.sidecar):
+        for temp in (self.path, self.sidecar, *(staged for staged, _ in self._metadata)):
             if temp is None:
                 continue
             if temp.is_dir():
@@ -194,6 +225,10 @@ class Staging:
             if self.sidecar is not None and self.target.sidecar is not None:
                 fsync_path(self.sidecar)
                 os.replace(self.sidecar, self.target.sidecar)
+            for staged, metadata in self._metadata:
+                if staged.exists():
+                    fsync_path(staged)
+                    os.replace(staged, metadata)
             fsync_path(self.path)
             os.replace(self.path, final)
         fsync_path(final.parent)

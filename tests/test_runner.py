@@ -158,7 +158,11 @@ def test_a_failure_keeps_the_previous_output(tmp_path: Path, monkeypatch: pytest
     with pytest.raises(Boom):
         generate_dataset(out, GenerateOptions(rows=ROWS), overwrite=True, progress=False)
     assert out.read_bytes() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.parquet"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "x.parquet",
+        "x.parquet.card.md",
+        "x.parquet.croissant.json",
+    ]
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
