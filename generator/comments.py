@@ -678,13 +678,7 @@ class CommentEngine:
             mask |= np.where(multi_fact, bit["multi_fact"], 0)
         if "upper_case" in bit:
             mask |= np.where(upper_row & has_clause, bit["upper_case"], 0)
-        n_tags = len(self.tag_names)
-        present = (mask[:, None] >> np.arange(n_tags)) & 1
-        record, tag_id = np.nonzero(present)
-        offsets = np.concatenate([[0], np.cumsum(np.bincount(record, minlength=n))])
-        return pa.ListArray.from_arrays(
-            pa.array(offsets.astype(np.int32)), take(self.tag_names, tag_id)
-        )
+        return lists_from_masks(mask, self.tag_names)
 
     def _labels(
         self,
@@ -714,15 +708,12 @@ class CommentEngine:
         )
         spans = pa.ListArray.from_arrays(span_offsets, struct, type=pa.list_(SPAN_TYPE))
 
-        present = np.zeros((n, len(taxonomy.categories)), dtype=bool)
-        present[span_row, category] = True
-        record, category_id = np.nonzero(present)
-        category_offsets = np.concatenate([[0], np.cumsum(np.bincount(record, minlength=n))])
-        categories = pa.ListArray.from_arrays(
-            pa.array(category_offsets.astype(np.int32)), take(names, category_id)
-        )
-        sensitive_ids = [taxonomy.index(c) for c in taxonomy.sensitive]
-        sensitive = present[:, sensitive_ids].any(axis=1)
+        # Category ids are numbered in sorted order, so a mask lists them sorted.
+        mask = np.zeros(n, dtype=np.int64)
+        np.bitwise_or.at(mask, span_row, np.int64(1) << category)
+        categories = lists_from_masks(mask, names)
+        sensitive_bits = sum(1 << taxonomy.index(c) for c in taxonomy.sensitive)
+        sensitive = (mask & sensitive_bits) != 0
         return Comments(
             text=text,
             sensitive=pa.array(sensitive),
@@ -730,6 +721,20 @@ class CommentEngine:
             spans=spans,
             difficulty_tags=difficulty_tags,
         )
+
+
+def lists_from_masks(mask: np.ndarray, names: pa.Array) -> pa.Array:
+    """Per row, the names of the bits set in ``mask`` (bit i is ``names[i]``), in bit order.
+
+    A batch holds few distinct masks, so each distinct one is spelt out once and the rows
+    take their list from those: no (rows x bits) matrix.
+    """
+    distinct, inverse = np.unique(mask, return_inverse=True)
+    bits = (distinct[:, None] >> np.arange(len(names))) & 1
+    owner, name_id = np.nonzero(bits)
+    offsets = np.concatenate([[0], np.cumsum(np.bincount(owner, minlength=len(distinct)))])
+    spelt = pa.ListArray.from_arrays(pa.array(offsets.astype(np.int32)), take(names, name_id))
+    return spelt.take(pa.array(inverse.reshape(-1)))
 
 
 @functools.cache

@@ -17,6 +17,7 @@ import pyarrow as pa
 from generator import corpora
 from generator.rates import step_rate
 from generator.sampling import Categorical, GroupedCategorical
+from generator.text import take
 
 EPOCH = dt.date(1970, 1, 1)
 DAYS_PER_YEAR = 365.2425
@@ -105,16 +106,15 @@ class PeopleModel:
         birth_year, birth_month = self.calendar.year_month(birth_days)
         first = self.draw_first_names(rng, sex, birth_year)
         birth_surname = self.draw_surnames(rng, birth_year)
-        # A spouse's name comes from a similar generation.
-        spouse_surname = self.draw_surnames(rng, birth_year - 2)
         married = np.where(
             sex == FEMALE,
             step_rate(self.married_name_steps, age),
             np.where(age >= 25, self.married_name_rate_men, 0.0),
         )
-        uses_spouse_name = rng.random(n) < married
-        last = np.where(uses_spouse_name, spouse_surname, birth_surname)
-        take = functools.partial(_take, n=n)
+        uses_spouse_name = np.flatnonzero(rng.random(n) < married)
+        last = birth_surname.copy()
+        # A spouse's name comes from a similar generation.
+        last[uses_spouse_name] = self.draw_surnames(rng, birth_year[uses_spouse_name] - 2)
         return People(
             sex=sex,
             age=age,
@@ -128,10 +128,6 @@ class PeopleModel:
             last_name=take(self.surnames, last),
             last_name_index=last,
         )
-
-
-def _take(values: pa.Array, index: np.ndarray, n: int) -> pa.Array:
-    return values.take(pa.array(index, type=pa.int64()))
 
 
 @functools.cache

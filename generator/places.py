@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from generator import corpora
 from generator.rates import step_rate
@@ -71,11 +70,11 @@ class PlacesModel:
     streets: pa.Array  # every "type name" pair, then "route de <city>" per unit
     street_combos: Categorical  # over the "type name" pairs only
     house_numbers: pa.Array  # "1", "1 bis", "1 ter", "2", ...
-    countries: pa.Array
-    country_code: pa.Array
-    country_code_value: np.ndarray
-    country_code_bytes: np.ndarray
     by_country: Categorical
+    birth_place_names: pa.Array  # commune names, then country names
+    birth_codes: pa.Array  # INSEE codes of communes, then 99xxx country codes
+    birth_code_values: np.ndarray
+    birth_code_bytes: np.ndarray
     route_rate: float
     complements: pa.Array  # "", then ", " + every rendering of every second-line pattern
     by_complement: Categorical
@@ -125,17 +124,14 @@ class PlacesModel:
         anywhere = self.by_population.sample(rng, n)
         unit = np.where(rng.random(n) < self.born_in_department_rate, local, anywhere)
         country = self.by_country.sample(rng, n)
-        abroad_mask = pa.array(abroad)
+        # Communes and countries share one pool: born abroad reads past the communes.
+        place = np.where(abroad, len(self.insee_code) + country, unit)
         return BirthPlace(
             born_abroad=abroad,
-            place=pc.if_else(abroad_mask, take(self.countries, country), take(self.name, unit)),
-            code_value=np.where(abroad, self.country_code_value[country], self.code_value[unit]),
-            code=pc.if_else(
-                abroad_mask, take(self.country_code, country), take(self.insee_code, unit)
-            ),
-            code_bytes=np.where(
-                abroad[:, None], self.country_code_bytes[country], self.code_bytes[unit]
-            ),
+            place=take(self.birth_place_names, place),
+            code_value=self.birth_code_values[place],
+            code=take(self.birth_codes, place),
+            code_bytes=self.birth_code_bytes[place],
         )
 
 
@@ -178,6 +174,7 @@ def load_places() -> PlacesModel:
     # A department with no population left (none, in practice) must still be drawable.
     weights = population + 1e-9
 
+    code_value = np.array([insee_code_value(code) for code in codes], dtype=np.int64)
     countries = corpora.read_table("reference/birth_countries.csv")
     country_codes = [str(code) for code in countries["insee_code"].to_pylist()]
 
@@ -193,7 +190,7 @@ def load_places() -> PlacesModel:
         name=communes["name"].combine_chunks(),
         city=city,
         postcode=communes["postcode"].combine_chunks(),
-        code_value=np.array([insee_code_value(code) for code in codes], dtype=np.int64),
+        code_value=code_value,
         code_bytes=_code_bytes(codes),
         department_index=department_index,
         departments=departments,
@@ -207,11 +204,15 @@ def load_places() -> PlacesModel:
         house_numbers=pa.array(
             [f"{number}{suffix}" for number in range(1, 401) for suffix in ("", " bis", " ter")]
         ),
-        countries=countries["name"].combine_chunks(),
-        country_code=pa.array(country_codes),
-        country_code_value=np.array([int(code) for code in country_codes], dtype=np.int64),
-        country_code_bytes=_code_bytes(country_codes),
         by_country=Categorical.from_weights(countries["weight"].to_numpy()),
+        birth_place_names=pa.concat_arrays(
+            [communes["name"].combine_chunks(), countries["name"].combine_chunks()]
+        ),
+        birth_codes=pa.array(codes + country_codes),
+        birth_code_values=np.concatenate(
+            [code_value, np.array([int(code) for code in country_codes], dtype=np.int64)]
+        ),
+        birth_code_bytes=_code_bytes(codes + country_codes),
         route_rate=float(streets["route_de_neighbour_weight"]),
         complements=pa.array(["", *(", " + text for text in complements)]),
         by_complement=Categorical.from_weights(complement_weights),
