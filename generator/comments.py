@@ -43,10 +43,10 @@ from generator.schema import SPAN_TYPE
 from generator.taxonomy import Taxonomy, load_taxonomy
 from generator.templates import Template, load_connectors, load_templates
 from generator.text import (
-    choose,
     digit_matrix,
     join,
     pattern_tokens,
+    render_patterns,
     strings_from_matrix,
     take,
     utf8_lengths,
@@ -82,15 +82,33 @@ class Comments:
     difficulty_tags: pa.Array
 
 
-@dataclass(frozen=True)
-class PieceTable:
-    """Every template's pieces padded to the same width, as parallel integer arrays."""
+class PieceCodes:
+    """A piece packed in one int64, so a batch gathers its clauses' pieces in one go.
 
-    kind: np.ndarray  # (templates, width)
-    value: np.ndarray  # literal id or slot id
-    category: np.ndarray  # category id or -1
-    subject: np.ndarray
-    assertion: np.ndarray
+    Bits 0-1 kind, 2-4 assertion id, 5-6 subject id, 7-11 category id + 1 (0: none),
+    16 and up the literal or slot id.
+    """
+
+    @staticmethod
+    def pack(kind, value, category, subject, assertion):
+        return (
+            np.asarray(kind, dtype=np.int64)
+            | np.asarray(assertion, dtype=np.int64) << 2
+            | np.asarray(subject, dtype=np.int64) << 5
+            | (np.asarray(category, dtype=np.int64) + 1) << 7
+            | np.asarray(value, dtype=np.int64) << 16
+        )
+
+    @staticmethod
+    def unpack(code: np.ndarray) -> tuple[np.ndarray, ...]:
+        """kind, value, category (-1 for none), subject, assertion."""
+        return (
+            code & 3,
+            code >> 16,
+            ((code >> 7) & 31) - 1,
+            (code >> 5) & 3,
+            (code >> 2) & 7,
+        )
 
 
 def _weighted_texts(entries: list[dict]) -> tuple[pa.Array, Categorical]:
@@ -124,8 +142,7 @@ class DateFormats:
             "{mon}": take(self.month_abbreviations, month - 1),
         }
         patterns, weights = self.formats[slot]
-        rendered = [join(*[tokens.get(t, t) for t in pattern]) for pattern in patterns]
-        return choose(weights.sample(rng, n), rendered)
+        return render_patterns(weights.sample(rng, n), patterns, tokens)
 
 
 @functools.cache
@@ -365,7 +382,7 @@ class CommentEngine:
         for i, row in enumerate(rows):
             if row:
                 table[i, : len(row)] = row
-        self.pieces = PieceTable(*(table[:, :, k] for k in range(5)))
+        self.piece_codes = PieceCodes.pack(*(table[:, :, k] for k in range(5)))
         self.literals = pa.array(list(literals), type=pa.string())
         self.slot_names = tuple(slot_names)
 
@@ -549,7 +566,6 @@ class CommentEngine:
         difficulty: str,
         multi_fact: np.ndarray,
     ) -> Comments:
-        pieces = self.pieces
         n_clauses = len(clause_row)
         n_literals = len(self.variant_texts)
         level = self.noise.levels[difficulty]
@@ -565,27 +581,18 @@ class CommentEngine:
         lead_pool = np.where(first, 1, 0)  # 0 separators, 1 openers
         lead_value = np.where(first, opener, separator)
 
-        kind = np.concatenate([lead_kind[:, None], pieces.kind[template]], axis=1)
-        value = np.concatenate([lead_value[:, None], pieces.value[template]], axis=1)
-        category = np.concatenate([np.full((n_clauses, 1), -1), pieces.category[template]], axis=1)
-        subject = np.concatenate(
-            [np.zeros((n_clauses, 1), np.int64), pieces.subject[template]], axis=1
+        lead = PieceCodes.pack(lead_kind, lead_value, -1, 0, 0)
+        codes = np.concatenate([lead[:, None], self.piece_codes[template]], axis=1)
+        mask = (codes & 3) != EMPTY
+        # Instances in reading order: rows ascend, pieces follow clause order.
+        inst_kind, inst_value, inst_category, inst_subject, inst_assertion = PieceCodes.unpack(
+            codes[mask]
         )
-        assertion = np.concatenate(
-            [np.zeros((n_clauses, 1), np.int64), pieces.assertion[template]], axis=1
-        )
-        lead_column = np.zeros(kind.shape, dtype=bool)
-        lead_column[:, 0] = True
-
-        mask = kind != EMPTY
-        inst_kind = kind[mask]
-        inst_value = value[mask]
-        inst_category = category[mask]
-        inst_subject = subject[mask]
-        inst_assertion = assertion[mask]
-        inst_row = np.broadcast_to(clause_row[:, None], kind.shape)[mask]
-        inst_lead = lead_column[mask]
-        inst_lead_pool = np.broadcast_to(lead_pool[:, None], kind.shape)[mask]
+        per_clause = mask.sum(axis=1)
+        inst_row = np.repeat(clause_row, per_clause)
+        inst_lead = np.zeros(len(inst_kind), dtype=bool)
+        inst_lead[(np.cumsum(per_clause) - per_clause)[mask[:, 0]]] = True
+        inst_lead_pool = np.repeat(lead_pool, per_clause)
 
         # Pool of texts: template literals, separators, openers, then each slot's values.
         pool_parts: list[pa.Array] = [self.variant_texts, self.separators, self.openers]
@@ -710,7 +717,9 @@ class CommentEngine:
 
         # Category ids are numbered in sorted order, so a mask lists them sorted.
         mask = np.zeros(n, dtype=np.int64)
-        np.bitwise_or.at(mask, span_row, np.int64(1) << category)
+        if len(span_row):  # span rows ascend: OR each row's run of bits
+            first = np.flatnonzero(np.diff(span_row, prepend=-1))
+            mask[span_row[first]] = np.bitwise_or.reduceat(np.int64(1) << category, first)
         categories = lists_from_masks(mask, names)
         sensitive_bits = sum(1 << taxonomy.index(c) for c in taxonomy.sensitive)
         sensitive = (mask & sensitive_bits) != 0
@@ -729,12 +738,16 @@ def lists_from_masks(mask: np.ndarray, names: pa.Array) -> pa.Array:
     A batch holds few distinct masks, so each distinct one is spelt out once and the rows
     take their list from those: no (rows x bits) matrix.
     """
-    distinct, inverse = np.unique(mask, return_inverse=True)
+    nonzero = np.flatnonzero(mask)
+    distinct, inverse = np.unique(mask[nonzero], return_inverse=True)
+    distinct = np.concatenate([distinct, [0]])  # the last list is the empty one
     bits = (distinct[:, None] >> np.arange(len(names))) & 1
     owner, name_id = np.nonzero(bits)
     offsets = np.concatenate([[0], np.cumsum(np.bincount(owner, minlength=len(distinct)))])
     spelt = pa.ListArray.from_arrays(pa.array(offsets.astype(np.int32)), take(names, name_id))
-    return spelt.take(pa.array(inverse.reshape(-1)))
+    which = np.full(len(mask), len(distinct) - 1, dtype=np.int64)
+    which[nonzero] = inverse.reshape(-1)
+    return spelt.take(pa.array(which))
 
 
 @functools.cache
