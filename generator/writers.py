@@ -8,7 +8,7 @@ the path to write (see ``generator.target``) and it returns counts when closed, 
 Format notes:
 - Parquet: zstd, one row group per ``batch_size`` rows (tables are re-chunked, so the row
   groups do not depend on how the rows were produced), dictionary encoding only on
-  low-cardinality columns, the schema's field descriptions kept, and the provenance JSON in
+  low-cardinality columns, min/max statistics only on id, date and code columns, the schema's field descriptions kept, and the provenance JSON in
   the file's key-value metadata under ``breachbench``.
 - JSON lines: one object per record; nested columns stay nested; dates are ``YYYY-MM-DD``,
   timestamps ``YYYY-MM-DDTHH:MM:SS``; a null comment is ``null``.
@@ -56,6 +56,18 @@ DICTIONARY_COLUMNS: tuple[str, ...] = (
     "spans.list.element.subject",
     "spans.list.element.assertion",
     "difficulty_tags.list.element",
+)
+#: Columns whose min/max statistics let readers skip row groups (ids, dates, codes).
+#: Statistics of free text and names help no query and cost ~15% of the write time.
+STATISTICS_COLUMNS: tuple[str, ...] = (
+    "patient_id",
+    "sex",
+    "birth_date",
+    "postcode",
+    "insee_code",
+    "doctor_rpps",
+    "created_at",
+    "sensitive",
 )
 NESTED_JSON_COLUMNS: tuple[str, ...] = ("categories", "spans", "difficulty_tags")
 COMPRESSION = "zstd"
@@ -145,7 +157,7 @@ class ParquetSink(Sink):
             self.schema,
             compression=COMPRESSION,
             use_dictionary=list(DICTIONARY_COLUMNS),
-            write_statistics=True,
+            write_statistics=list(STATISTICS_COLUMNS),
             store_schema=True,
         )
         self._pending: list[pa.Table] = []
