@@ -8,8 +8,9 @@ the path to write (see ``generator.target``) and it returns counts when closed, 
 Format notes:
 - Parquet: zstd, one row group per ``batch_size`` rows (tables are re-chunked, so the row
   groups do not depend on how the rows were produced), dictionary encoding only on
-  low-cardinality columns, min/max statistics only on id, date and code columns, the schema's field descriptions kept, and the provenance JSON in
-  the file's key-value metadata under ``breachbench``.
+  low-cardinality columns, min/max statistics only on id, date and code columns, the
+  schema's field descriptions kept, and the provenance JSON in the file's key-value
+  metadata under ``breachbench``.
 - JSON lines: one object per record; nested columns stay nested; dates are ``YYYY-MM-DD``,
   timestamps ``YYYY-MM-DDTHH:MM:SS``; a null comment is ``null``.
 - CSV: header row; ``categories`` and ``spans`` are JSON strings (e.g. ``["serology"]``);
