@@ -18,7 +18,7 @@ import numpy as np
 
 from generator.comments import CommentContext, CommentEngine, load_engine
 from generator.doctors import assign
-from generator.nir import nir_matrix
+from generator.nir import person_nir
 from generator.people import load_people
 from generator.places import load_places
 
@@ -63,14 +63,7 @@ def _comments(
     practice = assign(seed, np.arange(n, dtype=np.int64))
     unit = places.draw_units(rng, practice.department_index)
     birth = places.birth_place(rng, people.age, unit)
-    nir = nir_matrix(
-        sex=people.sex,
-        birth_year=people.birth_year,
-        birth_month=people.birth_month,
-        place_bytes=birth.code_bytes,
-        place_value=birth.code_value,
-        order=rng.integers(1, 1000, n),
-    )
+    nir = person_nir(people, birth, rng.integers(1, 1000, n))
     ctx = CommentContext(
         sex=people.sex,
         birth_year=people.birth_year,

@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
+from generator.people import People
+from generator.places import BirthPlace
 from generator.text import digit_matrix, strings_from_matrix
 
 # Where spaces go in the usual written form "1 85 05 78 006 084 36".
@@ -53,6 +55,18 @@ def nir_matrix(
             digit_matrix(order, 3),
             digit_matrix(nir_key(first13), 2),
         ]
+    )
+
+
+def person_nir(people: People, birth: BirthPlace, order: np.ndarray) -> np.ndarray:
+    """The NIR matrix of each person: their sex, birth year, month and place."""
+    return nir_matrix(
+        sex=people.sex,
+        birth_year=people.birth_year,
+        birth_month=people.birth_month,
+        place_bytes=birth.code_bytes,
+        place_value=birth.code_value,
+        order=order,
     )
 
 

@@ -17,7 +17,7 @@ from generator import corpora
 from generator.comments import CommentContext, CommentEngine, load_engine
 from generator.contacts import load_contacts, presence
 from generator.doctors import assign
-from generator.nir import nir_matrix, solid
+from generator.nir import person_nir, solid
 from generator.options import GenerateOptions
 from generator.people import People, load_people
 from generator.places import load_places
@@ -78,14 +78,7 @@ def _block(options: GenerateOptions, block: int) -> pa.Table:
     unit = places.draw_units(rng["places"], practice.department_index)
     residence = places.residence(rng["places"], unit)
     birth = places.birth_place(rng["places"], people.age, unit)
-    nir = nir_matrix(
-        sex=people.sex,
-        birth_year=people.birth_year,
-        birth_month=people.birth_month,
-        place_bytes=birth.code_bytes,
-        place_value=birth.code_value,
-        order=rng["people"].integers(1, 1000, n),
-    )
+    nir = person_nir(people, birth, rng["people"].integers(1, 1000, n))
 
     contacts = load_contacts()
     crng = rng["contacts"]
