@@ -15,15 +15,14 @@ gets ``difficulty_tags``: what makes it hard (template tags such as ``implicit``
 ``negated``, and the noise that really showed), as one bit mask per clause and piece
 OR-reduced per record.
 
-Reads ``formats/composition.yaml`` and ``formats/dates.yaml``; the templates and
-connectors come from ``corpora/comments/`` through ``generator.templates``, the noise
-models from ``corpora/noise/`` through ``generator.noise``.
+Reads ``formats/composition.yaml``; slot values come from ``generator.slots``, the
+templates and connectors from ``corpora/comments/`` through ``generator.templates``, the
+noise models from ``corpora/noise/`` through ``generator.noise``.
 """
 
 from __future__ import annotations
 
 import copy
-import datetime as dt
 import functools
 from dataclasses import dataclass
 
@@ -33,21 +32,17 @@ import pyarrow.compute as pc
 
 from generator import corpora
 from generator.contacts import ContactsModel, email_forms, load_contacts
-from generator.nir import solid, spaced
+from generator.dates import load_date_formats
 from generator.noise import EDITS, NoiseModel, VariantPool, load_noise, variant_pool
 from generator.options import DEFAULT_DIFFICULTY
-from generator.people import EPOCH, FEMALE, MALE, PeopleModel, load_people
+from generator.people import FEMALE, MALE, PeopleModel, load_people
 from generator.places import PlacesModel, load_places
 from generator.sampling import Categorical, GroupedCategorical
 from generator.schema import SPAN_TYPE
+from generator.slots import SlotFiller
 from generator.taxonomy import Taxonomy, load_taxonomy
 from generator.templates import Template, load_connectors, load_templates
 from generator.text import (
-    digit_matrix,
-    join,
-    pattern_tokens,
-    render_patterns,
-    strings_from_matrix,
     take,
     utf8_lengths,
 )
@@ -116,178 +111,6 @@ def _weighted_texts(entries: list[dict]) -> tuple[pa.Array, Categorical]:
         pa.array([entry["text"] for entry in entries], type=pa.string()),
         Categorical.from_weights([entry["weight"] for entry in entries]),
     )
-
-
-@dataclass(frozen=True)
-class DateFormats:
-    low_day: int
-    high_day: int
-    months: pa.Array
-    month_abbreviations: pa.Array
-    formats: dict[str, tuple[tuple[tuple[str, ...], ...], Categorical]]
-
-    def render(self, rng: np.random.Generator, slot: str, n: int) -> pa.Array:
-        days = rng.integers(self.low_day, self.high_day + 1, n).astype("datetime64[D]")
-        year = days.astype("datetime64[Y]").astype(np.int64) + 1970
-        month = days.astype("datetime64[M]").astype(np.int64) % 12 + 1
-        day = (days - days.astype("datetime64[M]")).astype(np.int64) + 1
-        tokens = {
-            "{dd}": strings_from_matrix(digit_matrix(day, 2)),
-            "{mm}": strings_from_matrix(digit_matrix(month, 2)),
-            "{d}": pa.array(day).cast(pa.string()),
-            "{m}": pa.array(month).cast(pa.string()),
-            "{yyyy}": strings_from_matrix(digit_matrix(year, 4)),
-            "{yy}": strings_from_matrix(digit_matrix(year % 100, 2)),
-            "{month}": take(self.months, month - 1),
-            "{mon}": take(self.month_abbreviations, month - 1),
-        }
-        patterns, weights = self.formats[slot]
-        return render_patterns(weights.sample(rng, n), patterns, tokens)
-
-
-@functools.cache
-def load_date_formats() -> DateFormats:
-    spec = corpora.read_yaml("formats/dates.yaml")
-    low, high = (dt.date.fromisoformat(d) for d in spec["range"])
-    formats = {}
-    for slot, key in (("date", "full"), ("month_year", "month_year"), ("year", "year")):
-        entries = spec[key]
-        formats[slot] = (
-            tuple(tuple(pattern_tokens(e["pattern"])) for e in entries),
-            Categorical.from_weights([e["weight"] for e in entries]),
-        )
-    return DateFormats(
-        low_day=(low - EPOCH).days,
-        high_day=(high - EPOCH).days,
-        months=pa.array(spec["months"]),
-        month_abbreviations=pa.array(spec["month_abbreviations"]),
-        formats=formats,
-    )
-
-
-class SlotFiller:
-    """Values for the slots of the markup, one per piece instance, vectorised by kind."""
-
-    def __init__(self, engine: CommentEngine, ctx: CommentContext, rng: np.random.Generator):
-        self.engine = engine
-        self.ctx = ctx
-        self.rng = rng
-
-    def fill(self, slot: str, rows: np.ndarray) -> pa.Array:
-        return getattr(self, "_" + slot)(rows)
-
-    # -- people
-    def _upper_some(self, names: pa.Array) -> pa.Array:
-        upper = self.rng.random(len(names)) < self.engine.upper_surname_rate
-        return pc.if_else(pa.array(upper), pc.utf8_upper(names), names)
-
-    def _title(self, rows: np.ndarray) -> pa.Array:
-        e = self.engine
-        n = len(rows)
-        male = take(e.titles[MALE][0], e.titles[MALE][1].sample(self.rng, n))
-        female = take(e.titles[FEMALE][0], e.titles[FEMALE][1].sample(self.rng, n))
-        return pc.if_else(pa.array(self.ctx.sex[rows] == FEMALE), female, male)
-
-    def _patient_surname(self, rows: np.ndarray) -> pa.Array:
-        return self._upper_some(take(self.ctx.last_name, rows))
-
-    def _relative_years(self, rows: np.ndarray) -> np.ndarray:
-        """Birth years of a relative: a parent, a sibling or partner, or a child."""
-        shift = self.rng.choice(np.array([-30, 0, 30]), len(rows))
-        return self.ctx.birth_year[rows] + shift + self.rng.integers(-5, 6, len(rows))
-
-    def _first_name(self, rows: np.ndarray, sex: int) -> pa.Array:
-        people = self.engine.people
-        index = people.draw_first_names(
-            self.rng, np.full(len(rows), sex), self._relative_years(rows)
-        )
-        return take(people.first_names, index)
-
-    def _first_name_m(self, rows: np.ndarray) -> pa.Array:
-        return self._first_name(rows, MALE)
-
-    def _first_name_f(self, rows: np.ndarray) -> pa.Array:
-        return self._first_name(rows, FEMALE)
-
-    def _surname(self, rows: np.ndarray) -> pa.Array:
-        people = self.engine.people
-        index = people.draw_surnames(self.rng, self._relative_years(rows))
-        return self._upper_some(take(people.surnames, index))
-
-    def _full_name(self, rows: np.ndarray) -> pa.Array:
-        people = self.engine.people
-        n = len(rows)
-        years = self._relative_years(rows)
-        first = take(
-            people.first_names, people.draw_first_names(self.rng, self.rng.integers(0, 2, n), years)
-        )
-        last = take(people.surnames, people.draw_surnames(self.rng, years))
-        upper_last = pc.utf8_upper(last)
-        last_first = self.rng.random(n) < 0.3
-        return pc.if_else(
-            pa.array(last_first),
-            join(upper_last, " ", first),
-            join(first, " ", self._upper_some(last)),
-        )
-
-    # -- contacts
-    def _phone(self, rows: np.ndarray) -> pa.Array:
-        contacts = self.engine.contacts
-        n = len(rows)
-        zone = self.engine.zone_of_unit[self.ctx.unit[rows]]
-        mobile = self.rng.random(n) < 0.7
-        return pc.if_else(
-            pa.array(mobile), contacts.mobile(self.rng, n), contacts.landline(self.rng, zone)
-        )
-
-    def _email(self, rows: np.ndarray) -> pa.Array:
-        e = self.engine
-        people = e.people
-        n = len(rows)
-        years = self._relative_years(rows)
-        first = people.draw_first_names(self.rng, self.rng.integers(0, 2, n), years)
-        last = people.draw_surnames(self.rng, years)
-        return e.contacts.email(
-            self.rng,
-            first=take(e.first_name_forms, first),
-            last=take(e.surname_forms, last),
-            birth_year=years,
-            real_domains=e.real_email_domains,
-        )
-
-    # -- places
-    def _units(self, rows: np.ndarray) -> np.ndarray:
-        return self.engine.places.draw_units(self.rng, self.ctx.department_index[rows])
-
-    def _street(self, rows: np.ndarray) -> pa.Array:
-        return self.engine.places.residence(self.rng, self._units(rows)).address
-
-    def _city(self, rows: np.ndarray) -> pa.Array:
-        places = self.engine.places
-        unit = self._units(rows)
-        return join(take(places.postcode, unit), " ", take(places.city, unit))
-
-    def _address(self, rows: np.ndarray) -> pa.Array:
-        places = self.engine.places
-        unit = self._units(rows)
-        line = places.residence(self.rng, unit).address
-        separator = pa.array(np.where(self.rng.random(len(rows)) < 0.6, ", ", " "))
-        return join(line, separator, take(places.postcode, unit), " ", take(places.city, unit))
-
-    # -- dates and numbers
-    def _date(self, rows: np.ndarray) -> pa.Array:
-        return self.engine.dates.render(self.rng, "date", len(rows))
-
-    def _month_year(self, rows: np.ndarray) -> pa.Array:
-        return self.engine.dates.render(self.rng, "month_year", len(rows))
-
-    def _year(self, rows: np.ndarray) -> pa.Array:
-        return self.engine.dates.render(self.rng, "year", len(rows))
-
-    def _nir(self, rows: np.ndarray) -> pa.Array:
-        matrix = self.ctx.nir[rows]
-        spaced_rows = pa.array(self.rng.random(len(rows)) < self.engine.spaced_nir_rate)
-        return pc.if_else(spaced_rows, spaced(matrix), solid(matrix))
 
 
 class CommentEngine:
