@@ -45,6 +45,17 @@ def test_suffix_sets_the_format_and_overwrite_replaces(run, tmp_path: Path) -> N
     assert len((tmp_path / "x.jsonl").read_text().splitlines()) == 20
 
 
+def test_the_default_output_is_replaced_by_a_rerun(run, tmp_path: Path) -> None:
+    assert run("generate", "-n", "10").exit_code == 0
+    again = run("generate", "-n", "20")
+    assert again.exit_code == 0, again.output
+    out = tmp_path / "breachbench-output" / "patients.parquet"
+    assert pq.ParquetFile(out).metadata.num_rows == 20
+    # A location the user chose is kept unless told otherwise.
+    assert run("generate", "-n", "10", "-o", "mine.parquet").exit_code == 0
+    assert run("generate", "-n", "10", "-o", "mine.parquet").exit_code == 2
+
+
 def test_format_alone_changes_the_default_name(run, tmp_path: Path) -> None:
     assert run("generate", "-n", "10", "--format", "csv").exit_code == 0
     assert (tmp_path / "breachbench-output" / "patients.csv").exists()

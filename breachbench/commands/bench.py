@@ -48,7 +48,12 @@ def show(summary: BenchSummary, out: Console) -> None:
     help="A program speaking JSON lines on stdin/stdout (see the README's protocol).",
 )
 @click.option("--labels", type=click.Path(exists=True, dir_okay=False), help="Label mapping YAML.")
-@click.option("--out", "-o", default=DEFAULT_OUT, show_default=True, help="Output directory.")
+@click.option(
+    "--out",
+    "-o",
+    default=None,
+    help=f"Output directory. [default: {DEFAULT_OUT}, replaced on each run]",
+)
 @click.option(
     "--batch-size",
     type=int,
@@ -73,7 +78,7 @@ def show(summary: BenchSummary, out: Console) -> None:
     show_default=True,
     help="Bootstrap replicates for the 95% intervals (0: none).",
 )
-@click.option("--overwrite", is_flag=True, help="Replace existing results in --out.")
+@click.option("--overwrite", is_flag=True, help="Replace existing results in an --out you gave.")
 @click.option(
     "--progress/--no-progress",
     default=None,
@@ -84,7 +89,7 @@ def bench(
     detectors: tuple[str, ...],
     command: str | None,
     labels: str | None,
-    out: str,
+    out: str | None,
     batch_size: int,
     timeout: float,
     limit: int | None,
@@ -108,6 +113,8 @@ def bench(
     A detector that misbehaves stops its run with a one-line message naming the record;
     the partial results are kept and marked partial, and the exit code is 1.
     """
+    if out is None:  # breachbench's own scratch space: a rerun replaces it
+        out, overwrite = DEFAULT_OUT, True
     try:
         request = BenchRequest(
             dataset=dataset,

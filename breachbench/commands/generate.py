@@ -139,7 +139,11 @@ def describe(summary: GenerationSummary) -> str:
     is_flag=True,
     help="Opt in to real email domains (default: reserved domains only); recorded in the metadata.",
 )
-@click.option("--overwrite", is_flag=True, help="Replace an existing output.")
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Replace an existing output (the default --out is always replaced).",
+)
 @click.option(
     "--progress/--no-progress",
     default=None,
@@ -176,11 +180,14 @@ def generate(
     In CSV, the nested columns categories and spans are JSON strings.
 
     The output appears only when complete (written under a temporary name, then renamed);
-    an existing output is kept unless --overwrite is given.
+    an existing output is kept unless --overwrite is given (the default --out, a scratch
+    location, is replaced).
     """
     fmt = resolve_format(out, fmt)
     if out is None:
+        # The default location is breachbench's own scratch space: a rerun replaces it.
         out = f"{DEFAULT_OUT_DIR}/{DEFAULT_STEM}{SUFFIXES[fmt]}"
+        overwrite = True
     if part_rows < 1:
         raise click.UsageError(f"part-rows must be >= 1, got {part_rows}")
     try:
