@@ -9,9 +9,10 @@ pytest.importorskip("sklearn")
 from benchmarks.heldout import evaluate_heldout, split_families
 from generator.comments import load_engine
 
-# Measured at 0.875 / 0.741 with train=20k, test=5k; the floors leave room for small runs.
+# Measured at 0.844 / 0.775 with these sizes (0.848 / 0.789 with train=30k, test=6k); the
+# floors leave a few points for noise and fail if diversity regresses.
 BINARY_FLOOR = 0.80
-CATEGORY_FLOOR = 0.62
+CATEGORY_FLOOR = 0.72
 
 
 def test_split_is_disjoint_and_keeps_every_family() -> None:
