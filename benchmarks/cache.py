@@ -18,20 +18,14 @@ import tempfile
 from pathlib import Path
 
 from generator.api import generate_dataset
+from generator.cache import CACHE_ENV, cache_dir
 from generator.manifest import provenance_json
 from generator.options import GenerateOptions
 
 __all__ = ["CACHE_ENV", "DEFAULT_ROWS", "cache_dir", "default_dataset", "default_options"]
 
-CACHE_ENV = "BREACHBENCH_CACHE"
 DEFAULT_ROWS = 20_000
 DEFAULT_SEED = 0
-
-
-def cache_dir() -> Path:
-    """``$BREACHBENCH_CACHE``, else ``~/.cache/breachbench``."""
-    configured = os.environ.get(CACHE_ENV)
-    return Path(configured).expanduser() if configured else Path.home() / ".cache" / "breachbench"
 
 
 def default_options(rows: int = DEFAULT_ROWS, seed: int = DEFAULT_SEED) -> GenerateOptions:

@@ -758,8 +758,21 @@ def load_templates(root: Path | None = None) -> dict[str, tuple[Template, ...]]:
     14 sensitive category ids. ``root`` is a ``corpora`` directory (default: the installed one).
 
     Raises :class:`TemplateError` (one line: file, entry, reason) on any invalid entry, so
-    a bad lexicon edit fails at load time and never produces mislabelled data.
+    a bad lexicon edit fails at load time and never produces mislabelled data. The
+    installed corpora's expansion is cached on disk, keyed by the corpora files and this
+    module's source, since it takes seconds and every worker needs it.
     """
+    if root is not None:
+        return _expand_templates(Path(root))
+    from generator.cache import cache_key, cached
+    from generator.manifest import corpora_digest
+
+    key = cache_key(corpora_digest(), Path(__file__).read_bytes())
+    return cached("templates", key, lambda: _expand_templates(None))
+
+
+def _expand_templates(root: Path | None) -> dict[str, tuple[Template, ...]]:
+    """The work behind :func:`load_templates`."""
     source = _Source(Path(root) if root is not None else None)
     vocabulary = _vocabulary(source.read(_TAXONOMY_FILE)) if root else _default_vocabulary()
     result: dict[str, tuple[Template, ...]] = {

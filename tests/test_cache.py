@@ -1,0 +1,61 @@
+"""The on-disk cache: reused when present, ignored when broken, never an error."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from generator.cache import CACHE_ENV, cache_key, cached
+from generator.templates import _expand_templates, load_templates
+
+
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path))
+    return tmp_path
+
+
+def test_computes_once_then_reuses(cache: Path):
+    calls = []
+
+    def compute() -> list[int]:
+        calls.append(1)
+        return [1, 2, 3]
+
+    assert cached("thing", "k1", compute) == [1, 2, 3]
+    assert cached("thing", "k1", compute) == [1, 2, 3]
+    assert len(calls) == 1
+    assert cached("thing", "k2", compute) == [1, 2, 3]  # another key recomputes
+    assert len(calls) == 2
+    assert not list(cache.glob(".thing-*"))  # no temporary left behind
+
+
+def test_a_corrupt_entry_is_recomputed_and_replaced(cache: Path):
+    (cache / "thing-k.pickle").write_bytes(b"not a pickle")
+    assert cached("thing", "k", lambda: "fresh") == "fresh"
+    assert cached("thing", "k", lambda: "other") == "fresh"
+
+
+def test_an_unwritable_cache_still_computes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where the cache directory should be")
+    monkeypatch.setenv(CACHE_ENV, str(blocker / "cache"))
+    assert cached("thing", "k", lambda: 42) == 42
+
+
+def test_keys_differ_with_their_parts():
+    assert cache_key("a", b"b") != cache_key("a", b"c")
+    assert cache_key("a", b"b") == cache_key("a", b"b")
+
+
+def test_cached_templates_equal_a_fresh_expansion(cache: Path):
+    load_templates.cache_clear()
+    try:
+        first = load_templates()  # computes and writes the cache
+        load_templates.cache_clear()
+        second = load_templates()  # reads it back
+    finally:
+        load_templates.cache_clear()
+    assert list(cache.glob("templates-*.pickle"))
+    assert second == first == _expand_templates(None)
