@@ -64,14 +64,7 @@ def _comments(
     unit = places.draw_units(rng, practice.department_index)
     birth = places.birth_place(rng, people.age, unit)
     nir = person_nir(people, birth, rng.integers(1, 1000, n))
-    ctx = CommentContext(
-        sex=people.sex,
-        birth_year=people.birth_year,
-        last_name=people.last_name,
-        nir=nir,
-        unit=unit,
-        department_index=places.department_index[unit],
-    )
+    ctx = CommentContext.for_people(people, nir, unit, places)
     out = engine.generate(rng, ctx, comment_rate=1.0, sensitive_rate=0.5, difficulty=difficulty)
     sensitive = set(engine.taxonomy.sensitive)
     categories = [[c for c in row if c in sensitive] for row in out.categories.to_pylist()]

@@ -35,7 +35,7 @@ from generator.contacts import ContactsModel, email_forms, load_contacts
 from generator.dates import load_date_formats
 from generator.noise import EDITS, NoiseModel, VariantPool, load_noise, variant_pool
 from generator.options import DEFAULT_DIFFICULTY
-from generator.people import FEMALE, MALE, PeopleModel, load_people
+from generator.people import FEMALE, MALE, People, PeopleModel, load_people
 from generator.places import PlacesModel, load_places
 from generator.sampling import Categorical, GroupedCategorical
 from generator.schema import SPAN_TYPE
@@ -66,6 +66,20 @@ class CommentContext:
     nir: np.ndarray  # (n, 15) bytes
     unit: np.ndarray  # residence row of the commune table
     department_index: np.ndarray
+
+    @classmethod
+    def for_people(
+        cls, people: People, nir: np.ndarray, unit: np.ndarray, places: PlacesModel
+    ) -> CommentContext:
+        """The context of people living in the commune-table rows ``unit``."""
+        return cls(
+            sex=people.sex,
+            birth_year=people.birth_year,
+            last_name=people.last_name,
+            nir=nir,
+            unit=unit,
+            department_index=places.department_index[unit],
+        )
 
 
 @dataclass(frozen=True)

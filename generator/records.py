@@ -92,14 +92,7 @@ def _block(options: GenerateOptions, block: int) -> pa.Table:
 
     comments = engine.generate(
         rng["comments"],
-        CommentContext(
-            sex=people.sex,
-            birth_year=people.birth_year,
-            last_name=people.last_name,
-            nir=nir,
-            unit=unit,
-            department_index=places.department_index[unit],
-        ),
+        CommentContext.for_people(people, nir, unit, places),
         comment_rate=options.comment_rate,
         sensitive_rate=options.sensitive_rate,
         difficulty=options.difficulty,
