@@ -41,25 +41,6 @@ def test_map_names_only_taxonomy_categories():
     assert config["labels"]["tobacco"] is None  # dropped, visibly
 
 
-def test_missing_extra_names_the_install_line():
-    code = textwrap.dedent(
-        """
-        import sys
-        sys.modules["edsnlp"] = None  # as if the extra were not installed
-        from benchmarks.adapters import load_detector
-        from benchmarks.protocol import DetectorLoadError
-        try:
-            load_detector("edsnlp")
-        except DetectorLoadError as error:
-            print(error)
-        """
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    lines = out.stdout.strip().splitlines()
-    assert len(lines) == 1
-    assert lines[0].endswith("pip install 'breachbench[edsnlp]'")
-
-
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
