@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import io
 import json
 import shlex
 import sys
@@ -9,9 +11,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from rich.console import Console
 from test_bench_cli import DETECTORS, N_RECORDS, record
 
 from benchmarks.compare import compare_files
+from benchmarks.reports.terminal import comparisons_table, leaderboard_table
 from breachbench.cli import main
 
 
@@ -56,6 +60,24 @@ def test_compare_command(runs: dict[str, Path]) -> None:
     assert result.exit_code == 0, result.output
     assert "none" in result.stdout and "paired differences" in result.stdout
     assert "+100.0" in result.stdout or "-100.0" in result.stdout
+
+
+@pytest.mark.parametrize("width", [80, 120])
+def test_long_detector_names_fold_and_never_squeeze_the_figures(
+    runs: dict[str, Path], width: int
+) -> None:
+    """A --detector-cmd run is named by its command line, which can be as long as a path."""
+    rows, paired = compare_files([runs["echo"], runs["none"]])
+    long_name = "/opt/" + "/".join(["deeply-nested-runner-workspace"] * 6) + "/detector --jsonl"
+    rows = [dataclasses.replace(row, name=long_name) if row.name != "none" else row for row in rows]
+    paired = [dataclasses.replace(pair, a=long_name) for pair in paired]
+    out = Console(width=width, record=True, file=io.StringIO())
+    out.print(leaderboard_table(rows))
+    out.print(comparisons_table(paired))
+    text = out.export_text()
+    assert "…" not in text
+    assert "+100.0" in text or "-100.0" in text
+    assert "100.0±" in text  # the echo run's sensitive F1, with its interval
 
 
 def test_compare_rejects_foreign_files(tmp_path: Path, runs: dict[str, Path]) -> None:

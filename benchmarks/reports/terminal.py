@@ -42,7 +42,7 @@ def leaderboard_table(rows: list[LeaderboardRow]) -> Table:
     table = Table(
         title="breachbench (%, ±95% CI half-width)", title_justify="left", header_style="bold"
     )
-    table.add_column("detector", no_wrap=True)
+    table.add_column("detector", overflow="fold")  # a command line may be long: fold it
     for name in ("sens F1", "span F1", "leak sens", "leak id", "comments/s", "MB"):
         table.add_column(name, justify="right", no_wrap=True)
     for row in rows:
@@ -67,7 +67,7 @@ def comparisons_table(items: list[Comparison]) -> Table:
         title_justify="left",
         header_style="bold",
     )
-    table.add_column("a − b", no_wrap=True)
+    table.add_column("a − b", overflow="fold")
     for name in ("sens F1", "span F1", "leak sens", "leak id"):
         table.add_column(name, justify="right", no_wrap=True)
     for item in items:
