@@ -14,12 +14,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from generator import memory
-from generator.card import scan_dataset, write_card
+from generator.card import write_card
+from generator.counts import DatasetStats
 from generator.croissant import DataFile, croissant, write_croissant
-from generator.manifest import FileEntry, provenance_json, sha256_file, write_manifest
+from generator.manifest import provenance_json, write_manifest
 from generator.options import GenerateOptions
 from generator.progress import Advance, row_progress, wants_progress
-from generator.runner import DEFAULT_PART_ROWS, generate_tables, write_parts
+from generator.runner import (
+    DEFAULT_PART_ROWS,
+    WrittenFile,
+    encoded_task_rows,
+    generate_encoded,
+    generate_tables,
+    write_parts,
+)
 from generator.schema import RECORD_SCHEMA
 from generator.target import MANIFEST_NAME, OutputTarget, Staging, check_target, resolve_target
 from generator.taxonomy import load_taxonomy
@@ -82,79 +90,74 @@ def generate_dataset(
         row_progress(options.rows, enabled=wants_progress(progress)) as advance,
     ):
         if target.is_directory:
-            entries = []
+            files = []
             parts = write_parts(
                 options, staging.path, part_rows=part_rows, metadata_json=provenance_json(options)
             )
             with contextlib.closing(parts):
-                for entry in parts:
-                    entries.append(entry)
-                    advance(entry.rows)
-            write_manifest(staging.path / MANIFEST_NAME, options, entries)
+                for written in parts:
+                    files.append(written)
+                    advance(written.entry.rows)
+            write_manifest(staging.path / MANIFEST_NAME, options, [f.entry for f in files])
         else:
-            entries = [_write_single(options, staging, advance)]
-        _write_metadata(options, staging, entries)
+            files = [_write_single(options, staging, advance)]
+        _write_metadata(options, staging, files)
         staging.commit()
     seconds = time.perf_counter() - started
-    return _summary(target, entries, seconds)
+    return _summary(target, files, seconds)
 
 
-def _write_single(options: GenerateOptions, staging: Staging, advance: Advance) -> FileEntry:
-    """Stream every row into the staged file; the parent writes, workers generate."""
-    tables = generate_tables(options)
-    with (
-        contextlib.closing(tables),
-        open_sink(
-            options.format,
-            staging.path,
-            batch_size=options.batch_size,
-            metadata_json=provenance_json(options),
-        ) as sink,
-    ):
-        for table in tables:
-            sink.write(table)
-            advance(table.num_rows)
-    stats = sink.close()
-    entry = FileEntry(
-        name=staging.target.path.name,
-        rows=stats.rows,
-        bytes=staging.path.stat().st_size,
-        sha256=sha256_file(staging.path) if staging.sidecar else "",
-        sensitive_rows=stats.sensitive_rows,
-        comment_rows=stats.comment_rows,
-    )
+def _write_single(options: GenerateOptions, staging: Staging, advance: Advance) -> WrittenFile:
+    """Stream every row into the staged file: workers generate (and mostly encode), this
+    process appends."""
+    metadata_json = provenance_json(options)
+    with open_sink(
+        options.format, staging.path, batch_size=options.batch_size, metadata_json=metadata_json
+    ) as sink:
+        if encoded_task_rows(options) is not None:
+            pieces = generate_encoded(options, metadata_json=metadata_json)
+            with contextlib.closing(pieces):
+                for rows in pieces:
+                    sink.write_encoded(rows)
+                    advance(rows.counts.rows)
+        else:
+            tables = generate_tables(options)
+            with contextlib.closing(tables):
+                for table in tables:
+                    sink.write(table)
+                    advance(table.num_rows)
+    counts = sink.close()
+    written = WrittenFile.of(staging.target.path.name, staging.path, sink.sha256, counts)
     if staging.sidecar is not None:
-        write_manifest(staging.sidecar, options, [entry])
-    return entry
+        write_manifest(staging.sidecar, options, [written.entry])
+    return written
 
 
-def _write_metadata(options: GenerateOptions, staging: Staging, entries: list[FileEntry]) -> None:
+def _write_metadata(options: GenerateOptions, staging: Staging, files: list[WrittenFile]) -> None:
     """Stage the dataset card and the Croissant description with the data they describe.
 
-    Their counts come from a pass over the staged files, so they describe what was written.
+    Their counts are those of the rows the sinks wrote, so they describe what was written.
     """
-    target = staging.target
-    staged = [staging.path / e.name for e in entries] if target.is_directory else [staging.path]
-    files = [
-        DataFile(entry.name, entry.sha256 or sha256_file(path), entry.bytes)
-        for entry, path in zip(entries, staged, strict=True)
-    ]
-    stats = scan_dataset(
-        staged, options.format, RECORD_SCHEMA, taxonomy_categories=load_taxonomy().categories
-    )
+    entries = [written.entry for written in files]
+    data_files = [DataFile(entry.name, entry.sha256, entry.bytes) for entry in entries]
+    counts = DatasetStats()
+    for written in files:
+        counts = counts.merged(written.counts)
+    counts = counts.with_categories(load_taxonomy().categories)
     write_card(
         staging.metadata_path("card"),
         options,
-        stats,
+        counts,
         RECORD_SCHEMA,
-        [(f.name, f.sha256) for f in files],
-        croissant_name=target.metadata_path("croissant").name,
+        [(f.name, f.sha256) for f in data_files],
+        croissant_name=staging.target.metadata_path("croissant").name,
     )
-    document = croissant(options, files, RECORD_SCHEMA, rows=stats.rows)
+    document = croissant(options, data_files, RECORD_SCHEMA, rows=counts.rows)
     write_croissant(staging.metadata_path("croissant"), document)
 
 
-def _summary(target: OutputTarget, entries: list[FileEntry], seconds: float) -> GenerationSummary:
+def _summary(target: OutputTarget, files: list[WrittenFile], seconds: float) -> GenerationSummary:
+    entries = [written.entry for written in files]
     rows = sum(entry.rows for entry in entries)
     if target.is_directory:
         files = tuple(target.path / entry.name for entry in entries)

@@ -3,9 +3,9 @@
 Why: a dataset travels without its generator. The card is what a reader, the Hugging Face
 Hub (through its YAML front matter) or a reviewer sees first, so it states that every value
 is synthetic and answers the questions of "Datasheets for Datasets" (Gebru et al., 2021)
-with this dataset's own options and counts. The counts are computed from the files actually
-written (one cheap pass over the few label columns, :func:`scan_dataset`), never from the
-options, so the card cannot disagree with the data.
+with this dataset's own options and counts. The counts are those of the tables actually
+written (:mod:`generator.counts`), never derived from the options, so the card cannot
+disagree with the data.
 
 Columns are described from the Arrow schema, so a new column appears without touching
 this module.
@@ -14,21 +14,16 @@ this module.
 from __future__ import annotations
 
 import json
-from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.csv as pacsv
-import pyarrow.json as pajson
-import pyarrow.parquet as pq
 import yaml
 
 import breachbench
 from generator import corpora
+from generator.counts import DatasetStats
 from generator.manifest import taxonomy_version
 from generator.options import GenerateOptions
 from generator.schema import CONTRACT_COLUMNS
@@ -36,10 +31,8 @@ from generator.taxonomy import load_taxonomy
 
 __all__ = [
     "CARD_NAME",
-    "DatasetStats",
     "card_text",
     "front_matter",
-    "scan_dataset",
     "size_category",
     "write_card",
 ]
@@ -58,128 +51,7 @@ _SIZE_BOUNDS: tuple[tuple[int, str], ...] = (
     (1_000_000_000, "100M<n<1B"),
     (10_000_000_000, "1B<n<10B"),
 )
-_SCAN_BATCH_ROWS = 16_384
 _HF_BUILDERS = {"parquet": "parquet", "jsonl": "json", "csv": "csv"}  # datasets' loader names
-
-
-# --------------------------------------------------------------------------- counting
-
-
-@dataclass(frozen=True)
-class DatasetStats:
-    """What the written files hold: the figures the card reports."""
-
-    rows: int = 0
-    comment_rows: int = 0
-    sensitive_rows: int = 0
-    spans: int = 0
-    spans_by_category: dict[str, int] = field(default_factory=dict)
-    spans_by_subject: dict[str, int] = field(default_factory=dict)
-    spans_by_assertion: dict[str, int] = field(default_factory=dict)
-    #: For every ``list<string>`` column (``categories``, ``difficulty_tags``...): how many
-    #: rows hold each value.
-    rows_by_value: dict[str, dict[str, int]] = field(default_factory=dict)
-
-    def share(self, count: int) -> float:
-        """``count`` as a share of the rows (0 for an empty dataset)."""
-        return count / self.rows if self.rows else 0.0
-
-
-def _string_list_columns(schema: pa.Schema) -> list[str]:
-    return [
-        f.name for f in schema if pa.types.is_list(f.type) and pa.types.is_string(f.type.value_type)
-    ]
-
-
-def _decode_json_column(texts: pa.ChunkedArray | pa.Array, dtype: pa.DataType) -> pa.Array:
-    """Parse a column of JSON strings (CSV's nested columns) with Arrow's JSON reader."""
-    texts = pc.fill_null(texts, "null")
-    lines = pc.binary_join_element_wise('{"v":', texts, "}", "")
-    payload = "\n".join(lines.to_pylist()).encode("utf-8") + b"\n"
-    options = pajson.ParseOptions(explicit_schema=pa.schema([("v", dtype)]))
-    return pajson.read_json(pa.py_buffer(payload), parse_options=options)["v"]
-
-
-def _batches(path: Path, fmt: str, schema: pa.Schema) -> Iterator[pa.Table]:
-    """The label columns of one data file, a batch at a time (memory stays flat)."""
-    if fmt == "parquet":
-        # No pre-buffering nor parallel column reads: they hold whole row groups of every
-        # column at once, which made the scan the peak of a 10M-row run.
-        parquet = pq.ParquetFile(path, pre_buffer=False, buffer_size=1 << 20)
-        for batch in parquet.iter_batches(
-            batch_size=_SCAN_BATCH_ROWS, columns=schema.names, use_threads=False
-        ):
-            yield pa.Table.from_batches([batch])
-    elif fmt == "jsonl":
-        if path.stat().st_size == 0:  # zero rows: Arrow's reader refuses an empty stream
-            return
-        options = pajson.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore")
-        reader = pajson.open_json(path, parse_options=options)
-        for batch in reader:
-            yield pa.Table.from_batches([batch])
-    elif fmt == "csv":
-        nested = [f for f in schema if pa.types.is_nested(f.type)]
-        types = {f.name: (pa.string() if f in nested else f.type) for f in schema}
-        convert = pacsv.ConvertOptions(include_columns=schema.names, column_types=types)
-        parse = pacsv.ParseOptions(newlines_in_values=True)  # comments hold line breaks
-        for batch in pacsv.open_csv(path, parse_options=parse, convert_options=convert):
-            table = pa.Table.from_batches([batch])
-            for f in nested:
-                index = table.schema.get_field_index(f.name)
-                decoded = _decode_json_column(table[f.name], f.type)
-                # The JSON reader drops "not null" on children: keep the type it gives.
-                table = table.set_column(index, f.with_type(decoded.type), decoded)
-            yield table
-    else:
-        raise ValueError(f"unknown format {fmt!r}")
-
-
-def scan_dataset(
-    paths: Iterable[Path], fmt: str, schema: pa.Schema, *, taxonomy_categories: Sequence[str] = ()
-) -> DatasetStats:
-    """Count rows, comments, sensitive rows and spans per category in written data files.
-
-    Reads only ``sensitive``, ``admin_comment``, ``spans`` and the ``list<string>`` columns
-    of ``schema``, in batches, so a multi-million-row dataset costs seconds. Categories of
-    ``taxonomy_categories`` with no span are reported with a zero.
-    """
-    lists = _string_list_columns(schema)
-    wanted = ["admin_comment", "sensitive", "spans", *lists]
-    sub_schema = pa.schema([schema.field(name) for name in wanted if name in schema.names])
-    rows = comments = sensitive = spans = 0
-    by: dict[str, Counter[str]] = {key: Counter() for key in ("category", "subject", "assertion")}
-    values: dict[str, Counter[str]] = {name: Counter() for name in lists}
-    for path in paths:
-        for table in _batches(path, fmt, sub_schema):
-            rows += table.num_rows
-            comments += pc.sum(pc.greater(pc.utf8_length(table["admin_comment"]), 0)).as_py() or 0
-            sensitive += pc.sum(table["sensitive"]).as_py() or 0
-            flat = pc.list_flatten(table["spans"])
-            spans += len(flat)
-            for key, counter in by.items():
-                _add_counts(counter, pc.struct_field(flat, key))
-            for name in lists:
-                _add_counts(values[name], pc.list_flatten(table[name]))
-    by_category = {category: 0 for category in taxonomy_categories}
-    by_category.update(by["category"])
-    return DatasetStats(
-        rows=rows,
-        comment_rows=int(comments),
-        sensitive_rows=int(sensitive),
-        spans=spans,
-        spans_by_category=dict(sorted(by_category.items())),
-        spans_by_subject=dict(sorted(by["subject"].items())),
-        spans_by_assertion=dict(sorted(by["assertion"].items())),
-        rows_by_value={name: dict(sorted(values[name].items())) for name in lists},
-    )
-
-
-def _add_counts(counter: Counter[str], array: pa.Array | pa.ChunkedArray) -> None:
-    if len(array) == 0:
-        return
-    for item in pc.value_counts(array).to_pylist():
-        if item["values"] is not None:
-            counter[item["values"]] += item["counts"]
 
 
 # --------------------------------------------------------------------------- front matter

@@ -7,15 +7,19 @@ processes (loading the corpora costs ~0.5 s per process, so never one process pe
 and consumed strictly in order. At most ``in_flight`` spans are queued or held at a time,
 so memory stays flat whatever the row count.
 
-Two shapes of work:
-- :func:`generate_tables` yields the tables of a single output file in order; the caller
-  (the parent process) writes them.
-- :func:`write_parts` has each worker write whole part files of a directory output (Parquet
-  encoding and compression then run in parallel too) and yields their manifest entries.
+Three shapes of work:
+- :func:`generate_encoded` yields the rows of a single output file, encoded and counted by
+  the workers (encoding costs as much CPU as generating); the caller (the parent process)
+  only appends their bytes to the file.
+- :func:`generate_tables` yields them as Arrow tables, for the parent to encode: the way
+  left for Parquet row groups too large, or not aligned enough, to be cut between tasks.
+- :func:`write_parts` has each worker write whole part files of a directory output and
+  yields what it wrote.
 """
 
 from __future__ import annotations
 
+import math
 import multiprocessing
 import signal
 import time
@@ -29,15 +33,19 @@ from typing import TypeVar
 import pyarrow as pa
 
 from generator import memory, records
-from generator.manifest import FileEntry, sha256_file
+from generator.counts import DatasetStats
+from generator.manifest import FileEntry
 from generator.options import GenerateOptions
 from generator.target import SUFFIXES
-from generator.writers import open_sink
+from generator.writers import EncodedRows, encode_rows, open_sink
 
 BLOCK_ROWS = records.BLOCK_ROWS
 #: Rows per task of a single-file run: big enough to amortise the hand-off between
 #: processes, small enough that ``in_flight`` of them stay in the tens of MB.
 TASK_ROWS = -(-65_536 // BLOCK_ROWS) * BLOCK_ROWS
+#: Largest task of a single-file run whose rows the workers encode: a Parquet task must hold
+#: whole row groups and whole blocks, so its size is a multiple of both.
+MAX_ENCODED_TASK_ROWS = 4 * BLOCK_ROWS
 #: Rows per part file of a directory output (the last part may be shorter).
 DEFAULT_PART_ROWS = -(-1_048_576 // BLOCK_ROWS) * BLOCK_ROWS
 #: Below this many rows a run stays in-process: starting workers (spawn, imports, corpora)
@@ -168,6 +176,57 @@ def make_rows(job: tuple[GenerateOptions, int, int]) -> pa.Table:
     return records.make_block(options, start, stop)
 
 
+def encoded_task_rows(options: GenerateOptions) -> int | None:
+    """Rows per task when workers encode a single file's rows, or None when they cannot.
+
+    JSON lines and CSV can be cut anywhere. Parquet row groups never straddle two tasks, so
+    a task is a common multiple of the row-group size and ``BLOCK_ROWS``; when the smallest
+    one is larger than ``MAX_ENCODED_TASK_ROWS``, the parent encodes instead.
+    """
+    if options.format != "parquet":
+        return TASK_ROWS
+    step = math.lcm(options.batch_size, BLOCK_ROWS)
+    if step > MAX_ENCODED_TASK_ROWS:
+        return None
+    return max(1, TASK_ROWS // step) * step
+
+
+@dataclass(frozen=True)
+class EncodeJob:
+    """Rows [start, stop) of a single-file run, to generate, encode and count."""
+
+    options: GenerateOptions
+    start: int
+    stop: int
+    metadata_json: str
+
+
+def encode_span(job: EncodeJob) -> EncodedRows:
+    """Task of a single-file run where workers encode."""
+    table = records.make_block(job.options, job.start, job.stop)
+    options = job.options
+    return encode_rows(
+        table, options.format, batch_size=options.batch_size, metadata_json=job.metadata_json
+    )
+
+
+def generate_encoded(options: GenerateOptions, *, metadata_json: str) -> Iterator[EncodedRows]:
+    """All ``options.rows`` rows, encoded in ``options.format`` by the workers, in order.
+
+    Only when :func:`encoded_task_rows` gives a size. The bytes do not depend on how the
+    rows are cut: JSON lines and CSV rows are concatenated, and Parquet tasks hold whole
+    row groups.
+    """
+    step = encoded_task_rows(options)
+    if step is None:
+        raise ValueError(f"row groups of {options.batch_size} rows cannot be cut into tasks")
+    workers = effective_workers(options)
+    size = step if options.format == "parquet" else task_rows_for(options.rows, workers)
+    spans = plan_spans(0, options.rows, size)
+    jobs = [EncodeJob(options, lo, hi, metadata_json) for lo, hi in spans]
+    return ordered_map(encode_span, jobs, workers=workers)
+
+
 def generate_tables(
     options: GenerateOptions, *, task_rows: int | None = None
 ) -> Iterator[pa.Table]:
@@ -195,8 +254,28 @@ def part_name(index: int, fmt: str) -> str:
     return f"part-{index:05d}{SUFFIXES[fmt]}"
 
 
-def write_part(job: PartJob) -> FileEntry:
-    """Task of a directory run: generate, write, and checksum one part file."""
+@dataclass(frozen=True)
+class WrittenFile:
+    """A data file as written: its manifest entry, and the counts of its rows."""
+
+    entry: FileEntry
+    counts: DatasetStats
+
+    @classmethod
+    def of(cls, name: str, path: Path, sha256: str, counts: DatasetStats) -> WrittenFile:
+        entry = FileEntry(
+            name=name,
+            rows=counts.rows,
+            bytes=path.stat().st_size,
+            sha256=sha256,
+            sensitive_rows=counts.sensitive_rows,
+            comment_rows=counts.comment_rows,
+        )
+        return cls(entry, counts)
+
+
+def write_part(job: PartJob) -> WrittenFile:
+    """Task of a directory run: generate, write, count and checksum one part file."""
     options = job.options
     path = Path(job.directory) / job.name
     with open_sink(
@@ -204,21 +283,14 @@ def write_part(job: PartJob) -> FileEntry:
     ) as sink:
         for lo, hi in plan_spans(job.start, job.stop, TASK_ROWS):
             sink.write(records.make_block(options, lo, hi))
-    stats = sink.close()
-    return FileEntry(
-        name=job.name,
-        rows=stats.rows,
-        bytes=path.stat().st_size,
-        sha256=sha256_file(path),
-        sensitive_rows=stats.sensitive_rows,
-        comment_rows=stats.comment_rows,
-    )
+    counts = sink.close()
+    return WrittenFile.of(job.name, path, sink.sha256, counts)
 
 
 def write_parts(
     options: GenerateOptions, directory: Path, *, part_rows: int, metadata_json: str
-) -> Iterator[FileEntry]:
-    """Write the part files of a directory output on ``options.workers``; yield their entries.
+) -> Iterator[WrittenFile]:
+    """Write the part files of a directory output on ``options.workers``; yield them.
 
     Part ``k`` always holds rows [k * part_rows, (k + 1) * part_rows), so file names and
     contents do not depend on the number of workers. Zero rows still make one empty part,

@@ -1,9 +1,12 @@
 """Sinks: stream whole Arrow tables into one Parquet, JSON-lines or CSV file.
 
-A sink is fed tables of the record schema in row order, in any chunking, and keeps only one
-output batch in memory. It knows nothing of temporary names or workers: the caller hands it
-the path to write (see ``generator.target``) and it returns counts when closed, like the
-``ArrowWriter.finalize()`` of huggingface/datasets.
+A sink is fed the rows of the record schema in order, either as Arrow tables (encoded
+here) or as :class:`EncodedRows` that another process already encoded with
+:func:`encode_rows` (a multi-worker run encodes in its workers; the sink then only copies
+bytes). It keeps at most one row group in memory, counts what it writes
+(:class:`~generator.counts.DatasetStats`) and hashes the bytes as they go out, so nothing
+re-reads the file afterwards. It knows nothing of temporary names or workers: the caller
+hands it the path to write (see ``generator.target``).
 
 Format notes:
 - Parquet: zstd, one row group per ``batch_size`` rows (tables are re-chunked, so the row
@@ -23,19 +26,20 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import json
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import IO, ClassVar
+from typing import Any, BinaryIO, ClassVar
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
 
+from generator.counts import DatasetStats, count_table
 from generator.manifest import METADATA_KEY
+from generator.parquet_stitch import ParquetPiece, ParquetStitcher, encode_piece
 from generator.schema import RECORD_SCHEMA
 
 #: Columns with few distinct values, where a Parquet dictionary pays for itself. High-
@@ -72,118 +76,28 @@ STATISTICS_COLUMNS: tuple[str, ...] = (
 )
 NESTED_JSON_COLUMNS: tuple[str, ...] = ("categories", "spans", "difficulty_tags")
 COMPRESSION = "zstd"
+PARQUET_OPTIONS: dict[str, Any] = {
+    "compression": COMPRESSION,
+    "use_dictionary": list(DICTIONARY_COLUMNS),
+    "write_statistics": list(STATISTICS_COLUMNS),
+    "store_schema": True,
+}
 
 
-@dataclass(frozen=True)
-class SinkStats:
-    """What a closed sink wrote."""
-
-    rows: int
-    sensitive_rows: int
-    comment_rows: int
+def file_schema(metadata_json: str) -> pa.Schema:
+    """The record schema with the provenance JSON in its metadata, as files carry it."""
+    metadata = {**(RECORD_SCHEMA.metadata or {}), METADATA_KEY.encode(): metadata_json}
+    return RECORD_SCHEMA.with_metadata(metadata)
 
 
-def table_stats(table: pa.Table) -> SinkStats:
-    """Rows, sensitive rows and rows with a non-empty comment, computed with Arrow kernels."""
-    sensitive = pc.sum(table["sensitive"]).as_py() or 0
-    has_comment = pc.greater(pc.utf8_length(table["admin_comment"]), 0)
-    comments = pc.sum(has_comment).as_py() or 0
-    return SinkStats(table.num_rows, int(sensitive), int(comments))
+def conform(table: pa.Table) -> pa.Table:
+    """``table`` in the record schema's column order and types."""
+    if table.schema.equals(RECORD_SCHEMA, check_metadata=False):
+        return table
+    return table.select(RECORD_SCHEMA.names).cast(RECORD_SCHEMA)
 
 
-class Sink(ABC):
-    """Base class: counts what goes through and closes on leaving a ``with`` block."""
-
-    format: ClassVar[str]
-
-    def __init__(self, path: Path, *, batch_size: int, metadata_json: str) -> None:
-        self.path = Path(path)
-        self.batch_size = batch_size
-        self.metadata_json = metadata_json
-        self._rows = self._sensitive = self._comments = 0
-        self._closed = False
-
-    def write(self, table: pa.Table) -> None:
-        """Append rows (a table of the record schema) after the ones already written."""
-        if table.num_rows == 0:
-            return
-        if not table.schema.equals(RECORD_SCHEMA, check_metadata=False):
-            table = table.select(RECORD_SCHEMA.names).cast(RECORD_SCHEMA)
-        stats = table_stats(table)
-        self._rows += stats.rows
-        self._sensitive += stats.sensitive_rows
-        self._comments += stats.comment_rows
-        self._write(table)
-
-    def close(self) -> SinkStats:
-        """Flush and close the file; returns the counts. Idempotent."""
-        if not self._closed:
-            self._closed = True
-            self._close()
-        return SinkStats(self._rows, self._sensitive, self._comments)
-
-    def __enter__(self) -> Sink:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if exc_type is None:
-            self.close()
-        else:  # the caller deletes the partial file; just release the handle
-            with contextlib.suppress(Exception):
-                self.close()
-
-    @abstractmethod
-    def _write(self, table: pa.Table) -> None: ...
-
-    @abstractmethod
-    def _close(self) -> None: ...
-
-
-class ParquetSink(Sink):
-    """Streams row groups of exactly ``batch_size`` rows (the last one may be shorter)."""
-
-    format = "parquet"
-
-    def __init__(self, path: Path, *, batch_size: int, metadata_json: str) -> None:
-        super().__init__(path, batch_size=batch_size, metadata_json=metadata_json)
-        metadata = {**(RECORD_SCHEMA.metadata or {}), METADATA_KEY.encode(): metadata_json}
-        self.schema = RECORD_SCHEMA.with_metadata(metadata)
-        self._writer = pq.ParquetWriter(
-            self.path,
-            self.schema,
-            compression=COMPRESSION,
-            use_dictionary=list(DICTIONARY_COLUMNS),
-            write_statistics=list(STATISTICS_COLUMNS),
-            store_schema=True,
-        )
-        self._pending: list[pa.Table] = []
-        self._pending_rows = 0
-
-    def _write(self, table: pa.Table) -> None:
-        self._pending.append(table)
-        self._pending_rows += table.num_rows
-        if self._pending_rows >= self.batch_size:
-            full = (self._pending_rows // self.batch_size) * self.batch_size
-            combined = pa.concat_tables(self._pending)
-            self._writer.write_table(combined.slice(0, full), row_group_size=self.batch_size)
-            rest = combined.slice(full)
-            self._pending = [rest] if rest.num_rows else []
-            self._pending_rows = rest.num_rows
-
-    def _close(self) -> None:
-        try:
-            if self._pending_rows:
-                self._writer.write_table(
-                    pa.concat_tables(self._pending), row_group_size=self.batch_size
-                )
-            self._pending = []
-        finally:
-            self._writer.close()
+# --------------------------------------------------------------------------- encoding
 
 
 def _json_default(value: object) -> str:
@@ -192,24 +106,10 @@ def _json_default(value: object) -> str:
     raise TypeError(f"cannot write {type(value).__name__} as JSON")
 
 
-class JsonlSink(Sink):
-    """One compact JSON object per line, UTF-8, in schema column order."""
-
-    format = "jsonl"
-
-    def __init__(self, path: Path, *, batch_size: int, metadata_json: str) -> None:
-        super().__init__(path, batch_size=batch_size, metadata_json=metadata_json)
-        self._handle: IO[str] = self.path.open("w", encoding="utf-8", newline="\n")
-
-    def _write(self, table: pa.Table) -> None:
-        dumps = json.JSONEncoder(
-            ensure_ascii=False, separators=(",", ":"), default=_json_default
-        ).encode
-        for batch in table.to_batches(max_chunksize=self.batch_size):
-            self._handle.write("".join(dumps(row) + "\n" for row in batch.to_pylist()))
-
-    def _close(self) -> None:
-        self._handle.close()
+def jsonl_bytes(table: pa.Table) -> bytes:
+    """One compact JSON object per row, each ending with a newline, UTF-8."""
+    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_json_default)
+    return "".join(dumps.encode(row) + "\n" for row in table.to_pylist()).encode("utf-8")
 
 
 def nested_as_json(table: pa.Table) -> pa.Table:
@@ -223,6 +123,206 @@ def nested_as_json(table: pa.Table) -> pa.Table:
     return table
 
 
+def csv_bytes(table: pa.Table, *, header: bool) -> bytes:
+    """RFC 4180 rows, every string quoted; with the header line first if ``header``."""
+    out = pa.BufferOutputStream()
+    options = pacsv.WriteOptions(include_header=header, quoting_style="needed")
+    pacsv.write_csv(nested_as_json(table), out, write_options=options)
+    return out.getvalue().to_pybytes()
+
+
+@dataclass(frozen=True)
+class EncodedRows:
+    """Consecutive rows already encoded in a format, with their counts.
+
+    ``data`` is a run of JSON lines or CSV rows (no header), or for Parquet a
+    :class:`ParquetPiece` of whole row groups.
+    """
+
+    format: str
+    data: bytes | ParquetPiece
+    counts: DatasetStats
+
+
+def encode_rows(table: pa.Table, fmt: str, *, batch_size: int, metadata_json: str) -> EncodedRows:
+    """Encode and count rows in this process, for a sink in another one.
+
+    For Parquet, the rows must start on a row-group boundary of the output and fill whole
+    row groups of ``batch_size`` rows (only the file's last group may be shorter).
+    """
+    table = conform(table)
+    data: bytes | ParquetPiece
+    if fmt == "parquet":
+        data = encode_piece(
+            table.replace_schema_metadata(file_schema(metadata_json).metadata),
+            row_group_size=batch_size,
+            **PARQUET_OPTIONS,
+        )
+    elif fmt == "jsonl":
+        data = jsonl_bytes(table)
+    elif fmt == "csv":
+        data = csv_bytes(table, header=False)
+    else:
+        raise ValueError(f"unknown format {fmt!r}")
+    return EncodedRows(fmt, data, count_table(table))
+
+
+# --------------------------------------------------------------------------- sinks
+
+
+class _HashingFile:
+    """A binary file that hashes what it writes: the checksum costs no second read."""
+
+    def __init__(self, path: Path) -> None:
+        self._handle: BinaryIO = path.open("wb")
+        self._digest = hashlib.sha256()
+
+    def write(self, data: bytes) -> int:
+        self._digest.update(data)
+        return self._handle.write(data)
+
+    def hexdigest(self) -> str:
+        return self._digest.hexdigest()
+
+    def close(self) -> None:
+        self._handle.close()
+
+
+class Sink(ABC):
+    """Base class: counts and hashes what goes through, closes on leaving a ``with``."""
+
+    format: ClassVar[str]
+
+    def __init__(self, path: Path, *, batch_size: int, metadata_json: str) -> None:
+        self.path = Path(path)
+        self.batch_size = batch_size
+        self.metadata_json = metadata_json
+        self._counts = DatasetStats()
+        self._closed = False
+        self._file = _HashingFile(self.path)
+
+    def write(self, table: pa.Table) -> None:
+        """Append rows (a table of the record schema) after the ones already written."""
+        if table.num_rows == 0:
+            return
+        table = conform(table)
+        self._counts = self._counts.merged(count_table(table))
+        self._write(table)
+
+    def write_encoded(self, rows: EncodedRows) -> None:
+        """Append rows that :func:`encode_rows` encoded, in this sink's format."""
+        if rows.format != self.format:
+            raise ValueError(f"{rows.format} rows given to a {self.format} sink")
+        if rows.counts.rows == 0:
+            return
+        self._counts = self._counts.merged(rows.counts)
+        self._write_encoded(rows.data)
+
+    @property
+    def counts(self) -> DatasetStats:
+        """Figures of the rows written so far."""
+        return self._counts
+
+    @property
+    def sha256(self) -> str:
+        """Hex SHA-256 of the file; complete once the sink is closed."""
+        return self._file.hexdigest()
+
+    def close(self) -> DatasetStats:
+        """Flush and close the file; returns the counts. Idempotent."""
+        if not self._closed:
+            self._closed = True
+            try:
+                self._close()
+            finally:
+                self._file.close()
+        return self._counts
+
+    def __enter__(self) -> Sink:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is None:
+            self.close()
+        else:  # the caller deletes the partial file; just release the handle
+            self._closed = True
+            with contextlib.suppress(Exception):
+                self._file.close()
+
+    @abstractmethod
+    def _write(self, table: pa.Table) -> None: ...
+
+    @abstractmethod
+    def _write_encoded(self, data: bytes | ParquetPiece) -> None: ...
+
+    def _close(self) -> None:  # noqa: B027 - formats with a trailer override it
+        """Write what ends the file."""
+
+
+class ParquetSink(Sink):
+    """Streams row groups of exactly ``batch_size`` rows (the last one may be shorter)."""
+
+    format = "parquet"
+
+    def __init__(self, path: Path, *, batch_size: int, metadata_json: str) -> None:
+        super().__init__(path, batch_size=batch_size, metadata_json=metadata_json)
+        self.schema = file_schema(metadata_json)
+        self._stitcher = ParquetStitcher(self._file)  # type: ignore[arg-type]
+        self._pending: list[pa.Table] = []
+        self._pending_rows = 0
+
+    def _encode(self, table: pa.Table) -> None:
+        table = table.replace_schema_metadata(self.schema.metadata)
+        piece = encode_piece(table, row_group_size=self.batch_size, **PARQUET_OPTIONS)
+        self._stitcher.append(piece)
+
+    def _write(self, table: pa.Table) -> None:
+        self._pending.append(table)
+        self._pending_rows += table.num_rows
+        if self._pending_rows >= self.batch_size:
+            full = (self._pending_rows // self.batch_size) * self.batch_size
+            combined = pa.concat_tables(self._pending)
+            self._encode(combined.slice(0, full))
+            rest = combined.slice(full)
+            self._pending = [rest] if rest.num_rows else []
+            self._pending_rows = rest.num_rows
+
+    def _write_encoded(self, data: bytes | ParquetPiece) -> None:
+        if not isinstance(data, ParquetPiece):
+            raise TypeError("Parquet rows come as a ParquetPiece")
+        if self._pending_rows or self._stitcher.rows % self.batch_size:
+            raise ValueError("encoded Parquet rows must start on a row-group boundary")
+        self._stitcher.append(data)
+
+    def _close(self) -> None:
+        if self._pending_rows or self._stitcher.rows == 0:
+            # The rest, or no row at all: an empty table still gives the file its schema.
+            rest = pa.concat_tables(self._pending) if self._pending else RECORD_SCHEMA.empty_table()
+            self._encode(rest)
+        self._pending = []
+        self._stitcher.close()
+
+
+class JsonlSink(Sink):
+    """One compact JSON object per line, UTF-8, in schema column order."""
+
+    format = "jsonl"
+
+    def _write(self, table: pa.Table) -> None:
+        for batch in table.to_batches(max_chunksize=self.batch_size):
+            self._file.write(jsonl_bytes(pa.Table.from_batches([batch])))
+
+    def _write_encoded(self, data: bytes | ParquetPiece) -> None:
+        if not isinstance(data, bytes):
+            raise TypeError("JSON lines come as bytes")
+        self._file.write(data)
+
+
 class CsvSink(Sink):
     """RFC 4180 CSV with a header; nested columns as JSON strings."""
 
@@ -230,23 +330,17 @@ class CsvSink(Sink):
 
     def __init__(self, path: Path, *, batch_size: int, metadata_json: str) -> None:
         super().__init__(path, batch_size=batch_size, metadata_json=metadata_json)
-        self._writer: pacsv.CSVWriter | None = None
+        # The header goes first, so that a file with no row still has it.
+        self._file.write(csv_bytes(RECORD_SCHEMA.empty_table(), header=True))
 
     def _write(self, table: pa.Table) -> None:
-        flat = nested_as_json(table)
-        if self._writer is None:
-            options = pacsv.WriteOptions(
-                include_header=True, batch_size=self.batch_size, quoting_style="needed"
-            )
-            self._writer = pacsv.CSVWriter(self.path, flat.schema, write_options=options)
-        self._writer.write_table(flat)
+        for batch in table.to_batches(max_chunksize=self.batch_size):
+            self._file.write(csv_bytes(pa.Table.from_batches([batch]), header=False))
 
-    def _close(self) -> None:
-        if self._writer is None:  # no rows: still a valid CSV, with its header
-            empty = nested_as_json(RECORD_SCHEMA.empty_table())
-            pacsv.write_csv(empty, self.path)
-        else:
-            self._writer.close()
+    def _write_encoded(self, data: bytes | ParquetPiece) -> None:
+        if not isinstance(data, bytes):
+            raise TypeError("CSV rows come as bytes")
+        self._file.write(data)
 
 
 SINKS: dict[str, type[Sink]] = {sink.format: sink for sink in (ParquetSink, JsonlSink, CsvSink)}

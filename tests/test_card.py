@@ -11,7 +11,8 @@ import yaml
 
 import generator.api
 from generator.api import generate_dataset
-from generator.card import card_text, front_matter, scan_dataset, size_category
+from generator.card import card_text, front_matter, size_category
+from generator.counts import scan_dataset
 from generator.manifest import taxonomy_version
 from generator.options import GenerateOptions
 from generator.schema import RECORD_SCHEMA

@@ -21,12 +21,15 @@ from generator.manifest import sha256_file
 from generator.options import GenerateOptions
 from generator.runner import (
     BLOCK_ROWS,
+    MAX_ENCODED_TASK_ROWS,
     TASK_ROWS,
+    encoded_task_rows,
     generate_tables,
     ordered_map,
     plan_spans,
     task_rows_for,
 )
+from generator.target import SUFFIXES
 
 ROWS = 3 * BLOCK_ROWS + 1234  # not a multiple of a block: the last span is short
 
@@ -84,9 +87,22 @@ def test_rows_do_not_depend_on_workers_or_task_size() -> None:
     assert not _concat(GenerateOptions(rows=ROWS, seed=12)).equals(reference)
 
 
+def test_encoded_tasks_hold_whole_row_groups_and_whole_blocks() -> None:
+    def rows(fmt: str, batch_size: int) -> int | None:
+        return encoded_task_rows(GenerateOptions(format=fmt, batch_size=batch_size))
+
+    assert rows("parquet", BLOCK_ROWS) == TASK_ROWS
+    assert rows("parquet", 4096) == TASK_ROWS
+    assert rows("parquet", 2 * BLOCK_ROWS) == 2 * BLOCK_ROWS
+    assert rows("parquet", MAX_ENCODED_TASK_ROWS + BLOCK_ROWS) is None  # too big a task
+    assert rows("parquet", 1000) is None  # no small common multiple with BLOCK_ROWS
+    assert rows("jsonl", 1000) == rows("csv", 4097) == TASK_ROWS
+
+
 def test_file_is_identical_across_workers_and_batch_sizes(tmp_path: Path) -> None:
+    """Workers encode the row groups (batch sizes dividing a block) or the parent does."""
     tables = []
-    for workers, batch_size in [(1, 65_536), (2, 65_536), (1, 1000), (2, 4097)]:
+    for workers, batch_size in [(1, 65_536), (2, 65_536), (2, 4096), (1, 1000), (2, 4097)]:
         options = GenerateOptions(rows=ROWS, seed=5, workers=workers, batch_size=batch_size)
         out = tmp_path / f"w{workers}-b{batch_size}.parquet"
         generate_dataset(out, options, progress=False)
@@ -96,6 +112,18 @@ def test_file_is_identical_across_workers_and_batch_sizes(tmp_path: Path) -> Non
         tables.append(pq.read_table(out).combine_chunks())
     assert all(table.equals(tables[0]) for table in tables[1:])
     assert tables[0].num_rows == ROWS
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "jsonl", "csv"])
+def test_file_bytes_do_not_depend_on_workers(tmp_path: Path, fmt: str) -> None:
+    digests = set()
+    for workers in (1, 2):
+        options = GenerateOptions(rows=ROWS, seed=6, workers=workers, format=fmt)
+        out = tmp_path / f"w{workers}{SUFFIXES[fmt]}"
+        summary = generate_dataset(out, options, progress=False)
+        assert summary.rows == ROWS
+        digests.add(sha256_file(out))
+    assert len(digests) == 1
 
 
 def test_directory_parts_are_identical_across_workers(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ import pytest
 import breachbench
 from generator import records
 from generator.api import generate_dataset
+from generator.counts import count_table
 from generator.manifest import METADATA_KEY, read_manifest, sha256_file, taxonomy_version
 from generator.options import GenerateOptions
 from generator.records import BLOCK_ROWS
@@ -23,7 +24,6 @@ from generator.writers import (
     NESTED_JSON_COLUMNS,
     nested_as_json,
     open_sink,
-    table_stats,
 )
 
 ROWS = 5000
@@ -61,7 +61,7 @@ def test_parquet_records_provenance_and_field_docs(tmp_path: Path, reference: pa
     table = pq.read_table(out)
     assert _same_schema(table.schema)
     assert table.cast(RECORD_SCHEMA).combine_chunks().equals(reference)
-    stats = table_stats(reference)
+    stats = count_table(reference)
     assert (summary.rows, summary.sensitive_rows, summary.comment_rows) == (
         stats.rows,
         stats.sensitive_rows,
