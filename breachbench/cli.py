@@ -2,8 +2,10 @@
 
 Each command is a thin shell over one library call. To add one, write
 ``breachbench/commands/<name>.py`` exposing a ``click.Command`` and list it in
-:data:`COMMANDS`. Every error a user can cause prints one line on stderr: usage errors exit
-2, other failures 1, Ctrl-C 130; no traceback.
+:data:`COMMANDS` with its one-line help: commands are imported only when they run (see
+``breachbench.lazy``), so ``generate`` never loads the benchmark harness. Every error a
+user can cause prints one line on stderr: usage errors exit 2, other failures 1, Ctrl-C
+130; no traceback.
 """
 
 from __future__ import annotations
@@ -15,15 +17,29 @@ from typing import Any
 import click
 
 from breachbench import __version__
-from breachbench.commands.bench import bench
-from breachbench.commands.compare import compare
-from breachbench.commands.describe import describe
-from breachbench.commands.generate import generate
+from breachbench.lazy import LazyCommand, LazyGroup
 
-COMMANDS: tuple[click.Command, ...] = (generate, bench, compare, describe)
+COMMANDS: dict[str, LazyCommand] = {
+    "generate": LazyCommand(
+        "breachbench.commands.generate:generate",
+        "Generate synthetic French patient records with labelled comments.",
+    ),
+    "bench": LazyCommand(
+        "breachbench.commands.bench:bench",
+        "Benchmark detectors on DATASET: accuracy with intervals, leak rate, throughput.",
+    ),
+    "compare": LazyCommand(
+        "breachbench.commands.compare:compare",
+        "Leaderboard of several results.json; paired tests for runs on the same dataset.",
+    ),
+    "describe": LazyCommand(
+        "breachbench.commands.describe:describe",
+        "Print what DATASET is made of: shares, label counts, lengths, forms, diversity.",
+    ),
+}
 
 
-class OneLineErrorGroup(click.Group):
+class OneLineErrorGroup(LazyGroup):
     """A group that reports errors as a single ``Error: ...`` line instead of usage + hint."""
 
     def main(  # type: ignore[override]
@@ -48,11 +64,11 @@ class OneLineErrorGroup(click.Group):
         sys.exit(code if isinstance(code, int) else 0)
 
 
-@click.group(cls=OneLineErrorGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=OneLineErrorGroup,
+    lazy_subcommands=COMMANDS,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.version_option(__version__, prog_name="breachbench")
 def main() -> None:
     """Synthetic French patient records with labelled comments, and a detector benchmark."""
-
-
-for _command in COMMANDS:
-    main.add_command(_command)
