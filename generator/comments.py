@@ -16,8 +16,9 @@ gets ``difficulty_tags``: what makes it hard (template tags such as ``implicit``
 OR-reduced per record.
 
 Reads ``formats/composition.yaml``; slot values come from ``generator.slots``, the
-templates and connectors from ``corpora/comments/`` through ``generator.templates``, the
-noise models from ``corpora/noise/`` through ``generator.noise``.
+connectors from ``corpora/comments/`` through ``generator.templates``, the noise models
+from ``corpora/noise/`` through ``generator.noise``, and the templates, with every noisy
+variant of their literals, as the arrays of ``generator.compiled`` (cached on disk).
 """
 
 from __future__ import annotations
@@ -31,9 +32,23 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from generator import corpora
-from generator.contacts import ContactsModel, email_forms, load_contacts
+from generator.compiled import (
+    EMPTY,
+    LITERAL,
+    NON_SENSITIVE_FAMILIES,
+    PATIENT_SURNAME_SLOT,
+    SLOT,
+    TITLE_SLOT,
+    CompiledTemplates,
+    PieceCodes,
+    difficulty_bits,
+    load_compiled,
+    ordered_templates,
+)
+from generator.contacts import ContactsModel, load_contacts, load_name_forms
 from generator.dates import load_date_formats
-from generator.noise import EDITS, NoiseModel, VariantPool, load_noise, variant_pool
+from generator.derived import derived
+from generator.noise import EDITS, NoiseLevel, NoiseModel, VariantPool, load_noise
 from generator.options import DEFAULT_DIFFICULTY
 from generator.people import FEMALE, MALE, People, PeopleModel, load_people
 from generator.places import PlacesModel, load_places
@@ -43,17 +58,26 @@ from generator.slots import SlotFiller
 from generator.taxonomy import Taxonomy, load_taxonomy
 from generator.templates import Template, load_connectors, load_templates
 from generator.text import (
+    join_pieces,
+    stable_order,
     take,
     utf8_lengths,
 )
 
-NON_SENSITIVE_FAMILIES = ("routine", "identifier", "hard_negative")
-
-# Piece kinds in the compiled table.
-EMPTY, LITERAL, SLOT = 0, 1, 2
-# Slots the engine adds to those of the markup: unlabelled title before a patient name.
-TITLE_SLOT = "title"
-PATIENT_SURNAME_SLOT = "patient_surname"
+__all__ = [
+    "EMPTY",
+    "LITERAL",
+    "NON_SENSITIVE_FAMILIES",
+    "PATIENT_SURNAME_SLOT",
+    "SLOT",
+    "TITLE_SLOT",
+    "CommentContext",
+    "CommentEngine",
+    "Comments",
+    "PieceCodes",
+    "lists_from_masks",
+    "load_engine",
+]
 
 
 @dataclass(frozen=True)
@@ -91,32 +115,32 @@ class Comments:
     difficulty_tags: pa.Array
 
 
-class PieceCodes:
-    """A piece packed in one int64, so a batch gathers its clauses' pieces in one go.
+# Kind of a clause's lead piece (its separator or opener) while a batch is laid out: a
+# connector already indexed in the pool, never noised. Packed piece kinds have two bits.
+_LEAD = 3
+assert _LEAD not in (EMPTY, LITERAL, SLOT)
 
-    Bits 0-1 kind, 2-4 assertion id, 5-6 subject id, 7-11 category id + 1 (0: none),
-    16 and up the literal or slot id.
-    """
 
-    @staticmethod
-    def pack(kind, value, category, subject, assertion):
-        return (
-            np.asarray(kind, dtype=np.int64)
-            | np.asarray(assertion, dtype=np.int64) << 2
-            | np.asarray(subject, dtype=np.int64) << 5
-            | (np.asarray(category, dtype=np.int64) + 1) << 7
-            | np.asarray(value, dtype=np.int64) << 16
-        )
+@dataclass(frozen=True)
+class _GenerationTables:
+    """What every batch reads of the compiled arrays, derived once per engine."""
 
-    @staticmethod
-    def unpack(code: np.ndarray) -> tuple[np.ndarray, ...]:
-        """kind, value, category (-1 for none), subject, assertion."""
-        return (
-            code & 3,
-            code >> 16,
-            ((code >> 7) & 31) - 1,
-            (code >> 5) & 3,
-            (code >> 2) & 7,
+    strings: pa.Array  # literal variants, then separators, then openers: the pool's head
+    lengths: np.ndarray  # their lengths in code points
+    codes: np.ndarray  # piece codes with an empty column 0 for the lead
+    pieces: np.ndarray  # non-empty pieces per template
+
+    @classmethod
+    def build(cls, engine: CommentEngine) -> _GenerationTables:
+        heads = (engine.variant_texts, engine.separators, engine.openers)
+        strings = pa.concat_arrays([part.cast(pa.string()) for part in heads])
+        codes = np.zeros((len(engine.piece_codes), engine.piece_codes.shape[1] + 1), np.int64)
+        codes[:, 1:] = engine.piece_codes
+        return cls(
+            strings=strings,
+            lengths=utf8_lengths(strings),
+            codes=codes,
+            pieces=((engine.piece_codes & 3) != EMPTY).sum(axis=1),
         )
 
 
@@ -130,7 +154,9 @@ def _weighted_texts(entries: list[dict]) -> tuple[pa.Array, Categorical]:
 class CommentEngine:
     """Compiled templates and the distributions that compose them into comments."""
 
-    def __init__(self, *, real_email_domains: bool = False) -> None:
+    def __init__(
+        self, *, real_email_domains: bool = False, compiled: CompiledTemplates | None = None
+    ) -> None:
         self.taxonomy: Taxonomy = load_taxonomy()
         self.people: PeopleModel = load_people()
         self.places: PlacesModel = load_places()
@@ -138,8 +164,7 @@ class CommentEngine:
         self.dates = load_date_formats()
         self.real_email_domains = real_email_domains
         self.zone_of_unit = self.contacts.zones(self.places.region, self.places.department)
-        self.first_name_forms = email_forms(self.people.first_names)
-        self.surname_forms = email_forms(self.people.surnames)
+        self.first_name_forms, self.surname_forms = load_name_forms()
 
         spec = corpora.read_yaml("formats/composition.yaml")
         self.clause_counts = np.array(sorted(spec["clauses_per_comment"]), dtype=np.int64)
@@ -168,114 +193,43 @@ class CommentEngine:
         self.closer_rate = connectors.closer_rate
 
         self.noise: NoiseModel = load_noise()
-        self._compile(load_templates(), spec["category_weights"])
-        self._compile_noise()
+        self._adopt(load_compiled() if compiled is None else compiled)
 
-    # ------------------------------------------------------------------ compilation
-    def _compile(self, by_key: dict[str, tuple[Template, ...]], category_weights: dict) -> None:
-        """Flatten templates into a piece table and the samplers that pick them."""
-        taxonomy = self.taxonomy
-        self.keys = (*NON_SENSITIVE_FAMILIES, *taxonomy.sensitive)
-        templates: list[Template] = []
-        key_of: list[int] = []
-        for key_index, key in enumerate(self.keys):
-            for template in by_key.get(key, ()):
-                if key in NON_SENSITIVE_FAMILIES and any(
-                    p.category and taxonomy.group_of[p.category] == "sensitive"
-                    for p in template.pieces
-                ):
-                    raise ValueError(f"{template.source}: a {key} note holds a sensitive span")
-                templates.append(template)
-                key_of.append(key_index)
-        self.templates = templates
-
-        literals: dict[str, int] = {}
-        slot_names: list[str] = [TITLE_SLOT, PATIENT_SURNAME_SLOT]
-        rows: list[list[tuple[int, int, int, int, int]]] = []
-        subjects = {s: i for i, s in enumerate(taxonomy.subjects)}
-        assertions = {a: i for i, a in enumerate(taxonomy.assertions)}
-        for template in templates:
-            row: list[tuple[int, int, int, int, int]] = []
-            for piece in template.pieces:
-                category = taxonomy.index(piece.category) if piece.category else -1
-                subject = subjects.get(piece.subject or "patient", 0)
-                assertion = assertions.get(piece.assertion or "affirmed", 0)
-                if piece.slot is None:
-                    literal = literals.setdefault(piece.text, len(literals))
-                    row.append((LITERAL, literal, category, subject, assertion))
-                elif piece.slot == "patient_name":
-                    title = slot_names.index(TITLE_SLOT)
-                    surname = slot_names.index(PATIENT_SURNAME_SLOT)
-                    row.append((SLOT, title, -1, 0, 0))
-                    row.append((SLOT, surname, category, subject, assertion))
-                else:
-                    if piece.slot not in slot_names:
-                        slot_names.append(piece.slot)
-                    row.append((SLOT, slot_names.index(piece.slot), category, subject, assertion))
-            rows.append(row)
-        width = max(len(r) for r in rows)
-        table = np.zeros((len(rows), width, 5), dtype=np.int64)
-        table[:, :, 2] = -1
-        for i, row in enumerate(rows):
-            if row:
-                table[i, : len(row)] = row
-        self.piece_codes = PieceCodes.pack(*(table[:, :, k] for k in range(5)))
-        self.literals = pa.array(list(literals), type=pa.string())
-        self.slot_names = tuple(slot_names)
-
-        # Template samplers: one group per (key, patient sex).
-        items_template, items_group, items_weight = [], [], []
-        for t, (template, key_index) in enumerate(zip(templates, key_of, strict=True)):
-            for sex, code in ((MALE, "M"), (FEMALE, "F")):
-                if template.sex in ("any", code):
-                    items_template.append(t)
-                    items_group.append(key_index * 2 + sex)
-                    items_weight.append(template.weight)
-        self.items_template = np.array(items_template, dtype=np.int64)
-        self.items_group = np.array(items_group, dtype=np.int64)
-        self.items_weight = np.array(items_weight, dtype=np.float64)
+    # ------------------------------------------------------------------ compiled state
+    def _adopt(self, compiled: CompiledTemplates) -> None:
+        """Take the compiled templates' arrays (see ``generator.compiled``) as attributes."""
+        self.compiled = compiled
+        self.keys = compiled.keys
+        self.piece_codes = compiled.piece_codes
+        self.slot_names = compiled.slot_names
+        self.items_template = compiled.items_template
+        self.items_group = compiled.items_group
+        self.items_weight = compiled.items_weight
+        self.category_dist = dict(compiled.category_dist)
+        self.n_literals = compiled.n_literals
+        self.variant_texts = compiled.variant_texts
+        self.variant_bits = compiled.variant_bits
+        self.template_bits = compiled.template_bits
+        self.tag_bit = difficulty_bits(self.noise)
+        self.tag_names = pa.array(list(self.noise.difficulty_tags), type=pa.string())
         self._samplers: dict[str, GroupedCategorical] = {}
-        base = GroupedCategorical.from_groups(
-            self.items_group, self.items_weight, 2 * len(self.keys)
-        )
-        available = base.group_total.reshape(len(self.keys), 2) > 0
-        for family_index, family in enumerate(NON_SENSITIVE_FAMILIES):
-            if not available[family_index].all():
-                raise ValueError(f"no {family} template for one of the sexes")
-        # A category a sex cannot have (no template) is never drawn for that sex.
-        self.category_dist = {}
-        for sex in (MALE, FEMALE):
-            weights = [
-                float(category_weights.get(c, 0.0))
-                * available[len(NON_SENSITIVE_FAMILIES) + i, sex]
-                for i, c in enumerate(taxonomy.sensitive)
-            ]
-            self.category_dist[sex] = Categorical.from_weights(weights)
+        # Samplers of the full template set are cached on disk; a restriction's are not.
+        self._cache_samplers = True
 
-    def _compile_noise(self) -> None:
-        """Noisy variants of every literal, and each template's difficulty bits."""
-        noise = self.noise
-        self.variants: VariantPool = variant_pool(noise, self.literals.to_pylist())
-        self.variant_texts = pa.array(self.variants.texts, type=pa.string())
-        changed = self.variants.changed.reshape(-1, 3)
-        self.tag_bit = {tag: np.int64(1) << i for i, tag in enumerate(noise.difficulty_tags)}
-        bits = np.zeros(len(changed), dtype=np.int64)
-        edit = np.arange(len(changed)) // (4 * self.variants.n_literals)
-        for e, name in enumerate(EDITS):
-            if name in self.tag_bit:
-                bits |= np.where(changed[:, 0] & (edit == e), self.tag_bit[name], 0)
-        for k, tag in ((1, "no_accents"), (2, "upper_case")):
-            if tag in self.tag_bit:
-                bits |= np.where(changed[:, k], self.tag_bit[tag], 0)
-        self.variant_bits = bits
-        self.template_bits = np.array(
-            [
-                sum(int(self.tag_bit[t]) for t in set(template.tags) if t in self.tag_bit)
-                for template in self.templates
-            ],
-            dtype=np.int64,
-        )
-        self.tag_names = pa.array(list(noise.difficulty_tags), type=pa.string())
+    @functools.cached_property
+    def templates(self) -> list[Template]:
+        """The template objects, in compiled order (row ``t`` of ``piece_codes``).
+
+        Generation never needs them, so they are only loaded when asked for (held-out
+        splits read their ``source``).
+        """
+        return ordered_templates(load_templates(), self.keys)
+
+    def with_real_email_domains(self, real_email_domains: bool) -> CommentEngine:
+        """A copy that draws email domains from the real (or the reserved) list."""
+        clone = copy.copy(self)
+        clone.real_email_domains = real_email_domains
+        return clone
 
     def restricted(self, keep: np.ndarray) -> CommentEngine:
         """A copy that only draws the templates where ``keep`` is true.
@@ -287,6 +241,7 @@ class CommentEngine:
         clone = copy.copy(self)
         clone.items_weight = np.where(np.asarray(keep)[self.items_template], self.items_weight, 0)
         clone._samplers = {}
+        clone._cache_samplers = False
         available = clone._sampler(DEFAULT_DIFFICULTY).group_total.reshape(-1, 2) > 0
         if not available[: len(NON_SENSITIVE_FAMILIES)].all():
             raise ValueError("a restriction must keep every non-sensitive family for both sexes")
@@ -305,18 +260,19 @@ class CommentEngine:
     def _sampler(self, difficulty: str) -> GroupedCategorical:
         """The template sampler of a difficulty level: weights scaled by template tags."""
         if difficulty not in self._samplers:
-            multipliers = self.noise.levels[difficulty].tag_weights
-            scale = np.array(
-                [
-                    np.prod([max(multipliers.get(t, 1.0), 1e-6) for t in set(template.tags)])
-                    for template in self.templates
-                ]
-            )
-            self._samplers[difficulty] = GroupedCategorical.from_groups(
-                self.items_group,
-                self.items_weight * scale[self.items_template],
-                2 * len(self.keys),
-            )
+
+            def build() -> GroupedCategorical:
+                scale = self.compiled.scale(self.noise.levels[difficulty].tag_weights)
+                return GroupedCategorical.from_groups(
+                    self.items_group,
+                    self.items_weight * scale[self.items_template],
+                    2 * len(self.keys),
+                )
+
+            if self._cache_samplers:
+                self._samplers[difficulty] = derived(f"template-sampler-{difficulty}", build)
+            else:
+                self._samplers[difficulty] = build()
         return self._samplers[difficulty]
 
     # ------------------------------------------------------------------ generation
@@ -403,120 +359,158 @@ class CommentEngine:
         difficulty: str,
         multi_fact: np.ndarray,
     ) -> Comments:
-        n_clauses = len(clause_row)
-        n_literals = len(self.variant_texts)
         level = self.noise.levels[difficulty]
         noisy_row = rng.random(n) < level.noisy_row
         upper_row = rng.random(n) < level.upper_row
         strip_row = rng.random(n) < level.no_accents_row
+        tables = self._tables()
 
-        # Column 0 of each clause: the separator before it, or an opener for the first one.
-        separator = self.separator_dist.sample(rng, n_clauses)
-        opener = self.opener_dist.sample(rng, n_clauses)
-        first = position == 0
-        lead_kind = np.where(first & (rng.random(n_clauses) >= self.opener_rate), EMPTY, LITERAL)
-        lead_pool = np.where(first, 1, 0)  # 0 separators, 1 openers
-        lead_value = np.where(first, opener, separator)
-
-        lead = PieceCodes.pack(lead_kind, lead_value, -1, 0, 0)
-        codes = np.concatenate([lead[:, None], self.piece_codes[template]], axis=1)
-        mask = (codes & 3) != EMPTY
-        # Instances in reading order: rows ascend, pieces follow clause order.
-        inst_kind, inst_value, inst_category, inst_subject, inst_assertion = PieceCodes.unpack(
-            codes[mask]
-        )
-        per_clause = mask.sum(axis=1)
+        codes, per_clause = self._lay_out(rng, tables, position, template)
+        kind, value, category, subject, assertion = PieceCodes.unpack(codes)
         inst_row = np.repeat(clause_row, per_clause)
-        inst_lead = np.zeros(len(inst_kind), dtype=bool)
-        inst_lead[(np.cumsum(per_clause) - per_clause)[mask[:, 0]]] = True
-        inst_lead_pool = np.repeat(lead_pool, per_clause)
 
-        # Pool of texts: template literals, separators, openers, then each slot's values.
-        pool_parts: list[pa.Array] = [self.variant_texts, self.separators, self.openers]
-        index = np.empty(len(inst_kind), dtype=np.int64)
-        literal = (inst_kind == LITERAL) & ~inst_lead
+        # Each instance's entry in the pool: the static strings (literal variants, then
+        # connectors, where a lead's value already points), then the slot values.
+        index = value.copy()
+        literal = np.flatnonzero(kind == LITERAL)
         literal_row = inst_row[literal]
-        edit_probability = np.array([level.pieces[e] for e in EDITS[1:]])
-        edit = np.searchsorted(
-            np.cumsum(edit_probability), rng.random(len(literal_row)), side="right"
-        )
-        edit = np.where(noisy_row[literal_row] & (edit < len(EDITS) - 1), edit + 1, 0)
+        edit = self._edits(rng, level, noisy_row[literal_row])
         variant = VariantPool.variant(edit, strip_row[literal_row], upper_row[literal_row])
-        index[literal] = variant * self.variants.n_literals + inst_value[literal]
-        piece_bits = np.zeros(len(inst_kind), dtype=np.int64)
-        piece_bits[literal] = self.variant_bits[index[literal]]
-        lead_sep = inst_lead & (inst_lead_pool == 0)
-        lead_open = inst_lead & (inst_lead_pool == 1)
-        index[lead_sep] = n_literals + inst_value[lead_sep]
-        index[lead_open] = n_literals + len(self.separators) + inst_value[lead_open]
-        offset = n_literals + len(self.separators) + len(self.openers)
-        filler = SlotFiller(self, ctx, rng)
-        is_slot = inst_kind == SLOT
-        for slot_id, slot_name in enumerate(self.slot_names):
-            where = np.flatnonzero(is_slot & (inst_value == slot_id))
-            if len(where) == 0:
-                continue
-            values = filler.fill(slot_name, inst_row[where]).cast(pa.string())
-            shout = upper_row[inst_row[where]]
-            if shout.any():
-                values = pc.if_else(pa.array(shout), pc.utf8_upper(values), values)
-            pool_parts.append(values)
-            index[where] = offset + np.arange(len(where))
-            offset += len(where)
-        pool = pa.concat_arrays(pool_parts)
-        texts = pool.take(pa.array(index))
-
-        lengths = utf8_lengths(texts)
+        index[literal] = variant * self.n_literals + value[literal]
+        slot = np.flatnonzero(kind == SLOT)
+        slot_values, slot_order = self._fill_slots(
+            SlotFiller(self, ctx, rng), value[slot], inst_row[slot], upper_row
+        )
+        index[slot[slot_order]] = len(tables.strings) + np.arange(len(slot_order))
+        pool = pa.concat_arrays([tables.strings, slot_values])
+        lengths = np.concatenate([tables.lengths, utf8_lengths(slot_values)])[index]
 
         # Reading order is already row-major: rows ascend, pieces follow clause order.
-        counts = np.bincount(inst_row, minlength=n)
-        row_offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
-        joined = pc.binary_join(pa.ListArray.from_arrays(pa.array(row_offsets), texts), "")
-        text = pc.if_else(pa.array(has_comment), joined, pa.scalar(None, pa.string()))
+        row_offsets = np.zeros(n + 1, dtype=np.int32)
+        np.cumsum(np.bincount(inst_row, minlength=n), out=row_offsets[1:])
+        text = join_pieces(pool, index, row_offsets, null=~has_comment)
 
         ends = np.cumsum(lengths)
-        row_start_chars = np.concatenate([[0], ends])[row_offsets[:-1]]
-        starts = ends - lengths - np.repeat(row_start_chars, counts)
-        labelled = (inst_category >= 0) & (lengths > 0)
+        row_start = np.concatenate([[0], ends])[row_offsets[:-1]]
+        labelled = np.flatnonzero((category >= 0) & (lengths > 0))
         span_row = inst_row[labelled]
+        start = ends[labelled] - lengths[labelled] - row_start[span_row]
         tags = self._difficulty_tags(
-            n, counts, row_offsets, piece_bits, clause_row, template, multi_fact, upper_row
+            n,
+            literal_row,
+            self.variant_bits[index[literal]],
+            clause_row,
+            template,
+            multi_fact,
+            upper_row,
         )
         return self._labels(
             n,
             span_row,
-            starts[labelled],
-            starts[labelled] + lengths[labelled],
-            inst_category[labelled],
-            inst_subject[labelled],
-            inst_assertion[labelled],
+            start,
+            start + lengths[labelled],
+            category[labelled],
+            subject[labelled],
+            assertion[labelled],
             text,
             tags,
         )
 
+    def _tables(self) -> _GenerationTables:
+        """The engine's :class:`_GenerationTables`, built on first use and kept while the
+        compiled arrays they derive from are the same objects."""
+        sources = (self.variant_texts, self.separators, self.openers, self.piece_codes)
+        cached = self.__dict__.get("_generation_tables")
+        if cached is None or any(a is not b for a, b in zip(cached[0], sources, strict=True)):
+            cached = (sources, _GenerationTables.build(self))
+            self.__dict__["_generation_tables"] = cached
+        return cached[1]
+
+    def _lay_out(
+        self,
+        rng: np.random.Generator,
+        tables: _GenerationTables,
+        position: np.ndarray,
+        template: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Every piece instance's code in reading order, and the number per clause.
+
+        Column 0 of each clause is its lead: the separator before it, or an opener (or
+        nothing) for the first one, coded as a ``_LEAD`` piece whose value is its index in
+        the pool.
+        """
+        n_clauses = len(template)
+        separator = self.separator_dist.sample(rng, n_clauses)
+        opener = self.opener_dist.sample(rng, n_clauses)
+        first = position == 0
+        has_lead = ~(first & (rng.random(n_clauses) >= self.opener_rate))
+        connectors = len(self.variant_texts)
+        lead_index = np.where(
+            first, connectors + len(self.separators) + opener, connectors + separator
+        )
+        codes = np.take(tables.codes, template, axis=0)
+        codes[:, 0] = PieceCodes.pack(np.where(has_lead, _LEAD, EMPTY), lead_index, -1, 0, 0)
+        present = (codes & 3) != EMPTY
+        per_clause = tables.pieces[template] + has_lead
+        return np.compress(present.ravel(), codes.ravel()), per_clause
+
+    @staticmethod
+    def _edits(rng: np.random.Generator, level: NoiseLevel, noisy: np.ndarray) -> np.ndarray:
+        """The edit (index in ``EDITS``) of each literal piece; none outside noisy rows.
+
+        One uniform per piece, read against the cumulative edit rates: counting the
+        thresholds below it is what ``searchsorted`` would return, without its branches.
+        """
+        thresholds = np.cumsum([level.pieces[e] for e in EDITS[1:]])
+        uniform = rng.random(len(noisy))
+        edit = np.zeros(len(noisy), dtype=np.int64)
+        rows = np.flatnonzero(noisy)
+        drawn = (uniform[rows, None] >= thresholds).sum(axis=1)
+        edit[rows] = np.where(drawn < len(EDITS) - 1, drawn + 1, 0)
+        return edit
+
+    def _fill_slots(
+        self,
+        filler: SlotFiller,
+        slot_id: np.ndarray,
+        slot_row: np.ndarray,
+        upper_row: np.ndarray,
+    ) -> tuple[pa.Array, np.ndarray]:
+        """The value of every slot instance, in capitals on shouting rows.
+
+        Kinds are filled in slot-id order, each over its instances in reading order (the
+        order of the random draws). Returns the values end to end and, for each value, the
+        instance (position in ``slot_id``) it belongs to.
+        """
+        order = stable_order(slot_id)
+        bounds = np.searchsorted(slot_id[order], np.arange(len(self.slot_names) + 1))
+        parts = [pa.array([], type=pa.string())]
+        for slot_id_, slot_name in enumerate(self.slot_names):
+            rows = slot_row[order[bounds[slot_id_] : bounds[slot_id_ + 1]]]
+            if len(rows) == 0:
+                continue
+            values = filler.fill(slot_name, rows).cast(pa.string())
+            shout = upper_row[rows]
+            if shout.any():
+                values = pc.if_else(pa.array(shout), pc.utf8_upper(values), values)
+            parts.append(values)
+        return pa.concat_arrays(parts), order
+
     def _difficulty_tags(
         self,
         n: int,
-        counts: np.ndarray,
-        row_offsets: np.ndarray,
-        piece_bits: np.ndarray,
+        literal_row: np.ndarray,
+        literal_bits: np.ndarray,
         clause_row: np.ndarray,
         template: np.ndarray,
         multi_fact: np.ndarray,
         upper_row: np.ndarray,
     ) -> pa.Array:
         """Per record, the difficulty tags of its clauses and of the noise that showed."""
-        mask = np.zeros(n, dtype=np.int64)
-        filled = counts > 0
-        if filled.any():
-            mask[filled] = np.bitwise_or.reduceat(piece_bits, row_offsets[:-1][filled])
-        clause_counts = np.bincount(clause_row, minlength=n)
-        has_clause = clause_counts > 0
-        if has_clause.any():
-            starts = np.concatenate([[0], np.cumsum(clause_counts)[:-1]])
-            mask[has_clause] |= np.bitwise_or.reduceat(
-                self.template_bits[template], starts[has_clause]
-            )
+        mask = _or_by_row(n, literal_row, literal_bits)
+        mask |= _or_by_row(n, clause_row, self.template_bits[template])
+        has_clause = np.zeros(n, dtype=bool)
+        has_clause[clause_row] = True
         bit = self.tag_bit
         if "multi_fact" in bit:
             mask |= np.where(multi_fact, bit["multi_fact"], 0)
@@ -553,10 +547,7 @@ class CommentEngine:
         spans = pa.ListArray.from_arrays(span_offsets, struct, type=pa.list_(SPAN_TYPE))
 
         # Category ids are numbered in sorted order, so a mask lists them sorted.
-        mask = np.zeros(n, dtype=np.int64)
-        if len(span_row):  # span rows ascend: OR each row's run of bits
-            first = np.flatnonzero(np.diff(span_row, prepend=-1))
-            mask[span_row[first]] = np.bitwise_or.reduceat(np.int64(1) << category, first)
+        mask = _or_by_row(n, span_row, np.int64(1) << category)
         categories = lists_from_masks(mask, names)
         sensitive_bits = sum(1 << taxonomy.index(c) for c in taxonomy.sensitive)
         sensitive = (mask & sensitive_bits) != 0
@@ -569,24 +560,52 @@ class CommentEngine:
         )
 
 
+def _or_by_row(n: int, rows: np.ndarray, bits: np.ndarray) -> np.ndarray:
+    """Per row of ``n``, the OR of ``bits`` over its entries.
+
+    Most entries carry no bit (no noise showed, no tag): only the others are scattered,
+    which beats a segmented reduction over them all.
+    """
+    mask = np.zeros(n, dtype=np.int64)
+    some = np.flatnonzero(bits)
+    np.bitwise_or.at(mask, rows[some], bits[some])
+    return mask
+
+
 def lists_from_masks(mask: np.ndarray, names: pa.Array) -> pa.Array:
     """Per row, the names of the bits set in ``mask`` (bit i is ``names[i]``), in bit order.
 
-    A batch holds few distinct masks, so each distinct one is spelt out once and the rows
-    take their list from those: no (rows x bits) matrix.
+    A batch holds few distinct masks, so each distinct one is spelt out once (as name
+    ids) and the rows copy the ids of theirs: no (rows x bits) matrix, and one string take
+    for the whole list column.
     """
     nonzero = np.flatnonzero(mask)
     distinct, inverse = np.unique(mask[nonzero], return_inverse=True)
-    distinct = np.concatenate([distinct, [0]])  # the last list is the empty one
-    bits = (distinct[:, None] >> np.arange(len(names))) & 1
-    owner, name_id = np.nonzero(bits)
-    offsets = np.concatenate([[0], np.cumsum(np.bincount(owner, minlength=len(distinct)))])
-    spelt = pa.ListArray.from_arrays(pa.array(offsets.astype(np.int32)), take(names, name_id))
-    which = np.full(len(mask), len(distinct) - 1, dtype=np.int64)
-    which[nonzero] = inverse.reshape(-1)
-    return spelt.take(pa.array(which))
+    inverse = inverse.reshape(-1)
+    owner, name_id = np.nonzero((distinct[:, None] >> np.arange(len(names))) & 1)
+    per_distinct = np.bincount(owner, minlength=len(distinct))
+    first_id = np.cumsum(per_distinct) - per_distinct
+    counts = np.zeros(len(mask), dtype=np.int64)
+    counts[nonzero] = per_distinct[inverse]
+    offsets = np.zeros(len(mask) + 1, dtype=np.int32)
+    np.cumsum(counts, out=offsets[1:])
+    # The k-th name of a row is the k-th id of its distinct mask.
+    per_row = counts[nonzero]
+    ids = name_id[
+        np.repeat(first_id[inverse] - offsets[:-1][nonzero], per_row) + np.arange(offsets[-1])
+    ]
+    return pa.ListArray.from_arrays(pa.array(offsets), take(names, ids))
+
+
+def load_engine(real_email_domains: bool = False) -> CommentEngine:
+    """The engine of the installed corpora, one per process whichever way it is asked for
+    (``load_engine()`` and ``load_engine(False)`` alike); both email-domain choices share
+    one build."""
+    return _engine(bool(real_email_domains))
 
 
 @functools.cache
-def load_engine(real_email_domains: bool = False) -> CommentEngine:
-    return CommentEngine(real_email_domains=real_email_domains)
+def _engine(real_email_domains: bool) -> CommentEngine:
+    if real_email_domains:
+        return _engine(False).with_real_email_domains(True)
+    return CommentEngine()

@@ -16,15 +16,17 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from generator import corpora
+from generator.derived import derived
+from generator.people import load_people
 from generator.rates import step_rate
 from generator.sampling import Categorical
 from generator.text import (
+    Patterns,
     digit_matrix,
-    join,
+    join_pieces,
+    literal_tokens,
     pattern_tokens,
-    render_patterns,
     strings_from_matrix,
-    take,
 )
 
 
@@ -42,7 +44,23 @@ def email_forms(names: pa.Array) -> pa.Array:
     return pa.array([value.translate(table) for value in values], type=pa.string())
 
 
+@functools.cache
+def load_name_forms() -> tuple[pa.Array, pa.Array]:
+    """:func:`email_forms` of every first name and of every surname of ``generator.people``.
+
+    A Python pass over ~270k names, the same in every process: cached on disk
+    (``generator.derived``).
+    """
+
+    def compute() -> tuple[pa.Array, pa.Array]:
+        people = load_people()
+        return email_forms(people.first_names), email_forms(people.surnames)
+
+    return derived("name-forms", compute)
+
+
 TWO_DIGITS = pa.array([f"{value:02d}" for value in range(100)])
+YEARS = 10_000  # birth years an address may spell, "0".."9999"
 FREE_NUMBERS = 10_000  # each fiction block leaves four digits free
 
 
@@ -76,12 +94,17 @@ class PhoneBook:
                 rendered.append(strings_from_matrix(np.hstack(columns)))
         return cls(pa.concat_arrays(rendered), len(patterns), weights)
 
-    def numbers(self, rng: np.random.Generator, block: np.ndarray) -> pa.Array:
-        """One random number per row, in the row's block, in a random usual format."""
+    def draw(self, rng: np.random.Generator, block: np.ndarray) -> np.ndarray:
+        """One random number per row, in the row's block, in a random usual format: its
+        index in the pool, so that callers mixing blocks or nulls take strings once."""
         n = len(block)
         form = self.format_weights.sample(rng, n)
         free = rng.integers(0, FREE_NUMBERS, n)
-        return self.pool.take(pa.array((block * self.n_formats + form) * FREE_NUMBERS + free))
+        return (block * self.n_formats + form) * FREE_NUMBERS + free
+
+    def numbers(self, index: np.ndarray, null: np.ndarray | None = None) -> pa.Array:
+        """The numbers of :meth:`draw` indices; null where ``null`` is true."""
+        return self.pool.take(pa.array(index, type=pa.int64(), mask=null))
 
 
 @dataclass(frozen=True)
@@ -100,43 +123,115 @@ class ContactsModel:
     zone_by_department: dict[str, int]
     default_zone: int
 
-    def mobile(self, rng: np.random.Generator, n: int) -> pa.Array:
-        return self.phones.numbers(rng, np.zeros(n, dtype=np.int64))
+    def mobile(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """Mobile numbers, as :meth:`PhoneBook.draw` indices."""
+        return self.phones.draw(rng, np.zeros(n, dtype=np.int64))
 
-    def landline(self, rng: np.random.Generator, zone: np.ndarray) -> pa.Array:
-        return self.phones.numbers(rng, np.asarray(zone, dtype=np.int64))
+    def landline(self, rng: np.random.Generator, zone: np.ndarray) -> np.ndarray:
+        """Landline numbers of each row's zone, as :meth:`PhoneBook.draw` indices."""
+        return self.phones.draw(rng, np.asarray(zone, dtype=np.int64))
 
     def zones(self, region: np.ndarray, department: np.ndarray) -> np.ndarray:
         by_department = np.array([self.zone_by_department.get(d, 0) for d in department])
         by_region = np.array([self.zone_by_region.get(r, self.default_zone) for r in region])
         return np.where(by_department > 0, by_department, by_region)
 
-    def email(
+
+@dataclass(frozen=True)
+class EmailBook:
+    """Every piece an address is made of, in one string pool built once per process.
+
+    An address is a row of pool indices (the pattern's literals, the name forms, their
+    initials, two digits, the year, "@", the domain) joined once: no string is built
+    for a piece that is only ever concatenated (see :class:`~generator.text.Patterns`).
+    """
+
+    pool: pa.Array
+    first: int  # offset of the first-name forms, then of their initials
+    initial: int
+    last: int  # offset of the surname forms
+    digits: int  # offset of "00".."99"
+    years: int  # offset of "0".."9999"
+    domains: dict[bool, int]  # real_domains -> offset of that domain list
+    patterns: Patterns  # the local-part patterns followed by "{domain}" (with its "@")
+
+    @classmethod
+    def build(cls, contacts: ContactsModel, first_forms: pa.Array, surname_forms: pa.Array):
+        parts = {
+            "first": first_forms,
+            "initial": pc.utf8_slice_codeunits(first_forms, 0, 1),
+            "last": surname_forms,
+            "digits": TWO_DIGITS,
+            "years": pa.array(np.arange(YEARS)).cast(pa.string()),
+            # "@" and the domain make one piece: one fewer per address to take and join.
+            "reserved": _at(contacts.reserved_domains),
+            "real": _at(contacts.real_domains),
+        }
+        sizes = [len(part) for part in parts.values()]
+        offsets = dict(zip(parts, np.cumsum([0, *sizes[:-1]]).tolist(), strict=True))
+        patterns = [(*p, "{domain}") for p in contacts.email_patterns]
+        literals = literal_tokens(patterns)
+        literal_index = {literal: sum(sizes) + i for i, literal in enumerate(literals)}
+        pool = pa.concat_arrays(
+            [part.cast(pa.string()) for part in parts.values()] + [pa.array(literals, pa.string())]
+        )
+        return cls(
+            pool=pool,
+            first=offsets["first"],
+            initial=offsets["initial"],
+            last=offsets["last"],
+            digits=offsets["digits"],
+            years=offsets["years"],
+            domains={False: offsets["reserved"], True: offsets["real"]},
+            patterns=Patterns.compile(patterns, literal_index),
+        )
+
+    def addresses(
         self,
         rng: np.random.Generator,
+        contacts: ContactsModel,
         *,
-        first: pa.Array,
-        last: pa.Array,
+        first: np.ndarray,
+        last: np.ndarray,
         birth_year: np.ndarray,
         real_domains: bool,
+        has: np.ndarray | None = None,
     ) -> pa.Array:
-        """Addresses in the usual patterns (prenom.nom, p.nom, prenom.nom85...)."""
+        """Addresses in the usual patterns (prenom.nom, p.nom, prenom.nom85...).
+
+        ``first`` and ``last`` index the name-form lists (the people model's name
+        indices). With ``has`` (a mask over a longer batch), the addresses go to its
+        true rows in order and the other rows are null.
+        """
         n = len(first)
-        values = {
-            "{first}": first,
-            "{last}": last,
-            "{f}": pc.utf8_slice_codeunits(first, 0, 1),
-            "{nn}": TWO_DIGITS.take(pa.array(rng.integers(0, 100, n))),
-            "{yy}": TWO_DIGITS.take(pa.array(birth_year % 100)),
-            "{yyyy}": pa.array(birth_year).cast(pa.string()),
+        columns = {
+            "{first}": self.first + first,
+            "{last}": self.last + last,
+            "{f}": self.initial + first,
+            "{nn}": self.digits + rng.integers(0, 100, n),
+            "{yy}": self.digits + birth_year % 100,
+            "{yyyy}": self.years + birth_year,
         }
-        choice = self.email_pattern_weights.sample(rng, n)
-        local = render_patterns(choice, self.email_patterns, values)
-        if real_domains:
-            domain = take(self.real_domains, self.real_weights.sample(rng, n))
-        else:
-            domain = take(self.reserved_domains, self.reserved_weights.sample(rng, n))
-        return join(local, "@", domain)
+        choice = contacts.email_pattern_weights.sample(rng, n)
+        weights = contacts.real_weights if real_domains else contacts.reserved_weights
+        columns["{domain}"] = self.domains[real_domains] + weights.sample(rng, n)
+        index, offsets = self.patterns.indices(choice, columns)
+        if has is None:
+            return join_pieces(self.pool, index, offsets)
+        # Rows without an address get an empty (null) list.
+        row_offsets = np.zeros(len(has) + 1, dtype=np.int32)
+        row_offsets[1:][has] = np.diff(offsets)
+        return join_pieces(self.pool, index, np.cumsum(row_offsets, dtype=np.int32), null=~has)
+
+
+def _at(domains: pa.Array) -> pa.Array:
+    return pa.array(["@" + domain for domain in domains.to_pylist()], type=pa.string())
+
+
+@functools.cache
+def load_email_book() -> EmailBook:
+    """The :class:`EmailBook` of the installed corpora (tens of milliseconds, once)."""
+    return EmailBook.build(load_contacts(), *load_name_forms())
 
 
 def _ascii(text: str) -> np.ndarray:

@@ -16,7 +16,16 @@ import pyarrow as pa
 from generator import corpora
 from generator.people import EPOCH
 from generator.sampling import Categorical
-from generator.text import digit_matrix, pattern_tokens, render_patterns, strings_from_matrix, take
+from generator.text import (
+    Patterns,
+    digit_matrix,
+    join_pieces,
+    literal_tokens,
+    pattern_tokens,
+    strings_from_matrix,
+)
+
+YEARS = 10_000  # years a date may spell, "0000".."9999"
 
 
 @dataclass(frozen=True)
@@ -28,22 +37,72 @@ class DateFormats:
     formats: dict[str, tuple[tuple[tuple[str, ...], ...], Categorical]]
 
     def render(self, rng: np.random.Generator, slot: str, n: int) -> pa.Array:
-        days = rng.integers(self.low_day, self.high_day + 1, n).astype("datetime64[D]")
-        year = days.astype("datetime64[Y]").astype(np.int64) + 1970
-        month = days.astype("datetime64[M]").astype(np.int64) % 12 + 1
-        day = (days - days.astype("datetime64[M]")).astype(np.int64) + 1
-        tokens = {
-            "{dd}": strings_from_matrix(digit_matrix(day, 2)),
-            "{mm}": strings_from_matrix(digit_matrix(month, 2)),
-            "{d}": pa.array(day).cast(pa.string()),
-            "{m}": pa.array(month).cast(pa.string()),
-            "{yyyy}": strings_from_matrix(digit_matrix(year, 4)),
-            "{yy}": strings_from_matrix(digit_matrix(year % 100, 2)),
-            "{month}": take(self.months, month - 1),
-            "{mon}": take(self.month_abbreviations, month - 1),
+        pool = self._pool
+        # Calendar fields by lookup: datetime64 conversions cost a pass each per field.
+        offset = rng.integers(self.low_day, self.high_day + 1, n) - self.low_day
+        year, month, day = pool.year[offset], pool.month[offset], pool.day[offset]
+        columns = {
+            "{dd}": pool.offset["padded"] + day,
+            "{mm}": pool.offset["padded"] + month,
+            "{d}": pool.offset["plain"] + day,
+            "{m}": pool.offset["plain"] + month,
+            "{yyyy}": pool.offset["years"] + year,
+            "{yy}": pool.offset["padded"] + year % 100,
+            "{month}": pool.offset["months"] + month - 1,
+            "{mon}": pool.offset["abbreviations"] + month - 1,
         }
-        patterns, weights = self.formats[slot]
-        return render_patterns(weights.sample(rng, n), patterns, tokens)
+        _, weights = self.formats[slot]
+        index, offsets = pool.patterns[slot].indices(weights.sample(rng, n), columns)
+        return join_pieces(pool.strings, index, offsets)
+
+    @functools.cached_property
+    def _pool(self) -> _DatePool:
+        return _DatePool.build(self)
+
+
+@dataclass(frozen=True)
+class _DatePool:
+    """Every piece a written date is made of, in one string pool (see
+    :class:`~generator.text.Patterns`): "00".."99", "0".."99", the years, the month
+    names and abbreviations, then the formats' literals."""
+
+    strings: pa.Array
+    offset: dict[str, int]
+    patterns: dict[str, Patterns]
+    year: np.ndarray  # calendar fields of each day of the range, from its first
+    month: np.ndarray
+    day: np.ndarray
+
+    @classmethod
+    def build(cls, formats: DateFormats) -> _DatePool:
+        parts = {
+            "padded": strings_from_matrix(digit_matrix(np.arange(100), 2)),
+            "plain": pa.array(np.arange(100)).cast(pa.string()),
+            "years": strings_from_matrix(digit_matrix(np.arange(YEARS), 4)),
+            "months": formats.months,
+            "abbreviations": formats.month_abbreviations,
+        }
+        sizes = [len(part) for part in parts.values()]
+        offset = dict(zip(parts, np.cumsum([0, *sizes[:-1]]).tolist(), strict=True))
+        literals = literal_tokens([p for patterns, _ in formats.formats.values() for p in patterns])
+        base = sum(sizes)
+        literal_index = {literal: base + i for i, literal in enumerate(literals)}
+        strings = pa.concat_arrays(
+            [p.cast(pa.string()) for p in parts.values()] + [pa.array(literals, pa.string())]
+        )
+        days = np.arange(formats.low_day, formats.high_day + 1).astype("datetime64[D]")
+        months = days.astype("datetime64[M]")
+        return cls(
+            strings=strings,
+            offset=offset,
+            patterns={
+                slot: Patterns.compile(patterns, literal_index)
+                for slot, (patterns, _) in formats.formats.items()
+            },
+            year=days.astype("datetime64[Y]").astype(np.int64) + 1970,
+            month=months.astype(np.int64) % 12 + 1,
+            day=(days - months).astype(np.int64) + 1,
+        )
 
 
 @functools.cache

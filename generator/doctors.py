@@ -73,7 +73,13 @@ class Practices:
             self.rpps.append(strings_from_matrix((digits + ord("0")).astype(np.uint8)))
 
     def of_rows(self, rows: np.ndarray) -> np.ndarray:
-        return np.searchsorted(self.starts, rows, side="right") - 1
+        """The practice of each row: searched among the practices between the smallest
+        and the largest row only, a few dozen for a block, not every practice so far."""
+        if len(rows) == 0:
+            return np.searchsorted(self.starts, rows, side="right") - 1
+        low = int(np.searchsorted(self.starts, rows.min(), side="right")) - 1
+        high = int(np.searchsorted(self.starts, rows.max(), side="right"))
+        return low + np.searchsorted(self.starts[low:high], rows, side="right") - 1
 
 
 @functools.cache
@@ -94,12 +100,15 @@ def assign(seed: int, rows: np.ndarray) -> Assignment:
     practices = _practices(seed)
     practices.ensure(int(rows.max()) + 1 if len(rows) else 0, load_people(), load_places())
     practice = practices.of_rows(rows)
-    names = pa.concat_arrays(practices.names)
-    rpps = pa.concat_arrays(practices.rpps)
-    index = pa.array(practice)
+    # Only the chunks of practices these rows belong to: concatenating every chunk made
+    # a block's cost grow with its row index.
+    first = int(practice.min()) // CHUNK if len(practice) else 0
+    chunks = slice(first, int(practice.max()) // CHUNK + 1 if len(practice) else None)
+    local = practice - first * CHUNK
+    index = pa.array(local)
     return Assignment(
         practice=practice,
-        department_index=np.concatenate(practices.department)[practice],
-        name=names.take(index),
-        rpps=rpps.take(index),
+        department_index=np.concatenate(practices.department[chunks])[local],
+        name=pa.concat_arrays(practices.names[chunks]).take(index),
+        rpps=pa.concat_arrays(practices.rpps[chunks]).take(index),
     )

@@ -12,7 +12,7 @@ import pyarrow as pa
 
 from generator.people import People
 from generator.places import BirthPlace
-from generator.text import digit_matrix, strings_from_matrix
+from generator.text import digit_items, hcat, strings_from_matrix
 
 # Where spaces go in the usual written form "1 85 05 78 006 084 36".
 SPACED_GROUPS = ((0, 1), (1, 3), (3, 5), (5, 7), (7, 10), (10, 13), (13, 15))
@@ -46,14 +46,14 @@ def nir_matrix(
         + np.asarray(place_value, dtype=np.int64) * 10**3
         + np.asarray(order, dtype=np.int64)
     )
-    return np.hstack(
+    return hcat(
         [
-            digit_matrix(sex_digit, 1),
-            digit_matrix(year, 2),
-            digit_matrix(month, 2),
+            *digit_items(sex_digit, 1),
+            *digit_items(year, 2),
+            *digit_items(month, 2),
             place_bytes,
-            digit_matrix(order, 3),
-            digit_matrix(nir_key(first13), 2),
+            *digit_items(order, 3),
+            *digit_items(nir_key(first13), 2),
         ]
     )
 
@@ -83,4 +83,4 @@ def spaced(matrix: np.ndarray) -> pa.Array:
         if parts:
             parts.append(space)
         parts.append(matrix[:, start:end])
-    return strings_from_matrix(np.hstack(parts))
+    return strings_from_matrix(hcat(parts))

@@ -212,21 +212,28 @@ class VariantPool:
 
 
 def variant_pool(model: NoiseModel, literals: Sequence[str], seed: int = 0) -> VariantPool:
-    """All variants of ``literals``; deterministic for a given literal list and seed."""
+    """All variants of ``literals``; deterministic for a given literal list and seed.
+
+    Each edit, accent stripping and capitalisation runs once per literal (the edits draw
+    from ``rng`` in pool order, literal after literal); the four row-level combinations
+    and their change flags are assembled from those columns.
+    """
     rng = np.random.default_rng(seed)
     n = len(literals)
     texts: list[str] = []
     changed = np.zeros((len(EDITS) * 4, n, 3), dtype=bool)
     edited = [[model.edit(e)(text, rng) for text in literals] for e in EDITS]
     for e, column in enumerate(edited):
-        for strip in (0, 1):
-            for up in (0, 1):
+        edit_changed = [a != b for a, b in zip(column, literals, strict=True)]
+        stripped = [model.strip_accents(text) for text in column]
+        for strip, bases in ((0, column), (1, stripped)):
+            uppers = [model.upper(text) for text in bases]
+            strip_changed = [a != b for a, b in zip(bases, column, strict=True)] if strip else False
+            for up, outs in ((0, bases), (1, uppers)):
                 v = (e * 2 + strip) * 2 + up
-                for i, text in enumerate(column):
-                    base = model.strip_accents(text) if strip else text
-                    out = model.upper(base) if up else base
-                    texts.append(out)
-                    changed[v, i, 0] = text != literals[i]
-                    changed[v, i, 1] = base != text
-                    changed[v, i, 2] = out != base
+                texts.extend(outs)
+                changed[v, :, 0] = edit_changed
+                changed[v, :, 1] = strip_changed
+                if up:
+                    changed[v, :, 2] = [a != b for a, b in zip(outs, bases, strict=True)]
     return VariantPool(texts=texts, n_literals=n, changed=changed)

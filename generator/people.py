@@ -13,8 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from generator import corpora
+from generator.derived import derived
 from generator.rates import step_rate
 from generator.sampling import Categorical, GroupedCategorical
 from generator.text import take
@@ -80,9 +82,14 @@ class PeopleModel:
     married_name_rate_men: float
 
     def _decade_group(self, decades: np.ndarray, years: np.ndarray) -> np.ndarray:
-        """Index of the decade table to use for a birth year, clamped to what exists."""
-        clipped = np.clip(years // 10 * 10, decades[0], decades[-1])
-        return np.searchsorted(decades, clipped)
+        """Index of the decade table to use for a birth year, clamped to what exists.
+
+        A lookup in a per-year table (:func:`_decade_of_year`): a ``searchsorted`` per
+        draw cost about ten times as much.
+        """
+        low = int(decades[0])
+        table = _decade_of_year(tuple(int(d) for d in decades))
+        return table[np.clip(years, low, low + len(table) - 1) - low]
 
     def draw_first_names(
         self, rng: np.random.Generator, sex: np.ndarray, birth_year: np.ndarray
@@ -96,6 +103,10 @@ class PeopleModel:
         return self.surname_by_decade.sample(
             rng, self._decade_group(self.surname_decades, birth_year)
         )
+
+    @functools.cached_property
+    def name_pool(self) -> NamePool:
+        return NamePool.build(self)
 
     def draw(self, rng: np.random.Generator, n: int) -> People:
         sex = self.sex.sample(rng, n)
@@ -130,8 +141,59 @@ class PeopleModel:
         )
 
 
+@dataclass(frozen=True)
+class NamePool:
+    """First names, surnames, the surnames in capitals and a space, in one string pool:
+    a name in a comment is pool indices, one take (and one join for a full name), where
+    capitalising and joining strings per batch cost more than the names themselves."""
+
+    pool: pa.Array
+    first: int  # offsets of each part in the pool
+    surname: int
+    upper_surname: int
+    space: int
+
+    @classmethod
+    def build(cls, people: PeopleModel) -> NamePool:
+        parts = [
+            people.first_names,
+            people.surnames,
+            pc.utf8_upper(people.surnames),
+            pa.array([" "]),
+        ]
+        start = np.cumsum([0, *(len(part) for part in parts)]).tolist()
+        return cls(
+            pool=pa.concat_arrays([part.cast(pa.string()) for part in parts]),
+            first=start[0],
+            surname=start[1],
+            upper_surname=start[2],
+            space=start[3],
+        )
+
+
+@functools.cache
+def _decade_of_year(decades: tuple[int, ...]) -> np.ndarray:
+    """Decade-table index of every year from the first decade to the end of the last.
+
+    Years outside that range read the first or the last entry, as clamping them would.
+    """
+    years = np.arange(decades[0], decades[-1] + 10)
+    clipped = np.clip(years // 10 * 10, decades[0], decades[-1])
+    return np.searchsorted(np.asarray(decades), clipped)
+
+
 @functools.cache
 def load_people() -> PeopleModel:
+    """The people model of the installed corpora.
+
+    Building it (name samplers over ~270k names) takes a few hundred milliseconds of
+    Python in every process; it is cached on disk (``generator.derived``) and loads in
+    milliseconds.
+    """
+    return derived("people", _build_people)
+
+
+def _build_people() -> PeopleModel:
     settings = corpora.read_yaml("formats/people.yaml")
     reference = dt.date.fromisoformat(settings["reference_date"])
 

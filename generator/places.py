@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
 
 from generator import corpora
+from generator.derived import derived
 from generator.rates import step_rate
 from generator.sampling import Categorical, GroupedCategorical
-from generator.text import join, take
+from generator.text import join_pieces, row_items, take
 
 _VOWEL_START = re.compile(r"^[AEIOUYÂÊÎÔÛÉÈËÏÜŒaeiouyâêîôûéèëïüœ]")
 
@@ -86,6 +88,19 @@ class PlacesModel:
         return self.by_department.sample(rng, department_index)
 
     def residence(self, rng: np.random.Generator, unit: np.ndarray) -> Residence:
+        return Residence(
+            unit=unit,
+            address=self.address_pool.join(*self.draw_street_line(rng, unit)),
+            postcode=take(self.postcode, unit),
+            city=take(self.city, unit),
+            insee_code=take(self.insee_code, unit),
+        )
+
+    def draw_street_line(
+        self, rng: np.random.Generator, unit: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The first line of an address in each commune-table row ``unit``, as indices of
+        :attr:`address_pool` parts: house number, street, second line (0: none)."""
         n = len(unit)
         # Street: one "type name" of the precomputed pool, or "route de <a commune of
         # the same department>" for some rows.
@@ -101,19 +116,15 @@ class PlacesModel:
         complement = np.where(
             rng.random(n) < self.complement_rate, 1 + self.by_complement.sample(rng, n), 0
         )
-        line = join(
-            take(self.house_numbers, (number - 1) * 3 + suffix),
-            " ",
-            take(self.streets, street),
-            take(self.complements, complement),
-        )
-        return Residence(
-            unit=unit,
-            address=line,
-            postcode=take(self.postcode, unit),
-            city=take(self.city, unit),
-            insee_code=take(self.insee_code, unit),
-        )
+        return (number - 1) * 3 + suffix, street, complement
+
+    @functools.cached_property
+    def address_pool(self) -> AddressPool:
+        return AddressPool.build(self)
+
+    @functools.cached_property
+    def _birth_code_items(self) -> np.ndarray:
+        return row_items(self.birth_code_bytes)
 
     def birth_place(
         self, rng: np.random.Generator, age: np.ndarray, residence_unit: np.ndarray
@@ -131,8 +142,71 @@ class PlacesModel:
             place=take(self.birth_place_names, place),
             code_value=self.birth_code_values[place],
             code=take(self.birth_codes, place),
-            code_bytes=self.birth_code_bytes[place],
+            code_bytes=self._birth_code_items[place].view(np.uint8).reshape(n, -1),
         )
+
+
+@dataclass(frozen=True)
+class AddressPool:
+    """Every part of a written address in one string pool: house numbers (each with
+    its trailing space), streets, second lines, postcodes, cities and the separators.
+
+    An address is a few pool entries joined: one take and one join for a whole batch,
+    instead of a take per part and an element-wise join.
+    """
+
+    pool: pa.Array
+    street: int  # offsets of each part in the pool
+    complement: int
+    postcode: int
+    city: int
+    comma: int  # ", "
+    space: int  # " "
+
+    @classmethod
+    def build(cls, places: PlacesModel) -> AddressPool:
+        numbers = pa.array([f"{number} " for number in places.house_numbers.to_pylist()])
+        parts = [
+            numbers,
+            places.streets,
+            places.complements,
+            places.postcode,
+            places.city,
+            pa.array([", ", " "]),
+        ]
+        start = np.cumsum([0, *(len(part) for part in parts)]).tolist()
+        return cls(
+            pool=pa.concat_arrays([part.cast(pa.string()) for part in parts]),
+            street=start[1],
+            complement=start[2],
+            postcode=start[3],
+            city=start[4],
+            comma=start[5],
+            space=start[5] + 1,
+        )
+
+    def join(
+        self,
+        number: np.ndarray,
+        street: np.ndarray,
+        complement: np.ndarray,
+        tail: Sequence[np.ndarray | int] = (),
+    ) -> pa.Array:
+        """The street lines of :meth:`PlacesModel.draw_street_line`, each followed by the
+        pool entries of ``tail`` (a column, or one entry for every row). The empty second
+        line (0) adds no piece."""
+        has = complement > 0
+        offsets = np.zeros(len(number) + 1, dtype=np.int64)
+        np.cumsum(2 + len(tail) + has, out=offsets[1:])
+        first = offsets[:-1]
+        index = np.empty(offsets[-1], dtype=np.int64)
+        index[first] = number
+        index[first + 1] = self.street + street
+        index[first[has] + 2] = self.complement + complement[has]
+        after = first + 2 + has
+        for k, column in enumerate(tail):
+            index[after + k] = column
+        return join_pieces(self.pool, index, offsets)
 
 
 def insee_code_value(code: str) -> int:
@@ -165,6 +239,16 @@ def _render_complements(items: list[dict]) -> tuple[list[str], list[float]]:
 
 @functools.cache
 def load_places() -> PlacesModel:
+    """The places model of the installed corpora.
+
+    Building it (commune samplers, street list and code tables) takes a few hundred
+    milliseconds of Python in every process; it is cached on disk (``generator.derived``)
+    and loads in milliseconds.
+    """
+    return derived("places", _build_places)
+
+
+def _build_places() -> PlacesModel:
     communes = corpora.read_table("reference/communes.parquet")
     population = communes["population"].to_numpy().astype(np.float64)
     codes = communes["insee_code"].to_pylist()

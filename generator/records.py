@@ -11,18 +11,17 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from generator import corpora
-from generator.comments import CommentContext, CommentEngine, load_engine
-from generator.contacts import load_contacts, presence
+from generator.comments import CommentContext, load_engine
+from generator.contacts import load_contacts, load_email_book, presence
 from generator.doctors import assign
 from generator.nir import person_nir, solid
 from generator.options import GenerateOptions
 from generator.people import People, load_people
 from generator.places import load_places
 from generator.schema import RECORD_SCHEMA
-from generator.text import digit_matrix, fixed_strings
+from generator.text import digit_items, fixed_strings
 
 BLOCK_ROWS = 65_536
 ID_PREFIX = "PAT"
@@ -47,22 +46,19 @@ def _created_at(rng: np.random.Generator, birth_days: np.ndarray) -> pa.Array:
     return pa.array((day * 86_400 + seconds) * 1000, type=pa.timestamp("ms"))
 
 
-def _emails(
-    rng: np.random.Generator, engine: CommentEngine, people: People, real_domains: bool
-) -> pa.Array:
+def _emails(rng: np.random.Generator, people: People, real_domains: bool) -> pa.Array:
     """Addresses for the people who have one (by age); null for the others."""
     contacts = load_contacts()
-    has = np.flatnonzero(presence(rng, contacts.email_steps, people.age))
-    addresses = contacts.email(
+    has = presence(rng, contacts.email_steps, people.age)
+    return load_email_book().addresses(
         rng,
-        first=engine.first_name_forms.take(pa.array(people.first_name_index[has])),
-        last=engine.surname_forms.take(pa.array(people.last_name_index[has])),
+        contacts,
+        first=people.first_name_index[has],
+        last=people.last_name_index[has],
         birth_year=people.birth_year[has],
         real_domains=real_domains,
+        has=has,
     )
-    position = np.full(len(people.age), -1, dtype=np.int64)
-    position[has] = np.arange(len(has))
-    return addresses.take(pa.array(position, mask=position < 0))
 
 
 def _block(options: GenerateOptions, block: int) -> pa.Table:
@@ -85,10 +81,9 @@ def _block(options: GenerateOptions, block: int) -> pa.Table:
     mobile = contacts.mobile(crng, n)
     engine = load_engine(options.real_email_domains)
     home = contacts.landline(crng, engine.zone_of_unit[unit])
-    null = pa.scalar(None, pa.string())
-    mobile = pc.if_else(pa.array(presence(crng, contacts.mobile_steps, people.age)), mobile, null)
-    home = pc.if_else(pa.array(presence(crng, contacts.home_steps, people.age)), home, null)
-    email = _emails(crng, engine, people, options.real_email_domains)
+    mobile = contacts.phones.numbers(mobile, ~presence(crng, contacts.mobile_steps, people.age))
+    home = contacts.phones.numbers(home, ~presence(crng, contacts.home_steps, people.age))
+    email = _emails(crng, people, options.real_email_domains)
 
     comments = engine.generate(
         rng["comments"],
@@ -99,7 +94,7 @@ def _block(options: GenerateOptions, block: int) -> pa.Table:
         hard_negative_rate=options.hard_negative_rate,
     )
     columns = {
-        "patient_id": fixed_strings(ID_PREFIX, digit_matrix(rows + 1, 10), n=n),
+        "patient_id": fixed_strings(ID_PREFIX, *digit_items(rows + 1, 10), n=n),
         "last_name": people.last_name,
         "birth_name": people.birth_name,
         "first_name": people.first_name,

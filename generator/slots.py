@@ -14,9 +14,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from generator.contacts import load_email_book
 from generator.nir import solid, spaced
 from generator.people import FEMALE, MALE
-from generator.text import join, take
+from generator.text import join_columns, take
 
 if TYPE_CHECKING:
     from generator.comments import CommentContext, CommentEngine
@@ -38,12 +39,20 @@ class SlotFiller:
         upper = self.rng.random(len(names)) < self.engine.upper_surname_rate
         return pc.if_else(pa.array(upper), pc.utf8_upper(names), names)
 
+    def _upper_some_surnames(self, index: np.ndarray) -> np.ndarray:
+        """:attr:`NamePool.pool` indices of the surnames ``index``, some in capitals."""
+        pool = self.engine.people.name_pool
+        upper = self.rng.random(len(index)) < self.engine.upper_surname_rate
+        return np.where(upper, pool.upper_surname, pool.surname) + index
+
     def _title(self, rows: np.ndarray) -> pa.Array:
         e = self.engine
         n = len(rows)
-        male = take(e.titles[MALE][0], e.titles[MALE][1].sample(self.rng, n))
-        female = take(e.titles[FEMALE][0], e.titles[FEMALE][1].sample(self.rng, n))
-        return pc.if_else(pa.array(self.ctx.sex[rows] == FEMALE), female, male)
+        (male_texts, male_dist), (female_texts, female_dist) = e.titles[MALE], e.titles[FEMALE]
+        male = male_dist.sample(self.rng, n)
+        female = female_dist.sample(self.rng, n)
+        index = np.where(self.ctx.sex[rows] == FEMALE, len(male_texts) + female, male)
+        return take(pa.concat_arrays([male_texts, female_texts]), index)
 
     def _patient_surname(self, rows: np.ndarray) -> pa.Array:
         return self._upper_some(take(self.ctx.last_name, rows))
@@ -69,23 +78,20 @@ class SlotFiller:
     def _surname(self, rows: np.ndarray) -> pa.Array:
         people = self.engine.people
         index = people.draw_surnames(self.rng, self._relative_years(rows))
-        return self._upper_some(take(people.surnames, index))
+        return take(people.name_pool.pool, self._upper_some_surnames(index))
 
     def _full_name(self, rows: np.ndarray) -> pa.Array:
+        """Prénom NOM or Prénom Nom, or NOM Prénom for some rows."""
         people = self.engine.people
+        pool = people.name_pool
         n = len(rows)
         years = self._relative_years(rows)
-        first = take(
-            people.first_names, people.draw_first_names(self.rng, self.rng.integers(0, 2, n), years)
-        )
-        last = take(people.surnames, people.draw_surnames(self.rng, years))
-        upper_last = pc.utf8_upper(last)
+        first = pool.first + people.draw_first_names(self.rng, self.rng.integers(0, 2, n), years)
+        last = people.draw_surnames(self.rng, years)
         last_first = self.rng.random(n) < 0.3
-        return pc.if_else(
-            pa.array(last_first),
-            join(upper_last, " ", first),
-            join(first, " ", self._upper_some(last)),
-        )
+        head = np.where(last_first, pool.upper_surname + last, first)
+        tail = np.where(last_first, first, self._upper_some_surnames(last))
+        return join_columns(pool.pool, [head, pool.space, tail])
 
     # -- contacts
     def _phone(self, rows: np.ndarray) -> pa.Array:
@@ -93,9 +99,8 @@ class SlotFiller:
         n = len(rows)
         zone = self.engine.zone_of_unit[self.ctx.unit[rows]]
         mobile = self.rng.random(n) < 0.7
-        return pc.if_else(
-            pa.array(mobile), contacts.mobile(self.rng, n), contacts.landline(self.rng, zone)
-        )
+        index = np.where(mobile, contacts.mobile(self.rng, n), contacts.landline(self.rng, zone))
+        return contacts.phones.numbers(index)
 
     def _email(self, rows: np.ndarray) -> pa.Array:
         e = self.engine
@@ -104,10 +109,11 @@ class SlotFiller:
         years = self._relative_years(rows)
         first = people.draw_first_names(self.rng, self.rng.integers(0, 2, n), years)
         last = people.draw_surnames(self.rng, years)
-        return e.contacts.email(
+        return load_email_book().addresses(
             self.rng,
-            first=take(e.first_name_forms, first),
-            last=take(e.surname_forms, last),
+            e.contacts,
+            first=first,
+            last=last,
             birth_year=years,
             real_domains=e.real_email_domains,
         )
@@ -117,19 +123,22 @@ class SlotFiller:
         return self.engine.places.draw_units(self.rng, self.ctx.department_index[rows])
 
     def _street(self, rows: np.ndarray) -> pa.Array:
-        return self.engine.places.residence(self.rng, self._units(rows)).address
+        places = self.engine.places
+        return places.address_pool.join(*places.draw_street_line(self.rng, self._units(rows)))
 
     def _city(self, rows: np.ndarray) -> pa.Array:
-        places = self.engine.places
+        pool = self.engine.places.address_pool
         unit = self._units(rows)
-        return join(take(places.postcode, unit), " ", take(places.city, unit))
+        return join_columns(pool.pool, [pool.postcode + unit, pool.space, pool.city + unit])
 
     def _address(self, rows: np.ndarray) -> pa.Array:
         places = self.engine.places
+        pool = places.address_pool
         unit = self._units(rows)
-        line = places.residence(self.rng, unit).address
-        separator = pa.array(np.where(self.rng.random(len(rows)) < 0.6, ", ", " "))
-        return join(line, separator, take(places.postcode, unit), " ", take(places.city, unit))
+        line = places.draw_street_line(self.rng, unit)
+        separator = np.where(self.rng.random(len(rows)) < 0.6, pool.comma, pool.space)
+        tail = [separator, pool.postcode + unit, pool.space, pool.city + unit]
+        return pool.join(*line, tail=tail)
 
     # -- dates and numbers
     def _date(self, rows: np.ndarray) -> pa.Array:

@@ -32,6 +32,7 @@ __all__ = [
     "TemplateError",
     "elide",
     "escape_markup",
+    "installed_templates",
     "load_connectors",
     "load_templates",
     "parse_markup",
@@ -300,6 +301,7 @@ _ELIDABLE_RE = re.compile(r"(?:^|(?<=[\s(:/'\"-]))(" + "|".join(_ELIDING) + r")\
 _VOWELS = set("aeiouyàâäéèêëîïôöùûüœæ")
 
 
+@functools.cache  # a few thousand distinct surfaces meet every frame
 def _starts_with_vowel_sound(word: str) -> bool:
     """Crude but predictable: a vowel letter, or an h that is not in :data:`H_ASPIRE`."""
     if not word:
@@ -319,11 +321,19 @@ def elide(prefix: str, word: str) -> str:
     >>> elide("ATCD de ", "hépatite C"), elide("pas de ", "handicap")
     ("ATCD d'", 'pas de ')
     """
-    match = _ELIDABLE_RE.search(prefix)
-    if not match or not _starts_with_vowel_sound(word):
+    elided = _elided(prefix)
+    if elided is None or not _starts_with_vowel_sound(word):
         return prefix
-    article = match.group(1)
-    return prefix[: match.start(1)] + article[:-1] + "'"
+    return elided
+
+
+@functools.cache  # a few hundred distinct frame texts, each met once per surface
+def _elided(prefix: str) -> str | None:
+    """``prefix`` with its final article elided, or None if it ends with none."""
+    match = _ELIDABLE_RE.search(prefix)
+    if not match:
+        return None
+    return prefix[: match.start(1)] + match.group(1)[:-1] + "'"
 
 
 # --------------------------------------------------------------------------- loading
@@ -545,7 +555,9 @@ def _fill(
     pieces[at] = Piece(surface, None, category, subject, assertion)
     before = pieces[at - 1] if at else None
     if before is not None and before.category is None and before.slot is None:
-        pieces[at - 1] = Piece(elide(before.text, surface), None, None, None, None)
+        text = elide(before.text, surface)
+        if text != before.text:
+            pieces[at - 1] = Piece(text, None, None, None, None)
     return tuple(pieces)
 
 
@@ -567,6 +579,9 @@ class _SensitiveLoader:
         self.excluded = [
             str(p) for p in _as_list(document.get("frames_exclude"), self.file, "frames_exclude")
         ]
+        # Most entries of a file share their exclusions, and every entry meets every
+        # frame: globbing once per (frame, exclusions) spares ~100k fnmatch calls.
+        self._exclusions: dict[tuple[str, int, tuple[str, ...]], bool] = {}
 
     def templates(self) -> Iterator[Template]:
         declared = self.document.get("category")
@@ -612,7 +627,16 @@ class _SensitiveLoader:
         if "implicit" in entry["tags"]:
             # A drug, service or lab result is not a condition: no "suivi pour Truvada".
             entry["frames_exclude"].append("tag:condition")
+        entry["frames_exclude"] = tuple(entry["frames_exclude"])
         return entry
+
+    def _excluded(self, frame: _Frame, patterns: tuple[str, ...]) -> bool:
+        """:func:`_excluded`, remembered per frame and exclusion list."""
+        key = (frame.kind, frame.index, patterns)
+        excluded = self._exclusions.get(key)
+        if excluded is None:
+            excluded = self._exclusions[key] = _excluded(frame, patterns)
+        return excluded
 
     def _combine(
         self, entry: Mapping[str, Any], frame: _Frame, subject_gender: str | None
@@ -620,7 +644,7 @@ class _SensitiveLoader:
         """(template sex, assertion) of an entry in a frame, or None if they do not fit."""
         if frame.categories is not None and self.category not in frame.categories:
             return None
-        if _excluded(frame, entry["frames_exclude"]):
+        if self._excluded(frame, entry["frames_exclude"]):
             return None
         assertion = _merge_assertion(frame.assertion, entry["assertion"])
         if assertion is None:
@@ -760,15 +784,31 @@ def load_templates(root: Path | None = None) -> dict[str, tuple[Template, ...]]:
     Raises :class:`TemplateError` (one line: file, entry, reason) on any invalid entry, so
     a bad lexicon edit fails at load time and never produces mislabelled data. The
     installed corpora's expansion is cached on disk, keyed by the corpora files and this
-    module's source, since it takes seconds and every worker needs it.
+    module's source, for the tools that read template objects (held-out splits, test
+    strategies). Generation does not: it reads the compiled arrays of
+    ``generator.compiled``, built from :func:`installed_templates`.
     """
     if root is not None:
         return _expand_templates(Path(root))
     from generator.cache import cache_key, cached
     from generator.manifest import corpora_digest
 
+    def current_key() -> str:
+        return cache_key(corpora_digest.__wrapped__(), Path(__file__).read_bytes())
+
     key = cache_key(corpora_digest(), Path(__file__).read_bytes())
-    return cached("templates", key, lambda: _expand_templates(None))
+    return cached("templates", key, installed_templates, still_valid=lambda: current_key() == key)
+
+
+@functools.cache
+def installed_templates() -> dict[str, tuple[Template, ...]]:
+    """The installed corpora's templates, expanded in this process (no disk cache).
+
+    What the compiler of ``generator.compiled`` reads: it runs only when its own cache is
+    cold, and pickling tens of thousands of template objects on that path would cost
+    more than half a second for no generation to reuse.
+    """
+    return _expand_templates(None)
 
 
 def _expand_templates(root: Path | None) -> dict[str, tuple[Template, ...]]:

@@ -2,13 +2,15 @@
 
 Fixed-width fields (NIR, phone numbers, ids) are written as byte matrices, one row per
 value, then handed to Arrow as a string array over the same buffer: millions of values
-cost a few numpy operations.
+cost a few numpy operations. Strings made of parts (addresses, emails, dates, comments)
+are rows of indices into a pool of every part, taken and joined once (:func:`join_pieces`).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
@@ -24,17 +26,75 @@ _GROUPS = (
 ).astype(np.uint8)
 
 
-def digit_matrix(values: np.ndarray, width: int) -> np.ndarray:
-    """Zero-padded decimal digits of non-negative integers, as a ``(n, width)`` uint8 array."""
+def row_items(matrix: np.ndarray) -> np.ndarray:
+    """The rows of a ``(n, w)`` byte matrix as ``n`` opaque ``w``-byte items (a view).
+
+    Gathering items (``items[index]``) moves a row per element: a 2-D fancy index on the
+    matrix moves it byte by byte, several times slower.
+    """
+    matrix = np.ascontiguousarray(matrix, dtype=np.uint8)
+    return matrix.view(f"V{matrix.shape[1]}")[:, 0]
+
+
+# Group tables by width: ``_GROUP_ITEMS[s][v]`` is the s digits of v < 10**s, one item.
+_GROUP_ITEMS = {s: row_items(_GROUPS[: 10**s, _GROUP - s :]) for s in range(1, _GROUP + 1)}
+
+
+def _pack(items: Sequence[np.ndarray], n: int) -> np.ndarray:
+    """Byte items side by side, as an ``(n, total width)`` uint8 matrix.
+
+    Each part is assigned to one field of a packed structured array, which copies a
+    whole item per row; ``np.hstack`` of narrow matrices copies byte by byte, several
+    times slower. A part of length 1 (a constant) is broadcast to every row.
+    """
+    widths = [item.dtype.itemsize for item in items]
+    layout = np.dtype(
+        {
+            "names": [f"f{i}" for i in range(len(items))],
+            "formats": [item.dtype for item in items],
+            "offsets": np.cumsum([0, *widths[:-1]]).tolist(),
+            "itemsize": sum(widths),
+        }
+    )
+    out = np.empty(n, dtype=layout)
+    for i, item in enumerate(items):
+        out[f"f{i}"] = item
+    return out.view(np.uint8).reshape(n, layout.itemsize)
+
+
+def hcat(blocks: Sequence[np.ndarray]) -> np.ndarray:
+    """``np.hstack`` of ``(n, w)`` uint8 matrices, faster; a block may also be 1-D
+    :func:`row_items`, and a broadcast block (stride 0) repeats its one row."""
+    blocks = [block for block in blocks if block.ndim == 1 or block.shape[1] > 0]
+    if not blocks:
+        return np.zeros((0, 0), dtype=np.uint8)
+    items = [
+        block if block.ndim == 1 else row_items(block[:1] if block.strides[0] == 0 else block)
+        for block in blocks
+    ]
+    return _pack(items, max(len(block) for block in blocks))
+
+
+def digit_items(values: np.ndarray, width: int) -> list[np.ndarray]:
+    """:func:`digit_matrix` as a list of :func:`row_items` (groups of up to 4 digits),
+    for callers that put more fields side by side: one pack instead of two."""
     values = np.asarray(values, dtype=np.int64)
-    groups = []
+    items = []
     remaining = width
     while remaining > 0:
         size = min(_GROUP, remaining)
         remaining -= size
-        chunk = (values // 10**remaining) % 10**size
-        groups.append(_GROUPS[chunk, _GROUP - size :])
-    return groups[0] if len(groups) == 1 else np.hstack(groups)
+        chunk = values // 10**remaining if remaining else values
+        items.append(_GROUP_ITEMS[size][chunk % 10**size])
+    return items
+
+
+def digit_matrix(values: np.ndarray, width: int) -> np.ndarray:
+    """Zero-padded decimal digits of non-negative integers, as a ``(n, width)`` uint8 array."""
+    items = digit_items(values, width)
+    if not items:
+        return np.zeros((len(values), 0), dtype=np.uint8)
+    return _pack(items, len(values))
 
 
 def literal_matrix(text: str, n: int) -> np.ndarray:
@@ -53,9 +113,11 @@ def strings_from_matrix(matrix: np.ndarray) -> pa.StringArray:
 
 
 def fixed_strings(*parts: np.ndarray | str, n: int) -> pa.StringArray:
-    """Concatenate fixed-width byte matrices and literals column-wise into strings."""
+    """Concatenate fixed-width byte matrices (or :func:`row_items`) and literals
+    column-wise into strings."""
     blocks = [literal_matrix(p, n) if isinstance(p, str) else p for p in parts]
-    return strings_from_matrix(np.hstack(blocks) if blocks else np.zeros((n, 0), np.uint8))
+    blocks = [block for block in blocks if block.ndim == 1 or block.shape[1] > 0]
+    return strings_from_matrix(hcat(blocks) if blocks else np.zeros((n, 0), np.uint8))
 
 
 def choose(index: np.ndarray, options: list[pa.Array]) -> pa.Array:
@@ -94,29 +156,89 @@ def pattern_tokens(pattern: str) -> list[str]:
     return parts
 
 
-def render_patterns(
-    choice: np.ndarray, patterns: Sequence[Sequence[str]], values: Mapping[str, pa.Array]
+def literal_tokens(patterns: Sequence[Sequence[str]]) -> list[str]:
+    """The distinct literal tokens of ``patterns`` (not ``{name}``), in first-seen order."""
+    tokens = (token for pattern in patterns for token in pattern)
+    return list(dict.fromkeys(t for t in tokens if not _TOKEN.fullmatch(t)))
+
+
+@dataclass(frozen=True)
+class Patterns:
+    """Written forms (``"{first}.{last}{nn}"``) compiled to render rows from a string pool.
+
+    A rendered row is the list of pool indices of its pieces, joined by
+    :func:`join_pieces`: a ``{token}`` reads the index a per-row column gives, a literal
+    its own entry of the pool (the caller puts the :func:`literal_tokens` in it).
+    Building every value string first and joining per pattern cost several times more,
+    for strings that are only ever concatenated.
+    """
+
+    # Per pattern, per token: the column it reads, or None and the literal's pool index.
+    tokens: tuple[tuple[tuple[str | None, int], ...], ...]
+    counts: np.ndarray  # tokens per pattern
+
+    @classmethod
+    def compile(
+        cls, patterns: Sequence[Sequence[str]], literal_index: Mapping[str, int]
+    ) -> Patterns:
+        """``literal_index``: where each literal token sits in the pool."""
+        tokens = tuple(
+            tuple((t, 0) if _TOKEN.fullmatch(t) else (None, literal_index[t]) for t in pattern)
+            for pattern in patterns
+        )
+        return cls(tokens, np.array([len(p) for p in tokens], dtype=np.int64))
+
+    def indices(
+        self, choice: np.ndarray, columns: Mapping[str, np.ndarray]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Every row's piece indices end to end, and where each row's start (n + 1).
+
+        Rows are grouped by pattern, and each token of a pattern writes its pieces for
+        all the pattern's rows at once: work in proportion to the pieces, where a
+        (rows x longest pattern) table costs several times more.
+        """
+        choice = np.asarray(choice, dtype=np.int64)
+        offsets = np.zeros(len(choice) + 1, dtype=np.int64)
+        np.cumsum(self.counts[choice], out=offsets[1:])
+        index = np.empty(offsets[-1], dtype=np.int64)
+        order = stable_order(choice)
+        bounds = np.zeros(len(self.tokens) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(choice, minlength=len(self.tokens)), out=bounds[1:])
+        for pattern, tokens in enumerate(self.tokens):
+            rows = order[bounds[pattern] : bounds[pattern + 1]]
+            if len(rows) == 0:
+                continue
+            at = offsets[rows]
+            for j, (name, literal) in enumerate(tokens):
+                index[at + j] = literal if name is None else columns[name][rows]
+        return index, offsets
+
+
+def stable_order(keys: np.ndarray) -> np.ndarray:
+    """``np.argsort(keys, kind="stable")`` for small non-negative ids (pattern or slot
+    ids): as 16-bit keys numpy radix-sorts them, several times faster than int64."""
+    if len(keys) and keys.min() >= 0 and keys.max() < 2**16:
+        keys = keys.astype(np.uint16)
+    return np.argsort(keys, kind="stable")
+
+
+def join_columns(pool: pa.Array, columns: Sequence[np.ndarray | int]) -> pa.Array:
+    """Row ``i`` is ``pool[columns[0][i]] + pool[columns[1][i]] + ...``; an int column
+    is the same entry on every row. See :func:`join_pieces`."""
+    n = max((len(c) for c in columns if not isinstance(c, int)), default=0)
+    index = np.empty((n, len(columns)), dtype=np.int64)
+    for j, column in enumerate(columns):
+        index[:, j] = column
+    offsets = np.arange(0, n * len(columns) + 1, len(columns), dtype=np.int64)
+    return join_pieces(pool, index.ravel(), offsets)
+
+
+def join_pieces(
+    pool: pa.Array, index: np.ndarray, offsets: np.ndarray, null: np.ndarray | None = None
 ) -> pa.Array:
-    """Row ``i`` becomes ``patterns[choice[i]]`` with each ``{token}`` replaced by
-    ``values[token][i]``: every pattern is joined on its own rows only, so the cost
-    does not grow with the number of patterns."""
-    n = len(choice)
-    order = np.argsort(choice, kind="stable")
-    bounds = np.concatenate([[0], np.cumsum(np.bincount(choice, minlength=len(patterns)))])
-    rendered = []
-    for index, tokens in enumerate(patterns):
-        rows = order[bounds[index] : bounds[index + 1]]
-        if len(rows) == 0:
-            continue
-        picked = pa.array(rows)
-        parts = [values[t].take(picked) if t in values else t for t in tokens]
-        rendered.append(join(*parts) if len(parts) > 1 else _as_array(parts[0], len(rows)))
-    if not rendered:
-        return pa.array([], type=pa.string())
-    inverse = np.empty(n, dtype=np.int64)
-    inverse[order] = np.arange(n)
-    return pa.concat_arrays(rendered).take(pa.array(inverse))
-
-
-def _as_array(part: pa.Array | str, n: int) -> pa.Array:
-    return pa.array([part] * n, type=pa.string()) if isinstance(part, str) else part
+    """Row ``i`` is ``pool[index[offsets[i]:offsets[i + 1]]]`` concatenated; null where
+    ``null`` is true. One take and one join, whatever the number of rows."""
+    pieces = pool.take(pa.array(index, type=pa.int64()))
+    mask = None if null is None else pa.array(null, type=pa.bool_())
+    lists = pa.ListArray.from_arrays(pa.array(offsets, type=pa.int32()), pieces, mask=mask)
+    return pc.binary_join(lists, "")

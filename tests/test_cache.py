@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -59,3 +60,27 @@ def test_cached_templates_equal_a_fresh_expansion(cache: Path):
         load_templates.cache_clear()
     assert list(cache.glob("templates-*.pickle"))
     assert second == first == _expand_templates(None)
+
+
+def test_only_the_most_recently_used_entries_are_kept(cache: Path):
+    for key in ("k1", "k2", "k3"):
+        cached("thing", key, lambda key=key: key)
+    cached("thing-else", "k0", lambda: "a longer name is not a key of 'thing'")
+    old = cache / "thing-k1.pickle"
+    os.utime(old, (0, 0))
+    assert cached("thing", "k1", lambda: "recomputed") == "k1"  # reading refreshes k1
+    os.utime(cache / "thing-k2.pickle", (0, 0))
+    cached("thing", "k4", lambda: "k4")
+    assert sorted(p.name for p in cache.glob("thing-*")) == [
+        "thing-else-k0.pickle",
+        "thing-k1.pickle",
+        "thing-k3.pickle",
+        "thing-k4.pickle",
+    ]
+
+
+def test_a_value_whose_inputs_changed_meanwhile_is_not_stored(cache: Path):
+    assert cached("thing", "k", lambda: 1, still_valid=lambda: False) == 1
+    assert not list(cache.glob("thing-*"))
+    assert cached("thing", "k", lambda: 2, still_valid=lambda: True) == 2
+    assert cached("thing", "k", lambda: 3) == 2

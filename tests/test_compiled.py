@@ -1,0 +1,205 @@
+"""The compiled engine state: same arrays as a plain per-template compile, same rows whether
+it comes from the disk cache or a fresh compile, and any cache problem falls back."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from generator import corpora
+from generator.cache import CACHE_ENV
+from generator.comments import CommentContext, CommentEngine, load_engine
+from generator.compiled import (
+    LITERAL,
+    NON_SENSITIVE_FAMILIES,
+    PATIENT_SURNAME_SLOT,
+    SLOT,
+    TITLE_SLOT,
+    CompiledTemplates,
+    PieceCodes,
+    compile_templates,
+    load_compiled,
+)
+from generator.derived import derived, derived_key
+from generator.doctors import assign
+from generator.nir import person_nir
+from generator.noise import load_noise
+from generator.options import DIFFICULTIES
+from generator.people import FEMALE, MALE, load_people
+from generator.places import load_places
+from generator.taxonomy import load_taxonomy
+from generator.templates import installed_templates
+
+
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """An empty cache directory, and ``load_compiled`` forgetting what it loaded."""
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path))
+    load_compiled.cache_clear()
+    yield tmp_path
+    load_compiled.cache_clear()
+
+
+def _fresh() -> CompiledTemplates:
+    spec = corpora.read_yaml("formats/composition.yaml")
+    return compile_templates(
+        installed_templates(), load_taxonomy(), load_noise(), spec["category_weights"]
+    )
+
+
+def _assert_same(a: CompiledTemplates, b: CompiledTemplates) -> None:
+    for field in dataclasses.fields(CompiledTemplates):
+        x, y = getattr(a, field.name), getattr(b, field.name)
+        if isinstance(x, np.ndarray):
+            assert x.dtype == y.dtype and np.array_equal(x, y), field.name
+        elif isinstance(x, pa.Array):
+            assert x.equals(y), field.name
+        elif field.name == "category_dist":
+            for sex in (MALE, FEMALE):
+                assert np.array_equal(x[sex].probability, y[sex].probability)
+                assert np.array_equal(x[sex].alias, y[sex].alias)
+        else:
+            assert x == y, field.name
+
+
+def _comments(engine: CommentEngine, difficulty: str) -> pa.Table:
+    n = 3_000
+    rng = np.random.default_rng(7)
+    people = load_people().draw(rng, n)
+    places = load_places()
+    unit = places.draw_units(rng, assign(7, np.arange(n, dtype=np.int64)).department_index)
+    nir = person_nir(people, places.birth_place(rng, people.age, unit), rng.integers(1, 1000, n))
+    out = engine.generate(
+        rng,
+        CommentContext.for_people(people, nir, unit, places),
+        comment_rate=0.9,
+        sensitive_rate=0.5,
+        difficulty=difficulty,
+    )
+    return pa.table(dataclasses.asdict(out))
+
+
+def _cache_file(cache: Path) -> Path:
+    return cache / f"compiled-templates-{derived_key()}.pickle"
+
+
+def test_cached_state_draws_the_same_comments_as_a_fresh_compile(cache: Path):
+    written = load_compiled()  # computes and writes the cache
+    assert _cache_file(cache).is_file()
+    load_compiled.cache_clear()
+    read = load_compiled()  # reads it back
+    assert read is not written
+    fresh = _fresh()
+    _assert_same(read, fresh)
+    for difficulty in DIFFICULTIES:
+        assert _comments(CommentEngine(compiled=read), difficulty).equals(
+            _comments(CommentEngine(compiled=fresh), difficulty)
+        ), difficulty
+
+
+def test_a_corrupt_cache_is_recompiled_and_replaced(cache: Path):
+    _cache_file(cache).write_bytes(b"\x80\x05 not a whole pickle")
+    _assert_same(load_compiled(), _fresh())
+    assert _cache_file(cache).stat().st_size > 1_000_000  # a real state replaced it
+
+
+def test_an_unwritable_cache_still_compiles(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where the cache directory should be")
+    monkeypatch.setenv(CACHE_ENV, str(blocker / "cache"))
+    load_compiled.cache_clear()
+    try:
+        engine = CommentEngine(compiled=load_compiled())
+        assert _comments(engine, "realistic").num_rows == 3_000
+    finally:
+        load_compiled.cache_clear()
+
+
+def test_derived_values_are_computed_once_per_key(cache: Path):
+    calls: list[int] = []
+
+    def compute() -> np.ndarray:
+        calls.append(1)
+        return np.arange(5)
+
+    assert np.array_equal(derived("thing", compute), np.arange(5))
+    assert np.array_equal(derived("thing", compute), np.arange(5))
+    assert len(calls) == 1
+    assert (cache / f"thing-{derived_key()}.pickle").is_file()
+
+
+def test_compiled_arrays_match_a_per_template_compile():
+    """The vectorised compile against the plain loops it replaced."""
+    engine = load_engine()
+    taxonomy = engine.taxonomy
+    templates = engine.templates
+    literals: dict[str, int] = {}
+    slots = [TITLE_SLOT, PATIENT_SURNAME_SLOT]
+    subjects = {s: i for i, s in enumerate(taxonomy.subjects)}
+    assertions = {a: i for i, a in enumerate(taxonomy.assertions)}
+    rows = []
+    for template in templates:
+        row = []
+        for p in template.pieces:
+            category = taxonomy.index(p.category) if p.category else -1
+            subject = subjects.get(p.subject or "patient", 0)
+            assertion = assertions.get(p.assertion or "affirmed", 0)
+            if p.slot is None:
+                literal = literals.setdefault(p.text, len(literals))
+                row.append(PieceCodes.pack(LITERAL, literal, category, subject, assertion))
+            elif p.slot == "patient_name":
+                row.append(PieceCodes.pack(SLOT, 0, -1, 0, 0))
+                row.append(PieceCodes.pack(SLOT, 1, category, subject, assertion))
+            else:
+                if p.slot not in slots:
+                    slots.append(p.slot)
+                row.append(PieceCodes.pack(SLOT, slots.index(p.slot), category, subject, assertion))
+        rows.append(row + [0] * (engine.piece_codes.shape[1] - len(row)))
+    assert np.array_equal(np.array(rows, dtype=np.int64), engine.piece_codes)
+    assert engine.slot_names == tuple(slots)
+    assert engine.n_literals == len(literals)
+
+    items = [
+        (t, (engine.keys.index(template.category or template.family)) * 2 + sex)
+        for t, template in enumerate(templates)
+        for sex, code in ((MALE, "M"), (FEMALE, "F"))
+        if template.sex in ("any", code)
+    ]
+    assert engine.items_template.tolist() == [t for t, _ in items]
+    assert engine.items_group.tolist() == [g for _, g in items]
+    bits = [
+        sum(int(engine.tag_bit[t]) for t in set(x.tags) if t in engine.tag_bit) for x in templates
+    ]
+    assert engine.template_bits.tolist() == bits
+    for level in engine.noise.levels.values():
+        expected = [
+            np.prod([max(level.tag_weights.get(t, 1.0), 1e-6) for t in sorted(set(x.tags))])
+            for x in templates
+        ]
+        assert np.allclose(engine.compiled.scale(level.tag_weights), expected, rtol=1e-15)
+    assert len(engine.keys) == len(NON_SENSITIVE_FAMILIES) + len(taxonomy.sensitive)
+
+
+def test_a_restriction_never_touches_the_cached_samplers():
+    engine = load_engine()
+    full = engine._sampler("realistic")
+    # Every non-sensitive template stays (a restriction must keep them), half the others.
+    keep = np.array([t.family != "sensitive" or i % 2 == 0 for i, t in enumerate(engine.templates)])
+    restricted = engine.restricted(keep)._sampler("realistic")
+    assert not np.array_equal(restricted.group_total, full.group_total)
+    assert engine._sampler("realistic") is full
+    again = engine.restricted(np.ones(len(keep), dtype=bool))._sampler("realistic")
+    assert again is not full
+    assert np.array_equal(again.probability, full.probability)
+    assert np.array_equal(again.alias, full.alias)
+
+
+def test_real_email_domains_share_the_default_build():
+    default, real = load_engine(), load_engine(True)
+    assert load_engine(False) is default and load_engine(real_email_domains=True) is real
+    assert real.real_email_domains and not default.real_email_domains
+    assert real.piece_codes is default.piece_codes and real.people is default.people
