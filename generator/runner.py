@@ -19,9 +19,12 @@ Three shapes of work:
 
 from __future__ import annotations
 
+import contextlib
 import math
 import multiprocessing
+import os
 import signal
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -118,18 +121,16 @@ def ordered_map(
         return
     workers = min(workers, len(items))
     limit = in_flight or 2 * workers
-    pool = ProcessPoolExecutor(workers, mp_context=_context(), initializer=_start_worker)
     pending: deque[Future[R]] = deque()
     source = iter(items)
-    clean = False
-    # Start every worker before real work: a worker whose pool is torn down while the
-    # server is still forking it dies with a traceback, so an abort waits for this too.
-    readiness: list[Future[None]] = []
+    pool: ProcessPoolExecutor | None = None
     try:
-        for _ in range(workers):
-            readiness.append(pool.submit(_ready))
-        for ready in readiness:
-            ready.result()
+        # Start every worker before real work: a worker whose pool is torn down while the
+        # server is still forking it dies with a traceback, so Ctrl-C waits until all are up
+        # (and is raised when this block ends, with the pool ready to be shut down).
+        with _sigint_deferred():
+            pool = ProcessPoolExecutor(workers, mp_context=_context(), initializer=_start_worker)
+            _start_all(pool, workers)
         for item in source:
             pending.append(pool.submit(fn, item))
             if len(pending) >= limit:
@@ -140,34 +141,58 @@ def ordered_map(
                 pending.append(pool.submit(fn, item))
                 break
             yield result
-        clean = True
     finally:
-        if not clean:
-            # Let tasks already running finish (at most one per worker): a worker killed
-            # while it sends a result leaves a torn message that would hang the pool.
-            for future in pending:
-                future.cancel()
-            _wait_started(readiness)
-        memory.note_workers(list(getattr(pool, "_processes", None) or {}))
-        pool.shutdown(wait=True, cancel_futures=True)
+        # On an abort, tasks already running finish (at most one per worker): a worker killed
+        # while it sends a result leaves a torn message that would hang the pool.
+        for future in pending:
+            future.cancel()
+        if pool is not None:
+            memory.note_workers(list(getattr(pool, "_processes", None) or {}))
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _wait_started(readiness: list[Future[None]], timeout: float = 60.0) -> None:
-    """Block (through further Ctrl-C) until every worker has answered, or gave up."""
+@contextlib.contextmanager
+def _sigint_deferred() -> Iterator[None]:
+    """Hold Ctrl-C until the block ends, then raise it as the handler in place would.
+
+    Blocking the signal is not enough: any thread (pyarrow's among them) may receive it,
+    and Python still interrupts the main thread. So the handler itself is swapped for one
+    that only takes note. Outside the main thread, where handlers cannot be set, no-op.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if received:
+        if callable(previous):
+            previous(signal.SIGINT, None)
+        elif previous == signal.SIG_DFL:
+            raise KeyboardInterrupt
+
+
+def _start_all(pool: ProcessPoolExecutor, workers: int, timeout: float = 120.0) -> None:
+    """Return once each of the ``workers`` processes has run a task (so has started).
+
+    One quick worker could run every probe while another is still being forked, so probes
+    go out until ``workers`` distinct processes have answered.
+    """
     deadline = time.monotonic() + timeout
-    for ready in readiness:
-        while True:
-            try:
-                ready.exception(timeout=max(0.0, deadline - time.monotonic()))
-                break
-            except KeyboardInterrupt:
-                continue
-            except Exception:  # timed out or broken pool: nothing more to wait for
-                break
+    seen: set[int] = set()
+    while len(seen) < workers:
+        probes = [pool.submit(_ready) for _ in range(workers)]
+        seen.update(probe.result(timeout=max(0.0, deadline - time.monotonic())) for probe in probes)
 
 
-def _ready() -> None:
-    """A task that only proves its worker is up."""
+def _ready() -> int:
+    """A task that proves its worker is up: its process id, after a pause short enough not
+    to matter and long enough that one worker cannot answer every probe alone."""
+    time.sleep(0.01)
+    return os.getpid()
 
 
 def make_rows(job: tuple[GenerateOptions, int, int]) -> pa.Table:

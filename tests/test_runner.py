@@ -194,6 +194,16 @@ def test_a_failure_keeps_the_previous_output(tmp_path: Path, monkeypatch: pytest
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_ctrl_c_while_workers_start_is_raised_once_they_are_up() -> None:
+    reached = []
+    with pytest.raises(KeyboardInterrupt), runner._sigint_deferred():
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.05)  # Python runs handlers between bytecodes: give it the chance
+        reached.append("end of block")
+    assert reached == ["end of block"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
 @pytest.mark.parametrize("out", ["big.parquet", "big/"])
 def test_ctrl_c_in_a_real_process_leaves_nothing(tmp_path: Path, out: str) -> None:
     command = [sys.executable, "-m", "breachbench", "generate", "--rows", "50000000"]
