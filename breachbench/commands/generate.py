@@ -27,11 +27,14 @@ DEFAULT_OUT_DIR = "breachbench-output"
 DEFAULT_STEM = "patients"
 
 
+MAX_DEFAULT_WORKERS = 8
+
+
 def default_workers() -> int:
-    """Two processes when the machine has two CPUs or more: the speed target is set on two
-    cores, and more workers mostly wait on the single-file writer. Runs under
+    """One process per CPU, up to ``MAX_DEFAULT_WORKERS``: workers generate *and* encode,
+    so speed grows with cores, while each holds a few hundred MB at its peak. Runs under
     ``generator.runner.POOL_MIN_ROWS`` rows stay in-process anyway."""
-    return max(1, min(2, os.cpu_count() or 1))
+    return max(1, min(MAX_DEFAULT_WORKERS, os.cpu_count() or 1))
 
 
 def resolve_format(out: str | None, fmt: str | None) -> str:
@@ -90,7 +93,7 @@ def describe(summary: GenerationSummary) -> str:
     "-w",
     type=int,
     default=None,
-    help="Worker processes; never changes the rows. [default: min(2, CPUs)]",
+    help="Worker processes; never changes the rows. [default: CPUs, at most 8]",
 )
 @click.option(
     "--comment-rate",
