@@ -9,9 +9,10 @@ pytest.importorskip("sklearn")
 from benchmarks.heldout import evaluate_heldout, split_families
 from generator.comments import load_engine
 
-# Measured at 0.844 / 0.775 with these sizes (0.848 / 0.789 with train=30k, test=6k); the
-# floors leave a few points for noise and fail if diversity regresses.
-BINARY_FLOOR = 0.80
+# Measured at 0.860 / 0.775 with these sizes (0.866 / 0.779 with train=30k, test=6k; another
+# split moves them by a point or two); the floors leave room for noise and fail if
+# diversity regresses.
+BINARY_FLOOR = 0.82
 CATEGORY_FLOOR = 0.72
 
 
