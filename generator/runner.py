@@ -49,6 +49,10 @@ TASK_ROWS = -(-65_536 // BLOCK_ROWS) * BLOCK_ROWS
 #: Largest task of a single-file run whose rows the workers encode: a Parquet task must hold
 #: whole row groups and whole blocks, so its size is a multiple of both.
 MAX_ENCODED_TASK_ROWS = 4 * BLOCK_ROWS
+#: Smallest Parquet row group that workers encode: the writing process reads each piece's
+#: footer in Python, about half a millisecond per row group, so smaller groups are left to
+#: pyarrow's writer in that process.
+MIN_ENCODED_ROW_GROUP_ROWS = 8_192
 #: Rows per part file of a directory output (the last part may be shorter).
 DEFAULT_PART_ROWS = -(-1_048_576 // BLOCK_ROWS) * BLOCK_ROWS
 #: Below this many rows a run stays in-process: starting workers (spawn, imports, corpora)
@@ -206,12 +210,13 @@ def encoded_task_rows(options: GenerateOptions) -> int | None:
 
     JSON lines and CSV can be cut anywhere. Parquet row groups never straddle two tasks, so
     a task is a common multiple of the row-group size and ``BLOCK_ROWS``; when the smallest
-    one is larger than ``MAX_ENCODED_TASK_ROWS``, the parent encodes instead.
+    one is larger than ``MAX_ENCODED_TASK_ROWS``, or the row groups are smaller than
+    ``MIN_ENCODED_ROW_GROUP_ROWS``, the parent encodes instead.
     """
     if options.format != "parquet":
         return TASK_ROWS
     step = math.lcm(options.batch_size, BLOCK_ROWS)
-    if step > MAX_ENCODED_TASK_ROWS:
+    if step > MAX_ENCODED_TASK_ROWS or options.batch_size < MIN_ENCODED_ROW_GROUP_ROWS:
         return None
     return max(1, TASK_ROWS // step) * step
 

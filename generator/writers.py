@@ -36,6 +36,7 @@ from typing import Any, BinaryIO, ClassVar
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
 
 from generator.counts import DatasetStats, count_table
 from generator.manifest import METADATA_KEY
@@ -176,10 +177,22 @@ class _HashingFile:
     def __init__(self, path: Path) -> None:
         self._handle: BinaryIO = path.open("wb")
         self._digest = hashlib.sha256()
+        self._position = 0
 
-    def write(self, data: bytes) -> int:
+    def write(self, data: bytes | memoryview) -> int:
         self._digest.update(data)
+        self._position += len(data)
         return self._handle.write(data)
+
+    def tell(self) -> int:
+        return self._position
+
+    def flush(self) -> None:
+        self._handle.flush()
+
+    @property
+    def closed(self) -> bool:
+        return self._handle.closed
 
     def hexdigest(self) -> str:
         return self._digest.hexdigest()
@@ -249,8 +262,10 @@ class Sink(ABC):
     ) -> None:
         if exc_type is None:
             self.close()
-        else:  # the caller deletes the partial file; just release the handle
+        else:  # the caller deletes the partial file; just release the handles
             self._closed = True
+            with contextlib.suppress(Exception):
+                self._abandon()
             with contextlib.suppress(Exception):
                 self._file.close()
 
@@ -263,23 +278,33 @@ class Sink(ABC):
     def _close(self) -> None:  # noqa: B027 - formats with a trailer override it
         """Write what ends the file."""
 
+    def _abandon(self) -> None:  # noqa: B027 - formats with a writer object override it
+        """Release what writes the file, which will be deleted, before its handle closes."""
+
 
 class ParquetSink(Sink):
-    """Streams row groups of exactly ``batch_size`` rows (the last one may be shorter)."""
+    """Streams row groups of exactly ``batch_size`` rows (the last one may be shorter).
+
+    Tables are encoded here by pyarrow's writer; rows encoded elsewhere are stitched in
+    (:mod:`generator.parquet_stitch`). One sink takes one kind or the other, not both.
+    """
 
     format = "parquet"
 
     def __init__(self, path: Path, *, batch_size: int, metadata_json: str) -> None:
         super().__init__(path, batch_size=batch_size, metadata_json=metadata_json)
         self.schema = file_schema(metadata_json)
-        self._stitcher = ParquetStitcher(self._file)  # type: ignore[arg-type]
+        self._writer: pq.ParquetWriter | None = None
+        self._stitcher: ParquetStitcher | None = None
         self._pending: list[pa.Table] = []
         self._pending_rows = 0
 
-    def _encode(self, table: pa.Table) -> None:
-        table = table.replace_schema_metadata(self.schema.metadata)
-        piece = encode_piece(table, row_group_size=self.batch_size, **PARQUET_OPTIONS)
-        self._stitcher.append(piece)
+    def _table_writer(self) -> pq.ParquetWriter:
+        if self._stitcher is not None:
+            raise ValueError("this Parquet sink already took encoded rows, not tables")
+        if self._writer is None:
+            self._writer = pq.ParquetWriter(self._file, self.schema, **PARQUET_OPTIONS)
+        return self._writer
 
     def _write(self, table: pa.Table) -> None:
         self._pending.append(table)
@@ -287,7 +312,9 @@ class ParquetSink(Sink):
         if self._pending_rows >= self.batch_size:
             full = (self._pending_rows // self.batch_size) * self.batch_size
             combined = pa.concat_tables(self._pending)
-            self._encode(combined.slice(0, full))
+            self._table_writer().write_table(
+                combined.slice(0, full), row_group_size=self.batch_size
+            )
             rest = combined.slice(full)
             self._pending = [rest] if rest.num_rows else []
             self._pending_rows = rest.num_rows
@@ -295,17 +322,27 @@ class ParquetSink(Sink):
     def _write_encoded(self, data: bytes | ParquetPiece) -> None:
         if not isinstance(data, ParquetPiece):
             raise TypeError("Parquet rows come as a ParquetPiece")
-        if self._pending_rows or self._stitcher.rows % self.batch_size:
+        if self._writer is not None:
+            raise ValueError("this Parquet sink already took tables, not encoded rows")
+        if self._stitcher is None:
+            self._stitcher = ParquetStitcher(self._file)  # type: ignore[arg-type]
+        if self._stitcher.rows % self.batch_size:
             raise ValueError("encoded Parquet rows must start on a row-group boundary")
         self._stitcher.append(data)
 
+    def _abandon(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+
     def _close(self) -> None:
-        if self._pending_rows or self._stitcher.rows == 0:
-            # The rest, or no row at all: an empty table still gives the file its schema.
-            rest = pa.concat_tables(self._pending) if self._pending else RECORD_SCHEMA.empty_table()
-            self._encode(rest)
+        if self._stitcher is not None:
+            self._stitcher.close()
+            return
+        writer = self._table_writer()  # with no row at all, a file that holds the schema
+        if self._pending:
+            writer.write_table(pa.concat_tables(self._pending), row_group_size=self.batch_size)
         self._pending = []
-        self._stitcher.close()
+        writer.close()
 
 
 class JsonlSink(Sink):
