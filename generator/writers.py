@@ -219,8 +219,8 @@ class Sink(ABC):
         if table.num_rows == 0:
             return
         table = conform(table)
-        self._counts = self._counts.merged(count_table(table))
         self._write(table)
+        self._counts = self._counts.merged(count_table(table))
 
     def write_encoded(self, rows: EncodedRows) -> None:
         """Append rows that :func:`encode_rows` encoded, in this sink's format."""
@@ -228,8 +228,8 @@ class Sink(ABC):
             raise ValueError(f"{rows.format} rows given to a {self.format} sink")
         if rows.counts.rows == 0:
             return
-        self._counts = self._counts.merged(rows.counts)
         self._write_encoded(rows.data)
+        self._counts = self._counts.merged(rows.counts)
 
     @property
     def counts(self) -> DatasetStats:

@@ -22,6 +22,7 @@ from generator.schema import RECORD_SCHEMA
 from generator.writers import (
     DICTIONARY_COLUMNS,
     NESTED_JSON_COLUMNS,
+    encode_rows,
     nested_as_json,
     open_sink,
 )
@@ -169,3 +170,29 @@ def test_directory_output_in_text_formats(tmp_path: Path, fmt: str) -> None:
     assert manifest["rows"] == summary.rows == rows
     assert manifest["options"] == options.content_options()
     assert manifest["generator_version"] == breachbench.__version__
+
+
+def test_parquet_sink_takes_tables_or_encoded_rows_not_both(
+    tmp_path: Path, reference: pa.Table
+) -> None:
+    encoded = encode_rows(reference, "parquet", batch_size=1000, metadata_json="{}")
+    with open_sink("parquet", tmp_path / "t.parquet", batch_size=1000, metadata_json="{}") as sink:
+        sink.write(reference)
+        with pytest.raises(ValueError, match="took tables"):
+            sink.write_encoded(encoded)
+    with open_sink("parquet", tmp_path / "e.parquet", batch_size=1000, metadata_json="{}") as sink:
+        sink.write_encoded(encoded)
+        with pytest.raises(ValueError, match="encoded rows"):
+            sink.write(reference)
+    assert sink.counts == count_table(reference)
+    assert pq.read_table(tmp_path / "e.parquet").equals(pq.read_table(tmp_path / "t.parquet"))
+
+
+def test_encoded_parquet_rows_must_start_on_a_row_group_boundary(
+    tmp_path: Path, reference: pa.Table
+) -> None:
+    short = encode_rows(reference.slice(0, 500), "parquet", batch_size=1000, metadata_json="{}")
+    with open_sink("parquet", tmp_path / "b.parquet", batch_size=1000, metadata_json="{}") as sink:
+        sink.write_encoded(short)
+        with pytest.raises(ValueError, match="row-group boundary"):
+            sink.write_encoded(short)
