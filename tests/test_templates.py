@@ -353,3 +353,15 @@ def test_custom_root_loads_like_the_default(tmp_path, templates):
     assert {k: len(v) for k, v in load_templates(root).items()} == {
         k: len(v) for k, v in templates.items()
     }
+
+
+@pytest.mark.parametrize(
+    "path", sorted((CORPORA / "comments/sensitive").glob("*.yaml")), ids=lambda p: p.stem
+)
+def test_cores_and_states_are_unique_within_a_category(path: Path) -> None:
+    """A duplicate doubles a form's weight and, in the family-held-out check, lands on
+    both sides of the split, flattering the figure."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for key in ("cores", "states"):
+        texts = [repr(entry.get("text", entry)) for entry in data.get(key) or []]
+        assert len(texts) == len(set(texts)), sorted({t for t in texts if texts.count(t) > 1})
