@@ -60,6 +60,7 @@ from generator.templates import Template, load_connectors, load_templates
 from generator.text import (
     join_pieces,
     stable_order,
+    string_pool,
     take,
     utf8_lengths,
 )
@@ -133,7 +134,7 @@ class _GenerationTables:
     @classmethod
     def build(cls, engine: CommentEngine) -> _GenerationTables:
         heads = (engine.variant_texts, engine.separators, engine.openers)
-        strings = pa.concat_arrays([part.cast(pa.string()) for part in heads])
+        strings, _ = string_pool(heads)
         codes = np.zeros((len(engine.piece_codes), engine.piece_codes.shape[1] + 1), np.int64)
         codes[:, 1:] = engine.piece_codes
         return cls(

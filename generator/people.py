@@ -19,7 +19,7 @@ from generator import corpora
 from generator.derived import derived
 from generator.rates import step_rate
 from generator.sampling import Categorical, GroupedCategorical
-from generator.text import take
+from generator.text import string_pool, take
 
 EPOCH = dt.date(1970, 1, 1)
 DAYS_PER_YEAR = 365.2425
@@ -161,9 +161,9 @@ class NamePool:
             pc.utf8_upper(people.surnames),
             pa.array([" "]),
         ]
-        start = np.cumsum([0, *(len(part) for part in parts)]).tolist()
+        pool, start = string_pool(parts)
         return cls(
-            pool=pa.concat_arrays([part.cast(pa.string()) for part in parts]),
+            pool=pool,
             first=start[0],
             surname=start[1],
             upper_surname=start[2],

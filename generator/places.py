@@ -20,7 +20,7 @@ from generator import corpora
 from generator.derived import derived
 from generator.rates import step_rate
 from generator.sampling import Categorical, GroupedCategorical
-from generator.text import join_pieces, row_items, take
+from generator.text import join_pieces, row_items, string_pool, take
 
 _VOWEL_START = re.compile(r"^[AEIOUYÂÊÎÔÛÉÈËÏÜŒaeiouyâêîôûéèëïüœ]")
 
@@ -174,9 +174,9 @@ class AddressPool:
             places.city,
             pa.array([", ", " "]),
         ]
-        start = np.cumsum([0, *(len(part) for part in parts)]).tolist()
+        pool, start = string_pool(parts)
         return cls(
-            pool=pa.concat_arrays([part.cast(pa.string()) for part in parts]),
+            pool=pool,
             street=start[1],
             complement=start[2],
             postcode=start[3],

@@ -125,6 +125,15 @@ def choose(index: np.ndarray, options: list[pa.Array]) -> pa.Array:
     return pc.choose(pa.array(index, type=pa.int8()), *options)
 
 
+def string_pool(parts: Sequence[pa.Array]) -> tuple[pa.Array, list[int]]:
+    """The parts as one string array, and where each part starts in it.
+
+    Strings built from several tables are then one ``take`` of indices into a single pool.
+    """
+    starts = np.cumsum([0, *(len(part) for part in parts)]).tolist()
+    return pa.concat_arrays([part.cast(pa.string()) for part in parts]), starts
+
+
 def take(values: pa.Array, index: np.ndarray) -> pa.Array:
     return values.take(pa.array(index, type=pa.int64()))
 
