@@ -62,8 +62,13 @@ class Categorical:
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         k = len(self.probability)
         index = np.minimum((rng.random(n) * k).astype(np.int64), k - 1)
-        keep = rng.random(n) < self.probability[index]
-        return _choose(keep, index, self.alias[index])
+        entry = self._entries[index]
+        keep = rng.random(n) < entry["probability"]
+        return _choose(keep, index, entry["alias"].astype(np.int64))
+
+    @functools.cached_property
+    def _entries(self) -> np.ndarray:
+        return _entries(self.probability, np.arange(len(self.alias)), self.alias)
 
 
 @dataclass(frozen=True)
@@ -110,13 +115,34 @@ class GroupedCategorical:
         size = self.group_size[group]
         local = np.minimum((rng.random(len(group)) * size).astype(np.int64), size - 1)
         position = self.group_start[group] + local
-        keep = rng.random(len(group)) < self.probability[position]
-        return self.item_order[_choose(keep, position, self.alias[position])]
+        entry = self._entries[position]
+        keep = rng.random(len(group)) < entry["probability"]
+        return _choose(keep, entry["item"].astype(np.int64), entry["alias"].astype(np.int64))
+
+    @functools.cached_property
+    def _entries(self) -> np.ndarray:
+        return _entries(self.probability, self.item_order, self.item_order[self.alias])
 
     @functools.cached_property
     def _has_empty_group(self) -> bool:
         """Whether any group has no weight: otherwise no draw needs checking."""
         return bool((self.group_total <= 0).any())
+
+
+_ENTRY = np.dtype([("probability", np.float64), ("item", np.int32), ("alias", np.int32)])
+
+
+def _entries(probability: np.ndarray, item: np.ndarray, alias: np.ndarray) -> np.ndarray:
+    """The alias table as one record per position (acceptance probability, the item kept,
+    the item its alias gives), 16 bytes: a draw reads one record where three separate
+    arrays cost three cache misses on tables of 10^5 names. Same draws, same items."""
+    if len(item) >= 2**31:
+        raise ValueError("alias tables are limited to 2**31 items")
+    entries = np.empty(len(probability), dtype=_ENTRY)
+    entries["probability"] = probability
+    entries["item"] = item
+    entries["alias"] = alias
+    return entries
 
 
 def _choose(keep: np.ndarray, index: np.ndarray, alias: np.ndarray) -> np.ndarray:
