@@ -98,15 +98,16 @@ def _start_worker() -> None:
 
 
 def _context() -> multiprocessing.context.BaseContext:
-    """A fork server that has imported the generator, where the platform has one.
+    """A fork server that has imported the generator and loaded the corpora
+    (:mod:`generator.worker_boot`), where the platform has one.
 
-    Workers forked from it skip the imports; unlike a plain fork of the parent, it is safe
-    with the parent's threads (the progress bar's). Elsewhere, spawn: slower, same rows.
+    Workers forked from it start warm; unlike a plain fork of the parent, it is safe with
+    the parent's threads (the progress bar's). Elsewhere, spawn: slower, same rows.
     """
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["generator.records"])
+    context.set_forkserver_preload(["generator.worker_boot"])
     return context
 
 
