@@ -21,6 +21,7 @@ from typing import Any, BinaryIO
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from generator.handoff import Payload, write_payload
 from generator.thrift_compact import I16, I64, LIST, STRUCT, Struct, ThriftList, decode
 
 __all__ = ["ParquetPiece", "ParquetStitcher", "encode_piece"]
@@ -41,7 +42,7 @@ _MAX_ORDINAL = 2**15 - 1  # RowGroup.ordinal is an i16
 class ParquetPiece:
     """Row groups encoded as a Parquet file: the bytes between the magics, and its footer."""
 
-    body: bytes
+    body: Payload
     footer: bytes
     rows: int
 
@@ -55,12 +56,11 @@ def encode_piece(table: pa.Table, *, row_group_size: int, **write_options: Any) 
     sink = pa.BufferOutputStream()
     pq.write_table(table, sink, row_group_size=row_group_size, **write_options)
     data = sink.getvalue()
-    view = memoryview(data)
-    (footer_length,) = struct.unpack_from("<I", view, len(view) - _TAIL)
-    footer_start = len(view) - _TAIL - footer_length
+    (footer_length,) = struct.unpack_from("<I", data, len(data) - _TAIL)
+    footer_start = len(data) - _TAIL - footer_length
     return ParquetPiece(
-        body=bytes(view[len(MAGIC) : footer_start]),
-        footer=bytes(view[footer_start : len(view) - _TAIL]),
+        body=data.slice(len(MAGIC), footer_start - len(MAGIC)),  # no copy
+        footer=data.slice(footer_start, footer_length).to_pybytes(),
         rows=table.num_rows,
     )
 
@@ -101,9 +101,8 @@ class ParquetStitcher:
         self._rows = 0
         self._write(MAGIC)
 
-    def _write(self, data: bytes) -> None:
-        self._stream.write(data)
-        self._position += len(data)
+    def _write(self, data: Payload) -> None:
+        self._position += write_payload(self._stream, data)
 
     @property
     def rows(self) -> int:

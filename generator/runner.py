@@ -20,10 +20,12 @@ Three shapes of work:
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
 import multiprocessing
 import os
 import signal
+import tempfile
 import threading
 import time
 from collections import deque
@@ -37,8 +39,10 @@ import pyarrow as pa
 
 from generator import memory, records
 from generator.counts import DatasetStats
+from generator.handoff import HandedOff, hand_off
 from generator.manifest import FileEntry
 from generator.options import GenerateOptions
+from generator.parquet_stitch import ParquetPiece
 from generator.target import SUFFIXES
 from generator.writers import EncodedRows, encode_rows, open_sink
 
@@ -230,15 +234,28 @@ class EncodeJob:
     start: int
     stop: int
     metadata_json: str
+    #: Where a worker leaves the encoded bytes (:mod:`generator.handoff`); None: return them.
+    handoff_dir: str | None = None
 
 
 def encode_span(job: EncodeJob) -> EncodedRows:
     """Task of a single-file run where workers encode."""
     table = records.make_block(job.options, job.start, job.stop)
     options = job.options
-    return encode_rows(
+    rows = encode_rows(
         table, options.format, batch_size=options.batch_size, metadata_json=job.metadata_json
     )
+    directory = job.handoff_dir
+    if directory is None:
+        return rows
+    data = rows.data
+    if isinstance(data, ParquetPiece):
+        handed: ParquetPiece | HandedOff = dataclasses.replace(
+            data, body=hand_off(data.body, directory)
+        )
+    else:
+        handed = hand_off(data, directory)
+    return dataclasses.replace(rows, data=handed)
 
 
 def generate_encoded(options: GenerateOptions, *, metadata_json: str) -> Iterator[EncodedRows]:
@@ -255,7 +272,19 @@ def generate_encoded(options: GenerateOptions, *, metadata_json: str) -> Iterato
     size = step if options.format == "parquet" else task_rows_for(options.rows, workers)
     spans = plan_spans(0, options.rows, size)
     jobs = [EncodeJob(options, lo, hi, metadata_json) for lo, hi in spans]
-    return ordered_map(encode_span, jobs, workers=workers)
+    if workers <= 1 or len(jobs) <= 1:  # in this process: nothing to hand over
+        return ordered_map(encode_span, jobs, workers=workers)
+    return _handed_off(jobs, workers)
+
+
+def _handed_off(jobs: list[EncodeJob], workers: int) -> Iterator[EncodedRows]:
+    """:func:`ordered_map` of ``jobs``, the workers leaving their bytes in files of a
+    temporary directory, removed (with any piece not consumed) once the pool is down."""
+    with tempfile.TemporaryDirectory(prefix="breachbench-handoff-") as directory:
+        jobs = [dataclasses.replace(job, handoff_dir=directory) for job in jobs]
+        results = ordered_map(encode_span, jobs, workers=workers)
+        with contextlib.closing(results):
+            yield from results
 
 
 def generate_tables(

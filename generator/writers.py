@@ -39,6 +39,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from generator.counts import DatasetStats, count_table
+from generator.handoff import Payload, write_payload
 from generator.manifest import METADATA_KEY
 from generator.parquet_stitch import ParquetPiece, ParquetStitcher, encode_piece
 from generator.schema import RECORD_SCHEMA
@@ -137,11 +138,12 @@ class EncodedRows:
     """Consecutive rows already encoded in a format, with their counts.
 
     ``data`` is a run of JSON lines or CSV rows (no header), or for Parquet a
-    :class:`ParquetPiece` of whole row groups.
+    :class:`ParquetPiece` of whole row groups; the bytes may wait in a file
+    (:mod:`generator.handoff`).
     """
 
     format: str
-    data: bytes | ParquetPiece
+    data: Payload | ParquetPiece
     counts: DatasetStats
 
 
@@ -152,7 +154,7 @@ def encode_rows(table: pa.Table, fmt: str, *, batch_size: int, metadata_json: st
     row groups of ``batch_size`` rows (only the file's last group may be shorter).
     """
     table = conform(table)
-    data: bytes | ParquetPiece
+    data: Payload | ParquetPiece
     if fmt == "parquet":
         data = encode_piece(
             table.replace_schema_metadata(file_schema(metadata_json).metadata),
@@ -273,7 +275,7 @@ class Sink(ABC):
     def _write(self, table: pa.Table) -> None: ...
 
     @abstractmethod
-    def _write_encoded(self, data: bytes | ParquetPiece) -> None: ...
+    def _write_encoded(self, data: Payload | ParquetPiece) -> None: ...
 
     def _close(self) -> None:  # noqa: B027 - formats with a trailer override it
         """Write what ends the file."""
@@ -319,7 +321,7 @@ class ParquetSink(Sink):
             self._pending = [rest] if rest.num_rows else []
             self._pending_rows = rest.num_rows
 
-    def _write_encoded(self, data: bytes | ParquetPiece) -> None:
+    def _write_encoded(self, data: Payload | ParquetPiece) -> None:
         if not isinstance(data, ParquetPiece):
             raise TypeError("Parquet rows come as a ParquetPiece")
         if self._writer is not None:
@@ -354,10 +356,10 @@ class JsonlSink(Sink):
         for batch in table.to_batches(max_chunksize=self.batch_size):
             self._file.write(jsonl_bytes(pa.Table.from_batches([batch])))
 
-    def _write_encoded(self, data: bytes | ParquetPiece) -> None:
-        if not isinstance(data, bytes):
+    def _write_encoded(self, data: Payload | ParquetPiece) -> None:
+        if isinstance(data, ParquetPiece):
             raise TypeError("JSON lines come as bytes")
-        self._file.write(data)
+        write_payload(self._file, data)
 
 
 class CsvSink(Sink):
@@ -374,10 +376,10 @@ class CsvSink(Sink):
         for batch in table.to_batches(max_chunksize=self.batch_size):
             self._file.write(csv_bytes(pa.Table.from_batches([batch]), header=False))
 
-    def _write_encoded(self, data: bytes | ParquetPiece) -> None:
-        if not isinstance(data, bytes):
+    def _write_encoded(self, data: Payload | ParquetPiece) -> None:
+        if isinstance(data, ParquetPiece):
             raise TypeError("CSV rows come as bytes")
-        self._file.write(data)
+        write_payload(self._file, data)
 
 
 SINKS: dict[str, type[Sink]] = {sink.format: sink for sink in (ParquetSink, JsonlSink, CsvSink)}
