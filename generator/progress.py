@@ -1,8 +1,14 @@
-"""A rows and rows/s progress bar on stderr when it is a terminal, nothing otherwise."""
+"""A rows and rows/s progress bar on stderr when it is a terminal, nothing otherwise.
+
+The bar is redrawn by the calls that advance it, never by a thread of its own: a process
+with no other thread can start its workers by a plain fork, the fast way (see
+``generator.runner``), terminal or not.
+"""
 
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Protocol
@@ -18,6 +24,8 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 from rich.text import Text
+
+_REDRAW_SECONDS = 0.1
 
 
 class Advance(Protocol):
@@ -54,6 +62,17 @@ def row_progress(total: int, *, enabled: bool, label: str = "generating") -> Ite
         RowsPerSecondColumn(),
         TimeElapsedColumn(),
     )
-    with Progress(*columns, console=Console(stderr=True), transient=False) as bar:
+    console = Console(stderr=True)
+    with Progress(*columns, console=console, transient=False, auto_refresh=False) as bar:
         task = bar.add_task(label, total=total)
-        yield lambda rows: bar.advance(task, rows)
+        drawn = time.monotonic()
+
+        def advance(rows: int) -> None:
+            nonlocal drawn
+            bar.advance(task, rows)
+            now = time.monotonic()
+            if now - drawn >= _REDRAW_SECONDS:
+                bar.refresh()
+                drawn = now
+
+        yield advance

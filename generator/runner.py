@@ -25,9 +25,11 @@ import math
 import multiprocessing
 import os
 import signal
+import sys
 import tempfile
 import threading
 import time
+import warnings
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -102,13 +104,22 @@ def _start_worker() -> None:
 
 
 def _context() -> multiprocessing.context.BaseContext:
-    """A fork server that has imported the generator and loaded the corpora
-    (:mod:`generator.worker_boot`), where the platform has one.
+    """How workers start, the fastest way that is safe here.
 
-    Workers forked from it start warm; unlike a plain fork of the parent, it is safe with
-    the parent's threads (the progress bar's). Elsewhere, spawn: slower, same rows.
+    - A plain fork, on Linux, when this process runs no other Python thread: the workers
+      are copies of a process that has already imported the generator and loaded the
+      corpora (see :func:`ordered_map`), ready in milliseconds. The native threads of
+      numpy's BLAS and of pyarrow's allocator are idle pools that re-arm themselves after
+      a fork (``pthread_atfork``).
+    - Otherwise, a fork server that has done both (:mod:`generator.worker_boot`): a thread
+      of the caller could hold a lock at the instant of a plain fork, and the copy would
+      wait on it forever. It costs the server's start, about a second.
+    - Where neither exists, spawn: slower, same rows.
     """
-    if "forkserver" not in multiprocessing.get_all_start_methods():
+    methods = multiprocessing.get_all_start_methods()
+    if sys.platform == "linux" and "fork" in methods and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    if "forkserver" not in methods:
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["generator.worker_boot"])
@@ -120,9 +131,8 @@ def ordered_map(
 ) -> Iterator[R]:
     """``map(fn, items)`` on ``workers`` processes, in order, with bounded look-ahead.
 
-    With one worker (or one item) it runs in this process: no start-up cost, and test hooks
-    such as a monkeypatched ``records.make_block`` apply. ``fn`` must be a module-level
-    function (workers come from a fork server, never a fork of this possibly threaded process).
+    With one worker (or one item) it runs in this process: no start-up cost. ``fn`` must be
+    a module-level function: workers may come from a fork server (see :func:`_context`).
     """
     items = list(items)
     if workers <= 1 or len(items) <= 1:
@@ -138,8 +148,15 @@ def ordered_map(
         # server is still forking it dies with a traceback, so Ctrl-C waits until all are up
         # (and is raised when this block ends, with the pool ready to be shut down).
         with _sigint_deferred():
-            pool = ProcessPoolExecutor(workers, mp_context=_context(), initializer=_start_worker)
-            _start_all(pool, workers)
+            context = _context()
+            if context.get_start_method() == "fork":
+                records.warm_up()  # once here, rather than in every worker
+            pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker)
+            with warnings.catch_warnings():
+                # Python 3.12+ warns on any fork of a process with native threads; see
+                # _context for why these ones are safe (Python threads are excluded).
+                warnings.filterwarnings("ignore", "This process .* is multi-threaded")
+                _start_all(pool, workers)
         for item in source:
             pending.append(pool.submit(fn, item))
             if len(pending) >= limit:

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -126,6 +127,22 @@ def test_file_bytes_do_not_depend_on_workers(tmp_path: Path, fmt: str) -> None:
         assert summary.rows == ROWS
         digests.add(sha256_file(out))
     assert len(digests) == 1
+
+
+def test_workers_from_a_fork_server_give_the_same_bytes(tmp_path: Path) -> None:
+    """With another thread alive, workers come from a fork server, not a plain fork."""
+    options = GenerateOptions(rows=ROWS, seed=6, workers=2)
+    forked = generate_dataset(tmp_path / "forked.parquet", options, progress=False)
+    release = threading.Event()
+    other = threading.Thread(target=release.wait)
+    other.start()
+    try:
+        assert runner._context().get_start_method() != "fork"
+        served = generate_dataset(tmp_path / "served.parquet", options, progress=False)
+    finally:
+        release.set()
+        other.join()
+    assert sha256_file(served.path) == sha256_file(forked.path)
 
 
 def test_directory_parts_are_identical_across_workers(tmp_path: Path) -> None:
