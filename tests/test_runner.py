@@ -184,7 +184,7 @@ def test_rows_handed_over_in_files_leave_no_file_behind(
     monkeypatch.setattr(runner, "_handed_off", watched)
     options = GenerateOptions(rows=ROWS, seed=6, workers=2, format=fmt)
     generate_dataset(tmp_path / f"x{SUFFIXES[fmt]}", options, progress=False)
-    assert len(seen) == 4 and any(seen)  # the rows did go through files...
+    assert len(seen) > 1 and any(seen)  # the rows did go through files...
     assert list(scratch.iterdir()) == []  # ...which are all gone
 
 
