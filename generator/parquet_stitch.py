@@ -97,7 +97,7 @@ class ParquetStitcher:
         self._stream = stream
         self._position = 0
         self._template: Struct | None = None
-        self._groups: list[Struct] = []
+        self._groups: list[bytes] = []  # encoded as they come: the footer is then a join
         self._rows = 0
         self._write(MAGIC)
 
@@ -117,7 +117,13 @@ class ParquetStitcher:
         shift = self._position - len(MAGIC)
         groups = meta.get(_FILE_ROW_GROUPS)
         for group in groups.items if groups else ():
-            self._groups.append(_moved_row_group(group, shift))
+            moved = _moved_row_group(group, shift)
+            ordinal = len(self._groups)
+            if ordinal <= _MAX_ORDINAL:
+                moved.set(_GROUP_ORDINAL, I16, ordinal)
+            else:
+                moved.fields.pop(_GROUP_ORDINAL, None)
+            self._groups.append(moved.encode())
         self._write(piece.body)
         self._rows += piece.rows
 
@@ -127,11 +133,6 @@ class ParquetStitcher:
             raise ValueError("no piece: append at least an empty one, which gives the schema")
         footer = self._template
         footer.set(_FILE_NUM_ROWS, I64, self._rows)
-        for ordinal, group in enumerate(self._groups):
-            if ordinal <= _MAX_ORDINAL:
-                group.set(_GROUP_ORDINAL, I16, ordinal)
-            else:
-                group.fields.pop(_GROUP_ORDINAL, None)
         footer.set(_FILE_ROW_GROUPS, LIST, ThriftList(STRUCT, self._groups))
         encoded = footer.encode()
         self._write(encoded)

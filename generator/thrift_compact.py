@@ -190,7 +190,10 @@ def _write_value(out: bytearray, wire_type: int, value: Any) -> None:
                 _write_value(out, key_type, k)
                 _write_value(out, value_type, v)
     elif wire_type == STRUCT:
-        _write_struct(out, value)
+        if isinstance(value, bytes | bytearray):  # already encoded: structs self-delimit
+            out += value
+        else:
+            _write_struct(out, value)
     else:
         raise ThriftError(f"unknown Thrift wire type {wire_type}")
 

@@ -89,3 +89,11 @@ def test_truncated_bytes_are_refused() -> None:
     footer = _footer(pa.table({"x": [1, 2, 3]}))
     with pytest.raises(ThriftError, match="truncated"):
         decode(footer[: len(footer) // 2])
+
+
+@given(_structs(), _structs())
+def test_structs_encoded_ahead_are_written_as_they_are(first: Struct, second: Struct) -> None:
+    def holder(items: list) -> Struct:
+        return Struct({1: (tc.LIST, ThriftList(tc.STRUCT, items))})
+
+    assert holder([first.encode(), second]).encode() == holder([first, second]).encode()
