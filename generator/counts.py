@@ -93,7 +93,8 @@ def string_list_columns(schema: pa.Schema) -> list[str]:
 
 def count_table(table: pa.Table) -> DatasetStats:
     """The figures of one table of the record contract (any columns beyond it are ignored)."""
-    comments = pc.sum(pc.greater(pc.utf8_length(table["admin_comment"]), 0)).as_py() or 0
+    # Non-empty in bytes is non-empty in characters, without decoding UTF-8.
+    comments = pc.sum(pc.greater(pc.binary_length(table["admin_comment"]), 0)).as_py() or 0
     sensitive = pc.sum(table["sensitive"]).as_py() or 0
     flat = pc.list_flatten(table["spans"])
     by = {key: _counts(pc.struct_field(flat, key)) for key in _SPAN_KEYS}
