@@ -25,9 +25,7 @@ Format notes:
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import hashlib
-import json
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +38,7 @@ import pyarrow.parquet as pq
 
 from generator.counts import DatasetStats, count_table
 from generator.handoff import Payload, write_payload
+from generator.json_text import json_lines, json_values
 from generator.manifest import METADATA_KEY
 from generator.parquet_stitch import ParquetPiece, ParquetStitcher, encode_piece
 from generator.schema import RECORD_SCHEMA
@@ -105,26 +104,21 @@ def conform(table: pa.Table) -> pa.Table:
 # --------------------------------------------------------------------------- encoding
 
 
-def _json_default(value: object) -> str:
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
-    raise TypeError(f"cannot write {type(value).__name__} as JSON")
-
-
 def jsonl_bytes(table: pa.Table) -> bytes:
-    """One compact JSON object per row, each ending with a newline, UTF-8."""
-    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_json_default)
-    return "".join(dumps.encode(row) + "\n" for row in table.to_pylist()).encode("utf-8")
+    """One compact JSON object per row, each ending with a newline, UTF-8.
+
+    Rendered column by column (:mod:`generator.json_text`), with the bytes Python's
+    ``json`` would write for each row.
+    """
+    return json_lines(table)
 
 
 def nested_as_json(table: pa.Table) -> pa.Table:
     """Replace the list columns by JSON strings, for formats that only hold scalars."""
-    encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
     for name in NESTED_JSON_COLUMNS:
         index = table.schema.get_field_index(name)
-        texts = pa.array([encode(value) for value in table[name].to_pylist()], pa.string())
         field = table.schema.field(index).with_type(pa.string())
-        table = table.set_column(index, field, texts)
+        table = table.set_column(index, field, json_values(table[name]))
     return table
 
 
