@@ -22,7 +22,7 @@ _CHUNK = 1 << 20  # a chunk stays in cache between its hash and its write
 
 
 class Writable(Protocol):
-    def write(self, data: bytes | memoryview, /) -> int: ...
+    def write(self, data: bytes | memoryview | pa.Buffer, /) -> int: ...
 
 
 @dataclass(frozen=True)

@@ -178,7 +178,7 @@ class _HashingFile:
         self._digest = hashlib.sha256()
         self._position = 0
 
-    def write(self, data: bytes | memoryview) -> int:
+    def write(self, data: bytes | memoryview | pa.Buffer) -> int:
         self._digest.update(data)
         self._position += len(data)
         return self._handle.write(data)
