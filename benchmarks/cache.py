@@ -17,10 +17,10 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from generator.api import generate_dataset
-from generator.cache import CACHE_ENV, cache_dir
-from generator.manifest import provenance_json
-from generator.options import GenerateOptions
+from breachbench.generator.api import generate_dataset
+from breachbench.generator.data.cache import CACHE_ENV, cache_dir
+from breachbench.generator.options import GenerateOptions
+from breachbench.generator.output.manifest import provenance_json
 
 __all__ = ["CACHE_ENV", "DEFAULT_ROWS", "cache_dir", "default_dataset", "default_options"]
 

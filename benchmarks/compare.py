@@ -3,7 +3,7 @@
 A leaderboard row is read from each run's headline figures. Two runs on the same dataset
 (same fingerprint) with the same bootstrap seed and replicate count resampled exactly the
 same records in each replicate, so their difference is tested pairwise with
-:func:`benchmarks.scoring.paired_difference`: far tighter than comparing two intervals.
+:func:`breachbench.benchmarks.scoring.paired_difference`: far tighter than comparing two intervals.
 Runs on different datasets are listed but never tested against each other.
 """
 
@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from benchmarks.results import load_results
-from benchmarks.scoring import paired_difference
+from breachbench.benchmarks.results import load_results
+from breachbench.benchmarks.scoring import paired_difference
 
 __all__ = [
     "LEADERBOARD_COLUMNS",
@@ -135,7 +135,7 @@ def compare_files(paths: list[str | Path]) -> tuple[list[LeaderboardRow], list[C
     Pairs are taken in leaderboard order, so each difference reads "better-ranked minus
     worse-ranked".
 
-    Raises :class:`benchmarks.results.ResultsError` for an unreadable or foreign file.
+    Raises :class:`breachbench.benchmarks.results.ResultsError` for an unreadable or foreign file.
     """
     loaded = [(str(path), load_results(path)) for path in paths]
     rows = leaderboard(loaded)

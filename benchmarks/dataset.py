@@ -1,4 +1,6 @@
-"""Read any dataset that follows the contract (TAXONOMY.md) as a stream of Arrow batches.
+"""Read any dataset that follows the contract as a stream of Arrow batches.
+
+The contract is ``corpora/taxonomy/TAXONOMY.md``.
 
 Three layouts are accepted, whoever made them: one Parquet file, a directory of
 ``part-*.parquet`` files (``manifest.json`` beside them is read for provenance only), and a
@@ -26,9 +28,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.json as pa_json
 import pyarrow.parquet as pq
-
-from generator.manifest import METADATA_KEY, sha256_file
-from generator.schema import CONTRACT_COLUMNS, SPAN_TYPE
+from breachbench.generator.contract.schema import CONTRACT_COLUMNS, SPAN_TYPE
+from breachbench.generator.output.manifest import METADATA_KEY, sha256_file
 
 __all__ = [
     "CONTRACT_SCHEMA",

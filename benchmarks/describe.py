@@ -2,7 +2,7 @@
 
 A benchmark score means little without knowing what the data held: how many comments,
 how sensitive, which categories, how noisy, how varied. :func:`describe_dataset` streams any
-dataset :func:`benchmarks.dataset.open_dataset` reads (the generator's Parquet, a part
+dataset :func:`breachbench.benchmarks.dataset.open_dataset` reads (the generator's Parquet, a part
 directory, a hand-labelled JSON-lines file) and returns plain counts, so the CLI can print
 them or dump them as JSON.
 
@@ -20,8 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-from benchmarks.dataset import TAGS_COLUMN, open_dataset
+from breachbench.benchmarks.dataset import TAGS_COLUMN, open_dataset
 
 __all__ = ["DIVERSITY_COMMENTS", "describe_dataset", "diversity", "format_description"]
 

@@ -15,12 +15,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-
-from generator.comments import CommentContext, CommentEngine, load_engine
-from generator.doctors import assign
-from generator.nir import person_nir
-from generator.people import load_people
-from generator.places import load_places
+from breachbench.generator.comments.engine import CommentContext, CommentEngine, load_engine
+from breachbench.generator.records.doctors import assign
+from breachbench.generator.records.nir import person_nir
+from breachbench.generator.records.people import load_people
+from breachbench.generator.records.places import load_places
 
 __all__ = ["HeldoutResult", "evaluate_heldout", "split_families"]
 

@@ -27,8 +27,7 @@ from typing import IO, Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-
-from benchmarks.protocol import Answer
+from breachbench.benchmarks.protocol import Answer
 
 __all__ = ["ERRORS_FILE", "PREDICTIONS_FILE", "RunFiles", "record_errors"]
 

@@ -21,10 +21,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import breachbench
-from benchmarks.dataset import DatasetInfo
-from benchmarks.run import RunOptions, RunOutcome
-from benchmarks.scoring import metrics_report
+from breachbench.benchmarks.dataset import DatasetInfo
+from breachbench.benchmarks.run import RunOptions, RunOutcome
+from breachbench.benchmarks.scoring import metrics_report
+from breachbench.generator.contract.version import __version__
 
 __all__ = [
     "RESULTS_FILE",
@@ -99,7 +99,7 @@ def build_results(
     return {
         "schema": RESULTS_SCHEMA,
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "breachbench_version": breachbench.__version__,
+        "breachbench_version": __version__,
         "dataset": dataset.to_json(),
         "detector": {
             "name": outcome.detector_name,

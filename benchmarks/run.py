@@ -26,14 +26,19 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-
-from benchmarks.adapters import LabelMapping
-from benchmarks.dataset import Dataset
-from benchmarks.outputs import RunFiles
-from benchmarks.protocol import Answer, Detector, DetectorFault
-from benchmarks.scoring import Counts, Predictions, ScoringConfig, default_space, score_batch
-from benchmarks.scoring.labels import CategorySpace
-from benchmarks.scoring.predictions import LEVEL_CATEGORIES, LEVEL_FLAG, LEVEL_SPANS
+from breachbench.benchmarks.adapters import LabelMapping
+from breachbench.benchmarks.dataset import Dataset
+from breachbench.benchmarks.outputs import RunFiles
+from breachbench.benchmarks.protocol import Answer, Detector, DetectorFault
+from breachbench.benchmarks.scoring import (
+    Counts,
+    Predictions,
+    ScoringConfig,
+    default_space,
+    score_batch,
+)
+from breachbench.benchmarks.scoring.labels import CategorySpace
+from breachbench.benchmarks.scoring.predictions import LEVEL_CATEGORIES, LEVEL_FLAG, LEVEL_SPANS
 
 __all__ = ["RunOptions", "RunOutcome", "Throughput", "run_detector", "to_predictions"]
 
@@ -259,7 +264,7 @@ def run_detector(
     ``open_detector`` is called here so that its load time is measured apart. With
     ``out_dir``, predictions.jsonl and errors.jsonl are streamed there. ``progress`` is
     called with the number of rows scored after each batch. Dataset errors
-    (:class:`~benchmarks.dataset.DatasetError`) and load errors propagate.
+    (:class:`~breachbench.benchmarks.dataset.DatasetError`) and load errors propagate.
     """
     options = options or RunOptions()
     mapping = mapping or LabelMapping()

@@ -1,7 +1,7 @@
 """One benchmark session, the library call behind ``breachbench bench``.
 
 It resolves the dataset (the cached default one when none is given), runs each requested
-detector over it in turn with :func:`benchmarks.run.run_detector`, and writes each run's
+detector over it in turn with :func:`breachbench.benchmarks.run.run_detector`, and writes each run's
 files: results.json, results.md, report.html, predictions.jsonl, errors.jsonl. One detector
 writes straight into the output directory; several get one sub-directory each plus a
 leaderboard (leaderboard.md, leaderboard.json) with paired tests against the leader.
@@ -20,15 +20,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from benchmarks.adapters import LabelMapping, open_detector
-from benchmarks.cache import default_dataset
-from benchmarks.compare import Comparison, LeaderboardRow, comparisons, leaderboard
-from benchmarks.dataset import Dataset, open_dataset
-from benchmarks.protocol import Detector
-from benchmarks.reports import render_html, render_leaderboard_markdown, render_markdown
-from benchmarks.results import RESULTS_FILE, build_results, write_json
-from benchmarks.run import RunOptions, run_detector
-from generator.progress import row_progress, wants_progress
+from breachbench.benchmarks.adapters import LabelMapping, open_detector
+from breachbench.benchmarks.cache import default_dataset
+from breachbench.benchmarks.compare import Comparison, LeaderboardRow, comparisons, leaderboard
+from breachbench.benchmarks.dataset import Dataset, open_dataset
+from breachbench.benchmarks.protocol import Detector
+from breachbench.benchmarks.reports import render_html, render_leaderboard_markdown, render_markdown
+from breachbench.benchmarks.results import RESULTS_FILE, build_results, write_json
+from breachbench.benchmarks.run import RunOptions, run_detector
+from breachbench.generator.run.progress import row_progress, wants_progress
 
 __all__ = [
     "DEFAULT_DETECTORS",
@@ -220,9 +220,9 @@ def _leaderboard_json(
 def run_bench(request: BenchRequest) -> BenchSummary:
     """Run every requested detector on the dataset and write all reports.
 
-    Raises :class:`BenchError`, :class:`~benchmarks.dataset.DatasetError`,
-    :class:`~benchmarks.adapters.LabelMappingError` or
-    :class:`~benchmarks.protocol.DetectorLoadError` before or instead of a run; detector
+    Raises :class:`BenchError`, :class:`~breachbench.benchmarks.dataset.DatasetError`,
+    :class:`~breachbench.benchmarks.adapters.LabelMappingError` or
+    :class:`~breachbench.benchmarks.protocol.DetectorLoadError` before or instead of a run; detector
     faults do not raise (see :attr:`BenchSummary.faults`).
     """
     started = time.perf_counter()

@@ -1,10 +1,18 @@
-"""breachbench: synthetic French patient records and a benchmark for detectors of what leaks."""
+"""breachbench: synthetic French patient records and a benchmark for detectors of what leaks.
 
-from importlib.metadata import PackageNotFoundError, version
+Installed, ``generator/``, ``benchmarks/`` and ``corpora/`` live under this package
+(``breachbench.generator``...), mapped by ``package-dir`` in ``pyproject.toml``. In a source
+checkout they sit beside this folder; adding the checkout to ``__path__`` lets the same
+import names work there too, so a test or a script never mixes an installed copy with
+the checkout's.
+"""
 
-try:
-    __version__ = version("breachbench")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.0.0+unknown"
+from pathlib import Path
+
+_CHECKOUT = Path(__file__).resolve().parent.parent
+if (_CHECKOUT / "pyproject.toml").is_file() and (_CHECKOUT / "generator" / "__init__.py").is_file():
+    __path__.append(str(_CHECKOUT))
+
+from breachbench.generator.contract.version import __version__ as __version__  # noqa: E402
 
 __all__ = ["__version__"]

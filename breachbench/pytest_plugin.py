@@ -8,7 +8,7 @@ or running the CLI. Installed with breachbench (entry point ``pytest11``), it gi
 - ``breach_dataset``: the same records written as a Parquet file in ``tmp_path``;
 
 and the marker ``@pytest.mark.breach_seed(seed, rows=1000)`` (or the option
-``--breach-seed``) that chooses them. Rows come from ``generator.records.make_block``, the
+``--breach-seed``) that chooses them. Rows come from ``generator.records.block.make_block``, the
 generator itself, and are cached per (seed, rows) for the session: the corpora load once
 (a few seconds), then each new seed costs about 0.3 s and a cached one a few ms.
 """
@@ -24,7 +24,7 @@ import pytest
 if TYPE_CHECKING:  # the generator loads only when a fixture is used: plugins load everywhere
     import pyarrow as pa
 
-    from generator.options import GenerateOptions
+    from breachbench.generator.options import GenerateOptions
 
 DEFAULT_SEED = 0
 DEFAULT_ROWS = 1_000
@@ -51,7 +51,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _options(seed: int, rows: int) -> GenerateOptions:
-    from generator.options import GenerateOptions
+    from breachbench.generator.options import GenerateOptions
 
     return GenerateOptions(rows=rows, seed=seed)
 
@@ -59,7 +59,7 @@ def _options(seed: int, rows: int) -> GenerateOptions:
 @functools.cache
 def _table(seed: int, rows: int) -> pa.Table:
     """Rows [0, rows) of the default dataset of ``seed``: the generator's own rows."""
-    from generator.records import make_block
+    from breachbench.generator.records.block import make_block
 
     return make_block(_options(seed, rows), 0, rows)
 
@@ -92,7 +92,7 @@ def breach_seed(request: pytest.FixtureRequest) -> int:
 def breach_records(request: pytest.FixtureRequest) -> list[dict[str, Any]]:
     """Labelled records as dicts (a new list each time: tests may mutate it).
 
-    Columns are those of ``generator.schema.RECORD_SCHEMA``: ``admin_comment`` (None when
+    Columns are those of ``generator.contract.schema.RECORD_SCHEMA``: ``admin_comment`` (None when
     the record has none), ``spans`` (dicts with ``start``, ``end``, ``category``,
     ``subject``, ``assertion``; code points, end exclusive), ``categories``,
     ``sensitive``... About 30 % of the rows have a comment, as in a default dataset.
@@ -109,8 +109,8 @@ def breach_dataset(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
     ``breachbench generate --rows N --seed S x.parquet`` makes (provenance metadata
     included), without its card and Croissant sidecars.
     """
-    from generator.manifest import provenance_json
-    from generator.writers import open_sink
+    from breachbench.generator.output.manifest import provenance_json
+    from breachbench.generator.output.writers import open_sink
 
     seed, rows = _choice(request)
     options = _options(seed, rows)

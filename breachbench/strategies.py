@@ -16,10 +16,10 @@ templates and the most common names::
         found = {(start, end) for start, end, label in my_detector(text) if label == "phone"}
         assert {(s["start"], s["end"]) for s in spans} <= found
 
-Every example satisfies the dataset contract of ``TAXONOMY.md``: spans slice the text
-exactly (code points, end exclusive), are sorted by ``start``, never overlap, and carry
-taxonomy categories, subjects and assertions; in :func:`records`, ``categories`` and
-``sensitive`` agree with the spans.
+Every example satisfies the dataset contract of ``corpora/taxonomy/TAXONOMY.md``: spans
+slice the text exactly (code points, end exclusive), are sorted by ``start``, never
+overlap, and carry taxonomy categories, subjects and assertions; in :func:`records`,
+``categories`` and ``sensitive`` agree with the spans.
 """
 
 from __future__ import annotations
@@ -33,8 +33,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from generator import corpora
-from generator.templates import Template, load_connectors, load_templates
+from breachbench.generator.comments.templates import Template, load_connectors, load_templates
+from breachbench.generator.data import corpora
 
 __all__ = ["DIFFICULTIES", "LabelledComment", "Span", "labelled_comments", "records"]
 
@@ -298,7 +298,7 @@ def _validate(
     subjects: Collection[str] | None,
     difficulty: str | Collection[str] | None,
 ) -> tuple[Template, ...]:
-    from generator.taxonomy import load_taxonomy
+    from breachbench.generator.contract.taxonomy import load_taxonomy
 
     taxonomy = load_taxonomy()
     if isinstance(categories, str) or isinstance(subjects, str):
@@ -370,7 +370,7 @@ class _Identity:
 
 
 def _record_columns() -> list[str]:
-    from generator.schema import RECORD_SCHEMA
+    from breachbench.generator.contract.schema import RECORD_SCHEMA
 
     return RECORD_SCHEMA.names
 
@@ -381,7 +381,7 @@ def _record(
     comments: dict[str, st.SearchStrategy[tuple[list[Template], LabelledComment]]],
     comment_probability: float,
 ) -> dict[str, Any]:
-    from generator.taxonomy import load_taxonomy
+    from breachbench.generator.contract.taxonomy import load_taxonomy
 
     taxonomy = load_taxonomy()
     sex = draw(st.sampled_from(("F", "M")))
@@ -442,7 +442,7 @@ def records(
     *,
     comment_probability: float = 0.5,
 ) -> st.SearchStrategy[dict[str, Any]]:
-    """Whole patient records as dicts with every column of ``generator.schema.RECORD_SCHEMA``.
+    """Whole patient records as dicts with every column of ``RECORD_SCHEMA``.
 
     The comment (``None`` with probability ``1 - comment_probability``) comes from
     :func:`labelled_comments` with the same filters, fitted to the patient's sex;

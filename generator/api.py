@@ -13,14 +13,24 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from generator import memory
-from generator.card import write_card
-from generator.counts import DatasetStats
-from generator.croissant import DataFile, croissant, write_croissant
-from generator.manifest import provenance_json, write_manifest
-from generator.options import GenerateOptions
-from generator.progress import Advance, row_progress, wants_progress
-from generator.runner import (
+from breachbench.generator.contract.schema import RECORD_SCHEMA
+from breachbench.generator.contract.taxonomy import load_taxonomy
+from breachbench.generator.options import GenerateOptions
+from breachbench.generator.output.card import write_card
+from breachbench.generator.output.counts import DatasetStats
+from breachbench.generator.output.croissant import DataFile, croissant, write_croissant
+from breachbench.generator.output.manifest import provenance_json, write_manifest
+from breachbench.generator.output.target import (
+    MANIFEST_NAME,
+    OutputTarget,
+    Staging,
+    check_target,
+    resolve_target,
+)
+from breachbench.generator.output.writers import open_sink
+from breachbench.generator.run import memory
+from breachbench.generator.run.progress import Advance, row_progress, wants_progress
+from breachbench.generator.run.runner import (
     DEFAULT_PART_ROWS,
     WrittenFile,
     encoded_task_rows,
@@ -28,10 +38,6 @@ from generator.runner import (
     generate_tables,
     write_parts,
 )
-from generator.schema import RECORD_SCHEMA
-from generator.target import MANIFEST_NAME, OutputTarget, Staging, check_target, resolve_target
-from generator.taxonomy import load_taxonomy
-from generator.writers import open_sink
 
 __all__ = ["GenerationSummary", "generate_dataset"]
 

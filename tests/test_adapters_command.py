@@ -6,9 +6,13 @@ import time
 from pathlib import Path
 
 import pytest
-
-from benchmarks.adapters import CommandDetector, open_detector
-from benchmarks.protocol import Detector, DetectorFault, DetectorLoadError, PredictedSpan
+from breachbench.benchmarks.adapters import CommandDetector, open_detector
+from breachbench.benchmarks.protocol import (
+    Detector,
+    DetectorFault,
+    DetectorLoadError,
+    PredictedSpan,
+)
 
 HERE = Path(__file__).parent / "detectors"
 

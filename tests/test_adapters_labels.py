@@ -1,9 +1,8 @@
 """Label mapping: detector labels to taxonomy categories; unmapped labels are reported."""
 
 import pytest
-
-from benchmarks.adapters import LabelMapping, LabelMappingError
-from benchmarks.protocol import Answer, PredictedSpan
+from breachbench.benchmarks.adapters import LabelMapping, LabelMappingError
+from breachbench.benchmarks.protocol import Answer, PredictedSpan
 
 
 @pytest.fixture

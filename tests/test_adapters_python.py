@@ -3,11 +3,15 @@
 from importlib import metadata
 from pathlib import Path
 
+import breachbench.benchmarks.adapters.python as python_adapter
 import pytest
-
-import benchmarks.adapters.python as python_adapter
-from benchmarks.adapters import PythonDetector, load_detector, open_detector
-from benchmarks.protocol import Detector, DetectorFault, DetectorLoadError, PredictedSpan
+from breachbench.benchmarks.adapters import PythonDetector, load_detector, open_detector
+from breachbench.benchmarks.protocol import (
+    Detector,
+    DetectorFault,
+    DetectorLoadError,
+    PredictedSpan,
+)
 
 HERE = Path(__file__).parent / "detectors"
 IDS = ["r0", "r1", "r2"]

@@ -9,10 +9,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from breachbench.benchmarks.results import RESULTS_SCHEMA, load_results
+from breachbench.benchmarks.suite import DEFAULT_DETECTORS
 from click.testing import CliRunner
 
-from benchmarks.results import RESULTS_SCHEMA, load_results
-from benchmarks.suite import DEFAULT_DETECTORS
 from breachbench.cli import main
 
 DETECTORS = Path(__file__).parent / "detectors"

@@ -6,9 +6,8 @@ import os
 from pathlib import Path
 
 import pytest
-
-from generator.cache import CACHE_ENV, cache_key, cached
-from generator.templates import _expand_templates, load_templates
+from breachbench.generator.comments.templates import _expand_templates, load_templates
+from breachbench.generator.data.cache import CACHE_ENV, cache_key, cached
 
 
 @pytest.fixture

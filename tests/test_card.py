@@ -5,17 +5,16 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
+import breachbench.generator.api
 import pyarrow.parquet as pq
 import pytest
 import yaml
-
-import generator.api
-from generator.api import generate_dataset
-from generator.card import card_text, front_matter, size_category
-from generator.counts import scan_dataset
-from generator.manifest import taxonomy_version
-from generator.options import GenerateOptions
-from generator.schema import RECORD_SCHEMA
+from breachbench.generator.api import generate_dataset
+from breachbench.generator.contract.schema import RECORD_SCHEMA
+from breachbench.generator.options import GenerateOptions
+from breachbench.generator.output.card import card_text, front_matter, size_category
+from breachbench.generator.output.counts import scan_dataset
+from breachbench.generator.output.manifest import taxonomy_version
 
 ROWS = 3_000
 SEED = 5
@@ -110,7 +109,7 @@ def test_failed_metadata_leaves_nothing(tmp_path: Path, monkeypatch: pytest.Monk
     def boom(*args: object, **kwargs: object) -> None:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(generator.api, "write_croissant", boom)
+    monkeypatch.setattr(breachbench.generator.api, "write_croissant", boom)
     with pytest.raises(RuntimeError):
         generate_dataset(tmp_path / "x.jsonl", GenerateOptions(rows=10, format="jsonl"))
     with pytest.raises(RuntimeError):

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from breachbench.generator.records.block import BLOCK_ROWS
 from click.testing import CliRunner
 
 from breachbench.cli import main
-from generator.records import BLOCK_ROWS
 
 
 @pytest.fixture

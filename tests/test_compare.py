@@ -10,12 +10,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from breachbench.benchmarks.compare import compare_files
+from breachbench.benchmarks.reports.terminal import comparisons_table, leaderboard_table
 from click.testing import CliRunner
 from rich.console import Console
 from test_bench_cli import DETECTORS, N_RECORDS, record
 
-from benchmarks.compare import compare_files
-from benchmarks.reports.terminal import comparisons_table, leaderboard_table
 from breachbench.cli import main
 
 

@@ -9,11 +9,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pytest
-
-from generator import corpora
-from generator.cache import CACHE_ENV
-from generator.comments import CommentContext, CommentEngine, load_engine
-from generator.compiled import (
+from breachbench.generator.comments.compiled import (
     LITERAL,
     NON_SENSITIVE_FAMILIES,
     PATIENT_SURNAME_SLOT,
@@ -24,15 +20,18 @@ from generator.compiled import (
     compile_templates,
     load_compiled,
 )
-from generator.derived import derived, derived_key
-from generator.doctors import assign
-from generator.nir import person_nir
-from generator.noise import load_noise
-from generator.options import DIFFICULTIES
-from generator.people import FEMALE, MALE, load_people
-from generator.places import load_places
-from generator.taxonomy import load_taxonomy
-from generator.templates import installed_templates
+from breachbench.generator.comments.engine import CommentContext, CommentEngine, load_engine
+from breachbench.generator.comments.noise import load_noise
+from breachbench.generator.comments.templates import installed_templates
+from breachbench.generator.contract.taxonomy import load_taxonomy
+from breachbench.generator.data import corpora
+from breachbench.generator.data.cache import CACHE_ENV
+from breachbench.generator.data.derived import derived, derived_key
+from breachbench.generator.options import DIFFICULTIES
+from breachbench.generator.records.doctors import assign
+from breachbench.generator.records.nir import person_nir
+from breachbench.generator.records.people import FEMALE, MALE, load_people
+from breachbench.generator.records.places import load_places
 
 
 @pytest.fixture

@@ -7,16 +7,17 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
+from breachbench.generator import api
+from breachbench.generator.api import generate_dataset
+from breachbench.generator.contract.schema import RECORD_SCHEMA
+from breachbench.generator.contract.taxonomy import load_taxonomy
+from breachbench.generator.options import GenerateOptions
+from breachbench.generator.output.counts import DatasetStats, count_table, scan_dataset
+from breachbench.generator.output.target import SUFFIXES
+from breachbench.generator.records import block
+from breachbench.generator.run import runner
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from generator import api, records, runner
-from generator.api import generate_dataset
-from generator.counts import DatasetStats, count_table, scan_dataset
-from generator.options import GenerateOptions
-from generator.schema import RECORD_SCHEMA
-from generator.target import SUFFIXES
-from generator.taxonomy import load_taxonomy
 
 ROWS = 3000
 
@@ -24,7 +25,7 @@ ROWS = 3000
 @pytest.fixture(scope="module")
 def table() -> pa.Table:
     options = GenerateOptions(rows=ROWS, seed=4, comment_rate=0.6, sensitive_rate=0.5)
-    return records.make_block(options, 0, ROWS)
+    return block.make_block(options, 0, ROWS)
 
 
 @settings(max_examples=25, deadline=None)

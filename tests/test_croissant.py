@@ -8,12 +8,16 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-
-from generator.api import generate_dataset
-from generator.croissant import DataFile, croissant, croissant_data_type, write_croissant
-from generator.manifest import sha256_file
-from generator.options import GenerateOptions
-from generator.schema import RECORD_SCHEMA
+from breachbench.generator.api import generate_dataset
+from breachbench.generator.contract.schema import RECORD_SCHEMA
+from breachbench.generator.options import GenerateOptions
+from breachbench.generator.output.croissant import (
+    DataFile,
+    croissant,
+    croissant_data_type,
+    write_croissant,
+)
+from breachbench.generator.output.manifest import sha256_file
 
 ROWS = 300
 

@@ -8,10 +8,9 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-
-from benchmarks.dataset import CONTRACT_SCHEMA, DatasetError, open_dataset
-from generator.api import generate_dataset
-from generator.options import GenerateOptions
+from breachbench.benchmarks.dataset import CONTRACT_SCHEMA, DatasetError, open_dataset
+from breachbench.generator.api import generate_dataset
+from breachbench.generator.options import GenerateOptions
 
 
 def contract_rows(n: int) -> list[dict]:

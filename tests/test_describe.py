@@ -6,12 +6,12 @@ import json
 from pathlib import Path
 
 import pyarrow.parquet as pq
+from breachbench.benchmarks.describe import describe_dataset, diversity
+from breachbench.generator.api import generate_dataset
+from breachbench.generator.options import GenerateOptions
 from click.testing import CliRunner
 
-from benchmarks.describe import describe_dataset, diversity
 from breachbench.cli import main
-from generator.api import generate_dataset
-from generator.options import GenerateOptions
 
 
 def test_diversity_counts_distinct_ngrams() -> None:

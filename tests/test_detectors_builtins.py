@@ -2,9 +2,9 @@
 
 import time
 
-from benchmarks.detectors import BUILTINS, builtin
-from benchmarks.detectors.combined import resolve_overlaps
-from benchmarks.detectors.data import taxonomy_categories
+from breachbench.benchmarks.detectors import BUILTINS, builtin
+from breachbench.benchmarks.detectors.combined import resolve_overlaps
+from breachbench.benchmarks.detectors.data import taxonomy_categories
 
 
 def test_builtin_names():

@@ -2,13 +2,12 @@
 
 import phonenumbers
 import pytest
+from breachbench.benchmarks.detectors import IdentifierDetector
+from breachbench.benchmarks.detectors.identifiers import nir_is_valid, nir_key
+from breachbench.benchmarks.protocol import AnswerNormaliser
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from stdnum.fr import nir as stdnum_nir
-
-from benchmarks.detectors import IdentifierDetector
-from benchmarks.detectors.identifiers import nir_is_valid, nir_key
-from benchmarks.protocol import AnswerNormaliser
 
 DETECTOR = IdentifierDetector()
 

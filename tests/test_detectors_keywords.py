@@ -3,13 +3,12 @@
 import itertools
 
 import pytest
+from breachbench.benchmarks.detectors import KeywordDetector
+from breachbench.benchmarks.detectors.data import keyword_lexicon, taxonomy_categories
+from breachbench.benchmarks.detectors.fold import fold
+from breachbench.benchmarks.protocol import AnswerNormaliser
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from benchmarks.detectors import KeywordDetector
-from benchmarks.detectors.data import keyword_lexicon, taxonomy_categories
-from benchmarks.detectors.fold import fold
-from benchmarks.protocol import AnswerNormaliser
 
 
 @pytest.fixture(scope="module")
@@ -119,7 +118,7 @@ def test_lexicon_is_large_and_uses_only_sensitive_categories():
 
 
 def test_docstring_says_the_lexicon_is_independent():
-    import benchmarks.detectors.keywords as module
+    import breachbench.benchmarks.detectors.keywords as module
 
     assert "written independently" in module.__doc__
 

@@ -4,8 +4,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-
-from benchmarks.protocol import Answer, AnswerNormaliser, DetectorFault, PredictedSpan
+from breachbench.benchmarks.protocol import Answer, AnswerNormaliser, DetectorFault, PredictedSpan
 
 IDS = ["a", "b", "c"]
 TEXTS = ["VIH+ connu", "", "RAS"]

@@ -11,9 +11,8 @@ import sys
 import textwrap
 
 import pytest
-
-from benchmarks.detectors.data import taxonomy_categories
-from benchmarks.detectors.edsnlp import INSTALL_LINE, edsnlp_config
+from breachbench.benchmarks.detectors.data import taxonomy_categories
+from breachbench.benchmarks.detectors.edsnlp import INSTALL_LINE, edsnlp_config
 
 SKIP_REASON = f"edsnlp extra not installed ({INSTALL_LINE})"
 CATEGORIES = {c for group in taxonomy_categories().values() for c in group}
@@ -22,7 +21,7 @@ CATEGORIES = {c for group in taxonomy_categories().values() for c in group}
 @pytest.fixture(scope="module")
 def detector():
     pytest.importorskip("edsnlp", reason=SKIP_REASON)
-    from benchmarks.adapters import load_detector
+    from breachbench.benchmarks.adapters import load_detector
 
     adapter = load_detector("edsnlp")  # reachable by name, like the bench command does
     yield adapter._detector
@@ -115,7 +114,7 @@ def test_both_detectors_load_in_one_process_in_any_order():
     code = textwrap.dedent(
         """
         import sys
-        from benchmarks.adapters import load_detector
+        from breachbench.benchmarks.adapters import load_detector
         order = sys.argv[1].split(",")
         text = "OH chronique, joindre sa fille au 06 12 34 56 78"
         for name in order:

@@ -18,8 +18,8 @@ def test_missing_extra_names_the_install_line(module: str, detector: str, extra:
         f"""
         import sys
         sys.modules[{module!r}] = None  # as if the extra were not installed
-        from benchmarks.adapters import load_detector
-        from benchmarks.protocol import DetectorLoadError
+        from breachbench.benchmarks.adapters import load_detector
+        from breachbench.benchmarks.protocol import DetectorLoadError
         try:
             load_detector({detector!r})
         except DetectorLoadError as error:

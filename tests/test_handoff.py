@@ -7,10 +7,9 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
+from breachbench.generator.output.handoff import HandedOff, hand_off, write_payload
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from generator.handoff import HandedOff, hand_off, write_payload
 
 
 @settings(max_examples=30, deadline=None)

@@ -7,9 +7,9 @@ import importlib.metadata
 from typing import Any
 
 import pytest
+from breachbench.benchmarks.detectors.identifiers import IdentifierDetector
 from hypothesis import HealthCheck, given, settings
 
-from benchmarks.detectors.identifiers import IdentifierDetector
 from breachbench.strategies import labelled_comments, records
 
 if not any(

@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-
-from generator.api import generate_dataset
-from generator.options import GenerateOptions
+from breachbench.generator.api import generate_dataset
+from breachbench.generator.options import GenerateOptions
 
 ROWS = 2_000
 

@@ -1,7 +1,7 @@
 """Column-wise JSON rendering gives, byte for byte, what Python's ``json`` gave row by row.
 
 The reference below is the row-by-row encoder the writers used before
-:mod:`generator.json_text`; every test compares against it, on generated tables and on
+:mod:`generator.output.json_text`; every test compares against it, on generated tables and on
 tables of the record schema full of awkward values.
 """
 
@@ -18,14 +18,19 @@ from unittest import mock
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pytest
+from breachbench.generator.contract.schema import RECORD_SCHEMA, SPAN_TYPE
+from breachbench.generator.options import DIFFICULTIES, GenerateOptions
+from breachbench.generator.output import json_text
+from breachbench.generator.output.writers import (
+    NESTED_JSON_COLUMNS,
+    csv_bytes,
+    jsonl_bytes,
+    nested_as_json,
+)
+from breachbench.generator.records import block
+from breachbench.generator.records.block import BLOCK_ROWS
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-
-from generator import json_text, records
-from generator.options import DIFFICULTIES, GenerateOptions
-from generator.records import BLOCK_ROWS
-from generator.schema import RECORD_SCHEMA, SPAN_TYPE
-from generator.writers import NESTED_JSON_COLUMNS, csv_bytes, jsonl_bytes, nested_as_json
 
 # --------------------------------------------------------------------------- reference
 
@@ -108,7 +113,7 @@ def test_generated_rows_as_python_wrote_them(
         difficulty=difficulty,  # type: ignore[arg-type]
         comment_rate=comment_rate,
     )
-    table = records.make_block(options, start, start + 2_000)
+    table = block.make_block(options, start, start + 2_000)
     assert_same_lines(table)
     assert csv_bytes(table, header=False) == reference_csv(table)
 
@@ -116,7 +121,7 @@ def test_generated_rows_as_python_wrote_them(
 def test_generated_rows_across_a_block_boundary_in_chunks() -> None:
     """Rows of two blocks come as two chunks per column, the first one sliced."""
     options = GenerateOptions(rows=10 * BLOCK_ROWS, seed=3, comment_rate=0.8, difficulty="hard")
-    table = records.make_block(options, BLOCK_ROWS - 1_500, BLOCK_ROWS + 1_500)
+    table = block.make_block(options, BLOCK_ROWS - 1_500, BLOCK_ROWS + 1_500)
     assert table["admin_comment"].num_chunks == 2
     assert_same_lines(table)
     with slices_of(1_000):

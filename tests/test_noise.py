@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from breachbench.generator.comments.noise import EDITS, VariantPool, load_noise, variant_pool
+from breachbench.generator.options import DIFFICULTIES, GenerateOptions
+from breachbench.generator.records.block import make_block
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from generator.noise import EDITS, VariantPool, load_noise, variant_pool
-from generator.options import DIFFICULTIES, GenerateOptions
-from generator.records import make_block
 
 MODEL = load_noise()
 # Text a labelled piece can hold: non-empty, no leading or trailing space.

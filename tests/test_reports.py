@@ -7,16 +7,15 @@ import re
 from pathlib import Path
 
 import pytest
+from breachbench.benchmarks.adapters import open_detector
+from breachbench.benchmarks.compare import leaderboard
+from breachbench.benchmarks.dataset import open_dataset
+from breachbench.benchmarks.reports import leaderboard_table, render_html, render_markdown
+from breachbench.benchmarks.results import ResultsError, build_results, validate_results
+from breachbench.benchmarks.run import RunOptions, run_detector
+from breachbench.generator.api import generate_dataset
+from breachbench.generator.options import GenerateOptions
 from rich.console import Console
-
-from benchmarks.adapters import open_detector
-from benchmarks.compare import leaderboard
-from benchmarks.dataset import open_dataset
-from benchmarks.reports import leaderboard_table, render_html, render_markdown
-from benchmarks.results import ResultsError, build_results, validate_results
-from benchmarks.run import RunOptions, run_detector
-from generator.api import generate_dataset
-from generator.options import GenerateOptions
 
 
 @pytest.fixture(scope="module")

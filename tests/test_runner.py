@@ -16,12 +16,13 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-
-from generator import records, runner
-from generator.api import generate_dataset
-from generator.manifest import sha256_file
-from generator.options import GenerateOptions
-from generator.runner import (
+from breachbench.generator.api import generate_dataset
+from breachbench.generator.options import GenerateOptions
+from breachbench.generator.output.manifest import sha256_file
+from breachbench.generator.output.target import SUFFIXES
+from breachbench.generator.records import block
+from breachbench.generator.run import runner
+from breachbench.generator.run.runner import (
     BLOCK_ROWS,
     MAX_ENCODED_TASK_ROWS,
     TASK_ROWS,
@@ -31,7 +32,6 @@ from generator.runner import (
     plan_spans,
     task_rows_for,
 )
-from generator.target import SUFFIXES
 
 ROWS = 3 * BLOCK_ROWS + 1234  # not a multiple of a block: the last span is short
 
@@ -82,7 +82,7 @@ def _concat(options: GenerateOptions, task_rows: int | None = None) -> pa.Table:
 def test_rows_do_not_depend_on_workers_or_task_size() -> None:
     one = GenerateOptions(rows=ROWS, seed=11, workers=1)
     two = GenerateOptions(rows=ROWS, seed=11, workers=2)
-    reference = records.make_block(one, 0, ROWS).combine_chunks()
+    reference = block.make_block(one, 0, ROWS).combine_chunks()
     assert _concat(one).equals(reference)
     assert _concat(one, task_rows=BLOCK_ROWS).equals(reference)
     assert _concat(two, task_rows=BLOCK_ROWS).equals(reference)
@@ -194,7 +194,7 @@ class Boom(RuntimeError):
 
 def _sabotage(monkeypatch: pytest.MonkeyPatch, after: int) -> None:
     """Make ``make_block`` fail after ``after`` successful calls (in-process runs only)."""
-    real = records.make_block
+    real = block.make_block
     calls = {"n": 0}
 
     def failing(options: GenerateOptions, start: int, stop: int) -> pa.Table:
@@ -203,7 +203,7 @@ def _sabotage(monkeypatch: pytest.MonkeyPatch, after: int) -> None:
             raise Boom("disk on fire")
         return real(options, start, stop)
 
-    monkeypatch.setattr(records, "make_block", failing)
+    monkeypatch.setattr(block, "make_block", failing)
 
 
 @pytest.mark.parametrize("out", ["nested/dir/x.parquet", "nested/dir/x.jsonl", "nested/parts/"])
@@ -276,8 +276,8 @@ def test_ctrl_c_in_a_real_process_leaves_nothing(tmp_path: Path, out: str) -> No
 @pytest.mark.slow
 def test_a_million_rows_on_two_workers_in_bounded_memory(tmp_path: Path) -> None:
     script = (
-        "import json, sys; from generator.api import generate_dataset;"
-        "from generator.options import GenerateOptions;"
+        "import json, sys; from breachbench.generator.api import generate_dataset;"
+        "from breachbench.generator.options import GenerateOptions;"
         "s = generate_dataset(sys.argv[1], GenerateOptions(rows=1_000_000, seed=1, workers=2),"
         " progress=False); print(json.dumps([s.rows, s.bytes, s.peak_rss_bytes]))"
     )

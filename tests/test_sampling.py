@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+from breachbench.generator.arrays.sampling import Categorical, GroupedCategorical
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from generator.sampling import Categorical, GroupedCategorical
 
 weights_strategy = st.lists(
     st.one_of(st.just(0.0), st.floats(0.01, 100.0)), min_size=1, max_size=12

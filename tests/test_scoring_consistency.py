@@ -8,10 +8,7 @@ import json
 import numpy as np
 import pyarrow as pa
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
-from benchmarks.scoring import (
+from breachbench.benchmarks.scoring import (
     HEADLINES,
     Counts,
     ScoringConfig,
@@ -20,10 +17,16 @@ from benchmarks.scoring import (
     predictions_from_lists,
     score_batch,
 )
-from benchmarks.scoring.bootstrap import id_hashes, poisson_weights
-from benchmarks.scoring.labels import default_space
-from benchmarks.scoring.reference import reference_counts
-from benchmarks.scoring.synthetic import batch_from_spans, noisy_predictions, synthetic_batch
+from breachbench.benchmarks.scoring.bootstrap import id_hashes, poisson_weights
+from breachbench.benchmarks.scoring.labels import default_space
+from breachbench.benchmarks.scoring.reference import reference_counts
+from breachbench.benchmarks.scoring.synthetic import (
+    batch_from_spans,
+    noisy_predictions,
+    synthetic_batch,
+)
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 SPACE = default_space()
 SMALL = ScoringConfig(bootstrap_replicates=40, bootstrap_seed=7)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 import pytest
-
-from benchmarks.scoring import (
+from breachbench.benchmarks.scoring import (
     GoldError,
     PredictionError,
     Predictions,
@@ -14,8 +13,8 @@ from benchmarks.scoring import (
     predictions_from_lists,
     score_batch,
 )
-from benchmarks.scoring.labels import default_space
-from benchmarks.scoring.synthetic import batch_from_spans
+from breachbench.benchmarks.scoring.labels import default_space
+from breachbench.benchmarks.scoring.synthetic import batch_from_spans
 
 CONFIG = ScoringConfig(bootstrap_replicates=50)
 

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from nervaluate import Evaluator
-
-from benchmarks.scoring import (
+from breachbench.benchmarks.scoring import (
     SCHEMES,
     ScoringConfig,
     metrics_report,
     predictions_from_lists,
     score_batch,
 )
-from benchmarks.scoring.labels import default_space
-from benchmarks.scoring.synthetic import batch_from_spans
+from breachbench.benchmarks.scoring.labels import default_space
+from breachbench.benchmarks.scoring.synthetic import batch_from_spans
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from nervaluate import Evaluator
 
 CATEGORIES = ("serology", "addiction", "person", "phone")
 NO_BOOTSTRAP = ScoringConfig(bootstrap_replicates=0)

@@ -6,13 +6,17 @@ import warnings
 
 import numpy as np
 import pytest
+from breachbench.benchmarks.scoring import (
+    ScoringConfig,
+    metrics_report,
+    predictions_from_lists,
+    score_batch,
+)
+from breachbench.benchmarks.scoring.labels import default_space
+from breachbench.benchmarks.scoring.synthetic import batch_from_spans
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.metrics import precision_recall_fscore_support
-
-from benchmarks.scoring import ScoringConfig, metrics_report, predictions_from_lists, score_batch
-from benchmarks.scoring.labels import default_space
-from benchmarks.scoring.synthetic import batch_from_spans
 
 SPACE = default_space()
 CATEGORIES = ("serology", "mental_health", "religion", "person", "phone", "nir")

@@ -6,12 +6,12 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
+from breachbench.generator.contract.schema import RECORD_SCHEMA
+from breachbench.generator.contract.taxonomy import load_taxonomy
 from hypothesis import HealthCheck, find, given, settings
 from hypothesis import strategies as st
 
 from breachbench.strategies import DIFFICULTIES, labelled_comments, records
-from generator.schema import RECORD_SCHEMA
-from generator.taxonomy import load_taxonomy
 
 TAXONOMY = load_taxonomy()
 FICTION_BLOCKS = {"063998", "019900", "026191", "035301", "046571", "053649"}  # ARCEP
@@ -19,7 +19,7 @@ FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthChe
 
 
 def assert_contract(text: str, spans: list[dict[str, Any]]) -> None:
-    """The dataset contract of TAXONOMY.md, for one comment."""
+    """The dataset contract of corpora/taxonomy/TAXONOMY.md, for one comment."""
     previous_end = 0
     for span in spans:
         assert set(span) == {"start", "end", "category", "subject", "assertion"}

@@ -9,10 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import given
-from hypothesis import strategies as st
-
-from generator.templates import (
+from breachbench.generator.comments.templates import (
     SLOT_CATEGORIES,
     Piece,
     Template,
@@ -23,8 +20,10 @@ from generator.templates import (
     load_templates,
     parse_markup,
 )
+from hypothesis import given
+from hypothesis import strategies as st
 
-CORPORA = Path(str(files("corpora")))
+CORPORA = Path(str(files("breachbench.corpora")))
 TAXONOMY = yaml.safe_load((CORPORA / "taxonomy/taxonomy.yaml").read_text(encoding="utf-8"))
 SENSITIVE = tuple(TAXONOMY["groups"]["sensitive"]["categories"])
 IDENTIFIER = tuple(TAXONOMY["groups"]["identifier"]["categories"])

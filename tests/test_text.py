@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
+from breachbench.generator.arrays.text import join_pieces
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from generator.text import join_pieces
 
 
 @settings(max_examples=200, deadline=None)

@@ -7,11 +7,10 @@ import struct
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from breachbench.generator.output import thrift_compact as tc
+from breachbench.generator.output.thrift_compact import Struct, ThriftError, ThriftList, decode
 from hypothesis import given
 from hypothesis import strategies as st
-
-from generator import thrift_compact as tc
-from generator.thrift_compact import Struct, ThriftError, ThriftList, decode
 
 _INTS = {tc.BYTE: 7, tc.I16: 15, tc.I32: 31, tc.I64: 63}
 

@@ -10,22 +10,27 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
-
-import breachbench
-from generator import records
-from generator.api import generate_dataset
-from generator.counts import count_table
-from generator.manifest import METADATA_KEY, read_manifest, sha256_file, taxonomy_version
-from generator.options import GenerateOptions
-from generator.records import BLOCK_ROWS
-from generator.schema import RECORD_SCHEMA
-from generator.writers import (
+from breachbench.generator.api import generate_dataset
+from breachbench.generator.contract.schema import RECORD_SCHEMA
+from breachbench.generator.options import GenerateOptions
+from breachbench.generator.output.counts import count_table
+from breachbench.generator.output.manifest import (
+    METADATA_KEY,
+    read_manifest,
+    sha256_file,
+    taxonomy_version,
+)
+from breachbench.generator.output.writers import (
     DICTIONARY_COLUMNS,
     NESTED_JSON_COLUMNS,
     encode_rows,
     nested_as_json,
     open_sink,
 )
+from breachbench.generator.records import block
+from breachbench.generator.records.block import BLOCK_ROWS
+
+import breachbench
 
 ROWS = 5000
 OPTIONS = GenerateOptions(rows=ROWS, seed=9, comment_rate=0.5, sensitive_rate=0.4)
@@ -42,7 +47,7 @@ def _same_schema(schema: pa.Schema) -> bool:
 
 @pytest.fixture(scope="module")
 def reference() -> pa.Table:
-    return records.make_block(OPTIONS, 0, ROWS).combine_chunks()
+    return block.make_block(OPTIONS, 0, ROWS).combine_chunks()
 
 
 def test_parquet_records_provenance_and_field_docs(tmp_path: Path, reference: pa.Table) -> None:
@@ -125,7 +130,7 @@ def test_csv_round_trip(tmp_path: Path, reference: pa.Table) -> None:
 
 
 def test_csv_keeps_null_and_empty_comments_apart(tmp_path: Path) -> None:
-    table = records.make_block(OPTIONS, 0, 3)
+    table = block.make_block(OPTIONS, 0, 3)
     comments = pa.array([None, "", 'a, "quoted"\nline'], pa.string())
     table = table.set_column(
         table.schema.get_field_index("admin_comment"), "admin_comment", comments

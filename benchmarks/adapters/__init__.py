@@ -2,7 +2,7 @@
 
 Every adapter has ``name``, ``version``, ``mode``, ``__call__(ids, texts) -> list[Answer]``,
 ``close()``, ``peak_memory_bytes()`` and is a context manager (see
-:class:`benchmarks.protocol.Detector`).
+:class:`breachbench.benchmarks.protocol.Detector`).
 """
 
 from .command import CommandDetector

@@ -31,7 +31,13 @@ from collections import deque
 from collections.abc import Sequence
 from typing import IO, Any
 
-from benchmarks.protocol import Answer, AnswerNormaliser, DetectorFault, DetectorLoadError, Mode
+from breachbench.benchmarks.protocol import (
+    Answer,
+    AnswerNormaliser,
+    DetectorFault,
+    DetectorLoadError,
+    Mode,
+)
 
 from .memory import tree_peak_rss_bytes
 

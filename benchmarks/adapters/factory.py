@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from benchmarks.protocol import Detector, DetectorLoadError
+from breachbench.benchmarks.protocol import Detector, DetectorLoadError
 
 from .command import CommandDetector
 from .python import load_detector

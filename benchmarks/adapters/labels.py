@@ -24,9 +24,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import yaml
-
-from benchmarks.detectors.data import taxonomy_categories
-from benchmarks.protocol import Answer, PredictedSpan
+from breachbench.benchmarks.detectors.data import taxonomy_categories
+from breachbench.benchmarks.protocol import Answer, PredictedSpan
 
 __all__ = ["LabelMapping", "LabelMappingError"]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from generator.memory import high_water_mark
+from breachbench.generator.run.memory import high_water_mark
 
 __all__ = ["peak_rss_bytes", "tree_peak_rss_bytes"]
 

@@ -14,8 +14,14 @@ from collections.abc import Callable
 from importlib import metadata
 from typing import Any
 
-from benchmarks.detectors import BUILTINS
-from benchmarks.protocol import Answer, AnswerNormaliser, DetectorFault, DetectorLoadError, Mode
+from breachbench.benchmarks.detectors import BUILTINS
+from breachbench.benchmarks.protocol import (
+    Answer,
+    AnswerNormaliser,
+    DetectorFault,
+    DetectorLoadError,
+    Mode,
+)
 
 from .memory import peak_rss_bytes
 

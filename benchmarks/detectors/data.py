@@ -17,7 +17,7 @@ __all__ = ["keyword_lexicon", "taxonomy_categories"]
 
 def _load_yaml(*parts: str) -> Any:
     """Parse one YAML file under the ``corpora`` package."""
-    path = resources.files("corpora").joinpath(*parts)
+    path = resources.files("breachbench.corpora").joinpath(*parts)
     with path.open("r", encoding="utf-8") as handle:
         return yaml.safe_load(handle)
 

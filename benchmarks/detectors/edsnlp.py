@@ -29,7 +29,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, redirect_stderr
 from typing import Any
 
-from benchmarks.protocol import DetectorLoadError
+from breachbench.benchmarks.protocol import DetectorLoadError
 
 from .data import _load_yaml, taxonomy_categories
 from .edsnlp_compat import ensure_spacy_factories

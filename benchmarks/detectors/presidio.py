@@ -28,7 +28,7 @@ from collections.abc import Mapping, Sequence
 from importlib import metadata
 from typing import Any
 
-from benchmarks.protocol import DetectorLoadError
+from breachbench.benchmarks.protocol import DetectorLoadError
 
 from .data import _load_yaml, taxonomy_categories
 from .edsnlp_compat import ensure_spacy_factories

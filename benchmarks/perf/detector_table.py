@@ -18,7 +18,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from generator.taxonomy import load_taxonomy
+from breachbench.generator.contract.taxonomy import load_taxonomy
 
 DETECTORS = ("keywords", "identifiers", "keywords+identifiers", "presidio", "edsnlp")
 

@@ -24,9 +24,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from generator.api import generate_dataset
-from generator.options import FORMATS, GenerateOptions
-from generator.runner import DEFAULT_PART_ROWS
+from breachbench.generator.api import generate_dataset
+from breachbench.generator.options import FORMATS, GenerateOptions
+from breachbench.generator.run.runner import DEFAULT_PART_ROWS
 
 
 def faker_rows_per_second(rows: int = 3_000) -> float:

@@ -9,10 +9,10 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from benchmarks.describe import describe_dataset
-from benchmarks.heldout import evaluate_heldout
-from generator.api import generate_dataset
-from generator.options import GenerateOptions
+from breachbench.benchmarks.describe import describe_dataset
+from breachbench.benchmarks.heldout import evaluate_heldout
+from breachbench.generator.api import generate_dataset
+from breachbench.generator.options import GenerateOptions
 
 
 def main() -> None:

@@ -3,7 +3,7 @@
 The issue's budget: scoring at least 500,000 comments (records) per second, and at most 10%
 of the wall time of a run of the built-in ``keywords`` detector. Both are read from the
 run's own timings (``throughput`` in results.json): scoring time is the conversion of the
-answers to arrays plus :func:`benchmarks.scoring.score_batch`, measured apart from the
+answers to arrays plus :func:`breachbench.benchmarks.scoring.score_batch`, measured apart from the
 detector, the reading and the writing of predictions.jsonl and errors.jsonl.
 """
 
@@ -12,12 +12,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from benchmarks.adapters import open_detector
-from benchmarks.dataset import open_dataset
-from benchmarks.run import RunOptions, run_detector
-from generator.api import generate_dataset
-from generator.options import GenerateOptions
+from breachbench.benchmarks.adapters import open_detector
+from breachbench.benchmarks.dataset import open_dataset
+from breachbench.benchmarks.run import RunOptions, run_detector
+from breachbench.generator.api import generate_dataset
+from breachbench.generator.options import GenerateOptions
 
 N_RECORDS = 100_000
 

@@ -11,9 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from generator.api import generate_dataset
-from generator.options import GenerateOptions
+from breachbench.generator.api import generate_dataset
+from breachbench.generator.options import GenerateOptions
 
 ROWS = 50_000
 

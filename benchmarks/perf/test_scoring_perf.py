@@ -11,9 +11,8 @@ import time
 
 import numpy as np
 import pytest
-
-from benchmarks.scoring import ScoringConfig, metrics_report, score_batch
-from benchmarks.scoring.synthetic import noisy_predictions, synthetic_batch
+from breachbench.benchmarks.scoring import ScoringConfig, metrics_report, score_batch
+from breachbench.benchmarks.scoring.synthetic import noisy_predictions, synthetic_batch
 
 N_RECORDS = 100_000
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from benchmarks.compare import LEADERBOARD_COLUMNS, Comparison, LeaderboardRow
+from breachbench.benchmarks.compare import LEADERBOARD_COLUMNS, Comparison, LeaderboardRow
 
 from .fmt import HEADLINE_LABELS, ci, megabytes, rate, signed
 from .tables import Table, all_tables, summary_lines

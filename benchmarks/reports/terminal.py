@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from breachbench.benchmarks.compare import PAIRED_METRICS, Comparison, LeaderboardRow
 from rich.console import Console
 from rich.table import Table
-
-from benchmarks.compare import PAIRED_METRICS, Comparison, LeaderboardRow
 
 from .fmt import rate
 

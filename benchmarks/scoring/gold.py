@@ -1,6 +1,6 @@
 """Gold labels of one batch, read from the dataset contract columns into flat numpy arrays.
 
-Only the contract columns (see TAXONOMY.md) are read, plus ``difficulty_tags`` when
+Only the contract columns (see corpora/taxonomy/TAXONOMY.md) are read, plus ``difficulty_tags`` when
 present, so any dataset that follows the contract can be scored, whoever made it.
 """
 

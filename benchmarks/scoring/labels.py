@@ -114,7 +114,9 @@ def default_space() -> CategorySpace:
     """The category space of the taxonomy shipped in ``corpora/taxonomy/taxonomy.yaml``."""
     import yaml
 
-    text = (resources.files("corpora") / "taxonomy" / "taxonomy.yaml").read_text(encoding="utf-8")
+    text = (resources.files("breachbench.corpora") / "taxonomy" / "taxonomy.yaml").read_text(
+        encoding="utf-8"
+    )
     data = yaml.safe_load(text)
     groups = {name: list(spec["categories"]) for name, spec in data["groups"].items()}
     return CategorySpace.from_mapping(groups, version=str(data["version"]))

@@ -1,4 +1,4 @@
-"""``breachbench bench``: a thin shell over :func:`benchmarks.suite.run_bench`."""
+"""``breachbench bench``: a thin shell over :func:`breachbench.benchmarks.suite.run_bench`."""
 
 from __future__ import annotations
 
@@ -7,12 +7,18 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from benchmarks.adapters import LabelMappingError
-from benchmarks.dataset import DatasetError
-from benchmarks.protocol import DetectorLoadError
-from benchmarks.reports.terminal import comparisons_table, console, leaderboard_table
-from benchmarks.run import DEFAULT_BATCH_SIZE, DEFAULT_BOOTSTRAP, RunOptions
-from benchmarks.suite import DEFAULT_DETECTORS, BenchError, BenchRequest, BenchSummary, run_bench
+from breachbench.benchmarks.adapters import LabelMappingError
+from breachbench.benchmarks.dataset import DatasetError
+from breachbench.benchmarks.protocol import DetectorLoadError
+from breachbench.benchmarks.reports.terminal import comparisons_table, console, leaderboard_table
+from breachbench.benchmarks.run import DEFAULT_BATCH_SIZE, DEFAULT_BOOTSTRAP, RunOptions
+from breachbench.benchmarks.suite import (
+    DEFAULT_DETECTORS,
+    BenchError,
+    BenchRequest,
+    BenchSummary,
+    run_bench,
+)
 
 DEFAULT_OUT = "breachbench-output/bench"
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from benchmarks.compare import compare_files
-from benchmarks.reports.terminal import comparisons_table, console, leaderboard_table
-from benchmarks.results import ResultsError
+from breachbench.benchmarks.compare import compare_files
+from breachbench.benchmarks.reports.terminal import comparisons_table, console, leaderboard_table
+from breachbench.benchmarks.results import ResultsError
 
 
 @click.command("compare")

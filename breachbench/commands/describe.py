@@ -6,8 +6,8 @@ import json
 
 import click
 
-from benchmarks.dataset import DatasetError
-from benchmarks.describe import describe_dataset, format_description
+from breachbench.benchmarks.dataset import DatasetError
+from breachbench.benchmarks.describe import describe_dataset, format_description
 
 
 @click.command("describe")

@@ -6,8 +6,8 @@ import os
 
 import click
 
-from generator.api import GenerationSummary, generate_dataset
-from generator.options import (
+from breachbench.generator.api import GenerationSummary, generate_dataset
+from breachbench.generator.options import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_COMMENT_RATE,
     DEFAULT_DIFFICULTY,
@@ -20,8 +20,8 @@ from generator.options import (
     GenerateOptions,
     OptionError,
 )
-from generator.runner import BLOCK_ROWS, DEFAULT_PART_ROWS
-from generator.target import SUFFIXES, OutputError, format_for_suffix
+from breachbench.generator.output.target import SUFFIXES, OutputError, format_for_suffix
+from breachbench.generator.run.runner import BLOCK_ROWS, DEFAULT_PART_ROWS
 
 DEFAULT_OUT_DIR = "breachbench-output"
 DEFAULT_STEM = "patients"
@@ -33,7 +33,7 @@ MAX_DEFAULT_WORKERS = 8
 def default_workers() -> int:
     """One process per CPU, up to ``MAX_DEFAULT_WORKERS``: workers generate *and* encode,
     so speed grows with cores, while each holds a few hundred MB at its peak. Runs under
-    ``generator.runner.POOL_MIN_ROWS`` rows stay in-process anyway."""
+    ``breachbench.generator.run.runner.POOL_MIN_ROWS`` rows stay in-process anyway."""
     return max(1, min(MAX_DEFAULT_WORKERS, os.cpu_count() or 1))
 
 

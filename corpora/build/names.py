@@ -18,9 +18,8 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-
-from corpora.build.handwritten import read_commented_csv
-from corpora.build.name_weights import Cutoffs, fit_head_smooth, fit_head_to_total
+from breachbench.corpora.build.handwritten import read_commented_csv
+from breachbench.corpora.build.name_weights import Cutoffs, fit_head_smooth, fit_head_to_total
 
 FIRST_NAME_DECADES = tuple(range(1900, 2020, 10))
 SURNAME_DECADES = tuple(range(1890, 2000, 10))

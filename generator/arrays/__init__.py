@@ -1,0 +1,1 @@
+"""Array building blocks: weighted sampling and string columns built without row loops."""

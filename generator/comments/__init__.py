@@ -1,0 +1,1 @@
+"""The administrative comment: templates, their compiled arrays, slot values and noise."""

@@ -1,0 +1,297 @@
+"""The comment templates compiled into the arrays the engine draws from.
+
+The engine (``generator.comments.engine``) never looks at a
+:class:`~generator.comments.templates.Template` while it generates: it gathers rows of
+packed piece codes, picks literal variants by index and samples templates from alias
+tables. This module turns the ~85k expanded templates into those arrays once, and
+:func:`load_compiled` caches the result on disk (``generator.data.derived``): arrays only,
+so a process loads them in milliseconds instead of unpickling tens of thousands of
+template objects and compiling them again.
+
+The compilation itself walks each *distinct* piece once and lays the table out with
+numpy, so that a cold start (no cache yet) stays short too.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+from breachbench.generator.arrays.sampling import Categorical
+from breachbench.generator.comments.noise import EDITS, NoiseModel, load_noise, variant_pool
+from breachbench.generator.comments.templates import Piece, Template, installed_templates
+from breachbench.generator.contract.taxonomy import Taxonomy, load_taxonomy
+from breachbench.generator.data import corpora
+from breachbench.generator.data.derived import derived
+from breachbench.generator.records.people import FEMALE, MALE
+
+NON_SENSITIVE_FAMILIES = ("routine", "identifier", "hard_negative")
+
+# Piece kinds in the compiled table.
+EMPTY, LITERAL, SLOT = 0, 1, 2
+# Slots the engine adds to those of the markup: unlabelled title before a patient name.
+TITLE_SLOT = "title"
+PATIENT_SURNAME_SLOT = "patient_surname"
+
+
+class PieceCodes:
+    """A piece packed in one int64, so a batch gathers its clauses' pieces in one go.
+
+    Bits 0-1 kind, 2-4 assertion id, 5-6 subject id, 7-11 category id + 1 (0: none),
+    16 and up the literal or slot id. An empty cell (kind ``EMPTY``, no category) is 0.
+    """
+
+    @staticmethod
+    def pack(kind, value, category, subject, assertion):
+        return (
+            np.asarray(kind, dtype=np.int64)
+            | np.asarray(assertion, dtype=np.int64) << 2
+            | np.asarray(subject, dtype=np.int64) << 5
+            | (np.asarray(category, dtype=np.int64) + 1) << 7
+            | np.asarray(value, dtype=np.int64) << 16
+        )
+
+    @staticmethod
+    def pack_one(kind: int, value: int, category: int, subject: int, assertion: int) -> int:
+        """:meth:`pack` of one piece, as a Python int (compilation packs pieces one by one)."""
+        return kind | assertion << 2 | subject << 5 | (category + 1) << 7 | value << 16
+
+    @staticmethod
+    def unpack(code: np.ndarray) -> tuple[np.ndarray, ...]:
+        """kind, value, category (-1 for none), subject, assertion."""
+        return (
+            code & 3,
+            code >> 16,
+            ((code >> 7) & 31) - 1,
+            (code >> 5) & 3,
+            (code >> 2) & 7,
+        )
+
+
+@dataclass(frozen=True)
+class CompiledTemplates:
+    """Everything the engine reads of the templates and of the literal noise, as arrays.
+
+    Template ``t`` is row ``t`` of ``piece_codes``; its order is :func:`ordered_templates`'
+    (the keys in ``keys`` order, each key's templates in corpus order).
+    """
+
+    keys: tuple[str, ...]  # non-sensitive families, then the sensitive categories
+    piece_codes: np.ndarray  # (templates, width) int64, EMPTY-padded
+    slot_names: tuple[str, ...]  # slot id -> slot name
+    template_tags: np.ndarray  # (templates, tags) bool: template t has tag_vocabulary[i]
+    tag_vocabulary: tuple[str, ...]  # every template tag, sorted
+    items_template: np.ndarray  # one sampler item per (template, fitting patient sex)
+    items_group: np.ndarray  # its group: key index * 2 + sex
+    items_weight: np.ndarray
+    category_dist: dict[int, Categorical]  # sex -> sensitive category drawn for a fact
+    n_literals: int
+    variant_texts: pa.Array  # VariantPool layout: variant v of literal i at v * n + i
+    variant_bits: np.ndarray  # difficulty bits of each variant (noise that showed)
+    template_bits: np.ndarray  # difficulty bits of each template (its tags)
+
+    def scale(self, tag_weights: Mapping[str, float]) -> np.ndarray:
+        """Per template, the product of the multipliers of its tags (1 for an unlisted tag).
+
+        Multiplied in sorted tag order; a factor of exactly 1 changes nothing.
+        """
+        scale = np.ones(len(self.template_tags), dtype=np.float64)
+        for i, tag in enumerate(self.tag_vocabulary):
+            factor = max(tag_weights.get(tag, 1.0), 1e-6)
+            if factor != 1.0:
+                has = self.template_tags[:, i]
+                scale[has] = scale[has] * factor
+        return scale
+
+
+def ordered_templates(
+    by_key: Mapping[str, Sequence[Template]], keys: Sequence[str]
+) -> list[Template]:
+    """The templates in compiled order: row ``t`` of :attr:`CompiledTemplates.piece_codes`."""
+    return [template for key in keys for template in by_key.get(key, ())]
+
+
+def template_keys(taxonomy: Taxonomy) -> tuple[str, ...]:
+    return (*NON_SENSITIVE_FAMILIES, *taxonomy.sensitive)
+
+
+class _PieceTable:
+    """Literal and slot ids in order of first appearance, and each distinct piece's codes."""
+
+    def __init__(self, taxonomy: Taxonomy) -> None:
+        self.category = {c: i for i, c in enumerate(taxonomy.categories)}
+        self.subject = {s: i for i, s in enumerate(taxonomy.subjects)}
+        self.assertion = {a: i for i, a in enumerate(taxonomy.assertions)}
+        self.literals: dict[str, int] = {}
+        self.slots: dict[str, int] = {TITLE_SLOT: 0, PATIENT_SURNAME_SLOT: 1}
+        self.codes: dict[tuple[str | None, ...], tuple[int, ...]] = {}
+
+    def row(self, pieces: Sequence[Piece]) -> list[int]:
+        """The packed codes of one template (a patient name takes two cells)."""
+        out: list[int] = []
+        codes = self.codes
+        for piece in pieces:
+            # A plain tuple hashes several times faster than the dataclass itself.
+            key = (piece.text, piece.slot, piece.category, piece.subject, piece.assertion)
+            code = codes.get(key)
+            if code is None:
+                code = codes[key] = self._encode(piece)
+            out.extend(code)
+        return out
+
+    def _encode(self, piece: Piece) -> tuple[int, ...]:
+        category = self.category[piece.category] if piece.category else -1
+        subject = self.subject.get(piece.subject or "patient", 0)
+        assertion = self.assertion.get(piece.assertion or "affirmed", 0)
+        pack = PieceCodes.pack_one
+        if piece.slot is None:
+            literal = self.literals.setdefault(piece.text, len(self.literals))
+            return (pack(LITERAL, literal, category, subject, assertion),)
+        if piece.slot == "patient_name":
+            return (
+                pack(SLOT, self.slots[TITLE_SLOT], -1, 0, 0),
+                pack(SLOT, self.slots[PATIENT_SURNAME_SLOT], category, subject, assertion),
+            )
+        slot = self.slots.setdefault(piece.slot, len(self.slots))
+        return (pack(SLOT, slot, category, subject, assertion),)
+
+
+def _check_families(templates: Sequence[Template], keys: Sequence[str], taxonomy: Taxonomy):
+    for key, template in zip(keys, templates, strict=True):
+        if key in NON_SENSITIVE_FAMILIES and any(
+            p.category and taxonomy.group_of[p.category] == "sensitive" for p in template.pieces
+        ):
+            raise ValueError(f"{template.source}: a {key} note holds a sensitive span")
+
+
+def _tag_incidence(templates: Sequence[Template]) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Which template has which tag, over the sorted tag vocabulary.
+
+    Templates share a few hundred distinct tag lists: each is spelt out once.
+    """
+    vocabulary = tuple(sorted({tag for template in templates for tag in template.tags}))
+    column = {tag: i for i, tag in enumerate(vocabulary)}
+    lists: dict[tuple[str, ...], int] = {}
+    which = np.fromiter(
+        (lists.setdefault(template.tags, len(lists)) for template in templates),
+        dtype=np.int64,
+        count=len(templates),
+    )
+    table = np.zeros((len(lists), len(vocabulary)), dtype=bool)
+    for tags, row in lists.items():
+        table[row, [column[tag] for tag in tags]] = True
+    return table[which], vocabulary
+
+
+def compile_templates(
+    by_key: Mapping[str, Sequence[Template]],
+    taxonomy: Taxonomy,
+    noise: NoiseModel,
+    category_weights: Mapping[str, float],
+) -> CompiledTemplates:
+    """Flatten templates into the piece table, the samplers' items and the noise variants."""
+    keys = template_keys(taxonomy)
+    templates = ordered_templates(by_key, keys)
+    key_of = np.repeat(
+        np.arange(len(keys), dtype=np.int64), [len(by_key.get(key, ())) for key in keys]
+    )
+    _check_families(templates, [keys[k] for k in key_of], taxonomy)
+
+    table = _PieceTable(taxonomy)
+    rows = [table.row(template.pieces) for template in templates]
+    lengths = np.fromiter(map(len, rows), dtype=np.int64, count=len(rows))
+    piece_codes = np.zeros((len(rows), int(lengths.max(initial=0))), dtype=np.int64)
+    starts = np.cumsum(lengths) - lengths
+    column = np.arange(int(lengths.sum())) - np.repeat(starts, lengths)
+    piece_codes[np.repeat(np.arange(len(rows)), lengths), column] = np.fromiter(
+        itertools.chain.from_iterable(rows), dtype=np.int64, count=int(lengths.sum())
+    )
+
+    # Sampler items: one per (template, patient sex it fits), template-major, male first.
+    sex = np.array([template.sex for template in templates], dtype=object)
+    fits = np.empty((len(templates), 2), dtype=bool)
+    fits[:, MALE], fits[:, FEMALE] = sex != "F", sex != "M"  # 'any' fits both
+    items_template, items_sex = np.nonzero(fits)
+    weight = np.array([template.weight for template in templates], dtype=np.float64)
+    items_group = key_of[items_template] * 2 + items_sex
+    items_weight = weight[items_template]
+
+    totals = np.bincount(items_group, weights=items_weight, minlength=2 * len(keys))
+    available = totals.reshape(len(keys), 2) > 0
+    for family_index, family in enumerate(NON_SENSITIVE_FAMILIES):
+        if not available[family_index].all():
+            raise ValueError(f"no {family} template for one of the sexes")
+    # A category a sex cannot have (no template) is never drawn for that sex.
+    category_dist = {
+        s: Categorical.from_weights(
+            [
+                float(category_weights.get(c, 0.0)) * available[len(NON_SENSITIVE_FAMILIES) + i, s]
+                for i, c in enumerate(taxonomy.sensitive)
+            ]
+        )
+        for s in (MALE, FEMALE)
+    }
+
+    incidence, vocabulary = _tag_incidence(templates)
+    literals = list(table.literals)
+    variant_texts, variant_bits, tag_bit = _variants(noise, literals)
+    template_bits = np.zeros(len(templates), dtype=np.int64)
+    for i, tag in enumerate(vocabulary):
+        if tag in tag_bit:
+            template_bits |= np.where(incidence[:, i], tag_bit[tag], 0)
+
+    return CompiledTemplates(
+        keys=keys,
+        piece_codes=piece_codes,
+        slot_names=tuple(table.slots),
+        template_tags=incidence,
+        tag_vocabulary=vocabulary,
+        items_template=items_template.astype(np.int64),
+        items_group=items_group.astype(np.int64),
+        items_weight=items_weight,
+        category_dist=category_dist,
+        n_literals=len(literals),
+        variant_texts=variant_texts,
+        variant_bits=variant_bits,
+        template_bits=template_bits,
+    )
+
+
+def difficulty_bits(noise: NoiseModel) -> dict[str, np.int64]:
+    """The bit of each difficulty tag in the ``difficulty_tags`` masks."""
+    return {tag: np.int64(1) << i for i, tag in enumerate(noise.difficulty_tags)}
+
+
+def _variants(
+    noise: NoiseModel, literals: list[str]
+) -> tuple[pa.Array, np.ndarray, dict[str, np.int64]]:
+    """Noisy variants of every literal, and the difficulty bits of what each one shows."""
+    variants = variant_pool(noise, literals)
+    changed = variants.changed.reshape(-1, 3)
+    tag_bit = difficulty_bits(noise)
+    bits = np.zeros(len(changed), dtype=np.int64)
+    edit = np.arange(len(changed)) // (4 * variants.n_literals)
+    for e, name in enumerate(EDITS):
+        if name in tag_bit:
+            bits |= np.where(changed[:, 0] & (edit == e), tag_bit[name], 0)
+    for k, tag in ((1, "no_accents"), (2, "upper_case")):
+        if tag in tag_bit:
+            bits |= np.where(changed[:, k], tag_bit[tag], 0)
+    return pa.array(variants.texts, type=pa.string()), bits, tag_bit
+
+
+@functools.cache
+def load_compiled() -> CompiledTemplates:
+    """The installed corpora's templates, compiled; cached on disk across processes."""
+
+    def compute() -> CompiledTemplates:
+        spec = corpora.read_yaml("formats/composition.yaml")
+        return compile_templates(
+            installed_templates(), load_taxonomy(), load_noise(), spec["category_weights"]
+        )
+
+    return derived("compiled-templates", compute)

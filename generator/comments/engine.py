@@ -1,0 +1,617 @@
+"""Administrative comments with exact span labels, built for a whole batch at once.
+
+A comment is a row of *clauses* (routine notes, identifier mentions, hard negatives,
+sensitive facts), each one a template of ``generator.comments.templates`` made of *pieces*:
+literals, labelled literals and slots filled per record. The engine lays every piece
+instance of the batch out in one flat array in reading order, fills the slots kind by
+kind, measures each piece, and derives both the text (one ``binary_join`` over a list
+array) and the span offsets (a cumulative sum of piece lengths) from the same layout.
+Because spans are computed from the pieces that were really written, they cannot drift
+from the text, whatever the slot values or the noise applied to a piece.
+
+Writing noise (``generator.comments.noise``) swaps a literal piece for one of its precomputed noisy
+variants, so it costs an index per piece and leaves the offsets exact. Each record also
+gets ``difficulty_tags``: what makes it hard (template tags such as ``implicit`` or
+``negated``, and the noise that really showed), as one bit mask per clause and piece
+OR-reduced per record.
+
+Reads ``formats/composition.yaml``; slot values come from ``generator.comments.slots``, the
+connectors from ``corpora/comments/`` through ``generator.comments.templates``, the noise models
+from ``corpora/noise/`` through ``generator.comments.noise``, and the templates, with every noisy
+variant of their literals, as the arrays of ``generator.comments.compiled`` (cached on disk).
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from breachbench.generator.arrays.sampling import Categorical, GroupedCategorical
+from breachbench.generator.arrays.text import (
+    join_pieces,
+    stable_order,
+    string_pool,
+    take,
+    utf8_lengths,
+)
+from breachbench.generator.comments.compiled import (
+    EMPTY,
+    LITERAL,
+    NON_SENSITIVE_FAMILIES,
+    PATIENT_SURNAME_SLOT,
+    SLOT,
+    TITLE_SLOT,
+    CompiledTemplates,
+    PieceCodes,
+    difficulty_bits,
+    load_compiled,
+    ordered_templates,
+)
+from breachbench.generator.comments.noise import (
+    EDITS,
+    NoiseLevel,
+    NoiseModel,
+    VariantPool,
+    load_noise,
+)
+from breachbench.generator.comments.slots import SlotFiller
+from breachbench.generator.comments.templates import Template, load_connectors, load_templates
+from breachbench.generator.contract.schema import SPAN_TYPE
+from breachbench.generator.contract.taxonomy import Taxonomy, load_taxonomy
+from breachbench.generator.data import corpora
+from breachbench.generator.data.derived import derived
+from breachbench.generator.options import DEFAULT_DIFFICULTY
+from breachbench.generator.records.contacts import ContactsModel, load_contacts, load_name_forms
+from breachbench.generator.records.dates import load_date_formats
+from breachbench.generator.records.people import FEMALE, MALE, People, PeopleModel, load_people
+from breachbench.generator.records.places import PlacesModel, load_places
+
+__all__ = [
+    "EMPTY",
+    "LITERAL",
+    "NON_SENSITIVE_FAMILIES",
+    "PATIENT_SURNAME_SLOT",
+    "SLOT",
+    "TITLE_SLOT",
+    "CommentContext",
+    "CommentEngine",
+    "Comments",
+    "PieceCodes",
+    "lists_from_masks",
+    "load_engine",
+]
+
+
+@dataclass(frozen=True)
+class CommentContext:
+    """What the engine may read of each record when it fills a slot."""
+
+    sex: np.ndarray
+    birth_year: np.ndarray
+    last_name: pa.Array
+    nir: np.ndarray  # (n, 15) bytes
+    unit: np.ndarray  # residence row of the commune table
+    department_index: np.ndarray
+
+    @classmethod
+    def for_people(
+        cls, people: People, nir: np.ndarray, unit: np.ndarray, places: PlacesModel
+    ) -> CommentContext:
+        """The context of people living in the commune-table rows ``unit``."""
+        return cls(
+            sex=people.sex,
+            birth_year=people.birth_year,
+            last_name=people.last_name,
+            nir=nir,
+            unit=unit,
+            department_index=places.department_index[unit],
+        )
+
+
+@dataclass(frozen=True)
+class Comments:
+    text: pa.Array
+    sensitive: pa.Array
+    categories: pa.Array
+    spans: pa.Array
+    difficulty_tags: pa.Array
+
+
+# Kind of a clause's lead piece (its separator or opener) while a batch is laid out: a
+# connector already indexed in the pool, never noised. Packed piece kinds have two bits.
+_LEAD = 3
+assert _LEAD not in (EMPTY, LITERAL, SLOT)
+
+
+@dataclass(frozen=True)
+class _GenerationTables:
+    """What every batch reads of the compiled arrays, derived once per engine."""
+
+    strings: pa.Array  # literal variants, then separators, then openers: the pool's head
+    lengths: np.ndarray  # their lengths in code points
+    codes: np.ndarray  # piece codes with an empty column 0 for the lead
+    pieces: np.ndarray  # non-empty pieces per template
+
+    @classmethod
+    def build(cls, engine: CommentEngine) -> _GenerationTables:
+        heads = (engine.variant_texts, engine.separators, engine.openers)
+        strings, _ = string_pool(heads)
+        codes = np.zeros((len(engine.piece_codes), engine.piece_codes.shape[1] + 1), np.int64)
+        codes[:, 1:] = engine.piece_codes
+        return cls(
+            strings=strings,
+            lengths=utf8_lengths(strings),
+            codes=codes,
+            pieces=((engine.piece_codes & 3) != EMPTY).sum(axis=1),
+        )
+
+
+def _weighted_texts(entries: list[dict]) -> tuple[pa.Array, Categorical]:
+    return (
+        pa.array([entry["text"] for entry in entries], type=pa.string()),
+        Categorical.from_weights([entry["weight"] for entry in entries]),
+    )
+
+
+class CommentEngine:
+    """Compiled templates and the distributions that compose them into comments."""
+
+    def __init__(
+        self, *, real_email_domains: bool = False, compiled: CompiledTemplates | None = None
+    ) -> None:
+        self.taxonomy: Taxonomy = load_taxonomy()
+        self.people: PeopleModel = load_people()
+        self.places: PlacesModel = load_places()
+        self.contacts: ContactsModel = load_contacts()
+        self.dates = load_date_formats()
+        self.real_email_domains = real_email_domains
+        self.zone_of_unit = self.contacts.zones(self.places.region, self.places.department)
+        self.first_name_forms, self.surname_forms = load_name_forms()
+
+        spec = corpora.read_yaml("formats/composition.yaml")
+        self.clause_counts = np.array(sorted(spec["clauses_per_comment"]), dtype=np.int64)
+        self.clause_dist = Categorical.from_weights(
+            [spec["clauses_per_comment"][k] for k in self.clause_counts]
+        )
+        self.sensitive_counts = np.array(sorted(spec["sensitive_clauses"]), dtype=np.int64)
+        self.sensitive_dist = Categorical.from_weights(
+            [spec["sensitive_clauses"][k] for k in self.sensitive_counts]
+        )
+        self.family_weights = {f: float(spec["families"][f]) for f in NON_SENSITIVE_FAMILIES}
+        self.titles = {
+            sex: _weighted_texts(spec["titles"][code]) for sex, code in ((MALE, "M"), (FEMALE, "F"))
+        }
+        self.upper_surname_rate = float(spec["upper_surname_rate"])
+        self.spaced_nir_rate = float(spec["spaced_nir_rate"])
+
+        connectors = load_connectors()
+        self.separators = pa.array(list(connectors.separators), type=pa.string())
+        self.separator_dist = Categorical.from_weights(list(connectors.separator_weights))
+        self.openers = pa.array(list(connectors.openers), type=pa.string())
+        self.opener_dist = Categorical.from_weights(list(connectors.opener_weights))
+        self.opener_rate = connectors.opener_rate
+        self.closers = pa.array(list(connectors.closers), type=pa.string())
+        self.closer_dist = Categorical.from_weights(list(connectors.closer_weights))
+        self.closer_rate = connectors.closer_rate
+
+        self.noise: NoiseModel = load_noise()
+        self._adopt(load_compiled() if compiled is None else compiled)
+
+    # ------------------------------------------------------------------ compiled state
+    def _adopt(self, compiled: CompiledTemplates) -> None:
+        """Take the compiled templates' arrays (``generator.comments.compiled``) as attributes."""
+        self.compiled = compiled
+        self.keys = compiled.keys
+        self.piece_codes = compiled.piece_codes
+        self.slot_names = compiled.slot_names
+        self.items_template = compiled.items_template
+        self.items_group = compiled.items_group
+        self.items_weight = compiled.items_weight
+        self.category_dist = dict(compiled.category_dist)
+        self.n_literals = compiled.n_literals
+        self.variant_texts = compiled.variant_texts
+        self.variant_bits = compiled.variant_bits
+        self.template_bits = compiled.template_bits
+        self.tag_bit = difficulty_bits(self.noise)
+        self.tag_names = pa.array(list(self.noise.difficulty_tags), type=pa.string())
+        self._samplers: dict[str, GroupedCategorical] = {}
+        # Samplers of the full template set are cached on disk; a restriction's are not.
+        self._cache_samplers = True
+
+    @functools.cached_property
+    def templates(self) -> list[Template]:
+        """The template objects, in compiled order (row ``t`` of ``piece_codes``).
+
+        Generation never needs them, so they are only loaded when asked for (held-out
+        splits read their ``source``).
+        """
+        return ordered_templates(load_templates(), self.keys)
+
+    def with_real_email_domains(self, real_email_domains: bool) -> CommentEngine:
+        """A copy that draws email domains from the real (or the reserved) list."""
+        clone = copy.copy(self)
+        clone.real_email_domains = real_email_domains
+        return clone
+
+    def restricted(self, keep: np.ndarray) -> CommentEngine:
+        """A copy that only draws the templates where ``keep`` is true.
+
+        For family-held-out evaluation: generate training comments from some template and
+        lexicon families and test comments from the others. A sensitive category left with
+        no template for a sex is not drawn for it; a non-sensitive family must keep one.
+        """
+        clone = copy.copy(self)
+        clone.items_weight = np.where(np.asarray(keep)[self.items_template], self.items_weight, 0)
+        clone._samplers = {}
+        clone._cache_samplers = False
+        available = clone._sampler(DEFAULT_DIFFICULTY).group_total.reshape(-1, 2) > 0
+        if not available[: len(NON_SENSITIVE_FAMILIES)].all():
+            raise ValueError("a restriction must keep every non-sensitive family for both sexes")
+        weights = [self.category_dist[sex] for sex in (MALE, FEMALE)]
+        clone.category_dist = {}
+        offset = len(NON_SENSITIVE_FAMILIES)
+        for sex, base in zip((MALE, FEMALE), weights, strict=True):
+            # Recover the base weights from the alias table's probabilities.
+            k = len(base.probability)
+            mass = base.probability.copy()
+            np.add.at(mass, base.alias, 1.0 - base.probability)
+            mass = mass * available[offset : offset + k, sex]
+            clone.category_dist[sex] = Categorical.from_weights(mass)
+        return clone
+
+    def _sampler(self, difficulty: str) -> GroupedCategorical:
+        """The template sampler of a difficulty level: weights scaled by template tags."""
+        if difficulty not in self._samplers:
+
+            def build() -> GroupedCategorical:
+                scale = self.compiled.scale(self.noise.levels[difficulty].tag_weights)
+                return GroupedCategorical.from_groups(
+                    self.items_group,
+                    self.items_weight * scale[self.items_template],
+                    2 * len(self.keys),
+                )
+
+            if self._cache_samplers:
+                self._samplers[difficulty] = derived(f"template-sampler-{difficulty}", build)
+            else:
+                self._samplers[difficulty] = build()
+        return self._samplers[difficulty]
+
+    # ------------------------------------------------------------------ generation
+    def generate(
+        self,
+        rng: np.random.Generator,
+        ctx: CommentContext,
+        *,
+        comment_rate: float,
+        sensitive_rate: float,
+        difficulty: str = DEFAULT_DIFFICULTY,
+        hard_negative_rate: float | None = None,
+    ) -> Comments:
+        """Comments for every record of ``ctx``.
+
+        ``hard_negative_rate`` is the share of non-fact clauses that are hard negatives
+        (None: the composition file's share); ``difficulty`` picks a level of
+        ``corpora/noise/levels.yaml``.
+        """
+        if difficulty not in self.noise.levels:
+            raise ValueError(f"unknown difficulty {difficulty!r}")
+        n = len(ctx.sex)
+        has_comment = rng.random(n) < comment_rate
+        is_sensitive = has_comment & (rng.random(n) < sensitive_rate)
+        commented = np.flatnonzero(has_comment)
+
+        clauses = self.clause_counts[self.clause_dist.sample(rng, len(commented))]
+        facts = np.where(
+            is_sensitive[commented],
+            self.sensitive_counts[self.sensitive_dist.sample(rng, len(commented))],
+            0,
+        )
+        clauses = np.maximum(clauses, facts)
+        clause_row = np.repeat(commented, clauses)
+        first_clause = np.cumsum(clauses) - clauses
+        position = np.arange(len(clause_row)) - np.repeat(first_clause, clauses)
+
+        # Which clauses of a row are sensitive facts: ``facts`` consecutive ones (modulo
+        # the row's clause count) from a random first one, so they may open, close or
+        # sit inside the comment.
+        per_clause_count = np.repeat(clauses, clauses)
+        first_fact = np.repeat((rng.random(len(commented)) * clauses).astype(np.int64), clauses)
+        is_fact = (position - first_fact) % per_clause_count < np.repeat(facts, clauses)
+
+        sex = ctx.sex[clause_row]
+        family = self._family_dist(hard_negative_rate).sample(rng, len(clause_row))
+        category = np.where(
+            sex == FEMALE,
+            self.category_dist[FEMALE].sample(rng, len(clause_row)),
+            self.category_dist[MALE].sample(rng, len(clause_row)),
+        )
+        key = np.where(is_fact, len(NON_SENSITIVE_FAMILIES) + category, family)
+        template = self.items_template[self._sampler(difficulty).sample(rng, key * 2 + sex)]
+        multi_fact = np.zeros(n, dtype=bool)
+        multi_fact[commented] = facts >= 2
+
+        return self._assemble(
+            rng, ctx, n, has_comment, clause_row, position, template, difficulty, multi_fact
+        )
+
+    def _family_dist(self, hard_negative_rate: float | None) -> Categorical:
+        weights = self.family_weights
+        if hard_negative_rate is None:
+            return Categorical.from_weights([weights[f] for f in NON_SENSITIVE_FAMILIES])
+        rest = weights["routine"] + weights["identifier"]
+        other = 1.0 - hard_negative_rate
+        return Categorical.from_weights(
+            [
+                other * weights["routine"] / rest,
+                other * weights["identifier"] / rest,
+                hard_negative_rate,
+            ]
+        )
+
+    def _assemble(
+        self,
+        rng: np.random.Generator,
+        ctx: CommentContext,
+        n: int,
+        has_comment: np.ndarray,
+        clause_row: np.ndarray,
+        position: np.ndarray,
+        template: np.ndarray,
+        difficulty: str,
+        multi_fact: np.ndarray,
+    ) -> Comments:
+        level = self.noise.levels[difficulty]
+        noisy_row = rng.random(n) < level.noisy_row
+        upper_row = rng.random(n) < level.upper_row
+        strip_row = rng.random(n) < level.no_accents_row
+        tables = self._tables()
+
+        codes, per_clause = self._lay_out(rng, tables, position, template)
+        kind, value, category, subject, assertion = PieceCodes.unpack(codes)
+        inst_row = np.repeat(clause_row, per_clause)
+
+        # Each instance's entry in the pool: the static strings (literal variants, then
+        # connectors, where a lead's value already points), then the slot values.
+        index = value.copy()
+        literal = np.flatnonzero(kind == LITERAL)
+        literal_row = inst_row[literal]
+        edit = self._edits(rng, level, noisy_row[literal_row])
+        variant = VariantPool.variant(edit, strip_row[literal_row], upper_row[literal_row])
+        index[literal] = variant * self.n_literals + value[literal]
+        slot = np.flatnonzero(kind == SLOT)
+        slot_values, slot_order = self._fill_slots(
+            SlotFiller(self, ctx, rng), value[slot], inst_row[slot], upper_row
+        )
+        index[slot[slot_order]] = len(tables.strings) + np.arange(len(slot_order))
+        pool = pa.concat_arrays([tables.strings, slot_values])
+        lengths = np.concatenate([tables.lengths, utf8_lengths(slot_values)])[index]
+
+        # Reading order is already row-major: rows ascend, pieces follow clause order.
+        row_offsets = np.zeros(n + 1, dtype=np.int32)
+        np.cumsum(np.bincount(inst_row, minlength=n), out=row_offsets[1:])
+        text = join_pieces(pool, index, row_offsets, null=~has_comment)
+
+        ends = np.cumsum(lengths)
+        row_start = np.concatenate([[0], ends])[row_offsets[:-1]]
+        labelled = np.flatnonzero((category >= 0) & (lengths > 0))
+        span_row = inst_row[labelled]
+        start = ends[labelled] - lengths[labelled] - row_start[span_row]
+        tags = self._difficulty_tags(
+            n,
+            literal_row,
+            self.variant_bits[index[literal]],
+            clause_row,
+            template,
+            multi_fact,
+            upper_row,
+        )
+        return self._labels(
+            n,
+            span_row,
+            start,
+            start + lengths[labelled],
+            category[labelled],
+            subject[labelled],
+            assertion[labelled],
+            text,
+            tags,
+        )
+
+    def _tables(self) -> _GenerationTables:
+        """The engine's :class:`_GenerationTables`, built on first use and kept while the
+        compiled arrays they derive from are the same objects."""
+        sources = (self.variant_texts, self.separators, self.openers, self.piece_codes)
+        cached = self.__dict__.get("_generation_tables")
+        if cached is None or any(a is not b for a, b in zip(cached[0], sources, strict=True)):
+            cached = (sources, _GenerationTables.build(self))
+            self.__dict__["_generation_tables"] = cached
+        return cached[1]
+
+    def _lay_out(
+        self,
+        rng: np.random.Generator,
+        tables: _GenerationTables,
+        position: np.ndarray,
+        template: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Every piece instance's code in reading order, and the number per clause.
+
+        Column 0 of each clause is its lead: the separator before it, or an opener (or
+        nothing) for the first one, coded as a ``_LEAD`` piece whose value is its index in
+        the pool.
+        """
+        n_clauses = len(template)
+        separator = self.separator_dist.sample(rng, n_clauses)
+        opener = self.opener_dist.sample(rng, n_clauses)
+        first = position == 0
+        has_lead = ~(first & (rng.random(n_clauses) >= self.opener_rate))
+        connectors = len(self.variant_texts)
+        lead_index = np.where(
+            first, connectors + len(self.separators) + opener, connectors + separator
+        )
+        codes = np.take(tables.codes, template, axis=0)
+        codes[:, 0] = PieceCodes.pack(np.where(has_lead, _LEAD, EMPTY), lead_index, -1, 0, 0)
+        present = (codes & 3) != EMPTY
+        per_clause = tables.pieces[template] + has_lead
+        return np.compress(present.ravel(), codes.ravel()), per_clause
+
+    @staticmethod
+    def _edits(rng: np.random.Generator, level: NoiseLevel, noisy: np.ndarray) -> np.ndarray:
+        """The edit (index in ``EDITS``) of each literal piece; none outside noisy rows.
+
+        One uniform per piece, read against the cumulative edit rates: counting the
+        thresholds below it is what ``searchsorted`` would return, without its branches.
+        """
+        thresholds = np.cumsum([level.pieces[e] for e in EDITS[1:]])
+        uniform = rng.random(len(noisy))
+        edit = np.zeros(len(noisy), dtype=np.int64)
+        rows = np.flatnonzero(noisy)
+        drawn = (uniform[rows, None] >= thresholds).sum(axis=1)
+        edit[rows] = np.where(drawn < len(EDITS) - 1, drawn + 1, 0)
+        return edit
+
+    def _fill_slots(
+        self,
+        filler: SlotFiller,
+        slot_id: np.ndarray,
+        slot_row: np.ndarray,
+        upper_row: np.ndarray,
+    ) -> tuple[pa.Array, np.ndarray]:
+        """The value of every slot instance, in capitals on shouting rows.
+
+        Kinds are filled in slot-id order, each over its instances in reading order (the
+        order of the random draws). Returns the values end to end and, for each value, the
+        instance (position in ``slot_id``) it belongs to.
+        """
+        order = stable_order(slot_id)
+        bounds = np.searchsorted(slot_id[order], np.arange(len(self.slot_names) + 1))
+        parts = [pa.array([], type=pa.string())]
+        for slot_id_, slot_name in enumerate(self.slot_names):
+            rows = slot_row[order[bounds[slot_id_] : bounds[slot_id_ + 1]]]
+            if len(rows) == 0:
+                continue
+            values = filler.fill(slot_name, rows).cast(pa.string())
+            shout = upper_row[rows]
+            if shout.any():
+                values = pc.if_else(pa.array(shout), pc.utf8_upper(values), values)
+            parts.append(values)
+        return pa.concat_arrays(parts), order
+
+    def _difficulty_tags(
+        self,
+        n: int,
+        literal_row: np.ndarray,
+        literal_bits: np.ndarray,
+        clause_row: np.ndarray,
+        template: np.ndarray,
+        multi_fact: np.ndarray,
+        upper_row: np.ndarray,
+    ) -> pa.Array:
+        """Per record, the difficulty tags of its clauses and of the noise that showed."""
+        mask = _or_by_row(n, literal_row, literal_bits)
+        mask |= _or_by_row(n, clause_row, self.template_bits[template])
+        has_clause = np.zeros(n, dtype=bool)
+        has_clause[clause_row] = True
+        bit = self.tag_bit
+        if "multi_fact" in bit:
+            mask |= np.where(multi_fact, bit["multi_fact"], 0)
+        if "upper_case" in bit:
+            mask |= np.where(upper_row & has_clause, bit["upper_case"], 0)
+        return lists_from_masks(mask, self.tag_names)
+
+    def _labels(
+        self,
+        n: int,
+        span_row: np.ndarray,
+        start: np.ndarray,
+        end: np.ndarray,
+        category: np.ndarray,
+        subject: np.ndarray,
+        assertion: np.ndarray,
+        text: pa.Array,
+        difficulty_tags: pa.Array,
+    ) -> Comments:
+        taxonomy = self.taxonomy
+        names = pa.array(list(taxonomy.categories), type=pa.string())
+        span_counts = np.bincount(span_row, minlength=n)
+        span_offsets = pa.array(np.concatenate([[0], np.cumsum(span_counts)]).astype(np.int32))
+        struct = pa.StructArray.from_arrays(
+            [
+                pa.array(start.astype(np.int32)),
+                pa.array(end.astype(np.int32)),
+                take(names, category),
+                take(pa.array(list(taxonomy.subjects)), subject),
+                take(pa.array(list(taxonomy.assertions)), assertion),
+            ],
+            fields=list(SPAN_TYPE),
+        )
+        spans = pa.ListArray.from_arrays(span_offsets, struct, type=pa.list_(SPAN_TYPE))
+
+        # Category ids are numbered in sorted order, so a mask lists them sorted.
+        mask = _or_by_row(n, span_row, np.int64(1) << category)
+        categories = lists_from_masks(mask, names)
+        sensitive_bits = sum(1 << taxonomy.index(c) for c in taxonomy.sensitive)
+        sensitive = (mask & sensitive_bits) != 0
+        return Comments(
+            text=text,
+            sensitive=pa.array(sensitive),
+            categories=categories,
+            spans=spans,
+            difficulty_tags=difficulty_tags,
+        )
+
+
+def _or_by_row(n: int, rows: np.ndarray, bits: np.ndarray) -> np.ndarray:
+    """Per row of ``n``, the OR of ``bits`` over its entries.
+
+    Most entries carry no bit (no noise showed, no tag): only the others are scattered,
+    which beats a segmented reduction over them all.
+    """
+    mask = np.zeros(n, dtype=np.int64)
+    some = np.flatnonzero(bits)
+    np.bitwise_or.at(mask, rows[some], bits[some])
+    return mask
+
+
+def lists_from_masks(mask: np.ndarray, names: pa.Array) -> pa.Array:
+    """Per row, the names of the bits set in ``mask`` (bit i is ``names[i]``), in bit order.
+
+    A batch holds few distinct masks, so each distinct one is spelt out once (as name
+    ids) and the rows copy the ids of theirs: no (rows x bits) matrix, and one string take
+    for the whole list column.
+    """
+    nonzero = np.flatnonzero(mask)
+    distinct, inverse = np.unique(mask[nonzero], return_inverse=True)
+    inverse = inverse.reshape(-1)
+    owner, name_id = np.nonzero((distinct[:, None] >> np.arange(len(names))) & 1)
+    per_distinct = np.bincount(owner, minlength=len(distinct))
+    first_id = np.cumsum(per_distinct) - per_distinct
+    counts = np.zeros(len(mask), dtype=np.int64)
+    counts[nonzero] = per_distinct[inverse]
+    offsets = np.zeros(len(mask) + 1, dtype=np.int32)
+    np.cumsum(counts, out=offsets[1:])
+    # The k-th name of a row is the k-th id of its distinct mask.
+    per_row = counts[nonzero]
+    ids = name_id[
+        np.repeat(first_id[inverse] - offsets[:-1][nonzero], per_row) + np.arange(offsets[-1])
+    ]
+    return pa.ListArray.from_arrays(pa.array(offsets), take(names, ids))
+
+
+def load_engine(real_email_domains: bool = False) -> CommentEngine:
+    """The engine of the installed corpora, one per process whichever way it is asked for
+    (``load_engine()`` and ``load_engine(False)`` alike); both email-domain choices share
+    one build."""
+    return _engine(bool(real_email_domains))
+
+
+@functools.cache
+def _engine(real_email_domains: bool) -> CommentEngine:
+    if real_email_domains:
+        return _engine(False).with_real_email_domains(True)
+    return CommentEngine()

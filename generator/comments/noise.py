@@ -1,0 +1,238 @@
+"""Writing noise (typos, SMS shorthand, truncations, capitals, missing accents) with exact labels.
+
+Real administrative comments are typed fast; a benchmark of clean sentences flatters every
+detector. Noise here is applied to a whole *piece* of a template (a literal, labelled or
+not) and never across a piece boundary, so the engine's span offsets, computed from the
+lengths of the pieces really written, stay exact. Each transform is a small pure function
+of ``(text, rng)`` that keeps a non-empty text non-empty and never adds or removes a
+leading or trailing space, which is what a labelled piece needs.
+
+Because templates have only a few thousand distinct literals, every noisy variant of every
+literal is computed once when the engine loads (:func:`variant_pool`); per record the
+engine then only picks an index, which keeps generation vectorised.
+
+Reads ``corpora/noise/transforms.yaml`` and ``corpora/noise/levels.yaml``.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from breachbench.generator.data import corpora
+
+__all__ = [
+    "EDITS",
+    "NoiseLevel",
+    "NoiseModel",
+    "VariantPool",
+    "load_noise",
+    "variant_pool",
+]
+
+# Piece edits, in pool order; "none" first. Row-level transforms (capitals, accents)
+# combine with any of them.
+EDITS: tuple[str, ...] = ("none", "typo", "sms", "truncated", "doubled_space")
+
+_WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+
+
+@dataclass(frozen=True)
+class NoiseLevel:
+    """Rates of one difficulty level (see ``corpora/noise/levels.yaml``)."""
+
+    noisy_row: float
+    pieces: dict[str, float]  # edit -> probability per literal piece of a noisy row
+    upper_row: float
+    no_accents_row: float
+    tag_weights: dict[str, float]
+
+
+@dataclass(frozen=True)
+class NoiseModel:
+    """The transforms' data, loaded once."""
+
+    accents: dict[str, str]
+    neighbours: dict[str, str]
+    typo_kinds: tuple[str, ...]
+    typo_weights: tuple[float, ...]
+    typo_min_letters: int
+    sms: dict[str, str]  # lower-case word or phrase -> short form
+    truncate_min_letters: int
+    truncate_keep: tuple[int, int]
+    truncate_dot_rate: float
+    difficulty_tags: tuple[str, ...]
+    levels: dict[str, NoiseLevel]
+
+    @functools.cached_property
+    def _accent_table(self) -> dict[int, str]:
+        return str.maketrans(self.accents)
+
+    @functools.cached_property
+    def _sms_re(self) -> re.Pattern[str]:
+        keys = sorted(self.sms, key=len, reverse=True)
+        alternatives = "|".join(re.escape(k) for k in keys)
+        return re.compile(rf"(?<![\w'’-])(?:{alternatives})(?![\w'’-])", re.IGNORECASE)
+
+    # ------------------------------------------------------------------ transforms
+    def strip_accents(self, text: str) -> str:
+        """Accented letters typed plain ("dépression" -> "depression")."""
+        return text.translate(self._accent_table)
+
+    def upper(self, text: str) -> str:
+        """Capitals; a few letters ("ß") grow, which is fine: the piece is measured after."""
+        return text.upper()
+
+    def typo(self, text: str, rng: np.random.Generator) -> str:
+        """One typing slip inside one long enough word, never on its first letter."""
+        words = [m for m in _WORD.finditer(text) if len(m.group()) >= self.typo_min_letters]
+        if not words:
+            return text
+        match = words[rng.integers(len(words))]
+        word = match.group()
+        i = int(rng.integers(1, len(word) - 1))
+        kind = self.typo_kinds[_draw(rng, self.typo_weights)]
+        if kind == "swap":
+            new = word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+        elif kind == "delete":
+            new = word[:i] + word[i + 1 :]
+        elif kind == "double":
+            new = word[:i] + word[i] + word[i:]
+        else:
+            options = self.neighbours.get(word[i].lower(), "")
+            if not options:
+                new = word[:i] + word[i + 1 :]
+            else:
+                letter = options[rng.integers(len(options))]
+                new = word[:i] + (letter.upper() if word[i].isupper() else letter) + word[i + 1 :]
+        return text[: match.start()] + new + text[match.end() :]
+
+    def sms_style(self, text: str, rng: np.random.Generator | None = None) -> str:
+        """Words replaced by the shorthand of a hurried secretary ("rendez-vous" -> "rdv")."""
+
+        def replace(match: re.Match[str]) -> str:
+            short = self.sms[match.group().lower()]
+            return short.upper() if match.group().isupper() and len(match.group()) > 1 else short
+
+        return self._sms_re.sub(replace, text)
+
+    def truncate(self, text: str, rng: np.random.Generator) -> str:
+        """The longest long word cut short ("hospitalisation" -> "hospit.")."""
+        words = [m for m in _WORD.finditer(text) if len(m.group()) >= self.truncate_min_letters]
+        if not words:
+            return text
+        match = max(words, key=lambda m: len(m.group()))
+        low, high = self.truncate_keep
+        keep = int(rng.integers(low, high + 1))
+        cut = match.group()[:keep]
+        if rng.random() < self.truncate_dot_rate:
+            cut += "."
+        return text[: match.start()] + cut + text[match.end() :]
+
+    def doubled_space(self, text: str, rng: np.random.Generator) -> str:
+        """One space typed twice."""
+        spaces = [i for i, c in enumerate(text) if c == " "]
+        if not spaces:
+            return text
+        i = spaces[rng.integers(len(spaces))]
+        return text[:i] + " " + text[i:]
+
+    def edit(self, name: str) -> Callable[[str, np.random.Generator], str]:
+        """The transform of an edit name in :data:`EDITS`."""
+        return {
+            "none": lambda text, rng: text,
+            "typo": self.typo,
+            "sms": self.sms_style,
+            "truncated": self.truncate,
+            "doubled_space": self.doubled_space,
+        }[name]
+
+
+def _draw(rng: np.random.Generator, weights: Sequence[float]) -> int:
+    p = np.asarray(weights, dtype=np.float64)
+    return int(np.searchsorted(np.cumsum(p) / p.sum(), rng.random(), side="right"))
+
+
+def _level(raw: dict) -> NoiseLevel:
+    pieces = {edit: float(raw["pieces"].get(edit, 0.0)) for edit in EDITS[1:]}
+    rates = [raw["noisy_row"], raw["upper_row"], raw["no_accents_row"], *pieces.values()]
+    if any(not 0.0 <= float(r) <= 1.0 for r in rates) or sum(pieces.values()) > 1.0:
+        raise ValueError("noise/levels.yaml: rates must lie in [0, 1] and piece rates sum <= 1")
+    return NoiseLevel(
+        noisy_row=float(raw["noisy_row"]),
+        pieces=pieces,
+        upper_row=float(raw["upper_row"]),
+        no_accents_row=float(raw["no_accents_row"]),
+        tag_weights={k: float(v) for k, v in (raw.get("tag_weights") or {}).items()},
+    )
+
+
+@functools.cache
+def load_noise() -> NoiseModel:
+    """Read the noise data files once per process."""
+    spec = corpora.read_yaml("noise/transforms.yaml")
+    levels = corpora.read_yaml("noise/levels.yaml")
+    typos = spec["typos"]
+    truncation = spec["truncation"]
+    return NoiseModel(
+        accents={str(k): str(v) for k, v in spec["accents"].items()},
+        neighbours={str(k): str(v) for k, v in spec["keyboard_neighbours"].items()},
+        typo_kinds=tuple(typos),
+        typo_weights=tuple(float(w) for w in typos.values()),
+        typo_min_letters=max(3, int(spec["typo_min_letters"])),
+        sms={str(k).lower(): str(v) for k, v in spec["sms"].items() if str(v)},
+        truncate_min_letters=int(truncation["min_letters"]),
+        truncate_keep=(int(truncation["keep"][0]), int(truncation["keep"][1])),
+        truncate_dot_rate=float(truncation["dot_rate"]),
+        difficulty_tags=tuple(levels["difficulty_tags"]),
+        levels={name: _level(raw) for name, raw in levels["levels"].items()},
+    )
+
+
+@dataclass(frozen=True)
+class VariantPool:
+    """Every noisy variant of every literal, flattened.
+
+    Variant ``v = (edit * 2 + no_accents) * 2 + upper`` of literal ``i`` sits at
+    ``v * n_literals + i``; ``changed[v, i, k]`` says whether edit / accents / capitals
+    (k = 0, 1, 2) really changed the text, so a tag is reported only when it shows.
+    """
+
+    texts: list[str]
+    n_literals: int
+    changed: np.ndarray  # (variants, literals, 3) bool
+
+    @staticmethod
+    def variant(edit: np.ndarray, no_accents: np.ndarray, upper: np.ndarray) -> np.ndarray:
+        return (edit * 2 + no_accents) * 2 + upper
+
+
+def variant_pool(model: NoiseModel, literals: Sequence[str], seed: int = 0) -> VariantPool:
+    """All variants of ``literals``; deterministic for a given literal list and seed.
+
+    Each edit, accent stripping and capitalisation runs once per literal (the edits draw
+    from ``rng`` in pool order, literal after literal); the four row-level combinations
+    and their change flags are assembled from those columns.
+    """
+    rng = np.random.default_rng(seed)
+    n = len(literals)
+    texts: list[str] = []
+    changed = np.zeros((len(EDITS) * 4, n, 3), dtype=bool)
+    edited = [[model.edit(e)(text, rng) for text in literals] for e in EDITS]
+    for e, column in enumerate(edited):
+        edit_changed = [a != b for a, b in zip(column, literals, strict=True)]
+        stripped = [model.strip_accents(text) for text in column]
+        for strip, bases in ((0, column), (1, stripped)):
+            uppers = [model.upper(text) for text in bases]
+            strip_changed = [a != b for a, b in zip(bases, column, strict=True)] if strip else False
+            for up, outs in ((0, bases), (1, uppers)):
+                v = (e * 2 + strip) * 2 + up
+                texts.extend(outs)
+                changed[v, :, 0] = edit_changed
+                changed[v, :, 1] = strip_changed
+                if up:
+                    changed[v, :, 2] = [a != b for a, b in zip(outs, bases, strict=True)]
+    return VariantPool(texts=texts, n_literals=n, changed=changed)

@@ -1,0 +1,871 @@
+"""Comment templates: parse the markup of ``corpora/comments/`` and expand it into templates.
+
+Teachers and clinicians edit YAML, not code, so the lexicons are written in a tiny markup
+(``[surface|category|subject|assertion]`` spans, ``{slot}`` fillers, ``{fact}`` in frames)
+documented in ``corpora/README.md``. This module turns those files into flat, validated
+:class:`Template` objects once per process; the engine then samples them as arrays.
+
+Sensitive categories are written as *cores* (noun phrases) and *states* (adjectives with
+sex agreement) crossed with generic *frames* ("ATCD de {fact}", "mère {fact}"), so that one
+new word yields dozens of templates with the right subject, assertion and French elision,
+plus hand-written *phrases* for everything a frame cannot say.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import functools
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+__all__ = [
+    "FAMILIES",
+    "SLOT_CATEGORIES",
+    "Connectors",
+    "Piece",
+    "Template",
+    "TemplateError",
+    "elide",
+    "escape_markup",
+    "installed_templates",
+    "load_connectors",
+    "load_templates",
+    "parse_markup",
+]
+
+SLOT_CATEGORIES: dict[str, str] = {
+    "patient_name": "person",
+    "first_name_m": "person",
+    "first_name_f": "person",
+    "surname": "person",
+    "full_name": "person",
+    "phone": "phone",
+    "email": "email",
+    "address": "address",
+    "street": "address",
+    "city": "address",
+    "date": "date",
+    "month_year": "date",
+    "year": "date",
+    "nir": "nir",
+}
+
+FAMILIES: tuple[str, ...] = ("routine", "identifier", "hard_negative", "sensitive")
+SEXES: tuple[str, ...] = ("any", "M", "F")
+FACT = "fact"
+
+# Files of the non-sensitive families, relative to ``corpora/``.
+_FAMILY_FILES = {
+    "routine": "comments/routine.yaml",
+    "identifier": "comments/identifiers.yaml",
+    "hard_negative": "comments/hard_negatives.yaml",
+}
+_FRAMES_FILE = "comments/frames.yaml"
+_CONNECTORS_FILE = "comments/connectors.yaml"
+_TAXONOMY_FILE = "taxonomy/taxonomy.yaml"
+
+# Tags derived from span attributes, so a frame or phrase never has to repeat them.
+_ATTRIBUTE_TAGS = {"relative", "third_party", "negated", "hypothetical", "historical"}
+
+
+class TemplateError(ValueError):
+    """A comment file breaks the markup or the taxonomy; one line naming file and entry."""
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One run of a template: a literal (labelled or not) or a slot filled per record."""
+
+    text: str  # literal text ('' for a slot)
+    slot: str | None  # slot name, None for a literal
+    category: str | None  # None for an unlabelled literal
+    subject: str | None
+    assertion: str | None
+
+
+@dataclass(frozen=True)
+class Template:
+    """A clause ready to sample: pieces plus what the engine needs to choose and label it."""
+
+    family: str  # 'routine' | 'identifier' | 'hard_negative' | 'sensitive'
+    category: str | None  # the sensitive category for family 'sensitive', else None
+    pieces: tuple[Piece, ...]  # adjacent unlabelled literals merged; no empty literal
+    sex: str  # 'any' | 'M' | 'F': patient sex this template fits
+    weight: float
+    tags: tuple[str, ...]  # difficulty tags
+    source: str  # stable origin, e.g. 'sensitive/serology.yaml:cores[3]+frames.noun[2]'
+
+
+@dataclass(frozen=True)
+class Connectors:
+    """Separators between clauses and optional openers/closers, each with weights."""
+
+    separators: tuple[str, ...]
+    separator_weights: tuple[float, ...]
+    openers: tuple[str, ...]
+    opener_weights: tuple[float, ...]
+    opener_rate: float  # probability that a comment starts with an opener
+    closers: tuple[str, ...]
+    closer_weights: tuple[float, ...]
+    closer_rate: float
+
+
+# --------------------------------------------------------------------------- taxonomy
+
+
+@dataclass(frozen=True)
+class _Vocabulary:
+    """The values the taxonomy allows; the markup is checked against it, never hard-coded."""
+
+    sensitive: tuple[str, ...]
+    identifier: tuple[str, ...]
+    subjects: tuple[str, ...]
+    assertions: tuple[str, ...]
+
+
+def _vocabulary(document: Mapping[str, Any]) -> _Vocabulary:
+    groups = document["groups"]
+    return _Vocabulary(
+        sensitive=tuple(groups["sensitive"]["categories"]),
+        identifier=tuple(groups["identifier"]["categories"]),
+        subjects=tuple(document["attributes"]["subject"]["values"]),
+        assertions=tuple(document["attributes"]["assertion"]["values"]),
+    )
+
+
+@functools.cache
+def _default_vocabulary() -> _Vocabulary:
+    from breachbench.generator.data import corpora
+
+    return _vocabulary(corpora.read_yaml(_TAXONOMY_FILE))
+
+
+# --------------------------------------------------------------------------- markup
+
+_ESCAPABLE = set("[]{}|\\")
+
+
+def escape_markup(text: str) -> str:
+    """Escape the markup metacharacters of ``text`` so it parses back as plain literal text."""
+    return "".join("\\" + c if c in _ESCAPABLE else c for c in text)
+
+
+def _read_until(markup: str, start: int, closer: str) -> tuple[list[str], int]:
+    """Split the body of a ``[...]`` or ``{...}`` on unescaped ``|``; return fields, end."""
+    fields: list[str] = []
+    current: list[str] = []
+    i = start
+    while i < len(markup):
+        c = markup[i]
+        if c == "\\" and i + 1 < len(markup) and markup[i + 1] in _ESCAPABLE:
+            current.append(markup[i + 1])
+            i += 2
+            continue
+        if c == closer:
+            fields.append("".join(current))
+            return fields, i + 1
+        if c in "[]{}":
+            raise TemplateError(f"unexpected {c!r} at {i} inside a markup item")
+        if c == "|":
+            fields.append("".join(current))
+            current = []
+        else:
+            current.append(c)
+        i += 1
+    raise TemplateError(f"unclosed markup item opened before {start}")
+
+
+def _check_attributes(subject: str, assertion: str, vocabulary: _Vocabulary, where: str) -> None:
+    if subject not in vocabulary.subjects:
+        raise TemplateError(f"unknown subject {subject!r} in {where}")
+    if assertion not in vocabulary.assertions:
+        raise TemplateError(f"unknown assertion {assertion!r} in {where}")
+
+
+def _parse(
+    markup: str,
+    subject: str,
+    assertion: str,
+    vocabulary: _Vocabulary,
+    allow_fact: bool = False,
+) -> tuple[Piece, ...]:
+    """The parser behind :func:`parse_markup`; ``vocabulary`` is the taxonomy to check.
+
+    With ``allow_fact`` (frames), ``{fact}`` becomes a placeholder piece with slot 'fact'.
+    """
+    if not isinstance(markup, str):
+        raise TemplateError(f"markup must be a string, got {type(markup).__name__}")
+    _check_attributes(subject, assertion, vocabulary, "entry defaults")
+    pieces: list[Piece] = []
+    literal: list[str] = []
+
+    def flush() -> None:
+        if literal:
+            text = "".join(literal)
+            literal.clear()
+            if pieces and pieces[-1].category is None and pieces[-1].slot is None:
+                text = pieces.pop().text + text
+            pieces.append(Piece(text, None, None, None, None))
+
+    i = 0
+    while i < len(markup):
+        c = markup[i]
+        if c == "\\" and i + 1 < len(markup) and markup[i + 1] in _ESCAPABLE:
+            literal.append(markup[i + 1])
+            i += 2
+        elif c == "[":
+            fields, i = _read_until(markup, i + 1, "]")
+            flush()
+            pieces.append(_span(fields, subject, assertion, vocabulary))
+        elif c == "{":
+            fields, i = _read_until(markup, i + 1, "}")
+            flush()
+            pieces.append(_slot(fields, subject, vocabulary, allow_fact))
+        elif c in "]}":
+            raise TemplateError(f"unbalanced {c!r} at {i} (escape it as '\\{c}')")
+        else:
+            literal.append(c)
+            i += 1
+    flush()
+    return tuple(pieces)
+
+
+def _span(fields: list[str], subject: str, assertion: str, vocabulary: _Vocabulary) -> Piece:
+    if not 2 <= len(fields) <= 4:
+        raise TemplateError(f"span needs 2 to 4 fields, got [{'|'.join(fields)}]")
+    surface, category = fields[0], fields[1].strip()
+    where = f"span [{'|'.join(fields)}]"
+    if not surface or surface != surface.strip():
+        raise TemplateError(f"empty or space-padded surface in {where}")
+    explicit_assertion = len(fields) > 3
+    subject = fields[2].strip() if len(fields) > 2 else subject
+    assertion = fields[3].strip() if explicit_assertion else assertion
+    _check_attributes(subject, assertion, vocabulary, where)
+    if category in vocabulary.identifier:
+        # Identifier spans are always affirmed: a phone in a negated clause is still a phone.
+        if explicit_assertion and assertion != "affirmed":
+            raise TemplateError(f"identifier spans are always affirmed: {where}")
+        assertion = "affirmed"
+    elif category not in vocabulary.sensitive:
+        raise TemplateError(f"unknown category {category!r} in {where}")
+    return Piece(surface, None, category, subject, assertion)
+
+
+def _slot(fields: list[str], subject: str, vocabulary: _Vocabulary, allow_fact: bool) -> Piece:
+    if not 1 <= len(fields) <= 2:
+        raise TemplateError(f"slot needs 1 or 2 fields, got {{{'|'.join(fields)}}}")
+    name = fields[0].strip()
+    if name == FACT:
+        if allow_fact and len(fields) == 1:
+            return Piece("", FACT, None, None, None)
+        raise TemplateError("{fact} is only allowed, bare, in frames")
+    if name not in SLOT_CATEGORIES:
+        raise TemplateError(f"unknown slot {{{name}}}; known: {', '.join(SLOT_CATEGORIES)}")
+    subject = fields[1].strip() if len(fields) > 1 else subject
+    _check_attributes(subject, "affirmed", vocabulary, f"slot {{{name}}}")
+    return Piece("", name, SLOT_CATEGORIES[name], subject, "affirmed")
+
+
+def parse_markup(
+    markup: str, *, subject: str = "patient", assertion: str = "affirmed"
+) -> tuple[Piece, ...]:
+    """Parse one template line into pieces, checked against the shipped taxonomy.
+
+    ``subject`` and ``assertion`` are the entry's defaults, used by spans that omit them;
+    slots take ``subject`` too but are always ``affirmed``.
+
+    >>> [p.text or p.slot for p in parse_markup("ATCD de [viol|sexual_violence] en {year}")]
+    ['ATCD de ', 'viol', ' en ', 'year']
+    """
+    return _parse(markup, subject, assertion, _default_vocabulary())
+
+
+# --------------------------------------------------------------------------- elision
+
+# Words starting with an aspirated h take no elision ("de handicap", "le harcèlement").
+H_ASPIRE: frozenset[str] = frozenset(
+    {
+        "hache", "haine", "halal", "hallucinogène", "hallucinogènes", "handicap",
+        "handicapé", "handicapée", "harcèlement", "harceleur", "haschich", "hasch",
+        "haut", "hautes", "hernie", "héros", "hiérarchie", "hindou", "hindouiste",
+        "homard", "honte", "hors", "hurlement", "hutte",
+    }
+)  # fmt: skip
+_ELIDING = ("de", "le", "la", "que", "ne", "je", "me", "te", "se", "lorsque", "puisque")
+_ELIDABLE_RE = re.compile(r"(?:^|(?<=[\s(:/'\"-]))(" + "|".join(_ELIDING) + r")\s+$", re.IGNORECASE)
+_VOWELS = set("aeiouyàâäéèêëîïôöùûüœæ")
+
+
+@functools.cache  # a few thousand distinct surfaces meet every frame
+def _starts_with_vowel_sound(word: str) -> bool:
+    """Crude but predictable: a vowel letter, or an h that is not in :data:`H_ASPIRE`."""
+    if not word:
+        return False
+    first = word[0].lower()
+    if first in _VOWELS:
+        return True
+    if first == "h":
+        head = re.split(r"[\s,.;:/()'-]", word, maxsplit=1)[0].lower()
+        return head not in H_ASPIRE
+    return False
+
+
+def elide(prefix: str, word: str) -> str:
+    """Return ``prefix`` with a final "de", "le", "la"... elided if ``word`` calls for it.
+
+    >>> elide("ATCD de ", "hépatite C"), elide("pas de ", "handicap")
+    ("ATCD d'", 'pas de ')
+    """
+    elided = _elided(prefix)
+    if elided is None or not _starts_with_vowel_sound(word):
+        return prefix
+    return elided
+
+
+@functools.cache  # a few hundred distinct frame texts, each met once per surface
+def _elided(prefix: str) -> str | None:
+    """``prefix`` with its final article elided, or None if it ends with none."""
+    match = _ELIDABLE_RE.search(prefix)
+    if not match:
+        return None
+    return prefix[: match.start(1)] + match.group(1)[:-1] + "'"
+
+
+# --------------------------------------------------------------------------- loading
+
+
+class _Source:
+    """Reads YAML under one corpora root; the default root goes through generator.data.corpora."""
+
+    def __init__(self, root: Path | None) -> None:
+        self.root = root
+
+    def exists(self, relative: str) -> bool:
+        return (self._root() / relative).is_file()
+
+    def _root(self) -> Path:
+        if self.root is not None:
+            return self.root
+        from breachbench.generator.data import corpora
+
+        return corpora.corpora_root()
+
+    def read(self, relative: str) -> Any:
+        if self.root is None:
+            from breachbench.generator.data import corpora
+
+            return corpora.read_yaml(relative)
+        try:
+            with (self.root / relative).open(encoding="utf-8") as handle:
+                return yaml.safe_load(handle)
+        except FileNotFoundError as error:
+            raise TemplateError(f"{relative}: file not found") from error
+        except yaml.YAMLError as error:
+            reason = " ".join(str(error).split())
+            raise TemplateError(f"{relative}: invalid YAML: {reason}") from None
+
+
+@dataclass(frozen=True)
+class _Frame:
+    index: int
+    kind: str  # 'noun' | 'state'
+    forms: Mapping[str, str]  # agreement key ('ms', 'fs', 'mp', 'fp' or 'm', 'f') -> markup
+    pieces: Mapping[str, tuple[Piece, ...]]  # the same forms, parsed once
+    subject: str
+    assertion: str
+    sex: str
+    gender: str | None  # gender of the frame's subject: 'm', 'f', 'each' (states) or None
+    weight: float
+    tags: tuple[str, ...]
+    categories: tuple[str, ...] | None  # only these sensitive categories, None for all
+
+    @property
+    def pattern_text(self) -> str:
+        """The text ``frames_exclude`` globs match: the masculine singular form."""
+        return next(iter(self.forms.values()))
+
+
+def _fail(file: str, where: str, message: str) -> TemplateError:
+    return TemplateError(f"{file}: {where}: {message}")
+
+
+def _as_list(value: Any, file: str, where: str) -> list[Any]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise _fail(file, where, f"expected a list, got {type(value).__name__}")
+    return value
+
+
+def _weight(entry: Mapping[str, Any], file: str, where: str) -> float:
+    value = entry.get("weight", 1.0)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise _fail(file, where, f"weight must be a positive number, got {value!r}")
+    return float(value)
+
+
+def _tags(entry: Mapping[str, Any], file: str, where: str) -> tuple[str, ...]:
+    tags = _as_list(entry.get("tags"), file, where)
+    if not all(isinstance(t, str) and t for t in tags):
+        raise _fail(file, where, f"tags must be non-empty strings, got {tags!r}")
+    return tuple(tags)
+
+
+def _sex(entry: Mapping[str, Any], file: str, where: str, default: str = "any") -> str:
+    sex = str(entry.get("sex", default))
+    if sex not in SEXES:
+        raise _fail(file, where, f"sex must be one of {', '.join(SEXES)}, got {sex!r}")
+    return sex
+
+
+def _entry(raw: Any, file: str, where: str, text_key: str = "text") -> dict[str, Any]:
+    """Entries are a bare string (the text) or a mapping; normalise to a mapping."""
+    if isinstance(raw, str):
+        return {text_key: raw}
+    if isinstance(raw, Mapping):
+        return dict(raw)
+    raise _fail(file, where, f"expected a string or a mapping, got {type(raw).__name__}")
+
+
+def _merge_sex(a: str, b: str) -> str | None:
+    """The sex both constraints allow, or None when they conflict."""
+    if a == "any":
+        return b
+    if b in ("any", a):
+        return a
+    return None
+
+
+def _merge_assertion(frame: str, entry: str) -> str | None:
+    """A frame's assertion wins over an affirmed entry; two different non-affirmed conflict."""
+    if entry == "affirmed":
+        return frame
+    if frame in ("affirmed", entry):
+        return entry
+    return None
+
+
+def _derived_tags(pieces: Iterable[Piece], vocabulary: _Vocabulary) -> set[str]:
+    tags: set[str] = set()
+    for piece in pieces:
+        if piece.category in vocabulary.sensitive:
+            tags.update({piece.subject, piece.assertion} & _ATTRIBUTE_TAGS)  # type: ignore[arg-type]
+    return tags
+
+
+def _load_frames(source: _Source, vocabulary: _Vocabulary) -> dict[str, list[_Frame]]:
+    file = _FRAMES_FILE
+    document = source.read(file)
+    if not isinstance(document, Mapping):
+        raise _fail(file, "top level", "expected a mapping with 'noun' and 'state'")
+    frames: dict[str, list[_Frame]] = {}
+    for kind, keys in (("noun", ("ms", "fs", "mp", "fp")), ("state", ("m", "f"))):
+        frames[kind] = []
+        for index, raw in enumerate(_as_list(document.get(kind), file, kind)):
+            where = f"{kind}[{index}]"
+            entry = _entry(raw, file, where)
+            text = entry.get("text")
+            if isinstance(text, Mapping):
+                if set(text) != set(keys):
+                    raise _fail(file, where, f"agreement forms must be exactly {keys}")
+                forms = {k: str(text[k]) for k in keys}
+            elif isinstance(text, str):
+                forms = {"": text}
+            else:
+                raise _fail(file, where, "missing 'text'")
+            subject = str(entry.get("subject", "patient"))
+            assertion = str(entry.get("assertion", "affirmed"))
+            try:
+                _check_attributes(subject, assertion, vocabulary, "frame")
+                parsed = {
+                    key: _parse(form, subject, assertion, vocabulary, allow_fact=True)
+                    for key, form in forms.items()
+                }
+            except TemplateError as error:
+                raise _fail(file, where, str(error)) from None
+            for key, pieces in parsed.items():
+                if sum(p.slot == FACT for p in pieces) != 1:
+                    raise _fail(file, where, f"needs exactly one {{fact}}: {forms[key]!r}")
+            gender = entry.get("gender")
+            allowed = ("m", "f", "each") if kind == "state" else ("m", "f")
+            if gender is not None and gender not in allowed:
+                raise _fail(file, where, f"gender must be one of {allowed}, got {gender!r}")
+            if kind == "state" and gender is None:
+                raise _fail(file, where, "state frames need a gender (m, f or each)")
+            if gender == "each" and subject != "patient":
+                raise _fail(file, where, "gender 'each' is only for patient frames")
+            default_sex = "any"
+            if subject == "patient" and gender in ("m", "f"):
+                default_sex = gender.upper()
+            sex = _sex(entry, file, where, default_sex)
+            if subject == "patient" and gender in ("m", "f") and sex != gender.upper():
+                raise _fail(file, where, f"sex {sex} contradicts gender {gender}")
+            frames[kind].append(
+                _Frame(
+                    index=index,
+                    kind=kind,
+                    forms=forms,
+                    pieces=parsed,
+                    subject=subject,
+                    assertion=assertion,
+                    sex=sex,
+                    gender=gender,
+                    weight=_weight(entry, file, where),
+                    tags=_tags(entry, file, where),
+                    categories=_frame_categories(entry, file, where, vocabulary),
+                )
+            )
+    return frames
+
+
+def _frame_categories(
+    entry: Mapping[str, Any], file: str, where: str, vocabulary: _Vocabulary
+) -> tuple[str, ...] | None:
+    if "categories" not in entry:
+        return None
+    categories = tuple(str(c) for c in _as_list(entry["categories"], file, where))
+    unknown = [c for c in categories if c not in vocabulary.sensitive]
+    if unknown or not categories:
+        raise _fail(file, where, f"categories must be sensitive categories, got {unknown}")
+    return categories
+
+
+def _excluded(frame: _Frame, patterns: Iterable[str]) -> bool:
+    """``frames_exclude`` items: globs on the frame text, or ``tag:<tag>``."""
+    for pattern in patterns:
+        if pattern.startswith("tag:"):
+            if pattern[4:] in frame.tags or pattern[4:] in {frame.subject, frame.assertion}:
+                return True
+        elif fnmatch.fnmatchcase(frame.pattern_text, pattern):
+            return True
+    return False
+
+
+def _fill(
+    frame: tuple[Piece, ...], surface: str, category: str, subject: str, assertion: str
+) -> tuple[Piece, ...]:
+    """Put a labelled ``surface`` where ``{fact}`` is, eliding the word before it."""
+    pieces = list(frame)
+    at = next(i for i, p in enumerate(pieces) if p.slot == FACT)
+    pieces[at] = Piece(surface, None, category, subject, assertion)
+    before = pieces[at - 1] if at else None
+    if before is not None and before.category is None and before.slot is None:
+        text = elide(before.text, surface)
+        if text != before.text:
+            pieces[at - 1] = Piece(text, None, None, None, None)
+    return tuple(pieces)
+
+
+class _SensitiveLoader:
+    """Expands one ``sensitive/<category>.yaml`` against the frames."""
+
+    def __init__(
+        self,
+        category: str,
+        document: Mapping[str, Any],
+        frames: Mapping[str, list[_Frame]],
+        vocabulary: _Vocabulary,
+    ) -> None:
+        self.category = category
+        self.file = f"sensitive/{category}.yaml"
+        self.document = document
+        self.frames = frames
+        self.vocabulary = vocabulary
+        self.excluded = [
+            str(p) for p in _as_list(document.get("frames_exclude"), self.file, "frames_exclude")
+        ]
+        # Most entries of a file share their exclusions, and every entry meets every
+        # frame: globbing once per (frame, exclusions) spares ~100k fnmatch calls.
+        self._exclusions: dict[tuple[str, int, tuple[str, ...]], bool] = {}
+
+    def templates(self) -> Iterator[Template]:
+        declared = self.document.get("category")
+        if declared != self.category:
+            raise _fail(self.file, "category", f"must be {self.category!r}, got {declared!r}")
+        yield from self._cores()
+        yield from self._states()
+        yield from self._phrases()
+
+    def _make(
+        self, pieces: tuple[Piece, ...], sex: str, weight: float,
+        tags: Iterable[str], source: str, where: str,
+    ) -> Template:  # fmt: skip
+        if not any(p.category == self.category for p in pieces):
+            text = "".join(p.text or "{" + str(p.slot) + "}" for p in pieces)
+            raise _fail(self.file, where, f"no span of category {self.category!r}: {text!r}")
+        all_tags = set(tags) | _derived_tags(pieces, self.vocabulary)
+        return Template(
+            family="sensitive",
+            category=self.category,
+            pieces=pieces,
+            sex=sex,
+            weight=weight,
+            tags=tuple(sorted(all_tags)),
+            source=source,
+        )
+
+    def _entry_fields(self, raw: Any, where: str, text_key: str = "text") -> dict[str, Any]:
+        entry = _entry(raw, self.file, where, text_key)
+        assertion = str(entry.get("assertion", "affirmed"))
+        subject = str(entry.get("subject", "patient"))
+        try:
+            _check_attributes(subject, assertion, self.vocabulary, "entry")
+        except TemplateError as error:
+            raise _fail(self.file, where, str(error)) from None
+        entry["assertion"], entry["subject"] = assertion, subject
+        entry["sex"] = _sex(entry, self.file, where)
+        entry["weight"] = _weight(entry, self.file, where)
+        entry["tags"] = _tags(entry, self.file, where)
+        entry["frames_exclude"] = [
+            str(p) for p in _as_list(entry.get("frames_exclude"), self.file, where)
+        ] + self.excluded
+        if "implicit" in entry["tags"]:
+            # A drug, service or lab result is not a condition: no "suivi pour Truvada".
+            entry["frames_exclude"].append("tag:condition")
+        entry["frames_exclude"] = tuple(entry["frames_exclude"])
+        return entry
+
+    def _excluded(self, frame: _Frame, patterns: tuple[str, ...]) -> bool:
+        """:func:`_excluded`, remembered per frame and exclusion list."""
+        key = (frame.kind, frame.index, patterns)
+        excluded = self._exclusions.get(key)
+        if excluded is None:
+            excluded = self._exclusions[key] = _excluded(frame, patterns)
+        return excluded
+
+    def _combine(
+        self, entry: Mapping[str, Any], frame: _Frame, subject_gender: str | None
+    ) -> tuple[str, str] | None:
+        """(template sex, assertion) of an entry in a frame, or None if they do not fit."""
+        if frame.categories is not None and self.category not in frame.categories:
+            return None
+        if self._excluded(frame, entry["frames_exclude"]):
+            return None
+        assertion = _merge_assertion(frame.assertion, entry["assertion"])
+        if assertion is None:
+            return None
+        if frame.subject == "patient":
+            sex = _merge_sex(entry["sex"], frame.sex)
+        else:
+            # The entry's sex constrains whoever the fact is about: here the relative.
+            if entry["sex"] != "any" and subject_gender not in (None, entry["sex"].lower()):
+                return None
+            sex = frame.sex
+        return None if sex is None else (sex, assertion)
+
+    def _cores(self) -> Iterator[Template]:
+        for index, raw in enumerate(_as_list(self.document.get("cores"), self.file, "cores")):
+            where = f"cores[{index}]"
+            entry = self._entry_fields(raw, where)
+            surface = entry.get("text")
+            if not isinstance(surface, str) or not surface.strip():
+                raise _fail(self.file, where, "a core needs a non-empty 'text'")
+            gender = str(entry.get("g", "m"))
+            if gender not in ("m", "f"):
+                raise _fail(self.file, where, f"g must be 'm' or 'f', got {gender!r}")
+            agreement = gender + ("p" if entry.get("pl") else "s")
+            for frame in self.frames["noun"]:
+                fit = self._combine(entry, frame, frame.gender)
+                if fit is None:
+                    continue
+                sex, assertion = fit
+                form = frame.pieces.get(agreement, frame.pieces.get(""))
+                pieces = _fill(form, surface.strip(), self.category, frame.subject, assertion)  # type: ignore[arg-type]
+                yield self._make(
+                    pieces, sex, entry["weight"] * frame.weight,
+                    (*entry["tags"], *frame.tags),
+                    f"{self.file}:{where}+frames.noun[{frame.index}]", where,
+                )  # fmt: skip
+
+    def _states(self) -> Iterator[Template]:
+        for index, raw in enumerate(_as_list(self.document.get("states"), self.file, "states")):
+            where = f"states[{index}]"
+            entry = self._entry_fields(raw, where)
+            if "text" in entry:
+                forms = {"m": entry["text"], "f": entry["text"]}
+            elif "m" in entry and "f" in entry:
+                forms = {"m": entry["m"], "f": entry["f"]}
+            else:
+                raise _fail(self.file, where, "a state needs 'text' or both 'm' and 'f'")
+            if not all(isinstance(v, str) and v.strip() for v in forms.values()):
+                raise _fail(self.file, where, "state forms must be non-empty strings")
+            for frame in self.frames["state"]:
+                genders = ("m", "f") if frame.gender == "each" else (frame.gender,)
+                for gender in genders:
+                    fit = self._combine(entry, frame, gender)
+                    if fit is None:
+                        continue
+                    sex, assertion = fit
+                    if frame.gender == "each":
+                        sex = _merge_sex(sex, gender.upper())  # type: ignore[arg-type]
+                        if sex is None:
+                            continue
+                    form = frame.pieces.get(gender, frame.pieces.get(""))  # type: ignore[arg-type]
+                    surface = forms[gender].strip()  # type: ignore[index]
+                    pieces = _fill(form, surface, self.category, frame.subject, assertion)  # type: ignore[arg-type]
+                    suffix = f":{gender}" if frame.gender == "each" else ""
+                    yield self._make(
+                        pieces, sex, entry["weight"] * frame.weight,
+                        (*entry["tags"], *frame.tags),
+                        f"{self.file}:{where}+frames.state[{frame.index}]{suffix}", where,
+                    )  # fmt: skip
+
+    def _phrases(self) -> Iterator[Template]:
+        raws = _as_list(self.document.get("phrases"), self.file, "phrases")
+        for index, raw in enumerate(raws):
+            where = f"phrases[{index}]"
+            entry = self._entry_fields(raw, where)
+            text = entry.get("text")
+            if not isinstance(text, str):
+                raise _fail(self.file, where, "a phrase needs a 'text'")
+            try:
+                pieces = _parse(text, entry["subject"], entry["assertion"], self.vocabulary)
+            except TemplateError as error:
+                raise _fail(self.file, where, str(error)) from None
+            yield self._make(
+                pieces, entry["sex"], entry["weight"],
+                entry["tags"], f"{self.file}:{where}", where,
+            )  # fmt: skip
+
+
+def _load_family(family: str, source: _Source, vocabulary: _Vocabulary) -> tuple[Template, ...]:
+    """Routine, identifier and hard-negative notes: flat lists of markup entries."""
+    file = _FAMILY_FILES[family]
+    document = source.read(file)
+    if not isinstance(document, Mapping):
+        raise _fail(file, "top level", "expected a mapping with 'entries'")
+    templates = []
+    for index, raw in enumerate(_as_list(document.get("entries"), file, "entries")):
+        where = f"entries[{index}]"
+        entry = _entry(raw, file, where)
+        text = entry.get("text")
+        if not isinstance(text, str) or not text.strip():
+            raise _fail(file, where, "missing or empty 'text'")
+        try:
+            pieces = _parse(
+                text,
+                str(entry.get("subject", "patient")),
+                str(entry.get("assertion", "affirmed")),
+                vocabulary,
+            )
+        except TemplateError as error:
+            raise _fail(file, where, str(error)) from None
+        if any(p.category in vocabulary.sensitive for p in pieces):
+            raise _fail(file, where, f"a {family} note must not hold a sensitive span: {text!r}")
+        if family == "identifier" and not any(p.category for p in pieces):
+            raise _fail(file, where, f"an identifier note needs an identifier: {text!r}")
+        tags = set(_tags(entry, file, where))
+        if family == "hard_negative":
+            tags.add("hard_negative")
+        templates.append(
+            Template(
+                family=family,
+                category=None,
+                pieces=pieces,
+                sex=_sex(entry, file, where),
+                weight=_weight(entry, file, where),
+                tags=tuple(sorted(tags)),
+                source=f"{file.removeprefix('comments/')}:{where}",
+            )
+        )
+    return tuple(templates)
+
+
+@functools.cache
+def load_templates(root: Path | None = None) -> dict[str, tuple[Template, ...]]:
+    """Every comment template, by key: 'routine', 'identifier', 'hard_negative' and the
+    14 sensitive category ids. ``root`` is a ``corpora`` directory (default: the installed one).
+
+    Raises :class:`TemplateError` (one line: file, entry, reason) on any invalid entry, so
+    a bad lexicon edit fails at load time and never produces mislabelled data. The
+    installed corpora's expansion is cached on disk, keyed by the corpora files and this
+    module's source, for the tools that read template objects (held-out splits, test
+    strategies). Generation does not: it reads the compiled arrays of
+    ``breachbench.generator.comments.compiled``, built from :func:`installed_templates`.
+    """
+    if root is not None:
+        return _expand_templates(Path(root))
+    from breachbench.generator.data.cache import cache_key, cached
+    from breachbench.generator.output.manifest import corpora_digest
+
+    def current_key() -> str:
+        return cache_key(corpora_digest.__wrapped__(), Path(__file__).read_bytes())
+
+    key = cache_key(corpora_digest(), Path(__file__).read_bytes())
+    return cached("templates", key, installed_templates, still_valid=lambda: current_key() == key)
+
+
+@functools.cache
+def installed_templates() -> dict[str, tuple[Template, ...]]:
+    """The installed corpora's templates, expanded in this process (no disk cache).
+
+    What the compiler of ``generator.comments.compiled`` reads: it runs only when its own cache is
+    cold, and pickling tens of thousands of template objects on that path would cost
+    more than half a second for no generation to reuse.
+    """
+    return _expand_templates(None)
+
+
+def _expand_templates(root: Path | None) -> dict[str, tuple[Template, ...]]:
+    """The work behind :func:`load_templates`."""
+    source = _Source(Path(root) if root is not None else None)
+    vocabulary = _vocabulary(source.read(_TAXONOMY_FILE)) if root else _default_vocabulary()
+    result: dict[str, tuple[Template, ...]] = {
+        family: _load_family(family, source, vocabulary) for family in _FAMILY_FILES
+    }
+    frames = _load_frames(source, vocabulary)
+    for category in vocabulary.sensitive:
+        relative = f"comments/sensitive/{category}.yaml"
+        if not source.exists(relative):
+            raise TemplateError(f"sensitive/{category}.yaml: file missing for a taxonomy category")
+        document = source.read(relative)
+        if not isinstance(document, Mapping):
+            raise TemplateError(f"sensitive/{category}.yaml: top level: expected a mapping")
+        loader = _SensitiveLoader(category, document, frames, vocabulary)
+        result[category] = tuple(loader.templates())
+    sensitive_dir = source._root() / "comments" / "sensitive"
+    for extra in sorted(sensitive_dir.glob("*.yaml")):
+        if extra.stem not in vocabulary.sensitive:
+            raise TemplateError(f"sensitive/{extra.name}: not a sensitive category of the taxonomy")
+    return result
+
+
+@functools.cache
+def load_connectors(root: Path | None = None) -> Connectors:
+    """Clause separators, openers and closers from ``comments/connectors.yaml``."""
+    source = _Source(Path(root) if root is not None else None)
+    file = _CONNECTORS_FILE
+    document = source.read(file)
+    if not isinstance(document, Mapping):
+        raise _fail(file, "top level", "expected a mapping")
+
+    def weighted(key: str) -> tuple[tuple[str, ...], tuple[float, ...]]:
+        texts, weights = [], []
+        for index, raw in enumerate(_as_list(document.get(key), file, key)):
+            entry = _entry(raw, file, f"{key}[{index}]")
+            if not isinstance(entry.get("text"), str) or entry["text"] == "":
+                raise _fail(file, f"{key}[{index}]", "missing or empty 'text'")
+            texts.append(entry["text"])
+            weights.append(_weight(entry, file, f"{key}[{index}]"))
+        return tuple(texts), tuple(weights)
+
+    def rate(key: str) -> float:
+        value = document.get(key, 0.0)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+            raise _fail(file, key, f"must be a number within [0, 1], got {value!r}")
+        return float(value)
+
+    separators, separator_weights = weighted("separators")
+    if not separators:
+        raise _fail(file, "separators", "at least one separator is needed")
+    openers, opener_weights = weighted("openers")
+    closers, closer_weights = weighted("closers")
+    return Connectors(
+        separators, separator_weights, openers, opener_weights, rate("opener_rate"),
+        closers, closer_weights, rate("closer_rate"),
+    )  # fmt: skip

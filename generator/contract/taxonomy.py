@@ -1,0 +1,51 @@
+"""The label taxonomy, loaded from ``corpora/taxonomy/taxonomy.yaml``.
+
+Category ids are numbered in sorted order, so that a bitmask over ids, read from the
+low bit up, lists categories already sorted: record-level ``categories`` come for free.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+from breachbench.generator.data import corpora
+
+TAXONOMY_FILE = "taxonomy/taxonomy.yaml"
+
+
+@dataclass(frozen=True)
+class Taxonomy:
+    version: str
+    categories: tuple[str, ...]  # sorted
+    group_of: dict[str, str]  # category -> 'sensitive' | 'identifier'
+    subjects: tuple[str, ...]
+    assertions: tuple[str, ...]
+
+    @property
+    def sensitive(self) -> tuple[str, ...]:
+        return tuple(c for c in self.categories if self.group_of[c] == "sensitive")
+
+    @property
+    def identifiers(self) -> tuple[str, ...]:
+        return tuple(c for c in self.categories if self.group_of[c] == "identifier")
+
+    def index(self, category: str) -> int:
+        return self.categories.index(category)
+
+
+@functools.cache
+def load_taxonomy() -> Taxonomy:
+    document = corpora.read_yaml(TAXONOMY_FILE)
+    group_of = {
+        category: group
+        for group, spec in document["groups"].items()
+        for category in spec["categories"]
+    }
+    return Taxonomy(
+        version=str(document["version"]),
+        categories=tuple(sorted(group_of)),
+        group_of=group_of,
+        subjects=tuple(document["attributes"]["subject"]["values"]),
+        assertions=tuple(document["attributes"]["assertion"]["values"]),
+    )

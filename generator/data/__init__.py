@@ -1,0 +1,1 @@
+"""Reading ``breachbench.corpora`` data files, and caching what is derived from them."""

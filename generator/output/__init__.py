@@ -1,0 +1,1 @@
+"""Where rows go: sinks, atomic targets, Parquet stitching, and the metadata written beside."""

@@ -1,0 +1,1 @@
+"""The person behind each row: names, places, contacts, dates, NIR and GP, as whole arrays."""

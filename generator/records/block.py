@@ -1,0 +1,135 @@
+"""One block of patient records: every column of the dataset, built as whole arrays.
+
+Rows are made in blocks of ``BLOCK_ROWS`` whose random streams depend only on
+(seed, block number), so a row's content is a function of (version, seed, options,
+row index): the same whatever the batch size or the number of workers. Each concern
+draws from its own child stream, so changing the comment options, say, leaves the
+identities of the patients untouched.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+from breachbench.generator.arrays.text import digit_items, fixed_strings
+from breachbench.generator.comments.engine import CommentContext, load_engine
+from breachbench.generator.contract.schema import RECORD_SCHEMA
+from breachbench.generator.data import corpora
+from breachbench.generator.options import GenerateOptions
+from breachbench.generator.records.contacts import load_contacts, load_email_book, presence
+from breachbench.generator.records.doctors import assign
+from breachbench.generator.records.nir import person_nir, solid
+from breachbench.generator.records.people import People, load_people
+from breachbench.generator.records.places import load_places
+
+BLOCK_ROWS = 65_536
+ID_PREFIX = "PAT"
+_SEX_CODES = pa.array(["M", "F"])  # indexed by people.MALE / people.FEMALE
+_STREAMS = ("people", "places", "contacts", "comments", "created")
+
+
+def _created_at(rng: np.random.Generator, birth_days: np.ndarray) -> pa.Array:
+    """When each record was opened: a working day, during opening hours."""
+    settings = corpora.read_yaml("formats/people.yaml")
+    low = np.datetime64(settings["created_from"], "D").astype(np.int64)
+    high = np.datetime64(settings["created_until"], "D").astype(np.int64)
+    start = np.maximum(low, birth_days)
+    day = start + np.floor(rng.random(len(birth_days)) * (high - start + 1)).astype(np.int64)
+    weekday = (day + 3) % 7  # 1970-01-01 was a Thursday; 0 = Monday
+    # Weekends move to the next Monday (later, so never before the birth), unless that
+    # is past the end of the window.
+    day = np.minimum(day + np.where(weekday >= 5, 7 - weekday, 0), high)
+    open_hour, close_hour = settings["opening_hours"]
+    seconds = rng.integers(open_hour * 3600, close_hour * 3600, len(day))
+    # Whole seconds, stored in milliseconds: Parquet has no second-resolution timestamp.
+    return pa.array((day * 86_400 + seconds) * 1000, type=pa.timestamp("ms"))
+
+
+def _emails(rng: np.random.Generator, people: People, real_domains: bool) -> pa.Array:
+    """Addresses for the people who have one (by age); null for the others."""
+    contacts = load_contacts()
+    has = presence(rng, contacts.email_steps, people.age)
+    return load_email_book().addresses(
+        rng,
+        contacts,
+        first=people.first_name_index[has],
+        last=people.last_name_index[has],
+        birth_year=people.birth_year[has],
+        real_domains=real_domains,
+        has=has,
+    )
+
+
+def _block(options: GenerateOptions, block: int) -> pa.Table:
+    start = block * BLOCK_ROWS
+    n = BLOCK_ROWS
+    rows = np.arange(start, start + n, dtype=np.int64)
+    streams = np.random.SeedSequence([options.seed, block]).spawn(len(_STREAMS))
+    rng = {name: np.random.default_rng(s) for name, s in zip(_STREAMS, streams, strict=True)}
+
+    people = load_people().draw(rng["people"], n)
+    places = load_places()
+    practice = assign(options.seed, rows)
+    unit = places.draw_units(rng["places"], practice.department_index)
+    residence = places.residence(rng["places"], unit)
+    birth = places.birth_place(rng["places"], people.age, unit)
+    nir = person_nir(people, birth, rng["people"].integers(1, 1000, n))
+
+    contacts = load_contacts()
+    crng = rng["contacts"]
+    mobile = contacts.mobile(crng, n)
+    engine = load_engine(options.real_email_domains)
+    home = contacts.landline(crng, engine.zone_of_unit[unit])
+    mobile = contacts.phones.numbers(mobile, ~presence(crng, contacts.mobile_steps, people.age))
+    home = contacts.phones.numbers(home, ~presence(crng, contacts.home_steps, people.age))
+    email = _emails(crng, people, options.real_email_domains)
+
+    comments = engine.generate(
+        rng["comments"],
+        CommentContext.for_people(people, nir, unit, places),
+        comment_rate=options.comment_rate,
+        sensitive_rate=options.sensitive_rate,
+        difficulty=options.difficulty,
+        hard_negative_rate=options.hard_negative_rate,
+    )
+    columns = {
+        "patient_id": fixed_strings(ID_PREFIX, *digit_items(rows + 1, 10), n=n),
+        "last_name": people.last_name,
+        "birth_name": people.birth_name,
+        "first_name": people.first_name,
+        "sex": _SEX_CODES.take(pa.array(people.sex)),
+        "birth_date": pa.array(people.birth_days.astype(np.int32)).view(pa.date32()),
+        "birth_place": birth.place,
+        "nir": solid(nir),
+        "phone_mobile": mobile,
+        "phone_home": home,
+        "email": email,
+        "address": residence.address,
+        "postcode": residence.postcode,
+        "city": residence.city,
+        "insee_code": residence.insee_code,
+        "doctor_rpps": practice.rpps,
+        "doctor_name": practice.name,
+        "created_at": _created_at(rng["created"], people.birth_days),
+        "admin_comment": comments.text,
+        "sensitive": comments.sensitive,
+        "categories": comments.categories,
+        "spans": comments.spans,
+        "difficulty_tags": comments.difficulty_tags,
+    }
+    return pa.Table.from_pydict(columns, schema=RECORD_SCHEMA)
+
+
+def warm_up(real_email_domains: bool = False) -> None:
+    """Load every corpus now (seconds), rather than inside the first block."""
+    load_engine(real_email_domains)
+
+
+def make_block(options: GenerateOptions, start: int, stop: int) -> pa.Table:
+    """Rows ``[start, stop)``: a pure function of (version, content options, row index)."""
+    if stop <= start:
+        return RECORD_SCHEMA.empty_table()
+    first, last = start // BLOCK_ROWS, (stop - 1) // BLOCK_ROWS
+    tables = [_block(options, block) for block in range(first, last + 1)]
+    table = pa.concat_tables(tables) if len(tables) > 1 else tables[0]
+    return table.slice(start - first * BLOCK_ROWS, stop - start)

@@ -1,0 +1,124 @@
+"""Dates as people write them in comments: "12/03/2019", "12 mars 2019", "03/2019", "2012".
+
+Reads ``formats/dates.yaml``: the month names, the range of dates, and the written forms
+with their weights for each of the slots ``{date}``, ``{month_year}`` and ``{year}``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+from breachbench.generator.arrays.sampling import Categorical
+from breachbench.generator.arrays.text import (
+    Patterns,
+    digit_matrix,
+    join_pieces,
+    literal_tokens,
+    pattern_tokens,
+    strings_from_matrix,
+)
+from breachbench.generator.data import corpora
+from breachbench.generator.records.people import EPOCH
+
+YEARS = 10_000  # years a date may spell, "0000".."9999"
+
+
+@dataclass(frozen=True)
+class DateFormats:
+    low_day: int
+    high_day: int
+    months: pa.Array
+    month_abbreviations: pa.Array
+    formats: dict[str, tuple[tuple[tuple[str, ...], ...], Categorical]]
+
+    def render(self, rng: np.random.Generator, slot: str, n: int) -> pa.Array:
+        pool = self._pool
+        # Calendar fields by lookup: datetime64 conversions cost a pass each per field.
+        offset = rng.integers(self.low_day, self.high_day + 1, n) - self.low_day
+        year, month, day = pool.year[offset], pool.month[offset], pool.day[offset]
+        columns = {
+            "{dd}": pool.offset["padded"] + day,
+            "{mm}": pool.offset["padded"] + month,
+            "{d}": pool.offset["plain"] + day,
+            "{m}": pool.offset["plain"] + month,
+            "{yyyy}": pool.offset["years"] + year,
+            "{yy}": pool.offset["padded"] + year % 100,
+            "{month}": pool.offset["months"] + month - 1,
+            "{mon}": pool.offset["abbreviations"] + month - 1,
+        }
+        _, weights = self.formats[slot]
+        index, offsets = pool.patterns[slot].indices(weights.sample(rng, n), columns)
+        return join_pieces(pool.strings, index, offsets)
+
+    @functools.cached_property
+    def _pool(self) -> _DatePool:
+        return _DatePool.build(self)
+
+
+@dataclass(frozen=True)
+class _DatePool:
+    """Every piece a written date is made of, in one string pool (see
+    :class:`~generator.arrays.text.Patterns`): "00".."99", "0".."99", the years, the month
+    names and abbreviations, then the formats' literals."""
+
+    strings: pa.Array
+    offset: dict[str, int]
+    patterns: dict[str, Patterns]
+    year: np.ndarray  # calendar fields of each day of the range, from its first
+    month: np.ndarray
+    day: np.ndarray
+
+    @classmethod
+    def build(cls, formats: DateFormats) -> _DatePool:
+        parts = {
+            "padded": strings_from_matrix(digit_matrix(np.arange(100), 2)),
+            "plain": pa.array(np.arange(100)).cast(pa.string()),
+            "years": strings_from_matrix(digit_matrix(np.arange(YEARS), 4)),
+            "months": formats.months,
+            "abbreviations": formats.month_abbreviations,
+        }
+        sizes = [len(part) for part in parts.values()]
+        offset = dict(zip(parts, np.cumsum([0, *sizes[:-1]]).tolist(), strict=True))
+        literals = literal_tokens([p for patterns, _ in formats.formats.values() for p in patterns])
+        base = sum(sizes)
+        literal_index = {literal: base + i for i, literal in enumerate(literals)}
+        strings = pa.concat_arrays(
+            [p.cast(pa.string()) for p in parts.values()] + [pa.array(literals, pa.string())]
+        )
+        days = np.arange(formats.low_day, formats.high_day + 1).astype("datetime64[D]")
+        months = days.astype("datetime64[M]")
+        return cls(
+            strings=strings,
+            offset=offset,
+            patterns={
+                slot: Patterns.compile(patterns, literal_index)
+                for slot, (patterns, _) in formats.formats.items()
+            },
+            year=days.astype("datetime64[Y]").astype(np.int64) + 1970,
+            month=months.astype(np.int64) % 12 + 1,
+            day=(days - months).astype(np.int64) + 1,
+        )
+
+
+@functools.cache
+def load_date_formats() -> DateFormats:
+    spec = corpora.read_yaml("formats/dates.yaml")
+    low, high = (dt.date.fromisoformat(d) for d in spec["range"])
+    formats = {}
+    for slot, key in (("date", "full"), ("month_year", "month_year"), ("year", "year")):
+        entries = spec[key]
+        formats[slot] = (
+            tuple(tuple(pattern_tokens(e["pattern"])) for e in entries),
+            Categorical.from_weights([e["weight"] for e in entries]),
+        )
+    return DateFormats(
+        low_day=(low - EPOCH).days,
+        high_day=(high - EPOCH).days,
+        months=pa.array(spec["months"]),
+        month_abbreviations=pa.array(spec["month_abbreviations"]),
+        formats=formats,
+    )

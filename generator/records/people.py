@@ -1,0 +1,236 @@
+"""Who the patients are: sex, birth date, first name and surnames.
+
+Reads ``reference/age_pyramid.csv`` (ages follow the French pyramid),
+``reference/first_names.parquet`` (by sex and decade of birth, modelled weights),
+``reference/surnames.parquet`` (by decade of birth) and ``formats/people.yaml``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from breachbench.generator.arrays.rates import step_rate
+from breachbench.generator.arrays.sampling import Categorical, GroupedCategorical
+from breachbench.generator.arrays.text import string_pool, take
+from breachbench.generator.data import corpora
+from breachbench.generator.data.derived import derived
+
+EPOCH = dt.date(1970, 1, 1)
+DAYS_PER_YEAR = 365.2425
+MALE, FEMALE = 0, 1
+
+
+@dataclass(frozen=True)
+class People:
+    """Columns describing a batch of people, as numpy arrays and Arrow strings."""
+
+    sex: np.ndarray  # 0 male, 1 female
+    age: np.ndarray  # completed years at the reference date
+    birth_days: np.ndarray  # days since 1970-01-01
+    birth_year: np.ndarray
+    birth_month: np.ndarray
+    first_name: pa.Array
+    first_name_index: np.ndarray
+    birth_name: pa.Array
+    birth_name_index: np.ndarray
+    last_name: pa.Array
+    last_name_index: np.ndarray
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """Year and month of every day in a range, looked up rather than converted per call."""
+
+    first_day: int
+    years: np.ndarray
+    months: np.ndarray
+
+    @classmethod
+    def spanning(cls, first: dt.date, last: dt.date) -> Calendar:
+        days = np.arange((first - EPOCH).days, (last - EPOCH).days + 1).astype("datetime64[D]")
+        return cls(
+            first_day=(first - EPOCH).days,
+            years=days.astype("datetime64[Y]").astype(np.int64) + 1970,
+            months=days.astype("datetime64[M]").astype(np.int64) % 12 + 1,
+        )
+
+    def year_month(self, days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        index = np.asarray(days, dtype=np.int64) - self.first_day
+        return self.years[index], self.months[index]
+
+
+@dataclass(frozen=True)
+class PeopleModel:
+    reference_days: int
+    calendar: Calendar
+    sex: Categorical
+    age_by_sex: GroupedCategorical
+    ages: np.ndarray
+    first_names: pa.Array
+    first_name_by_sex_decade: GroupedCategorical
+    first_name_decades: np.ndarray  # sorted decades available
+    surnames: pa.Array
+    surname_by_decade: GroupedCategorical
+    surname_decades: np.ndarray
+    married_name_steps: list[list[float]]
+    married_name_rate_men: float
+
+    def _decade_group(self, decades: np.ndarray, years: np.ndarray) -> np.ndarray:
+        """Index of the decade table to use for a birth year, clamped to what exists.
+
+        A lookup in a per-year table (:func:`_decade_of_year`): a ``searchsorted`` per
+        draw cost about ten times as much.
+        """
+        low = int(decades[0])
+        table = _decade_of_year(tuple(int(d) for d in decades))
+        return table[np.clip(years, low, low + len(table) - 1) - low]
+
+    def draw_first_names(
+        self, rng: np.random.Generator, sex: np.ndarray, birth_year: np.ndarray
+    ) -> np.ndarray:
+        decade = self._decade_group(self.first_name_decades, birth_year)
+        return self.first_name_by_sex_decade.sample(
+            rng, sex * len(self.first_name_decades) + decade
+        )
+
+    def draw_surnames(self, rng: np.random.Generator, birth_year: np.ndarray) -> np.ndarray:
+        return self.surname_by_decade.sample(
+            rng, self._decade_group(self.surname_decades, birth_year)
+        )
+
+    @functools.cached_property
+    def name_pool(self) -> NamePool:
+        return NamePool.build(self)
+
+    def draw(self, rng: np.random.Generator, n: int) -> People:
+        sex = self.sex.sample(rng, n)
+        age = self.ages[self.age_by_sex.sample(rng, sex)]
+        # Uniform birthday within the year of age: (reference - age - 1 year, reference].
+        offset = np.floor((age + rng.random(n)) * DAYS_PER_YEAR).astype(np.int64)
+        birth_days = self.reference_days - 1 - offset
+        birth_year, birth_month = self.calendar.year_month(birth_days)
+        first = self.draw_first_names(rng, sex, birth_year)
+        birth_surname = self.draw_surnames(rng, birth_year)
+        married = np.where(
+            sex == FEMALE,
+            step_rate(self.married_name_steps, age),
+            np.where(age >= 25, self.married_name_rate_men, 0.0),
+        )
+        uses_spouse_name = np.flatnonzero(rng.random(n) < married)
+        last = birth_surname.copy()
+        # A spouse's name comes from a similar generation.
+        last[uses_spouse_name] = self.draw_surnames(rng, birth_year[uses_spouse_name] - 2)
+        return People(
+            sex=sex,
+            age=age,
+            birth_days=birth_days,
+            birth_year=birth_year,
+            birth_month=birth_month,
+            first_name=take(self.first_names, first),
+            first_name_index=first,
+            birth_name=take(self.surnames, birth_surname),
+            birth_name_index=birth_surname,
+            last_name=take(self.surnames, last),
+            last_name_index=last,
+        )
+
+
+@dataclass(frozen=True)
+class NamePool:
+    """First names, surnames, the surnames in capitals and a space, in one string pool:
+    a name in a comment is pool indices, one take (and one join for a full name), where
+    capitalising and joining strings per batch cost more than the names themselves."""
+
+    pool: pa.Array
+    first: int  # offsets of each part in the pool
+    surname: int
+    upper_surname: int
+    space: int
+
+    @classmethod
+    def build(cls, people: PeopleModel) -> NamePool:
+        parts = [
+            people.first_names,
+            people.surnames,
+            pc.utf8_upper(people.surnames),
+            pa.array([" "]),
+        ]
+        pool, start = string_pool(parts)
+        return cls(
+            pool=pool,
+            first=start[0],
+            surname=start[1],
+            upper_surname=start[2],
+            space=start[3],
+        )
+
+
+@functools.cache
+def _decade_of_year(decades: tuple[int, ...]) -> np.ndarray:
+    """Decade-table index of every year from the first decade to the end of the last.
+
+    Years outside that range read the first or the last entry, as clamping them would.
+    """
+    years = np.arange(decades[0], decades[-1] + 10)
+    clipped = np.clip(years // 10 * 10, decades[0], decades[-1])
+    return np.searchsorted(np.asarray(decades), clipped)
+
+
+@functools.cache
+def load_people() -> PeopleModel:
+    """The people model of the installed corpora.
+
+    Building it (name samplers over ~270k names) takes a few hundred milliseconds of
+    Python in every process; it is cached on disk (``generator.data.derived``) and loads in
+    milliseconds.
+    """
+    return derived("people", _build_people)
+
+
+def _build_people() -> PeopleModel:
+    settings = corpora.read_yaml("formats/people.yaml")
+    reference = dt.date.fromisoformat(settings["reference_date"])
+
+    pyramid = corpora.read_table("reference/age_pyramid.csv")
+    ages = pyramid["age"].to_numpy().astype(np.int64)
+    male = pyramid["male"].to_numpy().astype(np.float64)
+    female = pyramid["female"].to_numpy().astype(np.float64)
+    age_groups = np.concatenate([np.full(len(ages), MALE), np.full(len(ages), FEMALE)])
+    age_by_sex = GroupedCategorical.from_groups(age_groups, np.concatenate([male, female]), 2)
+
+    names = corpora.read_table("reference/first_names.parquet")
+    name_decades = np.unique(names["decade"].to_numpy().astype(np.int64))
+    sex_code = np.where(np.asarray(names["sex"].to_pylist()) == "F", FEMALE, MALE)
+    decade_index = np.searchsorted(name_decades, names["decade"].to_numpy().astype(np.int64))
+    first_groups = sex_code * len(name_decades) + decade_index
+
+    surnames = corpora.read_table("reference/surnames.parquet")
+    surname_decades = np.unique(surnames["decade"].to_numpy().astype(np.int64))
+    surname_groups = np.searchsorted(
+        surname_decades, surnames["decade"].to_numpy().astype(np.int64)
+    )
+    oldest = reference.replace(year=reference.year - int(ages.max()) - 2)
+    return PeopleModel(
+        reference_days=(reference - EPOCH).days,
+        calendar=Calendar.spanning(oldest, reference),
+        sex=Categorical.from_weights([male.sum(), female.sum()]),
+        age_by_sex=age_by_sex,
+        ages=np.concatenate([ages, ages]),
+        first_names=names["name"].combine_chunks(),
+        first_name_by_sex_decade=GroupedCategorical.from_groups(
+            first_groups, names["weight"].to_numpy(), 2 * len(name_decades)
+        ),
+        first_name_decades=name_decades,
+        surnames=surnames["name"].combine_chunks(),
+        surname_by_decade=GroupedCategorical.from_groups(
+            surname_groups, surnames["weight"].to_numpy(), len(surname_decades)
+        ),
+        surname_decades=surname_decades,
+        married_name_steps=settings["married_name_rate_by_age"],
+        married_name_rate_men=float(settings["married_name_rate_men"]),
+    )

@@ -1,0 +1,305 @@
+"""Where the patients live and were born: communes, postcodes, street addresses.
+
+Reads ``reference/communes.parquet`` (one row per commune or municipal arrondissement
+and postcode, with its population), ``reference/birth_countries.csv``,
+``reference/streets.yaml`` and ``formats/people.yaml``. A postcode and a city always
+come from the same row of the commune table, so every pair is real.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+from breachbench.generator.arrays.rates import step_rate
+from breachbench.generator.arrays.sampling import Categorical, GroupedCategorical
+from breachbench.generator.arrays.text import join_pieces, row_items, string_pool, take
+from breachbench.generator.data import corpora
+from breachbench.generator.data.derived import derived
+
+_VOWEL_START = re.compile(r"^[AEIOUYÂÊÎÔÛÉÈËÏÜŒaeiouyâêîôûéèëïüœ]")
+
+
+def _route_to(city: str) -> str:
+    """'route de' + a commune name, with French elision and contraction."""
+    if city.startswith("Le "):
+        return "route du " + city[3:]
+    if city.startswith("Les "):
+        return "route des " + city[4:]
+    if _VOWEL_START.match(city) and not city.startswith("Y"):
+        return "route d'" + city
+    return "route de " + city
+
+
+@dataclass(frozen=True)
+class Residence:
+    unit: np.ndarray  # row of the commune table
+    address: pa.Array
+    postcode: pa.Array
+    city: pa.Array
+    insee_code: pa.Array
+
+
+@dataclass(frozen=True)
+class BirthPlace:
+    born_abroad: np.ndarray
+    place: pa.Array  # commune or country name
+    code_value: np.ndarray  # INSEE code as used by the NIR key (2A -> 19, 2B -> 18)
+    code: pa.Array  # 5-character INSEE code of the commune, or 99xxx for a country
+    code_bytes: np.ndarray  # the same code as an (n, 5) byte matrix, for the NIR
+
+
+@dataclass(frozen=True)
+class PlacesModel:
+    insee_code: pa.Array
+    name: pa.Array
+    city: pa.Array
+    postcode: pa.Array
+    code_value: np.ndarray
+    code_bytes: np.ndarray  # (units, 5)
+    department_index: np.ndarray  # per unit
+    departments: tuple[str, ...]
+    region: np.ndarray  # per unit, region code as str
+    department: np.ndarray  # per unit, department code as str
+    by_population: Categorical
+    by_department: GroupedCategorical
+    department_weight: np.ndarray
+    streets: pa.Array  # every "type name" pair, then "route de <city>" per unit
+    street_combos: Categorical  # over the "type name" pairs only
+    house_numbers: pa.Array  # "1", "1 bis", "1 ter", "2", ...
+    by_country: Categorical
+    birth_place_names: pa.Array  # commune names, then country names
+    birth_codes: pa.Array  # INSEE codes of communes, then 99xxx country codes
+    birth_code_values: np.ndarray
+    birth_code_bytes: np.ndarray
+    route_rate: float
+    complements: pa.Array  # "", then ", " + every rendering of every second-line pattern
+    by_complement: Categorical
+    complement_rate: float
+    born_abroad_steps: list[list[float]]
+    born_in_department_rate: float
+
+    def draw_units(self, rng: np.random.Generator, department_index: np.ndarray) -> np.ndarray:
+        return self.by_department.sample(rng, department_index)
+
+    def residence(self, rng: np.random.Generator, unit: np.ndarray) -> Residence:
+        return Residence(
+            unit=unit,
+            address=self.address_pool.join(*self.draw_street_line(rng, unit)),
+            postcode=take(self.postcode, unit),
+            city=take(self.city, unit),
+            insee_code=take(self.insee_code, unit),
+        )
+
+    def draw_street_line(
+        self, rng: np.random.Generator, unit: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The first line of an address in each commune-table row ``unit``, as indices of
+        :attr:`address_pool` parts: house number, street, second line (0: none)."""
+        n = len(unit)
+        # Street: one "type name" of the precomputed pool, or "route de <a commune of
+        # the same department>" for some rows.
+        street = self.street_combos.sample(rng, n)
+        route = np.flatnonzero(rng.random(n) < self.route_rate)
+        if len(route):
+            neighbour = self.draw_units(rng, self.department_index[unit[route]])
+            street[route] = len(self.street_combos) + neighbour
+        number = np.minimum(rng.geometric(0.035, n), len(self.house_numbers) // 3)
+        suffix_roll = rng.random(n)
+        suffix = np.select([suffix_roll < 0.03, suffix_roll < 0.04], [1, 2], 0)
+        # Second line, e.g. ", Bât. B", for some rows; entry 0 of the pool is "" for the rest.
+        complement = np.where(
+            rng.random(n) < self.complement_rate, 1 + self.by_complement.sample(rng, n), 0
+        )
+        return (number - 1) * 3 + suffix, street, complement
+
+    @functools.cached_property
+    def address_pool(self) -> AddressPool:
+        return AddressPool.build(self)
+
+    @functools.cached_property
+    def _birth_code_items(self) -> np.ndarray:
+        return row_items(self.birth_code_bytes)
+
+    def birth_place(
+        self, rng: np.random.Generator, age: np.ndarray, residence_unit: np.ndarray
+    ) -> BirthPlace:
+        n = len(age)
+        abroad = rng.random(n) < step_rate(self.born_abroad_steps, age)
+        local = self.draw_units(rng, self.department_index[residence_unit])
+        anywhere = self.by_population.sample(rng, n)
+        unit = np.where(rng.random(n) < self.born_in_department_rate, local, anywhere)
+        country = self.by_country.sample(rng, n)
+        # Communes and countries share one pool: born abroad reads past the communes.
+        place = np.where(abroad, len(self.insee_code) + country, unit)
+        return BirthPlace(
+            born_abroad=abroad,
+            place=take(self.birth_place_names, place),
+            code_value=self.birth_code_values[place],
+            code=take(self.birth_codes, place),
+            code_bytes=self._birth_code_items[place].view(np.uint8).reshape(n, -1),
+        )
+
+
+@dataclass(frozen=True)
+class AddressPool:
+    """Every part of a written address in one string pool: house numbers (each with
+    its trailing space), streets, second lines, postcodes, cities and the separators.
+
+    An address is a few pool entries joined: one take and one join for a whole batch,
+    instead of a take per part and an element-wise join.
+    """
+
+    pool: pa.Array
+    street: int  # offsets of each part in the pool
+    complement: int
+    postcode: int
+    city: int
+    comma: int  # ", "
+    space: int  # " "
+
+    @classmethod
+    def build(cls, places: PlacesModel) -> AddressPool:
+        numbers = pa.array([f"{number} " for number in places.house_numbers.to_pylist()])
+        parts = [
+            numbers,
+            places.streets,
+            places.complements,
+            places.postcode,
+            places.city,
+            pa.array([", ", " "]),
+        ]
+        pool, start = string_pool(parts)
+        return cls(
+            pool=pool,
+            street=start[1],
+            complement=start[2],
+            postcode=start[3],
+            city=start[4],
+            comma=start[5],
+            space=start[5] + 1,
+        )
+
+    def join(
+        self,
+        number: np.ndarray,
+        street: np.ndarray,
+        complement: np.ndarray,
+        tail: Sequence[np.ndarray | int] = (),
+    ) -> pa.Array:
+        """The street lines of :meth:`PlacesModel.draw_street_line`, each followed by the
+        pool entries of ``tail`` (a column, or one entry for every row). The empty second
+        line (0) adds no piece."""
+        has = complement > 0
+        offsets = np.zeros(len(number) + 1, dtype=np.int64)
+        np.cumsum(2 + len(tail) + has, out=offsets[1:])
+        first = offsets[:-1]
+        index = np.empty(offsets[-1], dtype=np.int64)
+        index[first] = number
+        index[first + 1] = self.street + street
+        index[first[has] + 2] = self.complement + complement[has]
+        after = first + 2 + has
+        for k, column in enumerate(tail):
+            index[after + k] = column
+        return join_pieces(self.pool, index, offsets)
+
+
+def insee_code_value(code: str) -> int:
+    """The INSEE code as a number for the NIR key: Corsica's 2A reads 19, 2B reads 18."""
+    return int(code.replace("2A", "19").replace("2B", "18"))
+
+
+def _code_bytes(codes: list[str]) -> np.ndarray:
+    return np.frombuffer("".join(codes).encode("ascii"), dtype=np.uint8).reshape(-1, 5)
+
+
+COMPLEMENT_NUMBERS = range(1, 40)
+COMPLEMENT_LETTERS = "ABCDEFGH"
+
+
+def _render_complements(items: list[dict]) -> tuple[list[str], list[float]]:
+    """Every rendering of the second-line patterns (``{n}`` a small number, ``{letter}``
+    a capital), each with its pattern's weight shared evenly among its renderings."""
+    texts, weights = [], []
+    for item in items:
+        variants = [item["text"]]
+        if "{n}" in item["text"]:
+            variants = [v.replace("{n}", str(n)) for v in variants for n in COMPLEMENT_NUMBERS]
+        if "{letter}" in item["text"]:
+            variants = [v.replace("{letter}", c) for v in variants for c in COMPLEMENT_LETTERS]
+        texts.extend(variants)
+        weights.extend([float(item["weight"]) / len(variants)] * len(variants))
+    return texts, weights
+
+
+@functools.cache
+def load_places() -> PlacesModel:
+    """The places model of the installed corpora.
+
+    Building it (commune samplers, street list and code tables) takes a few hundred
+    milliseconds of Python in every process; it is cached on disk (``generator.data.derived``)
+    and loads in milliseconds.
+    """
+    return derived("places", _build_places)
+
+
+def _build_places() -> PlacesModel:
+    communes = corpora.read_table("reference/communes.parquet")
+    population = communes["population"].to_numpy().astype(np.float64)
+    codes = communes["insee_code"].to_pylist()
+    department = np.asarray(communes["department"].to_pylist(), dtype=object)
+    departments = tuple(sorted(set(department)))
+    department_index = np.searchsorted(np.asarray(departments, dtype=object), department)
+    # A department with no population left (none, in practice) must still be drawable.
+    weights = population + 1e-9
+
+    code_value = np.array([insee_code_value(code) for code in codes], dtype=np.int64)
+    countries = corpora.read_table("reference/birth_countries.csv")
+    country_codes = [str(code) for code in countries["insee_code"].to_pylist()]
+
+    settings = corpora.read_yaml("formats/people.yaml")
+    streets = corpora.read_yaml("reference/streets.yaml")
+    type_weight = np.array([float(t["weight"]) for t in streets["types"]])
+    name_weight = np.array([float(t["weight"]) for t in streets["names"]])
+    combos = [f"{t['name']} {m['name']}" for t in streets["types"] for m in streets["names"]]
+    complements, complement_weights = _render_complements(streets["complements"]["items"])
+    city = communes["city"].combine_chunks()
+    return PlacesModel(
+        insee_code=communes["insee_code"].combine_chunks(),
+        name=communes["name"].combine_chunks(),
+        city=city,
+        postcode=communes["postcode"].combine_chunks(),
+        code_value=code_value,
+        code_bytes=_code_bytes(codes),
+        department_index=department_index,
+        departments=departments,
+        region=np.asarray(communes["region"].to_pylist(), dtype=object),
+        department=department,
+        by_population=Categorical.from_weights(weights),
+        by_department=GroupedCategorical.from_groups(department_index, weights, len(departments)),
+        department_weight=np.bincount(department_index, weights=population),
+        streets=pa.array(combos + [_route_to(name) for name in city.to_pylist()]),
+        street_combos=Categorical.from_weights(np.outer(type_weight, name_weight).ravel()),
+        house_numbers=pa.array(
+            [f"{number}{suffix}" for number in range(1, 401) for suffix in ("", " bis", " ter")]
+        ),
+        by_country=Categorical.from_weights(countries["weight"].to_numpy()),
+        birth_place_names=pa.concat_arrays(
+            [communes["name"].combine_chunks(), countries["name"].combine_chunks()]
+        ),
+        birth_codes=pa.array(codes + country_codes),
+        birth_code_values=np.concatenate(
+            [code_value, np.array([int(code) for code in country_codes], dtype=np.int64)]
+        ),
+        birth_code_bytes=_code_bytes(codes + country_codes),
+        route_rate=float(streets["route_de_neighbour_weight"]),
+        complements=pa.array(["", *(", " + text for text in complements)]),
+        by_complement=Categorical.from_weights(complement_weights),
+        complement_rate=float(streets["complements"]["rate"]),
+        born_abroad_steps=settings["born_abroad_rate_by_age"],
+        born_in_department_rate=float(settings["born_in_residence_department_rate"]),
+    )
