@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from dataclasses import dataclass
 from typing import Literal
 
@@ -18,6 +19,14 @@ DEFAULT_HARD_NEGATIVE_RATE = 0.15
 Difficulty = Literal["easy", "realistic", "hard"]
 DIFFICULTIES: tuple[str, ...] = ("easy", "realistic", "hard")
 DEFAULT_DIFFICULTY = "realistic"
+MAX_DEFAULT_WORKERS = 8
+
+
+def default_workers() -> int:
+    """One process per CPU, up to ``MAX_DEFAULT_WORKERS``: workers generate *and* encode,
+    so speed grows with cores, while each holds a few hundred MB at its peak. Runs under
+    ``generator.run.runner.POOL_MIN_ROWS`` rows stay in-process anyway."""
+    return max(1, min(MAX_DEFAULT_WORKERS, os.cpu_count() or 1))
 
 
 class OptionError(ValueError):

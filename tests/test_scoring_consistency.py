@@ -19,14 +19,14 @@ from breachbench.benchmarks.scoring import (
 )
 from breachbench.benchmarks.scoring.bootstrap import id_hashes, poisson_weights
 from breachbench.benchmarks.scoring.labels import default_space
-from breachbench.benchmarks.scoring.reference import reference_counts
-from breachbench.benchmarks.scoring.synthetic import (
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from support.reference import reference_counts
+from support.synthetic import (
     batch_from_spans,
     noisy_predictions,
     synthetic_batch,
 )
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 SPACE = default_space()
 SMALL = ScoringConfig(bootstrap_replicates=40, bootstrap_seed=7)

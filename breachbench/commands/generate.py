@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import click
 
 from breachbench.generator.api import GenerationSummary, generate_dataset
@@ -19,22 +17,13 @@ from breachbench.generator.options import (
     FORMATS,
     GenerateOptions,
     OptionError,
+    default_workers,
 )
 from breachbench.generator.output.target import SUFFIXES, OutputError, format_for_suffix
 from breachbench.generator.run.runner import BLOCK_ROWS, DEFAULT_PART_ROWS
 
 DEFAULT_OUT_DIR = "breachbench-output"
 DEFAULT_STEM = "patients"
-
-
-MAX_DEFAULT_WORKERS = 8
-
-
-def default_workers() -> int:
-    """One process per CPU, up to ``MAX_DEFAULT_WORKERS``: workers generate *and* encode,
-    so speed grows with cores, while each holds a few hundred MB at its peak. Runs under
-    ``breachbench.generator.run.runner.POOL_MIN_ROWS`` rows stay in-process anyway."""
-    return max(1, min(MAX_DEFAULT_WORKERS, os.cpu_count() or 1))
 
 
 def resolve_format(out: str | None, fmt: str | None) -> str:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from breachbench.generator.contract.taxonomy import TAXONOMY_FILE, Taxonomy, load_taxonomy
 
 __all__ = [
     "FAMILIES",
@@ -67,7 +68,6 @@ _FAMILY_FILES = {
 }
 _FRAMES_FILE = "comments/frames.yaml"
 _CONNECTORS_FILE = "comments/connectors.yaml"
-_TAXONOMY_FILE = "taxonomy/taxonomy.yaml"
 
 # Tags derived from span attributes, so a frame or phrase never has to repeat them.
 _ATTRIBUTE_TAGS = {"relative", "third_party", "negated", "hypothetical", "historical"}
@@ -118,31 +118,10 @@ class Connectors:
 # --------------------------------------------------------------------------- taxonomy
 
 
-@dataclass(frozen=True)
-class _Vocabulary:
-    """The values the taxonomy allows; the markup is checked against it, never hard-coded."""
-
-    sensitive: tuple[str, ...]
-    identifier: tuple[str, ...]
-    subjects: tuple[str, ...]
-    assertions: tuple[str, ...]
-
-
-def _vocabulary(document: Mapping[str, Any]) -> _Vocabulary:
-    groups = document["groups"]
-    return _Vocabulary(
-        sensitive=tuple(groups["sensitive"]["categories"]),
-        identifier=tuple(groups["identifier"]["categories"]),
-        subjects=tuple(document["attributes"]["subject"]["values"]),
-        assertions=tuple(document["attributes"]["assertion"]["values"]),
-    )
-
-
 @functools.cache
-def _default_vocabulary() -> _Vocabulary:
-    from breachbench.generator.data import corpora
-
-    return _vocabulary(corpora.read_yaml(_TAXONOMY_FILE))
+def _default_vocabulary() -> Taxonomy:
+    """The values the taxonomy allows: the markup is checked against it, never hard-coded."""
+    return load_taxonomy()
 
 
 # --------------------------------------------------------------------------- markup
@@ -180,7 +159,7 @@ def _read_until(markup: str, start: int, closer: str) -> tuple[list[str], int]:
     raise TemplateError(f"unclosed markup item opened before {start}")
 
 
-def _check_attributes(subject: str, assertion: str, vocabulary: _Vocabulary, where: str) -> None:
+def _check_attributes(subject: str, assertion: str, vocabulary: Taxonomy, where: str) -> None:
     if subject not in vocabulary.subjects:
         raise TemplateError(f"unknown subject {subject!r} in {where}")
     if assertion not in vocabulary.assertions:
@@ -191,7 +170,7 @@ def _parse(
     markup: str,
     subject: str,
     assertion: str,
-    vocabulary: _Vocabulary,
+    vocabulary: Taxonomy,
     allow_fact: bool = False,
 ) -> tuple[Piece, ...]:
     """The parser behind :func:`parse_markup`; ``vocabulary`` is the taxonomy to check.
@@ -235,7 +214,7 @@ def _parse(
     return tuple(pieces)
 
 
-def _span(fields: list[str], subject: str, assertion: str, vocabulary: _Vocabulary) -> Piece:
+def _span(fields: list[str], subject: str, assertion: str, vocabulary: Taxonomy) -> Piece:
     if not 2 <= len(fields) <= 4:
         raise TemplateError(f"span needs 2 to 4 fields, got [{'|'.join(fields)}]")
     surface, category = fields[0], fields[1].strip()
@@ -246,7 +225,7 @@ def _span(fields: list[str], subject: str, assertion: str, vocabulary: _Vocabula
     subject = fields[2].strip() if len(fields) > 2 else subject
     assertion = fields[3].strip() if explicit_assertion else assertion
     _check_attributes(subject, assertion, vocabulary, where)
-    if category in vocabulary.identifier:
+    if category in vocabulary.identifiers:
         # Identifier spans are always affirmed: a phone in a negated clause is still a phone.
         if explicit_assertion and assertion != "affirmed":
             raise TemplateError(f"identifier spans are always affirmed: {where}")
@@ -256,7 +235,7 @@ def _span(fields: list[str], subject: str, assertion: str, vocabulary: _Vocabula
     return Piece(surface, None, category, subject, assertion)
 
 
-def _slot(fields: list[str], subject: str, vocabulary: _Vocabulary, allow_fact: bool) -> Piece:
+def _slot(fields: list[str], subject: str, vocabulary: Taxonomy, allow_fact: bool) -> Piece:
     if not 1 <= len(fields) <= 2:
         raise TemplateError(f"slot needs 1 or 2 fields, got {{{'|'.join(fields)}}}")
     name = fields[0].strip()
@@ -287,15 +266,17 @@ def parse_markup(
 
 # --------------------------------------------------------------------------- elision
 
-# Words starting with an aspirated h take no elision ("de handicap", "le harcèlement").
-H_ASPIRE: frozenset[str] = frozenset(
-    {
-        "hache", "haine", "halal", "hallucinogène", "hallucinogènes", "handicap",
-        "handicapé", "handicapée", "harcèlement", "harceleur", "haschich", "hasch",
-        "haut", "hautes", "hernie", "héros", "hiérarchie", "hindou", "hindouiste",
-        "homard", "honte", "hors", "hurlement", "hutte",
-    }
-)  # fmt: skip
+ELISION_FILE = "formats/elision.yaml"
+
+
+@functools.cache
+def h_aspire() -> frozenset[str]:
+    """Words starting with an aspirated h, which take no elision ("de handicap")."""
+    from breachbench.generator.data import corpora
+
+    return frozenset(corpora.read_yaml(ELISION_FILE)["h_aspire"])
+
+
 _ELIDING = ("de", "le", "la", "que", "ne", "je", "me", "te", "se", "lorsque", "puisque")
 _ELIDABLE_RE = re.compile(r"(?:^|(?<=[\s(:/'\"-]))(" + "|".join(_ELIDING) + r")\s+$", re.IGNORECASE)
 _VOWELS = set("aeiouyàâäéèêëîïôöùûüœæ")
@@ -303,7 +284,7 @@ _VOWELS = set("aeiouyàâäéèêëîïôöùûüœæ")
 
 @functools.cache  # a few thousand distinct surfaces meet every frame
 def _starts_with_vowel_sound(word: str) -> bool:
-    """Crude but predictable: a vowel letter, or an h that is not in :data:`H_ASPIRE`."""
+    """Crude but predictable: a vowel letter, or an h that is not in :func:`h_aspire`."""
     if not word:
         return False
     first = word[0].lower()
@@ -311,7 +292,7 @@ def _starts_with_vowel_sound(word: str) -> bool:
         return True
     if first == "h":
         head = re.split(r"[\s,.;:/()'-]", word, maxsplit=1)[0].lower()
-        return head not in H_ASPIRE
+        return head not in h_aspire()
     return False
 
 
@@ -450,7 +431,7 @@ def _merge_assertion(frame: str, entry: str) -> str | None:
     return None
 
 
-def _derived_tags(pieces: Iterable[Piece], vocabulary: _Vocabulary) -> set[str]:
+def _derived_tags(pieces: Iterable[Piece], vocabulary: Taxonomy) -> set[str]:
     tags: set[str] = set()
     for piece in pieces:
         if piece.category in vocabulary.sensitive:
@@ -458,7 +439,7 @@ def _derived_tags(pieces: Iterable[Piece], vocabulary: _Vocabulary) -> set[str]:
     return tags
 
 
-def _load_frames(source: _Source, vocabulary: _Vocabulary) -> dict[str, list[_Frame]]:
+def _load_frames(source: _Source, vocabulary: Taxonomy) -> dict[str, list[_Frame]]:
     file = _FRAMES_FILE
     document = source.read(file)
     if not isinstance(document, Mapping):
@@ -524,7 +505,7 @@ def _load_frames(source: _Source, vocabulary: _Vocabulary) -> dict[str, list[_Fr
 
 
 def _frame_categories(
-    entry: Mapping[str, Any], file: str, where: str, vocabulary: _Vocabulary
+    entry: Mapping[str, Any], file: str, where: str, vocabulary: Taxonomy
 ) -> tuple[str, ...] | None:
     if "categories" not in entry:
         return None
@@ -569,7 +550,7 @@ class _SensitiveLoader:
         category: str,
         document: Mapping[str, Any],
         frames: Mapping[str, list[_Frame]],
-        vocabulary: _Vocabulary,
+        vocabulary: Taxonomy,
     ) -> None:
         self.category = category
         self.file = f"sensitive/{category}.yaml"
@@ -733,7 +714,7 @@ class _SensitiveLoader:
             )  # fmt: skip
 
 
-def _load_family(family: str, source: _Source, vocabulary: _Vocabulary) -> tuple[Template, ...]:
+def _load_family(family: str, source: _Source, vocabulary: Taxonomy) -> tuple[Template, ...]:
     """Routine, identifier and hard-negative notes: flat lists of markup entries."""
     file = _FAMILY_FILES[family]
     document = source.read(file)
@@ -814,7 +795,9 @@ def installed_templates() -> dict[str, tuple[Template, ...]]:
 def _expand_templates(root: Path | None) -> dict[str, tuple[Template, ...]]:
     """The work behind :func:`load_templates`."""
     source = _Source(Path(root) if root is not None else None)
-    vocabulary = _vocabulary(source.read(_TAXONOMY_FILE)) if root else _default_vocabulary()
+    vocabulary = (
+        Taxonomy.from_document(source.read(TAXONOMY_FILE)) if root else _default_vocabulary()
+    )
     result: dict[str, tuple[Template, ...]] = {
         family: _load_family(family, source, vocabulary) for family in _FAMILY_FILES
     }

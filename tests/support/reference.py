@@ -11,12 +11,16 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-
-from .bootstrap import id_hashes, poisson_weights
-from .counts import BREAKDOWN_FIELDS, LEAK_FIELDS, REPLICATE_FIELDS, Counts
-from .labels import GROUPS, CategorySpace, default_space
-from .matching import COR, INC, MIS, PAR, SCHEMES, SPU
-from .score import ScoringConfig
+from breachbench.benchmarks.scoring.bootstrap import id_hashes, poisson_weights
+from breachbench.benchmarks.scoring.counts import (
+    BREAKDOWN_FIELDS,
+    LEAK_FIELDS,
+    REPLICATE_FIELDS,
+    Counts,
+)
+from breachbench.benchmarks.scoring.labels import GROUPS, CategorySpace, default_space
+from breachbench.benchmarks.scoring.matching import COR, INC, MIS, PAR, SCHEMES, SPU
+from breachbench.benchmarks.scoring.score import ScoringConfig
 
 Span = tuple[int, int, str]
 
