@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from breachbench.generator.block import make_block
 from breachbench.generator.comments.noise import EDITS, VariantPool, load_noise, variant_pool
 from breachbench.generator.options import DIFFICULTIES, GenerateOptions
-from breachbench.generator.records.block import make_block
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

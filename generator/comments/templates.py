@@ -772,7 +772,7 @@ def load_templates(root: Path | None = None) -> dict[str, tuple[Template, ...]]:
     if root is not None:
         return _expand_templates(Path(root))
     from breachbench.generator.data.cache import cache_key, cached
-    from breachbench.generator.output.manifest import corpora_digest
+    from breachbench.generator.data.corpora import corpora_digest
 
     def current_key() -> str:
         return cache_key(corpora_digest.__wrapped__(), Path(__file__).read_bytes())

@@ -41,7 +41,7 @@ def code_digest() -> str:
 def current_key() -> str:
     """Corpora, code, and the versions of the libraries whose arrays are pickled, read
     from the files as they are now."""
-    from breachbench.generator.output.manifest import corpora_digest
+    from breachbench.generator.data.corpora import corpora_digest
 
     corpora = corpora_digest.__wrapped__()  # not the digest this process cached
     return cache_key(corpora, code_digest(), np.__version__, pa.__version__)

@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import pyarrow as pa
+from breachbench.generator import block
 from breachbench.generator.options import GenerateOptions
 from breachbench.generator.output.counts import DatasetStats
 from breachbench.generator.output.handoff import HandedOff, hand_off
@@ -45,7 +46,6 @@ from breachbench.generator.output.manifest import FileEntry
 from breachbench.generator.output.parquet_stitch import ParquetPiece
 from breachbench.generator.output.target import SUFFIXES
 from breachbench.generator.output.writers import EncodedRows, encode_rows, open_sink
-from breachbench.generator.records import block
 from breachbench.generator.run import memory
 
 BLOCK_ROWS = block.BLOCK_ROWS
