@@ -3,8 +3,9 @@
 Rows depend only on (version, content options, row index) because ``make_block`` does; the
 runner only decides how the index range is cut and who computes each piece. Spans are
 aligned on ``BLOCK_ROWS`` (``make_block``'s fast path), computed by long-lived worker
-processes (loading the corpora costs ~0.5 s per process, so never one process per span),
-and consumed strictly in order. At most ``in_flight`` spans are queued or held at a time,
+processes (a fresh process spends about half a second importing numpy, pyarrow and the
+generator, and a tenth loading the corpora: never one process per span), and consumed
+strictly in order. At most ``in_flight`` spans are queued or held at a time,
 so memory stays flat whatever the row count.
 
 Three shapes of work:
