@@ -37,6 +37,25 @@ def default_workers() -> int:
     return max(1, min(MAX_DEFAULT_WORKERS, os.cpu_count() or 1))
 
 
+WORKERS_PER_CPU = 2
+
+
+def cap_workers(workers: int) -> tuple[int, str | None]:
+    """``workers``, capped at ``WORKERS_PER_CPU`` per CPU, and a note when it was capped.
+
+    Workers never change the rows, and more processes than CPUs only share them: past a
+    small multiple, each adds a few hundred MB and nothing else.
+    """
+    cpus = os.cpu_count() or 1
+    cap = WORKERS_PER_CPU * cpus
+    if workers <= cap:
+        return workers, None
+    return cap, (
+        f"Note: --workers {workers} capped at {cap} ({WORKERS_PER_CPU} per CPU on"
+        f" {cpus} CPU{'s' if cpus != 1 else ''}); the rows are the same."
+    )
+
+
 def resolve_format(out: str | None, fmt: str | None) -> str:
     """``--format`` if given, else what ``--out``'s suffix announces, else Parquet."""
     if fmt is not None:
@@ -93,7 +112,7 @@ def describe(summary: GenerationSummary) -> str:
     "-w",
     type=int,
     default=None,
-    help="Worker processes; never changes the rows. [default: CPUs, at most 8]",
+    help="Worker processes (at most 2 per CPU); never changes the rows. [default: CPUs, at most 8]",
 )
 @click.option(
     "--comment-rate",
@@ -193,6 +212,9 @@ def generate(
         overwrite = True
     if part_rows < 1:
         raise click.UsageError(f"part-rows must be >= 1, got {part_rows}")
+    note = None
+    if workers is not None and workers >= 1:
+        workers, note = cap_workers(workers)
     try:
         options = GenerateOptions(
             rows=rows,
@@ -206,6 +228,8 @@ def generate(
             workers=default_workers() if workers is None else workers,
             batch_size=batch_size,
         )
+        if note:
+            click.echo(note, err=True)
         summary = generate_dataset(
             out, options, overwrite=overwrite, progress=progress, part_rows=part_rows
         )
