@@ -84,10 +84,11 @@ class DetectorFault(Exception):
     terminal.
     """
 
-    def __init__(self, record_id: str | None, reason: str) -> None:
+    def __init__(self, record_id: str | None, reason: str, *, where: str | None = None) -> None:
         self.record_id = record_id
         self.reason = one_line(reason)
-        where = f"record {record_id!r}" if record_id is not None else "start-up"
+        if where is None:
+            where = f"record {record_id!r}" if record_id is not None else "start-up"
         super().__init__(f"detector fault at {where}: {self.reason}")
 
 
