@@ -356,6 +356,11 @@ def run_detector(
                 timing.writing_seconds += time.perf_counter() - tick
             if progress is not None:
                 progress(batch.num_rows)
+    except KeyboardInterrupt:  # Ctrl-C, SIGTERM, SIGHUP: a child detector stops at once
+        terminate = getattr(detector, "terminate", None)
+        if callable(terminate):
+            terminate()
+        raise
     finally:
         timing.peak_memory_bytes = (
             memory.peak_bytes() if in_process else detector.peak_memory_bytes()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import stat
 import subprocess
 import sys
@@ -471,3 +472,46 @@ def test_generated_parquet_passes_the_span_check(tmp_path: Path) -> None:
     assert result.exit_code == 0
     assert sum(b.num_rows for b in open_dataset(out).batches(64)) == 300
     assert pq.ParquetFile(out).metadata.num_rows == 300
+
+
+# -- 3. SIGTERM and SIGHUP mid-bench ----------------------------------------------------
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(c) for c in (task / "children").read_text().split()]
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads /proc")
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_a_signal_mid_bench_leaves_no_folder_and_no_detector(here: Path, signum: int) -> None:
+    repo = Path(__file__).resolve().parents[1]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "breachbench", "bench", "data.jsonl", "-d", "mydetectors:hang",
+         "--timeout", "600", "--batch-size", "4", "-o", "run", "--no-progress"],
+        cwd=here, env={**os.environ, "PYTHONPATH": str(repo)},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    children: list[int] = []
+    while not children or not any(p.name.startswith(".run.tmp-") for p in here.iterdir()):
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+        children = _children(process.pid)
+    time.sleep(1.5)  # the isolated detector is now stuck on the batch holding 2017
+    started = time.monotonic()
+    process.send_signal(signum)
+    _, stderr = process.communicate(timeout=60)
+    assert time.monotonic() - started < 4  # the hung child is killed, not waited for
+    assert process.returncode == 128 + signum, stderr
+    assert "Traceback" not in stderr and "Aborted" in stderr
+    assert not (here / "run").exists()
+    assert [p.name for p in here.iterdir() if p.name.startswith(".")] == []
+    for child in children:
+        assert (
+            not Path(f"/proc/{child}").exists()
+            or "zombie" in Path(f"/proc/{child}/status").read_text()
+        )

@@ -263,6 +263,10 @@ class CommandDetector:
         self._sample_memory()
         return self._peak
 
+    def terminate(self) -> None:
+        """Stop the process now, without waiting for it to finish (the run was interrupted)."""
+        self._kill()
+
     def close(self, wait: float = 5.0) -> None:
         """Close stdin so the detector can finish, wait for it, kill it if it lingers."""
         if self._process.poll() is None:
