@@ -26,7 +26,7 @@ from breachbench.benchmarks.dataset import DatasetError, open_dataset
 from breachbench.benchmarks.protocol import AnswerNormaliser, DetectorFault
 from breachbench.benchmarks.results import load_results
 from click.testing import CliRunner
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from breachbench.cli import main
@@ -213,6 +213,8 @@ raw_answers = st.recursive(
     st.lists(raw_answers, max_size=4),
     st.sampled_from([None, "spans", "categories", "bool"]),
 )
+@example(texts=[""], raw=[{"categories": None}], mode=None)  # found by this test
+@example(texts=["abc"], raw=[[(0, 1, "x", 10**400)]], mode=None)
 def test_the_normaliser_gives_valid_answers_or_one_fault(
     texts: list[str], raw: list[Any], mode: Any
 ) -> None:
