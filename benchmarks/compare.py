@@ -53,6 +53,7 @@ class LeaderboardRow:
     headline: dict[str, dict[str, float | None]]
     comments_per_second: float | None
     peak_memory_bytes: int | None
+    memory_scope: str | None = None
 
     def value(self, metric: str) -> float | None:
         """Point value of a headline metric, or None when it does not apply."""
@@ -78,6 +79,7 @@ def _row(results: dict[str, Any], source: str) -> LeaderboardRow:
         headline=results["metrics"]["headline"],
         comments_per_second=results["throughput"].get("comments_per_second"),
         peak_memory_bytes=results["throughput"].get("peak_memory_bytes"),
+        memory_scope=results["throughput"].get("memory_scope"),
     )
 
 

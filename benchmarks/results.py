@@ -17,7 +17,6 @@ import json
 import os
 import platform
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -164,9 +163,9 @@ def load_results(path: str | Path) -> dict[str, Any]:
 def write_json(path: Path, data: Any) -> None:
     """Write JSON atomically: a reader never sees half a results file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")  # mode per umask, like the others
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        with open(tmp, "w", encoding="utf-8") as handle:
             json.dump(data, handle, indent=1, ensure_ascii=False, allow_nan=False)
             handle.write("\n")
         os.replace(tmp, path)

@@ -29,6 +29,25 @@ def default_workers() -> int:
     return max(1, min(MAX_DEFAULT_WORKERS, os.cpu_count() or 1))
 
 
+WORKERS_PER_CPU = 2
+
+
+def cap_workers(workers: int) -> tuple[int, str | None]:
+    """``workers``, capped at ``WORKERS_PER_CPU`` per CPU, and a note when it was capped.
+
+    Workers never change the rows, and more processes than CPUs only share them: past a
+    small multiple, each adds a few hundred MB and nothing else.
+    """
+    cpus = os.cpu_count() or 1
+    cap = WORKERS_PER_CPU * cpus
+    if workers <= cap:
+        return workers, None
+    return cap, (
+        f"Note: --workers {workers} capped at {cap} ({WORKERS_PER_CPU} per CPU on"
+        f" {cpus} CPU{'s' if cpus != 1 else ''}); the rows are the same."
+    )
+
+
 class OptionError(ValueError):
     """A generation option is out of range; the message is one line meant for users."""
 

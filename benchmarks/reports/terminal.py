@@ -44,9 +44,13 @@ def leaderboard_table(rows: list[LeaderboardRow]) -> Table:
     table.add_column("detector", overflow="fold")  # a command line may be long: fold it
     for name in ("sens F1", "span F1", "leak sens", "leak id", "comments/s", "MB"):
         table.add_column(name, justify="right", no_wrap=True)
+    marks: set[str] = set()
     for row in rows:
         h = row.headline
         memory = row.peak_memory_bytes
+        mark = _MEMORY_MARKS.get(row.memory_scope or "", "")
+        if memory is not None and mark:
+            marks.add(mark)
         table.add_row(
             row.name + (" [red](partial)[/red]" if row.partial else ""),
             _short(h.get("record_sensitive_f1")),
@@ -54,9 +58,31 @@ def leaderboard_table(rows: list[LeaderboardRow]) -> Table:
             _short(h.get("leak_rate_sensitive")),
             _short(h.get("leak_rate_identifier")),
             rate(row.comments_per_second),
-            "–" if memory is None else f"{memory / 1e6:,.0f}",
+            "–" if memory is None else f"{memory / 1e6:,.0f}{mark}",
         )
+    table.caption = leaderboard_legend(marks)
+    table.caption_justify = "left"
     return table
+
+
+_MEMORY_MARKS = {
+    "detector process (isolated)": "",
+    "detector process tree": "",
+    "in process: added above the harness's baseline": "+",
+}
+
+
+def leaderboard_legend(marks: set[str]) -> str:
+    """What the leaderboard's abbreviations mean, printed under it."""
+    legend = (
+        "sens F1: sensitive-record F1 (is the record sensitive?); span F1: strict span F1;"
+        " leak sens / leak id: share of records whose sensitive content / identifiers the"
+        " detector left exposed (lower is better); MB: the detector's peak memory, its own"
+        " process"
+    )
+    if "+" in marks:
+        legend += " (+: in process, what it added above the harness's memory)"
+    return legend + "."
 
 
 def comparisons_table(items: list[Comparison]) -> Table:

@@ -72,7 +72,13 @@ def show(summary: BenchSummary, out: Console) -> None:
     type=float,
     default=30.0,
     show_default=True,
-    help="Seconds a --detector-cmd may take per batch.",
+    help="Seconds a detector in a child process (command or isolated) may take per batch.",
+)
+@click.option(
+    "--isolate/--no-isolate",
+    default=None,
+    help="Run Python detectors in a child process, where --timeout reaches them and a crash"
+    " is reported. [default: on, except for the built-in detectors]",
 )
 @click.option("--limit", type=int, default=None, help="Only the first N rows.")
 @click.option("--sample", type=int, default=None, help="A seeded uniform sample of N rows.")
@@ -98,6 +104,7 @@ def bench(
     out: str | None,
     batch_size: int,
     timeout: float,
+    isolate: bool | None,
     limit: int | None,
     sample: int | None,
     seed: int,
@@ -131,6 +138,7 @@ def bench(
             options=RunOptions(
                 batch_size=batch_size,
                 timeout=timeout,
+                isolate=isolate,
                 limit=limit,
                 sample=sample,
                 seed=seed,

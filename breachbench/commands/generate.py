@@ -17,6 +17,7 @@ from breachbench.generator.options import (
     FORMATS,
     GenerateOptions,
     OptionError,
+    cap_workers,
     default_workers,
 )
 from breachbench.generator.output.target import SUFFIXES, OutputError, format_for_suffix
@@ -82,7 +83,7 @@ def describe(summary: GenerationSummary) -> str:
     "-w",
     type=int,
     default=None,
-    help="Worker processes; never changes the rows. [default: CPUs, at most 8]",
+    help="Worker processes (at most 2 per CPU); never changes the rows. [default: CPUs, at most 8]",
 )
 @click.option(
     "--comment-rate",
@@ -182,6 +183,9 @@ def generate(
         overwrite = True
     if part_rows < 1:
         raise click.UsageError(f"part-rows must be >= 1, got {part_rows}")
+    note = None
+    if workers is not None and workers >= 1:
+        workers, note = cap_workers(workers)
     try:
         options = GenerateOptions(
             rows=rows,
@@ -195,6 +199,8 @@ def generate(
             workers=default_workers() if workers is None else workers,
             batch_size=batch_size,
         )
+        if note:
+            click.echo(note, err=True)
         summary = generate_dataset(
             out, options, overwrite=overwrite, progress=progress, part_rows=part_rows
         )
