@@ -28,6 +28,8 @@ from breachbench.benchmarks.protocol import Detector
 from breachbench.benchmarks.reports import render_html, render_leaderboard_markdown, render_markdown
 from breachbench.benchmarks.results import RESULTS_FILE, build_results, write_json
 from breachbench.benchmarks.run import RunOptions, run_detector
+from breachbench.benchmarks.scoring import default_space
+from breachbench.benchmarks.scoring.exposure import load_severity
 from breachbench.generator.run.progress import row_progress, wants_progress
 
 __all__ = [
@@ -77,6 +79,8 @@ class BenchRequest:
     detectors: tuple[str, ...] = ()
     command: str | None = None
     labels: str | None = None
+    severity: str | None = None
+    """A YAML of severity weights per category (default: corpora/metrics/severity.yaml)."""
     out: Path = Path("breachbench-output/bench")
     options: RunOptions = field(default_factory=RunOptions)
     overwrite: bool = False
@@ -190,6 +194,8 @@ def _run_one(
         spec=choice.spec,
         command=choice.command,
         labels_file=request.labels,
+        severity=load_severity(request.severity, space=default_space()),
+        severity_file=request.severity,
     )
     _write_run(directory, results)
     return RunReport(choice=choice, directory=directory, results=results)
@@ -231,6 +237,7 @@ def run_bench(request: BenchRequest) -> BenchSummary:
     _check_out(directories, request.out, request.overwrite)
     if request.labels:
         LabelMapping.from_yaml(request.labels)  # fail on a bad mapping before any work
+    load_severity(request.severity, space=default_space())  # likewise a bad weight file
     generated = False
     if request.dataset is None:
         path, generated = default_dataset(request.cache_dir, progress=request.progress)

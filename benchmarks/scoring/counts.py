@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from .exposure import EXPOSURE_FIELDS, width
 from .labels import GROUPS, CategorySpace
 from .matching import OUTCOMES, SCHEMES
 
@@ -68,6 +69,8 @@ _ARRAYS: tuple[str, ...] = (
     "span_category",
     "leak",
     "replicates",
+    "exposure",
+    "exposure_replicates",
 )
 
 
@@ -88,6 +91,8 @@ class Counts:
     ``leak`` (GROUPS, LEAK_FIELDS), ``replicates`` (B, REPLICATE_FIELDS);
     ``breakdowns[dimension][value]`` is (GROUPS, BREAKDOWN_FIELDS) and
     ``tag_sensitive[tag]`` is (CONFUSION) for records carrying that difficulty tag.
+    ``exposure`` is (EXPOSURE_FIELDS + 2C) and ``exposure_replicates`` (B, EXPOSURE_FIELDS +
+    2C): the exposure sums of ``exposure.py`` and their per-replicate weighted sums.
     ``id_digest`` is the sum modulo 2**64 of the record id hashes: equal digests mean
     (with overwhelming probability) the same set of records, which paired tests require.
     """
@@ -102,6 +107,8 @@ class Counts:
     span_category: np.ndarray
     leak: np.ndarray
     replicates: np.ndarray
+    exposure: np.ndarray
+    exposure_replicates: np.ndarray
     id_digest: int = 0
     breakdowns: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
     tag_sensitive: dict[str, np.ndarray] = field(default_factory=dict)
@@ -128,6 +135,8 @@ class Counts:
             span_category=np.zeros((c, len(SCHEMES), len(OUTCOMES)), dtype=np.int64),
             leak=np.zeros((len(GROUPS), len(LEAK_FIELDS)), dtype=np.int64),
             replicates=np.zeros((bootstrap_replicates, len(REPLICATE_FIELDS)), dtype=np.int64),
+            exposure=np.zeros(width(c), dtype=np.int64),
+            exposure_replicates=np.zeros((bootstrap_replicates, width(c)), dtype=np.int64),
             breakdowns={dim: {} for dim in BREAKDOWN_DIMENSIONS},
         )
 
@@ -200,6 +209,7 @@ class Counts:
                 "leak": list(LEAK_FIELDS),
                 "breakdown": list(BREAKDOWN_FIELDS),
                 "replicates": list(REPLICATE_FIELDS),
+                "exposure": [*EXPOSURE_FIELDS, "spans per category", "leaked per category"],
             },
             **{name: getattr(self, name).tolist() for name in _ARRAYS},
             "breakdowns": {d: nonzero(v) for d, v in sorted(self.breakdowns.items())},

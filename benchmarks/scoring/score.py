@@ -11,10 +11,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from .bootstrap import id_hashes, replicate_sums
 from .counts import BREAKDOWN_FIELDS, LEAK_FIELDS, REPLICATE_FIELDS, Counts
 from .coverage import covered_length
+from .exposure import exposure_replicates, exposure_rows
 from .gold import GoldBatch, read_gold
 from .labels import GROUPS, CategorySpace, default_space
 from .matching import COR, PAR, SpanArrays, match_spans
@@ -203,8 +205,23 @@ def score_batch(
     leak[:, 4] = np.bincount(g_group[exposed_overlap], minlength=len(GROUPS))
     leak[:, 5] = np.bincount(g_group[exposed_full], minlength=len(GROUPS))
 
-    # Breakdowns by span attribute and by the record's difficulty tags.
+    # Exposure: the predicted spans read as one redaction, whatever their labels.
     status = match.gold_status
+    lengths = pc.fill_null(pc.utf8_length(gold.column("admin_comment")), 0)
+    exposed_rows = np.flatnonzero(span_level & gb.has_comment)
+    exposure = exposure_rows(
+        gold=gs,
+        subject=gb.span_subject[keep],
+        patient_code=(gb.subject_values.index("patient") if "patient" in gb.subject_values else -1),
+        strict_status=status[0],
+        pred=ps,
+        covered=covered_length(gs, ps, group_of=np.zeros(c, dtype=np.int8), n_records=n),
+        lengths=np.asarray(lengths, dtype=np.int64),
+        rows=exposed_rows,
+        space=space,
+    )
+
+    # Breakdowns by span attribute and by the record's difficulty tags.
     fields = {
         "spans": np.ones(len(gs), dtype=np.int64),
         "strict_cor": status[0] == COR,
@@ -276,6 +293,12 @@ def score_batch(
     else:
         replicates = np.zeros((0, len(REPLICATE_FIELDS)), dtype=np.int64)
 
+    exposure_reps = exposure_replicates(
+        exposure,
+        hashes[exposed_rows],
+        seed=config.bootstrap_seed,
+        replicates=config.bootstrap_replicates,
+    )
     return Counts(
         space=space,
         min_overlap_percentage=config.min_overlap_percentage,
@@ -287,6 +310,8 @@ def score_batch(
         span_category=match.per_category,
         leak=leak,
         replicates=replicates,
+        exposure=exposure.sum(axis=0),
+        exposure_replicates=exposure_reps,
         id_digest=int(hashes.sum(dtype=np.uint64)) if n else 0,
         breakdowns=breakdowns,
         tag_sensitive={k: v for k, v in tag_sensitive.items() if v.any()},
