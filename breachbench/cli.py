@@ -32,6 +32,14 @@ COMMANDS: dict[str, LazyCommand] = {
         "breachbench.commands.compare:compare",
         "Leaderboard of several results.json; paired tests for runs on the same dataset.",
     ),
+    "redact": LazyCommand(
+        "breachbench.commands.redact:redact",
+        "Redact DATASET's comments with a detector; measure what still leaks.",
+    ),
+    "reid": LazyCommand(
+        "breachbench.commands.reid:reid",
+        "Re-identification on DATASET: uniqueness, k-anonymity, generalisation; HTML report.",
+    ),
     "describe": LazyCommand(
         "breachbench.commands.describe:describe",
         "Print what DATASET is made of: shares, label counts, lengths, forms, diversity.",
