@@ -40,6 +40,10 @@ COMMANDS: dict[str, LazyCommand] = {
         "breachbench.commands.reid:reid",
         "Re-identification on DATASET: uniqueness, k-anonymity, generalisation; HTML report.",
     ),
+    "exercise": LazyCommand(
+        "breachbench.commands.exercise:exercise",
+        "Make a class exercise from a synthetic breach (create), and grade submissions.",
+    ),
     "describe": LazyCommand(
         "breachbench.commands.describe:describe",
         "Print what DATASET is made of: shares, label counts, lengths, forms, diversity.",
