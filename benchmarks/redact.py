@@ -237,7 +237,8 @@ class RedactRequest:
     lang: str = "fr"
     seed: int = 0
     batch_size: int = 256
-    read_batch_size: int = 65_536
+    read_batch_size: int = 16_384
+    """Rows read at a time: 16k rows keep the peak under 500 MB on 1M rows (perf script)."""
     bootstrap: int = 200
     limit: int | None = None
     overwrite: bool = False

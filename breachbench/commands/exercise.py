@@ -25,7 +25,13 @@ def exercise() -> None:
 
 @exercise.command("create")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--lang", type=click.Choice(["fr", "en"]), default="fr", show_default=True)
+@click.option(
+    "--lang",
+    type=click.Choice(["fr", "en"]),
+    default="fr",
+    show_default=True,
+    help="Language of the handouts and solution sheets.",
+)
 @click.option("--groups", "-k", type=int, default=1, show_default=True, help="Variants.")
 @click.option("--rows", type=int, default=2000, show_default=True, help="Records per group.")
 @click.option("--seed", type=int, default=2026, show_default=True, help="Seed of group 1.")

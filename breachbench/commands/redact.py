@@ -38,7 +38,13 @@ from breachbench.benchmarks.reports.fmt import ci
     show_default=True,
     help="Keep the residual labels (what stays readable, moved) or drop the label columns.",
 )
-@click.option("--lang", type=click.Choice(["fr", "en"]), default="fr", show_default=True)
+@click.option(
+    "--lang",
+    type=click.Choice(["fr", "en"]),
+    default="fr",
+    show_default=True,
+    help="Language of the tags.",
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the pseudonyms.")
 @click.option("--limit", type=int, default=None, help="Only the first N rows.")
 @click.option("--bootstrap", type=int, default=200, show_default=True, help="Replicates.")
