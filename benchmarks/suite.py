@@ -16,7 +16,7 @@ import re
 import time
 from collections.abc import Callable
 from contextlib import nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ from breachbench.benchmarks.reports import render_html, render_leaderboard_markd
 from breachbench.benchmarks.results import RESULTS_FILE, build_results, write_json
 from breachbench.benchmarks.run import RunOptions, run_detector
 from breachbench.benchmarks.scoring import default_space
-from breachbench.benchmarks.scoring.exposure import load_severity
+from breachbench.benchmarks.scoring.exposure import hundredths, load_severity
 from breachbench.generator.run.progress import row_progress, wants_progress
 
 __all__ = [
@@ -171,7 +171,8 @@ def _run_one(
     dataset: Dataset, choice: DetectorChoice, directory: Path, request: BenchRequest
 ) -> RunReport:
     mapping = LabelMapping.from_yaml(request.labels) if request.labels else LabelMapping()
-    options = request.options
+    weights = load_severity(request.severity, space=default_space())
+    options = replace(request.options, severity=hundredths(weights, default_space()))
     total = dataset.selected_rows(limit=options.limit, sample=options.sample)
     enabled = wants_progress(request.progress)
     bar = row_progress(total, enabled=enabled, label=choice.label[:30]) if enabled else None
@@ -194,7 +195,7 @@ def _run_one(
         spec=choice.spec,
         command=choice.command,
         labels_file=request.labels,
-        severity=load_severity(request.severity, space=default_space()),
+        severity=weights,
         severity_file=request.severity,
     )
     _write_run(directory, results)

@@ -86,6 +86,9 @@ def test_hand_computed_example() -> None:
         "identifier_strict_cor": 1,
         "identifier_actual": 3,
         "identifier_possible": 3,
+        # Weights in hundredths: serology 10 and person 5 and phone 4 readable, of 31.
+        "severity_spans": 3100,
+        "severity_leaked": 1900,
     }
     h = {k: v["value"] for k, v in metrics_report(counts)["headline"].items()}
     assert h["protection_identifier"] == 0.0
@@ -180,3 +183,51 @@ def test_record_level_detectors_get_no_exposure() -> None:
     report = metrics_report(counts)
     assert report["exposure"] is None
     assert report["headline"]["linked_disclosure"]["value"] is None
+
+
+def test_severity_intervals_need_the_scoring_weights() -> None:
+    from breachbench.benchmarks.scoring.exposure import hundredths
+
+    rng = np.random.default_rng(5)
+    batch = synthetic_batch(rng, n_records=1500)
+    preds = noisy_predictions(rng, batch)
+    custom = {**load_severity(space=SPACE), "date": 10.0, "serology": 1.0}
+    scored = ScoringConfig(bootstrap_replicates=50, severity=hundredths(custom, SPACE))
+    counts = score_batch(batch, preds, config=scored)
+    with_weights = metrics_report(counts, severity=custom)["headline"]["severity_leak"]
+    assert with_weights["ci_low"] <= with_weights["value"] <= with_weights["ci_high"]
+    # Reported with other weights: the point value is exact, the interval does not apply.
+    other = metrics_report(counts)["headline"]["severity_leak"]
+    assert other["value"] is not None and other["value"] != with_weights["value"]
+    assert other["ci_low"] is None
+    default = score_batch(batch, preds, config=ScoringConfig(bootstrap_replicates=50))
+    assert metrics_report(default)["headline"]["severity_leak"]["value"] == other["value"]
+    with pytest.raises(ValueError, match="severity"):
+        counts + default
+
+
+def test_bench_severity_option(tmp_path: Path) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from breachbench.cli import main
+
+    rng = np.random.default_rng(3)
+    batch = synthetic_batch(rng, n_records=300, comment_rate=0.8, labelled_rate=0.8)
+    data = tmp_path / "d.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in batch.to_pylist()), encoding="utf-8")
+    weights = tmp_path / "w.yaml"
+    weights.write_text("date: 10\n", encoding="utf-8")
+    out = tmp_path / "run"
+    args = ["bench", str(data), "-d", "identifiers", "--bootstrap", "30", "-o", str(out)]
+    result = CliRunner().invoke(main, [*args, "--severity", str(weights)])
+    assert result.exit_code == 0, result.output
+    results = json.loads((out / "results.json").read_text())
+    assert results["options"]["severity"] == str(weights)
+    assert results["metrics"]["exposure"]["severity_weights"]["date"] == 10.0
+    assert results["metrics"]["headline"]["severity_leak"]["ci_low"] is not None
+    assert results["counts"]["severity_hundredths"][SPACE.categories.index("date")] == 1000
+    weights.write_text("date: [\n", encoding="utf-8")
+    bad = CliRunner().invoke(main, [*args, "--overwrite", "--severity", str(weights)])
+    assert bad.exit_code == 2 and "not valid YAML" in bad.stderr

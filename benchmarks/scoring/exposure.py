@@ -29,32 +29,42 @@ from .bootstrap import poisson_weights, replicate_sums
 from .labels import GROUPS, CategorySpace
 from .matching import COR, SpanArrays
 
-EXPOSURE_FIELDS: tuple[str, ...] = (
+REPLICATED_FIELDS: tuple[str, ...] = (
     "identifier_records",
     "identifier_protected",
     "sensitive_records",
     "sensitive_protected",
     "linked_records",
     "linked_disclosed",
-    "gold_chars",
-    "gold_chars_exposed",
-    "sensitive_chars",
-    "sensitive_chars_exposed",
-    "identifier_chars",
-    "identifier_chars_exposed",
-    "unlabelled_chars",
-    "unlabelled_masked",
     "sensitive_strict_cor",
     "sensitive_actual",
     "sensitive_possible",
     "identifier_strict_cor",
     "identifier_actual",
     "identifier_possible",
+    "gold_chars",
+    "gold_chars_exposed",
+    "unlabelled_chars",
+    "unlabelled_masked",
+    "severity_spans",
+    "severity_leaked",
 )
-"""Fixed per-record columns; then ``spans`` (C) and ``leaked`` (C) per category id."""
+"""Per-record columns summed per bootstrap replicate: what the headline figures need.
+``severity_*`` are the gold spans and the readable ones weighted by the scoring-time
+severity weights, in hundredths."""
 
-CHAR_FIELDS: tuple[str, ...] = tuple(f for f in EXPOSURE_FIELDS if "chars" in f or "masked" in f)
-"""Columns counted in characters: summed by a matrix product, not by pattern (see below)."""
+EXPOSURE_FIELDS: tuple[str, ...] = (
+    *REPLICATED_FIELDS,
+    "sensitive_chars",
+    "sensitive_chars_exposed",
+    "identifier_chars",
+    "identifier_chars_exposed",
+)
+"""Per-record columns of the totals; then ``spans`` (C) and ``leaked`` (C) per category."""
+
+DENSE_FIELDS: tuple[str, ...] = REPLICATED_FIELDS[12:]
+"""Replicated columns with many distinct values (characters, weighted sums): summed by a
+matrix product of the weights rather than by pattern."""
 
 LINKING_IDENTIFIERS: tuple[str, ...] = ("person", "phone", "email", "address", "nir")
 """Identifier categories that point at one person. A bare date does not: "le 12/03" next
@@ -125,6 +135,7 @@ def exposure_rows(
     lengths: np.ndarray,
     rows: np.ndarray,
     space: CategorySpace,
+    severity: np.ndarray,
 ) -> np.ndarray:
     """Per-record exposure vectors (len(rows) x :func:`width`), int64.
 
@@ -187,6 +198,9 @@ def exposure_rows(
     gold_masked = per[:, f["gold_chars"]] - per[:, f["gold_chars_exposed"]]
     per[:, f["unlabelled_chars"]] = np.maximum(lengths[rows] - per[:, f["gold_chars"]], 0)
     per[:, f["unlabelled_masked"]] = np.maximum(masked - gold_masked, 0)
+    weight = severity[gold.category].astype(np.int64)
+    per[:, f["severity_spans"]] = per_record(every, weight)
+    per[:, f["severity_leaked"]] = per_record(survives, weight)
     base = len(EXPOSURE_FIELDS)
     slot = gold.record.astype(np.int64) * c + gold.category
     per[:, base : base + c] = np.bincount(slot, minlength=m * c).reshape(m, c)
@@ -194,30 +208,56 @@ def exposure_rows(
     return per
 
 
+def _exact_product(left: np.ndarray, right: np.ndarray, bound: float) -> np.ndarray:
+    """``left @ right`` of non-negative integers, in float32 when every partial sum stays
+    below 2**24 (``bound`` is an upper bound of the result), float64 otherwise; int64."""
+    kind = np.float32 if bound < 2**24 else np.float64
+    product = left.astype(kind, copy=False) @ right.astype(kind, copy=False)
+    return np.rint(product).astype(np.int64)
+
+
 def exposure_replicates(
-    per: np.ndarray, hashes: np.ndarray, *, seed: int, replicates: int, chunk: int = 2048
+    per: np.ndarray,
+    hashes: np.ndarray,
+    *,
+    seed: int,
+    replicates: int,
+    chunk: int = 4096,
+    weights: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Σ_records weight[r, b] · per[r, :] for every replicate b: (replicates x K) int64.
+    """Σ_records weight[r, b] · per[r, f] for every replicate b and field f of
+    :data:`REPLICATED_FIELDS`: (replicates x len(REPLICATED_FIELDS)) int64.
 
     Count columns repeat a few patterns (0 or 1 record, a handful of spans), so they go
-    through :func:`replicate_sums`; character columns are nearly unique per record, so
-    they are summed by a chunked matrix product of the weights (exact in float64).
+    through :func:`replicate_sums`; :data:`DENSE_FIELDS` are nearly unique per record, so
+    they take a chunked product with the weights (exact: integers, float32 while below
+    2**24, float64 otherwise). Per-category columns are not replicated: the severity
+    columns carry what the intervals need. ``weights`` (aligned with ``per``): the
+    records' Poisson weights if already drawn.
     """
-    k = per.shape[1]
+    k = len(REPLICATED_FIELDS)
     out = np.zeros((replicates, k), dtype=np.int64)
     if replicates == 0 or len(per) == 0:
         return out
-    chars = np.array([EXPOSURE_FIELDS.index(name) for name in CHAR_FIELDS])
+    per = per[:, :k]
+    chars = np.array([REPLICATED_FIELDS.index(name) for name in DENSE_FIELDS])
     counts = np.setdiff1d(np.arange(k), chars)
-    out[:, counts] = replicate_sums(per[:, counts], hashes, seed=seed, replicates=replicates)
+    if weights is None:
+        weights = np.zeros((len(per), replicates), dtype=np.uint8)
+        for lo in range(0, len(per), chunk):
+            part = hashes[lo : lo + chunk]
+            weights[lo : lo + chunk] = poisson_weights(part, seed=seed, replicates=replicates)
+    out[:, counts] = replicate_sums(
+        per[:, counts], hashes, seed=seed, replicates=replicates, weights=weights
+    )
     live = np.flatnonzero(per[:, chars].any(axis=1))
-    # float32 is exact while every partial sum stays below 2**24: weights <= 5 per record.
-    exact32 = len(live) == 0 or int(per[live][:, chars].max()) * 5 * chunk < 2**24
-    kind = np.float32 if exact32 else np.float64
-    values = per[live][:, chars].astype(kind)
+    values = per[live][:, chars]
+    bound = 5.0 * float(values.sum(axis=0).max()) + 1 if len(live) else 0.0
+    kind = np.float32 if bound < 2**24 else np.float64
+    values = values.astype(kind)
     for lo in range(0, len(live), chunk):
-        w = poisson_weights(hashes[live[lo : lo + chunk]], seed=seed, replicates=replicates)
-        out[:, chars] += np.rint(w.T.astype(kind) @ values[lo : lo + chunk]).astype(np.int64)
+        product = weights[live[lo : lo + chunk]].T.astype(kind) @ values[lo : lo + chunk]
+        out[:, chars] += np.rint(product).astype(np.int64)
     return out
 
 
@@ -230,10 +270,18 @@ class SeverityError(ValueError):
 
 
 @cache
-def _default_severity_text() -> str:
-    return (resources.files("breachbench.corpora") / "metrics" / "severity.yaml").read_text(
+def _default_weights() -> dict[str, float]:
+    import yaml
+
+    text = (resources.files("breachbench.corpora") / "metrics" / "severity.yaml").read_text(
         encoding="utf-8"
     )
+    return {str(k): float(v) for k, v in yaml.safe_load(text)["weights"].items()}
+
+
+def default_hundredths(space: CategorySpace) -> tuple[int, ...]:
+    """The shipped weights of ``space``'s categories, in hundredths (1.0 if not listed)."""
+    return hundredths(load_severity(space=space), space)
 
 
 def load_severity(path: str | Path | None = None, *, space: CategorySpace) -> dict[str, float]:
@@ -244,8 +292,8 @@ def load_severity(path: str | Path | None = None, *, space: CategorySpace) -> di
     """
     import yaml
 
-    defaults = yaml.safe_load(_default_severity_text())["weights"]
-    weights = {cat: float(defaults[cat]) for cat in space.categories}
+    defaults = _default_weights()
+    weights = {cat: defaults.get(cat, 1.0) for cat in space.categories}
     if path is None:
         return weights
     try:
@@ -266,6 +314,11 @@ def load_severity(path: str | Path | None = None, *, space: CategorySpace) -> di
     return weights
 
 
+def hundredths(weights: Mapping[str, float], space: CategorySpace) -> tuple[int, ...]:
+    """Weights per category id in hundredths: the integers scoring sums (mergeable)."""
+    return tuple(round(100 * weights[cat]) for cat in space.categories)
+
+
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     num = np.asarray(num, dtype=np.float64)
     den = np.asarray(den, dtype=np.float64)
@@ -282,6 +335,10 @@ def exposure_figures(
 ) -> dict[str, np.ndarray]:
     """The :data:`EXPOSURE_HEADLINES` of exposure sums (one vector, or one row per replicate).
 
+    Totals carry per-category counts, so their severity leak uses ``severity``, whatever
+    it is; replicate rows carry only the scoring-time weighted sums (the caller checks
+    that ``severity`` is those weights, else the interval does not apply).
+
     A figure whose denominator is 0 is NaN (not applicable): a run with no identifier in
     its gold cannot protect identifiers, well or badly. Span P/R/F1 follow ``zero_division``
     as the other span figures do.
@@ -289,11 +346,9 @@ def exposure_figures(
     from .formulas import span_prf
 
     v = np.asarray(values)
-    col = {name: v[..., i] for i, name in enumerate(EXPOSURE_FIELDS)}
+    col = {name: v[..., i] for i, name in enumerate(EXPOSURE_FIELDS[: v.shape[-1]])}
     c = space.size
     base = len(EXPOSURE_FIELDS)
-    spans, leaked = v[..., base : base + c], v[..., base + c : base + 2 * c]
-    w = np.array([severity[cat] for cat in space.categories], dtype=np.float64)
     out: dict[str, np.ndarray] = {}
     for group in GROUPS:
         cor = col[f"{group}_strict_cor"]
@@ -306,7 +361,12 @@ def exposure_figures(
         out[f"protection_{group}"] = _ratio(col[f"{group}_protected"], col[f"{group}_records"])
     out["linked_disclosure"] = _ratio(col["linked_disclosed"], col["linked_records"])
     out["char_leak_rate"] = _ratio(col["gold_chars_exposed"], col["gold_chars"])
-    out["severity_leak"] = _ratio(leaked @ w, spans @ w)
+    if v.shape[-1] >= base + 2 * c:  # totals: any weights, from the per-category counts
+        spans, leaked = v[..., base : base + c], v[..., base + c : base + 2 * c]
+        w = np.array([severity[cat] for cat in space.categories], dtype=np.float64)
+        out["severity_leak"] = _ratio(leaked @ w, spans @ w)
+    else:  # replicates: only the weights used when scoring, summed into two columns
+        out["severity_leak"] = _ratio(col["severity_leaked"], col["severity_spans"])
     out["over_redaction"] = _ratio(col["unlabelled_masked"], col["unlabelled_chars"])
     return out
 

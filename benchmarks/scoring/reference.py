@@ -88,6 +88,7 @@ def reference_counts(
         min_overlap_percentage=pct,
         bootstrap_seed=config.bootstrap_seed,
         bootstrap_replicates=config.bootstrap_replicates,
+        severity=config.severity,
     )
     group_of = {cat: GROUPS[g] for cat, g in zip(space.categories, space.groups, strict=True)}
     cat_index = {cat: i for i, cat in enumerate(space.categories)}
@@ -118,6 +119,7 @@ def _add_record(
         min_overlap_percentage=pct,
         bootstrap_seed=config.bootstrap_seed,
         bootstrap_replicates=config.bootstrap_replicates,
+        severity=config.severity,
     )
     comment = row["admin_comment"]
     c.records[0] = 1
@@ -207,20 +209,25 @@ def _add_record(
                 seen.add((dim, value, g))
                 arr[g, field["records"]] += 1
     if level == 2 and comment:
-        c.exposure[:] = exposure_row(row, pred_spans, space, status["strict"])
+        c.exposure[:] = exposure_row(row, pred_spans, space, status["strict"], c.severity)
     if config.bootstrap_replicates and (per_record.any() or c.exposure.any()):
         w = poisson_weights(
             hashed, seed=config.bootstrap_seed, replicates=config.bootstrap_replicates
         )[0]
         c.replicates[:] = np.outer(w.astype(np.int64), per_record)
-        c.exposure_replicates[:] = np.outer(w.astype(np.int64), c.exposure)
+        k = c.exposure_replicates.shape[1]
+        c.exposure_replicates[:] = np.outer(w.astype(np.int64), c.exposure[:k])
     c = Counts(**{**c.__dict__, "id_digest": int(hashed[0])})
     assert LEAK_FIELDS[:3] == ("records", "leaked_overlap", "leaked_full")
     return counts + c
 
 
 def exposure_row(
-    row: dict[str, Any], pred_spans: list[Span], space: CategorySpace, strict: list[int]
+    row: dict[str, Any],
+    pred_spans: list[Span],
+    space: CategorySpace,
+    strict: list[int],
+    severity: tuple[int, ...],
 ) -> np.ndarray:
     """One record's exposure vector, from sets of masked character positions."""
     group_of = {cat: GROUPS[g] for cat, g in zip(space.categories, space.groups, strict=True)}
@@ -248,6 +255,9 @@ def exposure_row(
         out[f"{group}_strict_cor"] += strict[k] == COR
         spans[s["category"]] += 1
         leaked[s["category"]] += visible > 0
+        weight = severity[space.categories.index(s["category"])]
+        out["severity_spans"] += weight
+        out["severity_leaked"] += weight if visible > 0 else 0
         survived[group].append(visible > 0)
         about_patient = s["subject"] == "patient"
         if about_patient and (group == "sensitive" or s["category"] in LINKING_IDENTIFIERS):

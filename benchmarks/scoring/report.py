@@ -15,7 +15,13 @@ import numpy as np
 
 from .counts import BREAKDOWN_FIELDS, LEAK_FIELDS, REPLICATE_FIELDS, Counts
 from .coverage import COVERAGE_MODES
-from .exposure import EXPOSURE_HEADLINES, exposure_block, exposure_figures, load_severity
+from .exposure import (
+    EXPOSURE_HEADLINES,
+    exposure_block,
+    exposure_figures,
+    hundredths,
+    load_severity,
+)
 from .formulas import mean_ignoring_nan, record_prf, span_prf
 from .labels import GROUPS
 from .matching import INC, MIS, OUTCOMES, PAR, SCHEMES, SPU
@@ -189,6 +195,9 @@ def _exposure(
     figures = exposure_figures(values, counts.space, severity=weights, zero_division=zero_division)
     if counts.records[3] == 0:
         return {k: np.full(np.shape(v), np.nan) for k, v in figures.items()}
+    if values.ndim == 2 and hundredths(weights, counts.space) != counts.severity:
+        # Replicates summed other weights: no interval (rescore with these weights for one).
+        figures["severity_leak"] = np.full(len(values), np.nan)
     return figures
 
 
