@@ -228,6 +228,9 @@ def test_bench_severity_option(tmp_path: Path) -> None:
     assert results["metrics"]["exposure"]["severity_weights"]["date"] == 10.0
     assert results["metrics"]["headline"]["severity_leak"]["ci_low"] is not None
     assert results["counts"]["severity_hundredths"][SPACE.categories.index("date")] == 1000
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "What a redaction by this detector would leave" in html
+    assert "Identifier span F1 (strict)" in (out / "results.md").read_text(encoding="utf-8")
     weights.write_text("date: [\n", encoding="utf-8")
     bad = CliRunner().invoke(main, [*args, "--overwrite", "--severity", str(weights)])
     assert bad.exit_code == 2 and "not valid YAML" in bad.stderr
