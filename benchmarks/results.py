@@ -91,8 +91,10 @@ def build_results(
     spec: str | None = None,
     command: str | None = None,
     labels_file: str | None = None,
+    severity: dict[str, float] | None = None,
+    severity_file: str | None = None,
 ) -> dict[str, Any]:
-    """The results.json document of one run."""
+    """The results.json document of one run (``severity``: weights of the severity leak)."""
     fault = outcome.fault
     throughput = outcome.throughput.to_json()
     return {
@@ -107,7 +109,7 @@ def build_results(
             "command": command,
             "mode": outcome.mode,
         },
-        "options": {**options.to_json(), "labels": labels_file},
+        "options": {**options.to_json(), "labels": labels_file, "severity": severity_file},
         "machine": machine_info(),
         "status": {
             "partial": fault is not None,
@@ -122,7 +124,7 @@ def build_results(
         },
         "throughput": throughput,
         "labels": outcome.labels,
-        "metrics": metrics_report(outcome.counts),
+        "metrics": metrics_report(outcome.counts, severity=severity),
         "counts": outcome.counts.to_json(),
     }
 

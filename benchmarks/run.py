@@ -67,6 +67,8 @@ class RunOptions:
     bootstrap_seed: int = 0
     isolate: bool | None = None
     """Run Python detectors in a child process; None: only those that are not built in."""
+    severity: tuple[int, ...] | None = None
+    """Severity weights per category id (hundredths) for the severity leak's interval."""
 
     def __post_init__(self) -> None:
         for name in ("batch_size", "read_batch_size"):
@@ -279,10 +281,15 @@ def run_detector(
     space = default_space()
     index = {name: i for i, name in enumerate(space.categories)}
     config = ScoringConfig(
-        bootstrap_seed=options.bootstrap_seed, bootstrap_replicates=options.bootstrap
+        bootstrap_seed=options.bootstrap_seed,
+        bootstrap_replicates=options.bootstrap,
+        severity=options.severity,
     )
     counts = Counts.empty(
-        space=space, bootstrap_seed=options.bootstrap_seed, bootstrap_replicates=options.bootstrap
+        space=space,
+        bootstrap_seed=options.bootstrap_seed,
+        bootstrap_replicates=options.bootstrap,
+        severity=options.severity,
     )
     timing = Throughput(memory_scope=memory_scope)
     wall_start = time.perf_counter()

@@ -17,7 +17,7 @@ import re
 import time
 from collections.abc import Callable
 from contextlib import nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,8 @@ from breachbench.benchmarks.protocol import Detector, DetectorLoadError
 from breachbench.benchmarks.reports import render_html, render_leaderboard_markdown, render_markdown
 from breachbench.benchmarks.results import RESULTS_FILE, build_results, write_json
 from breachbench.benchmarks.run import RunOptions, run_detector
+from breachbench.benchmarks.scoring import default_space
+from breachbench.benchmarks.scoring.exposure import hundredths, load_severity
 from breachbench.generator.output.target import OutputTarget, Staging
 from breachbench.generator.run.progress import row_progress, wants_progress
 
@@ -80,6 +82,8 @@ class BenchRequest:
     detectors: tuple[str, ...] = ()
     command: str | None = None
     labels: str | None = None
+    severity: str | None = None
+    """A YAML of severity weights per category (default: corpora/metrics/severity.yaml)."""
     out: Path = Path("breachbench-output/bench")
     options: RunOptions = field(default_factory=RunOptions)
     overwrite: bool = False
@@ -229,7 +233,8 @@ def _run_one(
 ) -> RunReport:
     """Run one detector, writing its files in ``staged`` (to become ``directory``)."""
     mapping = LabelMapping.from_yaml(request.labels) if request.labels else LabelMapping()
-    options = request.options
+    weights = load_severity(request.severity, space=default_space())
+    options = replace(request.options, severity=hundredths(weights, default_space()))
     total = dataset.selected_rows(limit=options.limit, sample=options.sample)
     enabled = wants_progress(request.progress)
     bar = row_progress(total, enabled=enabled, label=choice.label[:30]) if enabled else None
@@ -250,6 +255,8 @@ def _run_one(
         spec=choice.spec,
         command=choice.command,
         labels_file=request.labels,
+        severity=weights,
+        severity_file=request.severity,
     )
     _write_run(staged, results)
     return RunReport(choice=choice, directory=directory, results=results)
@@ -307,6 +314,7 @@ def run_bench(request: BenchRequest) -> BenchSummary:
     _check_out(out, request.overwrite)
     if request.labels:
         LabelMapping.from_yaml(request.labels)  # fail on a bad mapping before any work
+    load_severity(request.severity, space=default_space())  # likewise a bad weight file
     generated = False
     if request.dataset is None:
         path, generated = default_dataset(request.cache_dir, progress=request.progress)

@@ -35,6 +35,18 @@ COMMANDS: dict[str, LazyCommand] = {
         "breachbench.commands.compare:compare",
         "Leaderboard of several results.json; paired tests for runs on the same dataset.",
     ),
+    "redact": LazyCommand(
+        "breachbench.commands.redact:redact",
+        "Redact DATASET's comments with a detector; measure what still leaks.",
+    ),
+    "reid": LazyCommand(
+        "breachbench.commands.reid:reid",
+        "Re-identification on DATASET: uniqueness, k-anonymity, generalisation; HTML report.",
+    ),
+    "exercise": LazyCommand(
+        "breachbench.commands.exercise:exercise",
+        "Make a class exercise from a synthetic breach (create), and grade submissions.",
+    ),
     "describe": LazyCommand(
         "breachbench.commands.describe:describe",
         "Print what DATASET is made of: shares, label counts, lengths, forms, diversity.",

@@ -183,7 +183,9 @@ def test_bootstrap_interval_contains_point_estimate() -> None:
     for name in HEADLINES:
         h = report["headline"][name]
         assert h["ci_low"] <= h["value"] <= h["ci_high"], name
-        assert h["ci_high"] - h["ci_low"] < 0.1, name
+        # Linked disclosure needs a patient name and a patient fact in one note: a few
+        # hundred records here, hence a wider interval.
+        assert h["ci_high"] - h["ci_low"] < (0.2 if name == "linked_disclosure" else 0.1), name
     assert len(report["bootstrap"]["replicate_values"]["record_sensitive_f1"]) == 1000
 
 

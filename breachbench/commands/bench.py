@@ -12,6 +12,7 @@ from breachbench.benchmarks.dataset import DatasetError
 from breachbench.benchmarks.protocol import DetectorLoadError
 from breachbench.benchmarks.reports.terminal import comparisons_table, console, leaderboard_table
 from breachbench.benchmarks.run import DEFAULT_BATCH_SIZE, DEFAULT_BOOTSTRAP, RunOptions
+from breachbench.benchmarks.scoring.exposure import SeverityError
 from breachbench.benchmarks.suite import (
     DEFAULT_DETECTORS,
     BenchError,
@@ -54,6 +55,11 @@ def show(summary: BenchSummary, out: Console) -> None:
     help="A program speaking JSON lines on stdin/stdout (see the README's protocol).",
 )
 @click.option("--labels", type=click.Path(exists=True, dir_okay=False), help="Label mapping YAML.")
+@click.option(
+    "--severity",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Severity weights per category (YAML) for the severity-weighted leak.",
+)
 @click.option(
     "--out",
     "-o",
@@ -101,6 +107,7 @@ def bench(
     detectors: tuple[str, ...],
     command: str | None,
     labels: str | None,
+    severity: str | None,
     out: str | None,
     batch_size: int,
     timeout: float,
@@ -134,6 +141,7 @@ def bench(
             detectors=detectors,
             command=command,
             labels=labels,
+            severity=severity,
             out=Path(out),
             options=RunOptions(
                 batch_size=batch_size,
@@ -148,7 +156,14 @@ def bench(
             progress=progress,
         )
         summary = run_bench(request)
-    except (BenchError, DatasetError, LabelMappingError, DetectorLoadError, ValueError) as error:
+    except (
+        BenchError,
+        DatasetError,
+        LabelMappingError,
+        DetectorLoadError,
+        SeverityError,
+        ValueError,
+    ) as error:
         raise click.UsageError(str(error)) from error
     except OSError as error:
         raise click.ClickException(f"{error.filename or out}: {error.strerror or error}") from error
