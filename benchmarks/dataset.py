@@ -7,6 +7,9 @@ Three layouts are accepted, whoever made them: one Parquet file, a directory of
 JSON-lines file. Only the contract columns are read (plus ``difficulty_tags`` when present),
 cast to the contract types, so a hand-labelled file with exactly those five fields works as
 well as the generator's 22-column output, and memory stays one batch whatever the size.
+A caller that needs more of the row (``breachbench check`` compares a comment with its own
+row) names those columns and their types in ``open_dataset(path, extra_columns=...)``: the
+ones the dataset has are read and cast too, the others are simply absent from the batches.
 
 ``--limit N`` keeps the first N rows. ``--sample N`` draws N rows uniformly without
 replacement, streaming: the number taken from each aligned block of rows is a
@@ -19,7 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -139,19 +142,27 @@ class Dataset:
     wrong file fails before any detector is started.
     """
 
-    def __init__(self, info: DatasetInfo, files: list[Path]) -> None:
+    def __init__(
+        self, info: DatasetInfo, files: list[Path], extra: tuple[pa.Field, ...] = ()
+    ) -> None:
         self.info = info
         self._files = files
+        self.extra_fields = extra
+        """The requested extra columns the dataset has, in the order asked for."""
 
     @property
     def columns(self) -> list[str]:
         """The columns every batch carries."""
-        return [*CONTRACT_COLUMNS, *([TAGS_COLUMN] if self.info.has_tags else [])]
+        tags = [TAGS_COLUMN] if self.info.has_tags else []
+        return [*CONTRACT_COLUMNS, *tags, *(f.name for f in self.extra_fields)]
 
     @property
     def schema(self) -> pa.Schema:
         """The schema every batch is cast to."""
-        return CONTRACT_SCHEMA.append(_TAGS_FIELD) if self.info.has_tags else CONTRACT_SCHEMA
+        schema = CONTRACT_SCHEMA.append(_TAGS_FIELD) if self.info.has_tags else CONTRACT_SCHEMA
+        for extra in self.extra_fields:
+            schema = schema.append(extra)
+        return schema
 
     def selected_rows(self, *, limit: int | None = None, sample: int | None = None) -> int:
         """How many rows :meth:`batches` yields with these options."""
@@ -171,9 +182,12 @@ class Dataset:
 
     def _jsonl_batches(self, batch_size: int) -> Iterator[pa.RecordBatch]:
         path = self._files[0]
-        options = pa_json.ParseOptions(
-            explicit_schema=self.schema, unexpected_field_behavior="ignore"
+        # JSON has no date type: extra temporal columns are parsed as text, then cast.
+        schema = pa.schema(
+            pa.field(f.name, pa.string()) if pa.types.is_temporal(f.type) else f
+            for f in self.schema
         )
+        options = pa_json.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore")
         # pyarrow's JSON reader batches by bytes; ~300 bytes a row is typical of the data.
         read = pa_json.ReadOptions(block_size=max(1 << 20, batch_size * 512))
         try:
@@ -291,7 +305,15 @@ def _count_lines(path: Path) -> tuple[int, dict[str, Any] | None]:
     return rows, first if isinstance(first, dict) else None
 
 
-def _open_jsonl(path: Path) -> Dataset:
+def _present(wanted: Mapping[str, pa.DataType], names: Iterable[str]) -> tuple[pa.Field, ...]:
+    """The requested extra columns found among ``names``, as fields of the requested type."""
+    names = set(names)
+    return tuple(
+        pa.field(n, t) for n, t in wanted.items() if n in names and n not in CONTRACT_SCHEMA.names
+    )
+
+
+def _open_jsonl(path: Path, extra_columns: Mapping[str, pa.DataType]) -> Dataset:
     rows, first = _count_lines(path)
     if rows and first is None:
         raise DatasetError(f"{path}: the first line is not a JSON object")
@@ -313,11 +335,14 @@ def _open_jsonl(path: Path) -> Dataset:
         provenance=provenance,
         files=(path.name,),
     )
-    return Dataset(info, [path])
+    return Dataset(info, [path], _present(extra_columns, first or {}))
 
 
-def _open_parquet_files(path: Path, files: list[Path], layout: str) -> Dataset:
+def _open_parquet_files(
+    path: Path, files: list[Path], layout: str, extra_columns: Mapping[str, pa.DataType]
+) -> Dataset:
     rows = 0
+    extra: tuple[pa.Field, ...] = ()
     has_tags = False
     provenance: dict[str, Any] | None = None
     for file in files:
@@ -330,6 +355,9 @@ def _open_parquet_files(path: Path, files: list[Path], layout: str) -> Dataset:
         rows += reader.metadata.num_rows
         if file == files[0]:
             provenance = _parquet_provenance(schema)
+            extra = _present(extra_columns, schema.names)
+        else:
+            extra = tuple(f for f in extra if f.name in schema.names)
     manifest = path / MANIFEST_NAME if layout == "parquet-dir" else None
     if manifest is not None and manifest.is_file():
         try:
@@ -360,27 +388,32 @@ def _open_parquet_files(path: Path, files: list[Path], layout: str) -> Dataset:
         provenance=provenance,
         files=tuple(f.name for f in files),
     )
-    return Dataset(info, files)
+    return Dataset(info, files, extra)
 
 
-def open_dataset(path: str | Path) -> Dataset:
+def open_dataset(
+    path: str | Path, *, extra_columns: Mapping[str, pa.DataType] | None = None
+) -> Dataset:
     """Open a Parquet file, a directory of ``part-*.parquet`` files, or a JSON-lines file.
 
     Checks that the contract columns are present and computes the fingerprint; raises
-    :class:`DatasetError` with a one-line message otherwise.
+    :class:`DatasetError` with a one-line message otherwise. ``extra_columns`` maps more
+    row columns to read to their type; those the dataset lacks are left out
+    (:attr:`Dataset.extra_fields` says which were found).
     """
     path = Path(path)
+    extra_columns = extra_columns or {}
     if path.is_dir():
         files = sorted(path.glob(PART_GLOB))
         if not files:
             raise DatasetError(f"directory {path} holds no {PART_GLOB} file")
-        return _open_parquet_files(path, files, "parquet-dir")
+        return _open_parquet_files(path, files, "parquet-dir", extra_columns)
     if not path.exists():
         raise DatasetError(f"dataset {path} does not exist")
     if path.suffix.lower() in JSONL_SUFFIXES:
-        return _open_jsonl(path)
+        return _open_jsonl(path, extra_columns)
     if path.suffix.lower() in (".parquet", ".pq"):
-        return _open_parquet_files(path, [path], "parquet")
+        return _open_parquet_files(path, [path], "parquet", extra_columns)
     raise DatasetError(
         f"dataset {path}: unsupported format (expected .parquet, .jsonl or a directory of parts)"
     )
