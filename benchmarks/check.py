@@ -217,6 +217,43 @@ def lexicon_vocabulary() -> tuple[frozenset[str], frozenset[str], frozenset[str]
     return frozenset(words), frozenset(prefixes - words), frozenset(cased)
 
 
+def _deletions(word: str) -> set[str]:
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+@functools.cache
+def _near_index() -> tuple[frozenset[str], frozenset[tuple[int, str]]]:
+    """Lexicon words of up to 10 letters with one letter deleted: anywhere, and by position."""
+    words = [w for w in lexicon_vocabulary()[0] if len(w) <= 10]
+    anywhere = {d for w in words for d in _deletions(w)}
+    placed = {(i, w[:i] + w[i + 1 :]) for w in words for i in range(len(w))}
+    return frozenset(anywhere), frozenset(placed)
+
+
+def near_lexicon(word: str) -> bool:
+    """True when folded ``word`` is one typo from a lexicon word it is not.
+
+    One typo: a letter missing, one too many, one replaced, or two swapped. A word unknown
+    to the lexicon but one typo from one of its words is a damaged form (``vhi``,
+    ``giflfs``); one near nothing (``camsp``, ``ptsd``) is a word the lexicon does not
+    hold, and no reason to call the span unreadable. Two-letter words are too ambiguous.
+    """
+    words = lexicon_vocabulary()[0]
+    if len(word) < 3 or word in words:
+        return False
+    if word.endswith(("s", "x")) and word[:-1] in words:  # a plural
+        return False
+    anywhere, placed = _near_index()
+    if word in anywhere:
+        return True
+    if any(word[:i] + word[i + 1 :] in words for i in range(len(word))):
+        return True
+    if any((i, word[:i] + word[i + 1 :]) in placed for i in range(len(word))):
+        return True
+    swaps = (word[:i] + word[i + 1] + word[i] + word[i + 2 :] for i in range(len(word) - 1))
+    return any(w in words for w in swaps)
+
+
 # --------------------------------------------------------------------------- records
 
 
@@ -658,6 +695,8 @@ def _unreadable_reason(text: str, markers: Markers) -> str | None:
             continue
         if folded in prefixes:
             return "cut word"
+        if not near_lexicon(folded):
+            continue
         if short:
             return "typo in a short span"
         if sum(c.isupper() for c in token) >= 2 and len(token) <= 6:
