@@ -128,6 +128,8 @@ class Markers:
 
     other_identifier: re.Pattern[str]
     planning: re.Pattern[str]
+    birth_date_before: re.Pattern[str]
+    correction: re.Pattern[str]
     titles: dict[str, re.Pattern[str]]
     same_sex_partner: dict[str, re.Pattern[str]]
     partner_of_other: re.Pattern[str]
@@ -176,6 +178,8 @@ def load_markers() -> Markers:
     return Markers(
         other_identifier=_compile(raw["other_identifier"]),
         planning=_compile(raw["planning"]),
+        birth_date_before=_compile(raw["birth_date_before"]),
+        correction=_compile(raw["correction"]),
         titles={sex: re.compile(rf"(?:{p})\.?\s*$") for sex, p in raw["titles"].items()},
         same_sex_partner={sex: _compile(p) for sex, p in raw["same_sex_partner"].items()},
         partner_of_other=_compile(raw["partner_of_other"]),
@@ -277,9 +281,17 @@ class Record:
     has_email: bool = False
     nir: str | None = None
     folded: str = field(default="", repr=False)
+    _clauses: list[tuple[int, int]] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.folded = fold(self.text)
+
+    @property
+    def clauses(self) -> list[tuple[int, int]]:
+        """The comment's clauses (see :func:`clauses`), split once for all the rules."""
+        if self._clauses is None:
+            self._clauses = clauses(self.text)
+        return self._clauses
 
     def span_text(self, start: int, end: int) -> str:
         return self.text[start:end]
@@ -445,9 +457,11 @@ def rule_patient_name(record: Record) -> list[Finding]:
     """A name labelled as the patient's that is not the row's first, last or birth name."""
     if record.last_name is None and record.first_name is None:
         return []
-    known = _name_words(record.first_name, record.last_name, record.birth_name)
+    known: set[str] | None = None
     found = []
     for start, end, _ in _patient_spans(record, "person"):
+        if known is None:
+            known = _name_words(record.first_name, record.last_name, record.birth_name)
         words = [w for w in _NAME_SPLIT.split(record.folded[start:end]) if w]
         if any(w not in known and w not in _PARTICLES for w in words):
             value = " / ".join(
@@ -478,14 +492,14 @@ def rule_patient_phone(record: Record) -> list[Finding]:
     """A phone labelled as the patient's that is in neither phone column (unless "nouveau")."""
     if not record.has_phones:
         return []
-    phones = set(record.phones)
+    phones = {_digits_phone(p) for p in record.phones}
     return _identifier_rule(
         record,
         "patient_phone",
         "phone",
         lambda text: _digits_phone(text) in phones,
         "phone_mobile/phone_home",
-        " / ".join(record.phones) or "(none)",
+        " / ".join(_digits_phone(p) for p in record.phones) or "(none)",
     )
 
 
@@ -526,13 +540,53 @@ def rule_nir(record: Record) -> list[Finding]:
     return found
 
 
+PIVOT_AHEAD = 5
+"""A two-digit year is read up to this many years after the record's creation ("RDV le
+19/6/20" written in 2019 is 2020), earlier ones in the 1900s."""
+
+
+def _is_birth_date(record: Record, start: int) -> bool:
+    """True when the text just before ``start`` introduces a birth date (DDN, née le)."""
+    before = record.folded[max(0, start - 24) : start]
+    return load_markers().birth_date_before.search(before) is not None
+
+
+def rule_birth_date_stated(record: Record) -> list[Finding]:
+    """A birth date written in the comment (DDN, né le) that is not the row's."""
+    if record.birth_date is None:
+        return []
+    pivot = (record.created_at or dt.date.today()).year
+    markers = load_markers()
+    found = []
+    for start, end, _ in _patient_spans(record, "date"):
+        if not _is_birth_date(record, start):
+            continue
+        interval = parse_date_span(record.text[start:end], pivot)
+        if interval is None or interval[0] <= record.birth_date <= interval[1]:
+            continue
+        if markers.correction.search(clause_around(record, start, end)):
+            continue
+        found.append(
+            Finding(
+                "birth_date_stated",
+                record.patient_id,
+                record.text[start:end],
+                "birth_date",
+                record.birth_date.isoformat(),
+            )
+        )
+    return found
+
+
 def rule_date_before_birth(record: Record) -> list[Finding]:
     """A dated event of the patient's that falls before the patient's birth."""
     if record.birth_date is None:
         return []
-    pivot = (record.created_at or dt.date.today()).year
+    pivot = (record.created_at or dt.date.today()).year + PIVOT_AHEAD
     found = []
     for start, end, _ in _patient_spans(record, "date"):
+        if _is_birth_date(record, start):
+            continue  # a birth date is checked by rule_birth_date_stated
         interval = parse_date_span(record.text[start:end], pivot)
         if interval is not None and interval[1] < record.birth_date:
             found.append(
@@ -554,7 +608,9 @@ def rule_date_after_creation(record: Record) -> list[Finding]:
     planning = load_markers().planning
     found = []
     for start, end, _ in _patient_spans(record, "date"):
-        interval = parse_date_span(record.text[start:end], record.created_at.year)
+        if _is_birth_date(record, start):
+            continue  # a birth date is checked by rule_birth_date_stated
+        interval = parse_date_span(record.text[start:end], record.created_at.year + PIVOT_AHEAD)
         if interval is None or interval[0] <= record.created_at:
             continue
         if planning.search(clause_around(record, start, end)):
@@ -571,12 +627,29 @@ def rule_date_after_creation(record: Record) -> list[Finding]:
     return found
 
 
+@functools.lru_cache(maxsize=1024)
+def _excluding_rules(
+    sex: str | None, age: int | None
+) -> tuple[tuple[Eligibility, ...], tuple[Eligibility, ...], re.Pattern[str] | None]:
+    """The span and clause rules a patient of this sex and age breaks, and one pattern
+    matching any of the clause rules (a patient's sex and age take few distinct values)."""
+    rules = [r for r in load_eligibility() if r.excludes(sex, age)]
+    spans = tuple(r for r in rules if r.scope == "span")
+    clause = tuple(r for r in rules if r.scope == "clause" and r.pattern is not None)
+    any_clause = (
+        _compile("|".join(f"(?:{r.pattern.pattern})" for r in clause if r.pattern))
+        if clause
+        else None
+    )
+    return spans, clause, any_clause
+
+
 def rule_eligibility(record: Record) -> list[Finding]:
     """A fact of the patient's that is impossible for their sex or age (eligibility.yaml)."""
     if record.sex is None and record.age is None:
         return []
-    rules = [r for r in load_eligibility() if r.excludes(record.sex, record.age)]
-    if not rules:
+    span_rules, clause_rules, any_clause = _excluding_rules(record.sex, record.age)
+    if not span_rules and not clause_rules:
         return []
     markers = load_markers()
     field_name = f"sex/age ({record.sex}, {record.age})"
@@ -585,9 +658,7 @@ def rule_eligibility(record: Record) -> list[Finding]:
         if subject != "patient":
             continue
         text = record.folded[start:end]
-        for rule in rules:
-            if rule.scope != "span":
-                continue
+        for rule in span_rules:
             if rule.max_age is not None and rule.sex is None and assertion == "historical":
                 continue
             if category in rule.categories or (rule.pattern and rule.pattern.search(text)):
@@ -601,8 +672,9 @@ def rule_eligibility(record: Record) -> list[Finding]:
                     )
                 )
                 break
-    clause_rules = [r for r in rules if r.scope == "clause" and r.pattern is not None]
-    for lo, hi in clauses(record.text) if clause_rules else ():
+    if any_clause is None or not any_clause.search(record.folded):
+        return found
+    for lo, hi in record.clauses:
         clause = record.folded[lo:hi]
         for rule in clause_rules:
             assert rule.pattern is not None
@@ -638,7 +710,7 @@ def rule_same_sex_partner(record: Record) -> list[Finding]:
         if markers.partner_of_other.search(record.folded[match.end() : match.end() + 6]):
             continue
         lo = match.start()
-        for c_lo, c_hi in clauses(record.text):
+        for c_lo, c_hi in record.clauses:
             if c_lo <= match.start() < c_hi:
                 lo = c_lo
                 break
@@ -663,7 +735,7 @@ def rule_repeated_clause(record: Record) -> list[Finding]:
     """The same clause twice in one note."""
     seen: Counter[str] = Counter()
     found = []
-    for lo, hi in clauses(record.text):
+    for lo, hi in record.clauses:
         key = _CLAUSE_KEY.sub(" ", record.folded[lo:hi]).strip()
         if len(key) < 8 or " " not in key:
             continue
@@ -742,36 +814,48 @@ def join_findings(record: Record) -> list[Finding]:
 
 @dataclass(frozen=True)
 class Rule:
-    """A named check: its function, what it means, and the row columns it needs."""
+    """A named check: its function, what it means, the row columns it needs, and its gates.
+
+    ``gates`` name the vectorised prefilters (:func:`_prefilters`) of which at least one
+    must hold for the function to be worth calling on a row: ``spans`` (the row has
+    labels), or a text pattern found by pyarrow over the whole batch. A gate may let
+    through rows the rule then clears, never hold back one it would flag.
+    """
 
     id: str
     description: str
     function: Callable[[Record], list[Finding]]
     needs: tuple[str, ...]
+    gates: tuple[str, ...] = ("spans",)
 
 
 RULES: tuple[Rule, ...] = (
     Rule("title_sex", "title next to the patient's name disagrees with sex", rule_title_sex,
-         ("sex",)),
+         ("sex",), ("person",)),
     Rule("patient_name", "patient's name is not the row's first/last/birth name",
-         rule_patient_name, ("first_name", "last_name")),
+         rule_patient_name, ("first_name", "last_name"), ("person",)),
     Rule("patient_phone", "patient's phone is in neither phone column", rule_patient_phone,
-         ("phone_mobile",)),
-    Rule("patient_email", "patient's email is not the row's", rule_patient_email, ("email",)),
+         ("phone_mobile",), ("phone",)),
+    Rule("patient_email", "patient's email is not the row's", rule_patient_email, ("email",),
+         ("email",)),
     Rule("nir", "patient's NIR not the row's, or a relative's NIR is the patient's", rule_nir,
-         ("nir",)),
+         ("nir",), ("nir",)),
+    Rule("birth_date_stated", "birth date written in the comment is not the row's",
+         rule_birth_date_stated, ("birth_date",), ("date",)),
     Rule("date_before_birth", "patient's dated event before birth_date",
-         rule_date_before_birth, ("birth_date",)),
+         rule_date_before_birth, ("birth_date",), ("date",)),
     Rule("date_after_creation", "patient's dated event after created_at, not planned",
-         rule_date_after_creation, ("created_at",)),
+         rule_date_after_creation, ("created_at",), ("date",)),
     Rule("eligibility", "fact impossible for the patient's sex or age (eligibility.yaml)",
-         rule_eligibility, ("sex", "birth_date", "created_at")),
+         rule_eligibility, ("sex",), ("spans", "clause")),
     Rule("same_sex_partner", "same-sex partner without a sexual_orientation span",
-         rule_same_sex_partner, ("sex",)),
-    Rule("repeated_clause", "the same clause twice in one note", rule_repeated_clause, ()),
+         rule_same_sex_partner, ("sex",), ("partner",)),
+    Rule("repeated_clause", "the same clause twice in one note", rule_repeated_clause, (),
+         ("repeated",)),
     Rule("unreadable_span", "sensitive span no longer recognisable (typo, cut)",
-         rule_unreadable_span, ()),
-    Rule("join", "joins no one writes: double space, '?.', '..', ',,'", join_findings, ()),
+         rule_unreadable_span, (), ("sensitive",)),
+    Rule("join", "joins no one writes: double space, '?.', '..', ',,'", join_findings, (),
+         ("join",)),
 )  # fmt: skip
 """Every rule, in report order."""
 
@@ -796,10 +880,7 @@ def _ages(birth: pa.Array, created: pa.Array) -> np.ndarray:
 
 
 def _records(batch: pa.RecordBatch, present: set[str]) -> Iterator[Record]:
-    """The commented rows of ``batch`` as :class:`Record` objects (pyarrow filters first)."""
-    comments = batch.column("admin_comment")
-    keep = pc.fill_null(pc.greater(pc.utf8_length(comments), 0), False)
-    batch = batch.filter(keep)
+    """The rows of ``batch`` (already filtered by the caller) as :class:`Record` objects."""
     if not batch.num_rows:
         return
     columns = {name: batch.column(name) for name in batch.schema.names}
@@ -838,7 +919,7 @@ def _records(batch: pa.RecordBatch, present: set[str]) -> Iterator[Record]:
             first_name=get("first_name", nulls)[i],
             last_name=get("last_name", nulls)[i],
             birth_name=get("birth_name", nulls)[i],
-            phones=tuple(_digits_phone(p) for p in (mobile, home) if p),
+            phones=tuple(p for p in (mobile, home) if p),
             has_phones="phone_mobile" in present,
             email=get("email", nulls)[i],
             has_email="email" in present,
@@ -846,11 +927,78 @@ def _records(batch: pa.RecordBatch, present: set[str]) -> Iterator[Record]:
         )
 
 
-def _join_candidates(batch: pa.RecordBatch) -> np.ndarray:
-    """Rows whose comment matches any join pattern, found with pyarrow's regex kernel."""
-    comments = batch.column("admin_comment")
-    hit = pc.match_substring_regex(comments, "|".join(f"(?:{p})" for p in JOIN_PATTERNS.values()))
-    return pc.fill_null(hit, False).to_numpy(zero_copy_only=False)
+_RE2_CLAUSE_SEP = r"[.;!?|]+(?:\s+|$)|\n+|\s[-–/+]\s|\s//\s?"
+""":data:`_CLAUSE_SEP` without its look-behinds (RE2 has none): it splits a little more."""
+
+
+def _mask(array: pa.Array) -> np.ndarray:
+    return pc.fill_null(array, False).to_numpy(zero_copy_only=False)
+
+
+def _repeated_candidates(folded: pa.Array) -> np.ndarray:
+    """Rows where some clause of 8+ characters and 2+ words comes twice, vectorised."""
+    pieces = pc.split_pattern_regex(folded, _RE2_CLAUSE_SEP)
+    parents = pc.list_parent_indices(pieces)
+    keys = pc.utf8_trim_whitespace(
+        pc.replace_substring_regex(pc.list_flatten(pieces), r"[^\p{L}\p{N}]+", " ")
+    )
+    long = pc.and_(pc.greater_equal(pc.utf8_length(keys), 8), pc.match_substring(keys, " "))
+    keys, parents = keys.filter(long), parents.filter(long)
+    out = np.zeros(len(folded), dtype=bool)
+    if not len(keys):
+        return out
+    codes = pc.dictionary_encode(keys).indices.to_numpy().astype(np.int64)
+    pairs = parents.to_numpy().astype(np.int64) * (int(codes.max()) + 1) + codes
+    unique, counts = np.unique(pairs, return_counts=True)
+    out[unique[counts > 1] // (int(codes.max()) + 1)] = True
+    return out
+
+
+def _prefilters(batch: pa.RecordBatch, present: set[str]) -> dict[str, np.ndarray]:
+    """The gates of :class:`Rule`, one boolean per row, from pyarrow kernels on the batch.
+
+    Text gates run on a folded column (NFD, marks removed, lower case), the vectorised
+    twin of :func:`fold`, with the same patterns the rules use.
+    """
+    texts = batch.column("admin_comment")
+    folded = pc.utf8_lower(
+        pc.replace_substring_regex(pc.utf8_normalize(texts, "NFD"), r"\p{Mn}", "")
+    )
+    markers = load_markers()
+    joined = "|".join(f"(?:{p})" for p in JOIN_PATTERNS.values())
+    gates = {
+        "spans": pc.greater(pc.list_value_length(batch.column("spans")), 0),
+        "join": pc.match_substring_regex(texts, joined),
+    }
+    spans = batch.column("spans")
+    parents = pc.list_parent_indices(spans).to_numpy()
+    categories = pc.struct_field(pc.list_flatten(spans), "category")
+    group = load_taxonomy().group_of
+    masks: dict[str, np.ndarray] = {}
+    for category in load_taxonomy().categories:
+        rows = parents[_mask(pc.equal(categories, category))]
+        masks[category] = np.bincount(rows, minlength=batch.num_rows) > 0
+    masks["sensitive"] = np.any(
+        [masks[c] for c in load_taxonomy().categories if group[c] == "sensitive"], axis=0
+    )
+    clause = [r.pattern.pattern for r in load_eligibility() if r.scope == "clause" and r.pattern]
+    if clause:
+        gates["clause"] = pc.match_substring_regex(
+            folded, "|".join(f"(?:{p})" for p in clause), ignore_case=True
+        )
+    if "sex" in present:
+        sex = batch.column("sex")
+        partner = [
+            pc.and_(
+                pc.equal(sex, s),
+                pc.match_substring_regex(folded, pattern.pattern, ignore_case=True),
+            )
+            for s, pattern in markers.same_sex_partner.items()
+        ]
+        gates["partner"] = functools.reduce(pc.or_, partner)
+    masks.update({name: _mask(array) for name, array in gates.items()})
+    masks["repeated"] = _repeated_candidates(folded)
+    return masks
 
 
 def check_dataset(
@@ -876,22 +1024,25 @@ def check_dataset(
     hit_comments: Counter[str] = Counter()
     shown: dict[str, list[dict[str, str]]] = {r.id: [] for r in active}
     rows = commented = contradicting = 0
-    join_rule = next((r for r in active if r.id == "join"), None)
-    row_rules = [r for r in active if r is not join_rule]
     for batch in dataset.batches(limit=limit):
         rows += batch.num_rows
-        texts = batch.column("admin_comment")
-        has_text = pc.fill_null(pc.greater(pc.utf8_length(texts), 0), False)
-        joins = _join_candidates(batch.filter(has_text)) if join_rule else None
-        for index, record in enumerate(_records(batch, present)):
-            commented += 1
+        has_text = pc.fill_null(pc.greater(pc.utf8_length(batch.column("admin_comment")), 0), False)
+        batch = batch.filter(has_text)
+        commented += batch.num_rows
+        if not batch.num_rows:
+            continue
+        masks = _prefilters(batch, present)
+        gated = [(rule, np.any([masks[g] for g in rule.gates], axis=0)) for rule in active]
+        need = np.any([mask for _, mask in gated], axis=0) if gated else masks["spans"][:0]
+        rows_needed = np.flatnonzero(need)
+        for index, record in zip(
+            rows_needed, _records(batch.take(pa.array(rows_needed)), present), strict=True
+        ):
             any_hit = False
-            for rule in row_rules:
-                findings = rule.function(record)
-                any_hit |= _tally(rule.id, findings, counts, hit_comments, shown, examples)
-            if joins is not None and joins[index]:
-                findings = join_findings(record)
-                any_hit |= _tally("join", findings, counts, hit_comments, shown, examples)
+            for rule, mask in gated:
+                if mask[index]:
+                    findings = rule.function(record)
+                    any_hit |= _tally(rule.id, findings, counts, hit_comments, shown, examples)
             contradicting += any_hit
     scale = 1000.0 / commented if commented else 0.0
     return {

@@ -141,6 +141,13 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
             [("12/02", "date", P, A), ("années 2000", "date", P, A), ("09/2019", "date", P, A)],
         ),
     ),
+    "birth_date_stated": (
+        make_row("DDN 17/05/1981 (vérifiée)", [("17/05/1981", "date", P, A)]),
+        make_row(
+            "née le 17 mai 1980, DDN 17/05/81 sur la carte : erreur à corriger",
+            [("17 mai 1980", "date", P, A), ("17/05/81", "date", P, A)],
+        ),
+    ),
     "date_after_creation": (
         make_row("carte scannée le 3 mars 2024", [("3 mars 2024", "date", P, A)]),
         make_row("RDV le 3 mars 2024 à prévoir", [("3 mars 2024", "date", P, A)]),
@@ -284,19 +291,19 @@ def test_command_exit_codes_and_json(tmp_path: Path) -> None:
 
 def test_jsonl_with_few_row_columns_skips_the_rules_it_cannot_run(tmp_path: Path) -> None:
     row = make_row(
-        "M. Martin : grossesse",
+        "Mme Martin : grossesse",
         [("Martin", "person", P, A), ("grossesse", "reproductive_health", P, A)],
     )
     record = {
         k: row[k] for k in ("patient_id", "admin_comment", "sensitive", "categories", "spans")
     }
-    record.update(sex="F", birth_date="1980-05-17")
+    record.update(sex="M", birth_date="1980-05-17")
     path = tmp_path / "d.jsonl"
     path.write_text(json.dumps(record) + "\n", encoding="utf-8")
     info = check_dataset(path)
     ids = {r["id"]: r["contradictions"] for r in info["rules"]}
-    assert ids["title_sex"] == 1 and "patient_phone" in info["skipped_rules"]
-    assert "eligibility" in info["skipped_rules"]  # no created_at: no age
+    assert ids["title_sex"] == 1 and ids["eligibility"] == 1  # sex alone is enough
+    assert {"patient_phone", "date_after_creation"} <= set(info["skipped_rules"])
 
 
 def test_reader_reads_requested_extra_columns(tmp_path: Path) -> None:
