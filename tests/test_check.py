@@ -391,3 +391,51 @@ def test_million_rows_have_no_contradiction(
     info = json.loads(result.output)
     assert info["rows"] == 1_000_000
     assert result.exit_code == 0, {r["id"]: r["per_1000"] for r in info["rules"]}
+
+
+def test_gates_never_hold_back_a_finding(tmp_path: Path) -> None:
+    """The vectorised prefilters only skip rows on which every rule would find nothing."""
+    from breachbench.benchmarks.check import EXTRA_COLUMNS, _records
+    from breachbench.generator.api import generate_dataset
+    from breachbench.generator.options import GenerateOptions
+
+    out = tmp_path / "d.parquet"
+    generate_dataset(out, GenerateOptions(rows=4000, seed=5, difficulty="hard"), progress=False)
+    gated = {r["id"]: r["contradictions"] for r in check_dataset(out)["rules"]}
+    dataset = open_dataset(out, extra_columns=EXTRA_COLUMNS)
+    present = {f.name for f in dataset.extra_fields}
+    ungated = dict.fromkeys(gated, 0)
+    for batch in dataset.batches():
+        keep = [bool(t) for t in batch.column("admin_comment").to_pylist()]
+        for record in _records(batch.filter(pa.array(keep)), present):
+            for rule in RULES:
+                ungated[rule.id] += len(rule.function(record))
+    assert gated == ungated
+    assert sum(gated.values()) > 0
+
+
+@given(
+    st.integers(min_value=0, max_value=99_999_999),
+    st.sampled_from(["spaces", "dots", "solid", "plus33", "plus33_spaces", "dashes", "0033"]),
+    st.sampled_from(["spaces", "solid", "plus33_spaces"]),
+)
+def test_a_phone_in_any_layout_is_the_row_s_phone(number: int, shown: str, stored: str) -> None:
+    from breachbench.benchmarks.check import Record, rule_patient_phone
+
+    digits = f"06{number:08d}"
+    pairs = [digits[i : i + 2] for i in range(0, 10, 2)]
+    layouts = {
+        "spaces": " ".join(pairs),
+        "dots": ".".join(pairs),
+        "solid": digits,
+        "plus33": "+33" + digits[1:],
+        "plus33_spaces": "+33 " + digits[1] + " " + " ".join(pairs[1:]),
+        "dashes": "-".join(pairs),
+        "0033": "0033" + digits[1:],
+    }
+    text = f"tél : {layouts[shown]}"
+    span = (6, len(text), "phone", "patient", "affirmed")
+    record = Record("P", text, [span], phones=(layouts[stored],), has_phones=True)
+    assert rule_patient_phone(record) == []
+    other = Record("P", text, [span], phones=("0199000000",), has_phones=True)
+    assert len(rule_patient_phone(other)) == 1
