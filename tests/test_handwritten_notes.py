@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -50,6 +51,17 @@ def test_every_record_follows_the_contract(records: list[dict]) -> None:
         categories = sorted({s["category"] for s in spans})
         assert record["categories"] == categories
         assert record["sensitive"] == any(taxonomy.group_of[c] == "sensitive" for c in categories)
+
+
+def test_every_occurrence_of_a_labelled_text_is_labelled(records: list[dict]) -> None:
+    """A name labelled once is labelled wherever the note repeats it."""
+    for record in records:
+        text, spans = record["admin_comment"], record["spans"]
+        for span in spans:
+            piece = text[span["start"] : span["end"]]
+            for m in re.finditer(r"(?<!\w)" + re.escape(piece) + r"(?!\w)", text):
+                covered = any(o["start"] <= m.start() and m.end() <= o["end"] for o in spans)
+                assert covered, (record["patient_id"], piece, m.start())
 
 
 def test_the_set_covers_what_it_claims(records: list[dict]) -> None:
