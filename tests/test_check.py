@@ -373,6 +373,7 @@ def test_parse_date_span_places_every_layout(day: dt.date) -> None:
 @pytest.mark.slow
 @pytest.mark.xfail(
     strict=False,
+    raises=AssertionError,
     reason="issue 9: the comment engine does not yet read its row (engine being fixed in "
     "parallel); the lead flips this once check reports 0",
 )
