@@ -99,3 +99,27 @@ def test_bench_runs_on_the_notes(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     results = json.loads((tmp_path / "run" / "results.json").read_text(encoding="utf-8"))
     assert results["dataset"]["rows"] == 150
+
+
+def test_group_f1_sums_the_counts_of_each_group() -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("group_f1", HERE / "group_f1.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    zero = {"cor": 0, "inc": 0, "par": 0, "mis": 0, "spu": 0}
+    strict = {
+        "serology": {**zero, "cor": 3, "mis": 1},  # P 1, R 3/4
+        "violence": {**zero, "cor": 1, "spu": 2},  # P 1/3, R 1
+        "date": {**zero, "cor": 2, "par": 2},
+    }
+    partial = {"date": {**zero, "cor": 2, "par": 2}, "serology": zero}
+    results = {"metrics": {"span_level": {"strict": {"per_category": strict},
+                                          "partial": {"per_category": partial}}}}  # fmt: skip
+    figures = module.group_f1(results)
+    # sensitive: 4 correct of 6 predicted and 5 gold -> F1 = 8/11
+    assert figures["sensitive"]["strict"] == round(8 / 11, 3)
+    assert figures["sensitive"]["overlap"] == 0.0
+    # identifier, strict: 2 of 4 both ways; overlap: (2 + 1) of 4 both ways
+    assert figures["identifier"] == {"strict": 0.5, "overlap": 0.75}
