@@ -69,6 +69,7 @@ EXTRA_COLUMNS: dict[str, pa.DataType] = {
 skipped (reported as such), so a hand-labelled file with only ``sex`` still gets checked."""
 
 ELIGIBILITY_FILE = "checks/eligibility.yaml"
+SINCE_FILE = "checks/since.yaml"
 MARKERS_FILE = "checks/markers.yaml"
 EXAMPLES = 3
 
@@ -169,6 +170,28 @@ def load_eligibility() -> tuple[Eligibility, ...]:
             )
         )
     return tuple(rules)
+
+
+@dataclass(frozen=True)
+class Since:
+    """One item of ``since.yaml``: something that existed only from ``since`` (to ``until``)."""
+
+    pattern: re.Pattern[str]
+    since: int
+    until: int | None
+
+
+@functools.cache
+def load_since() -> tuple[tuple[Since, ...], re.Pattern[str]]:
+    """The items of ``corpora/checks/since.yaml``, and one pattern matching any of them."""
+    items = []
+    for raw in corpora.read_yaml(SINCE_FILE)["items"]:
+        since, until = int(raw["since"]), raw.get("until")
+        if until is not None and int(until) < since:
+            raise ValueError(f"{SINCE_FILE}: {raw['pattern']}: until before since")
+        items.append(Since(_compile(raw["pattern"]), since, None if until is None else int(until)))
+    combined = _compile("|".join(f"(?:{i.pattern.pattern})" for i in items))
+    return tuple(items), combined
 
 
 @functools.cache
@@ -316,7 +339,7 @@ class Finding:
         }
 
 
-_CLAUSE_SEP = re.compile(r"(?<!\bM)(?<!\bDr)[.;!?|]+(?:\s+|$)|\n+|\s[-–/+]\s|\s//\s?")
+_CLAUSE_SEP = re.compile(r"(?<!\bM)(?<!\bDr)[.;!?|]+(?:\s+|$)|\n+|\s(?:--|[-–/+])\s|\s//\s?")
 
 
 def clauses(text: str) -> list[tuple[int, int]]:
@@ -331,8 +354,8 @@ def clauses(text: str) -> list[tuple[int, int]]:
     return bounds
 
 
-def clause_around(record: Record, start: int, end: int) -> str:
-    """The folded clause that holds ``[start, end)`` (a span may hold a separator)."""
+def clause_bounds(record: Record, start: int, end: int) -> tuple[int, int]:
+    """``(lo, hi)`` of the clause that holds ``[start, end)`` (a span may hold a separator)."""
     lo, hi = 0, len(record.text)
     for match in _CLAUSE_SEP.finditer(record.text):
         if match.end() <= start:
@@ -340,6 +363,12 @@ def clause_around(record: Record, start: int, end: int) -> str:
         elif match.start() >= end:
             hi = match.start()
             break
+    return lo, hi
+
+
+def clause_around(record: Record, start: int, end: int) -> str:
+    """The folded clause that holds ``[start, end)``."""
+    lo, hi = clause_bounds(record, start, end)
     return record.folded[lo:hi]
 
 
@@ -644,6 +673,42 @@ def _excluding_rules(
     return spans, clause, any_clause
 
 
+def rule_anachronism(record: Record) -> list[Finding]:
+    """A date in the same clause as something that did not exist then (since.yaml)."""
+    items, combined = load_since()
+    if not combined.search(record.folded):
+        return []
+    pivot = (record.created_at or dt.date.today()).year + PIVOT_AHEAD
+    found = []
+    for start, end, category, _, _ in record.spans:
+        if category != "date":
+            continue
+        interval = parse_date_span(record.text[start:end], pivot)
+        if interval is None:
+            continue
+        lo, hi = clause_bounds(record, start, end)
+        # The date goes with an item of its own comma-separated part, the nearest before it
+        # if any ("CMU-C en 2010, CSS depuis 2020"), else the nearest after it.
+        lo = max(lo, record.text.rfind(",", lo, start) + 1)
+        comma = record.text.find(",", end, hi)
+        hi = comma if comma >= 0 else hi
+        mentions = [
+            (m.end() + lo <= start, abs(m.start() + lo - start), m.group(0), item)
+            for item in items
+            for m in item.pattern.finditer(record.folded[lo:hi])
+        ]
+        if not mentions:
+            continue
+        _, _, name, item = min(mentions, key=lambda m: (not m[0], m[1]))
+        if interval[1].year < item.since or (
+            item.until is not None and interval[0].year > item.until
+        ):
+            window = f"{item.since}-{item.until}" if item.until else f"since {item.since}"
+            text = f"{name} ... {record.text[start:end]}"
+            found.append(Finding("anachronism", record.patient_id, text, "since.yaml", window))
+    return found
+
+
 def rule_eligibility(record: Record) -> list[Finding]:
     """A fact of the patient's that is impossible for their sex or age (eligibility.yaml)."""
     if record.sex is None and record.age is None:
@@ -846,6 +911,8 @@ RULES: tuple[Rule, ...] = (
          rule_date_before_birth, ("birth_date",), ("date",)),
     Rule("date_after_creation", "patient's dated event after created_at, not planned",
          rule_date_after_creation, ("created_at",), ("date",)),
+    Rule("anachronism", "date next to something that did not exist then (since.yaml)",
+         rule_anachronism, (), ("since",)),
     Rule("eligibility", "fact impossible for the patient's sex or age (eligibility.yaml)",
          rule_eligibility, ("sex",), ("spans", "clause")),
     Rule("same_sex_partner", "same-sex partner without a sexual_orientation span",
@@ -927,7 +994,7 @@ def _records(batch: pa.RecordBatch, present: set[str]) -> Iterator[Record]:
         )
 
 
-_RE2_CLAUSE_SEP = r"[.;!?|]+(?:\s+|$)|\n+|\s[-–/+]\s|\s//\s?"
+_RE2_CLAUSE_SEP = r"[.;!?|]+(?:\s+|$)|\n+|\s(?:--|[-–/+])\s|\s//\s?"
 """:data:`_CLAUSE_SEP` without its look-behinds (RE2 has none): it splits a little more."""
 
 
@@ -997,6 +1064,8 @@ def _prefilters(batch: pa.RecordBatch, present: set[str]) -> dict[str, np.ndarra
         ]
         gates["partner"] = functools.reduce(pc.or_, partner)
     masks.update({name: _mask(array) for name, array in gates.items()})
+    since = pc.match_substring_regex(folded, load_since()[1].pattern, ignore_case=True)
+    masks["since"] = masks["date"] & _mask(since)
     masks["repeated"] = _repeated_candidates(folded)
     return masks
 

@@ -152,6 +152,27 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
         make_row("carte scannée le 3 mars 2024", [("3 mars 2024", "date", P, A)]),
         make_row("RDV le 3 mars 2024 à prévoir", [("3 mars 2024", "date", P, A)]),
     ),
+    "anachronism": (
+        make_row(
+            "CSS depuis 2012, SMS du 03/02/1994",
+            [
+                ("CSS", "social_precarity", P, A),
+                ("2012", "date", P, A),
+                ("03/02/1994", "date", P, A),
+            ],
+        ),
+        make_row(
+            "CMU-C en 2010, CSS depuis 2020, sous Biktarvy ; né en 1980",
+            [
+                ("CMU-C", "social_precarity", P, A),
+                ("2010", "date", P, A),
+                ("CSS", "social_precarity", P, A),
+                ("2020", "date", P, A),
+                ("Biktarvy", "serology", P, A),
+                ("1980", "date", P, A),
+            ],
+        ),
+    ),
     "eligibility": (
         make_row("suivi pour grossesse", [("grossesse", "reproductive_health", P, A)], **MAN),
         make_row(

@@ -36,9 +36,10 @@ def check(
     """Count contradictions between each comment and its own row, per rule and per 1,000.
 
     Rules: title and sex, the patient's name, phone, email and NIR, dates against birth
-    and creation, facts impossible for the sex or age, unlabelled same-sex partners,
-    repeated clauses, unreadable spans, joins no one writes. Exits 1 when the share of
-    contradicting comments is above --max-per-1000 (default 0: any contradiction).
+    and creation, anachronisms, facts impossible for the sex or age, unlabelled same-sex
+    partners, repeated clauses, unreadable spans, joins no one writes. Exits 1 when the
+    share of contradicting comments is above --max-per-1000 (default 0: any
+    contradiction).
     """
     from breachbench.benchmarks.check import check_dataset, format_report
 
