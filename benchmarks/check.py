@@ -693,13 +693,14 @@ def rule_anachronism(record: Record) -> list[Finding]:
         comma = record.text.find(",", end, hi)
         hi = comma if comma >= 0 else hi
         mentions = [
-            (m.end() + lo <= start, abs(m.start() + lo - start), m.group(0), item)
+            (m.end() + lo <= start, abs(m.start() + lo - start), m.span(), item)
             for item in items
             for m in item.pattern.finditer(record.folded[lo:hi])
         ]
         if not mentions:
             continue
-        _, _, name, item = min(mentions, key=lambda m: (not m[0], m[1]))
+        _, _, (m_lo, m_hi), item = min(mentions, key=lambda m: (not m[0], m[1]))
+        name = record.text[lo + m_lo : lo + m_hi]
         if interval[1].year < item.since or (
             item.until is not None and interval[0].year > item.until
         ):
