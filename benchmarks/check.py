@@ -1102,7 +1102,10 @@ def check_dataset(
         if not batch.num_rows:
             continue
         masks = _prefilters(batch, present)
-        gated = [(rule, np.any([masks[g] for g in rule.gates], axis=0)) for rule in active]
+        none = np.zeros(batch.num_rows, dtype=bool)
+        gated = [
+            (rule, np.any([masks.get(g, none) for g in rule.gates], axis=0)) for rule in active
+        ]
         need = np.any([mask for _, mask in gated], axis=0) if gated else masks["spans"][:0]
         rows_needed = np.flatnonzero(need)
         for index, record in zip(
