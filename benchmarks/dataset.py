@@ -9,6 +9,9 @@ the nested columns (categories, spans, tags) are JSON strings, as the generator 
 them. Only the contract columns are read (plus ``difficulty_tags`` when present),
 cast to the contract types, so a hand-labelled file with exactly those five fields works as
 well as the generator's 22-column output, and memory stays one batch whatever the size.
+A caller that needs more of the row (``breachbench check`` compares a comment with its own
+row) names those columns and their types in ``open_dataset(path, extra_columns=...)``: the
+ones the dataset has are read and cast too, the others are simply absent from the batches.
 
 ``--limit N`` keeps the first N rows. ``--sample N`` draws N rows uniformly without
 replacement, streaming: the number taken from each aligned block of rows is a
@@ -22,7 +25,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -154,19 +157,27 @@ class Dataset:
     wrong file fails before any detector is started.
     """
 
-    def __init__(self, info: DatasetInfo, files: list[Path]) -> None:
+    def __init__(
+        self, info: DatasetInfo, files: list[Path], extra: tuple[pa.Field, ...] = ()
+    ) -> None:
         self.info = info
         self._files = files
+        self.extra_fields = extra
+        """The requested extra columns the dataset has, in the order asked for."""
 
     @property
     def columns(self) -> list[str]:
         """The columns every batch carries."""
-        return [*CONTRACT_COLUMNS, *([TAGS_COLUMN] if self.info.has_tags else [])]
+        tags = [TAGS_COLUMN] if self.info.has_tags else []
+        return [*CONTRACT_COLUMNS, *tags, *(f.name for f in self.extra_fields)]
 
     @property
     def schema(self) -> pa.Schema:
         """The schema every batch is cast to."""
-        return CONTRACT_SCHEMA.append(_TAGS_FIELD) if self.info.has_tags else CONTRACT_SCHEMA
+        schema = CONTRACT_SCHEMA.append(_TAGS_FIELD) if self.info.has_tags else CONTRACT_SCHEMA
+        for extra in self.extra_fields:
+            schema = schema.append(extra)
+        return schema
 
     def selected_rows(self, *, limit: int | None = None, sample: int | None = None) -> int:
         """How many rows :meth:`batches` yields with these options."""
@@ -184,7 +195,7 @@ class Dataset:
             if fmt == "jsonl":
                 yield from self._jsonl_batches(path, batch_size)
             elif fmt == "csv":
-                yield from _csv_batches(path, batch_size, self.columns)
+                yield from _csv_batches(path, batch_size, self.schema)
             else:
                 reader = _open_parquet(path)
                 try:
@@ -193,9 +204,12 @@ class Dataset:
                     raise DatasetError(f"cannot read {path}: {error}") from None
 
     def _jsonl_batches(self, path: Path, batch_size: int) -> Iterator[pa.RecordBatch]:
-        options = pa_json.ParseOptions(
-            explicit_schema=self.schema, unexpected_field_behavior="ignore"
+        # JSON has no date type: extra temporal columns are parsed as text, then cast.
+        schema = pa.schema(
+            pa.field(f.name, pa.string()) if pa.types.is_temporal(f.type) else f
+            for f in self.schema
         )
+        options = pa_json.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore")
         # pyarrow's JSON reader batches by bytes; ~300 bytes a row is typical of the data.
         read = pa_json.ReadOptions(block_size=max(1 << 20, batch_size * 512))
         try:
@@ -274,14 +288,14 @@ def _check_rows(batch: pa.RecordBatch) -> None:
     raise DatasetError(f"record {record!r}: gold span [{lo}, {hi}) {why}")
 
 
-def _csv_batches(path: Path, batch_size: int, columns: list[str]) -> Iterator[pa.RecordBatch]:
+def _csv_batches(path: Path, batch_size: int, schema: pa.Schema) -> Iterator[pa.RecordBatch]:
     """CSV rows as contract batches: the nested columns' JSON strings parsed back to lists.
 
     An unquoted empty field is null (a record without a comment); a quoted one, ``""``, is
     an empty string, as the generator writes them.
     """
-    types = {name: CONTRACT_SCHEMA.field(name).type for name in CONTRACT_COLUMNS}
-    types[TAGS_COLUMN] = _TAGS_FIELD.type
+    columns = schema.names
+    types = {f.name: f.type for f in schema}
     convert = pa_csv.ConvertOptions(
         include_columns=columns,
         column_types={c: pa.string() if c in NESTED_COLUMNS else types[c] for c in columns},
@@ -434,20 +448,38 @@ def _count_csv_rows(path: Path) -> int:
     return rows
 
 
-def _open_text_files(path: Path, files: list[Path], fmt: str, layout: str) -> Dataset:
+def _present(wanted: Mapping[str, pa.DataType], names: Iterable[str]) -> tuple[pa.Field, ...]:
+    """The requested extra columns found among ``names``, as fields of the requested type."""
+    names = set(names)
+    return tuple(
+        pa.field(n, t) for n, t in wanted.items() if n in names and n not in CONTRACT_SCHEMA.names
+    )
+
+
+def _open_text_files(
+    path: Path,
+    files: list[Path],
+    fmt: str,
+    layout: str,
+    extra_columns: Mapping[str, pa.DataType],
+) -> Dataset:
     """JSON-lines or CSV: one file, or the parts of a directory."""
     rows, has_tags = 0, True
+    extra: tuple[pa.Field, ...] | None = None
     for file in files:
         if fmt == "jsonl":
             count, first = _count_lines(file)
             if count and first is None:
                 raise DatasetError(f"{file}: the first line is not a JSON object")
+            names = list(first or {})
             if count:
-                has_tags = _check_columns(list(first or {}), str(file)) and has_tags
+                has_tags = _check_columns(names, str(file)) and has_tags
         else:
-            header = _csv_header(file)
-            has_tags = _check_columns(header, str(file)) and has_tags
+            names = _csv_header(file)
+            has_tags = _check_columns(names, str(file)) and has_tags
             count = _count_csv_rows(file)
+        found = _present(extra_columns, names)
+        extra = found if extra is None else tuple(f for f in extra if f in found)
         rows += count
     if fmt == "jsonl" and not rows:
         has_tags = False
@@ -466,7 +498,7 @@ def _open_text_files(path: Path, files: list[Path], fmt: str, layout: str) -> Da
         provenance=provenance,
         files=tuple(f.name for f in files),
     )
-    return Dataset(info, files)
+    return Dataset(info, files, extra or ())
 
 
 def _directory_fingerprint(
@@ -487,8 +519,11 @@ def _directory_fingerprint(
     return None, "file", _digest([[f.name, sha256_file(f)] for f in files])
 
 
-def _open_parquet_files(path: Path, files: list[Path], layout: str) -> Dataset:
+def _open_parquet_files(
+    path: Path, files: list[Path], layout: str, extra_columns: Mapping[str, pa.DataType]
+) -> Dataset:
     rows = 0
+    extra: tuple[pa.Field, ...] = ()
     has_tags = False
     provenance: dict[str, Any] | None = None
     for file in files:
@@ -501,6 +536,9 @@ def _open_parquet_files(path: Path, files: list[Path], layout: str) -> Dataset:
         rows += reader.metadata.num_rows
         if file == files[0]:
             provenance = _parquet_provenance(schema)
+            extra = _present(extra_columns, schema.names)
+        else:
+            extra = tuple(f for f in extra if f.name in schema.names)
     manifest = path / MANIFEST_NAME if layout == "parquet-dir" else None
     if manifest is not None and manifest.is_file():
         try:
@@ -531,16 +569,21 @@ def _open_parquet_files(path: Path, files: list[Path], layout: str) -> Dataset:
         provenance=provenance,
         files=tuple(f.name for f in files),
     )
-    return Dataset(info, files)
+    return Dataset(info, files, extra)
 
 
-def open_dataset(path: str | Path) -> Dataset:
+def open_dataset(
+    path: str | Path, *, extra_columns: Mapping[str, pa.DataType] | None = None
+) -> Dataset:
     """Open any layout ``breachbench generate`` writes (see the module docstring).
 
     Checks that the contract columns are present and computes the fingerprint; raises
-    :class:`DatasetError` with a one-line message otherwise.
+    :class:`DatasetError` with a one-line message otherwise. ``extra_columns`` maps more
+    row columns to read to their type; those the dataset lacks are left out
+    (:attr:`Dataset.extra_fields` says which were found).
     """
     path = Path(path)
+    extra_columns = extra_columns or {}
     if path.is_dir():
         found = {fmt: sorted(path.glob(glob)) for fmt, glob in PART_GLOBS.items()}
         formats = [fmt for fmt, files in found.items() if files]
@@ -553,19 +596,19 @@ def open_dataset(path: str | Path) -> Dataset:
             )
         fmt = formats[0]
         if fmt == "parquet":
-            return _open_parquet_files(path, found[fmt], "parquet-dir")
-        return _open_text_files(path, found[fmt], fmt, f"{fmt}-dir")
+            return _open_parquet_files(path, found[fmt], "parquet-dir", extra_columns)
+        return _open_text_files(path, found[fmt], fmt, f"{fmt}-dir", extra_columns)
     if not path.exists():
         raise DatasetError(f"dataset {path} does not exist")
     if not path.is_file():
         raise DatasetError(f"dataset {path} is not a file or a directory")
     suffix = path.suffix.lower()
     if suffix in JSONL_SUFFIXES:
-        return _open_text_files(path, [path], "jsonl", "jsonl")
+        return _open_text_files(path, [path], "jsonl", "jsonl", extra_columns)
     if suffix in CSV_SUFFIXES:
-        return _open_text_files(path, [path], "csv", "csv")
+        return _open_text_files(path, [path], "csv", "csv", extra_columns)
     if suffix in (".parquet", ".pq"):
-        return _open_parquet_files(path, [path], "parquet")
+        return _open_parquet_files(path, [path], "parquet", extra_columns)
     raise DatasetError(
         f"dataset {path}: unsupported format (expected .parquet, .jsonl, .csv or a directory"
         " of part files)"

@@ -51,6 +51,10 @@ COMMANDS: dict[str, LazyCommand] = {
         "breachbench.commands.describe:describe",
         "Print what DATASET is made of: shares, label counts, lengths, forms, diversity.",
     ),
+    "check": LazyCommand(
+        "breachbench.commands.check:check",
+        "Count contradictions between each comment and its own row, per rule and per 1,000.",
+    ),
 }
 
 
