@@ -24,6 +24,7 @@ from breachbench.benchmarks.adapters import LabelMapping, open_detector
 from breachbench.benchmarks.cache import default_dataset
 from breachbench.benchmarks.compare import Comparison, LeaderboardRow, comparisons, leaderboard
 from breachbench.benchmarks.dataset import Dataset, open_dataset
+from breachbench.benchmarks.learned.artifacts import protocol_warnings
 from breachbench.benchmarks.protocol import Detector
 from breachbench.benchmarks.reports import render_html, render_leaderboard_markdown, render_markdown
 from breachbench.benchmarks.results import RESULTS_FILE, build_results, write_json
@@ -191,6 +192,8 @@ def _run_one(
         command=choice.command,
         labels_file=request.labels,
     )
+    # Honest protocol: a learned model scored on its own training data says so.
+    results["warnings"] = protocol_warnings(choice.spec, dataset.info)
     _write_run(directory, results)
     return RunReport(choice=choice, directory=directory, results=results)
 

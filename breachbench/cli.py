@@ -32,6 +32,10 @@ COMMANDS: dict[str, LazyCommand] = {
         "breachbench.commands.compare:compare",
         "Leaderboard of several results.json; paired tests for runs on the same dataset.",
     ),
+    "train": LazyCommand(
+        "breachbench.commands.train:train",
+        "Train a learned detector on DATASET and write it to --out.",
+    ),
     "describe": LazyCommand(
         "breachbench.commands.describe:describe",
         "Print what DATASET is made of: shares, label counts, lengths, forms, diversity.",
