@@ -85,6 +85,7 @@ def describe_dataset(path: str | Path, *, limit: int | None = None) -> dict[str,
     ] + [f"{LENGTH_BINS[-1]}+"]
     return {
         "path": str(path),
+        "split": _split(dataset.info.provenance),
         "rows": rows,
         "comments": commented,
         "comment_share": round(commented / rows, 4) if rows else 0.0,
@@ -113,6 +114,19 @@ def describe_dataset(path: str | Path, *, limit: int | None = None) -> dict[str,
     }
 
 
+def _split(provenance: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The family-disjoint split a generated dataset was drawn from, as its metadata says."""
+    provenance = provenance or {}
+    options = provenance.get("options") or {}
+    if not options.get("split"):
+        return None
+    return {
+        "seed": provenance.get("seed"),
+        **(provenance.get("split") or {}),
+        **{"split": options["split"], "split_fraction": options.get("split_fraction")},
+    }
+
+
 def _table(title: str, counts: dict[str, Any]) -> list[str]:
     lines = [title]
     lines += [f"  {key:<28} {value:>10,}" for key, value in counts.items()]
@@ -126,6 +140,14 @@ def format_description(info: dict[str, Any]) -> str:
         f"({info['comment_share']:.1%}), sensitive {info['sensitive_share']:.1%} of rows, "
         f"{info['sensitive_share_of_comments']:.1%} of comments",
     ]
+    split = info.get("split")
+    if split:
+        lines.append(
+            f"Split: {split['split']} (family shares train,dev,test {split['split_fraction']};"
+            f" {split.get('families', '?')} of {split.get('families_total', '?')} wording"
+            f" families, sha256 {str(split.get('families_sha256', '?'))[:16]}),"
+            f" seed {split['seed']}"
+        )
     for key in ("categories", "subjects", "assertions", "difficulty_tags"):
         lines += _table(
             key.replace("_", " ").capitalize() + " (spans)"

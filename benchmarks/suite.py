@@ -26,6 +26,7 @@ from breachbench.benchmarks.cache import default_dataset
 from breachbench.benchmarks.compare import Comparison, LeaderboardRow, comparisons, leaderboard
 from breachbench.benchmarks.dataset import Dataset, open_dataset
 from breachbench.benchmarks.detectors import BUILTINS
+from breachbench.benchmarks.learned.artifacts import protocol_warnings
 from breachbench.benchmarks.protocol import Detector, DetectorLoadError
 from breachbench.benchmarks.reports import render_html, render_leaderboard_markdown, render_markdown
 from breachbench.benchmarks.results import RESULTS_FILE, build_results, write_json
@@ -258,6 +259,8 @@ def _run_one(
         severity=weights,
         severity_file=request.severity,
     )
+    # Honest protocol: a learned model scored on its own training data says so.
+    results["warnings"] = protocol_warnings(choice.spec, dataset.info)
     _write_run(staged, results)
     return RunReport(choice=choice, directory=directory, results=results)
 

@@ -47,6 +47,10 @@ COMMANDS: dict[str, LazyCommand] = {
         "breachbench.commands.exercise:exercise",
         "Make a class exercise from a synthetic breach (create), and grade submissions.",
     ),
+    "train": LazyCommand(
+        "breachbench.commands.train:train",
+        "Train a learned detector on DATASET and write it to --out.",
+    ),
     "describe": LazyCommand(
         "breachbench.commands.describe:describe",
         "Print what DATASET is made of: shares, label counts, lengths, forms, diversity.",

@@ -13,6 +13,7 @@ import numpy as np
 import pyarrow as pa
 from breachbench.generator.arrays.text import digit_items, fixed_strings
 from breachbench.generator.comments.engine import CommentContext, load_engine
+from breachbench.generator.comments.splits import split_engine
 from breachbench.generator.contract.schema import RECORD_SCHEMA
 from breachbench.generator.data import corpora
 from breachbench.generator.options import GenerateOptions
@@ -78,7 +79,7 @@ def _block(options: GenerateOptions, block: int) -> pa.Table:
     contacts = load_contacts()
     crng = rng["contacts"]
     mobile = contacts.mobile(crng, n)
-    engine = load_engine(options.real_email_domains)
+    engine = split_engine(options.real_email_domains, options.split, options.split_fraction)
     home = contacts.landline(crng, engine.zone_of_unit[unit])
     mobile = contacts.phones.numbers(mobile, ~presence(crng, contacts.mobile_steps, people.age))
     home = contacts.phones.numbers(home, ~presence(crng, contacts.home_steps, people.age))

@@ -48,6 +48,28 @@ def cap_workers(workers: int) -> tuple[int, str | None]:
     )
 
 
+Split = Literal["train", "dev", "test"]
+SPLITS: tuple[str, ...] = ("train", "dev", "test")
+DEFAULT_SPLIT_FRACTIONS: tuple[float, float, float] = (0.7, 0.15, 0.15)
+
+
+def parse_fractions(value: object) -> tuple[float, float, float]:
+    """``"0.7,0.15,0.15"`` or a sequence of three numbers -> a tuple of three floats."""
+    parts = value.split(",") if isinstance(value, str) else list(value)  # type: ignore[call-overload]
+    try:
+        fractions = tuple(float(p) for p in parts)
+    except (TypeError, ValueError):
+        raise OptionError(
+            f"split-fraction must be three numbers like 0.7,0.15,0.15, got {value!r}"
+        ) from None
+    if len(fractions) != 3 or any(f < 0 for f in fractions) or not 0.99 < sum(fractions) < 1.01:
+        raise OptionError(
+            f"split-fraction must be three non-negative shares (train,dev,test) summing to 1,"
+            f" got {value!r}"
+        )
+    return fractions  # type: ignore[return-value]
+
+
 class OptionError(ValueError):
     """A generation option is out of range; the message is one line meant for users."""
 
@@ -66,6 +88,9 @@ class GenerateOptions:
     format: OutputFormat = "parquet"
     workers: int = 1
     batch_size: int = DEFAULT_BATCH_SIZE
+    # Family-disjoint split (``generator.comments.splits``); None draws every family.
+    split: Split | None = None
+    split_fraction: tuple[float, float, float] = DEFAULT_SPLIT_FRACTIONS
 
     def __post_init__(self) -> None:
         if self.rows < 0:
@@ -86,11 +111,24 @@ class GenerateOptions:
             raise OptionError(f"workers must be >= 1, got {self.workers}")
         if self.batch_size < 1:
             raise OptionError(f"batch-size must be >= 1, got {self.batch_size}")
+        if self.split is not None and self.split not in SPLITS:
+            raise OptionError(f"split must be one of {', '.join(SPLITS)}, got {self.split!r}")
+        object.__setattr__(self, "split_fraction", parse_fractions(self.split_fraction))
+        if self.split is not None and self.split_fraction[SPLITS.index(self.split)] == 0:
+            raise OptionError(f"split {self.split!r} has a fraction of 0: it would be empty")
 
     def content_options(self) -> dict[str, object]:
-        """The options the rows depend on (with the version): what metadata must record."""
-        return {
+        """The options the rows depend on (with the version): what metadata must record.
+
+        The split fields appear only for a split dataset, so whole-corpus datasets keep the
+        provenance (and the bytes) they had before splits existed.
+        """
+        options: dict[str, object] = {
             field.name: getattr(self, field.name)
             for field in dataclasses.fields(self)
-            if field.name not in ("workers", "batch_size", "format")
+            if field.name not in ("workers", "batch_size", "format", "split", "split_fraction")
         }
+        if self.split is not None:
+            options["split"] = self.split
+            options["split_fraction"] = ",".join(f"{f:g}" for f in self.split_fraction)
+        return options

@@ -159,8 +159,21 @@ def _entry_point(name: str) -> metadata.EntryPoint | None:
     return None
 
 
+def _learned(spec: str, mode: Mode | None) -> PythonDetector:
+    """A model directory written by ``breachbench train`` (imported only when asked for)."""
+    from breachbench.benchmarks.learned import ModelDirError, load_learned
+
+    try:
+        instance = load_learned(spec.removeprefix("learned:"))
+    except ModelDirError as error:
+        raise DetectorLoadError(str(error)) from None
+    return PythonDetector(instance, name=spec, version=instance.version, mode=mode)
+
+
 def load_detector(spec: str, *, mode: Mode | None = None) -> PythonDetector:
-    """Resolve ``spec`` (built-in, entry point, or ``module:name``) into an adapter."""
+    """Resolve ``spec`` (built-in, ``learned:DIR``, entry point, or ``module:name``)."""
+    if spec.startswith("learned:"):
+        return _learned(spec, mode)
     if spec in BUILTINS:
         instance = BUILTINS[spec]()
         return PythonDetector(instance, name=spec, mode=mode)

@@ -26,6 +26,9 @@ DEFAULT_OUT = "breachbench-output/bench"
 
 def show(summary: BenchSummary, out: Console) -> None:
     """The compact table, then where every report is."""
+    for run in summary.runs:
+        for warning in run.results.get("warnings") or ():
+            out.print(f"[bold yellow]Warning:[/] {warning}", soft_wrap=True)
     out.print(leaderboard_table(summary.leaderboard))
     if summary.comparisons:
         out.print(comparisons_table(summary.comparisons))

@@ -15,6 +15,7 @@ from breachbench.generator.options import (
     DEFAULT_SENSITIVE_RATE,
     DIFFICULTIES,
     FORMATS,
+    SPLITS,
     GenerateOptions,
     OptionError,
     cap_workers,
@@ -133,6 +134,20 @@ def describe(summary: GenerationSummary) -> str:
     help="Opt in to real email domains (default: reserved domains only); recorded in the metadata.",
 )
 @click.option(
+    "--split",
+    type=click.Choice(SPLITS),
+    default=None,
+    help="Draw only the wording families of this split (none shared with the others)."
+    " [default: every family]",
+)
+@click.option(
+    "--split-fraction",
+    type=str,
+    default="0.7,0.15,0.15",
+    show_default=True,
+    help="Shares of the families in train,dev,test; only with --split.",
+)
+@click.option(
     "--overwrite",
     is_flag=True,
     help="Replace an existing output (the default --out is always replaced).",
@@ -155,6 +170,8 @@ def generate(
     batch_size: int,
     part_rows: int,
     real_email_domains: bool,
+    split: str | None,
+    split_fraction: str,
     overwrite: bool,
     progress: bool | None,
 ) -> None:
@@ -198,6 +215,8 @@ def generate(
             format=fmt,  # type: ignore[arg-type]
             workers=default_workers() if workers is None else workers,
             batch_size=batch_size,
+            split=split,  # type: ignore[arg-type]
+            split_fraction=split_fraction,  # type: ignore[arg-type]
         )
         if note:
             click.echo(note, err=True)

@@ -20,6 +20,7 @@ from typing import Any
 
 import pyarrow as pa
 import yaml
+from breachbench.generator.comments.splits import split_sentence
 from breachbench.generator.contract.schema import CONTRACT_COLUMNS
 from breachbench.generator.contract.taxonomy import load_taxonomy
 from breachbench.generator.contract.version import __version__
@@ -71,7 +72,9 @@ def _data_path(data_files: Sequence[str]) -> str:
     return f"{PART_PREFIX}*{Path(data_files[0]).suffix}"
 
 
-def front_matter(rows: int, data_files: Sequence[str], fmt: str) -> dict[str, Any]:
+def front_matter(
+    rows: int, data_files: Sequence[str], fmt: str, split: str | None = None
+) -> dict[str, Any]:
     """The YAML metadata the Hugging Face Hub reads; ``configs`` points at ``data_files``."""
     path = _data_path(data_files)
     return {
@@ -99,7 +102,7 @@ def front_matter(rows: int, data_files: Sequence[str], fmt: str) -> dict[str, An
         "configs": [
             {
                 "config_name": "default",
-                "data_files": [{"split": SPLIT, "path": path}],
+                "data_files": [{"split": split or SPLIT, "path": path}],
                 "default": True,
             }
         ],
@@ -226,7 +229,7 @@ def card_text(
     version = __version__
     names = [name for name, _ in data_files]
     meta = yaml.safe_dump(
-        front_matter(stats.rows, names, options.format),
+        front_matter(stats.rows, names, options.format, options.split),
         sort_keys=False,
         allow_unicode=True,
         width=100,
@@ -267,7 +270,12 @@ def card_text(
         f"{taxonomy_version()}. The free-text `admin_comment` carries labelled spans of "
         "sensitive content (health, sexuality, violence, religion, justice...) and direct "
         "identifiers, to benchmark detectors of what would leak if such comments escaped "
-        f"a practice. Split: `{SPLIT}` (the whole dataset is an evaluation set).",
+        "a practice. "
+        + (
+            f"Split: `{SPLIT}` (the whole dataset is an evaluation set)."
+            if options.split is None
+            else split_sentence(options.split, options.split_fraction)
+        ),
         files_table,
         "## Motivation",
         "- **Why**: free-text comments in GP software hold the most sensitive facts of a "

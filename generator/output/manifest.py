@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from breachbench.generator.comments.splits import split_record
 from breachbench.generator.contract.taxonomy import load_taxonomy
 from breachbench.generator.contract.version import __version__
 from breachbench.generator.data import corpora
@@ -30,7 +31,7 @@ def taxonomy_version() -> str:
 
 def provenance(options: GenerateOptions) -> dict[str, Any]:
     """Everything the rows depend on, plus the format: enough to regenerate the dataset."""
-    return {
+    record = {
         "generator": "breachbench",
         "generator_version": __version__,
         "taxonomy_version": taxonomy_version(),
@@ -39,6 +40,10 @@ def provenance(options: GenerateOptions) -> dict[str, Any]:
         "format": options.format,
         "options": options.content_options(),
     }
+    split = split_record(options.split, options.split_fraction)
+    if split is not None:
+        record["split"] = split
+    return record
 
 
 def provenance_json(options: GenerateOptions) -> str:

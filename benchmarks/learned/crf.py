@@ -1,0 +1,180 @@
+"""The learned span tagger: a linear-chain CRF over French token features, all 20 categories.
+
+Why a CRF: it is small (a few MB), trains on 100,000 comments in minutes on two cores,
+tags thousands of comments a second on one, needs no GPU, no download and no torch, and
+its features (:mod:`.tokens`) are readable. Tags are BIO over tokens with exact offsets.
+
+We drive python-crfsuite directly rather than through sklearn-crfsuite's estimator: its
+trainer reports each L-BFGS iteration (the progress bar reads them), and features passed
+as lists of strings skip the dict conversion sklearn-crfsuite does on every token.
+Training streams the examples into crfsuite's own memory, so no Python feature list of
+the whole dataset is ever held.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from breachbench.benchmarks.detectors import builtin
+
+from .data import Example
+from .tokens import Token, bio_tags, features, spans_from_tags, tokenize
+
+__all__ = ["CRF_FILE", "CrfSpanTagger", "train_crf"]
+
+CRF_FILE = "crf.crfsuite"
+# Stochastic gradient descent with L2: ten epochs reach the held-out F1 of 40 L-BFGS
+# iterations (0.62 vs 0.60 sensitive-span F1 on 20k comments) in a third of the time,
+# which is what keeps 100,000 comments under five minutes.
+DEFAULT_PARAMS: dict[str, Any] = {
+    "algorithm": "l2sgd",
+    "c2": 0.01,
+    "max_iterations": 10,
+    "feature.possible_transitions": True,
+}
+
+
+CHUNK = 2048
+HINTS = "keywords+identifiers"
+
+
+def _pycrfsuite() -> Any:
+    import pycrfsuite  # the ml extra; callers turn ImportError into the install line
+
+    return pycrfsuite
+
+
+class Featurizer:
+    """Tokens and features of a batch of texts, with the built-in detectors' hints or not.
+
+    The hints are the spans of ``keywords+identifiers``: a lexicon written independently
+    of the generator and regular expressions. They are what lets a tagger trained on some
+    wording families recognise a diagnosis it never saw in training.
+    """
+
+    def __init__(self, hints: bool) -> None:
+        self.hints = hints
+        self._detector = builtin(HINTS) if hints else None
+
+    def batch(self, texts: Sequence[str]) -> list[tuple[list[Token], list[list[str]]]]:
+        hinted = self._detector(list(texts)) if self._detector else [()] * len(texts)
+        out = []
+        for text, hints in zip(texts, hinted, strict=True):
+            tokens = tokenize(text)
+            out.append((tokens, features(text, tokens, hints) if tokens else []))
+        return out
+
+
+def _seed_libc(seed: int) -> None:
+    """Seed the C library's ``rand()``, which crfsuite's SGD shuffles and calibrates with.
+
+    Without it a second training in the same process continues the first one's sequence
+    and gives another model: the seed makes training a function of (data, parameters).
+    """
+    import contextlib
+    import ctypes
+
+    # No libc symbol table (not glibc, musl or macOS): training stays unseeded.
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).srand(ctypes.c_uint(seed))
+
+
+def train_crf(
+    examples: Iterable[Example],
+    directory: Path,
+    *,
+    params: dict[str, Any] | None = None,
+    on_example: Callable[[], None] | None = None,
+    on_iteration: Callable[[int, int], None] | None = None,
+    hints: bool = True,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Train on ``examples`` and write ``crf.crfsuite`` into ``directory``.
+
+    ``on_example()`` is called per example appended, ``on_iteration(done, total)`` per
+    optimiser iteration. Returns the parameters used and counts.
+    """
+    pycrfsuite = _pycrfsuite()
+    chosen = {**DEFAULT_PARAMS, **(params or {})}
+    total = int(chosen["max_iterations"])
+
+    class _Trainer(pycrfsuite.Trainer):  # type: ignore[misc, name-defined]
+        """Silent, but reports each iteration (crfsuite only calls back when verbose)."""
+
+        def on_iteration(self, log: str, info: dict[str, Any]) -> None:
+            if on_iteration is not None:
+                on_iteration(int(info.get("num", 0)), total)
+
+        def on_start(self, log: str) -> None: ...
+        def on_featgen_progress(self, log: str, percent: int) -> None: ...
+        def on_featgen_end(self, log: str) -> None: ...
+        def on_prepared(self, log: str) -> None: ...
+        def on_prepare_error(self, log: str) -> None: ...
+        def on_optimization_end(self, log: str) -> None: ...
+        def on_end(self, log: str) -> None: ...
+
+    algorithm = chosen.pop("algorithm", "lbfgs")
+    if algorithm != "lbfgs":
+        chosen.pop("c1", None)  # L1 is an L-BFGS (OWL-QN) option only
+    trainer = _Trainer(algorithm=algorithm, verbose=True)
+    trainer.set_params(chosen)
+    chosen["algorithm"] = algorithm
+    featurizer = Featurizer(hints)
+    comments = tokens = 0
+    stream = iter(examples)
+    while chunk := list(itertools.islice(stream, CHUNK)):
+        for example, (toks, feats) in zip(
+            chunk, featurizer.batch([e.text for e in chunk]), strict=True
+        ):
+            if on_example is not None:
+                on_example()
+            if not toks:
+                continue
+            trainer.append(feats, bio_tags(toks, example.spans))
+            comments += 1
+            tokens += len(toks)
+    _seed_libc(seed)
+    trainer.train(str(directory / CRF_FILE))
+    iterations = len(trainer.logparser.iterations)
+    return {
+        "params": chosen,
+        "seed": seed,
+        "hints": HINTS if hints else None,
+        "comments": comments,
+        "tokens": tokens,
+        "iterations": iterations,
+    }
+
+
+class CrfSpanTagger:
+    """``learned:DIR`` for a CRF model: a batch detector answering spans."""
+
+    mode = "spans"
+
+    def __init__(
+        self,
+        directory: str | Path,
+        *,
+        hints: bool = True,
+        name: str = "crf",
+        version: str | None = None,
+    ) -> None:
+        pycrfsuite = _pycrfsuite()
+        self.name = name
+        self.version = version
+        self._featurizer = Featurizer(hints)
+        self._tagger = pycrfsuite.Tagger()
+        self._tagger.open(str(Path(directory) / CRF_FILE))
+
+    def __call__(self, texts: list[str]) -> list[list[tuple[int, int, str]]]:
+        out: list[list[tuple[int, int, str]]] = []
+        tag = self._tagger.tag
+        for tokens, feats in self._featurizer.batch([t or "" for t in texts]):
+            out.append(spans_from_tags(tokens, tag(feats)) if tokens else [])
+        return out
+
+    def close(self) -> None:
+        self._tagger.close()

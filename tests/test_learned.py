@@ -1,0 +1,246 @@
+"""Learned detectors: tokens and BIO tags, model directories, the honest-protocol warning,
+and (with the ``ml`` extra) training and benchmarking ``learned:DIR`` end to end."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from breachbench.benchmarks.dataset import open_dataset
+from breachbench.benchmarks.learned.artifacts import protocol_warnings
+from breachbench.benchmarks.learned.data import examples
+from breachbench.benchmarks.learned.tokens import bio_tags, features, spans_from_tags, tokenize
+from breachbench.generator.api import generate_dataset
+from breachbench.generator.contract.taxonomy import load_taxonomy
+from breachbench.generator.options import GenerateOptions
+from click.testing import CliRunner
+
+from breachbench.cli import main
+
+HAS_ML = all(importlib.util.find_spec(m) for m in ("sklearn", "pycrfsuite", "joblib"))
+needs_ml = pytest.mark.skipif(not HAS_ML, reason="needs the ml extra: pip install '.[ml]'")
+
+
+def _dataset(directory: Path, name: str, **options: object) -> Path:
+    path = directory / f"{name}.parquet"
+    if not path.exists():
+        generate_dataset(path, GenerateOptions(**options), progress=False)  # type: ignore[arg-type]
+    return path
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A train split, the same rows again, another seed of it, and a test split."""
+    root = tmp_path_factory.mktemp("learned")
+    return {
+        "train": _dataset(root, "train", rows=6000, seed=1, split="train", comment_rate=1.0),
+        "same": _dataset(root, "same", rows=1500, seed=1, split="train"),
+        "other": _dataset(root, "other", rows=3000, seed=2, split="train"),
+        "test": _dataset(root, "test", rows=3000, seed=3, split="test"),
+    }
+
+
+# ---------------------------------------------------------------- tokens, no extra needed
+
+
+def test_tokens_keep_exact_offsets() -> None:
+    text = "VIH+ ; tél fille 06 39 98 12 34, l'alcool"
+    tokens = tokenize(text)
+    assert [text[s:e] for s, e in tokens][:3] == ["VIH", "+", ";"]
+    assert "".join(text[s:e] for s, e in tokens) == text.replace(" ", "")
+
+
+def test_bio_tags_round_trip_on_generated_spans(data: dict[str, Path]) -> None:
+    """Gold spans survive tags -> spans for (nearly) every comment: token boundaries follow
+    the guidelines' span boundaries."""
+    total = kept = 0
+    for example in examples(open_dataset(data["other"])):
+        tokens = tokenize(example.text)
+        back = spans_from_tags(tokens, bio_tags(tokens, example.spans))
+        total += 1
+        kept += back == example.spans
+    assert total > 500
+    assert kept / total > 0.98, kept / total
+
+
+def test_features_carry_word_shape_neighbours_and_hints() -> None:
+    text = "Mme Dupont VIH+"
+    tokens = tokenize(text)
+    rows = features(text, tokens, [(11, 15, "serology")])
+    assert "w=dupont" in rows[1] and "sh=Xx" in rows[1] and "-1w=mme" in rows[1]
+    assert "BOS" in rows[0] and "EOS" in rows[-1]
+    assert "h=B-serology" in rows[2] and "h=I-serology" in rows[3]
+    assert not any(f.startswith("h=") for f in rows[0])
+    assert "w=<2d>" in features("06", tokenize("06"))[0]
+
+
+# ---------------------------------------------------------------- honest protocol
+
+
+def _model_dir(directory: Path, dataset: Path) -> Path:
+    """A model directory whose model.json says it was trained on ``dataset``."""
+    info = open_dataset(dataset).info
+    provenance = info.provenance or {}
+    directory.mkdir(parents=True, exist_ok=True)
+    document = {
+        "schema": "breachbench.model/1",
+        "model": "crf",
+        "training_data": {
+            "fingerprint": info.fingerprint,
+            "seed": provenance.get("seed"),
+            "split": (provenance.get("options") or {}).get("split"),
+        },
+    }
+    (directory / "model.json").write_text(json.dumps(document), encoding="utf-8")
+    return directory
+
+
+def test_protocol_warns_on_training_rows_only(data: dict[str, Path], tmp_path: Path) -> None:
+    model = _model_dir(tmp_path / "m", data["train"])
+    spec = f"learned:{model}"
+    own = protocol_warnings(spec, open_dataset(data["train"]).info)
+    assert len(own) == 1 and "own training dataset" in own[0]
+    same_seed = protocol_warnings(spec, open_dataset(data["same"]).info)
+    assert len(same_seed) == 1 and "same seed (1) and split (train)" in same_seed[0]
+    assert protocol_warnings(spec, open_dataset(data["other"]).info) == []
+    assert protocol_warnings(spec, open_dataset(data["test"]).info) == []
+    assert protocol_warnings("keywords", open_dataset(data["train"]).info) == []
+
+
+def test_missing_extra_names_the_install_line(tmp_path: Path) -> None:
+    code = textwrap.dedent(
+        f"""
+        import sys, json, pathlib
+        sys.modules["pycrfsuite"] = None  # as if the extra were not installed
+        d = pathlib.Path({str(tmp_path)!r})
+        (d / "model.json").write_text(json.dumps({{"schema": "breachbench.model/1",
+                                                   "model": "crf"}}))
+        from breachbench.benchmarks.adapters import load_detector
+        from breachbench.benchmarks.protocol import DetectorLoadError
+        try:
+            load_detector("learned:" + str(d))
+        except DetectorLoadError as error:
+            print(error)
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    lines = out.stdout.strip().splitlines()
+    assert len(lines) == 1 and lines[0].endswith("pip install 'breachbench[ml]'"), out
+
+
+def test_not_a_model_directory_is_one_line(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["bench", "--detector", f"learned:{tmp_path}"])
+    assert result.exit_code == 2 and "not a model directory" in result.output
+
+
+def test_train_rejects_unknown_model(data: dict[str, Path], tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        main, ["train", str(data["same"]), "--model", "bert", "--out", str(tmp_path / "m")]
+    )
+    assert result.exit_code == 2 and "bert" in result.output
+
+
+# ---------------------------------------------------------------- with the ml extra
+
+
+def _bench(dataset: Path, model: Path, out: Path) -> tuple[dict, str]:
+    result = CliRunner().invoke(
+        main,
+        [
+            "bench",
+            str(dataset),
+            "--detector",
+            f"learned:{model}",
+            "--out",
+            str(out),
+            "--bootstrap",
+            "50",
+            "--overwrite",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    return json.loads((out / "results.json").read_text(encoding="utf-8")), result.output
+
+
+@pytest.fixture(scope="module")
+def crf(data: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if not HAS_ML:
+        pytest.skip("needs the ml extra")
+    out = tmp_path_factory.mktemp("models") / "crf"
+    result = CliRunner().invoke(
+        main, ["train", str(data["train"]), "--model", "crf", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Trained crf on 6,000 comments" in result.output
+    return out
+
+
+@needs_ml
+def test_crf_model_directory_records_its_training(crf: Path, data: dict[str, Path]) -> None:
+    document = json.loads((crf / "model.json").read_text(encoding="utf-8"))
+    info = open_dataset(data["train"]).info
+    assert document["model"] == "crf" and document["mode"] == "spans"
+    assert document["taxonomy_version"] == load_taxonomy().version
+    assert document["training_data"]["fingerprint"] == info.fingerprint
+    assert document["training_data"]["seed"] == 1
+    assert document["training_data"]["split"] == "train"
+    assert document["training_data"]["comments"] == 6000
+    assert document["training_seconds"] > 0
+    assert (crf / "crf.crfsuite").stat().st_size > 10_000
+    card = (crf / "MODEL_CARD.md").read_text(encoding="utf-8")
+    assert info.fingerprint in card and "split: train" in card
+
+
+@needs_ml
+def test_crf_learns_and_warns_on_its_own_rows(
+    crf: Path, data: dict[str, Path], tmp_path: Path
+) -> None:
+    results, output = _bench(data["other"], crf, tmp_path / "other")
+    assert results["warnings"] == [] and "Warning" not in output
+    headline = results["metrics"]["headline"]
+    # Span F1 of all categories on another seed of the same families: well learned.
+    span_f1 = results["metrics"]["span_level"]["strict"]["micro"]["f1"]
+    assert span_f1 > 0.85, (span_f1, headline)
+    results, output = _bench(data["same"], crf, tmp_path / "same")
+    assert len(results["warnings"]) == 1 and "same seed (1)" in results["warnings"][0]
+    assert "Warning:" in output
+
+
+@needs_ml
+def test_crf_predictions_are_deterministic(
+    crf: Path, data: dict[str, Path], tmp_path: Path
+) -> None:
+    from breachbench.benchmarks.learned import load_learned, train_model
+
+    again = train_model(data["train"], "crf", tmp_path / "again").directory
+    texts = [e.text for e in examples(open_dataset(data["test"]))][:500]
+    assert load_learned(crf)(texts) == load_learned(again)(texts)
+
+
+@needs_ml
+def test_classifier_trains_and_answers_categories(data: dict[str, Path], tmp_path: Path) -> None:
+    out = tmp_path / "clf"
+    result = CliRunner().invoke(
+        main, ["train", str(data["train"]), "--model", "tfidf-lr", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads((out / "model.json").read_text("utf-8"))["mode"] == "categories"
+    results, _ = _bench(data["other"], out, tmp_path / "bench")
+    assert results["detector"]["mode"] == "categories"
+    f1 = results["metrics"]["record_level"]["sensitive"]["f1"]
+    assert f1 > 0.85, f1
+    existing = CliRunner().invoke(
+        main, ["train", str(data["train"]), "--model", "tfidf-lr", "--out", str(out)]
+    )
+    assert existing.exit_code == 2 and "--overwrite" in existing.output
+
+
+def test_parquet_fixture_is_a_train_split(data: dict[str, Path]) -> None:
+    meta = json.loads(pq.read_schema(data["train"]).metadata[b"breachbench"])
+    assert meta["options"]["split"] == "train"
