@@ -527,19 +527,55 @@ def _excluded(frame: _Frame, patterns: Iterable[str]) -> bool:
     return False
 
 
+_MARKED = re.compile(r"^([^\[\]]*)\[([^\[\]|]+)\]([^\[\]]*)$")
+
+
+def _marked(surface: str) -> tuple[str, str, str]:
+    """Split a core or state text into (context before, labelled words, context after).
+
+    The annotation guidelines label a drug or a service by its name alone ("sous
+    [Truvada]", "suivi au [CSAPA]"): the words in brackets are the span, the rest is
+    unlabelled text that still travels with the core through every frame. A text with
+    no brackets is labelled whole.
+    """
+    if "[" not in surface and "]" not in surface:
+        return "", surface, ""
+    match = _MARKED.match(surface)
+    if match is None:
+        raise TemplateError(f"mark one labelled part as 'context [words] context': {surface!r}")
+    before, label, after = match.groups()
+    if not label.strip() or label != label.strip():
+        raise TemplateError(f"empty or space-padded labelled part in {surface!r}")
+    return before, label, after
+
+
 def _fill(
     frame: tuple[Piece, ...], surface: str, category: str, subject: str, assertion: str
 ) -> tuple[Piece, ...]:
-    """Put a labelled ``surface`` where ``{fact}`` is, eliding the word before it."""
+    """Put ``surface`` where ``{fact}`` is, eliding the word before it.
+
+    Only the bracketed part of ``surface`` (:func:`_marked`) is labelled; its unlabelled
+    context merges with the frame's literals, so adjacent literals stay merged.
+    """
+    context_before, label, context_after = _marked(surface)
     pieces = list(frame)
     at = next(i for i, p in enumerate(pieces) if p.slot == FACT)
-    pieces[at] = Piece(surface, None, category, subject, assertion)
-    before = pieces[at - 1] if at else None
-    if before is not None and before.category is None and before.slot is None:
-        text = elide(before.text, surface)
-        if text != before.text:
-            pieces[at - 1] = Piece(text, None, None, None, None)
-    return tuple(pieces)
+    out = pieces[:at]
+    if out and out[-1].category is None and out[-1].slot is None:
+        out[-1] = Piece(elide(out[-1].text, context_before + label), None, None, None, None)
+    if context_before:
+        if out and out[-1].category is None and out[-1].slot is None:
+            out[-1] = Piece(out[-1].text + context_before, None, None, None, None)
+        else:
+            out.append(Piece(context_before, None, None, None, None))
+    out.append(Piece(label, None, category, subject, assertion))
+    after = pieces[at + 1 :]
+    if context_after:
+        if after and after[0].category is None and after[0].slot is None:
+            after[0] = Piece(context_after + after[0].text, None, None, None, None)
+        else:
+            after.insert(0, Piece(context_after, None, None, None, None))
+    return tuple(out + after)
 
 
 class _SensitiveLoader:
@@ -611,6 +647,15 @@ class _SensitiveLoader:
         entry["frames_exclude"] = tuple(entry["frames_exclude"])
         return entry
 
+    def _filled(
+        self, form: tuple[Piece, ...], surface: str, subject: str, assertion: str, where: str
+    ) -> tuple[Piece, ...]:
+        """:func:`_fill` with a markup error named by file and entry."""
+        try:
+            return _fill(form, surface, self.category, subject, assertion)
+        except TemplateError as error:
+            raise _fail(self.file, where, str(error)) from None
+
     def _excluded(self, frame: _Frame, patterns: tuple[str, ...]) -> bool:
         """:func:`_excluded`, remembered per frame and exclusion list."""
         key = (frame.kind, frame.index, patterns)
@@ -656,7 +701,7 @@ class _SensitiveLoader:
                     continue
                 sex, assertion = fit
                 form = frame.pieces.get(agreement, frame.pieces.get(""))
-                pieces = _fill(form, surface.strip(), self.category, frame.subject, assertion)  # type: ignore[arg-type]
+                pieces = self._filled(form, surface.strip(), frame.subject, assertion, where)  # type: ignore[arg-type]
                 yield self._make(
                     pieces, sex, entry["weight"] * frame.weight,
                     (*entry["tags"], *frame.tags),
@@ -688,7 +733,7 @@ class _SensitiveLoader:
                             continue
                     form = frame.pieces.get(gender, frame.pieces.get(""))  # type: ignore[arg-type]
                     surface = forms[gender].strip()  # type: ignore[index]
-                    pieces = _fill(form, surface, self.category, frame.subject, assertion)  # type: ignore[arg-type]
+                    pieces = self._filled(form, surface, frame.subject, assertion, where)  # type: ignore[arg-type]
                     suffix = f":{gender}" if frame.gender == "each" else ""
                     yield self._make(
                         pieces, sex, entry["weight"] * frame.weight,
