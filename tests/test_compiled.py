@@ -47,7 +47,11 @@ def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 def _fresh() -> CompiledTemplates:
     spec = corpora.read_yaml("formats/composition.yaml")
     return compile_templates(
-        installed_templates(), load_taxonomy(), load_noise(), spec["category_weights"]
+        installed_templates(),
+        load_taxonomy(),
+        load_noise(),
+        spec["category_weights"],
+        spec["category_min_age"],
     )
 
 

@@ -220,11 +220,26 @@ def _tag_incidence(templates: Sequence[Template]) -> tuple[np.ndarray, tuple[str
     return table[which], vocabulary
 
 
+def _min_ages(templates: Sequence[Template], category_min_age: Mapping[str, int]) -> np.ndarray:
+    """Each template's youngest patient: its own ``min_age``, and for a fact about the
+    patient, the floor of its category."""
+    out = np.empty(len(templates), dtype=np.int64)
+    for i, t in enumerate(templates):
+        floor = 0
+        if t.category in category_min_age and any(
+            p.category == t.category and (p.subject or "patient") == "patient" for p in t.pieces
+        ):
+            floor = int(category_min_age[t.category])
+        out[i] = max(t.min_age, floor)
+    return out
+
+
 def compile_templates(
     by_key: Mapping[str, Sequence[Template]],
     taxonomy: Taxonomy,
     noise: NoiseModel,
     category_weights: Mapping[str, float],
+    category_min_age: Mapping[str, int] | None = None,
 ) -> CompiledTemplates:
     """Flatten templates into the piece table, the samplers' items and the noise variants."""
     keys = template_keys(taxonomy)
@@ -302,7 +317,7 @@ def compile_templates(
         variant_texts=variant_texts,
         variant_bits=variant_bits,
         template_bits=template_bits,
-        min_age=column("min_age"),
+        min_age=_min_ages(templates, category_min_age or {}),
         max_age=column("max_age"),
         since=column("since"),
         partner=column("partner"),
@@ -345,7 +360,11 @@ def load_compiled() -> CompiledTemplates:
     def compute() -> CompiledTemplates:
         spec = corpora.read_yaml("formats/composition.yaml")
         return compile_templates(
-            installed_templates(), load_taxonomy(), load_noise(), spec["category_weights"]
+            installed_templates(),
+            load_taxonomy(),
+            load_noise(),
+            spec["category_weights"],
+            spec.get("category_min_age", {}),
         )
 
     return derived("compiled-templates", compute)

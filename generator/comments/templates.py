@@ -607,7 +607,50 @@ def _constrained(template: Template) -> Template:
         previous = piece.text if piece.slot is None else ""
     if min_age > template.max_age or not partner:
         raise TemplateError(f"{template.source}: no patient fits its roles and age range")
-    return replace(template, min_age=min_age, partner=partner, needs=needs, sex=sex)
+    template = replace(template, min_age=min_age, partner=partner, needs=needs, sex=sex)
+    return _partner_words(template)
+
+
+# A partner named by a literal noun ("battu par sa compagne", "son mari l'accompagne"):
+# the patient has one, of that sex. Former partners ("ex-mari") only need an adult.
+_PARTNER_WORD = re.compile(
+    r"(?<![\w-])(?:(?P<ex>ex-)|(?:son|sa|mon|ma|le|la|du) )?"
+    r"(?:(?P<f>compagne|femme|épouse|conjointe|copine)|(?P<m>compagnon|mari|conjoint|copain))\b"
+    r"(?! du Devoir| de (?:route|chambre|voyage|ménage))",
+    re.IGNORECASE,
+)
+_PARTNER_MIN_AGE = 16
+
+
+def _partner_words(template: Template) -> Template:
+    """What a literal partner noun implies: an adult patient with a partner of that sex.
+
+    A noun with a determiner ("sa femme") or a bare one other than "femme" counts; said of a
+    partner of the patient's own sex it must be a ``sexual_orientation`` span (TAXONOMY.md,
+    the partner exception): unlabelled, the template only fits the other sex.
+    """
+    min_age, partner, sex = template.min_age, template.partner, template.sex
+    for piece in template.pieces:
+        if piece.slot is not None:
+            continue
+        for match in _PARTNER_WORD.finditer(piece.text):
+            noun = (match.group("f") or match.group("m")).lower()
+            possessive = match.group(0).lower() != noun
+            if not (match.group("ex") or possessive or noun not in ("femme", "copine", "copain")):
+                continue
+            min_age = max(min_age, _PARTNER_MIN_AGE)
+            if match.group("ex") or piece.subject not in (None, "patient", "relative"):
+                continue
+            noun_sex = "F" if match.group("f") else "M"
+            partner &= FEMALE_PARTNER if noun_sex == "F" else MALE_PARTNER
+            if piece.category != "sexual_orientation":
+                other = "M" if noun_sex == "F" else "F"
+                sex = _merge_sex(sex, other) or ""
+    if min_age > template.max_age or not sex:
+        # Unreachable as written (a child's partner, an unlabelled same-sex partner): the
+        # engine never draws it; the lexicon's owner is told by tests/test_coherence.py.
+        return replace(template, min_age=min_age, partner=0)
+    return replace(template, min_age=min_age, partner=partner, sex=sex)
 
 
 def _entry(raw: Any, file: str, where: str, text_key: str = "text") -> dict[str, Any]:
@@ -846,8 +889,9 @@ class _SensitiveLoader:
         """(template sex, assertion, eligibility) of an entry in a frame, or None if they
         do not fit.
 
-        The entry's age range is the patient's only in a patient frame; about a relative
-        only its ``since`` applies (a drug existed or not, whoever takes it).
+        The entry's age range is the patient's in a patient or partner frame; about
+        another relative only its ``since`` applies (a drug existed or not, whoever takes
+        it).
         """
         if frame.categories is not None and self.category not in frame.categories:
             return None
@@ -867,7 +911,12 @@ class _SensitiveLoader:
             partner = ANY_PARTNER
             if frame.dynamic_partner and entry["sex"] != "any":
                 partner = _PARTNER_VALUES[entry["sex"]]
-            own = _Eligibility(since=own.since, partner=partner)
+            if frame.dynamic_partner or frame.eligibility.partner != ANY_PARTNER:
+                # A partner is of the patient's generation: the entry's ages hold for both
+                # (no pregnant wife at 74).
+                own = _Eligibility(own.min_age, own.max_age, own.since, partner)
+            else:
+                own = _Eligibility(since=own.since, partner=partner)
         eligibility = own.merge(frame.eligibility)
         if sex is None or eligibility is None:
             return None
