@@ -27,14 +27,16 @@ from breachbench.generator.data.cache import cache_key, cached
 
 T = TypeVar("T")
 
-_PACKAGE = Path(__file__).resolve().parent
+# The ``generator`` package: this module sits in its ``data`` room.
+_PACKAGE = Path(__file__).resolve().parent.parent
 
 
 def code_digest() -> str:
     """One SHA-256 over the source files of the ``generator`` package, as they are now."""
     digest = hashlib.sha256()
-    for source in sorted(_PACKAGE.glob("*.py")):
-        digest.update(source.name.encode() + b"\0" + source.read_bytes() + b"\0")
+    for source in sorted(_PACKAGE.rglob("*.py")):
+        name = source.relative_to(_PACKAGE).as_posix()
+        digest.update(name.encode() + b"\0" + source.read_bytes() + b"\0")
     return digest.hexdigest()
 
 
