@@ -186,6 +186,7 @@ def slot_key(piece: Piece) -> str:
     return f"{piece.slot}|{qualified}"
 
 
+@functools.cache  # a few dozen keys, parsed for every batch
 def parse_slot_key(key: str) -> tuple[str, str, tuple[str, ...]]:
     """(slot, subject, qualifiers) of a :func:`slot_key`; the engine's own slots have none."""
     slot, _, qualified = key.partition("|")

@@ -50,6 +50,7 @@ from breachbench.generator.comments.compiled import (
     difficulty_bits,
     load_compiled,
     ordered_templates,
+    parse_slot_key,
 )
 from breachbench.generator.comments.noise import (
     EDITS,
@@ -195,6 +196,13 @@ class CommentContext:
         )
 
     @functools.cached_property
+    def age_year(self) -> np.ndarray:
+        """Column of :attr:`CommentEngine._fit_tables`' age-and-year table: age * YEARS +
+        created year - FIRST_YEAR, both clipped to the table."""
+        age = np.clip(self.age, 0, AGES - 1)
+        return age * YEARS + np.clip(self.created_year - FIRST_YEAR, 0, YEARS - 1)
+
+    @functools.cached_property
     def contacts(self) -> np.ndarray:
         """Per record, the contacts it has (a NEEDS_PHONE | ... mask); all of them when the
         context carries none (slots then draw them)."""
@@ -210,6 +218,12 @@ class CommentContext:
             | np.where(home, NEEDS_HOME, 0)
             | np.where(email, NEEDS_EMAIL, 0)
         )
+
+
+# The eligibility tables' range: ages 0..120 and creation years 1990..2049 (a ``since``
+# is compared with the year clipped to it).
+AGES = 121
+FIRST_YEAR, YEARS = 1990, 60
 
 
 def _valid(array: pa.Array) -> np.ndarray:
@@ -366,6 +380,7 @@ class CommentEngine:
         clone._samplers = {}
         clone._cache_samplers = False
         clone.__dict__.pop("_universal", None)
+        clone.__dict__.pop("_fit_tables", None)
         available = clone._sampler(DEFAULT_DIFFICULTY).group_total.reshape(-1, 2) > 0
         if not available[: len(NON_SENSITIVE_FAMILIES)].all():
             raise ValueError("a restriction must keep every non-sensitive family for both sexes")
@@ -500,15 +515,34 @@ class CommentEngine:
     ) -> np.ndarray:
         """Whether each template fits its record: age at creation, the year (``since``),
         the partner and the contacts it writes (sex is the sampler's)."""
-        c = self.compiled
-        age = ctx.age[row]
+        by_age, by_contacts, constraint = self._fit_tables
         return (
-            (c.min_age[template] <= age)
-            & (age <= c.max_age[template])
-            & (c.since[template] <= ctx.created_year[row])
-            & (((c.partner[template] >> partner[row]) & 1) == 1)
-            & ((c.needs[template] & ~ctx.contacts[row]) == 0)
+            by_age[constraint[template], ctx.age_year[row]]
+            & by_contacts[constraint[template], ctx.contacts[row] * 3 + partner[row]]
         )
+
+    @functools.cached_property
+    def _fit_tables(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Eligibility as two lookups: templates share a few hundred distinct constraints,
+        and a record is an (age, year) and a (contacts, partner) profile, so whether a
+        template fits is two table reads instead of five comparisons of gathered arrays."""
+        c = self.compiled
+        columns = np.stack([c.min_age, c.max_age, c.since, c.partner, c.needs], axis=1)
+        distinct, constraint = np.unique(columns, axis=0, return_inverse=True)
+        min_age, max_age, since, partner, needs = (distinct[:, i, None] for i in range(5))
+        age = np.arange(AGES)[None, :, None]
+        year = (FIRST_YEAR + np.arange(YEARS))[None, None, :]
+        by_age = (
+            (min_age[:, :, None] <= age)
+            & (age <= max_age[:, :, None])
+            & (since[:, :, None] <= year)
+        ).reshape(len(distinct), -1)
+        contacts = np.arange(16)[None, :, None]
+        state = np.arange(3)[None, None, :]
+        by_contacts = (
+            (((partner[:, :, None] >> state) & 1) == 1) & ((needs[:, :, None] & ~contacts) == 0)
+        ).reshape(len(distinct), -1)
+        return by_age, by_contacts, constraint.reshape(-1)
 
     def _repeated(self, template: np.ndarray, row: np.ndarray) -> np.ndarray:
         """Clauses that repeat an earlier clause of their comment, or its group (two
@@ -759,6 +793,21 @@ class CommentEngine:
         subject[at] = list(self.taxonomy.subjects).index("patient")
 
     @functools.cached_property
+    def _slot_batches(self) -> tuple[np.ndarray, list[tuple[str, bool]]]:
+        """Slots filled together: every relative slot of one kind (a daughter's and a
+        son's phones are one render), every other slot key on its own. Returns each
+        slot's batch and, per batch, (slot key or kind, whether it holds relatives)."""
+        batches: dict[tuple[str, bool], int] = {}
+        batch_of_slot = np.empty(len(self.slot_names), dtype=np.int64)
+        for i, key in enumerate(self.slot_names):
+            name, subject, _ = parse_slot_key(key)
+            relative = subject == "relative"
+            batch_of_slot[i] = batches.setdefault(
+                (name if relative else key, relative), len(batches)
+            )
+        return batch_of_slot, list(batches)
+
+    @functools.cached_property
     def _partner_slot_ids(self) -> np.ndarray:
         return np.array(
             [i for i, name in enumerate(self.slot_names) if name.startswith("partner|")],
@@ -779,16 +828,22 @@ class CommentEngine:
         order of the random draws). Returns the values end to end and, for each value, the
         instance (position in ``slot_id``) it belongs to.
         """
-        order = stable_order(slot_id)
-        bounds = np.searchsorted(slot_id[order], np.arange(len(self.slot_names) + 1))
+        batch_of_slot, batches = self._slot_batches
+        batch = batch_of_slot[slot_id]
+        order = stable_order(batch)
+        bounds = np.searchsorted(batch[order], np.arange(len(batches) + 1))
         parts = [pa.array([], type=pa.string())]
         filler.prepare(self.slot_names, slot_id, slot_row)
-        for slot_id_, slot_name in enumerate(self.slot_names):
-            instances = order[bounds[slot_id_] : bounds[slot_id_ + 1]]
+        for batch_id, (slot_name, relatives) in enumerate(batches):
+            instances = order[bounds[batch_id] : bounds[batch_id + 1]]
             rows = slot_row[instances]
             if len(rows) == 0:
                 continue
-            values = filler.fill(slot_name, rows, slot_template[instances]).cast(pa.string())
+            if relatives:
+                values = filler.fill_relatives(slot_name, slot_id[instances], rows, self.slot_names)
+            else:
+                values = filler.fill(slot_name, rows, slot_template[instances])
+            values = values.cast(pa.string())
             shout = upper_row[rows]
             if shout.any():
                 values = pc.if_else(pa.array(shout), pc.utf8_upper(values), values)

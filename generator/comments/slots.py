@@ -19,6 +19,7 @@ blocks, reserved email domains).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -41,6 +42,24 @@ _YEAR = 365
 _PAST_WINDOW = 20 * _YEAR
 _FUTURE_WINDOW = 300
 _RECENT_WINDOW = 2 * _YEAR
+
+
+_MEMBER_FIELDS = ("sex", "birth_days", "birth_year", "first", "last", "phone", "order")
+_DATE_NAMES = ("date", "month_year", "year")
+
+
+@functools.cache
+def _slot_roles(slot_names: tuple[str, ...]) -> tuple[tuple[str, ...], np.ndarray]:
+    """The relative roles of a compiled slot table, and each slot's role id (-1: none)."""
+    known = kinship().roles
+    roles: dict[str, int] = {}
+    role_of_slot = np.full(len(slot_names), -1, dtype=np.int64)
+    for i, name in enumerate(slot_names):
+        _, subject, qualifiers = parse_slot_key(name)
+        if subject == "relative":
+            role = next((q for q in qualifiers if q in known), "relative")
+            role_of_slot[i] = roles.setdefault(role, len(roles))
+    return tuple(roles), role_of_slot
 
 
 @dataclass(frozen=True)
@@ -82,15 +101,16 @@ class SlotFiller:
     def prepare(self, slot_names: tuple[str, ...], slot_id: np.ndarray, slot_row: np.ndarray):
         """Learn which records need a relative of each role in this batch, so that every
         slot of a role reads one household member per record."""
-        roles = kinship().roles
-        by_role: dict[str, list[int]] = {}
-        for i, name in enumerate(slot_names):
-            _, subject, qualifiers = parse_slot_key(name)
-            if subject == "relative":
-                role = next((q for q in qualifiers if q in roles), "relative")
-                by_role.setdefault(role, []).append(i)
-        for role, ids in by_role.items():
-            self._role_rows[role] = np.unique(slot_row[np.isin(slot_id, ids)])
+        roles, role_of_slot = _slot_roles(slot_names)
+        if not len(roles):
+            return
+        role = role_of_slot[slot_id]
+        keep = role >= 0
+        n = len(self.ctx.sex)
+        keys = np.unique(role[keep] * n + slot_row[keep])
+        bounds = np.searchsorted(keys, np.arange(len(roles) + 1) * n)
+        for i, name in enumerate(roles):
+            self._role_rows[name] = keys[bounds[i] : bounds[i + 1]] - i * n
 
     def fill(self, slot: str, rows: np.ndarray, templates: np.ndarray | None = None) -> pa.Array:
         """Values of slot key ``slot`` (see ``compiled.slot_key``) for records ``rows``,
@@ -103,9 +123,7 @@ class SlotFiller:
         if name == "partner":
             return self._partner_noun(rows, qualifiers[0])
         if subject == "relative":
-            roles = kinship().roles
-            role = next((q for q in qualifiers if q in roles), "relative")
-            return self._relative(name, role, rows, qualifiers)
+            return self.fill_relatives(name, np.zeros(len(rows), np.int64), rows, (slot,))
         if subject == "patient" and OTHER not in qualifiers:
             return self._own(name, rows, templates, qualifiers)
         return getattr(self, "_" + name)(rows, qualifiers)
@@ -272,11 +290,44 @@ class SlotFiller:
         shared = rng.random(n) < float(spec["shared"])
         return np.where(shared, family, own)
 
-    def _relative(
-        self, name: str, role: str, rows: np.ndarray, qualifiers: tuple[str, ...]
+    def fill_relatives(
+        self, name: str, slot_ids: np.ndarray, rows: np.ndarray, slot_names: tuple[str, ...]
     ) -> pa.Array:
-        m = self._member(role)
-        at = m.at(rows)
+        """Values of every relative slot of kind ``name`` in the batch, whatever their
+        roles: each instance reads its role's household member, and the strings are
+        rendered once for them all (a render per role and kind cost more than the
+        values)."""
+        n = len(rows)
+        fields = {f: np.empty(n, dtype=np.int64) for f in _MEMBER_FIELDS}
+        days = np.empty(n, dtype=np.int64) if name in _DATE_NAMES else None
+        roles = kinship().roles
+        for slot_id in np.unique(slot_ids):
+            sel = np.flatnonzero(slot_ids == slot_id)
+            _, _, qualifiers = parse_slot_key(slot_names[slot_id])
+            m = self._member(next((q for q in qualifiers if q in roles), "relative"))
+            at = m.at(rows[sel])
+            for field, values in fields.items():
+                values[sel] = getattr(m, field)[at]
+            if days is not None:
+                born = m.birth_days[at]
+                days[sel] = (
+                    born
+                    if "birth" in qualifiers
+                    else self._timeline(
+                        rows[sel], born, self.ctx.created_days[rows[sel]], qualifiers
+                    )
+                )
+        view = _Members(rows=rows, **fields)
+        return self._relative(name, view, np.arange(n), rows, days)
+
+    def _relative(
+        self,
+        name: str,
+        m: _Members,
+        at: np.ndarray,
+        rows: np.ndarray,
+        days: np.ndarray | None,
+    ) -> pa.Array:
         people = self.engine.people
         sex = m.sex[at]
         if name in ("first_name_m", "first_name_f"):
@@ -302,18 +353,12 @@ class SlotFiller:
                 birth_year=m.birth_year[at],
                 real_domains=self.engine.real_email_domains,
             )
-        if name in ("date", "month_year", "year"):
-            if "birth" in qualifiers:
-                days = m.birth_days[at]
-            else:
-                days = self._timeline(
-                    rows, m.birth_days[at], self.ctx.created_days[rows], qualifiers
-                )
+        if days is not None:
             return self._dates(name, rows, days)
         if name == "nir":
             return self._render_nir(self._member_nir(m, at, rows))
         # Addresses and cities of relatives live near the patient.
-        return getattr(self, "_" + name)(rows, qualifiers)
+        return getattr(self, "_" + name)(rows, ())
 
     def _member_nir(self, m: _Members, at: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """A relative's NIR: their own sex, birth year and month; the family's birth place
