@@ -17,7 +17,7 @@ import fnmatch
 import functools
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +59,27 @@ SLOT_CATEGORIES: dict[str, str] = {
 FAMILIES: tuple[str, ...] = ("routine", "identifier", "hard_negative", "sensitive")
 SEXES: tuple[str, ...] = ("any", "M", "F")
 FACT = "fact"
+# {partner:<form>}: the partner's noun, agreeing with the partner's sex
+# (``formats/kinship.yaml``, partner_nouns); labelled by the engine when it reveals the
+# patient's orientation, so it carries no category here.
+PARTNER_SLOT = "partner"
+
+# Eligibility: who a template fits. Ages are the patient's completed years when the
+# record was created; ``since`` is the first year the drug, service or benefit existed.
+MAX_AGE = 120
+MIN_SINCE, MAX_SINCE = 1900, 2030
+# Partner states a template fits, as bits of a mask: the record has no partner, a male
+# partner, a female one.
+NO_PARTNER, MALE_PARTNER, FEMALE_PARTNER = 1, 2, 4
+ANY_PARTNER = NO_PARTNER | MALE_PARTNER | FEMALE_PARTNER
+# Record contacts a template needs when it writes the patient's own (bits of a mask).
+NEEDS_PHONE, NEEDS_MOBILE, NEEDS_HOME, NEEDS_EMAIL = 1, 2, 4, 8
+# Qualifiers of a slot's subject ({date|patient:birth}, {phone|relative:daughter}):
+# when a date falls, or that an identifier is not the row's own ('other': an old number,
+# another address), or which phone of the row.
+TIMINGS: tuple[str, ...] = ("birth", "future", "recent", "created")
+OTHER = "other"
+PHONE_KINDS: tuple[str, ...] = ("mobile", "home")
 
 # Files of the non-sensitive families, relative to ``corpora/``.
 _FAMILY_FILES = {
@@ -86,6 +107,9 @@ class Piece:
     category: str | None  # None for an unlabelled literal
     subject: str | None
     assertion: str | None
+    # Slot qualifiers after the subject, ':'-joined ('daughter:birth', 'other', 'mobile'),
+    # or the form of a {partner:<form>} slot; '' for none.
+    role: str = ""
 
 
 @dataclass(frozen=True)
@@ -99,6 +123,13 @@ class Template:
     weight: float
     tags: tuple[str, ...]  # difficulty tags
     source: str  # stable origin, e.g. 'sensitive/serology.yaml:cores[3]+frames.noun[2]'
+    # Eligibility (see MAX_AGE): the engine only writes a template about a patient it fits.
+    min_age: int = 0
+    max_age: int = MAX_AGE
+    since: int = 0
+    partner: int = ANY_PARTNER  # partner states it fits (NO_PARTNER | ...)
+    needs: int = 0  # record contacts it writes (NEEDS_PHONE | ...)
+    group: str = ""  # at most one template of a non-empty group per comment
 
 
 @dataclass(frozen=True)
@@ -243,11 +274,74 @@ def _slot(fields: list[str], subject: str, vocabulary: Taxonomy, allow_fact: boo
         if allow_fact and len(fields) == 1:
             return Piece("", FACT, None, None, None)
         raise TemplateError("{fact} is only allowed, bare, in frames")
+    if name.startswith(PARTNER_SLOT + ":") and len(fields) == 1:
+        form = name.partition(":")[2]
+        if form not in kinship().partner_nouns:
+            known = ", ".join(kinship().partner_nouns)
+            raise TemplateError(f"unknown partner form {{{name}}}; known: {known}")
+        return Piece("", PARTNER_SLOT, None, "patient", "affirmed", form)
     if name not in SLOT_CATEGORIES:
         raise TemplateError(f"unknown slot {{{name}}}; known: {', '.join(SLOT_CATEGORIES)}")
-    subject = fields[1].strip() if len(fields) > 1 else subject
+    qualifiers: list[str] = []
+    if len(fields) > 1:
+        subject, *qualifiers = (q.strip() for q in fields[1].split(":"))
     _check_attributes(subject, "affirmed", vocabulary, f"slot {{{name}}}")
-    return Piece("", name, SLOT_CATEGORIES[name], subject, "affirmed")
+    _check_qualifiers(name, subject, qualifiers)
+    return Piece("", name, SLOT_CATEGORIES[name], subject, "affirmed", ":".join(qualifiers))
+
+
+def _check_qualifiers(name: str, subject: str, qualifiers: list[str]) -> None:
+    """A slot's qualifiers: one relative role (relatives only), one timing (dates only),
+    'other' or a phone kind (the patient's own identifiers only)."""
+    where = f"slot {{{name}|{':'.join([subject, *qualifiers])}}}"
+    roles = kinship().roles
+    kinds = {"role": 0, "timing": 0, "own": 0}
+    for qualifier in qualifiers:
+        if qualifier in roles and subject == "relative":
+            kinds["role"] += 1
+        elif qualifier in TIMINGS and (name in _DATE_SLOTS or qualifier == "birth"):
+            kinds["timing"] += 1
+        elif (qualifier == OTHER and subject == "patient") or (
+            qualifier in PHONE_KINDS and subject == "patient" and name == "phone"
+        ):
+            kinds["own"] += 1
+        else:
+            raise TemplateError(f"qualifier {qualifier!r} does not fit {where}")
+    if any(count > 1 for count in kinds.values()):
+        raise TemplateError(f"conflicting qualifiers in {where}")
+    if "birth" in qualifiers and name not in (*_DATE_SLOTS, "city", "surname", "nir"):
+        raise TemplateError(f"'birth' does not fit {where}")
+
+
+_DATE_SLOTS = ("date", "month_year", "year")
+
+
+@dataclass(frozen=True)
+class Kinship:
+    """``formats/kinship.yaml``: relative roles, partners and the partner nouns."""
+
+    roles: Mapping[str, Mapping[str, Any]]
+    partners: Mapping[str, float]
+    partner_nouns: Mapping[str, Mapping[str, str]]
+
+
+@functools.cache
+def kinship() -> Kinship:
+    """The installed kinship data (roles are engine vocabulary, whatever the corpora root)."""
+    from breachbench.generator.data import corpora
+
+    document = corpora.read_yaml("formats/kinship.yaml")
+    roles = document["roles"]
+    for role, spec in roles.items():
+        low, high = spec["years"]
+        if spec["sex"] not in ("M", "F", "any", "partner") or low > high:
+            raise TemplateError(f"formats/kinship.yaml: roles.{role}: bad sex or years")
+        if spec["surname"] not in ("birth", "usage", "partner", "own"):
+            raise TemplateError(f"formats/kinship.yaml: roles.{role}: unknown surname rule")
+    for form, nouns in document["partner_nouns"].items():
+        if set(nouns) != {"M", "F"}:
+            raise TemplateError(f"formats/kinship.yaml: partner_nouns.{form}: needs M and F")
+    return Kinship(roles, document["partners"], document["partner_nouns"])
 
 
 def parse_markup(
@@ -352,6 +446,51 @@ class _Source:
 
 
 @dataclass(frozen=True)
+class _Eligibility:
+    """Who an entry or frame fits: the patient's age range, a first year, partner states."""
+
+    min_age: int = 0
+    max_age: int = MAX_AGE
+    since: int = 0
+    partner: int = ANY_PARTNER
+
+    def merge(self, other: _Eligibility) -> _Eligibility | None:
+        """Both constraints at once, or None when no patient fits both."""
+        merged = _Eligibility(
+            max(self.min_age, other.min_age),
+            min(self.max_age, other.max_age),
+            max(self.since, other.since),
+            self.partner & other.partner,
+        )
+        return merged if merged.min_age <= merged.max_age and merged.partner else None
+
+
+_PARTNER_VALUES = {"any": ANY_PARTNER, "M": MALE_PARTNER, "F": FEMALE_PARTNER}
+
+
+def _eligibility(entry: Mapping[str, Any], file: str, where: str) -> _Eligibility:
+    """``min_age``, ``max_age``, ``since`` and ``partner`` of an entry, validated."""
+
+    def integer(key: str, low: int, high: int, default: int) -> int:
+        value = entry.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise _fail(
+                file, where, f"{key} must be an integer within [{low}, {high}], got {value!r}"
+            )
+        return value
+
+    min_age = integer("min_age", 0, MAX_AGE, 0)
+    max_age = integer("max_age", 0, MAX_AGE, MAX_AGE)
+    if min_age > max_age:
+        raise _fail(file, where, f"min_age {min_age} is above max_age {max_age}")
+    since = integer("since", MIN_SINCE, MAX_SINCE, MIN_SINCE) if "since" in entry else 0
+    partner = str(entry.get("partner", "any"))
+    if partner not in _PARTNER_VALUES:
+        raise _fail(file, where, f"partner must be one of {', '.join(_PARTNER_VALUES)}")
+    return _Eligibility(min_age, max_age, since, _PARTNER_VALUES[partner])
+
+
+@dataclass(frozen=True)
 class _Frame:
     index: int
     kind: str  # 'noun' | 'state'
@@ -364,6 +503,8 @@ class _Frame:
     weight: float
     tags: tuple[str, ...]
     categories: tuple[str, ...] | None  # only these sensitive categories, None for all
+    eligibility: _Eligibility = _Eligibility()
+    dynamic_partner: bool = False  # holds a {partner:<form>} slot
 
     @property
     def pattern_text(self) -> str:
@@ -402,6 +543,95 @@ def _sex(entry: Mapping[str, Any], file: str, where: str, default: str = "any") 
     if sex not in SEXES:
         raise _fail(file, where, f"sex must be one of {', '.join(SEXES)}, got {sex!r}")
     return sex
+
+
+_FEMALE_TITLES = ("Mme ", "Madame ", "Mlle ", "Mme. ")
+_MALE_TITLES = ("M. ", "Monsieur ", "Mr ")
+
+
+def _constrained(template: Template) -> Template:
+    """The template with what its pieces imply about the patient added to its constraints.
+
+    A relative role needs a patient old enough to have that relative; a partner (noun or
+    role) needs a patient with a partner; the patient's own phone or email needs the
+    record to have one; a title before the patient's own surname fixes the sex.
+    """
+    roles = kinship().roles
+    min_age, partner, needs, sex = template.min_age, template.partner, template.needs, template.sex
+    previous = ""
+    for piece in template.pieces:
+        qualifiers = piece.role.split(":") if piece.role else []
+        if piece.slot == PARTNER_SLOT:
+            partner &= MALE_PARTNER | FEMALE_PARTNER
+        elif piece.slot and piece.subject == "relative":
+            role = next((q for q in qualifiers if q in roles), "relative")
+            min_age = max(min_age, int(roles[role]["min_patient_age"]))
+            if role == "partner":
+                partner &= MALE_PARTNER | FEMALE_PARTNER
+        elif piece.slot and piece.subject == "patient" and OTHER not in qualifiers:
+            if piece.slot == "phone":
+                needs |= {"mobile": NEEDS_MOBILE, "home": NEEDS_HOME}.get(
+                    next((q for q in qualifiers if q in PHONE_KINDS), ""), NEEDS_PHONE
+                )
+            elif piece.slot == "email":
+                needs |= NEEDS_EMAIL
+            elif piece.slot in ("surname", "full_name") and "birth" not in qualifiers:
+                titled = "F" if previous.endswith(_FEMALE_TITLES) else None
+                titled = "M" if previous.endswith(_MALE_TITLES) else titled
+                if titled is not None:
+                    merged = _merge_sex(sex, titled)
+                    if merged is None:
+                        raise TemplateError(
+                            f"{template.source}: title {previous!r} contradicts sex {sex}"
+                        )
+                    sex = merged
+        previous = piece.text if piece.slot is None else ""
+    if min_age > template.max_age or not partner:
+        raise TemplateError(f"{template.source}: no patient fits its roles and age range")
+    template = replace(template, min_age=min_age, partner=partner, needs=needs, sex=sex)
+    return _partner_words(template)
+
+
+# A partner named by a literal noun ("battu par sa compagne", "son mari l'accompagne"):
+# the patient has one, of that sex. Former partners ("ex-mari") only need an adult.
+_PARTNER_WORD = re.compile(
+    r"(?<![\w-])(?:(?P<ex>ex-)|(?:son|sa|mon|ma|le|la|du) )?"
+    r"(?:(?P<f>compagne|femme|épouse|conjointe|copine)|(?P<m>compagnon|mari|conjoint|copain))\b"
+    r"(?! du Devoir| de (?:route|chambre|voyage|ménage))",
+    re.IGNORECASE,
+)
+_PARTNER_MIN_AGE = 16
+
+
+def _partner_words(template: Template) -> Template:
+    """What a literal partner noun implies: an adult patient with a partner of that sex.
+
+    A noun with a determiner ("sa femme") or a bare one other than "femme" counts; said of a
+    partner of the patient's own sex it must be a ``sexual_orientation`` span (TAXONOMY.md,
+    the partner exception): unlabelled, the template only fits the other sex.
+    """
+    min_age, partner, sex = template.min_age, template.partner, template.sex
+    for piece in template.pieces:
+        if piece.slot is not None:
+            continue
+        for match in _PARTNER_WORD.finditer(piece.text):
+            noun = (match.group("f") or match.group("m")).lower()
+            possessive = match.group(0).lower() != noun
+            if not (match.group("ex") or possessive or noun not in ("femme", "copine", "copain")):
+                continue
+            min_age = max(min_age, _PARTNER_MIN_AGE)
+            if match.group("ex") or piece.subject not in (None, "patient", "relative"):
+                continue
+            noun_sex = "F" if match.group("f") else "M"
+            partner &= FEMALE_PARTNER if noun_sex == "F" else MALE_PARTNER
+            if piece.category != "sexual_orientation":
+                other = "M" if noun_sex == "F" else "F"
+                sex = _merge_sex(sex, other) or ""
+    if min_age > template.max_age or not sex:
+        # Unreachable as written (a child's partner, an unlabelled same-sex partner): the
+        # engine never draws it; the lexicon's owner is told by tests/test_coherence.py.
+        return replace(template, min_age=min_age, partner=0)
+    return replace(template, min_age=min_age, partner=partner, sex=sex)
 
 
 def _entry(raw: Any, file: str, where: str, text_key: str = "text") -> dict[str, Any]:
@@ -499,6 +729,10 @@ def _load_frames(source: _Source, vocabulary: Taxonomy) -> dict[str, list[_Frame
                     weight=_weight(entry, file, where),
                     tags=_tags(entry, file, where),
                     categories=_frame_categories(entry, file, where, vocabulary),
+                    eligibility=_eligibility(entry, file, where),
+                    dynamic_partner=any(
+                        p.slot == PARTNER_SLOT for form in parsed.values() for p in form
+                    ),
                 )
             )
     return frames
@@ -611,20 +845,30 @@ class _SensitiveLoader:
     def _make(
         self, pieces: tuple[Piece, ...], sex: str, weight: float,
         tags: Iterable[str], source: str, where: str,
+        eligibility: _Eligibility = _Eligibility(),
     ) -> Template:  # fmt: skip
         if not any(p.category == self.category for p in pieces):
             text = "".join(p.text or "{" + str(p.slot) + "}" for p in pieces)
             raise _fail(self.file, where, f"no span of category {self.category!r}: {text!r}")
         all_tags = set(tags) | _derived_tags(pieces, self.vocabulary)
-        return Template(
-            family="sensitive",
-            category=self.category,
-            pieces=pieces,
-            sex=sex,
-            weight=weight,
-            tags=tuple(sorted(all_tags)),
-            source=source,
-        )
+        try:
+            return _constrained(
+                Template(
+                    family="sensitive",
+                    category=self.category,
+                    pieces=pieces,
+                    sex=sex,
+                    weight=weight,
+                    tags=tuple(sorted(all_tags)),
+                    source=source,
+                    min_age=eligibility.min_age,
+                    max_age=eligibility.max_age,
+                    since=eligibility.since,
+                    partner=eligibility.partner,
+                )
+            )
+        except TemplateError as error:
+            raise _fail(self.file, where, str(error)) from None
 
     def _entry_fields(self, raw: Any, where: str, text_key: str = "text") -> dict[str, Any]:
         entry = _entry(raw, self.file, where, text_key)
@@ -638,6 +882,7 @@ class _SensitiveLoader:
         entry["sex"] = _sex(entry, self.file, where)
         entry["weight"] = _weight(entry, self.file, where)
         entry["tags"] = _tags(entry, self.file, where)
+        entry["eligibility"] = _eligibility(entry, self.file, where)
         entry["frames_exclude"] = [
             str(p) for p in _as_list(entry.get("frames_exclude"), self.file, where)
         ] + self.excluded
@@ -666,8 +911,14 @@ class _SensitiveLoader:
 
     def _combine(
         self, entry: Mapping[str, Any], frame: _Frame, subject_gender: str | None
-    ) -> tuple[str, str] | None:
-        """(template sex, assertion) of an entry in a frame, or None if they do not fit."""
+    ) -> tuple[str, str, _Eligibility] | None:
+        """(template sex, assertion, eligibility) of an entry in a frame, or None if they
+        do not fit.
+
+        The entry's age range is the patient's in a patient or partner frame; about
+        another relative only its ``since`` applies (a drug existed or not, whoever takes
+        it).
+        """
         if frame.categories is not None and self.category not in frame.categories:
             return None
         if self._excluded(frame, entry["frames_exclude"]):
@@ -675,6 +926,7 @@ class _SensitiveLoader:
         assertion = _merge_assertion(frame.assertion, entry["assertion"])
         if assertion is None:
             return None
+        own: _Eligibility = entry["eligibility"]
         if frame.subject == "patient":
             sex = _merge_sex(entry["sex"], frame.sex)
         else:
@@ -682,7 +934,19 @@ class _SensitiveLoader:
             if entry["sex"] != "any" and subject_gender not in (None, entry["sex"].lower()):
                 return None
             sex = frame.sex
-        return None if sex is None else (sex, assertion)
+            partner = ANY_PARTNER
+            if frame.dynamic_partner and entry["sex"] != "any":
+                partner = _PARTNER_VALUES[entry["sex"]]
+            if frame.dynamic_partner or frame.eligibility.partner != ANY_PARTNER:
+                # A partner is of the patient's generation: the entry's ages hold for both
+                # (no pregnant wife at 74).
+                own = _Eligibility(own.min_age, own.max_age, own.since, partner)
+            else:
+                own = _Eligibility(since=own.since, partner=partner)
+        eligibility = own.merge(frame.eligibility)
+        if sex is None or eligibility is None:
+            return None
+        return sex, assertion, eligibility
 
     def _cores(self) -> Iterator[Template]:
         for index, raw in enumerate(_as_list(self.document.get("cores"), self.file, "cores")):
@@ -699,13 +963,13 @@ class _SensitiveLoader:
                 fit = self._combine(entry, frame, frame.gender)
                 if fit is None:
                     continue
-                sex, assertion = fit
+                sex, assertion, eligibility = fit
                 form = frame.pieces.get(agreement, frame.pieces.get(""))
                 pieces = self._filled(form, surface.strip(), frame.subject, assertion, where)  # type: ignore[arg-type]
                 yield self._make(
                     pieces, sex, entry["weight"] * frame.weight,
                     (*entry["tags"], *frame.tags),
-                    f"{self.file}:{where}+frames.noun[{frame.index}]", where,
+                    f"{self.file}:{where}+frames.noun[{frame.index}]", where, eligibility,
                 )  # fmt: skip
 
     def _states(self) -> Iterator[Template]:
@@ -726,7 +990,7 @@ class _SensitiveLoader:
                     fit = self._combine(entry, frame, gender)
                     if fit is None:
                         continue
-                    sex, assertion = fit
+                    sex, assertion, eligibility = fit
                     if frame.gender == "each":
                         sex = _merge_sex(sex, gender.upper())  # type: ignore[arg-type]
                         if sex is None:
@@ -739,6 +1003,7 @@ class _SensitiveLoader:
                         pieces, sex, entry["weight"] * frame.weight,
                         (*entry["tags"], *frame.tags),
                         f"{self.file}:{where}+frames.state[{frame.index}]{suffix}", where,
+                        eligibility,
                     )  # fmt: skip
 
     def _phrases(self) -> Iterator[Template]:
@@ -755,7 +1020,7 @@ class _SensitiveLoader:
                 raise _fail(self.file, where, str(error)) from None
             yield self._make(
                 pieces, entry["sex"], entry["weight"],
-                entry["tags"], f"{self.file}:{where}", where,
+                entry["tags"], f"{self.file}:{where}", where, entry["eligibility"],
             )  # fmt: skip
 
 
@@ -788,17 +1053,30 @@ def _load_family(family: str, source: _Source, vocabulary: Taxonomy) -> tuple[Te
         tags = set(_tags(entry, file, where))
         if family == "hard_negative":
             tags.add("hard_negative")
-        templates.append(
-            Template(
-                family=family,
-                category=None,
-                pieces=pieces,
-                sex=_sex(entry, file, where),
-                weight=_weight(entry, file, where),
-                tags=tuple(sorted(tags)),
-                source=f"{file.removeprefix('comments/')}:{where}",
+        eligibility = _eligibility(entry, file, where)
+        group = entry.get("group", "")
+        if not isinstance(group, str):
+            raise _fail(file, where, f"group must be a string, got {group!r}")
+        try:
+            template = _constrained(
+                Template(
+                    family=family,
+                    category=None,
+                    pieces=pieces,
+                    sex=_sex(entry, file, where),
+                    weight=_weight(entry, file, where),
+                    tags=tuple(sorted(tags)),
+                    source=f"{file.removeprefix('comments/')}:{where}",
+                    min_age=eligibility.min_age,
+                    max_age=eligibility.max_age,
+                    since=eligibility.since,
+                    partner=eligibility.partner,
+                    group=group,
+                )
             )
-        )
+        except TemplateError as error:
+            raise _fail(file, where, str(error)) from None
+        templates.append(template)
     return tuple(templates)
 
 
