@@ -15,6 +15,7 @@ import unicodedata
 
 import numpy as np
 import pytest
+from breachbench.generator.block import make_block
 from breachbench.generator.comments.engine import CommentContext, CommentEngine, load_engine
 from breachbench.generator.comments.slots import SlotFiller
 from breachbench.generator.comments.templates import (
@@ -26,7 +27,6 @@ from breachbench.generator.comments.templates import (
     parse_markup,
 )
 from breachbench.generator.options import GenerateOptions
-from breachbench.generator.records.block import make_block
 from breachbench.generator.records.doctors import assign
 from breachbench.generator.records.nir import nir_key, person_nir
 from breachbench.generator.records.people import FEMALE, MALE, load_people

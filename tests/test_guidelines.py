@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from breachbench.generator.block import make_block
 from breachbench.generator.options import DIFFICULTIES, GenerateOptions
-from breachbench.generator.records.block import make_block
 
 CORPORA = Path(__file__).resolve().parents[1] / "corpora"
 IDENTIFIERS = {"person", "phone", "email", "address", "date", "nir"}
@@ -56,7 +56,7 @@ FIXED_COMPOUNDS = {
 }
 # The guidelines' one exception: the partner's noun phrase is the sexual-orientation span.
 PARTNER_PHRASE = re.compile(
-    r"^(?:son|sa|ses|un|une)\s|^(?:ex-)?(?:mari|epouse|femme|compagnon|compagne)$"
+    r"^(?:son|sa|ses|un|une|le|la)\s|^l'|^(?:ex-)?(?:mari|epouse|femme|compagnon|compagne|conjointe?)$"
 )
 YEAR = re.compile(r"\b(?:19[4-9]\d|20[0-4]\d)\b")
 FULL_DATE = re.compile(r"\b\d{1,2}[/.-]\d{1,2}(?:[/.-]\d{2,4})?\b")
