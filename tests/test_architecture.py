@@ -103,6 +103,31 @@ def test_no_module_imports_a_layer_above_it() -> None:
     assert not upward, "\n".join(upward)
 
 
+def test_no_import_cycle() -> None:
+    graph = _graph()
+    # Package __init__ modules re-export their children; an edge to a parent package is
+    # not a dependency on its siblings.
+    edges = {m: {t for t in ts if not m.startswith(t + ".")} for m, ts in graph.items()}
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        stack.append(node)
+        for nxt in sorted(edges.get(node, ())):
+            if state.get(nxt) == 1:
+                return [*stack[stack.index(nxt) :], nxt]
+            if nxt not in state and (cycle := visit(nxt)):
+                return cycle
+        stack.pop()
+        state[node] = 2
+        return None
+
+    for node in sorted(edges):
+        if node not in state and (cycle := visit(node)):
+            raise AssertionError("import cycle: " + " -> ".join(cycle))
+
+
 def test_every_module_belongs_to_a_ranked_room() -> None:
     for module in _graph():
         _room(module)

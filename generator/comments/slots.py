@@ -21,20 +21,41 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from breachbench.generator.arrays.sampling import Categorical
 from breachbench.generator.arrays.text import join_columns, take
-from breachbench.generator.comments.compiled import parse_slot_key
+from breachbench.generator.comments.compiled import CompiledTemplates, parse_slot_key
+from breachbench.generator.comments.context import CommentContext
 from breachbench.generator.comments.templates import OTHER, kinship
-from breachbench.generator.records.contacts import load_email_book
+from breachbench.generator.records.contacts import ContactsModel, load_email_book
+from breachbench.generator.records.dates import DateFormats
 from breachbench.generator.records.nir import nir_matrix, solid, spaced
-from breachbench.generator.records.people import DAYS_PER_YEAR, FEMALE, MALE
+from breachbench.generator.records.people import DAYS_PER_YEAR, FEMALE, MALE, PeopleModel
+from breachbench.generator.records.places import PlacesModel
 
-if TYPE_CHECKING:
-    from breachbench.generator.comments.engine import CommentContext, CommentEngine
+
+class SlotSources(Protocol):
+    """What the filler reads of the engine: the models slot values are drawn from.
+
+    A protocol rather than the engine's class, so that the engine, which builds fillers,
+    and this module do not import each other.
+    """
+
+    compiled: CompiledTemplates
+    people: PeopleModel
+    places: PlacesModel
+    contacts: ContactsModel
+    dates: DateFormats
+    real_email_domains: bool
+    zone_of_unit: np.ndarray
+    titles: dict[int, tuple[pa.Array, Categorical]]
+    upper_surname_rate: float
+    spaced_nir_rate: float
+
 
 _YEAR = 365
 # Where a date without a life to bound it falls: third parties' events, up to this many
@@ -84,7 +105,7 @@ class SlotFiller:
 
     def __init__(
         self,
-        engine: CommentEngine,
+        engine: SlotSources,
         ctx: CommentContext,
         rng: np.random.Generator,
         partner: np.ndarray | None = None,

@@ -1,0 +1,150 @@
+"""What the comment engine may read of each record: the row a note is written about.
+
+Its own module so that the engine and the slot filler can both read it without importing
+each other.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+from breachbench.generator.comments.templates import (
+    NEEDS_EMAIL,
+    NEEDS_HOME,
+    NEEDS_MOBILE,
+    NEEDS_PHONE,
+)
+from breachbench.generator.records.people import DAYS_PER_YEAR, People, load_people
+from breachbench.generator.records.places import BirthPlace, PlacesModel, Residence
+
+__all__ = ["AGES", "FIRST_YEAR", "YEARS", "CommentContext"]
+
+
+@dataclass(frozen=True)
+class CommentContext:
+    """What the engine may read of each record when it chooses templates and fills slots.
+
+    Every mention of the patient is the record's own: title and names by its sex and
+    names, its phones, email, address, NIR and birth; dated events fall between its
+    birth and ``created_days``. Contexts built without the record's contacts (held-out
+    evaluation, tests) let the engine draw contacts as before.
+    """
+
+    sex: np.ndarray
+    birth_year: np.ndarray
+    last_name: pa.Array
+    nir: np.ndarray  # (n, 15) bytes
+    unit: np.ndarray  # residence row of the commune table
+    department_index: np.ndarray
+    birth_days: np.ndarray | None = None
+    created_days: np.ndarray | None = None  # day the record was created (the note's date)
+    first_name_index: np.ndarray | None = None
+    last_name_index: np.ndarray | None = None
+    birth_name_index: np.ndarray | None = None
+    birth_place: pa.Array | None = None
+    mobile: pa.Array | None = None  # null where the record has none
+    home: pa.Array | None = None
+    email: pa.Array | None = None
+    street: pa.Array | None = None  # the record's address line, postcode and city
+    postcode: pa.Array | None = None
+    city: pa.Array | None = None
+
+    def __post_init__(self) -> None:
+        if self.created_days is None:
+            days = np.full(len(self.sex), load_people().reference_days - 1, dtype=np.int64)
+            object.__setattr__(self, "created_days", days)
+
+    @classmethod
+    def for_people(
+        cls,
+        people: People,
+        nir: np.ndarray,
+        unit: np.ndarray,
+        places: PlacesModel,
+        *,
+        created_days: np.ndarray | None = None,
+        birth: BirthPlace | None = None,
+        residence: Residence | None = None,
+        mobile: pa.Array | None = None,
+        home: pa.Array | None = None,
+        email: pa.Array | None = None,
+    ) -> CommentContext:
+        """The context of people living in the commune-table rows ``unit``.
+
+        Without ``created_days`` the notes are written the day before the reference date.
+        """
+        if created_days is None:
+            created_days = np.full(len(people.sex), load_people().reference_days - 1)
+        return cls(
+            sex=people.sex,
+            birth_year=people.birth_year,
+            last_name=people.last_name,
+            nir=nir,
+            unit=unit,
+            department_index=places.department_index[unit],
+            birth_days=people.birth_days,
+            created_days=np.asarray(created_days, dtype=np.int64),
+            first_name_index=people.first_name_index,
+            last_name_index=people.last_name_index,
+            birth_name_index=people.birth_name_index,
+            birth_place=None if birth is None else birth.place,
+            mobile=mobile,
+            home=home,
+            email=email,
+            street=None if residence is None else residence.address,
+            postcode=None if residence is None else residence.postcode,
+            city=None if residence is None else residence.city,
+        )
+
+    @functools.cached_property
+    def age(self) -> np.ndarray:
+        """Completed years at the record's creation."""
+        if self.birth_days is None or self.created_days is None:
+            return np.full(len(self.sex), 40)
+        return np.floor((self.created_days - self.birth_days) / DAYS_PER_YEAR).astype(np.int64)
+
+    @functools.cached_property
+    def created_year(self) -> np.ndarray:
+        if self.created_days is None:
+            return np.full(len(self.sex), 2025)
+        return (
+            self.created_days.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64)
+            + 1970
+        )
+
+    @functools.cached_property
+    def age_year(self) -> np.ndarray:
+        """Column of :attr:`CommentEngine._fit_tables`' age-and-year table: age * YEARS +
+        created year - FIRST_YEAR, both clipped to the table."""
+        age = np.clip(self.age, 0, AGES - 1)
+        return age * YEARS + np.clip(self.created_year - FIRST_YEAR, 0, YEARS - 1)
+
+    @functools.cached_property
+    def contacts(self) -> np.ndarray:
+        """Per record, the contacts it has (a NEEDS_PHONE | ... mask); all of them when the
+        context carries none (slots then draw them)."""
+        n = len(self.sex)
+        if self.mobile is None:
+            return np.full(n, NEEDS_PHONE | NEEDS_MOBILE | NEEDS_HOME | NEEDS_EMAIL)
+        mobile = _valid(self.mobile)
+        home = _valid(self.home) if self.home is not None else np.zeros(n, bool)
+        email = _valid(self.email) if self.email is not None else np.zeros(n, bool)
+        return (
+            np.where(mobile | home, NEEDS_PHONE, 0)
+            | np.where(mobile, NEEDS_MOBILE, 0)
+            | np.where(home, NEEDS_HOME, 0)
+            | np.where(email, NEEDS_EMAIL, 0)
+        )
+
+
+# The eligibility tables' range: ages 0..120 and creation years 1990..2049 (a ``since``
+# is compared with the year clipped to it).
+AGES = 121
+FIRST_YEAR, YEARS = 1990, 60
+
+
+def _valid(array: pa.Array) -> np.ndarray:
+    return np.asarray(array.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
