@@ -221,3 +221,9 @@ def test_plain_breachbench_prints_the_normal_help() -> None:
     assert lines[0].startswith("Usage:") and "breachbench" in lines[0]
     assert "Commands:" in lines
     assert any(line.strip().startswith("generate") for line in lines)
+
+
+def test_the_signal_handlers_are_the_hosts_again_after_a_command(tmp_path: Path) -> None:
+    before = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGHUP)}
+    CliRunner().invoke(main, ["generate", "--rows", "5", "--out", str(tmp_path / "x.csv")])
+    assert {s: signal.getsignal(s) for s in before} == before
