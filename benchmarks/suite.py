@@ -12,6 +12,7 @@ moves on to the next detector; the caller learns of every fault from the summary
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import time
@@ -229,7 +230,9 @@ def _run_one(
 ) -> RunReport:
     """Run one detector, writing its files in ``staged`` (to become ``directory``)."""
     mapping = LabelMapping.from_yaml(request.labels) if request.labels else LabelMapping()
-    options = request.options
+    # results.json records whether this detector did run isolated (None for a command).
+    isolate = None if choice.command is not None else isolates(choice, request.options.isolate)
+    options = dataclasses.replace(request.options, isolate=isolate)
     total = dataset.selected_rows(limit=options.limit, sample=options.sample)
     enabled = wants_progress(request.progress)
     bar = row_progress(total, enabled=enabled, label=choice.label[:30]) if enabled else None

@@ -268,7 +268,7 @@ def test_a_python_detector_that_hangs_or_crashes_is_a_fault(
     results = load_results(here / "run" / "results.json")
     assert results["status"]["fault_record_id"] == "P016"
     assert results["records"]["scored"] == 16
-    assert results["options"]["isolate"] is None  # the default: on for a module:callable
+    assert results["options"]["isolate"] is True  # the default for a module:callable
 
 
 def test_isolated_and_in_process_runs_score_alike(here: Path) -> None:
