@@ -161,6 +161,9 @@ def _ours(directory: Path) -> bool:
 
 def _check_out(out: Path, overwrite: bool) -> None:
     """Refuse, before any work, an --out that this run could not replace whole."""
+    here, where = Path.cwd().resolve(), out.resolve()
+    if where == here or where in here.parents:
+        raise BenchError(f"--out {out} is the working directory or holds it; give a new folder")
     if out.exists() and not out.is_dir():
         raise BenchError(f"{out} exists and is not a directory")
     if not out.is_dir() or not any(out.iterdir()):

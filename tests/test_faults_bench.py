@@ -171,6 +171,13 @@ def test_a_full_disk_keeps_the_previous_output_whole(here: Path) -> None:
         assert gone.returncode == 0, gone.stderr
 
 
+@pytest.mark.parametrize("out", [".", "./", "..", "/"])
+def test_the_working_directory_or_above_is_refused_as_out(here: Path, out: str) -> None:
+    result = bench("data.jsonl", "-d", "none", "-o", out, "--overwrite")
+    assert result.exit_code == 2 and "working directory" in result.stderr
+    assert sorted(p.name for p in here.iterdir()) == ["data.jsonl", "mydetectors.py"]
+
+
 def test_an_out_holding_other_files_is_not_replaced(here: Path) -> None:
     mine = here / "mine"
     mine.mkdir()
