@@ -107,7 +107,11 @@ class IsolatedDetector(CommandDetector):
         self.spec = spec
         self.last_call_seconds: float | None = None
         self._mode: Mode | None = None
-        hello = self._receive(None, max(MIN_LOAD_SECONDS, self.timeout), "to load")
+        try:
+            hello = self._receive(None, max(MIN_LOAD_SECONDS, self.timeout), "to load")
+        except KeyboardInterrupt:  # interrupted while it loads: no orphan left behind
+            self._kill()
+            raise
         if "load_error" in hello:
             self.close()
             raise DetectorLoadError(str(hello["load_error"]))
