@@ -5,7 +5,7 @@ Each command is a thin shell over one library call. To add one, write
 :data:`COMMANDS` with its one-line help: commands are imported only when they run (see
 ``breachbench.lazy``), so ``generate`` never loads the benchmark harness. Every error a
 user can cause prints one line on stderr: usage errors exit 2, other failures 1, Ctrl-C
-130; no traceback.
+130, SIGTERM 143 and SIGHUP 129 (both cleaned up exactly like Ctrl-C); no traceback.
 """
 
 from __future__ import annotations
