@@ -57,6 +57,8 @@ PART_GLOBS: dict[str, str] = {
 MANIFEST_NAME = "manifest.json"
 JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
 CSV_SUFFIXES = (".csv",)
+CSV_PARSE = pa_csv.ParseOptions(newlines_in_values=True)
+"""Comments may hold line breaks (quoted, as RFC 4180 allows)."""
 NESTED_COLUMNS = ("categories", "spans", TAGS_COLUMN)
 """List columns, JSON strings in CSV."""
 SAMPLE_BLOCK = 4096
@@ -292,7 +294,9 @@ def _csv_batches(path: Path, batch_size: int, columns: list[str]) -> Iterator[pa
     )
     read = pa_csv.ReadOptions(block_size=max(1 << 20, batch_size * 512))
     try:
-        reader = pa_csv.open_csv(path, read_options=read, convert_options=convert)
+        reader = pa_csv.open_csv(
+            path, read_options=read, parse_options=CSV_PARSE, convert_options=convert
+        )
         for raw in reader:
             arrays = [
                 _json_column(raw.column(c), types[c], path, c)
@@ -427,7 +431,7 @@ def _count_csv_rows(path: Path) -> int:
     convert = pa_csv.ConvertOptions(include_columns=["patient_id"])
     rows = 0
     try:
-        for batch in pa_csv.open_csv(path, convert_options=convert):
+        for batch in pa_csv.open_csv(path, convert_options=convert, parse_options=CSV_PARSE):
             rows += batch.num_rows
     except (OSError, pa.ArrowException) as error:
         raise DatasetError(f"cannot read CSV {path}: {one_line(str(error))}") from None

@@ -522,3 +522,16 @@ def test_a_signal_mid_bench_leaves_no_folder_and_no_detector(here: Path, signum:
             not Path(f"/proc/{child}").exists()
             or "zombie" in Path(f"/proc/{child}/status").read_text()
         )
+
+
+def test_csv_with_line_breaks_across_read_blocks(tmp_path: Path) -> None:
+    """Line breaks inside quoted comments, in a file larger than one read block."""
+    data = tmp_path / "big.csv"
+    row = 'P{:06d},"Patient VIH+\nrappeler\r\nle {:06d}",true,"[""serology""]","[]"\n'
+    body = "".join(row.format(i, i) for i in range(150_000))
+    data.write_text("patient_id,admin_comment,sensitive,categories,spans\n" + body, "utf-8")
+    assert data.stat().st_size > 8 * 2**20
+    dataset = open_dataset(data)
+    assert dataset.info.rows == 150_000
+    texts = [t for b in dataset.batches(7_000) for t in b.column("admin_comment").to_pylist()]
+    assert len(texts) == 150_000 and texts[-1] == "Patient VIH+\nrappeler\r\nle 149999"
