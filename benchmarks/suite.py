@@ -12,12 +12,13 @@ moves on to the next detector; the caller learns of every fault from the summary
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import time
 from collections.abc import Callable
 from contextlib import nullcontext
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -165,6 +166,9 @@ def _ours(directory: Path) -> bool:
 
 def _check_out(out: Path, overwrite: bool) -> None:
     """Refuse, before any work, an --out that this run could not replace whole."""
+    here, where = Path.cwd().resolve(), out.resolve()
+    if where == here or where in here.parents:
+        raise BenchError(f"--out {out} is the working directory or holds it; give a new folder")
     if out.exists() and not out.is_dir():
         raise BenchError(f"{out} exists and is not a directory")
     if not out.is_dir() or not any(out.iterdir()):
@@ -235,7 +239,11 @@ def _run_one(
     """Run one detector, writing its files in ``staged`` (to become ``directory``)."""
     mapping = LabelMapping.from_yaml(request.labels) if request.labels else LabelMapping()
     weights = load_severity(request.severity, space=default_space())
-    options = replace(request.options, severity=hundredths(weights, default_space()))
+    # results.json records whether this detector did run isolated (None for a command).
+    isolate = None if choice.command is not None else isolates(choice, request.options.isolate)
+    options = dataclasses.replace(
+        request.options, severity=hundredths(weights, default_space()), isolate=isolate
+    )
     total = dataset.selected_rows(limit=options.limit, sample=options.sample)
     enabled = wants_progress(request.progress)
     bar = row_progress(total, enabled=enabled, label=choice.label[:30]) if enabled else None

@@ -5,15 +5,16 @@ Each command is a thin shell over one library call. To add one, write
 :data:`COMMANDS` with its one-line help: commands are imported only when they run (see
 ``breachbench.lazy``), so ``generate`` never loads the benchmark harness. Every error a
 user can cause prints one line on stderr: usage errors exit 2, other failures 1, Ctrl-C
-130; no traceback.
+130, SIGTERM 143 and SIGHUP 129 (both cleaned up exactly like Ctrl-C); no traceback.
 """
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import click
@@ -78,13 +79,24 @@ def _terminate(signum: int, frame: object) -> None:
     raise Terminated(signum)
 
 
-def install_signal_handlers() -> None:
-    """Turn SIGTERM and SIGHUP into :class:`Terminated` (in the main thread only)."""
+@contextlib.contextmanager
+def signals_as_interrupts() -> Iterator[None]:
+    """Turn SIGTERM and SIGHUP into :class:`Terminated` while the block runs (in the main
+    thread only), then put back the handlers there were (a host calling ``main`` keeps its
+    own)."""
     if threading.current_thread() is not threading.main_thread():
+        yield
         return
+    previous = {}
     for name in ("SIGTERM", "SIGHUP"):
         if hasattr(signal, name):
-            signal.signal(getattr(signal, name), _terminate)
+            signum = getattr(signal, name)
+            previous[signum] = signal.signal(signum, _terminate)
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def _interrupted(error: BaseException) -> int:
@@ -117,9 +129,9 @@ class OneLineErrorGroup(LazyGroup):
     ) -> Any:
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, False, **extra)
-        install_signal_handlers()
         try:
-            code = super().main(args, prog_name, complete_var, False, **extra)
+            with signals_as_interrupts():
+                code = super().main(args, prog_name, complete_var, False, **extra)
         except NoArgsIsHelpError as error:  # plain `breachbench`: the help, as Click prints it
             click.echo(error.ctx.get_help() if error.ctx else error.format_message(), err=True)
             sys.exit(error.exit_code)

@@ -171,6 +171,13 @@ def test_a_full_disk_keeps_the_previous_output_whole(here: Path) -> None:
         assert gone.returncode == 0, gone.stderr
 
 
+@pytest.mark.parametrize("out", [".", "./", "..", "/"])
+def test_the_working_directory_or_above_is_refused_as_out(here: Path, out: str) -> None:
+    result = bench("data.jsonl", "-d", "none", "-o", out, "--overwrite")
+    assert result.exit_code == 2 and "working directory" in result.stderr
+    assert sorted(p.name for p in here.iterdir()) == ["data.jsonl", "mydetectors.py"]
+
+
 def test_an_out_holding_other_files_is_not_replaced(here: Path) -> None:
     mine = here / "mine"
     mine.mkdir()
@@ -268,7 +275,7 @@ def test_a_python_detector_that_hangs_or_crashes_is_a_fault(
     results = load_results(here / "run" / "results.json")
     assert results["status"]["fault_record_id"] == "P016"
     assert results["records"]["scored"] == 16
-    assert results["options"]["isolate"] is None  # the default: on for a module:callable
+    assert results["options"]["isolate"] is True  # the default for a module:callable
 
 
 def test_isolated_and_in_process_runs_score_alike(here: Path) -> None:
@@ -515,3 +522,16 @@ def test_a_signal_mid_bench_leaves_no_folder_and_no_detector(here: Path, signum:
             not Path(f"/proc/{child}").exists()
             or "zombie" in Path(f"/proc/{child}/status").read_text()
         )
+
+
+def test_csv_with_line_breaks_across_read_blocks(tmp_path: Path) -> None:
+    """Line breaks inside quoted comments, in a file larger than one read block."""
+    data = tmp_path / "big.csv"
+    row = 'P{:06d},"Patient VIH+\nrappeler\r\nle {:06d}",true,"[""serology""]","[]"\n'
+    body = "".join(row.format(i, i) for i in range(150_000))
+    data.write_text("patient_id,admin_comment,sensitive,categories,spans\n" + body, "utf-8")
+    assert data.stat().st_size > 8 * 2**20
+    dataset = open_dataset(data)
+    assert dataset.info.rows == 150_000
+    texts = [t for b in dataset.batches(7_000) for t in b.column("admin_comment").to_pylist()]
+    assert len(texts) == 150_000 and texts[-1] == "Patient VIH+\nrappeler\r\nle 149999"

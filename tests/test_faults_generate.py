@@ -17,6 +17,8 @@ from breachbench.generator.run.runner import (
     HANDOFF_PREFIX,
     iter_spans,
     ordered_map,
+    part_name,
+    part_width,
     remove_dead_handoffs,
 )
 from click.testing import CliRunner
@@ -221,3 +223,16 @@ def test_plain_breachbench_prints_the_normal_help() -> None:
     assert lines[0].startswith("Usage:") and "breachbench" in lines[0]
     assert "Commands:" in lines
     assert any(line.strip().startswith("generate") for line in lines)
+
+
+def test_the_signal_handlers_are_the_hosts_again_after_a_command(tmp_path: Path) -> None:
+    before = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGHUP)}
+    CliRunner().invoke(main, ["generate", "--rows", "5", "--out", str(tmp_path / "x.csv")])
+    assert {s: signal.getsignal(s) for s in before} == before
+
+
+def test_part_names_of_a_huge_run_still_sort_in_row_order() -> None:
+    assert part_width(10**6, 4096) == 5  # the names every existing dataset has
+    width = part_width(10**13, 1_048_576)
+    names = [part_name(i, "parquet", width) for i in (99_999, 100_000, 9_536_742)]
+    assert names == sorted(names) and width == 7

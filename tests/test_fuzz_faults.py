@@ -173,7 +173,7 @@ def check_outcome(result: Any, out: Path, allowed: set[int]) -> None:
 
 @settings(FUZZ, max_examples=max(1, EXAMPLES // 2))
 @given(dataset_files())
-def test_bench_on_a_malformed_dataset_never_half_writes(file: tuple[str, bytes]) -> None:
+def test_bench_and_describe_on_a_malformed_dataset(file: tuple[str, bytes]) -> None:
     suffix, data = file
     runner = CliRunner()
     with scratch():
@@ -182,6 +182,13 @@ def test_bench_on_a_malformed_dataset_never_half_writes(file: tuple[str, bytes])
             main, ["bench", "data" + suffix, "-d", "none", "-o", "out", "--bootstrap", "5"]
         )
         check_outcome(result, Path("out"), {0, 2})
+        described = runner.invoke(main, ["describe", "data" + suffix])
+        assert described.exception is None or isinstance(described.exception, SystemExit), repr(
+            described.exception
+        )
+        assert described.exit_code in (0, 2), described.output
+        if described.exit_code:
+            assert len(described.stderr.strip().splitlines()) == 1, described.stderr
 
 
 scalars = st.one_of(

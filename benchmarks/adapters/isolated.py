@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import site
 import sys
 import threading
 import time
@@ -61,9 +62,15 @@ def child_env() -> dict[str, str]:
     """
     import breachbench
 
-    root = str(Path(breachbench.__file__).resolve().parent.parent)
-    paths = [root, *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
-    return {**os.environ, "PYTHONPATH": os.pathsep.join(paths), "PYTHONUNBUFFERED": "1"}
+    root = Path(breachbench.__file__).resolve().parent.parent
+    paths = list(filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep)))
+    installed = {Path(p).resolve() for p in (*site.getsitepackages(), site.getusersitepackages())}
+    if root not in installed:  # a checkout: ahead of any installed copy (never site-packages
+        paths.insert(0, str(root))  # itself, which would shadow the standard library)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    if paths:
+        env["PYTHONPATH"] = os.pathsep.join(paths)
+    return env
 
 
 def _answer_json(answer: Answer) -> dict[str, Any]:
@@ -100,7 +107,11 @@ class IsolatedDetector(CommandDetector):
         self.spec = spec
         self.last_call_seconds: float | None = None
         self._mode: Mode | None = None
-        hello = self._receive(None, max(MIN_LOAD_SECONDS, self.timeout), "to load")
+        try:
+            hello = self._receive(None, max(MIN_LOAD_SECONDS, self.timeout), "to load")
+        except KeyboardInterrupt:  # interrupted while it loads: no orphan left behind
+            self._kill()
+            raise
         if "load_error" in hello:
             self.close()
             raise DetectorLoadError(str(hello["load_error"]))

@@ -3,7 +3,10 @@
 A run never leaves a file under the final name unless it is complete: everything is written
 under a hidden temporary name beside the target (``.patients.parquet.tmp-<pid>`` or a
 ``.patients.tmp-<pid>`` directory), flushed to disk, then renamed in one step. Any exception,
-Ctrl-C included, removes the temporary files and any parent directory the run created.
+Ctrl-C included (and SIGTERM/SIGHUP, which the CLI raises as Ctrl-C), removes the temporary
+files and any parent directory the run created. What a run killed beyond any cleanup
+(SIGKILL, power loss) left is removed by the next run on the same output, once the process
+named in it is gone.
 
 The output is a *directory* (``part-00000.<ext>`` files plus ``manifest.json``) when the
 path ends with a separator, is an existing directory, or has no suffix; otherwise it is a

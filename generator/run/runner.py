@@ -374,9 +374,16 @@ class PartJob:
     metadata_json: str
 
 
-def part_name(index: int, fmt: str) -> str:
+def part_name(index: int, fmt: str, width: int = 5) -> str:
     """``part-00000.parquet``: zero-padded so that names sort in row order."""
-    return f"part-{index:05d}{SUFFIXES[fmt]}"
+    return f"part-{index:0{width}d}{SUFFIXES[fmt]}"
+
+
+def part_width(rows: int, part_rows: int) -> int:
+    """Digits of the part numbers: 5, or more when a huge run makes more than 100,000
+    parts (``part-100000`` would otherwise sort before ``part-99999``)."""
+    parts = max(1, -(-rows // align_up(part_rows)))
+    return max(5, len(str(parts - 1)))
 
 
 @dataclass(frozen=True)
@@ -422,8 +429,10 @@ def write_parts(
     which carries the schema.
     """
     spans = iter_spans(0, options.rows, part_rows) if options.rows else iter([(0, 0)])
+    width = part_width(options.rows, part_rows)
+    fmt, folder = options.format, str(directory)
     jobs = (
-        PartJob(options, str(directory), part_name(index, options.format), lo, hi, metadata_json)
+        PartJob(options, folder, part_name(index, fmt, width), lo, hi, metadata_json)
         for index, (lo, hi) in enumerate(spans)
     )
     return ordered_map(write_part, jobs, workers=effective_workers(options))
