@@ -4,10 +4,11 @@ The library call behind ``breachbench redact``. A detector's spans become a reda
 each comment (``mask``: every character replaced by one mask character, so offsets do not
 move; ``tag``: ``[SÉROLOGIE]``, ``[NOM]``...; ``pseudonym``: names, phones, e-mails and
 addresses replaced by coherent fakes, the rest by tags). The dataset is streamed batch by
-batch into ``redacted.parquet`` (same columns; the comment redacted), and the same spans
-are scored against the labels with the harness's exposure counts, so the residual-leak
-summary (``residual.json``, ``residual.md``) is exactly what a breach of the redacted file
-would reveal, with bootstrap intervals.
+batch into ``redacted.parquet`` (same columns; the comment redacted) and its spans into
+``spans.jsonl`` (the format ``exercise grade`` reads, so a class can be graded on what its
+redaction leaves), and the same spans are scored against the labels with the harness's
+exposure counts, so the residual-leak summary (``residual.json``, ``residual.md``) is
+exactly what a breach of the redacted file would reveal, with bootstrap intervals.
 
 Labels are kept by default as *residual* labels: each gold span that stays at least partly
 readable, moved to its place in the redacted text (a span wholly masked is gone), with
@@ -56,6 +57,8 @@ LABEL_COLUMNS: tuple[str, ...] = ("sensitive", "categories", "spans", "difficult
 OUTPUT_FILE = "redacted.parquet"
 RESIDUAL_JSON = "residual.json"
 RESIDUAL_MD = "residual.md"
+SPANS_FILE = "spans.jsonl"
+"""The redacted spans, one line per record with any: the format ``exercise grade`` reads."""
 METADATA_KEY = b"breachbench.redaction"
 
 Span = tuple[int, int, str]
@@ -330,6 +333,7 @@ def redact_dataset(
         schema = pa.schema([f for f in schema if f.name not in LABEL_COLUMNS], schema.metadata)
     out.mkdir(parents=True, exist_ok=True)
     tmp = out / f".{OUTPUT_FILE}.{os.getpid()}.tmp"
+    tmp_spans = out / f".{SPANS_FILE}.{os.getpid()}.tmp"
     summary = RedactSummary(out=out)
     if open_fn is None:
         spec, command = request.detector, request.command
@@ -338,7 +342,10 @@ def redact_dataset(
         open_fn = lambda: open_detector(spec, command=command)  # noqa: E731
     detector = open_fn()
     try:
-        with pq.ParquetWriter(tmp, schema) as writer:
+        with (
+            pq.ParquetWriter(tmp, schema) as writer,
+            tmp_spans.open("w", encoding="utf-8") as spans_out,
+        ):
             remaining = request.limit
 
             def chain() -> Iterator[pa.RecordBatch]:
@@ -373,6 +380,9 @@ def redact_dataset(
                             texts[pos], spans, key=ids[pos]
                         )
                         summary.spans_redacted += len(spans)
+                        record = [{"start": a, "end": b, "label": c} for a, b, c in spans]
+                        line = {"id": ids[pos], "spans": record}
+                        spans_out.write(json.dumps(line, ensure_ascii=False) + "\n")
                 if labelled:
                     preds = to_predictions(batch.num_rows, positions, mapped, "spans", space, index)
                     counts = counts + score_batch(batch, preds, space=space, config=config)
@@ -386,10 +396,12 @@ def redact_dataset(
                 if progress is not None:
                     progress(batch.num_rows)
         os.replace(tmp, target)
+        os.replace(tmp_spans, out / SPANS_FILE)
     finally:
         detector.close()
         tmp.unlink(missing_ok=True)
-    summary.files.append(target)
+        tmp_spans.unlink(missing_ok=True)
+    summary.files += [target, out / SPANS_FILE]
     summary.seconds = time.perf_counter() - started
     report = {
         "schema": "breachbench.redaction/1",

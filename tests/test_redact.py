@@ -85,6 +85,12 @@ def test_redact_command(dataset: Path, tmp_path: Path) -> None:
         for span in spans:
             assert set(text[span["start"] : span["end"]]) - {"█"}, "a residual span is readable"
     assert (out / "residual.md").read_text().startswith("# What the redaction leaves")
+    # spans.jsonl graded as a submission gives the same exposure as residual.json.
+    from breachbench.benchmarks.exercise import grade_submissions
+
+    (grade,) = grade_submissions(dataset, [out / "spans.jsonl"], bootstrap=0)
+    assert grade.error is None and grade.kind == "spans"
+    assert grade.metrics["exposure"]["counts"] == counts
 
     again = CliRunner().invoke(main, ["redact", str(dataset), "-o", str(out)])
     assert again.exit_code == 2 and "already exists" in again.stderr

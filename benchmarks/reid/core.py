@@ -169,7 +169,7 @@ def _batches(path: Path, columns: list[str], batch_size: int) -> Iterator[pa.Rec
         yield from reader.iter_batches(batch_size=batch_size, columns=columns)
 
 
-def load_quasi(path: Path, *, batch_size: int = 131_072, limit: int | None = None) -> Quasi:
+def load_quasi(path: Path, *, batch_size: int = 32_768, limit: int | None = None) -> Quasi:
     """Read the quasi-identifiers (and readable comment identifiers, when labelled)."""
     first = next(_batches(path, list(COLUMNS), 1), None)
     if first is None:

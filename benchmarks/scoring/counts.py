@@ -18,7 +18,8 @@ from .exposure import EXPOSURE_FIELDS, REPLICATED_FIELDS, default_hundredths, wi
 from .labels import GROUPS, CategorySpace
 from .matching import OUTCOMES, SCHEMES
 
-SCHEMA = "breachbench.counts/1"
+SCHEMA = "breachbench.counts/2"
+"""/2: exposure counts, their replicates and the severity weights were added."""
 
 RECORD_FIELDS: tuple[str, ...] = ("records", "comments", "category_level", "span_level")
 """``category_level``: records whose prediction had categories or spans; ``span_level``: spans."""
