@@ -93,6 +93,12 @@ def spans_of(table) -> Iterator[tuple[str, dict, str, str]]:
             yield text, span, surface, fold(head)
 
 
+def _same_start(surface: str, compound: str) -> bool:
+    """``surface`` is ``compound`` up to noise after its first word and a half."""
+    a, b = surface.split(), compound.split()
+    return len(a) >= 2 and a[0] == b[0] and a[1][:4] == b[1][:4]
+
+
 def violations(table) -> dict[str, list[str]]:
     """Every guideline rule broken in ``table``, with the comments that break it."""
     found: dict[str, list[str]] = {}
@@ -106,8 +112,8 @@ def violations(table) -> dict[str, list[str]]:
             if category == "person" and TITLE.match(surface):
                 add("person span holds a title", text, span)
             continue
-        # Noise may shorten the end of a compound ("consultation jeunes conso.").
-        compound = any(surface.split()[:2] == c.split()[:2] for c in FIXED_COMPOUNDS)
+        # Noise may cut or slip in a compound's later words ("consultation jeunes conso.").
+        compound = any(_same_start(surface, c) for c in FIXED_COMPOUNDS)
         exception = category == "sexual_orientation" and PARTNER_PHRASE.match(surface)
         if LEADING_WORD.match(surface) and not compound and not exception:
             add("span starts with a determiner, title, kinship noun or frame", text, span)
