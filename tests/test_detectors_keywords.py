@@ -60,7 +60,7 @@ def found(detector, text):
             [
                 ("SDF", "social_precarity"),
                 ("AME", "social_precarity"),
-                ("sous curatelle", "social_precarity"),
+                ("curatelle", "social_precarity"),  # guidelines v1.1: minimal span
             ],
         ),
         ("accompagne sa mère au CMP", [("CMP", "mental_health")]),

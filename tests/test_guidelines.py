@@ -93,6 +93,12 @@ def spans_of(table) -> Iterator[tuple[str, dict, str, str]]:
             yield text, span, surface, fold(head)
 
 
+def _same_start(surface: str, compound: str) -> bool:
+    """``surface`` is ``compound`` up to noise after its first word and a half."""
+    a, b = surface.split(), compound.split()
+    return len(a) >= 2 and a[0] == b[0] and a[1][:4] == b[1][:4]
+
+
 def violations(table) -> dict[str, list[str]]:
     """Every guideline rule broken in ``table``, with the comments that break it."""
     found: dict[str, list[str]] = {}
@@ -106,8 +112,8 @@ def violations(table) -> dict[str, list[str]]:
             if category == "person" and TITLE.match(surface):
                 add("person span holds a title", text, span)
             continue
-        # Noise may shorten the end of a compound ("consultation jeunes conso.").
-        compound = any(surface.split()[:2] == c.split()[:2] for c in FIXED_COMPOUNDS)
+        # Noise may cut or slip in a compound's later words ("consultation jeunes conso.").
+        compound = any(_same_start(surface, c) for c in FIXED_COMPOUNDS)
         exception = category == "sexual_orientation" and PARTNER_PHRASE.match(surface)
         if LEADING_WORD.match(surface) and not compound and not exception:
             add("span starts with a determiner, title, kinship noun or frame", text, span)
@@ -172,3 +178,62 @@ def test_taxonomy_version_follows_the_guidelines() -> None:
     title = (CORPORA / "taxonomy/TAXONOMY.md").read_text(encoding="utf-8").splitlines()[0]
     assert document["version"] == "1.1"
     assert f"v{document['version']}" in title
+
+
+# ------------------------------------------------------------------ eligibility annotations
+
+SENSITIVE_FILES = sorted((CORPORA / "comments/sensitive").glob("*.yaml"))
+
+
+def _entries() -> Iterator[tuple[str, str, dict]]:
+    for path in SENSITIVE_FILES:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for key in ("cores", "states", "phrases"):
+            for index, entry in enumerate(document.get(key) or []):
+                if isinstance(entry, dict):
+                    yield (
+                        f"{path.name}:{key}[{index}]",
+                        " ".join(str(entry.get(k, "")) for k in ("text", "m", "f")),
+                        entry,
+                    )
+
+
+def test_eligibility_annotations_are_well_formed() -> None:
+    """Issue 9 item 2: ``sex``, ``min_age``, ``max_age``, ``since`` on the lexicons, in the
+    form the loader validates: ages in years, a year a drug or benefit existed in France."""
+    seen = 0
+    for where, _, entry in _entries():
+        low, high = entry.get("min_age", 0), entry.get("max_age", 120)
+        assert isinstance(low, int) and isinstance(high, int) and 0 <= low <= high <= 120, where
+        since = entry.get("since", 1900)
+        assert isinstance(since, int) and 1900 <= since <= 2026, where
+        assert entry.get("sex", "any") in ("any", "M", "F"), where
+        seen += any(k in entry for k in ("min_age", "max_age", "since"))
+    assert seen > 1000
+
+
+@pytest.mark.parametrize(
+    ("word", "field", "value"),
+    [
+        ("Biktarvy", "since", 2018),
+        ("CSS", "since", 2019),
+        ("PrEP", "since", 2016),
+        ("Dovato", "since", 2019),
+        ("IVG", "sex", "F"),
+        ("curatelle", "min_age", 18),
+    ],
+)
+def test_dated_and_restricted_forms_carry_their_annotation(word: str, field: str, value) -> None:
+    """Every core or state naming these carries the field: no "CSS depuis 2004"."""
+    pattern = re.compile(rf"(?<!\w){re.escape(word)}(?!\w)")
+    matching = [
+        (where, entry)
+        for where, text, entry in _entries()
+        if ":phrases[" not in where and pattern.search(text)
+    ]
+    assert matching
+    for where, entry in matching:
+        if field in ("since", "min_age"):
+            assert entry.get(field, 0) >= value, where
+        else:
+            assert entry.get(field) == value, where

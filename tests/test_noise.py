@@ -196,3 +196,35 @@ def test_truncation_cuts_only_where_notes_abbreviate() -> None:
     assert MODEL.truncate("militant CGT", rng) == "militant CGT"
     cuts = {MODEL.truncate("Hospitalisation", np.random.default_rng(s)) for s in range(20)}
     assert cuts == {"Hospit", "Hospit."}
+
+
+def test_hard_is_harder_to_read_not_only_noisier() -> None:
+    """Issue 9 item 7: `hard` favours the long notes (timelines, doubt across clauses, a
+    relative's and the patient's facts together), so its sensitive notes are longer and
+    hold more facts; `easy` never draws them."""
+
+    def profile(difficulty: str) -> tuple[float, float, float]:
+        options = GenerateOptions(seed=4, difficulty=difficulty, comment_rate=1.0)
+        table = make_block(options, 0, 6000)
+        rows = [
+            (text, spans, tags)
+            for text, spans, tags, sensitive in zip(
+                table.column("admin_comment").to_pylist(),
+                table.column("spans").to_pylist(),
+                table.column("difficulty_tags").to_pylist(),
+                table.column("sensitive").to_pylist(),
+                strict=True,
+            )
+            if sensitive
+        ]
+        words = np.mean([len(text.split()) for text, _, _ in rows])
+        identifiers = {"person", "phone", "email", "address", "date", "nir"}
+        facts = np.mean(
+            [sum(s["category"] not in identifiers for s in spans) for _, spans, _ in rows]
+        )
+        long_notes = np.mean(["long_note" in tags for _, _, tags in rows])
+        return float(words), float(facts), float(long_notes)
+
+    easy, realistic, hard = (profile(d) for d in ("easy", "realistic", "hard"))
+    assert easy[2] == 0.0 and 0.0 < realistic[2] < 0.05 < hard[2]
+    assert hard[0] > 1.15 * realistic[0] and hard[1] > 1.1 * realistic[1]
