@@ -72,7 +72,7 @@ def _block(options: GenerateOptions, block: int) -> pa.Table:
     people = load_people().draw(rng["people"], n)
     places = load_places()
     practice = assign(options.seed, rows)
-    unit = places.draw_units(rng["places"], practice.department_index)
+    unit = places.draw_local_units(rng["places"], practice.unit)
     residence = places.residence(rng["places"], unit)
     birth = places.birth_place(rng["places"], people.age, unit)
     nir = person_nir(people, birth, rng["people"].integers(1, 1000, n))

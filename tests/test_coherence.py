@@ -339,3 +339,28 @@ def test_relatives_fit_their_role(role):
     assert (nir_key(numbers) == digits[:, 13] * 10 + digits[:, 14]).all()
     if spec["surname"] == "birth" and spec["shared"] == 1.0:
         assert (m.last == ctx.birth_name_index[m.rows]).all()
+
+
+# ------------------------------------------------------------------ structured columns
+
+
+def test_city_addresses_have_city_street_types(rows):
+    places = load_places()
+    size = dict(zip(places.insee_code.to_pylist(), places.size_class.tolist(), strict=True))
+    rural = re.compile(r"^\d+(?: bis| ter)? (route|lieu-dit|hameau|sentier) ")
+    cities = [r for r in rows if size[r["insee_code"]] == 2]
+    assert len(cities) > 1000
+    assert not [r["address"] for r in cities if rural.match(r["address"])][:5]
+
+
+def test_a_practices_patients_live_near_it(rows):
+    """Most of a GP's patients share the postal area (first three postcode digits)."""
+    from collections import Counter, defaultdict
+
+    areas: dict[str, Counter] = defaultdict(Counter)
+    for row in rows:
+        areas[row["doctor_rpps"]][row["postcode"][:3]] += 1
+    big = [c for c in areas.values() if sum(c.values()) >= 200]
+    assert len(big) >= 5
+    for counts in big:
+        assert counts.most_common(1)[0][1] / sum(counts.values()) > 0.8

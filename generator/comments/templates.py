@@ -600,7 +600,7 @@ _PARTNER_WORD = re.compile(
     r"(?! du Devoir| de (?:route|chambre|voyage|ménage))",
     re.IGNORECASE,
 )
-_PARTNER_MIN_AGE = 16
+_PARTNER_MIN_AGE = 18
 
 
 def _partner_words(template: Template) -> Template:

@@ -38,6 +38,7 @@ class Practices:
     seed: int
     starts: np.ndarray = field(default_factory=lambda: np.zeros(1, dtype=np.int64))
     department: list[np.ndarray] = field(default_factory=list)
+    unit: list[np.ndarray] = field(default_factory=list)  # the practice's commune
     names: list[pa.Array] = field(default_factory=list)
     rpps: list[pa.Array] = field(default_factory=list)
 
@@ -55,6 +56,7 @@ class Practices:
             self.starts = np.concatenate([self.starts, self.starts[-1] + np.cumsum(sizes)])
             unit = places.by_population.sample(rng, CHUNK)
             self.department.append(places.department_index[unit])
+            self.unit.append(unit)
             low, high = settings["doctor_birth_years"]
             birth_year = rng.integers(low, high + 1, CHUNK)
             sex = rng.integers(0, 2, CHUNK)
@@ -90,6 +92,7 @@ def _practices(seed: int) -> Practices:
 class Assignment:
     practice: np.ndarray
     department_index: np.ndarray
+    unit: np.ndarray  # commune-table row of the practice
     name: pa.Array
     rpps: pa.Array
 
@@ -108,6 +111,7 @@ def assign(seed: int, rows: np.ndarray) -> Assignment:
     return Assignment(
         practice=practice,
         department_index=np.concatenate(practices.department[chunks])[local],
+        unit=np.concatenate(practices.unit[chunks])[local],
         name=pa.concat_arrays(practices.names[chunks]).take(index),
         rpps=pa.concat_arrays(practices.rpps[chunks]).take(index),
     )

@@ -35,6 +35,10 @@ def _route_to(city: str) -> str:
     return "route de " + city
 
 
+# Size classes of communes, for the street types that fit them (reference/streets.yaml).
+VILLAGE, TOWN, CITY = 0, 1, 2
+
+
 @dataclass(frozen=True)
 class Residence:
     unit: np.ndarray  # row of the commune table
@@ -69,7 +73,14 @@ class PlacesModel:
     by_department: GroupedCategorical
     department_weight: np.ndarray
     streets: pa.Array  # every "type name" pair, then "route de <city>" per unit
-    street_combos: Categorical  # over the "type name" pairs only
+    street_combos: Categorical  # over the "type name" pairs only (town weights)
+    # The same pairs by size of commune (VILLAGE, TOWN, CITY): item size * pairs + pair.
+    street_by_size: GroupedCategorical
+    n_street_combos: int
+    size_class: np.ndarray  # per commune-table row
+    area_index: np.ndarray  # postal area (department and first postcode digits) per row
+    by_area: GroupedCategorical
+    local_rate: float  # share of a practice's patients living in its postal area
     house_numbers: pa.Array  # "1", "1 bis", "1 ter", "2", ...
     by_country: Categorical
     birth_place_names: pa.Array  # commune names, then country names
@@ -95,6 +106,15 @@ class PlacesModel:
             insee_code=take(self.insee_code, unit),
         )
 
+    def draw_local_units(self, rng: np.random.Generator, home: np.ndarray) -> np.ndarray:
+        """Where the patients of practices in communes ``home`` live: mostly the practice's
+        own postal area (the communes whose postcode shares its first three digits: a
+        town and its neighbours), by population; the others anywhere in its department
+        (patients who moved and kept their GP)."""
+        local = self.by_area.sample(rng, self.area_index[home])
+        wider = self.draw_units(rng, self.department_index[home])
+        return np.where(rng.random(len(home)) < self.local_rate, local, wider)
+
     def draw_street_line(
         self, rng: np.random.Generator, unit: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -103,8 +123,10 @@ class PlacesModel:
         n = len(unit)
         # Street: one "type name" of the precomputed pool, or "route de <a commune of
         # the same department>" for some rows.
-        street = self.street_combos.sample(rng, n)
-        route = np.flatnonzero(rng.random(n) < self.route_rate)
+        size = self.size_class[unit]
+        street = self.street_by_size.sample(rng, size) % self.n_street_combos
+        # No "route de <neighbour>" in a city.
+        route = np.flatnonzero((rng.random(n) < self.route_rate) & (size != CITY))
         if len(route):
             neighbour = self.draw_units(rng, self.department_index[unit[route]])
             street[route] = len(self.street_combos) + neighbour
@@ -264,10 +286,23 @@ def _build_places() -> PlacesModel:
     settings = corpora.read_yaml("formats/people.yaml")
     streets = corpora.read_yaml("reference/streets.yaml")
     type_weight = np.array([float(t["weight"]) for t in streets["types"]])
+    by_size = [
+        np.array([float(t.get(key, t["weight"])) for t in streets["types"]])
+        for key in ("village", "weight", "city")
+    ]
+    sizes = streets.get("size_classes", {"village_below": 0, "city_from": np.inf})
+    size_class = np.where(
+        population >= sizes["city_from"],
+        CITY,
+        np.where(population < sizes["village_below"], VILLAGE, TOWN),
+    )
     name_weight = np.array([float(t["weight"]) for t in streets["names"]])
     combos = [f"{t['name']} {m['name']}" for t in streets["types"] for m in streets["names"]]
     complements, complement_weights = _render_complements(streets["complements"]["items"])
     city = communes["city"].combine_chunks()
+    postcodes = communes["postcode"].to_pylist()
+    area_keys = np.asarray([f"{d}:{p[:3]}" for d, p in zip(department, postcodes, strict=True)])
+    areas, area_index = np.unique(area_keys, return_inverse=True)
     return PlacesModel(
         insee_code=communes["insee_code"].combine_chunks(),
         name=communes["name"].combine_chunks(),
@@ -284,6 +319,16 @@ def _build_places() -> PlacesModel:
         department_weight=np.bincount(department_index, weights=population),
         streets=pa.array(combos + [_route_to(name) for name in city.to_pylist()]),
         street_combos=Categorical.from_weights(np.outer(type_weight, name_weight).ravel()),
+        street_by_size=GroupedCategorical.from_groups(
+            np.repeat(np.arange(3), len(type_weight) * len(name_weight)),
+            np.concatenate([np.outer(w, name_weight).ravel() for w in by_size]),
+            3,
+        ),
+        n_street_combos=len(type_weight) * len(name_weight),
+        size_class=size_class.astype(np.int64),
+        area_index=area_index.reshape(-1).astype(np.int64),
+        by_area=GroupedCategorical.from_groups(area_index.reshape(-1), weights, len(areas)),
+        local_rate=float(settings["practice_local_rate"]),
         house_numbers=pa.array(
             [f"{number}{suffix}" for number in range(1, 401) for suffix in ("", " bis", " ter")]
         ),
