@@ -19,7 +19,7 @@ from pathlib import Path
 
 from breachbench.generator.api import generate_dataset
 from breachbench.generator.data.cache import CACHE_ENV, cache_dir
-from breachbench.generator.options import GenerateOptions
+from breachbench.generator.options import GenerateOptions, default_workers
 from breachbench.generator.output.manifest import provenance_json
 
 __all__ = ["CACHE_ENV", "DEFAULT_ROWS", "cache_dir", "default_dataset", "default_options"]
@@ -29,10 +29,8 @@ DEFAULT_SEED = 0
 
 
 def default_options(rows: int = DEFAULT_ROWS, seed: int = DEFAULT_SEED) -> GenerateOptions:
-    """Options of the default dataset: generator defaults, Parquet, two workers at most."""
-    return GenerateOptions(
-        rows=rows, seed=seed, format="parquet", workers=max(1, min(2, os.cpu_count() or 1))
-    )
+    """Options of the default dataset: generator defaults, Parquet, the default workers."""
+    return GenerateOptions(rows=rows, seed=seed, format="parquet", workers=default_workers())
 
 
 def cached_path(options: GenerateOptions, directory: Path) -> Path:

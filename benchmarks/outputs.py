@@ -4,7 +4,9 @@ Both are streamed batch by batch, so a run over millions of records never holds 
 memory, and a run stopped by a detector fault still leaves every line it had scored.
 
 ``predictions.jsonl`` holds what the detector said, with its own labels, one line per
-record it was asked about (records without a comment are never sent, so have no line):
+record it was asked about (records without a comment are never sent, so have no line),
+and, when a detector fault stopped the run, a last line ``{"partial": true, "fault",
+"fault_record_id"}`` (in errors.jsonl too):
 ``{"id", "spans": [{"start", "end", "label"[, "score"]}]}``, or ``{"id", "categories"}`` /
 ``{"id", "sensitive"}`` for record-level detectors.
 
@@ -180,10 +182,23 @@ class RunFiles:
         self.error_records += len(lines)
         self._errors.write("".join(lines))
 
+    def mark_partial(self, fault: str, record_id: str | None) -> None:
+        """End both files with a line saying the run stopped early, and why.
+
+        The line has no ``id``: ``{"partial": true, "fault": "...", "fault_record_id": ...}``,
+        so a reader can never mistake a cut-short file for a whole run.
+        """
+        line = _dumps({"partial": True, "fault": fault, "fault_record_id": record_id})
+        self._predictions.write(line)
+        self._errors.write(line)
+
     def close(self) -> None:
-        """Flush and close both files."""
-        self._predictions.close()
-        self._errors.close()
+        """Flush and close both files; both are closed even when flushing one fails (a
+        full disk), so that no descriptor outlives the run."""
+        try:
+            self._predictions.close()
+        finally:
+            self._errors.close()
 
     def __enter__(self) -> RunFiles:
         return self

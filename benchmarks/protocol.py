@@ -84,10 +84,11 @@ class DetectorFault(Exception):
     terminal.
     """
 
-    def __init__(self, record_id: str | None, reason: str) -> None:
+    def __init__(self, record_id: str | None, reason: str, *, where: str | None = None) -> None:
         self.record_id = record_id
         self.reason = one_line(reason)
-        where = f"record {record_id!r}" if record_id is not None else "start-up"
+        if where is None:
+            where = f"record {record_id!r}" if record_id is not None else "start-up"
         super().__init__(f"detector fault at {where}: {self.reason}")
 
 
@@ -172,14 +173,14 @@ def _parse_span(span: Any, text_length: int, record_id: str) -> PredictedSpan:
     if not isinstance(label, str) or not label:
         raise DetectorFault(record_id, f"span [{start}, {end}) label {label!r} is not a string")
     if score is not None:
-        if isinstance(score, bool) or not isinstance(score, (int, float)):
-            try:
-                score = float(score)  # numpy floats
-            except (TypeError, ValueError):
-                raise DetectorFault(
-                    record_id, f"span [{start}, {end}) score {score!r} is not a number"
-                ) from None
-        score = float(score)
+        if isinstance(score, bool):
+            raise DetectorFault(record_id, f"span [{start}, {end}) score {score!r} is not a number")
+        try:
+            score = float(score)  # ints, numpy floats
+        except (TypeError, ValueError, OverflowError):
+            raise DetectorFault(
+                record_id, f"span [{start}, {end}) score {score!r:.40} is not a number"
+            ) from None
     return PredictedSpan(start, end, label, score)
 
 
@@ -258,8 +259,10 @@ class AnswerNormaliser:
             return Answer(spans=[_parse_span(s, length, record_id) for s in raw], categories=None)
         if kind == "categories":
             cats = raw["categories"] if isinstance(raw, dict) else raw
-            if isinstance(cats, str) or not all(isinstance(c, str) for c in cats):
-                raise DetectorFault(record_id, f"categories {cats!r:.80} are not all strings")
+            if not isinstance(cats, (list, tuple, set, frozenset)) or not all(
+                isinstance(c, str) for c in cats
+            ):
+                raise DetectorFault(record_id, f"categories {cats!r:.80} are not a list of strings")
             return Answer(spans=None, categories=frozenset(cats))
         flag = raw["sensitive"] if isinstance(raw, dict) else raw
         if not _is_bool(flag):

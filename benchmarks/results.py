@@ -17,7 +17,6 @@ import json
 import os
 import platform
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -92,8 +91,10 @@ def build_results(
     spec: str | None = None,
     command: str | None = None,
     labels_file: str | None = None,
+    severity: dict[str, float] | None = None,
+    severity_file: str | None = None,
 ) -> dict[str, Any]:
-    """The results.json document of one run."""
+    """The results.json document of one run (``severity``: weights of the severity leak)."""
     fault = outcome.fault
     throughput = outcome.throughput.to_json()
     return {
@@ -108,7 +109,7 @@ def build_results(
             "command": command,
             "mode": outcome.mode,
         },
-        "options": {**options.to_json(), "labels": labels_file},
+        "options": {**options.to_json(), "labels": labels_file, "severity": severity_file},
         "machine": machine_info(),
         "status": {
             "partial": fault is not None,
@@ -123,7 +124,7 @@ def build_results(
         },
         "throughput": throughput,
         "labels": outcome.labels,
-        "metrics": metrics_report(outcome.counts),
+        "metrics": metrics_report(outcome.counts, severity=severity),
         "counts": outcome.counts.to_json(),
     }
 
@@ -164,9 +165,9 @@ def load_results(path: str | Path) -> dict[str, Any]:
 def write_json(path: Path, data: Any) -> None:
     """Write JSON atomically: a reader never sees half a results file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")  # mode per umask, like the others
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        with open(tmp, "w", encoding="utf-8") as handle:
             json.dump(data, handle, indent=1, ensure_ascii=False, allow_nan=False)
             handle.write("\n")
         os.replace(tmp, path)

@@ -26,7 +26,9 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-from breachbench.benchmarks.adapters import LabelMapping
+from breachbench.benchmarks.adapters import LabelMapping, PythonDetector
+from breachbench.benchmarks.adapters.command import MAX_TIMEOUT
+from breachbench.benchmarks.adapters.memory import InProcessMemory
 from breachbench.benchmarks.dataset import Dataset
 from breachbench.benchmarks.outputs import RunFiles
 from breachbench.benchmarks.protocol import Answer, Detector, DetectorFault
@@ -63,6 +65,10 @@ class RunOptions:
     seed: int = 0
     bootstrap: int = DEFAULT_BOOTSTRAP
     bootstrap_seed: int = 0
+    isolate: bool | None = None
+    """Run Python detectors in a child process; None: only those that are not built in."""
+    severity: tuple[int, ...] | None = None
+    """Severity weights per category id (hundredths) for the severity leak's interval."""
 
     def __post_init__(self) -> None:
         for name in ("batch_size", "read_batch_size"):
@@ -70,8 +76,10 @@ class RunOptions:
                 raise ValueError(
                     f"{name.replace('_', '-')} must be >= 1, got {getattr(self, name)}"
                 )
-        if self.timeout <= 0:
-            raise ValueError(f"timeout must be positive, got {self.timeout}")
+        if not 0 < self.timeout <= MAX_TIMEOUT:  # also refuses nan
+            raise ValueError(
+                f"timeout must be a number of seconds in (0, {MAX_TIMEOUT:g}], got {self.timeout}"
+            )
         for name in ("limit", "sample"):
             value = getattr(self, name)
             if value is not None and value < 0:
@@ -92,6 +100,7 @@ class RunOptions:
             "seed": self.seed,
             "bootstrap": self.bootstrap,
             "bootstrap_seed": self.bootstrap_seed,
+            "isolate": self.isolate,
         }
 
 
@@ -174,7 +183,8 @@ class RunOutcome:
 
     @property
     def partial(self) -> bool:
-        """True when a detector fault stopped the run before the end of the dataset."""
+        """True when a detector fault stopped the run before the end of the dataset (or
+        its ``close()`` failed once every answer was in)."""
         return self.fault is not None
 
 
@@ -271,15 +281,24 @@ def run_detector(
     space = default_space()
     index = {name: i for i, name in enumerate(space.categories)}
     config = ScoringConfig(
-        bootstrap_seed=options.bootstrap_seed, bootstrap_replicates=options.bootstrap
+        bootstrap_seed=options.bootstrap_seed,
+        bootstrap_replicates=options.bootstrap,
+        severity=options.severity,
     )
     counts = Counts.empty(
-        space=space, bootstrap_seed=options.bootstrap_seed, bootstrap_replicates=options.bootstrap
+        space=space,
+        bootstrap_seed=options.bootstrap_seed,
+        bootstrap_replicates=options.bootstrap,
+        severity=options.severity,
     )
     timing = Throughput(memory_scope=memory_scope)
     wall_start = time.perf_counter()
     _warm_up_scoring(dataset, space)
+    memory = InProcessMemory()
+    memory.before_load()
     detector = open_detector()
+    in_process = isinstance(detector, PythonDetector)
+    memory.after_load()
     timing.load_seconds = time.perf_counter() - wall_start
     fault: DetectorFault | None = None
     read = scored = 0
@@ -304,13 +323,20 @@ def run_detector(
                 chunk = positions[lo : lo + options.batch_size]
                 ids = [ids_all[i] for i in chunk]
                 texts = [texts_all[i] for i in chunk]
+                if in_process:
+                    memory.before_call()
                 tick = time.perf_counter()
                 try:
                     got = detector(ids, texts)
                 except DetectorFault as error:
                     fault = error
                     break
-                timing.add_call(len(chunk), sum(map(len, texts)), time.perf_counter() - tick)
+                seconds = time.perf_counter() - tick
+                if in_process:
+                    memory.after_call()
+                # An isolated detector reports its own time: the pipe is not the detector's.
+                own = getattr(detector, "last_call_seconds", None)
+                timing.add_call(len(chunk), sum(map(len, texts)), seconds if own is None else own)
                 answers.extend(got)
             if fault is not None:  # score only the rows before the failing call
                 cut = positions[len(answers)] if len(answers) < len(positions) else batch.num_rows
@@ -337,11 +363,30 @@ def run_detector(
                 timing.writing_seconds += time.perf_counter() - tick
             if progress is not None:
                 progress(batch.num_rows)
+    except KeyboardInterrupt:  # Ctrl-C, SIGTERM, SIGHUP: a child detector stops at once
+        terminate = getattr(detector, "terminate", None)
+        if callable(terminate):
+            terminate()
+        raise
     finally:
-        timing.peak_memory_bytes = detector.peak_memory_bytes()
-        detector.close()
-        if files is not None:
-            files.close()
+        timing.peak_memory_bytes = (
+            memory.peak_bytes() if in_process else detector.peak_memory_bytes()
+        )
+        try:
+            detector.close()
+        except Exception as error:  # the answers are all in: keep them, report the fault
+            if fault is None:
+                fault = DetectorFault(
+                    None,
+                    f"the detector's close() raised {type(error).__name__}: {error}"
+                    " (every answer before it was scored)",
+                    where="close()",
+                )
+        finally:
+            if files is not None:
+                if fault is not None:
+                    files.mark_partial(str(fault), fault.record_id)
+                files.close()
     timing.wall_seconds = time.perf_counter() - wall_start
     timing.scored_records = scored
     return RunOutcome(

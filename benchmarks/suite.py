@@ -12,11 +12,12 @@ moves on to the next detector; the caller learns of every fault from the summary
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from collections.abc import Callable
 from contextlib import nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,11 +25,15 @@ from breachbench.benchmarks.adapters import LabelMapping, open_detector
 from breachbench.benchmarks.cache import default_dataset
 from breachbench.benchmarks.compare import Comparison, LeaderboardRow, comparisons, leaderboard
 from breachbench.benchmarks.dataset import Dataset, open_dataset
+from breachbench.benchmarks.detectors import BUILTINS
 from breachbench.benchmarks.learned.artifacts import protocol_warnings
-from breachbench.benchmarks.protocol import Detector
+from breachbench.benchmarks.protocol import Detector, DetectorLoadError
 from breachbench.benchmarks.reports import render_html, render_leaderboard_markdown, render_markdown
 from breachbench.benchmarks.results import RESULTS_FILE, build_results, write_json
 from breachbench.benchmarks.run import RunOptions, run_detector
+from breachbench.benchmarks.scoring import default_space
+from breachbench.benchmarks.scoring.exposure import hundredths, load_severity
+from breachbench.generator.output.target import OutputTarget, Staging
 from breachbench.generator.run.progress import row_progress, wants_progress
 
 __all__ = [
@@ -78,6 +83,8 @@ class BenchRequest:
     detectors: tuple[str, ...] = ()
     command: str | None = None
     labels: str | None = None
+    severity: str | None = None
+    """A YAML of severity weights per category (default: corpora/metrics/severity.yaml)."""
     out: Path = Path("breachbench-output/bench")
     options: RunOptions = field(default_factory=RunOptions)
     overwrite: bool = False
@@ -142,20 +149,74 @@ def _directories(out: Path, choices: list[DetectorChoice]) -> list[Path]:
     return [out / name for name in names]
 
 
-def _check_out(directories: list[Path], out: Path, overwrite: bool) -> None:
-    taken = [d / RESULTS_FILE for d in directories if (d / RESULTS_FILE).exists()]
-    if (out / LEADERBOARD_JSON).exists():
-        taken.append(out / LEADERBOARD_JSON)
-    if taken and not overwrite:
-        raise BenchError(f"{taken[0]} already exists; pass --overwrite to replace it")
+OWN_FILES = frozenset((*RUN_FILES, LEADERBOARD_MD, LEADERBOARD_JSON))
 
 
-def _opener(choice: DetectorChoice, timeout: float) -> Callable[[], Detector]:
+def _ours(directory: Path) -> bool:
+    """Whether ``directory`` holds only what a bench run writes (so may be replaced whole)."""
+    for entry in directory.iterdir():
+        if entry.is_dir() and not entry.is_symlink():
+            if not all(child.name in RUN_FILES for child in entry.iterdir()):
+                return False
+        elif entry.name not in OWN_FILES:
+            return False
+    return True
+
+
+def _check_out(out: Path, overwrite: bool) -> None:
+    """Refuse, before any work, an --out that this run could not replace whole."""
+    if out.exists() and not out.is_dir():
+        raise BenchError(f"{out} exists and is not a directory")
+    if not out.is_dir() or not any(out.iterdir()):
+        if out.is_dir() and os.path.ismount(out):
+            raise BenchError(f"{out} is a mount point; give a folder inside it as --out")
+        return
+    if not overwrite:
+        raise BenchError(f"{out} already exists and is not empty; pass --overwrite to replace it")
+    if os.path.ismount(out):
+        raise BenchError(f"{out} is a mount point; give a folder inside it as --out")
+    if not _ours(out):
+        raise BenchError(
+            f"refusing to replace {out}: it holds files a bench run did not write;"
+            " give another --out"
+        )
+
+
+def isolates(choice: DetectorChoice, isolate: bool | None) -> bool:
+    """Whether a detector runs in a child process: by default, every Python detector but
+    the built-ins (ours, measured in process: their speed is the reference)."""
     if choice.command is not None:
-        command = choice.command
-        return lambda: open_detector(command=command, timeout=timeout)
-    spec = choice.spec
-    return lambda: open_detector(spec)
+        return False  # a command is a child process already
+    return isolate if isolate is not None else choice.spec not in BUILTINS
+
+
+def memory_scope(choice: DetectorChoice, isolate: bool | None) -> str:
+    """What the memory figure of a run measures (shown beside it in every report)."""
+    if choice.command is not None:
+        return "detector process tree"
+    if isolates(choice, isolate):
+        return "detector process (isolated)"
+    return "in process: added above the harness's baseline"
+
+
+def _opener(choice: DetectorChoice, options: RunOptions) -> Callable[[], Detector]:
+    timeout = options.timeout
+
+    def opener() -> Detector:
+        try:
+            if choice.command is not None:
+                return open_detector(command=choice.command, timeout=timeout)
+            return open_detector(
+                choice.spec, timeout=timeout, isolate=isolates(choice, options.isolate)
+            )
+        except (DetectorLoadError, ValueError):
+            raise
+        except Exception as error:  # an import that raises, a class whose __init__ fails...
+            raise DetectorLoadError(
+                f"detector {choice.label!r} failed to load: {type(error).__name__}: {error}"
+            ) from None
+
+    return opener
 
 
 def _write_run(directory: Path, results: dict[str, Any]) -> None:
@@ -165,24 +226,28 @@ def _write_run(directory: Path, results: dict[str, Any]) -> None:
 
 
 def _run_one(
-    dataset: Dataset, choice: DetectorChoice, directory: Path, request: BenchRequest
+    dataset: Dataset,
+    choice: DetectorChoice,
+    directory: Path,
+    request: BenchRequest,
+    staged: Path,
 ) -> RunReport:
+    """Run one detector, writing its files in ``staged`` (to become ``directory``)."""
     mapping = LabelMapping.from_yaml(request.labels) if request.labels else LabelMapping()
-    options = request.options
+    weights = load_severity(request.severity, space=default_space())
+    options = replace(request.options, severity=hundredths(weights, default_space()))
     total = dataset.selected_rows(limit=options.limit, sample=options.sample)
     enabled = wants_progress(request.progress)
     bar = row_progress(total, enabled=enabled, label=choice.label[:30]) if enabled else None
     with bar if bar is not None else nullcontext(lambda rows: None) as advance:
         outcome = run_detector(
             dataset,
-            _opener(choice, options.timeout),
+            _opener(choice, options),
             options=options,
             mapping=mapping,
-            out_dir=directory,
+            out_dir=staged,
             progress=advance,
-            memory_scope=(
-                "detector process tree" if choice.command else "harness process (in-process)"
-            ),
+            memory_scope=memory_scope(choice, options.isolate),
         )
     results = build_results(
         dataset=dataset.info,
@@ -191,11 +256,25 @@ def _run_one(
         spec=choice.spec,
         command=choice.command,
         labels_file=request.labels,
+        severity=weights,
+        severity_file=request.severity,
     )
     # Honest protocol: a learned model scored on its own training data says so.
     results["warnings"] = protocol_warnings(choice.spec, dataset.info)
-    _write_run(directory, results)
+    _write_run(staged, results)
     return RunReport(choice=choice, directory=directory, results=results)
+
+
+def _check_selection(dataset: Dataset, options: RunOptions) -> None:
+    """A --sample larger than what it samples from is a mistake, not a silent full run."""
+    if options.sample is not None:
+        available = dataset.selected_rows(limit=options.limit)
+        if options.sample > available:
+            within = f"the first {options.limit:,}" if options.limit is not None else "the"
+            raise BenchError(
+                f"--sample {options.sample:,} is larger than {within} {available:,} rows"
+                f" of {dataset.info.path}"
+            )
 
 
 def _leaderboard_json(
@@ -230,31 +309,43 @@ def run_bench(request: BenchRequest) -> BenchSummary:
     """
     started = time.perf_counter()
     choices = request.choices()
-    directories = _directories(request.out, choices)
-    _check_out(directories, request.out, request.overwrite)
+    for choice in choices:
+        if choice.command is not None and not choice.command.strip():
+            raise BenchError("--detector-cmd is empty: give the program to run")
+    out = request.out
+    directories = _directories(out, choices)
+    _check_out(out, request.overwrite)
     if request.labels:
         LabelMapping.from_yaml(request.labels)  # fail on a bad mapping before any work
+    load_severity(request.severity, space=default_space())  # likewise a bad weight file
     generated = False
     if request.dataset is None:
         path, generated = default_dataset(request.cache_dir, progress=request.progress)
     else:
         path = Path(request.dataset)
     dataset = open_dataset(path)
-    runs = [
-        _run_one(dataset, choice, directory, request)
-        for choice, directory in zip(choices, directories, strict=True)
-    ]
-    rows = leaderboard([(str(r.directory), r.results) for r in runs])
-    by_source = {str(r.directory): r for r in runs}
-    ranked = [(row.name, by_source[row.source].results) for row in rows]
-    paired = comparisons(ranked, only_first=True) if len(runs) > 1 else []
-    if len(runs) > 1:
-        (request.out / LEADERBOARD_MD).write_text(
-            render_leaderboard_markdown(rows, paired), encoding="utf-8"
-        )
-        write_json(request.out / LEADERBOARD_JSON, _leaderboard_json(dataset, rows, paired))
+    _check_selection(dataset, request.options)
+    # Every file of the session is written in a hidden folder beside --out, renamed over it
+    # at the end: a failure (bad row, full disk, Ctrl-C, SIGTERM) leaves the previous
+    # output as it was, never a mix of two runs.
+    target = OutputTarget(path=out, is_directory=True, format="bench")
+    with Staging(target, overwrite=True) as staging:
+        runs = [
+            _run_one(dataset, choice, directory, request, staging.path / directory.relative_to(out))
+            for choice, directory in zip(choices, directories, strict=True)
+        ]
+        rows = leaderboard([(str(r.directory), r.results) for r in runs])
+        by_source = {str(r.directory): r for r in runs}
+        ranked = [(row.name, by_source[row.source].results) for row in rows]
+        paired = comparisons(ranked, only_first=True) if len(runs) > 1 else []
+        if len(runs) > 1:
+            (staging.path / LEADERBOARD_MD).write_text(
+                render_leaderboard_markdown(rows, paired), encoding="utf-8"
+            )
+            write_json(staging.path / LEADERBOARD_JSON, _leaderboard_json(dataset, rows, paired))
+        staging.commit()
     return BenchSummary(
-        out=request.out,
+        out=out,
         dataset=path,
         dataset_generated=generated,
         runs=runs,

@@ -10,11 +10,14 @@ user can cause prints one line on stderr: usage errors exit 2, other failures 1,
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from typing import Any
 
 import click
+from click.exceptions import NoArgsIsHelpError
 
 from breachbench import __version__
 from breachbench.lazy import LazyCommand, LazyGroup
@@ -32,6 +35,18 @@ COMMANDS: dict[str, LazyCommand] = {
         "breachbench.commands.compare:compare",
         "Leaderboard of several results.json; paired tests for runs on the same dataset.",
     ),
+    "redact": LazyCommand(
+        "breachbench.commands.redact:redact",
+        "Redact DATASET's comments with a detector; measure what still leaks.",
+    ),
+    "reid": LazyCommand(
+        "breachbench.commands.reid:reid",
+        "Re-identification on DATASET: uniqueness, k-anonymity, generalisation; HTML report.",
+    ),
+    "exercise": LazyCommand(
+        "breachbench.commands.exercise:exercise",
+        "Make a class exercise from a synthetic breach (create), and grade submissions.",
+    ),
     "train": LazyCommand(
         "breachbench.commands.train:train",
         "Train a learned detector on DATASET and write it to --out.",
@@ -40,7 +55,53 @@ COMMANDS: dict[str, LazyCommand] = {
         "breachbench.commands.describe:describe",
         "Print what DATASET is made of: shares, label counts, lengths, forms, diversity.",
     ),
+    "check": LazyCommand(
+        "breachbench.commands.check:check",
+        "Count contradictions between each comment and its own row, per rule and per 1,000.",
+    ),
 }
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, raised where Ctrl-C would be so the same cleanup runs.
+
+    A KeyboardInterrupt on purpose: every ``except KeyboardInterrupt``/``finally`` that
+    removes temporary output for Ctrl-C removes it for a ``kill`` or a closed terminal too.
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated(signum)
+
+
+def install_signal_handlers() -> None:
+    """Turn SIGTERM and SIGHUP into :class:`Terminated` (in the main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), _terminate)
+
+
+def _interrupted(error: BaseException) -> int:
+    """Exit code of an interruption: 128 + the signal number (130 for Ctrl-C)."""
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, Terminated):
+            return 128 + cause.signum
+        cause = cause.__cause__ or cause.__context__
+    return 130
+
+
+def _signal_name(code: int) -> str:
+    try:
+        return signal.Signals(code - 128).name
+    except ValueError:
+        return f"signal {code - 128}"
 
 
 class OneLineErrorGroup(LazyGroup):
@@ -56,15 +117,20 @@ class OneLineErrorGroup(LazyGroup):
     ) -> Any:
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, False, **extra)
+        install_signal_handlers()
         try:
             code = super().main(args, prog_name, complete_var, False, **extra)
+        except NoArgsIsHelpError as error:  # plain `breachbench`: the help, as Click prints it
+            click.echo(error.ctx.get_help() if error.ctx else error.format_message(), err=True)
+            sys.exit(error.exit_code)
         except click.ClickException as error:
             message = " ".join(error.format_message().split())
             click.echo(f"Error: {message}", err=True)
             sys.exit(error.exit_code)
-        except click.Abort:
-            click.echo("Aborted.", err=True)
-            sys.exit(130)
+        except (click.Abort, KeyboardInterrupt) as error:
+            code = _interrupted(error)
+            click.echo("Aborted." if code == 130 else f"Aborted ({_signal_name(code)}).", err=True)
+            sys.exit(code)
         sys.exit(code if isinstance(code, int) else 0)
 
 

@@ -8,7 +8,7 @@ or running the CLI. Installed with breachbench (entry point ``pytest11``), it gi
 - ``breach_dataset``: the same records written as a Parquet file in ``tmp_path``;
 
 and the marker ``@pytest.mark.breach_seed(seed, rows=1000)`` (or the option
-``--breach-seed``) that chooses them. Rows come from ``generator.records.block.make_block``, the
+``--breach-seed``) that chooses them. Rows come from ``generator.block.make_block``, the
 generator itself, and are cached per (seed, rows) for the session: the corpora load once
 (a few seconds), then each new seed costs about 0.3 s and a cached one a few ms.
 """
@@ -59,7 +59,7 @@ def _options(seed: int, rows: int) -> GenerateOptions:
 @functools.cache
 def _table(seed: int, rows: int) -> pa.Table:
     """Rows [0, rows) of the default dataset of ``seed``: the generator's own rows."""
-    from breachbench.generator.records.block import make_block
+    from breachbench.generator.block import make_block
 
     return make_block(_options(seed, rows), 0, rows)
 

@@ -185,6 +185,8 @@ def _slot_filler(slot: str) -> st.SearchStrategy[str]:
         ),
         "year": st.integers(1990, 2025).map(str),
         "nir": _nirs(),
+        # {partner:<form>}: the partner's noun, unlabelled when it reveals no orientation.
+        "partner": st.sampled_from(["conjoint", "son conjoint"]),
     }
     return fillers[slot]
 

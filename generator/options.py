@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from dataclasses import dataclass
 from typing import Literal
 
@@ -18,6 +19,35 @@ DEFAULT_HARD_NEGATIVE_RATE = 0.15
 Difficulty = Literal["easy", "realistic", "hard"]
 DIFFICULTIES: tuple[str, ...] = ("easy", "realistic", "hard")
 DEFAULT_DIFFICULTY = "realistic"
+MAX_DEFAULT_WORKERS = 8
+
+
+def default_workers() -> int:
+    """One process per CPU, up to ``MAX_DEFAULT_WORKERS``: workers generate *and* encode,
+    so speed grows with cores, while each holds a few hundred MB at its peak. Runs under
+    ``generator.run.runner.POOL_MIN_ROWS`` rows stay in-process anyway."""
+    return max(1, min(MAX_DEFAULT_WORKERS, os.cpu_count() or 1))
+
+
+WORKERS_PER_CPU = 2
+
+
+def cap_workers(workers: int) -> tuple[int, str | None]:
+    """``workers``, capped at ``WORKERS_PER_CPU`` per CPU, and a note when it was capped.
+
+    Workers never change the rows, and more processes than CPUs only share them: past a
+    small multiple, each adds a few hundred MB and nothing else.
+    """
+    cpus = os.cpu_count() or 1
+    cap = WORKERS_PER_CPU * cpus
+    if workers <= cap:
+        return workers, None
+    return cap, (
+        f"Note: --workers {workers} capped at {cap} ({WORKERS_PER_CPU} per CPU on"
+        f" {cpus} CPU{'s' if cpus != 1 else ''}); the rows are the same."
+    )
+
+
 Split = Literal["train", "dev", "test"]
 SPLITS: tuple[str, ...] = ("train", "dev", "test")
 DEFAULT_SPLIT_FRACTIONS: tuple[float, float, float] = (0.7, 0.15, 0.15)

@@ -175,9 +175,14 @@ def test_misbehaving_detector_keeps_partial_results(
     assert status["partial"] is True and status["fault_record_id"] == f"P{BOOM_INDEX:03d}"
     assert 0 < results["records"]["scored"] <= BOOM_INDEX
     assert results["metrics"]["records"]["total"] == results["records"]["scored"]
-    answered = (tmp_path / "run" / "predictions.jsonl").read_text().splitlines()
+    *answered, trailer = (tmp_path / "run" / "predictions.jsonl").read_text().splitlines()
     assert len(answered) == results["records"]["comments"]
+    for name in ("predictions.jsonl", "errors.jsonl"):  # partial, said in every file
+        last = json.loads((tmp_path / "run" / name).read_text().splitlines()[-1])
+        assert last == json.loads(trailer)
+        assert last["partial"] is True and last["fault_record_id"] == f"P{BOOM_INDEX:03d}"
     assert "Partial results" in (tmp_path / "run" / "report.html").read_text()
+    assert "Partial results" in (tmp_path / "run" / "results.md").read_text()
 
 
 def test_labels_are_never_sent(bench, dataset: Path, tmp_path: Path) -> None:

@@ -83,3 +83,19 @@ def test_a_value_whose_inputs_changed_meanwhile_is_not_stored(cache: Path):
     assert not list(cache.glob("thing-*"))
     assert cached("thing", "k", lambda: 2, still_valid=lambda: True) == 2
     assert cached("thing", "k", lambda: 3) == 2
+
+
+def test_code_digest_covers_every_room_of_the_generator(tmp_path, monkeypatch):
+    """An edit of generator/comments/noise.py must change the key of the compiled tables,
+    or a process serves noisy variants the code no longer writes."""
+    import shutil
+
+    from breachbench.generator.data import derived
+
+    copy = tmp_path / "generator"
+    shutil.copytree(derived._PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(derived, "_PACKAGE", copy)
+    before = derived.code_digest()
+    noise = copy / "comments" / "noise.py"
+    noise.write_text(noise.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    assert derived.code_digest() != before

@@ -13,8 +13,8 @@ from breachbench.generator.api import generate_dataset
 from breachbench.generator.contract.schema import RECORD_SCHEMA
 from breachbench.generator.options import GenerateOptions
 from breachbench.generator.output.card import card_text, front_matter, size_category
-from breachbench.generator.output.counts import scan_dataset
 from breachbench.generator.output.manifest import taxonomy_version
+from support.scan import scan_dataset
 
 ROWS = 3_000
 SEED = 5

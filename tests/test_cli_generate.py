@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from breachbench.generator.records.block import BLOCK_ROWS
+from breachbench.generator.block import BLOCK_ROWS
 from click.testing import CliRunner
 
 from breachbench.cli import main

@@ -19,6 +19,7 @@ from breachbench.generator.comments.compiled import (
     PieceCodes,
     compile_templates,
     load_compiled,
+    slot_key,
 )
 from breachbench.generator.comments.engine import CommentContext, CommentEngine, load_engine
 from breachbench.generator.comments.noise import load_noise
@@ -46,7 +47,11 @@ def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 def _fresh() -> CompiledTemplates:
     spec = corpora.read_yaml("formats/composition.yaml")
     return compile_templates(
-        installed_templates(), load_taxonomy(), load_noise(), spec["category_weights"]
+        installed_templates(),
+        load_taxonomy(),
+        load_noise(),
+        spec["category_weights"],
+        spec["category_min_age"],
     )
 
 
@@ -154,9 +159,10 @@ def test_compiled_arrays_match_a_per_template_compile():
                 row.append(PieceCodes.pack(SLOT, 0, -1, 0, 0))
                 row.append(PieceCodes.pack(SLOT, 1, category, subject, assertion))
             else:
-                if p.slot not in slots:
-                    slots.append(p.slot)
-                row.append(PieceCodes.pack(SLOT, slots.index(p.slot), category, subject, assertion))
+                key = slot_key(p)
+                if key not in slots:
+                    slots.append(key)
+                row.append(PieceCodes.pack(SLOT, slots.index(key), category, subject, assertion))
         rows.append(row + [0] * (engine.piece_codes.shape[1] - len(row)))
     assert np.array_equal(np.array(rows, dtype=np.int64), engine.piece_codes)
     assert engine.slot_names == tuple(slots)

@@ -7,17 +7,17 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
-from breachbench.generator import api
+from breachbench.generator import api, block
 from breachbench.generator.api import generate_dataset
 from breachbench.generator.contract.schema import RECORD_SCHEMA
 from breachbench.generator.contract.taxonomy import load_taxonomy
 from breachbench.generator.options import GenerateOptions
-from breachbench.generator.output.counts import DatasetStats, count_table, scan_dataset
+from breachbench.generator.output.counts import DatasetStats, count_table
 from breachbench.generator.output.target import SUFFIXES
-from breachbench.generator.records import block
 from breachbench.generator.run import runner
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support.scan import scan_dataset
 
 ROWS = 3000
 

@@ -18,6 +18,8 @@ from unittest import mock
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pytest
+from breachbench.generator import block
+from breachbench.generator.block import BLOCK_ROWS
 from breachbench.generator.contract.schema import RECORD_SCHEMA, SPAN_TYPE
 from breachbench.generator.options import DIFFICULTIES, GenerateOptions
 from breachbench.generator.output import json_text
@@ -27,8 +29,6 @@ from breachbench.generator.output.writers import (
     jsonl_bytes,
     nested_as_json,
 )
-from breachbench.generator.records import block
-from breachbench.generator.records.block import BLOCK_ROWS
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
+from breachbench.generator.block import make_block
 from breachbench.generator.comments.noise import EDITS, VariantPool, load_noise, variant_pool
 from breachbench.generator.options import DIFFICULTIES, GenerateOptions
-from breachbench.generator.records.block import make_block
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -96,3 +98,101 @@ def test_hard_negative_rate_is_honoured() -> None:
 
     assert share(0.0) == 0.0
     assert share(0.6) > share(0.15) > 0.0
+
+
+# ------------------------------------------------------------------ evidence survives noise
+
+
+def _labelled_surfaces() -> list[str]:
+    """Every distinct sensitive span surface the lexicons can write."""
+    from breachbench.generator.comments.templates import load_templates
+
+    surfaces = {
+        piece.text
+        for key, templates in load_templates().items()
+        if key not in ("routine", "identifier", "hard_negative")
+        for template in templates
+        for piece in template.pieces
+        if piece.category is not None and piece.slot is None
+    }
+    return sorted(surfaces)
+
+
+SURFACES = _labelled_surfaces()
+_TOKEN = re.compile(r"[^\W\d_]+\.?|\S")
+_ACRONYM = re.compile(r"\b\w*[A-Z]\w*[A-Z0-9]\w*\b")
+
+
+def _one_slip(a: str, b: str) -> bool:
+    """``b`` is ``a`` with one letter swapped, replaced, dropped or doubled."""
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        swap = len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]]
+        return len(diff) == 1 or (swap and a[diff[1]] == b[diff[0]])
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    return len(long) - len(short) == 1 and any(
+        long[:i] + long[i + 1 :] == short for i in range(len(long))
+    )
+
+
+def recognisable(clean: str, noisy: str) -> bool:
+    """What a French reader still reads as the same fact: the same words up to spaces, or
+    the secretary's shorthand, or one word cut as notes cut it, or one slip in one long
+    lower-case word that is not a protected drug name."""
+    clean, noisy = " ".join(clean.split()), " ".join(noisy.split())
+    if noisy in (clean, MODEL.sms_style(clean)):
+        return True
+    a, b = _TOKEN.findall(clean), _TOKEN.findall(noisy)
+    if len(a) != len(b):
+        return False
+    diff = [i for i in range(len(a)) if a[i] != b[i]]
+    if len(diff) != 1:
+        return False
+    word, written = a[diff[0]].rstrip("."), b[diff[0]]
+    if MODEL.abbreviations.get(word.lower(), "").lower() == written.lower().rstrip("."):
+        return True
+    long_lower = len(word) >= MODEL.typo_min_letters and word.islower()
+    slip = _one_slip(word, written.rstrip(".")) and written.endswith(".") == a[diff[0]].endswith(
+        "."
+    )
+    return long_lower and word not in MODEL.typo_protected and slip
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.sampled_from(SURFACES), st.integers(0, 2**32 - 1), st.sampled_from(EDITS))
+def test_noise_keeps_every_labelled_surface_recognisable(surface, seed, edit):
+    """Guidelines, issue 9 item 6: a labelled span stays evidence whatever the noise.
+
+    Acronyms come out untouched, pieces of at most four characters are never rewritten,
+    and any other change is shorthand, a notes-style cut or one slip in a long word.
+    """
+    noisy = MODEL.edit(edit)(surface, np.random.default_rng(seed))
+    assert recognisable(surface, noisy), (edit, surface, noisy)
+    kept = set(_ACRONYM.findall(noisy))
+    shorthand = set(_ACRONYM.findall(MODEL.sms_style(surface)))
+    assert set(_ACRONYM.findall(surface)) <= kept | (set(_ACRONYM.findall(surface)) - shorthand)
+    if len(surface) <= 4 and edit != "doubled_space":
+        assert noisy == surface
+
+
+def test_recognisable_rejects_what_the_issue_calls_unreadable() -> None:
+    for clean, noisy in [
+        ("Depakote", "Depako."),
+        ("militant", "milit"),
+        ("GIFLES", "GIFLFS"),
+        ("TDAH", "TDZH"),
+        ("Subutex", "Subut"),
+        ("coke", "ckoe"),
+    ]:
+        assert not recognisable(clean, noisy), (clean, noisy)
+    assert recognisable("hospitalisation en psychiatrie", "hospit. en psychiatrie")
+    assert recognisable("idées suicidaires", "idées suicidiares")
+    assert recognisable("rendez-vous pour TS", "rdv pr TS")
+
+
+def test_truncation_cuts_only_where_notes_abbreviate() -> None:
+    rng = np.random.default_rng(0)
+    assert MODEL.truncate("Depakote", rng) == "Depakote"
+    assert MODEL.truncate("militant CGT", rng) == "militant CGT"
+    cuts = {MODEL.truncate("Hospitalisation", np.random.default_rng(s)) for s in range(20)}
+    assert cuts == {"Hospit", "Hospit."}

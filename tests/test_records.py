@@ -15,11 +15,11 @@ import phonenumbers
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
+from breachbench.generator.block import BLOCK_ROWS, make_block
 from breachbench.generator.contract.schema import RECORD_SCHEMA
 from breachbench.generator.contract.taxonomy import load_taxonomy
 from breachbench.generator.data import corpora
 from breachbench.generator.options import GenerateOptions
-from breachbench.generator.records.block import BLOCK_ROWS, make_block
 from breachbench.generator.records.doctors import assign
 from breachbench.generator.records.places import load_places
 from hypothesis import HealthCheck, given, settings

@@ -59,7 +59,7 @@ def test_markdown_has_every_section(results: dict) -> None:
 
 def test_html_is_self_contained_with_charts(results: dict) -> None:
     html = render_html(results)
-    assert html.startswith("<!DOCTYPE html>") and html.count("<svg") == 3
+    assert html.startswith("<!DOCTYPE html>") and html.count("<svg") == 4  # + exposure
     assert "<script" not in html and "<link" not in html
     assert not re.search(r"(src|href)\s*=", html)
     assert not re.search(r"https?://", html)

@@ -16,11 +16,11 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from breachbench.generator import block
 from breachbench.generator.api import generate_dataset
 from breachbench.generator.options import GenerateOptions
 from breachbench.generator.output.manifest import sha256_file
 from breachbench.generator.output.target import SUFFIXES
-from breachbench.generator.records import block
 from breachbench.generator.run import runner
 from breachbench.generator.run.runner import (
     BLOCK_ROWS,

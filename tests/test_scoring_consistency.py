@@ -19,14 +19,14 @@ from breachbench.benchmarks.scoring import (
 )
 from breachbench.benchmarks.scoring.bootstrap import id_hashes, poisson_weights
 from breachbench.benchmarks.scoring.labels import default_space
-from breachbench.benchmarks.scoring.reference import reference_counts
-from breachbench.benchmarks.scoring.synthetic import (
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from support.reference import reference_counts
+from support.synthetic import (
     batch_from_spans,
     noisy_predictions,
     synthetic_batch,
 )
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 SPACE = default_space()
 SMALL = ScoringConfig(bootstrap_replicates=40, bootstrap_seed=7)
@@ -183,7 +183,9 @@ def test_bootstrap_interval_contains_point_estimate() -> None:
     for name in HEADLINES:
         h = report["headline"][name]
         assert h["ci_low"] <= h["value"] <= h["ci_high"], name
-        assert h["ci_high"] - h["ci_low"] < 0.1, name
+        # Linked disclosure needs a patient name and a patient fact in one note: a few
+        # hundred records here, hence a wider interval.
+        assert h["ci_high"] - h["ci_low"] < (0.2 if name == "linked_disclosure" else 0.1), name
     assert len(report["bootstrap"]["replicate_values"]["record_sensitive_f1"]) == 1000
 
 

@@ -14,7 +14,7 @@ from breachbench.benchmarks.scoring import (
     score_batch,
 )
 from breachbench.benchmarks.scoring.labels import default_space
-from breachbench.benchmarks.scoring.synthetic import batch_from_spans
+from support.synthetic import batch_from_spans
 
 CONFIG = ScoringConfig(bootstrap_replicates=50)
 

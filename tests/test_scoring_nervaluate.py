@@ -11,10 +11,10 @@ from breachbench.benchmarks.scoring import (
     score_batch,
 )
 from breachbench.benchmarks.scoring.labels import default_space
-from breachbench.benchmarks.scoring.synthetic import batch_from_spans
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from nervaluate import Evaluator
+from support.synthetic import batch_from_spans
 
 CATEGORIES = ("serology", "addiction", "person", "phone")
 NO_BOOTSTRAP = ScoringConfig(bootstrap_replicates=0)

@@ -13,10 +13,10 @@ from breachbench.benchmarks.scoring import (
     score_batch,
 )
 from breachbench.benchmarks.scoring.labels import default_space
-from breachbench.benchmarks.scoring.synthetic import batch_from_spans
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.metrics import precision_recall_fscore_support
+from support.synthetic import batch_from_spans
 
 SPACE = default_space()
 CATEGORIES = ("serology", "mental_health", "religion", "person", "phone", "nir")

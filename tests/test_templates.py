@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import shutil
 from collections import defaultdict
 from importlib.resources import files
@@ -57,6 +58,10 @@ def test_every_piece_is_valid_per_taxonomy(templates):
             assert template.weight > 0, template.source
             assert template.pieces, template.source
             for piece in template.pieces:
+                if piece.slot == "partner":
+                    # The partner's noun: labelled by the engine when it reveals orientation.
+                    assert piece.category is None and piece.role and not piece.text
+                    continue
                 if piece.category is None:
                     assert piece.slot is None and piece.text, template.source
                     assert piece.subject is None and piece.assertion is None
@@ -83,7 +88,8 @@ def test_adjacent_literals_are_merged(templates):
     for group in templates.values():
         for template in group:
             for a, b in zip(template.pieces, template.pieces[1:], strict=False):
-                assert not (a.category is None and b.category is None), template.source
+                literal = [p.category is None and p.slot is None for p in (a, b)]
+                assert not all(literal), template.source
 
 
 @pytest.mark.parametrize("category", SENSITIVE)
@@ -364,3 +370,60 @@ def test_cores_and_states_are_unique_within_a_category(path: Path) -> None:
     for key in ("cores", "states"):
         texts = [repr(entry.get("text", entry)) for entry in data.get(key) or []]
         assert len(texts) == len(set(texts)), sorted({t for t in texts if texts.count(t) > 1})
+
+
+# ------------------------------------------------------------------ labelled part of a core
+
+
+def _expand_with(tmp_path: Path, key: str, entry: str) -> list[Template]:
+    """The templates one extra entry of addiction.yaml adds, found by its source."""
+    root = _copy_corpora(tmp_path)
+    path = root / "comments/sensitive/addiction.yaml"
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    index = len(document.get(key) or [])
+    _append(path, key, entry)
+    prefix = f"sensitive/addiction.yaml:{key}[{index}]+"
+    return [t for t in load_templates(root)["addiction"] if t.source.startswith(prefix)]
+
+
+def test_bracketed_part_of_a_core_is_the_only_labelled_words(tmp_path):
+    """Guidelines v1.1: "sous Subutex" gives the span "Subutex"; the context travels
+    with the core through every frame, elided and merged like any literal."""
+    expanded = _expand_with(tmp_path, "cores", '{text: "sous [Zubsolv]", tags: [implicit]}')
+    assert expanded
+    texts = set()
+    for template in expanded:
+        labelled = [p for p in template.pieces if p.category == "addiction"]
+        assert [p.text for p in labelled] == ["Zubsolv"]
+        assert "sous Zubsolv" in render(template)
+        kinds = [(p.slot is None and p.category is None) for p in template.pieces]
+        assert not any(a and b for a, b in itertools.pairwise(kinds))
+        texts.add(render(template))
+    assert "ATCD sous Zubsolv" not in texts and "ATCD de sous Zubsolv" in texts
+
+
+def test_bracketed_part_of_a_state_keeps_its_agreement(tmp_path):
+    expanded = _expand_with(tmp_path, "states", '{m: "suivi au [CJC]", f: "suivie au [CJC]"}')
+    rendered = {render(t) for t in expanded}
+    assert "patiente suivie au CJC" in rendered and "patient suivi au CJC" in rendered
+    for template in expanded:
+        assert [p.text for p in template.pieces if p.category == "addiction"] == ["CJC"]
+
+
+def test_elision_looks_at_the_context_before_the_labelled_part(tmp_path):
+    expanded = _expand_with(tmp_path / "a", "cores", '{text: "[OH] chronique"}')
+    rendered = {render(t) for t in expanded}
+    assert "ATCD d'OH chronique" in rendered and "pas d'OH chronique" in rendered
+    expanded = _expand_with(tmp_path / "b", "cores", '{text: "usage d\'[héroïne]"}')
+    assert "ATCD d'usage d'héroïne" in {render(t) for t in expanded}
+
+
+@pytest.mark.parametrize(
+    "text", ["sous [Zubsolv", "sous [Zubsolv] et [Subutex]", "sous [ Zubsolv]", "sous []"]
+)
+def test_malformed_labelled_part_raises_one_line_error(tmp_path, text):
+    root = _copy_corpora(tmp_path)
+    _append(root / "comments/sensitive/addiction.yaml", "cores", f'{{text: "{text}"}}')
+    with pytest.raises(TemplateError) as error:
+        load_templates(root)
+    assert "\n" not in str(error.value) and "addiction.yaml: cores[" in str(error.value)

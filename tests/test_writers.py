@@ -10,7 +10,9 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
+from breachbench.generator import block
 from breachbench.generator.api import generate_dataset
+from breachbench.generator.block import BLOCK_ROWS
 from breachbench.generator.contract.schema import RECORD_SCHEMA
 from breachbench.generator.options import GenerateOptions
 from breachbench.generator.output.counts import count_table
@@ -27,8 +29,6 @@ from breachbench.generator.output.writers import (
     nested_as_json,
     open_sink,
 )
-from breachbench.generator.records import block
-from breachbench.generator.records.block import BLOCK_ROWS
 
 import breachbench
 

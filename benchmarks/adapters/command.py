@@ -41,9 +41,11 @@ from breachbench.benchmarks.protocol import (
 
 from .memory import tree_peak_rss_bytes
 
-__all__ = ["CommandDetector"]
+__all__ = ["MAX_TIMEOUT", "CommandDetector"]
 
 _EOF = None
+MAX_TIMEOUT = 7 * 24 * 3600.0
+"""A week: longer waits overflow the platform's timers (``inf``, ``1e12``), and mean none."""
 
 
 def _pump_lines(stream: IO[bytes], sink: queue.Queue[bytes | None]) -> None:
@@ -81,14 +83,21 @@ class CommandDetector:
         cwd: str | None = None,
         env: dict[str, str] | None = None,
     ) -> None:
-        if timeout <= 0:
-            raise ValueError(f"timeout must be positive, got {timeout}")
+        if not 0 < timeout <= MAX_TIMEOUT:
+            raise ValueError(f"timeout must be within (0, {MAX_TIMEOUT:g}] seconds, got {timeout}")
         if isinstance(command, str):
-            argv: str | list[str] = command if shell else shlex.split(command)
+            try:
+                argv: str | list[str] = command if shell else shlex.split(command)
+            except ValueError as error:  # an unclosed quote
+                raise DetectorLoadError(
+                    f"cannot parse detector command {command!r}: {error}"
+                ) from None
             label = command
         else:
             argv = list(command)
             label = shlex.join(argv)
+        if not argv or (isinstance(argv, str) and not argv.strip()):
+            raise DetectorLoadError("the detector command is empty")
         self.name: str = name or label
         self.version: str | None = version
         self.timeout = float(timeout)
@@ -253,6 +262,10 @@ class CommandDetector:
         """Peak resident memory of the detector process (and its children), or None."""
         self._sample_memory()
         return self._peak
+
+    def terminate(self) -> None:
+        """Stop the process now, without waiting for it to finish (the run was interrupted)."""
+        self._kill()
 
     def close(self, wait: float = 5.0) -> None:
         """Close stdin so the detector can finish, wait for it, kill it if it lingers."""

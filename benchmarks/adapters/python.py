@@ -10,6 +10,8 @@ arguments. The object must be callable on a list of texts; ``close()``, ``name``
 from __future__ import annotations
 
 import importlib
+import os
+import sys
 from collections.abc import Callable
 from importlib import metadata
 from typing import Any
@@ -117,11 +119,21 @@ def _instantiate(obj: Any, spec: str) -> Any:
     return obj
 
 
+def _cwd_on_path() -> None:
+    """Put the working directory first on the import path, as ``python -m`` does: the
+    ``breachbench`` script's path starts with its own folder, so ``--detector
+    mypackage.detect:find_spans`` would not find ``mypackage`` where the user stands."""
+    cwd = os.getcwd()
+    if cwd not in sys.path and "" not in sys.path:
+        sys.path.insert(0, cwd)
+
+
 def _from_module(spec: str) -> tuple[Any, str | None]:
     """Import ``module:attr.path``; one-line errors for a missing module or attribute."""
     module_name, _, attr_path = spec.partition(":")
     if not module_name or not attr_path:
         raise DetectorLoadError(f"detector {spec!r} must be of the form package.module:name")
+    _cwd_on_path()
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as error:

@@ -1,32 +1,29 @@
-"""The one place the built-in detectors open data files: their lexicon and the taxonomy.
+"""The one place the built-in detectors open data files: their lexicons.
 
-Files are read through ``importlib.resources`` from the installed ``corpora`` package, so
-the detectors work from a wheel as well as from a source tree, and each file is parsed once.
+Files are read through ``generator.data.corpora``, the one loader of ``corpora/``, so the
+detectors work from a wheel as well as from a source tree, and each file is parsed once.
 """
 
 from __future__ import annotations
 
 from functools import cache
-from importlib import resources
 from typing import Any
 
-import yaml
+from breachbench.generator.contract.taxonomy import load_taxonomy
+from breachbench.generator.data import corpora
 
 __all__ = ["keyword_lexicon", "taxonomy_categories"]
 
 
 def _load_yaml(*parts: str) -> Any:
-    """Parse one YAML file under the ``corpora`` package."""
-    path = resources.files("breachbench.corpora").joinpath(*parts)
-    with path.open("r", encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
+    """Parse one YAML file under ``corpora/``, through the project's one data loader."""
+    return corpora.read_yaml("/".join(parts))
 
 
-@cache
 def taxonomy_categories() -> dict[str, tuple[str, ...]]:
-    """Category ids by group (``sensitive``, ``identifier``), in taxonomy order."""
-    taxonomy = _load_yaml("taxonomy", "taxonomy.yaml")
-    return {group: tuple(body["categories"]) for group, body in taxonomy["groups"].items()}
+    """Category ids by group (``sensitive``, ``identifier``), from the one taxonomy loader."""
+    taxonomy = load_taxonomy()
+    return {"sensitive": taxonomy.sensitive, "identifier": taxonomy.identifiers}
 
 
 @cache

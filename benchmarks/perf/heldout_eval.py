@@ -6,13 +6,16 @@ python benchmarks/perf/heldout_eval.py [--train N] [--test N] [--seed S]
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 from pathlib import Path
 
 from breachbench.benchmarks.describe import describe_dataset
-from breachbench.benchmarks.heldout import evaluate_heldout
 from breachbench.generator.api import generate_dataset
 from breachbench.generator.options import GenerateOptions
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests"))
+from support.heldout import evaluate_heldout
 
 
 def main() -> None:

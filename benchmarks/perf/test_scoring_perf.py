@@ -12,7 +12,7 @@ import time
 import numpy as np
 import pytest
 from breachbench.benchmarks.scoring import ScoringConfig, metrics_report, score_batch
-from breachbench.benchmarks.scoring.synthetic import noisy_predictions, synthetic_batch
+from support.synthetic import noisy_predictions, synthetic_batch
 
 N_RECORDS = 100_000
 

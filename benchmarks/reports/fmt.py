@@ -11,8 +11,20 @@ HEADLINE_LABELS: dict[str, str] = {
     "span_strict_precision": "Span precision (strict)",
     "span_strict_recall": "Span recall (strict)",
     "span_strict_f1": "Span F1 (strict)",
+    "span_sensitive_precision": "Sensitive span precision (strict)",
+    "span_sensitive_recall": "Sensitive span recall (strict)",
+    "span_sensitive_f1": "Sensitive span F1 (strict)",
+    "span_identifier_precision": "Identifier span precision (strict)",
+    "span_identifier_recall": "Identifier span recall (strict)",
+    "span_identifier_f1": "Identifier span F1 (strict)",
     "leak_rate_sensitive": "Leak rate, sensitive",
     "leak_rate_identifier": "Leak rate, identifiers",
+    "protection_identifier": "Records with every identifier masked",
+    "protection_sensitive": "Records with every sensitive span masked",
+    "linked_disclosure": "Linked disclosure (patient identifier + fact)",
+    "char_leak_rate": "Character leak rate",
+    "severity_leak": "Severity-weighted leak",
+    "over_redaction": "Over-redaction",
 }
 """Human names of the headline metrics, in report order."""
 

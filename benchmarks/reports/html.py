@@ -117,6 +117,50 @@ def leak_chart(results: dict[str, Any]) -> str:
     return "".join(parts)
 
 
+EXPOSURE_BARS: tuple[tuple[str, str, str], ...] = (
+    ("span_sensitive_f1", "sensitive span F1", PRECISION),
+    ("span_identifier_f1", "identifier span F1", PRECISION),
+    ("protection_sensitive", "notes with every sensitive span masked", "#7fb069"),
+    ("protection_identifier", "notes with every identifier masked", "#7fb069"),
+    ("linked_disclosure", "linked disclosure", ACCENT),
+    ("severity_leak", "severity-weighted leak", ACCENT),
+    ("char_leak_rate", "character leak rate", ACCENT),
+    ("over_redaction", "over-redaction", MUTED),
+)
+
+
+def exposure_chart(results: dict[str, Any]) -> str:
+    """Span F1 per group and what a redaction by the detector would still expose, with
+    the bootstrap interval of each figure."""
+    headline = results["metrics"]["headline"]
+    rows = [(key, label, colour) for key, label, colour in EXPOSURE_BARS if headline.get(key)]
+    rows = [r for r in rows if headline[r[0]].get("value") is not None]
+    if not rows:
+        return ""
+    label_w, bar_w, row_h = 270, 300, 22
+    parts = [
+        f'<svg width="{label_w + bar_w + 70}" height="{row_h * len(rows) + 6}" role="img"'
+        ' aria-label="Span F1 per group and exposure">'
+    ]
+    for i, (key, label, colour) in enumerate(rows):
+        h, y = headline[key], i * row_h
+        w = h["value"] * bar_w
+        parts.append(
+            f'<text x="0" y="{y + 15}">{escape(label)}</text>'
+            f'<rect x="{label_w}" y="{y + 4}" width="{w:.1f}" height="14" fill="{colour}">'
+            f"<title>{escape(label)}: {pct(h['value'])}</title></rect>"
+            f'<text x="{label_w + w + 4:.1f}" y="{y + 15}">{pct(h["value"])}</text>'
+        )
+        if h.get("ci_low") is not None:
+            lo, hi = label_w + h["ci_low"] * bar_w, label_w + h["ci_high"] * bar_w
+            parts.append(
+                f'<line x1="{lo:.1f}" x2="{hi:.1f}" y1="{y + 11}" y2="{y + 11}"'
+                ' stroke="#1d2733" stroke-width="1.5"><title>95% CI</title></line>'
+            )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
 def time_chart(results: dict[str, Any]) -> str:
     """Where the wall time went, as one stacked bar, and the detector's speed."""
     t = results["throughput"]
@@ -169,6 +213,7 @@ def render_html(results: dict[str, Any]) -> str:
     charts = [
         ("Precision and recall per category", category_chart(category_rows(results))),
         ("Leak rate", leak_chart(results)),
+        ("What a redaction by this detector would leave", exposure_chart(results)),
         ("Throughput", time_chart(results)),
     ]
     chart_html = "".join(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from breachbench.benchmarks.compare import LEADERBOARD_COLUMNS, Comparison, LeaderboardRow
@@ -9,9 +10,23 @@ from breachbench.benchmarks.compare import LEADERBOARD_COLUMNS, Comparison, Lead
 from .fmt import HEADLINE_LABELS, ci, megabytes, rate, signed
 from .tables import Table, all_tables, summary_lines
 
+_HTML = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+_MARKDOWN = re.compile(r"([\\`*~|])|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])|\](?=[(\[:])")
 
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|")
+
+def escape_markdown(text: object) -> str:
+    """``text`` as literal Markdown on one line: what a detector, a label or a file name holds
+    (HTML, emphasis, links, table pipes, newlines) is shown, never interpreted.
+
+    Intraword underscores (``sexual_health``) and the brackets of an interval stay as
+    they are: neither is markup there.
+    """
+    flat = " ".join(str(text).split())
+    escaped = _MARKDOWN.sub(lambda m: "\\" + m.group(0), flat)
+    return escaped.translate(_HTML)
+
+
+_cell = escape_markdown
 
 
 def table_markdown(table: Table) -> str:
@@ -26,10 +41,10 @@ def table_markdown(table: Table) -> str:
 
 def render_markdown(results: dict[str, Any]) -> str:
     """The whole run report."""
-    parts = [f"# breachbench: {results['detector']['name']}", ""]
+    parts = [f"# breachbench: {_cell(results['detector']['name'])}", ""]
     if results["status"]["partial"]:
         parts += [
-            f"> **Partial results.** The run stopped: {results['status']['fault']}."
+            f"> **Partial results.** The run stopped: {_cell(results['status']['fault'])}."
             " Figures cover the records scored before the fault.",
             "",
         ]
@@ -47,12 +62,20 @@ def leaderboard_rows(rows: list[LeaderboardRow]) -> Table:
         "Comments/s",
         "Memory",
     )
+    scopes = []
     body = []
     for row in rows:
         name = row.name + (" (partial)" if row.partial else "")
         cells = tuple(ci(row.headline.get(c)) for c in LEADERBOARD_COLUMNS)
-        body.append((name, *cells, rate(row.comments_per_second), megabytes(row.peak_memory_bytes)))
-    return Table("Leaderboard", headers, body, "Best first by sensitive-record F1. [95% CI]")
+        scope = getattr(row, "memory_scope", None)
+        memory = megabytes(row.peak_memory_bytes)
+        if scope and row.peak_memory_bytes is not None:
+            mark = MEMORY_MARKS.get(scope, "")
+            memory += mark
+            scopes.append(scope)
+        body.append((name, *cells, rate(row.comments_per_second), memory))
+    note = "Best first by sensitive-record F1. [95% CI]. " + memory_note(set(scopes))
+    return Table("Leaderboard", headers, body, note.strip())
 
 
 def comparison_rows(items: list[Comparison]) -> Table:
@@ -65,7 +88,7 @@ def comparison_rows(items: list[Comparison]) -> Table:
                 if d["ci_low"] is not None
                 else "–"
             )
-            p = "–" if d["p_value"] is None else f"{d['p_value']:.3f}"
+            p = p_value(d["p_value"])
             body.append(
                 (f"{item.a} − {item.b}", HEADLINE_LABELS[metric], signed(d["diff"]), interval, p)
             )
@@ -76,6 +99,31 @@ def comparison_rows(items: list[Comparison]) -> Table:
     return Table("Paired differences", ("Pair", "Metric", "Difference", "95% CI", "p"), body, note)
 
 
+def p_value(value: float | None) -> str:
+    """A p-value as the terminal prints it: a bound below 0.001, never ``0.000``."""
+    if value is None:
+        return "–"
+    return "<0.001" if value < 0.001 else f"{value:.3f}"
+
+
+MEMORY_MARKS: dict[str, str] = {
+    "detector process (isolated)": " (own process)",
+    "detector process tree": " (own process)",
+    "in process: added above the harness's baseline": " (added)",
+}
+"""What a memory cell measures, marked beside it (the scopes are those of results.json)."""
+
+
+def memory_note(scopes: set[str]) -> str:
+    """The sentence that says what the memory column's marks mean."""
+    parts = []
+    if any(MEMORY_MARKS.get(s) == " (own process)" for s in scopes):
+        parts.append("(own process): peak of the detector's own process, isolated or command")
+    if any(MEMORY_MARKS.get(s) == " (added)" for s in scopes):
+        parts.append("(added): what an in-process detector added above the harness's memory")
+    return ("Memory: " + "; ".join(parts) + ".") if parts else ""
+
+
 def render_leaderboard_markdown(rows: list[LeaderboardRow], items: list[Comparison]) -> str:
     """leaderboard.md: the leaderboard and the paired tests."""
     parts = ["# breachbench leaderboard", "", table_markdown(leaderboard_rows(rows))]
@@ -84,4 +132,10 @@ def render_leaderboard_markdown(rows: list[LeaderboardRow], items: list[Comparis
     return "\n".join(parts) + "\n"
 
 
-__all__ = ["render_leaderboard_markdown", "render_markdown", "table_markdown"]
+__all__ = [
+    "escape_markdown",
+    "p_value",
+    "render_leaderboard_markdown",
+    "render_markdown",
+    "table_markdown",
+]

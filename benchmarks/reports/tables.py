@@ -177,6 +177,82 @@ def leak_table(results: dict[str, Any]) -> Table | None:
     return Table("Leak rate", headers, rows, note)
 
 
+def exposure_table(results: dict[str, Any]) -> Table | None:
+    """Exposure figures with their numerators and denominators, then severity per category."""
+    exposure = results["metrics"].get("exposure")
+    if not exposure:
+        return None
+    n = exposure["counts"]
+    headline = results["metrics"]["headline"]
+    rows = [
+        (
+            "Records with every identifier masked",
+            f"{n['identifier_protected']:,} / {n['identifier_records']:,}",
+            ci(headline.get("protection_identifier")),
+        ),
+        (
+            "Records with every sensitive span masked",
+            f"{n['sensitive_protected']:,} / {n['sensitive_records']:,}",
+            ci(headline.get("protection_sensitive")),
+        ),
+        (
+            "Linked disclosure (patient identifier + fact)",
+            f"{n['linked_disclosed']:,} / {n['linked_records']:,}",
+            ci(headline.get("linked_disclosure")),
+        ),
+        (
+            "Character leak rate",
+            f"{n['gold_chars_exposed']:,} / {n['gold_chars']:,}",
+            ci(headline.get("char_leak_rate")),
+        ),
+        (
+            "Severity-weighted leak",
+            "see below",
+            ci(headline.get("severity_leak")),
+        ),
+        (
+            "Over-redaction",
+            f"{n['unlabelled_masked']:,} / {n['unlabelled_chars']:,}",
+            ci(headline.get("over_redaction")),
+        ),
+    ]
+    note = (
+        "A detector's spans read as one redaction: a character is masked when any predicted"
+        " span covers it, whatever its label; a gold span is protected only when all of it"
+        " is masked. Linked disclosure counts the notes holding both a patient identifier"
+        " (name, phone, e-mail, address, NIR) and a sensitive fact about the patient in"
+        " which both stay readable."
+    )
+    return Table("Exposure", ("Figure", "Count", "Value [95% CI]"), rows, note)
+
+
+def severity_table(results: dict[str, Any]) -> Table | None:
+    """Gold spans and spans left readable per category, with the weight each leak costs."""
+    exposure = results["metrics"].get("exposure")
+    if not exposure:
+        return None
+    rows = [
+        (
+            cat,
+            f"{b['weight']:g}",
+            f"{b['spans']:,}",
+            f"{b['leaked']:,}",
+            pct(b["leaked"] / b["spans"]) if b["spans"] else "–",
+        )
+        for cat, b in sorted(
+            exposure["per_category"].items(), key=lambda kv: (-kv[1]["weight"], kv[0])
+        )
+        if b["spans"]
+    ]
+    return Table(
+        "Leaks by severity",
+        ("Category", "Weight", "Gold spans", "Readable", "Share readable"),
+        rows,
+        "Severity-weighted leak = Σ weight × readable spans / Σ weight × gold spans;"
+        " weights from corpora/metrics/severity.yaml unless --severity gave others.",
+    )
+
+
 def breakdown_tables(results: dict[str, Any]) -> list[Table]:
     """Strict recall and leak by span subject, assertion and difficulty tag."""
     breakdowns = results["metrics"].get("breakdowns") or {}
@@ -251,6 +327,8 @@ def all_tables(results: dict[str, Any]) -> list[Table]:
         category_table(results),
         scheme_table(results),
         leak_table(results),
+        exposure_table(results),
+        severity_table(results),
         *breakdown_tables(results),
         throughput_table(results),
         labels_table(results),

@@ -106,7 +106,13 @@ def poisson_weights(hashes: np.ndarray, *, seed: int, replicates: int) -> np.nda
 
 
 def replicate_sums(
-    values: np.ndarray, hashes: np.ndarray, *, seed: int, replicates: int, chunk: int = 1024
+    values: np.ndarray,
+    hashes: np.ndarray,
+    *,
+    seed: int,
+    replicates: int,
+    chunk: int = 1024,
+    weights: np.ndarray | None = None,
 ) -> np.ndarray:
     """Σ_records weight[r, b] · values[r, :] for every replicate b: (replicates × K) int64.
 
@@ -138,7 +144,11 @@ def replicate_sums(
     patterns = rows_values[order][new]
     sums = np.zeros((len(patterns), replicates), dtype=np.int64)
     for lo in range(0, len(rows), chunk):
-        w = poisson_weights(hashes[rows[lo : lo + chunk]], seed=seed, replicates=replicates)
+        w = (
+            weights[rows[lo : lo + chunk]]
+            if weights is not None
+            else poisson_weights(hashes[rows[lo : lo + chunk]], seed=seed, replicates=replicates)
+        )
         pat = pattern_of[lo : lo + chunk]
         bounds = np.flatnonzero(np.concatenate(([True], pat[1:] != pat[:-1], [True])))
         for a, b in itertools.pairwise(bounds):

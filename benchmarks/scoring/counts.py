@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from .exposure import EXPOSURE_FIELDS, REPLICATED_FIELDS, default_hundredths, width
 from .labels import GROUPS, CategorySpace
 from .matching import OUTCOMES, SCHEMES
 
@@ -68,6 +69,8 @@ _ARRAYS: tuple[str, ...] = (
     "span_category",
     "leak",
     "replicates",
+    "exposure",
+    "exposure_replicates",
 )
 
 
@@ -88,6 +91,8 @@ class Counts:
     ``leak`` (GROUPS, LEAK_FIELDS), ``replicates`` (B, REPLICATE_FIELDS);
     ``breakdowns[dimension][value]`` is (GROUPS, BREAKDOWN_FIELDS) and
     ``tag_sensitive[tag]`` is (CONFUSION) for records carrying that difficulty tag.
+    ``exposure`` is (EXPOSURE_FIELDS + 2C) and ``exposure_replicates`` (B, REPLICATED_FIELDS):
+    the exposure sums of ``exposure.py`` and their per-replicate weighted sums.
     ``id_digest`` is the sum modulo 2**64 of the record id hashes: equal digests mean
     (with overwhelming probability) the same set of records, which paired tests require.
     """
@@ -102,6 +107,10 @@ class Counts:
     span_category: np.ndarray
     leak: np.ndarray
     replicates: np.ndarray
+    exposure: np.ndarray
+    exposure_replicates: np.ndarray
+    severity: tuple[int, ...] = ()
+    """Severity weight of each category id (hundredths) summed into the exposure counts."""
     id_digest: int = 0
     breakdowns: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
     tag_sensitive: dict[str, np.ndarray] = field(default_factory=dict)
@@ -114,8 +123,9 @@ class Counts:
         min_overlap_percentage: float = 1.0,
         bootstrap_seed: int = 0,
         bootstrap_replicates: int = 1000,
+        severity: tuple[int, ...] | None = None,
     ) -> Counts:
-        """All-zero counts: the identity of ``+``."""
+        """All-zero counts: the identity of ``+`` (``severity``: default weights if None)."""
         c = space.size
         return cls(
             space=space,
@@ -128,6 +138,11 @@ class Counts:
             span_category=np.zeros((c, len(SCHEMES), len(OUTCOMES)), dtype=np.int64),
             leak=np.zeros((len(GROUPS), len(LEAK_FIELDS)), dtype=np.int64),
             replicates=np.zeros((bootstrap_replicates, len(REPLICATE_FIELDS)), dtype=np.int64),
+            exposure=np.zeros(width(c), dtype=np.int64),
+            exposure_replicates=np.zeros(
+                (bootstrap_replicates, len(REPLICATED_FIELDS)), dtype=np.int64
+            ),
+            severity=severity if severity is not None else default_hundredths(space),
             breakdowns={dim: {} for dim in BREAKDOWN_DIMENSIONS},
         )
 
@@ -141,6 +156,8 @@ class Counts:
             raise ValueError("cannot merge counts over different category spaces")
         mine = (self.min_overlap_percentage, self.bootstrap_seed, self.bootstrap_replicates)
         theirs = (other.min_overlap_percentage, other.bootstrap_seed, other.bootstrap_replicates)
+        if self.severity != other.severity:
+            raise ValueError("cannot merge counts scored with different severity weights")
         if mine != theirs:
             raise ValueError(
                 f"cannot merge counts scored with different options: {mine} != {theirs}"
@@ -191,6 +208,7 @@ class Counts:
             "min_overlap_percentage": self.min_overlap_percentage,
             "bootstrap_seed": self.bootstrap_seed,
             "id_digest": f"{self.id_digest:016x}",
+            "severity_hundredths": list(self.severity),
             "layout": {
                 "records": list(RECORD_FIELDS),
                 "confusion": list(CONFUSION),
@@ -200,6 +218,8 @@ class Counts:
                 "leak": list(LEAK_FIELDS),
                 "breakdown": list(BREAKDOWN_FIELDS),
                 "replicates": list(REPLICATE_FIELDS),
+                "exposure": [*EXPOSURE_FIELDS, "spans per category", "leaked per category"],
+                "exposure_replicates": list(REPLICATED_FIELDS),
             },
             **{name: getattr(self, name).tolist() for name in _ARRAYS},
             "breakdowns": {d: nonzero(v) for d, v in sorted(self.breakdowns.items())},
@@ -227,6 +247,7 @@ class Counts:
             min_overlap_percentage=float(data["min_overlap_percentage"]),
             bootstrap_seed=int(data["bootstrap_seed"]),
             id_digest=int(data["id_digest"], 16),
+            severity=tuple(int(v) for v in data["severity_hundredths"]),
             **arrays,
             breakdowns={
                 d: {k: np.asarray(v, dtype=np.int64).reshape(width) for k, v in m.items()}

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from breachbench.generator.contract.taxonomy import load_taxonomy
 
 GROUPS: tuple[str, ...] = ("sensitive", "identifier")
 """Group names, in the order used by every per-group array (index 0, 1)."""
@@ -111,12 +111,10 @@ class CategorySpace:
 
 @cache
 def default_space() -> CategorySpace:
-    """The category space of the taxonomy shipped in ``corpora/taxonomy/taxonomy.yaml``."""
-    import yaml
-
-    text = (resources.files("breachbench.corpora") / "taxonomy" / "taxonomy.yaml").read_text(
-        encoding="utf-8"
+    """The category space of the taxonomy that ships with the project, in its one order."""
+    taxonomy = load_taxonomy()
+    return CategorySpace(
+        categories=taxonomy.categories,
+        groups=tuple(GROUPS.index(taxonomy.group_of[c]) for c in taxonomy.categories),
+        version=taxonomy.version,
     )
-    data = yaml.safe_load(text)
-    groups = {name: list(spec["categories"]) for name, spec in data["groups"].items()}
-    return CategorySpace.from_mapping(groups, version=str(data["version"]))

@@ -8,12 +8,20 @@ Metrics that do not apply (span metrics when no record got spans) are ``None``, 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any, Literal
 
 import numpy as np
 
 from .counts import BREAKDOWN_FIELDS, LEAK_FIELDS, REPLICATE_FIELDS, Counts
 from .coverage import COVERAGE_MODES
+from .exposure import (
+    EXPOSURE_HEADLINES,
+    exposure_block,
+    exposure_figures,
+    hundredths,
+    load_severity,
+)
 from .formulas import mean_ignoring_nan, record_prf, span_prf
 from .labels import GROUPS
 from .matching import INC, MIS, OUTCOMES, PAR, SCHEMES, SPU
@@ -29,6 +37,7 @@ HEADLINES: tuple[str, ...] = (
     "span_strict_f1",
     "leak_rate_sensitive",
     "leak_rate_identifier",
+    *EXPOSURE_HEADLINES,
 )
 """Figures that get a bootstrap confidence interval and can be compared pairwise."""
 
@@ -160,12 +169,36 @@ def _breakdowns(counts: Counts, *, coverage: Coverage, zero_division: float) -> 
 
 
 def headline_replicates(
-    counts: Counts, *, leak_coverage: Coverage = "overlap", zero_division: float = 0.0
+    counts: Counts,
+    *,
+    leak_coverage: Coverage = "overlap",
+    zero_division: float = 0.0,
+    severity: Mapping[str, float] | None = None,
 ) -> dict[str, np.ndarray]:
     """Per-replicate values of the :data:`HEADLINES` (NaN where a figure is undefined)."""
-    return _headlines(
+    out = _headlines(
         counts.replicates.T, counts, leak_coverage=leak_coverage, zero_division=zero_division
     )
+    out.update(_exposure(counts, counts.exposure_replicates, severity, zero_division=zero_division))
+    return out
+
+
+def _exposure(
+    counts: Counts,
+    values: np.ndarray,
+    severity: Mapping[str, float] | None,
+    *,
+    zero_division: float,
+) -> dict[str, np.ndarray]:
+    """Exposure figures of ``values``; NaN throughout when no record was scored on spans."""
+    weights = severity if severity is not None else load_severity(space=counts.space)
+    figures = exposure_figures(values, counts.space, severity=weights, zero_division=zero_division)
+    if counts.records[3] == 0:
+        return {k: np.full(np.shape(v), np.nan) for k, v in figures.items()}
+    if values.ndim == 2 and hundredths(weights, counts.space) != counts.severity:
+        # Replicates summed other weights: no interval (rescore with these weights for one).
+        figures["severity_leak"] = np.full(len(values), np.nan)
+    return figures
 
 
 def _headlines(
@@ -196,7 +229,11 @@ def _headlines(
 
 
 def _point_headlines(
-    counts: Counts, *, leak_coverage: Coverage, zero_division: float
+    counts: Counts,
+    *,
+    leak_coverage: Coverage,
+    zero_division: float,
+    severity: Mapping[str, float] | None = None,
 ) -> dict[str, float | None]:
     s = counts.span_overall[0]
     lk = {g: dict(zip(LEAK_FIELDS, counts.leak[i], strict=True)) for i, g in enumerate(GROUPS)}
@@ -213,6 +250,7 @@ def _point_headlines(
         ]
     )
     values = _headlines(column, counts, leak_coverage=leak_coverage, zero_division=zero_division)
+    values.update(_exposure(counts, counts.exposure, severity, zero_division=zero_division))
     return {name: _num(v) for name, v in values.items()}
 
 
@@ -223,6 +261,7 @@ def metrics_report(
     zero_division: float = 0.0,
     confidence: float = 0.95,
     macro_over: Literal["present", "all"] = "present",
+    severity: Mapping[str, float] | None = None,
 ) -> dict[str, Any]:
     """Every metric of ``counts`` as a nested, JSON-serialisable dict.
 
@@ -238,6 +277,9 @@ def metrics_report(
         Record-level macro averages over the categories seen in gold or predictions
         (``"present"``) or over every taxonomy category (``"all"``). Span macro averages are
         always over the categories seen, as nervaluate's per-entity results are.
+    severity:
+        Weight per category of the severity-weighted leak (default: the shipped table,
+        ``corpora/metrics/severity.yaml``); applied here, so reweighting needs no rescoring.
     """
     if leak_coverage not in COVERAGE_MODES:
         raise ValueError(f"leak_coverage must be one of {COVERAGE_MODES}")
@@ -247,11 +289,16 @@ def metrics_report(
         raise ValueError("macro_over must be 'present' or 'all'")
     kw = {"zero_division": zero_division}
     spans_apply = counts.records[3] > 0
-    points = _point_headlines(counts, leak_coverage=leak_coverage, zero_division=zero_division)
+    severity = severity if severity is not None else load_severity(space=counts.space)
+    points = _point_headlines(
+        counts, leak_coverage=leak_coverage, zero_division=zero_division, severity=severity
+    )
     headline: dict[str, Any] = {}
     replicate_values: dict[str, list[float | None]] = {}
     alpha = 1 - confidence
-    reps = headline_replicates(counts, leak_coverage=leak_coverage, zero_division=zero_division)
+    reps = headline_replicates(
+        counts, leak_coverage=leak_coverage, zero_division=zero_division, severity=severity
+    )
     for name in HEADLINES:
         values = reps[name]
         finite = values[~np.isnan(values)]
@@ -298,6 +345,11 @@ def metrics_report(
             else None
         ),
         "breakdowns": _breakdowns(counts, coverage=leak_coverage, **kw) if spans_apply else None,
+        "exposure": (
+            exposure_block(counts.exposure, counts.space, severity=severity)
+            if spans_apply
+            else None
+        ),
         "bootstrap": {
             "method": "poisson",
             "seed": counts.bootstrap_seed,

@@ -11,10 +11,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from .bootstrap import id_hashes, replicate_sums
+from .bootstrap import id_hashes, poisson_weights, replicate_sums
 from .counts import BREAKDOWN_FIELDS, LEAK_FIELDS, REPLICATE_FIELDS, Counts
 from .coverage import covered_length
+from .exposure import default_hundredths, exposure_replicates, exposure_rows
 from .gold import GoldBatch, read_gold
 from .labels import GROUPS, CategorySpace, default_space
 from .matching import COR, PAR, SpanArrays, match_spans
@@ -34,11 +36,15 @@ class ScoringConfig:
         Seed of the Poisson bootstrap; keep it fixed to compare runs pairwise.
     bootstrap_replicates:
         Number of replicates B; 0 turns the bootstrap (and confidence intervals) off.
+    severity:
+        Severity weight of each category id in hundredths, summed per record for the
+        severity-weighted leak's interval (None: the shipped table).
     """
 
     min_overlap_percentage: float = 1.0
     bootstrap_seed: int = 0
     bootstrap_replicates: int = 1000
+    severity: tuple[int, ...] | None = None
 
     def __post_init__(self) -> None:
         if not 1.0 <= self.min_overlap_percentage <= 100.0:
@@ -203,8 +209,27 @@ def score_batch(
     leak[:, 4] = np.bincount(g_group[exposed_overlap], minlength=len(GROUPS))
     leak[:, 5] = np.bincount(g_group[exposed_full], minlength=len(GROUPS))
 
-    # Breakdowns by span attribute and by the record's difficulty tags.
+    # Exposure: the predicted spans read as one redaction, whatever their labels.
     status = match.gold_status
+    severity = config.severity if config.severity is not None else default_hundredths(space)
+    if len(severity) != c:
+        raise ValueError(f"{len(severity)} severity weights for {c} categories")
+    lengths = pc.fill_null(pc.utf8_length(gold.column("admin_comment")), 0)
+    exposed_rows = np.flatnonzero(span_level & gb.has_comment)
+    exposure = exposure_rows(
+        gold=gs,
+        subject=gb.span_subject[keep],
+        patient_code=(gb.subject_values.index("patient") if "patient" in gb.subject_values else -1),
+        strict_status=status[0],
+        pred=ps,
+        covered=covered_length(gs, ps, group_of=np.zeros(c, dtype=np.int8), n_records=n),
+        lengths=np.asarray(lengths, dtype=np.int64),
+        rows=exposed_rows,
+        space=space,
+        severity=np.asarray(severity, dtype=np.int64),
+    )
+
+    # Breakdowns by span attribute and by the record's difficulty tags.
     fields = {
         "spans": np.ones(len(gs), dtype=np.int64),
         "strict_cor": status[0] == COR,
@@ -270,12 +295,33 @@ def score_batch(
             (has[0], leaked_o[0], leaked_f[0], has[1], leaked_o[1], leaked_f[1])
         ):
             per_record[:, 6 + j] = flags[rows]
+        # Draw each record's weights once for both sums (the headline and the exposure).
+        both = np.union1d(rows, exposed_rows)
+        weights = np.empty((len(both), b), dtype=np.uint8)
+        for lo in range(0, len(both), 4096):
+            part = hashes[both[lo : lo + 4096]]
+            weights[lo : lo + 4096] = poisson_weights(
+                part, seed=config.bootstrap_seed, replicates=b
+            )
         replicates = replicate_sums(
-            per_record, hashes[rows], seed=config.bootstrap_seed, replicates=b
+            per_record,
+            hashes[rows],
+            seed=config.bootstrap_seed,
+            replicates=b,
+            weights=weights[np.searchsorted(both, rows)],
+        )
+        exposure_reps = exposure_replicates(
+            exposure,
+            hashes[exposed_rows],
+            seed=config.bootstrap_seed,
+            replicates=b,
+            weights=weights[np.searchsorted(both, exposed_rows)],
         )
     else:
         replicates = np.zeros((0, len(REPLICATE_FIELDS)), dtype=np.int64)
-
+        exposure_reps = exposure_replicates(
+            exposure, hashes[exposed_rows], seed=config.bootstrap_seed, replicates=0
+        )
     return Counts(
         space=space,
         min_overlap_percentage=config.min_overlap_percentage,
@@ -287,6 +333,9 @@ def score_batch(
         span_category=match.per_category,
         leak=leak,
         replicates=replicates,
+        exposure=exposure.sum(axis=0),
+        exposure_replicates=exposure_reps,
+        severity=tuple(severity),
         id_digest=int(hashes.sum(dtype=np.uint64)) if n else 0,
         breakdowns=breakdowns,
         tag_sensitive={k: v for k, v in tag_sensitive.items() if v.any()},

@@ -12,6 +12,7 @@ from breachbench.benchmarks.dataset import DatasetError
 from breachbench.benchmarks.protocol import DetectorLoadError
 from breachbench.benchmarks.reports.terminal import comparisons_table, console, leaderboard_table
 from breachbench.benchmarks.run import DEFAULT_BATCH_SIZE, DEFAULT_BOOTSTRAP, RunOptions
+from breachbench.benchmarks.scoring.exposure import SeverityError
 from breachbench.benchmarks.suite import (
     DEFAULT_DETECTORS,
     BenchError,
@@ -58,6 +59,11 @@ def show(summary: BenchSummary, out: Console) -> None:
 )
 @click.option("--labels", type=click.Path(exists=True, dir_okay=False), help="Label mapping YAML.")
 @click.option(
+    "--severity",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Severity weights per category (YAML) for the severity-weighted leak.",
+)
+@click.option(
     "--out",
     "-o",
     default=None,
@@ -75,7 +81,13 @@ def show(summary: BenchSummary, out: Console) -> None:
     type=float,
     default=30.0,
     show_default=True,
-    help="Seconds a --detector-cmd may take per batch.",
+    help="Seconds a detector in a child process (command or isolated) may take per batch.",
+)
+@click.option(
+    "--isolate/--no-isolate",
+    default=None,
+    help="Run Python detectors in a child process, where --timeout reaches them and a crash"
+    " is reported. [default: on, except for the built-in detectors]",
 )
 @click.option("--limit", type=int, default=None, help="Only the first N rows.")
 @click.option("--sample", type=int, default=None, help="A seeded uniform sample of N rows.")
@@ -98,9 +110,11 @@ def bench(
     detectors: tuple[str, ...],
     command: str | None,
     labels: str | None,
+    severity: str | None,
     out: str | None,
     batch_size: int,
     timeout: float,
+    isolate: bool | None,
     limit: int | None,
     sample: int | None,
     seed: int,
@@ -130,10 +144,12 @@ def bench(
             detectors=detectors,
             command=command,
             labels=labels,
+            severity=severity,
             out=Path(out),
             options=RunOptions(
                 batch_size=batch_size,
                 timeout=timeout,
+                isolate=isolate,
                 limit=limit,
                 sample=sample,
                 seed=seed,
@@ -143,7 +159,14 @@ def bench(
             progress=progress,
         )
         summary = run_bench(request)
-    except (BenchError, DatasetError, LabelMappingError, DetectorLoadError, ValueError) as error:
+    except (
+        BenchError,
+        DatasetError,
+        LabelMappingError,
+        DetectorLoadError,
+        SeverityError,
+        ValueError,
+    ) as error:
         raise click.UsageError(str(error)) from error
     except OSError as error:
         raise click.ClickException(f"{error.filename or out}: {error.strerror or error}") from error

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import click
 
 from breachbench.generator.api import GenerationSummary, generate_dataset
@@ -20,22 +18,14 @@ from breachbench.generator.options import (
     SPLITS,
     GenerateOptions,
     OptionError,
+    cap_workers,
+    default_workers,
 )
 from breachbench.generator.output.target import SUFFIXES, OutputError, format_for_suffix
 from breachbench.generator.run.runner import BLOCK_ROWS, DEFAULT_PART_ROWS
 
 DEFAULT_OUT_DIR = "breachbench-output"
 DEFAULT_STEM = "patients"
-
-
-MAX_DEFAULT_WORKERS = 8
-
-
-def default_workers() -> int:
-    """One process per CPU, up to ``MAX_DEFAULT_WORKERS``: workers generate *and* encode,
-    so speed grows with cores, while each holds a few hundred MB at its peak. Runs under
-    ``breachbench.generator.run.runner.POOL_MIN_ROWS`` rows stay in-process anyway."""
-    return max(1, min(MAX_DEFAULT_WORKERS, os.cpu_count() or 1))
 
 
 def resolve_format(out: str | None, fmt: str | None) -> str:
@@ -94,7 +84,7 @@ def describe(summary: GenerationSummary) -> str:
     "-w",
     type=int,
     default=None,
-    help="Worker processes; never changes the rows. [default: CPUs, at most 8]",
+    help="Worker processes (at most 2 per CPU); never changes the rows. [default: CPUs, at most 8]",
 )
 @click.option(
     "--comment-rate",
@@ -210,6 +200,9 @@ def generate(
         overwrite = True
     if part_rows < 1:
         raise click.UsageError(f"part-rows must be >= 1, got {part_rows}")
+    note = None
+    if workers is not None and workers >= 1:
+        workers, note = cap_workers(workers)
     try:
         options = GenerateOptions(
             rows=rows,
@@ -225,6 +218,8 @@ def generate(
             split=split,  # type: ignore[arg-type]
             split_fraction=split_fraction,  # type: ignore[arg-type]
         )
+        if note:
+            click.echo(note, err=True)
         summary = generate_dataset(
             out, options, overwrite=overwrite, progress=progress, part_rows=part_rows
         )

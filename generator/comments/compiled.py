@@ -93,6 +93,16 @@ class CompiledTemplates:
     variant_texts: pa.Array  # VariantPool layout: variant v of literal i at v * n + i
     variant_bits: np.ndarray  # difficulty bits of each variant (noise that showed)
     template_bits: np.ndarray  # difficulty bits of each template (its tags)
+    # Eligibility of each template (``generator.comments.templates``): the engine redraws
+    # a clause whose template does not fit its record.
+    min_age: np.ndarray  # (templates,) int64: patient's age at the record's creation
+    max_age: np.ndarray
+    since: np.ndarray  # first year it can be written (0: always)
+    partner: np.ndarray  # partner states it fits, a NO_PARTNER | ... mask
+    needs: np.ndarray  # record contacts it writes, a NEEDS_PHONE | ... mask
+    group: np.ndarray  # exclusion group id, -1 for none: one per comment
+    group_names: tuple[str, ...]
+    ends_with_stop: np.ndarray  # its text ends with '.', '?', '!' or ':' (no '. ' after it)
 
     def scale(self, tag_weights: Mapping[str, float]) -> np.ndarray:
         """Per template, the product of the multipliers of its tags (1 for an unlisted tag).
@@ -136,7 +146,14 @@ class _PieceTable:
         codes = self.codes
         for piece in pieces:
             # A plain tuple hashes several times faster than the dataclass itself.
-            key = (piece.text, piece.slot, piece.category, piece.subject, piece.assertion)
+            key = (
+                piece.text,
+                piece.slot,
+                piece.category,
+                piece.subject,
+                piece.assertion,
+                piece.role,
+            )
             code = codes.get(key)
             if code is None:
                 code = codes[key] = self._encode(piece)
@@ -156,8 +173,25 @@ class _PieceTable:
                 pack(SLOT, self.slots[TITLE_SLOT], -1, 0, 0),
                 pack(SLOT, self.slots[PATIENT_SURNAME_SLOT], category, subject, assertion),
             )
-        slot = self.slots.setdefault(piece.slot, len(self.slots))
+        slot = self.slots.setdefault(slot_key(piece), len(self.slots))
         return (pack(SLOT, slot, category, subject, assertion),)
+
+
+def slot_key(piece: Piece) -> str:
+    """The compiled name of a slot: kind, subject and qualifiers ('phone|relative:son').
+
+    Slots of one key are filled together; the key says whose value it is.
+    """
+    qualified = ":".join(q for q in (piece.subject or "patient", piece.role) if q)
+    return f"{piece.slot}|{qualified}"
+
+
+@functools.cache  # a few dozen keys, parsed for every batch
+def parse_slot_key(key: str) -> tuple[str, str, tuple[str, ...]]:
+    """(slot, subject, qualifiers) of a :func:`slot_key`; the engine's own slots have none."""
+    slot, _, qualified = key.partition("|")
+    subject, *qualifiers = qualified.split(":") if qualified else ("patient",)
+    return slot, subject, tuple(qualifiers)
 
 
 def _check_families(templates: Sequence[Template], keys: Sequence[str], taxonomy: Taxonomy):
@@ -187,11 +221,26 @@ def _tag_incidence(templates: Sequence[Template]) -> tuple[np.ndarray, tuple[str
     return table[which], vocabulary
 
 
+def _min_ages(templates: Sequence[Template], category_min_age: Mapping[str, int]) -> np.ndarray:
+    """Each template's youngest patient: its own ``min_age``, and for a fact about the
+    patient, the floor of its category."""
+    out = np.empty(len(templates), dtype=np.int64)
+    for i, t in enumerate(templates):
+        floor = 0
+        if t.category in category_min_age and any(
+            p.category == t.category and (p.subject or "patient") == "patient" for p in t.pieces
+        ):
+            floor = int(category_min_age[t.category])
+        out[i] = max(t.min_age, floor)
+    return out
+
+
 def compile_templates(
     by_key: Mapping[str, Sequence[Template]],
     taxonomy: Taxonomy,
     noise: NoiseModel,
     category_weights: Mapping[str, float],
+    category_min_age: Mapping[str, int] | None = None,
 ) -> CompiledTemplates:
     """Flatten templates into the piece table, the samplers' items and the noise variants."""
     keys = template_keys(taxonomy)
@@ -236,6 +285,17 @@ def compile_templates(
         for s in (MALE, FEMALE)
     }
 
+    def column(attribute: str) -> np.ndarray:
+        return np.fromiter(
+            (getattr(t, attribute) for t in templates), dtype=np.int64, count=len(templates)
+        )
+
+    group_names = tuple(sorted({t.group for t in templates if t.group}))
+    group_id = {name: i for i, name in enumerate(group_names)}
+    last_text = [
+        t.pieces[-1].text if t.pieces and t.pieces[-1].slot is None else "" for t in templates
+    ]
+
     incidence, vocabulary = _tag_incidence(templates)
     literals = list(table.literals)
     variant_texts, variant_bits, tag_bit = _variants(noise, literals)
@@ -258,6 +318,16 @@ def compile_templates(
         variant_texts=variant_texts,
         variant_bits=variant_bits,
         template_bits=template_bits,
+        min_age=_min_ages(templates, category_min_age or {}),
+        max_age=column("max_age"),
+        since=column("since"),
+        partner=column("partner"),
+        needs=column("needs"),
+        group=np.array([group_id.get(t.group, -1) for t in templates], dtype=np.int64),
+        group_names=group_names,
+        ends_with_stop=np.array(
+            [text.rstrip().endswith((".", "?", "!", ":")) for text in last_text], dtype=bool
+        ),
     )
 
 
@@ -291,7 +361,11 @@ def load_compiled() -> CompiledTemplates:
     def compute() -> CompiledTemplates:
         spec = corpora.read_yaml("formats/composition.yaml")
         return compile_templates(
-            installed_templates(), load_taxonomy(), load_noise(), spec["category_weights"]
+            installed_templates(),
+            load_taxonomy(),
+            load_noise(),
+            spec["category_weights"],
+            spec.get("category_min_age", {}),
         )
 
     return derived("compiled-templates", compute)

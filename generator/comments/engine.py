@@ -50,6 +50,7 @@ from breachbench.generator.comments.compiled import (
     difficulty_bits,
     load_compiled,
     ordered_templates,
+    parse_slot_key,
 )
 from breachbench.generator.comments.noise import (
     EDITS,
@@ -59,7 +60,16 @@ from breachbench.generator.comments.noise import (
     load_noise,
 )
 from breachbench.generator.comments.slots import SlotFiller
-from breachbench.generator.comments.templates import Template, load_connectors, load_templates
+from breachbench.generator.comments.templates import (
+    NEEDS_EMAIL,
+    NEEDS_HOME,
+    NEEDS_MOBILE,
+    NEEDS_PHONE,
+    Template,
+    kinship,
+    load_connectors,
+    load_templates,
+)
 from breachbench.generator.contract.schema import SPAN_TYPE
 from breachbench.generator.contract.taxonomy import Taxonomy, load_taxonomy
 from breachbench.generator.data import corpora
@@ -67,8 +77,15 @@ from breachbench.generator.data.derived import derived
 from breachbench.generator.options import DEFAULT_DIFFICULTY
 from breachbench.generator.records.contacts import ContactsModel, load_contacts, load_name_forms
 from breachbench.generator.records.dates import load_date_formats
-from breachbench.generator.records.people import FEMALE, MALE, People, PeopleModel, load_people
-from breachbench.generator.records.places import PlacesModel, load_places
+from breachbench.generator.records.people import (
+    DAYS_PER_YEAR,
+    FEMALE,
+    MALE,
+    People,
+    PeopleModel,
+    load_people,
+)
+from breachbench.generator.records.places import BirthPlace, PlacesModel, Residence, load_places
 
 __all__ = [
     "EMPTY",
@@ -88,7 +105,13 @@ __all__ = [
 
 @dataclass(frozen=True)
 class CommentContext:
-    """What the engine may read of each record when it fills a slot."""
+    """What the engine may read of each record when it chooses templates and fills slots.
+
+    Every mention of the patient is the record's own: title and names by its sex and
+    names, its phones, email, address, NIR and birth; dated events fall between its
+    birth and ``created_days``. Contexts built without the record's contacts (held-out
+    evaluation, tests) let the engine draw contacts as before.
+    """
 
     sex: np.ndarray
     birth_year: np.ndarray
@@ -96,12 +119,45 @@ class CommentContext:
     nir: np.ndarray  # (n, 15) bytes
     unit: np.ndarray  # residence row of the commune table
     department_index: np.ndarray
+    birth_days: np.ndarray | None = None
+    created_days: np.ndarray | None = None  # day the record was created (the note's date)
+    first_name_index: np.ndarray | None = None
+    last_name_index: np.ndarray | None = None
+    birth_name_index: np.ndarray | None = None
+    birth_place: pa.Array | None = None
+    mobile: pa.Array | None = None  # null where the record has none
+    home: pa.Array | None = None
+    email: pa.Array | None = None
+    street: pa.Array | None = None  # the record's address line, postcode and city
+    postcode: pa.Array | None = None
+    city: pa.Array | None = None
+
+    def __post_init__(self) -> None:
+        if self.created_days is None:
+            days = np.full(len(self.sex), load_people().reference_days - 1, dtype=np.int64)
+            object.__setattr__(self, "created_days", days)
 
     @classmethod
     def for_people(
-        cls, people: People, nir: np.ndarray, unit: np.ndarray, places: PlacesModel
+        cls,
+        people: People,
+        nir: np.ndarray,
+        unit: np.ndarray,
+        places: PlacesModel,
+        *,
+        created_days: np.ndarray | None = None,
+        birth: BirthPlace | None = None,
+        residence: Residence | None = None,
+        mobile: pa.Array | None = None,
+        home: pa.Array | None = None,
+        email: pa.Array | None = None,
     ) -> CommentContext:
-        """The context of people living in the commune-table rows ``unit``."""
+        """The context of people living in the commune-table rows ``unit``.
+
+        Without ``created_days`` the notes are written the day before the reference date.
+        """
+        if created_days is None:
+            created_days = np.full(len(people.sex), load_people().reference_days - 1)
         return cls(
             sex=people.sex,
             birth_year=people.birth_year,
@@ -109,7 +165,69 @@ class CommentContext:
             nir=nir,
             unit=unit,
             department_index=places.department_index[unit],
+            birth_days=people.birth_days,
+            created_days=np.asarray(created_days, dtype=np.int64),
+            first_name_index=people.first_name_index,
+            last_name_index=people.last_name_index,
+            birth_name_index=people.birth_name_index,
+            birth_place=None if birth is None else birth.place,
+            mobile=mobile,
+            home=home,
+            email=email,
+            street=None if residence is None else residence.address,
+            postcode=None if residence is None else residence.postcode,
+            city=None if residence is None else residence.city,
         )
+
+    @functools.cached_property
+    def age(self) -> np.ndarray:
+        """Completed years at the record's creation."""
+        if self.birth_days is None or self.created_days is None:
+            return np.full(len(self.sex), 40)
+        return np.floor((self.created_days - self.birth_days) / DAYS_PER_YEAR).astype(np.int64)
+
+    @functools.cached_property
+    def created_year(self) -> np.ndarray:
+        if self.created_days is None:
+            return np.full(len(self.sex), 2025)
+        return (
+            self.created_days.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64)
+            + 1970
+        )
+
+    @functools.cached_property
+    def age_year(self) -> np.ndarray:
+        """Column of :attr:`CommentEngine._fit_tables`' age-and-year table: age * YEARS +
+        created year - FIRST_YEAR, both clipped to the table."""
+        age = np.clip(self.age, 0, AGES - 1)
+        return age * YEARS + np.clip(self.created_year - FIRST_YEAR, 0, YEARS - 1)
+
+    @functools.cached_property
+    def contacts(self) -> np.ndarray:
+        """Per record, the contacts it has (a NEEDS_PHONE | ... mask); all of them when the
+        context carries none (slots then draw them)."""
+        n = len(self.sex)
+        if self.mobile is None:
+            return np.full(n, NEEDS_PHONE | NEEDS_MOBILE | NEEDS_HOME | NEEDS_EMAIL)
+        mobile = _valid(self.mobile)
+        home = _valid(self.home) if self.home is not None else np.zeros(n, bool)
+        email = _valid(self.email) if self.email is not None else np.zeros(n, bool)
+        return (
+            np.where(mobile | home, NEEDS_PHONE, 0)
+            | np.where(mobile, NEEDS_MOBILE, 0)
+            | np.where(home, NEEDS_HOME, 0)
+            | np.where(email, NEEDS_EMAIL, 0)
+        )
+
+
+# The eligibility tables' range: ages 0..120 and creation years 1990..2049 (a ``since``
+# is compared with the year clipped to it).
+AGES = 121
+FIRST_YEAR, YEARS = 1990, 60
+
+
+def _valid(array: pa.Array) -> np.ndarray:
+    return np.asarray(array.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
 
 
 @dataclass(frozen=True)
@@ -120,6 +238,11 @@ class Comments:
     spans: pa.Array
     difficulty_tags: pa.Array
 
+
+# Rejection rounds before a clause that fits nothing drawn falls back to a routine note,
+# and passes that redraw repeated clauses.
+_ROUNDS = 16
+_DEDUPE_ROUNDS = 3
 
 # Kind of a clause's lead piece (its separator or opener) while a batch is laid out: a
 # connector already indexed in the pool, never noised. Packed piece kinds have two bits.
@@ -189,7 +312,15 @@ class CommentEngine:
         self.spaced_nir_rate = float(spec["spaced_nir_rate"])
 
         connectors = load_connectors()
-        self.separators = pa.array(list(connectors.separators), type=pa.string())
+        # Separators that start with a full stop lose it after a clause that ends with
+        # one ("RDV ?" then "rappeler" reads "RDV ? rappeler", never "RDV ?. rappeler"):
+        # their undotted forms follow the drawn separators in the pool.
+        drawn = list(connectors.separators)
+        undotted = [text[1:] if text.startswith(".") else text for text in drawn]
+        extra = [text for text in dict.fromkeys(undotted) if text not in drawn]
+        everything = drawn + extra
+        self.separators = pa.array(everything, type=pa.string())
+        self._undotted = np.array([everything.index(text) for text in undotted], dtype=np.int64)
         self.separator_dist = Categorical.from_weights(list(connectors.separator_weights))
         self.openers = pa.array(list(connectors.openers), type=pa.string())
         self.opener_dist = Categorical.from_weights(list(connectors.opener_weights))
@@ -248,6 +379,8 @@ class CommentEngine:
         clone.items_weight = np.where(np.asarray(keep)[self.items_template], self.items_weight, 0)
         clone._samplers = {}
         clone._cache_samplers = False
+        clone.__dict__.pop("_universal", None)
+        clone.__dict__.pop("_fit_tables", None)
         available = clone._sampler(DEFAULT_DIFFICULTY).group_total.reshape(-1, 2) > 0
         if not available[: len(NON_SENSITIVE_FAMILIES)].all():
             raise ValueError("a restriction must keep every non-sensitive family for both sexes")
@@ -323,21 +456,174 @@ class CommentEngine:
         first_fact = np.repeat((rng.random(len(commented)) * clauses).astype(np.int64), clauses)
         is_fact = (position - first_fact) % per_clause_count < np.repeat(facts, clauses)
 
-        sex = ctx.sex[clause_row]
-        family = self._family_dist(hard_negative_rate).sample(rng, len(clause_row))
-        category = np.where(
-            sex == FEMALE,
-            self.category_dist[FEMALE].sample(rng, len(clause_row)),
-            self.category_dist[MALE].sample(rng, len(clause_row)),
-        )
-        key = np.where(is_fact, len(NON_SENSITIVE_FAMILIES) + category, family)
-        template = self.items_template[self._sampler(difficulty).sample(rng, key * 2 + sex)]
+        family_dist = self._family_dist(hard_negative_rate)
+        sampler = self._sampler(difficulty)
+        partner = self.partner_states(rng, ctx)
+        template = self._draw(rng, sampler, family_dist, is_fact, ctx.sex[clause_row])
+        template = self._fit(rng, sampler, family_dist, template, is_fact, clause_row, ctx, partner)
         multi_fact = np.zeros(n, dtype=bool)
         multi_fact[commented] = facts >= 2
 
         return self._assemble(
-            rng, ctx, n, has_comment, clause_row, position, template, difficulty, multi_fact
+            rng,
+            ctx,
+            n,
+            has_comment,
+            clause_row,
+            position,
+            template,
+            difficulty,
+            multi_fact,
+            partner,
         )
+
+    def partner_states(self, rng: np.random.Generator, ctx: CommentContext) -> np.ndarray:
+        """Per record: 0 no partner to mention, 1 a male partner, 2 a female one.
+
+        Nobody under ``partners.min_age`` (formats/kinship.yaml) has one; same-sex couples
+        are ``same_sex_share`` of the others.
+        """
+        spec = kinship().partners
+        n = len(ctx.sex)
+        has = (ctx.age >= spec["min_age"]) & (rng.random(n) < spec["rate"])
+        same = rng.random(n) < spec["same_sex_share"]
+        partner_sex = np.where(same, ctx.sex, 1 - ctx.sex)
+        return np.where(has, 1 + partner_sex, 0)
+
+    def _draw(
+        self,
+        rng: np.random.Generator,
+        sampler: GroupedCategorical,
+        family_dist: Categorical,
+        is_fact: np.ndarray,
+        sex: np.ndarray,
+    ) -> np.ndarray:
+        """A template per clause: a sensitive category (by sex) for a fact, a family for
+        the others, then a template of that key fitting the patient's sex."""
+        k = len(sex)
+        family = family_dist.sample(rng, k)
+        category = np.where(
+            sex == FEMALE,
+            self.category_dist[FEMALE].sample(rng, k),
+            self.category_dist[MALE].sample(rng, k),
+        )
+        key = np.where(is_fact, len(NON_SENSITIVE_FAMILIES) + category, family)
+        return self.items_template[sampler.sample(rng, key * 2 + sex)]
+
+    def fits(
+        self, template: np.ndarray, row: np.ndarray, ctx: CommentContext, partner: np.ndarray
+    ) -> np.ndarray:
+        """Whether each template fits its record: age at creation, the year (``since``),
+        the partner and the contacts it writes (sex is the sampler's)."""
+        by_age, by_contacts, constraint = self._fit_tables
+        return (
+            by_age[constraint[template], ctx.age_year[row]]
+            & by_contacts[constraint[template], ctx.contacts[row] * 3 + partner[row]]
+        )
+
+    @functools.cached_property
+    def _fit_tables(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Eligibility as two lookups: templates share a few hundred distinct constraints,
+        and a record is an (age, year) and a (contacts, partner) profile, so whether a
+        template fits is two table reads instead of five comparisons of gathered arrays."""
+        c = self.compiled
+        columns = np.stack([c.min_age, c.max_age, c.since, c.partner, c.needs], axis=1)
+        distinct, constraint = np.unique(columns, axis=0, return_inverse=True)
+        min_age, max_age, since, partner, needs = (distinct[:, i, None] for i in range(5))
+        age = np.arange(AGES)[None, :, None]
+        year = (FIRST_YEAR + np.arange(YEARS))[None, None, :]
+        by_age = (
+            (min_age[:, :, None] <= age)
+            & (age <= max_age[:, :, None])
+            & (since[:, :, None] <= year)
+        ).reshape(len(distinct), -1)
+        contacts = np.arange(16)[None, :, None]
+        state = np.arange(3)[None, None, :]
+        by_contacts = (
+            (((partner[:, :, None] >> state) & 1) == 1) & ((needs[:, :, None] & ~contacts) == 0)
+        ).reshape(len(distinct), -1)
+        return by_age, by_contacts, constraint.reshape(-1)
+
+    def _repeated(self, template: np.ndarray, row: np.ndarray) -> np.ndarray:
+        """Clauses that repeat an earlier clause of their comment, or its group (two
+        mutuelles, morning and afternoon preferences). Clauses of a row are contiguous
+        and at most ``max(clauses_per_comment)``, so shifted comparisons find them all."""
+        group = self.compiled.group[template]
+        key = np.where(group >= 0, group, len(self.compiled.group_names) + template)
+        repeated = np.zeros(len(template), dtype=bool)
+        for shift in range(1, int(self.clause_counts.max())):
+            same = (row[shift:] == row[:-shift]) & (key[shift:] == key[:-shift])
+            repeated[shift:] |= same
+        return repeated
+
+    def _fit(
+        self,
+        rng: np.random.Generator,
+        sampler: GroupedCategorical,
+        family_dist: Categorical,
+        template: np.ndarray,
+        is_fact: np.ndarray,
+        row: np.ndarray,
+        ctx: CommentContext,
+        partner: np.ndarray,
+    ) -> np.ndarray:
+        """Redraw the clauses whose template does not fit the record, or repeats one.
+
+        Rejection keeps each clause's distribution the sampler's, restricted to what fits
+        (a child draws sensitive categories in proportion to the templates a child can
+        have). The few clauses still unfitted after ``_ROUNDS`` become a routine note that
+        fits everyone.
+        """
+        template = template.copy()
+
+        def refit(todo: np.ndarray) -> None:
+            for _ in range(_ROUNDS):
+                todo = todo[~self.fits(template[todo], row[todo], ctx, partner)]
+                if not len(todo):
+                    return
+                template[todo] = self._draw(
+                    rng, sampler, family_dist, is_fact[todo], ctx.sex[row[todo]]
+                )
+            todo = todo[~self.fits(template[todo], row[todo], ctx, partner)]
+            template[todo] = self._fallback(rng, len(todo))
+
+        refit(np.arange(len(template)))
+        for _ in range(_DEDUPE_ROUNDS):
+            todo = np.flatnonzero(self._repeated(template, row))
+            if not len(todo):
+                break
+            template[todo] = self._draw(
+                rng, sampler, family_dist, is_fact[todo], ctx.sex[row[todo]]
+            )
+            refit(todo)
+        return template
+
+    def _fallback(self, rng: np.random.Generator, k: int) -> np.ndarray:
+        universal = self._universal
+        return universal[rng.integers(0, len(universal), k)]
+
+    @functools.cached_property
+    def _universal(self) -> np.ndarray:
+        """Routine templates every record fits, among those this engine may draw."""
+        c = self.compiled
+        weight = np.bincount(
+            self.items_template, weights=self.items_weight, minlength=len(c.piece_codes)
+        )
+        both = np.bincount(self.items_template, minlength=len(c.piece_codes)) == 2
+        routine = np.zeros(len(c.piece_codes), dtype=bool)
+        routine[self.items_template[self.items_group // 2 == 0]] = True
+        ok = (
+            routine
+            & both
+            & (weight > 0)
+            & (c.min_age == 0)
+            & (c.max_age >= 120)
+            & (c.since == 0)
+            & (c.partner == 7)
+            & (c.needs == 0)
+            & (c.group < 0)
+        )
+        return np.flatnonzero(ok)
 
     def _family_dist(self, hard_negative_rate: float | None) -> Categorical:
         weights = self.family_weights
@@ -364,6 +650,7 @@ class CommentEngine:
         template: np.ndarray,
         difficulty: str,
         multi_fact: np.ndarray,
+        partner: np.ndarray,
     ) -> Comments:
         level = self.noise.levels[difficulty]
         noisy_row = rng.random(n) < level.noisy_row
@@ -384,9 +671,12 @@ class CommentEngine:
         variant = VariantPool.variant(edit, strip_row[literal_row], upper_row[literal_row])
         index[literal] = variant * self.n_literals + value[literal]
         slot = np.flatnonzero(kind == SLOT)
+        slot_template = np.repeat(template, per_clause)[slot]
+        filler = SlotFiller(self, ctx, rng, partner)
         slot_values, slot_order = self._fill_slots(
-            SlotFiller(self, ctx, rng), value[slot], inst_row[slot], upper_row
+            filler, value[slot], inst_row[slot], slot_template, upper_row
         )
+        self._label_partners(category, subject, slot, value[slot], inst_row[slot], ctx, partner)
         index[slot[slot_order]] = len(tables.strings) + np.arange(len(slot_order))
         pool = pa.concat_arrays([tables.strings, slot_values])
         lengths = np.concatenate([tables.lengths, utf8_lengths(slot_values)])[index]
@@ -447,6 +737,10 @@ class CommentEngine:
         """
         n_clauses = len(template)
         separator = self.separator_dist.sample(rng, n_clauses)
+        # No ". " after a clause that already ends with '.', '?', '!' or ':'.
+        after_stop = np.zeros(n_clauses, dtype=bool)
+        after_stop[1:] = self.compiled.ends_with_stop[template[:-1]]
+        separator = np.where(after_stop, self._undotted[separator], separator)
         opener = self.opener_dist.sample(rng, n_clauses)
         first = position == 0
         has_lead = ~(first & (rng.random(n_clauses) >= self.opener_rate))
@@ -475,11 +769,57 @@ class CommentEngine:
         edit[rows] = np.where(drawn < len(EDITS) - 1, drawn + 1, 0)
         return edit
 
+    def _label_partners(
+        self,
+        category: np.ndarray,
+        subject: np.ndarray,
+        slot: np.ndarray,
+        slot_id: np.ndarray,
+        slot_row: np.ndarray,
+        ctx: CommentContext,
+        partner: np.ndarray,
+    ) -> None:
+        """A partner's noun said of a partner of the patient's own sex ("sa compagne" of a
+        woman) reveals the patient's orientation: it becomes a ``sexual_orientation`` span
+        about the patient (TAXONOMY.md, the partner exception). In place."""
+        ids = self._partner_slot_ids
+        if not len(ids):
+            return
+        is_partner = np.isin(slot_id, ids)
+        rows = slot_row[is_partner]
+        same = partner[rows] == ctx.sex[rows] + 1
+        at = slot[is_partner][same]
+        category[at] = self.taxonomy.index("sexual_orientation")
+        subject[at] = list(self.taxonomy.subjects).index("patient")
+
+    @functools.cached_property
+    def _slot_batches(self) -> tuple[np.ndarray, list[tuple[str, bool]]]:
+        """Slots filled together: every relative slot of one kind (a daughter's and a
+        son's phones are one render), every other slot key on its own. Returns each
+        slot's batch and, per batch, (slot key or kind, whether it holds relatives)."""
+        batches: dict[tuple[str, bool], int] = {}
+        batch_of_slot = np.empty(len(self.slot_names), dtype=np.int64)
+        for i, key in enumerate(self.slot_names):
+            name, subject, _ = parse_slot_key(key)
+            relative = subject == "relative"
+            batch_of_slot[i] = batches.setdefault(
+                (name if relative else key, relative), len(batches)
+            )
+        return batch_of_slot, list(batches)
+
+    @functools.cached_property
+    def _partner_slot_ids(self) -> np.ndarray:
+        return np.array(
+            [i for i, name in enumerate(self.slot_names) if name.startswith("partner|")],
+            dtype=np.int64,
+        )
+
     def _fill_slots(
         self,
         filler: SlotFiller,
         slot_id: np.ndarray,
         slot_row: np.ndarray,
+        slot_template: np.ndarray,
         upper_row: np.ndarray,
     ) -> tuple[pa.Array, np.ndarray]:
         """The value of every slot instance, in capitals on shouting rows.
@@ -488,14 +828,22 @@ class CommentEngine:
         order of the random draws). Returns the values end to end and, for each value, the
         instance (position in ``slot_id``) it belongs to.
         """
-        order = stable_order(slot_id)
-        bounds = np.searchsorted(slot_id[order], np.arange(len(self.slot_names) + 1))
+        batch_of_slot, batches = self._slot_batches
+        batch = batch_of_slot[slot_id]
+        order = stable_order(batch)
+        bounds = np.searchsorted(batch[order], np.arange(len(batches) + 1))
         parts = [pa.array([], type=pa.string())]
-        for slot_id_, slot_name in enumerate(self.slot_names):
-            rows = slot_row[order[bounds[slot_id_] : bounds[slot_id_ + 1]]]
+        filler.prepare(self.slot_names, slot_id, slot_row)
+        for batch_id, (slot_name, relatives) in enumerate(batches):
+            instances = order[bounds[batch_id] : bounds[batch_id + 1]]
+            rows = slot_row[instances]
             if len(rows) == 0:
                 continue
-            values = filler.fill(slot_name, rows).cast(pa.string())
+            if relatives:
+                values = filler.fill_relatives(slot_name, slot_id[instances], rows, self.slot_names)
+            else:
+                values = filler.fill(slot_name, rows, slot_template[instances])
+            values = values.cast(pa.string())
             shout = upper_row[rows]
             if shout.any():
                 values = pc.if_else(pa.array(shout), pc.utf8_upper(values), values)

@@ -26,6 +26,7 @@ from breachbench.generator.data import corpora
 
 __all__ = [
     "EDITS",
+    "SHORT_PIECE",
     "NoiseLevel",
     "NoiseModel",
     "VariantPool",
@@ -37,7 +38,10 @@ __all__ = [
 # combine with any of them.
 EDITS: tuple[str, ...] = ("none", "typo", "sms", "truncated", "doubled_space")
 
-_WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+# The letters of one word: a typo never lands on an apostrophe or a hyphen ("d''alcool").
+_LETTERS = re.compile(r"[^\W\d_]+")
+# A piece this short (an acronym, "TS", "OH", "VIH+") is all evidence: no edit rewrites it.
+SHORT_PIECE = 4
 
 
 @dataclass(frozen=True)
@@ -60,9 +64,9 @@ class NoiseModel:
     typo_kinds: tuple[str, ...]
     typo_weights: tuple[float, ...]
     typo_min_letters: int
+    typo_protected: frozenset[str]  # lower-case names a typo never touches
     sms: dict[str, str]  # lower-case word or phrase -> short form
-    truncate_min_letters: int
-    truncate_keep: tuple[int, int]
+    abbreviations: dict[str, str]  # lower-case word -> how notes cut it ("hospit")
     truncate_dot_rate: float
     difficulty_tags: tuple[str, ...]
     levels: dict[str, NoiseLevel]
@@ -70,6 +74,12 @@ class NoiseModel:
     @functools.cached_property
     def _accent_table(self) -> dict[int, str]:
         return str.maketrans(self.accents)
+
+    @functools.cached_property
+    def _abbreviation_re(self) -> re.Pattern[str]:
+        keys = sorted(self.abbreviations, key=len, reverse=True)
+        alternatives = "|".join(re.escape(k) for k in keys)
+        return re.compile(rf"(?<![\w'’-])(?:{alternatives})(?![\w'’-])", re.IGNORECASE)
 
     @functools.cached_property
     def _sms_re(self) -> re.Pattern[str]:
@@ -87,8 +97,18 @@ class NoiseModel:
         return text.upper()
 
     def typo(self, text: str, rng: np.random.Generator) -> str:
-        """One typing slip inside one long enough word, never on its first letter."""
-        words = [m for m in _WORD.finditer(text) if len(m.group()) >= self.typo_min_letters]
+        """One typing slip inside one long lower-case word, never on its first letter.
+
+        Acronyms, capitalised names (drugs, places), short words and the protected drug
+        names are never hit: a slip there leaves a reader nothing to recognise.
+        """
+        words = [
+            m
+            for m in _LETTERS.finditer(text)
+            if len(m.group()) >= self.typo_min_letters
+            and m.group().islower()
+            and m.group() not in self.typo_protected
+        ]
         if not words:
             return text
         match = words[rng.integers(len(words))]
@@ -120,17 +140,23 @@ class NoiseModel:
         return self._sms_re.sub(replace, text)
 
     def truncate(self, text: str, rng: np.random.Generator) -> str:
-        """The longest long word cut short ("hospitalisation" -> "hospit.")."""
-        words = [m for m in _WORD.finditer(text) if len(m.group()) >= self.truncate_min_letters]
-        if not words:
+        """One word cut the way French notes cut it ("hospitalisation" -> "hospit.").
+
+        Only words of the ``truncation.words`` table: a cut anywhere else ("Depako.",
+        "milit") destroys the evidence a labelled span carries.
+        """
+        matches = list(self._abbreviation_re.finditer(text))
+        if not matches:
             return text
-        match = max(words, key=lambda m: len(m.group()))
-        low, high = self.truncate_keep
-        keep = int(rng.integers(low, high + 1))
-        cut = match.group()[:keep]
-        if rng.random() < self.truncate_dot_rate:
-            cut += "."
-        return text[: match.start()] + cut + text[match.end() :]
+        match = matches[rng.integers(len(matches))]
+        word = match.group()
+        cut = self.abbreviations[word.lower()]
+        if word.isupper() and len(word) > 1:
+            cut = cut.upper()
+        elif word[0].isupper():
+            cut = cut[0].upper() + cut[1:]
+        dot = rng.random() < self.truncate_dot_rate and not text[match.end() :].startswith(".")
+        return text[: match.start()] + cut + ("." if dot else "") + text[match.end() :]
 
     def doubled_space(self, text: str, rng: np.random.Generator) -> str:
         """One space typed twice."""
@@ -141,14 +167,25 @@ class NoiseModel:
         return text[:i] + " " + text[i:]
 
     def edit(self, name: str) -> Callable[[str, np.random.Generator], str]:
-        """The transform of an edit name in :data:`EDITS`."""
-        return {
+        """The transform of an edit name in :data:`EDITS`.
+
+        A piece of at most :data:`SHORT_PIECE` characters keeps its words: only a doubled
+        space may touch it (it has none to double, or it is an unlabelled separator).
+        """
+        transform = {
             "none": lambda text, rng: text,
             "typo": self.typo,
             "sms": self.sms_style,
             "truncated": self.truncate,
             "doubled_space": self.doubled_space,
         }[name]
+        if name not in ("typo", "sms", "truncated"):
+            return transform
+
+        def unless_short(text: str, rng: np.random.Generator) -> str:
+            return text if len(text.strip()) <= SHORT_PIECE else transform(text, rng)
+
+        return unless_short
 
 
 def _draw(rng: np.random.Generator, weights: Sequence[float]) -> int:
@@ -183,9 +220,9 @@ def load_noise() -> NoiseModel:
         typo_kinds=tuple(typos),
         typo_weights=tuple(float(w) for w in typos.values()),
         typo_min_letters=max(3, int(spec["typo_min_letters"])),
+        typo_protected=frozenset(str(w) for w in spec.get("typo_protected") or ()),
         sms={str(k).lower(): str(v) for k, v in spec["sms"].items() if str(v)},
-        truncate_min_letters=int(truncation["min_letters"]),
-        truncate_keep=(int(truncation["keep"][0]), int(truncation["keep"][1])),
+        abbreviations={str(k).lower(): str(v) for k, v in truncation["words"].items() if str(v)},
         truncate_dot_rate=float(truncation["dot_rate"]),
         difficulty_tags=tuple(levels["difficulty_tags"]),
         levels={name: _level(raw) for name, raw in levels["levels"].items()},

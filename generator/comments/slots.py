@@ -1,39 +1,409 @@
 """Values for the slots of the comment markup ({phone}, {full_name}, {date}...).
 
-One method per slot kind, each filling every instance of its kind in a batch at once,
-from the same models as the record columns (names by decade, communes of the patient's
-department, fiction phone blocks, reserved email domains), so that a relative's phone
-in a comment looks like the patients' own.
+A comment is about one person: its record. A slot about the patient is filled with the
+record's own value (its names, phones, email, address, NIR, birth date and place) unless
+the markup says it is another one (``{phone|patient:other}``: an old number). A slot
+about a relative names a role (``{phone|relative:daughter}``) and is filled from a small
+household drawn per record and role (``formats/kinship.yaml``): a daughter is a woman of
+the next generation, carrying the family's name or her own, whose email is made of her
+own name and whose NIR holds her own sex and birth; every slot of one role in a batch
+reads the same person. Dates follow a timeline: a patient's past events fall between
+their birth (or the youngest age the template allows, or the year the service existed)
+and the record's creation, planned ones after it.
+
+One method per slot kind fills every instance of its kind in a batch at once; third
+parties and values the markup calls 'other' are drawn from the same models as the
+record columns (names by decade, communes of the patient's department, fiction phone
+blocks, reserved email domains).
 """
 
 from __future__ import annotations
 
+import functools
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from breachbench.generator.arrays.text import join_columns, take
+from breachbench.generator.comments.compiled import parse_slot_key
+from breachbench.generator.comments.templates import OTHER, kinship
 from breachbench.generator.records.contacts import load_email_book
-from breachbench.generator.records.nir import solid, spaced
-from breachbench.generator.records.people import FEMALE, MALE
+from breachbench.generator.records.nir import nir_matrix, solid, spaced
+from breachbench.generator.records.people import DAYS_PER_YEAR, FEMALE, MALE
 
 if TYPE_CHECKING:
     from breachbench.generator.comments.engine import CommentContext, CommentEngine
+
+_YEAR = 365
+# Where a date without a life to bound it falls: third parties' events, up to this many
+# days before the note; planned items up to this many days after it.
+_PAST_WINDOW = 20 * _YEAR
+_FUTURE_WINDOW = 300
+_RECENT_WINDOW = 2 * _YEAR
+
+
+_MEMBER_FIELDS = ("sex", "birth_days", "birth_year", "first", "last", "phone", "order")
+_DATE_NAMES = ("date", "month_year", "year")
+
+
+@functools.cache
+def _slot_roles(slot_names: tuple[str, ...]) -> tuple[tuple[str, ...], np.ndarray]:
+    """The relative roles of a compiled slot table, and each slot's role id (-1: none)."""
+    known = kinship().roles
+    roles: dict[str, int] = {}
+    role_of_slot = np.full(len(slot_names), -1, dtype=np.int64)
+    for i, name in enumerate(slot_names):
+        _, subject, qualifiers = parse_slot_key(name)
+        if subject == "relative":
+            role = next((q for q in qualifiers if q in known), "relative")
+            role_of_slot[i] = roles.setdefault(role, len(roles))
+    return tuple(roles), role_of_slot
+
+
+@dataclass(frozen=True)
+class _Members:
+    """One relative of a role for each of the records ``rows`` (sorted)."""
+
+    rows: np.ndarray
+    sex: np.ndarray
+    birth_days: np.ndarray
+    birth_year: np.ndarray
+    first: np.ndarray  # people-model name indices
+    last: np.ndarray
+    phone: np.ndarray  # phone-book index
+    order: np.ndarray  # NIR order number
+
+    def at(self, rows: np.ndarray) -> np.ndarray:
+        return np.searchsorted(self.rows, rows)
 
 
 class SlotFiller:
     """Values for the slots of the markup, one per piece instance, vectorised by kind."""
 
-    def __init__(self, engine: CommentEngine, ctx: CommentContext, rng: np.random.Generator):
+    def __init__(
+        self,
+        engine: CommentEngine,
+        ctx: CommentContext,
+        rng: np.random.Generator,
+        partner: np.ndarray | None = None,
+    ):
         self.engine = engine
         self.ctx = ctx
         self.rng = rng
+        # Partner state per record (0 none, 1 male, 2 female): see CommentEngine.
+        self.partner = np.where(ctx.sex == MALE, 2, 1) if partner is None else np.asarray(partner)
+        self._role_rows: dict[str, np.ndarray] = {}
+        self._members: dict[str, _Members] = {}
 
-    def fill(self, slot: str, rows: np.ndarray) -> pa.Array:
-        return getattr(self, "_" + slot)(rows)
+    # -- dispatch
+    def prepare(self, slot_names: tuple[str, ...], slot_id: np.ndarray, slot_row: np.ndarray):
+        """Learn which records need a relative of each role in this batch, so that every
+        slot of a role reads one household member per record."""
+        roles, role_of_slot = _slot_roles(slot_names)
+        if not len(roles):
+            return
+        role = role_of_slot[slot_id]
+        keep = role >= 0
+        n = len(self.ctx.sex)
+        keys = np.unique(role[keep] * n + slot_row[keep])
+        bounds = np.searchsorted(keys, np.arange(len(roles) + 1) * n)
+        for i, name in enumerate(roles):
+            self._role_rows[name] = keys[bounds[i] : bounds[i + 1]] - i * n
+
+    def fill(self, slot: str, rows: np.ndarray, templates: np.ndarray | None = None) -> pa.Array:
+        """Values of slot key ``slot`` (see ``compiled.slot_key``) for records ``rows``,
+        written by the templates ``templates`` (for their eligibility: a timeline)."""
+        name, subject, qualifiers = parse_slot_key(slot)
+        if templates is None:
+            templates = np.full(len(rows), -1)
+        if name in ("title", "patient_surname"):
+            return getattr(self, "_" + name)(rows)
+        if name == "partner":
+            return self._partner_noun(rows, qualifiers[0])
+        if subject == "relative":
+            return self.fill_relatives(name, np.zeros(len(rows), np.int64), rows, (slot,))
+        if subject == "patient" and OTHER not in qualifiers:
+            return self._own(name, rows, templates, qualifiers)
+        return getattr(self, "_" + name)(rows, qualifiers)
+
+    # -- the patient's own values
+    def _own(
+        self, name: str, rows: np.ndarray, templates: np.ndarray, qualifiers: tuple[str, ...]
+    ) -> pa.Array:
+        ctx = self.ctx
+        people = self.engine.people
+        pool = people.name_pool
+        if name in ("date", "month_year", "year"):
+            return self._dates(name, rows, self._patient_days(rows, templates, qualifiers))
+        if name == "surname":
+            index = ctx.last_name_index if "birth" not in qualifiers else ctx.birth_name_index
+            if index is None:
+                return self._patient_surname(rows)
+            return take(pool.pool, self._upper_some_surnames(index[rows]))
+        if name in ("first_name_m", "first_name_f") and ctx.first_name_index is not None:
+            return take(people.first_names, ctx.first_name_index[rows])
+        if name == "full_name" and ctx.first_name_index is not None:
+            return self._names(ctx.first_name_index[rows], ctx.last_name_index[rows])
+        if name == "phone" and ctx.mobile is not None:
+            mobile = take(ctx.mobile, rows)
+            home = take(ctx.home, rows) if ctx.home is not None else mobile
+            if "home" in qualifiers:
+                return home
+            if "mobile" in qualifiers:
+                return mobile
+            return pc.coalesce(mobile, home)
+        if name == "email" and ctx.email is not None:
+            return take(ctx.email, rows)
+        if name == "street" and ctx.street is not None:
+            return take(ctx.street, rows)
+        if name == "city":
+            if "birth" in qualifiers and ctx.birth_place is not None:
+                return take(ctx.birth_place, rows)
+            if "birth" not in qualifiers and ctx.city is not None:
+                return pc.binary_join_element_wise(
+                    take(ctx.postcode, rows), take(ctx.city, rows), " "
+                )
+        if name == "address" and ctx.street is not None:
+            comma = pa.array(np.where(self.rng.random(len(rows)) < 0.6, ", ", " "))
+            return pc.binary_join_element_wise(
+                take(ctx.street, rows),
+                comma,
+                take(ctx.postcode, rows),
+                pa.array(np.full(len(rows), " ")),
+                take(ctx.city, rows),
+                "",
+            )
+        if name == "nir":
+            return self._render_nir(ctx.nir[rows])
+        return getattr(self, "_" + name)(rows, qualifiers)
+
+    def _patient_days(
+        self, rows: np.ndarray, templates: np.ndarray, qualifiers: tuple[str, ...]
+    ) -> np.ndarray:
+        """Days of the patient's dates: a birth, a planned item, or a past event no earlier
+        than the template's youngest age and first year."""
+        ctx = self.ctx
+        created = ctx.created_days[rows]
+        birth = ctx.birth_days[rows] if ctx.birth_days is not None else created - 40 * _YEAR
+        if "birth" in qualifiers:
+            return birth
+        compiled = self.engine.compiled
+        valid = templates >= 0
+        safe = np.where(valid, templates, 0)
+        min_age = np.where(valid, compiled.min_age[safe], 0)
+        since = np.where(valid, compiled.since[safe], 0)
+        since_day = (np.maximum(since, 1970) - 1970) * DAYS_PER_YEAR
+        low = np.maximum(birth + (min_age * DAYS_PER_YEAR).astype(np.int64), birth)
+        low = np.where(since > 0, np.maximum(low, since_day.astype(np.int64)), low)
+        return self._timeline(rows, low, created, qualifiers)
+
+    def _timeline(
+        self, rows: np.ndarray, low: np.ndarray, created: np.ndarray, qualifiers: tuple[str, ...]
+    ) -> np.ndarray:
+        u = self.rng.random(len(rows))
+        low = np.minimum(low, created)
+        if "future" in qualifiers:
+            return created + 1 + (u * _FUTURE_WINDOW).astype(np.int64)
+        if "created" in qualifiers:
+            return created
+        if "recent" in qualifiers:
+            low = np.maximum(low, created - _RECENT_WINDOW)
+        return low + (u * (created - low + 1)).astype(np.int64)
+
+    def _dates(self, name: str, rows: np.ndarray, days: np.ndarray) -> pa.Array:
+        return self.engine.dates.render_days(self.rng, name, days)
+
+    def _render_nir(self, matrix: np.ndarray) -> pa.Array:
+        spaced_rows = pa.array(self.rng.random(len(matrix)) < self.engine.spaced_nir_rate)
+        return pc.if_else(spaced_rows, spaced(matrix), solid(matrix))
+
+    # -- relatives
+    def _member(self, role: str) -> _Members:
+        if role not in self._members:
+            self._members[role] = self._draw_members(role, self._role_rows.get(role))
+        return self._members[role]
+
+    def _draw_members(self, role: str, rows: np.ndarray | None) -> _Members:
+        ctx, rng, people = self.ctx, self.rng, self.engine.people
+        if rows is None:
+            rows = np.arange(len(ctx.sex))
+        spec = kinship().roles[role]
+        n = len(rows)
+        patient_sex = ctx.sex[rows]
+        if spec["sex"] == "partner":
+            state = self.partner[rows]
+            sex = np.where(state > 0, state - 1, 1 - patient_sex)
+        elif spec["sex"] == "any":
+            sex = rng.integers(0, 2, n)
+        else:
+            sex = np.full(n, FEMALE if spec["sex"] == "F" else MALE)
+        low, high = spec["years"]
+        created = ctx.created_days[rows]
+        patient_birth = ctx.birth_days[rows] if ctx.birth_days is not None else created - 40 * _YEAR
+        offset = rng.integers(low, high + 1, n) * DAYS_PER_YEAR + rng.integers(-180, 181, n)
+        birth_days = np.minimum(patient_birth + offset.astype(np.int64), created - 30)
+        if low > 0:
+            # Never older than the patient they descend from, nor born before them.
+            birth_days = np.maximum(birth_days, patient_birth + int(low * DAYS_PER_YEAR) // 2)
+            birth_days = np.minimum(birth_days, created - 30)
+        birth_year, _ = people.calendar.year_month(
+            np.clip(birth_days, people.calendar.first_day, people.reference_days)
+        )
+        first = people.draw_first_names(rng, sex, birth_year)
+        last = self._member_surnames(spec, rows, sex, birth_year)
+        return _Members(
+            rows=rows,
+            sex=sex,
+            birth_days=birth_days,
+            birth_year=birth_year,
+            first=first,
+            last=last,
+            phone=self.engine.contacts.mobile(rng, n),
+            order=rng.integers(1, 1000, n),
+        )
+
+    def _member_surnames(
+        self, spec: dict, rows: np.ndarray, sex: np.ndarray, birth_year: np.ndarray
+    ) -> np.ndarray:
+        ctx, rng, people = self.ctx, self.rng, self.engine.people
+        n = len(rows)
+        own = people.draw_surnames(rng, birth_year)
+        usage = ctx.last_name_index[rows] if ctx.last_name_index is not None else own
+        birth = ctx.birth_name_index[rows] if ctx.birth_name_index is not None else own
+        rule = spec["surname"]
+        if rule == "birth":
+            family = birth
+        elif rule == "usage":
+            family = usage
+        elif rule == "partner":
+            # A woman using her husband's name shares it with him; a man's wife takes his
+            # about half the time; partners of the same sex keep their own.
+            patient_sex = ctx.sex[rows]
+            opposite = sex != patient_sex
+            married_name = (patient_sex == FEMALE) & (usage != birth)
+            takes_his = (patient_sex == MALE) & (rng.random(n) < 0.5)
+            family = np.where(opposite & (married_name | takes_his), usage, own)
+        else:
+            family = own
+        shared = rng.random(n) < float(spec["shared"])
+        return np.where(shared, family, own)
+
+    def fill_relatives(
+        self, name: str, slot_ids: np.ndarray, rows: np.ndarray, slot_names: tuple[str, ...]
+    ) -> pa.Array:
+        """Values of every relative slot of kind ``name`` in the batch, whatever their
+        roles: each instance reads its role's household member, and the strings are
+        rendered once for them all (a render per role and kind cost more than the
+        values)."""
+        n = len(rows)
+        fields = {f: np.empty(n, dtype=np.int64) for f in _MEMBER_FIELDS}
+        days = np.empty(n, dtype=np.int64) if name in _DATE_NAMES else None
+        roles = kinship().roles
+        for slot_id in np.unique(slot_ids):
+            sel = np.flatnonzero(slot_ids == slot_id)
+            _, _, qualifiers = parse_slot_key(slot_names[slot_id])
+            m = self._member(next((q for q in qualifiers if q in roles), "relative"))
+            at = m.at(rows[sel])
+            for field, values in fields.items():
+                values[sel] = getattr(m, field)[at]
+            if days is not None:
+                born = m.birth_days[at]
+                days[sel] = (
+                    born
+                    if "birth" in qualifiers
+                    else self._timeline(
+                        rows[sel], born, self.ctx.created_days[rows[sel]], qualifiers
+                    )
+                )
+        view = _Members(rows=rows, **fields)
+        return self._relative(name, view, np.arange(n), rows, days)
+
+    def _relative(
+        self,
+        name: str,
+        m: _Members,
+        at: np.ndarray,
+        rows: np.ndarray,
+        days: np.ndarray | None,
+    ) -> pa.Array:
+        people = self.engine.people
+        sex = m.sex[at]
+        if name in ("first_name_m", "first_name_f"):
+            wanted = MALE if name == "first_name_m" else FEMALE
+            first = np.where(
+                sex == wanted,
+                m.first[at],
+                people.draw_first_names(self.rng, np.full(len(rows), wanted), m.birth_year[at]),
+            )
+            return take(people.first_names, first)
+        if name == "surname":
+            return take(people.name_pool.pool, self._upper_some_surnames(m.last[at]))
+        if name == "full_name":
+            return self._names(m.first[at], m.last[at])
+        if name == "phone":
+            return self.engine.contacts.phones.numbers(m.phone[at])
+        if name == "email":
+            return load_email_book().addresses(
+                self.rng,
+                self.engine.contacts,
+                first=m.first[at],
+                last=m.last[at],
+                birth_year=m.birth_year[at],
+                real_domains=self.engine.real_email_domains,
+            )
+        if days is not None:
+            return self._dates(name, rows, days)
+        if name == "nir":
+            return self._render_nir(self._member_nir(m, at, rows))
+        # Addresses and cities of relatives live near the patient.
+        return getattr(self, "_" + name)(rows, ())
+
+    def _member_nir(self, m: _Members, at: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """A relative's NIR: their own sex, birth year and month; the family's birth place
+        (the place digits of the patient's NIR)."""
+        place = self.ctx.nir[rows, 5:10]
+        digits = place.astype(np.int64) - ord("0")
+        # Corsica: 2A reads 19 and 2B 18 in the key.
+        department = np.where(
+            place[:, 1] == ord("A"),
+            19,
+            np.where(place[:, 1] == ord("B"), 18, digits[:, 0] * 10 + digits[:, 1]),
+        )
+        value = department * 1000 + digits[:, 2] * 100 + digits[:, 3] * 10 + digits[:, 4]
+        _, month = self.engine.people.calendar.year_month(
+            np.clip(
+                m.birth_days[at],
+                self.engine.people.calendar.first_day,
+                self.engine.people.reference_days,
+            )
+        )
+        return nir_matrix(
+            sex=m.sex[at],
+            birth_year=m.birth_year[at],
+            birth_month=month,
+            place_bytes=place,
+            place_value=value,
+            order=m.order[at],
+        )
+
+    def _partner_noun(self, rows: np.ndarray, form: str) -> pa.Array:
+        nouns = kinship().partner_nouns[form]
+        state = self.partner[rows]
+        female = np.where(state > 0, state == 2, self.ctx.sex[rows] == MALE)
+        return take(pa.array([nouns["M"], nouns["F"]]), female.astype(np.int64))
 
     # -- people
+    def _names(self, first: np.ndarray, last: np.ndarray) -> pa.Array:
+        """Prénom NOM or Prénom Nom, or NOM Prénom for some rows."""
+        pool = self.engine.people.name_pool
+        first = pool.first + first
+        last_first = self.rng.random(len(first)) < 0.3
+        head = np.where(last_first, pool.upper_surname + last, first)
+        tail = np.where(last_first, first, self._upper_some_surnames(last))
+        return join_columns(pool.pool, [head, pool.space, tail])
+
     def _upper_some(self, names: pa.Array) -> pa.Array:
         upper = self.rng.random(len(names)) < self.engine.upper_surname_rate
         return pc.if_else(pa.array(upper), pc.utf8_upper(names), names)
@@ -56,44 +426,37 @@ class SlotFiller:
     def _patient_surname(self, rows: np.ndarray) -> pa.Array:
         return self._upper_some(take(self.ctx.last_name, rows))
 
-    def _relative_years(self, rows: np.ndarray) -> np.ndarray:
-        """Birth years of a relative: a parent, a sibling or partner, or a child."""
+    def _years(self, rows: np.ndarray) -> np.ndarray:
+        """Birth years of someone the patient knows: a generation around the patient's."""
         shift = self.rng.choice(np.array([-30, 0, 30]), len(rows))
-        return self.ctx.birth_year[rows] + shift + self.rng.integers(-5, 6, len(rows))
+        years = self.ctx.birth_year[rows] + shift + self.rng.integers(-5, 6, len(rows))
+        return np.minimum(years, self.ctx.created_year[rows] - 18)
 
     def _first_name(self, rows: np.ndarray, sex: int) -> pa.Array:
         people = self.engine.people
-        index = people.draw_first_names(
-            self.rng, np.full(len(rows), sex), self._relative_years(rows)
-        )
+        index = people.draw_first_names(self.rng, np.full(len(rows), sex), self._years(rows))
         return take(people.first_names, index)
 
-    def _first_name_m(self, rows: np.ndarray) -> pa.Array:
+    def _first_name_m(self, rows: np.ndarray, qualifiers: tuple[str, ...] = ()) -> pa.Array:
         return self._first_name(rows, MALE)
 
-    def _first_name_f(self, rows: np.ndarray) -> pa.Array:
+    def _first_name_f(self, rows: np.ndarray, qualifiers: tuple[str, ...] = ()) -> pa.Array:
         return self._first_name(rows, FEMALE)
 
-    def _surname(self, rows: np.ndarray) -> pa.Array:
+    def _surname(self, rows: np.ndarray, qualifiers: tuple[str, ...] = ()) -> pa.Array:
         people = self.engine.people
-        index = people.draw_surnames(self.rng, self._relative_years(rows))
+        index = people.draw_surnames(self.rng, self._years(rows))
         return take(people.name_pool.pool, self._upper_some_surnames(index))
 
-    def _full_name(self, rows: np.ndarray) -> pa.Array:
-        """Prénom NOM or Prénom Nom, or NOM Prénom for some rows."""
+    def _full_name(self, rows: np.ndarray, qualifiers: tuple[str, ...] = ()) -> pa.Array:
         people = self.engine.people
-        pool = people.name_pool
         n = len(rows)
-        years = self._relative_years(rows)
-        first = pool.first + people.draw_first_names(self.rng, self.rng.integers(0, 2, n), years)
-        last = people.draw_surnames(self.rng, years)
-        last_first = self.rng.random(n) < 0.3
-        head = np.where(last_first, pool.upper_surname + last, first)
-        tail = np.where(last_first, first, self._upper_some_surnames(last))
-        return join_columns(pool.pool, [head, pool.space, tail])
+        years = self._years(rows)
+        first = people.draw_first_names(self.rng, self.rng.integers(0, 2, n), years)
+        return self._names(first, people.draw_surnames(self.rng, years))
 
     # -- contacts
-    def _phone(self, rows: np.ndarray) -> pa.Array:
+    def _phone(self, rows: np.ndarray, qualifiers: tuple[str, ...] = ()) -> pa.Array:
         contacts = self.engine.contacts
         n = len(rows)
         zone = self.engine.zone_of_unit[self.ctx.unit[rows]]
@@ -101,11 +464,11 @@ class SlotFiller:
         index = np.where(mobile, contacts.mobile(self.rng, n), contacts.landline(self.rng, zone))
         return contacts.phones.numbers(index)
 
-    def _email(self, rows: np.ndarray) -> pa.Array:
+    def _email(self, rows: np.ndarray, qualifiers: tuple[str, ...] = ()) -> pa.Array:
         e = self.engine
         people = e.people
         n = len(rows)
-        years = self._relative_years(rows)
+        years = self._years(rows)
         first = people.draw_first_names(self.rng, self.rng.integers(0, 2, n), years)
         last = people.draw_surnames(self.rng, years)
         return load_email_book().addresses(
@@ -121,16 +484,16 @@ class SlotFiller:
     def _units(self, rows: np.ndarray) -> np.ndarray:
         return self.engine.places.draw_units(self.rng, self.ctx.department_index[rows])
 
-    def _street(self, rows: np.ndarray) -> pa.Array:
+    def _street(self, rows: np.ndarray, qualifiers: tuple[str, ...] = ()) -> pa.Array:
         places = self.engine.places
         return places.address_pool.join(*places.draw_street_line(self.rng, self._units(rows)))
 
-    def _city(self, rows: np.ndarray) -> pa.Array:
+    def _city(self, rows: np.ndarray, qualifiers: tuple[str, ...] = ()) -> pa.Array:
         pool = self.engine.places.address_pool
         unit = self._units(rows)
         return join_columns(pool.pool, [pool.postcode + unit, pool.space, pool.city + unit])
 
-    def _address(self, rows: np.ndarray) -> pa.Array:
+    def _address(self, rows: np.ndarray, qualifiers: tuple[str, ...] = ()) -> pa.Array:
         places = self.engine.places
         pool = places.address_pool
         unit = self._units(rows)
@@ -139,17 +502,20 @@ class SlotFiller:
         tail = [separator, pool.postcode + unit, pool.space, pool.city + unit]
         return pool.join(*line, tail=tail)
 
-    # -- dates and numbers
-    def _date(self, rows: np.ndarray) -> pa.Array:
-        return self.engine.dates.render(self.rng, "date", len(rows))
+    # -- dates and numbers not bound to anyone's life
+    def _date(self, rows: np.ndarray, qualifiers: tuple[str, ...] = ()) -> pa.Array:
+        return self._free_dates("date", rows, qualifiers)
 
-    def _month_year(self, rows: np.ndarray) -> pa.Array:
-        return self.engine.dates.render(self.rng, "month_year", len(rows))
+    def _month_year(self, rows: np.ndarray, qualifiers: tuple[str, ...] = ()) -> pa.Array:
+        return self._free_dates("month_year", rows, qualifiers)
 
-    def _year(self, rows: np.ndarray) -> pa.Array:
-        return self.engine.dates.render(self.rng, "year", len(rows))
+    def _year(self, rows: np.ndarray, qualifiers: tuple[str, ...] = ()) -> pa.Array:
+        return self._free_dates("year", rows, qualifiers)
 
-    def _nir(self, rows: np.ndarray) -> pa.Array:
-        matrix = self.ctx.nir[rows]
-        spaced_rows = pa.array(self.rng.random(len(rows)) < self.engine.spaced_nir_rate)
-        return pc.if_else(spaced_rows, spaced(matrix), solid(matrix))
+    def _free_dates(self, name: str, rows: np.ndarray, qualifiers: tuple[str, ...]) -> pa.Array:
+        created = self.ctx.created_days[rows]
+        days = self._timeline(rows, created - _PAST_WINDOW, created, qualifiers)
+        return self._dates(name, rows, days)
+
+    def _nir(self, rows: np.ndarray, qualifiers: tuple[str, ...] = ()) -> pa.Array:
+        return self._render_nir(self.ctx.nir[rows])

@@ -17,11 +17,12 @@ import fnmatch
 import functools
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import yaml
+from breachbench.generator.contract.taxonomy import TAXONOMY_FILE, Taxonomy, load_taxonomy
 
 __all__ = [
     "FAMILIES",
@@ -58,6 +59,27 @@ SLOT_CATEGORIES: dict[str, str] = {
 FAMILIES: tuple[str, ...] = ("routine", "identifier", "hard_negative", "sensitive")
 SEXES: tuple[str, ...] = ("any", "M", "F")
 FACT = "fact"
+# {partner:<form>}: the partner's noun, agreeing with the partner's sex
+# (``formats/kinship.yaml``, partner_nouns); labelled by the engine when it reveals the
+# patient's orientation, so it carries no category here.
+PARTNER_SLOT = "partner"
+
+# Eligibility: who a template fits. Ages are the patient's completed years when the
+# record was created; ``since`` is the first year the drug, service or benefit existed.
+MAX_AGE = 120
+MIN_SINCE, MAX_SINCE = 1900, 2030
+# Partner states a template fits, as bits of a mask: the record has no partner, a male
+# partner, a female one.
+NO_PARTNER, MALE_PARTNER, FEMALE_PARTNER = 1, 2, 4
+ANY_PARTNER = NO_PARTNER | MALE_PARTNER | FEMALE_PARTNER
+# Record contacts a template needs when it writes the patient's own (bits of a mask).
+NEEDS_PHONE, NEEDS_MOBILE, NEEDS_HOME, NEEDS_EMAIL = 1, 2, 4, 8
+# Qualifiers of a slot's subject ({date|patient:birth}, {phone|relative:daughter}):
+# when a date falls, or that an identifier is not the row's own ('other': an old number,
+# another address), or which phone of the row.
+TIMINGS: tuple[str, ...] = ("birth", "future", "recent", "created")
+OTHER = "other"
+PHONE_KINDS: tuple[str, ...] = ("mobile", "home")
 
 # Files of the non-sensitive families, relative to ``corpora/``.
 _FAMILY_FILES = {
@@ -67,7 +89,6 @@ _FAMILY_FILES = {
 }
 _FRAMES_FILE = "comments/frames.yaml"
 _CONNECTORS_FILE = "comments/connectors.yaml"
-_TAXONOMY_FILE = "taxonomy/taxonomy.yaml"
 
 # Tags derived from span attributes, so a frame or phrase never has to repeat them.
 _ATTRIBUTE_TAGS = {"relative", "third_party", "negated", "hypothetical", "historical"}
@@ -86,6 +107,9 @@ class Piece:
     category: str | None  # None for an unlabelled literal
     subject: str | None
     assertion: str | None
+    # Slot qualifiers after the subject, ':'-joined ('daughter:birth', 'other', 'mobile'),
+    # or the form of a {partner:<form>} slot; '' for none.
+    role: str = ""
 
 
 @dataclass(frozen=True)
@@ -99,6 +123,13 @@ class Template:
     weight: float
     tags: tuple[str, ...]  # difficulty tags
     source: str  # stable origin, e.g. 'sensitive/serology.yaml:cores[3]+frames.noun[2]'
+    # Eligibility (see MAX_AGE): the engine only writes a template about a patient it fits.
+    min_age: int = 0
+    max_age: int = MAX_AGE
+    since: int = 0
+    partner: int = ANY_PARTNER  # partner states it fits (NO_PARTNER | ...)
+    needs: int = 0  # record contacts it writes (NEEDS_PHONE | ...)
+    group: str = ""  # at most one template of a non-empty group per comment
 
 
 @dataclass(frozen=True)
@@ -118,31 +149,10 @@ class Connectors:
 # --------------------------------------------------------------------------- taxonomy
 
 
-@dataclass(frozen=True)
-class _Vocabulary:
-    """The values the taxonomy allows; the markup is checked against it, never hard-coded."""
-
-    sensitive: tuple[str, ...]
-    identifier: tuple[str, ...]
-    subjects: tuple[str, ...]
-    assertions: tuple[str, ...]
-
-
-def _vocabulary(document: Mapping[str, Any]) -> _Vocabulary:
-    groups = document["groups"]
-    return _Vocabulary(
-        sensitive=tuple(groups["sensitive"]["categories"]),
-        identifier=tuple(groups["identifier"]["categories"]),
-        subjects=tuple(document["attributes"]["subject"]["values"]),
-        assertions=tuple(document["attributes"]["assertion"]["values"]),
-    )
-
-
 @functools.cache
-def _default_vocabulary() -> _Vocabulary:
-    from breachbench.generator.data import corpora
-
-    return _vocabulary(corpora.read_yaml(_TAXONOMY_FILE))
+def _default_vocabulary() -> Taxonomy:
+    """The values the taxonomy allows: the markup is checked against it, never hard-coded."""
+    return load_taxonomy()
 
 
 # --------------------------------------------------------------------------- markup
@@ -180,7 +190,7 @@ def _read_until(markup: str, start: int, closer: str) -> tuple[list[str], int]:
     raise TemplateError(f"unclosed markup item opened before {start}")
 
 
-def _check_attributes(subject: str, assertion: str, vocabulary: _Vocabulary, where: str) -> None:
+def _check_attributes(subject: str, assertion: str, vocabulary: Taxonomy, where: str) -> None:
     if subject not in vocabulary.subjects:
         raise TemplateError(f"unknown subject {subject!r} in {where}")
     if assertion not in vocabulary.assertions:
@@ -191,7 +201,7 @@ def _parse(
     markup: str,
     subject: str,
     assertion: str,
-    vocabulary: _Vocabulary,
+    vocabulary: Taxonomy,
     allow_fact: bool = False,
 ) -> tuple[Piece, ...]:
     """The parser behind :func:`parse_markup`; ``vocabulary`` is the taxonomy to check.
@@ -235,7 +245,7 @@ def _parse(
     return tuple(pieces)
 
 
-def _span(fields: list[str], subject: str, assertion: str, vocabulary: _Vocabulary) -> Piece:
+def _span(fields: list[str], subject: str, assertion: str, vocabulary: Taxonomy) -> Piece:
     if not 2 <= len(fields) <= 4:
         raise TemplateError(f"span needs 2 to 4 fields, got [{'|'.join(fields)}]")
     surface, category = fields[0], fields[1].strip()
@@ -246,7 +256,7 @@ def _span(fields: list[str], subject: str, assertion: str, vocabulary: _Vocabula
     subject = fields[2].strip() if len(fields) > 2 else subject
     assertion = fields[3].strip() if explicit_assertion else assertion
     _check_attributes(subject, assertion, vocabulary, where)
-    if category in vocabulary.identifier:
+    if category in vocabulary.identifiers:
         # Identifier spans are always affirmed: a phone in a negated clause is still a phone.
         if explicit_assertion and assertion != "affirmed":
             raise TemplateError(f"identifier spans are always affirmed: {where}")
@@ -256,7 +266,7 @@ def _span(fields: list[str], subject: str, assertion: str, vocabulary: _Vocabula
     return Piece(surface, None, category, subject, assertion)
 
 
-def _slot(fields: list[str], subject: str, vocabulary: _Vocabulary, allow_fact: bool) -> Piece:
+def _slot(fields: list[str], subject: str, vocabulary: Taxonomy, allow_fact: bool) -> Piece:
     if not 1 <= len(fields) <= 2:
         raise TemplateError(f"slot needs 1 or 2 fields, got {{{'|'.join(fields)}}}")
     name = fields[0].strip()
@@ -264,11 +274,74 @@ def _slot(fields: list[str], subject: str, vocabulary: _Vocabulary, allow_fact: 
         if allow_fact and len(fields) == 1:
             return Piece("", FACT, None, None, None)
         raise TemplateError("{fact} is only allowed, bare, in frames")
+    if name.startswith(PARTNER_SLOT + ":") and len(fields) == 1:
+        form = name.partition(":")[2]
+        if form not in kinship().partner_nouns:
+            known = ", ".join(kinship().partner_nouns)
+            raise TemplateError(f"unknown partner form {{{name}}}; known: {known}")
+        return Piece("", PARTNER_SLOT, None, "patient", "affirmed", form)
     if name not in SLOT_CATEGORIES:
         raise TemplateError(f"unknown slot {{{name}}}; known: {', '.join(SLOT_CATEGORIES)}")
-    subject = fields[1].strip() if len(fields) > 1 else subject
+    qualifiers: list[str] = []
+    if len(fields) > 1:
+        subject, *qualifiers = (q.strip() for q in fields[1].split(":"))
     _check_attributes(subject, "affirmed", vocabulary, f"slot {{{name}}}")
-    return Piece("", name, SLOT_CATEGORIES[name], subject, "affirmed")
+    _check_qualifiers(name, subject, qualifiers)
+    return Piece("", name, SLOT_CATEGORIES[name], subject, "affirmed", ":".join(qualifiers))
+
+
+def _check_qualifiers(name: str, subject: str, qualifiers: list[str]) -> None:
+    """A slot's qualifiers: one relative role (relatives only), one timing (dates only),
+    'other' or a phone kind (the patient's own identifiers only)."""
+    where = f"slot {{{name}|{':'.join([subject, *qualifiers])}}}"
+    roles = kinship().roles
+    kinds = {"role": 0, "timing": 0, "own": 0}
+    for qualifier in qualifiers:
+        if qualifier in roles and subject == "relative":
+            kinds["role"] += 1
+        elif qualifier in TIMINGS and (name in _DATE_SLOTS or qualifier == "birth"):
+            kinds["timing"] += 1
+        elif (qualifier == OTHER and subject == "patient") or (
+            qualifier in PHONE_KINDS and subject == "patient" and name == "phone"
+        ):
+            kinds["own"] += 1
+        else:
+            raise TemplateError(f"qualifier {qualifier!r} does not fit {where}")
+    if any(count > 1 for count in kinds.values()):
+        raise TemplateError(f"conflicting qualifiers in {where}")
+    if "birth" in qualifiers and name not in (*_DATE_SLOTS, "city", "surname", "nir"):
+        raise TemplateError(f"'birth' does not fit {where}")
+
+
+_DATE_SLOTS = ("date", "month_year", "year")
+
+
+@dataclass(frozen=True)
+class Kinship:
+    """``formats/kinship.yaml``: relative roles, partners and the partner nouns."""
+
+    roles: Mapping[str, Mapping[str, Any]]
+    partners: Mapping[str, float]
+    partner_nouns: Mapping[str, Mapping[str, str]]
+
+
+@functools.cache
+def kinship() -> Kinship:
+    """The installed kinship data (roles are engine vocabulary, whatever the corpora root)."""
+    from breachbench.generator.data import corpora
+
+    document = corpora.read_yaml("formats/kinship.yaml")
+    roles = document["roles"]
+    for role, spec in roles.items():
+        low, high = spec["years"]
+        if spec["sex"] not in ("M", "F", "any", "partner") or low > high:
+            raise TemplateError(f"formats/kinship.yaml: roles.{role}: bad sex or years")
+        if spec["surname"] not in ("birth", "usage", "partner", "own"):
+            raise TemplateError(f"formats/kinship.yaml: roles.{role}: unknown surname rule")
+    for form, nouns in document["partner_nouns"].items():
+        if set(nouns) != {"M", "F"}:
+            raise TemplateError(f"formats/kinship.yaml: partner_nouns.{form}: needs M and F")
+    return Kinship(roles, document["partners"], document["partner_nouns"])
 
 
 def parse_markup(
@@ -287,15 +360,17 @@ def parse_markup(
 
 # --------------------------------------------------------------------------- elision
 
-# Words starting with an aspirated h take no elision ("de handicap", "le harcèlement").
-H_ASPIRE: frozenset[str] = frozenset(
-    {
-        "hache", "haine", "halal", "hallucinogène", "hallucinogènes", "handicap",
-        "handicapé", "handicapée", "harcèlement", "harceleur", "haschich", "hasch",
-        "haut", "hautes", "hernie", "héros", "hiérarchie", "hindou", "hindouiste",
-        "homard", "honte", "hors", "hurlement", "hutte",
-    }
-)  # fmt: skip
+ELISION_FILE = "formats/elision.yaml"
+
+
+@functools.cache
+def h_aspire() -> frozenset[str]:
+    """Words starting with an aspirated h, which take no elision ("de handicap")."""
+    from breachbench.generator.data import corpora
+
+    return frozenset(corpora.read_yaml(ELISION_FILE)["h_aspire"])
+
+
 _ELIDING = ("de", "le", "la", "que", "ne", "je", "me", "te", "se", "lorsque", "puisque")
 _ELIDABLE_RE = re.compile(r"(?:^|(?<=[\s(:/'\"-]))(" + "|".join(_ELIDING) + r")\s+$", re.IGNORECASE)
 _VOWELS = set("aeiouyàâäéèêëîïôöùûüœæ")
@@ -303,7 +378,7 @@ _VOWELS = set("aeiouyàâäéèêëîïôöùûüœæ")
 
 @functools.cache  # a few thousand distinct surfaces meet every frame
 def _starts_with_vowel_sound(word: str) -> bool:
-    """Crude but predictable: a vowel letter, or an h that is not in :data:`H_ASPIRE`."""
+    """Crude but predictable: a vowel letter, or an h that is not in :func:`h_aspire`."""
     if not word:
         return False
     first = word[0].lower()
@@ -311,7 +386,7 @@ def _starts_with_vowel_sound(word: str) -> bool:
         return True
     if first == "h":
         head = re.split(r"[\s,.;:/()'-]", word, maxsplit=1)[0].lower()
-        return head not in H_ASPIRE
+        return head not in h_aspire()
     return False
 
 
@@ -371,6 +446,51 @@ class _Source:
 
 
 @dataclass(frozen=True)
+class _Eligibility:
+    """Who an entry or frame fits: the patient's age range, a first year, partner states."""
+
+    min_age: int = 0
+    max_age: int = MAX_AGE
+    since: int = 0
+    partner: int = ANY_PARTNER
+
+    def merge(self, other: _Eligibility) -> _Eligibility | None:
+        """Both constraints at once, or None when no patient fits both."""
+        merged = _Eligibility(
+            max(self.min_age, other.min_age),
+            min(self.max_age, other.max_age),
+            max(self.since, other.since),
+            self.partner & other.partner,
+        )
+        return merged if merged.min_age <= merged.max_age and merged.partner else None
+
+
+_PARTNER_VALUES = {"any": ANY_PARTNER, "M": MALE_PARTNER, "F": FEMALE_PARTNER}
+
+
+def _eligibility(entry: Mapping[str, Any], file: str, where: str) -> _Eligibility:
+    """``min_age``, ``max_age``, ``since`` and ``partner`` of an entry, validated."""
+
+    def integer(key: str, low: int, high: int, default: int) -> int:
+        value = entry.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise _fail(
+                file, where, f"{key} must be an integer within [{low}, {high}], got {value!r}"
+            )
+        return value
+
+    min_age = integer("min_age", 0, MAX_AGE, 0)
+    max_age = integer("max_age", 0, MAX_AGE, MAX_AGE)
+    if min_age > max_age:
+        raise _fail(file, where, f"min_age {min_age} is above max_age {max_age}")
+    since = integer("since", MIN_SINCE, MAX_SINCE, MIN_SINCE) if "since" in entry else 0
+    partner = str(entry.get("partner", "any"))
+    if partner not in _PARTNER_VALUES:
+        raise _fail(file, where, f"partner must be one of {', '.join(_PARTNER_VALUES)}")
+    return _Eligibility(min_age, max_age, since, _PARTNER_VALUES[partner])
+
+
+@dataclass(frozen=True)
 class _Frame:
     index: int
     kind: str  # 'noun' | 'state'
@@ -383,6 +503,8 @@ class _Frame:
     weight: float
     tags: tuple[str, ...]
     categories: tuple[str, ...] | None  # only these sensitive categories, None for all
+    eligibility: _Eligibility = _Eligibility()
+    dynamic_partner: bool = False  # holds a {partner:<form>} slot
 
     @property
     def pattern_text(self) -> str:
@@ -423,6 +545,95 @@ def _sex(entry: Mapping[str, Any], file: str, where: str, default: str = "any") 
     return sex
 
 
+_FEMALE_TITLES = ("Mme ", "Madame ", "Mlle ", "Mme. ")
+_MALE_TITLES = ("M. ", "Monsieur ", "Mr ")
+
+
+def _constrained(template: Template) -> Template:
+    """The template with what its pieces imply about the patient added to its constraints.
+
+    A relative role needs a patient old enough to have that relative; a partner (noun or
+    role) needs a patient with a partner; the patient's own phone or email needs the
+    record to have one; a title before the patient's own surname fixes the sex.
+    """
+    roles = kinship().roles
+    min_age, partner, needs, sex = template.min_age, template.partner, template.needs, template.sex
+    previous = ""
+    for piece in template.pieces:
+        qualifiers = piece.role.split(":") if piece.role else []
+        if piece.slot == PARTNER_SLOT:
+            partner &= MALE_PARTNER | FEMALE_PARTNER
+        elif piece.slot and piece.subject == "relative":
+            role = next((q for q in qualifiers if q in roles), "relative")
+            min_age = max(min_age, int(roles[role]["min_patient_age"]))
+            if role == "partner":
+                partner &= MALE_PARTNER | FEMALE_PARTNER
+        elif piece.slot and piece.subject == "patient" and OTHER not in qualifiers:
+            if piece.slot == "phone":
+                needs |= {"mobile": NEEDS_MOBILE, "home": NEEDS_HOME}.get(
+                    next((q for q in qualifiers if q in PHONE_KINDS), ""), NEEDS_PHONE
+                )
+            elif piece.slot == "email":
+                needs |= NEEDS_EMAIL
+            elif piece.slot in ("surname", "full_name") and "birth" not in qualifiers:
+                titled = "F" if previous.endswith(_FEMALE_TITLES) else None
+                titled = "M" if previous.endswith(_MALE_TITLES) else titled
+                if titled is not None:
+                    merged = _merge_sex(sex, titled)
+                    if merged is None:
+                        raise TemplateError(
+                            f"{template.source}: title {previous!r} contradicts sex {sex}"
+                        )
+                    sex = merged
+        previous = piece.text if piece.slot is None else ""
+    if min_age > template.max_age or not partner:
+        raise TemplateError(f"{template.source}: no patient fits its roles and age range")
+    template = replace(template, min_age=min_age, partner=partner, needs=needs, sex=sex)
+    return _partner_words(template)
+
+
+# A partner named by a literal noun ("battu par sa compagne", "son mari l'accompagne"):
+# the patient has one, of that sex. Former partners ("ex-mari") only need an adult.
+_PARTNER_WORD = re.compile(
+    r"(?<![\w-])(?:(?P<ex>ex-)|(?:son|sa|mon|ma|le|la|du) )?"
+    r"(?:(?P<f>compagne|femme|épouse|conjointe|copine)|(?P<m>compagnon|mari|conjoint|copain))\b"
+    r"(?! du Devoir| de (?:route|chambre|voyage|ménage))",
+    re.IGNORECASE,
+)
+_PARTNER_MIN_AGE = 16
+
+
+def _partner_words(template: Template) -> Template:
+    """What a literal partner noun implies: an adult patient with a partner of that sex.
+
+    A noun with a determiner ("sa femme") or a bare one other than "femme" counts; said of a
+    partner of the patient's own sex it must be a ``sexual_orientation`` span (TAXONOMY.md,
+    the partner exception): unlabelled, the template only fits the other sex.
+    """
+    min_age, partner, sex = template.min_age, template.partner, template.sex
+    for piece in template.pieces:
+        if piece.slot is not None:
+            continue
+        for match in _PARTNER_WORD.finditer(piece.text):
+            noun = (match.group("f") or match.group("m")).lower()
+            possessive = match.group(0).lower() != noun
+            if not (match.group("ex") or possessive or noun not in ("femme", "copine", "copain")):
+                continue
+            min_age = max(min_age, _PARTNER_MIN_AGE)
+            if match.group("ex") or piece.subject not in (None, "patient", "relative"):
+                continue
+            noun_sex = "F" if match.group("f") else "M"
+            partner &= FEMALE_PARTNER if noun_sex == "F" else MALE_PARTNER
+            if piece.category != "sexual_orientation":
+                other = "M" if noun_sex == "F" else "F"
+                sex = _merge_sex(sex, other) or ""
+    if min_age > template.max_age or not sex:
+        # Unreachable as written (a child's partner, an unlabelled same-sex partner): the
+        # engine never draws it; the lexicon's owner is told by tests/test_coherence.py.
+        return replace(template, min_age=min_age, partner=0)
+    return replace(template, min_age=min_age, partner=partner, sex=sex)
+
+
 def _entry(raw: Any, file: str, where: str, text_key: str = "text") -> dict[str, Any]:
     """Entries are a bare string (the text) or a mapping; normalise to a mapping."""
     if isinstance(raw, str):
@@ -450,7 +661,7 @@ def _merge_assertion(frame: str, entry: str) -> str | None:
     return None
 
 
-def _derived_tags(pieces: Iterable[Piece], vocabulary: _Vocabulary) -> set[str]:
+def _derived_tags(pieces: Iterable[Piece], vocabulary: Taxonomy) -> set[str]:
     tags: set[str] = set()
     for piece in pieces:
         if piece.category in vocabulary.sensitive:
@@ -458,7 +669,7 @@ def _derived_tags(pieces: Iterable[Piece], vocabulary: _Vocabulary) -> set[str]:
     return tags
 
 
-def _load_frames(source: _Source, vocabulary: _Vocabulary) -> dict[str, list[_Frame]]:
+def _load_frames(source: _Source, vocabulary: Taxonomy) -> dict[str, list[_Frame]]:
     file = _FRAMES_FILE
     document = source.read(file)
     if not isinstance(document, Mapping):
@@ -518,13 +729,17 @@ def _load_frames(source: _Source, vocabulary: _Vocabulary) -> dict[str, list[_Fr
                     weight=_weight(entry, file, where),
                     tags=_tags(entry, file, where),
                     categories=_frame_categories(entry, file, where, vocabulary),
+                    eligibility=_eligibility(entry, file, where),
+                    dynamic_partner=any(
+                        p.slot == PARTNER_SLOT for form in parsed.values() for p in form
+                    ),
                 )
             )
     return frames
 
 
 def _frame_categories(
-    entry: Mapping[str, Any], file: str, where: str, vocabulary: _Vocabulary
+    entry: Mapping[str, Any], file: str, where: str, vocabulary: Taxonomy
 ) -> tuple[str, ...] | None:
     if "categories" not in entry:
         return None
@@ -546,19 +761,55 @@ def _excluded(frame: _Frame, patterns: Iterable[str]) -> bool:
     return False
 
 
+_MARKED = re.compile(r"^([^\[\]]*)\[([^\[\]|]+)\]([^\[\]]*)$")
+
+
+def _marked(surface: str) -> tuple[str, str, str]:
+    """Split a core or state text into (context before, labelled words, context after).
+
+    The annotation guidelines label a drug or a service by its name alone ("sous
+    [Truvada]", "suivi au [CSAPA]"): the words in brackets are the span, the rest is
+    unlabelled text that still travels with the core through every frame. A text with
+    no brackets is labelled whole.
+    """
+    if "[" not in surface and "]" not in surface:
+        return "", surface, ""
+    match = _MARKED.match(surface)
+    if match is None:
+        raise TemplateError(f"mark one labelled part as 'context [words] context': {surface!r}")
+    before, label, after = match.groups()
+    if not label.strip() or label != label.strip():
+        raise TemplateError(f"empty or space-padded labelled part in {surface!r}")
+    return before, label, after
+
+
 def _fill(
     frame: tuple[Piece, ...], surface: str, category: str, subject: str, assertion: str
 ) -> tuple[Piece, ...]:
-    """Put a labelled ``surface`` where ``{fact}`` is, eliding the word before it."""
+    """Put ``surface`` where ``{fact}`` is, eliding the word before it.
+
+    Only the bracketed part of ``surface`` (:func:`_marked`) is labelled; its unlabelled
+    context merges with the frame's literals, so adjacent literals stay merged.
+    """
+    context_before, label, context_after = _marked(surface)
     pieces = list(frame)
     at = next(i for i, p in enumerate(pieces) if p.slot == FACT)
-    pieces[at] = Piece(surface, None, category, subject, assertion)
-    before = pieces[at - 1] if at else None
-    if before is not None and before.category is None and before.slot is None:
-        text = elide(before.text, surface)
-        if text != before.text:
-            pieces[at - 1] = Piece(text, None, None, None, None)
-    return tuple(pieces)
+    out = pieces[:at]
+    if out and out[-1].category is None and out[-1].slot is None:
+        out[-1] = Piece(elide(out[-1].text, context_before + label), None, None, None, None)
+    if context_before:
+        if out and out[-1].category is None and out[-1].slot is None:
+            out[-1] = Piece(out[-1].text + context_before, None, None, None, None)
+        else:
+            out.append(Piece(context_before, None, None, None, None))
+    out.append(Piece(label, None, category, subject, assertion))
+    after = pieces[at + 1 :]
+    if context_after:
+        if after and after[0].category is None and after[0].slot is None:
+            after[0] = Piece(context_after + after[0].text, None, None, None, None)
+        else:
+            after.insert(0, Piece(context_after, None, None, None, None))
+    return tuple(out + after)
 
 
 class _SensitiveLoader:
@@ -569,7 +820,7 @@ class _SensitiveLoader:
         category: str,
         document: Mapping[str, Any],
         frames: Mapping[str, list[_Frame]],
-        vocabulary: _Vocabulary,
+        vocabulary: Taxonomy,
     ) -> None:
         self.category = category
         self.file = f"sensitive/{category}.yaml"
@@ -594,20 +845,30 @@ class _SensitiveLoader:
     def _make(
         self, pieces: tuple[Piece, ...], sex: str, weight: float,
         tags: Iterable[str], source: str, where: str,
+        eligibility: _Eligibility = _Eligibility(),
     ) -> Template:  # fmt: skip
         if not any(p.category == self.category for p in pieces):
             text = "".join(p.text or "{" + str(p.slot) + "}" for p in pieces)
             raise _fail(self.file, where, f"no span of category {self.category!r}: {text!r}")
         all_tags = set(tags) | _derived_tags(pieces, self.vocabulary)
-        return Template(
-            family="sensitive",
-            category=self.category,
-            pieces=pieces,
-            sex=sex,
-            weight=weight,
-            tags=tuple(sorted(all_tags)),
-            source=source,
-        )
+        try:
+            return _constrained(
+                Template(
+                    family="sensitive",
+                    category=self.category,
+                    pieces=pieces,
+                    sex=sex,
+                    weight=weight,
+                    tags=tuple(sorted(all_tags)),
+                    source=source,
+                    min_age=eligibility.min_age,
+                    max_age=eligibility.max_age,
+                    since=eligibility.since,
+                    partner=eligibility.partner,
+                )
+            )
+        except TemplateError as error:
+            raise _fail(self.file, where, str(error)) from None
 
     def _entry_fields(self, raw: Any, where: str, text_key: str = "text") -> dict[str, Any]:
         entry = _entry(raw, self.file, where, text_key)
@@ -621,6 +882,7 @@ class _SensitiveLoader:
         entry["sex"] = _sex(entry, self.file, where)
         entry["weight"] = _weight(entry, self.file, where)
         entry["tags"] = _tags(entry, self.file, where)
+        entry["eligibility"] = _eligibility(entry, self.file, where)
         entry["frames_exclude"] = [
             str(p) for p in _as_list(entry.get("frames_exclude"), self.file, where)
         ] + self.excluded
@@ -629,6 +891,15 @@ class _SensitiveLoader:
             entry["frames_exclude"].append("tag:condition")
         entry["frames_exclude"] = tuple(entry["frames_exclude"])
         return entry
+
+    def _filled(
+        self, form: tuple[Piece, ...], surface: str, subject: str, assertion: str, where: str
+    ) -> tuple[Piece, ...]:
+        """:func:`_fill` with a markup error named by file and entry."""
+        try:
+            return _fill(form, surface, self.category, subject, assertion)
+        except TemplateError as error:
+            raise _fail(self.file, where, str(error)) from None
 
     def _excluded(self, frame: _Frame, patterns: tuple[str, ...]) -> bool:
         """:func:`_excluded`, remembered per frame and exclusion list."""
@@ -640,8 +911,14 @@ class _SensitiveLoader:
 
     def _combine(
         self, entry: Mapping[str, Any], frame: _Frame, subject_gender: str | None
-    ) -> tuple[str, str] | None:
-        """(template sex, assertion) of an entry in a frame, or None if they do not fit."""
+    ) -> tuple[str, str, _Eligibility] | None:
+        """(template sex, assertion, eligibility) of an entry in a frame, or None if they
+        do not fit.
+
+        The entry's age range is the patient's in a patient or partner frame; about
+        another relative only its ``since`` applies (a drug existed or not, whoever takes
+        it).
+        """
         if frame.categories is not None and self.category not in frame.categories:
             return None
         if self._excluded(frame, entry["frames_exclude"]):
@@ -649,6 +926,7 @@ class _SensitiveLoader:
         assertion = _merge_assertion(frame.assertion, entry["assertion"])
         if assertion is None:
             return None
+        own: _Eligibility = entry["eligibility"]
         if frame.subject == "patient":
             sex = _merge_sex(entry["sex"], frame.sex)
         else:
@@ -656,7 +934,19 @@ class _SensitiveLoader:
             if entry["sex"] != "any" and subject_gender not in (None, entry["sex"].lower()):
                 return None
             sex = frame.sex
-        return None if sex is None else (sex, assertion)
+            partner = ANY_PARTNER
+            if frame.dynamic_partner and entry["sex"] != "any":
+                partner = _PARTNER_VALUES[entry["sex"]]
+            if frame.dynamic_partner or frame.eligibility.partner != ANY_PARTNER:
+                # A partner is of the patient's generation: the entry's ages hold for both
+                # (no pregnant wife at 74).
+                own = _Eligibility(own.min_age, own.max_age, own.since, partner)
+            else:
+                own = _Eligibility(since=own.since, partner=partner)
+        eligibility = own.merge(frame.eligibility)
+        if sex is None or eligibility is None:
+            return None
+        return sex, assertion, eligibility
 
     def _cores(self) -> Iterator[Template]:
         for index, raw in enumerate(_as_list(self.document.get("cores"), self.file, "cores")):
@@ -673,13 +963,13 @@ class _SensitiveLoader:
                 fit = self._combine(entry, frame, frame.gender)
                 if fit is None:
                     continue
-                sex, assertion = fit
+                sex, assertion, eligibility = fit
                 form = frame.pieces.get(agreement, frame.pieces.get(""))
-                pieces = _fill(form, surface.strip(), self.category, frame.subject, assertion)  # type: ignore[arg-type]
+                pieces = self._filled(form, surface.strip(), frame.subject, assertion, where)  # type: ignore[arg-type]
                 yield self._make(
                     pieces, sex, entry["weight"] * frame.weight,
                     (*entry["tags"], *frame.tags),
-                    f"{self.file}:{where}+frames.noun[{frame.index}]", where,
+                    f"{self.file}:{where}+frames.noun[{frame.index}]", where, eligibility,
                 )  # fmt: skip
 
     def _states(self) -> Iterator[Template]:
@@ -700,19 +990,20 @@ class _SensitiveLoader:
                     fit = self._combine(entry, frame, gender)
                     if fit is None:
                         continue
-                    sex, assertion = fit
+                    sex, assertion, eligibility = fit
                     if frame.gender == "each":
                         sex = _merge_sex(sex, gender.upper())  # type: ignore[arg-type]
                         if sex is None:
                             continue
                     form = frame.pieces.get(gender, frame.pieces.get(""))  # type: ignore[arg-type]
                     surface = forms[gender].strip()  # type: ignore[index]
-                    pieces = _fill(form, surface, self.category, frame.subject, assertion)  # type: ignore[arg-type]
+                    pieces = self._filled(form, surface, frame.subject, assertion, where)  # type: ignore[arg-type]
                     suffix = f":{gender}" if frame.gender == "each" else ""
                     yield self._make(
                         pieces, sex, entry["weight"] * frame.weight,
                         (*entry["tags"], *frame.tags),
                         f"{self.file}:{where}+frames.state[{frame.index}]{suffix}", where,
+                        eligibility,
                     )  # fmt: skip
 
     def _phrases(self) -> Iterator[Template]:
@@ -729,11 +1020,11 @@ class _SensitiveLoader:
                 raise _fail(self.file, where, str(error)) from None
             yield self._make(
                 pieces, entry["sex"], entry["weight"],
-                entry["tags"], f"{self.file}:{where}", where,
+                entry["tags"], f"{self.file}:{where}", where, entry["eligibility"],
             )  # fmt: skip
 
 
-def _load_family(family: str, source: _Source, vocabulary: _Vocabulary) -> tuple[Template, ...]:
+def _load_family(family: str, source: _Source, vocabulary: Taxonomy) -> tuple[Template, ...]:
     """Routine, identifier and hard-negative notes: flat lists of markup entries."""
     file = _FAMILY_FILES[family]
     document = source.read(file)
@@ -762,17 +1053,30 @@ def _load_family(family: str, source: _Source, vocabulary: _Vocabulary) -> tuple
         tags = set(_tags(entry, file, where))
         if family == "hard_negative":
             tags.add("hard_negative")
-        templates.append(
-            Template(
-                family=family,
-                category=None,
-                pieces=pieces,
-                sex=_sex(entry, file, where),
-                weight=_weight(entry, file, where),
-                tags=tuple(sorted(tags)),
-                source=f"{file.removeprefix('comments/')}:{where}",
+        eligibility = _eligibility(entry, file, where)
+        group = entry.get("group", "")
+        if not isinstance(group, str):
+            raise _fail(file, where, f"group must be a string, got {group!r}")
+        try:
+            template = _constrained(
+                Template(
+                    family=family,
+                    category=None,
+                    pieces=pieces,
+                    sex=_sex(entry, file, where),
+                    weight=_weight(entry, file, where),
+                    tags=tuple(sorted(tags)),
+                    source=f"{file.removeprefix('comments/')}:{where}",
+                    min_age=eligibility.min_age,
+                    max_age=eligibility.max_age,
+                    since=eligibility.since,
+                    partner=eligibility.partner,
+                    group=group,
+                )
             )
-        )
+        except TemplateError as error:
+            raise _fail(file, where, str(error)) from None
+        templates.append(template)
     return tuple(templates)
 
 
@@ -791,7 +1095,7 @@ def load_templates(root: Path | None = None) -> dict[str, tuple[Template, ...]]:
     if root is not None:
         return _expand_templates(Path(root))
     from breachbench.generator.data.cache import cache_key, cached
-    from breachbench.generator.output.manifest import corpora_digest
+    from breachbench.generator.data.corpora import corpora_digest
 
     def current_key() -> str:
         return cache_key(corpora_digest.__wrapped__(), Path(__file__).read_bytes())
@@ -814,7 +1118,9 @@ def installed_templates() -> dict[str, tuple[Template, ...]]:
 def _expand_templates(root: Path | None) -> dict[str, tuple[Template, ...]]:
     """The work behind :func:`load_templates`."""
     source = _Source(Path(root) if root is not None else None)
-    vocabulary = _vocabulary(source.read(_TAXONOMY_FILE)) if root else _default_vocabulary()
+    vocabulary = (
+        Taxonomy.from_document(source.read(TAXONOMY_FILE)) if root else _default_vocabulary()
+    )
     result: dict[str, tuple[Template, ...]] = {
         family: _load_family(family, source, vocabulary) for family in _FAMILY_FILES
     }

@@ -7,7 +7,9 @@ low bit up, lists categories already sorted: record-level ``categories`` come fo
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from breachbench.generator.data import corpora
 
@@ -33,19 +35,24 @@ class Taxonomy:
     def index(self, category: str) -> int:
         return self.categories.index(category)
 
+    @classmethod
+    def from_document(cls, document: Mapping[str, Any]) -> Taxonomy:
+        """The taxonomy of a parsed ``taxonomy.yaml``: the shipped one, or a test's own."""
+        group_of = {
+            category: group
+            for group, spec in document["groups"].items()
+            for category in spec["categories"]
+        }
+        return cls(
+            version=str(document["version"]),
+            categories=tuple(sorted(group_of)),
+            group_of=group_of,
+            subjects=tuple(document["attributes"]["subject"]["values"]),
+            assertions=tuple(document["attributes"]["assertion"]["values"]),
+        )
+
 
 @functools.cache
 def load_taxonomy() -> Taxonomy:
-    document = corpora.read_yaml(TAXONOMY_FILE)
-    group_of = {
-        category: group
-        for group, spec in document["groups"].items()
-        for category in spec["categories"]
-    }
-    return Taxonomy(
-        version=str(document["version"]),
-        categories=tuple(sorted(group_of)),
-        group_of=group_of,
-        subjects=tuple(document["attributes"]["subject"]["values"]),
-        assertions=tuple(document["attributes"]["assertion"]["values"]),
-    )
+    """The taxonomy that ships with the project: the one every layer labels and scores by."""
+    return Taxonomy.from_document(corpora.read_yaml(TAXONOMY_FILE))

@@ -74,3 +74,12 @@ def checksums() -> dict[str, str]:
                 file.read_bytes()
             ).hexdigest()
     return digests
+
+
+@functools.cache
+def corpora_digest() -> str:
+    """One SHA-256 over every data file of ``corpora/``: the lexicons and tables used."""
+    digest = hashlib.sha256()
+    for name, file_digest in sorted(checksums().items()):
+        digest.update(f"{name}\0{file_digest}\n".encode())
+    return digest.hexdigest()

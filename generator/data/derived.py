@@ -27,21 +27,23 @@ from breachbench.generator.data.cache import cache_key, cached
 
 T = TypeVar("T")
 
-_PACKAGE = Path(__file__).resolve().parent
+# The ``generator`` package: every room (comments/, records/...), not only data/.
+_PACKAGE = Path(__file__).resolve().parent.parent
 
 
 def code_digest() -> str:
     """One SHA-256 over the source files of the ``generator`` package, as they are now."""
     digest = hashlib.sha256()
-    for source in sorted(_PACKAGE.glob("*.py")):
-        digest.update(source.name.encode() + b"\0" + source.read_bytes() + b"\0")
+    for source in sorted(_PACKAGE.rglob("*.py")):
+        name = source.relative_to(_PACKAGE).as_posix()
+        digest.update(name.encode() + b"\0" + source.read_bytes() + b"\0")
     return digest.hexdigest()
 
 
 def current_key() -> str:
     """Corpora, code, and the versions of the libraries whose arrays are pickled, read
     from the files as they are now."""
-    from breachbench.generator.output.manifest import corpora_digest
+    from breachbench.generator.data.corpora import corpora_digest
 
     corpora = corpora_digest.__wrapped__()  # not the digest this process cached
     return cache_key(corpora, code_digest(), np.__version__, pa.__version__)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -30,22 +29,13 @@ def taxonomy_version() -> str:
     return load_taxonomy().version
 
 
-@cache
-def corpora_digest() -> str:
-    """One SHA-256 over every data file of ``corpora/``: the lexicons and tables used."""
-    digest = hashlib.sha256()
-    for name, file_digest in sorted(corpora.checksums().items()):
-        digest.update(f"{name}\0{file_digest}\n".encode())
-    return digest.hexdigest()
-
-
 def provenance(options: GenerateOptions) -> dict[str, Any]:
     """Everything the rows depend on, plus the format: enough to regenerate the dataset."""
     record = {
         "generator": "breachbench",
         "generator_version": __version__,
         "taxonomy_version": taxonomy_version(),
-        "corpora_sha256": corpora_digest(),
+        "corpora_sha256": corpora.corpora_digest(),
         "seed": options.seed,
         "format": options.format,
         "options": options.content_options(),

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +44,54 @@ METADATA_DOCUMENTS: dict[str, tuple[str, str]] = {
 
 class OutputError(ValueError):
     """The output location cannot be used; the message is one line meant for users."""
+
+
+_LEFTOVER = re.compile(r"^\.(?P<name>.+)\.(?:tmp|old)-(?P<pid>\d+)$")
+"""Hidden names a run stages under: ``.patients.parquet.tmp-<pid>``, ``.patients.old-<pid>``."""
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` exists (ours or another user's)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OSError:
+        return True  # unknown: assume alive, never delete another run's files
+    return True
+
+
+def remove_dead_leftovers(directory: Path, stem: str) -> list[Path]:
+    """Remove the staged files of runs on ``stem`` (an output's name) whose process is gone.
+
+    A run killed beyond any cleanup (SIGKILL, power loss) leaves its hidden temporary
+    output beside the target; the next run on the same target removes it. Files of a
+    live process (a concurrent run) are left alone. Returns what was removed.
+    """
+    removed: list[Path] = []
+    try:
+        entries = list(directory.iterdir())
+    except OSError:
+        return removed
+    for entry in entries:
+        match = _LEFTOVER.match(entry.name)
+        name = match["name"] if match is not None else ""
+        if not (name == stem or name.startswith(stem + ".")):
+            continue
+        pid = int(match["pid"])
+        if pid == os.getpid() or pid_alive(pid):
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):
+                entry.unlink()
+        removed.append(entry)
+    return removed
 
 
 def format_for_suffix(path: str | os.PathLike[str]) -> str | None:
@@ -93,6 +142,12 @@ def check_target(target: OutputTarget, *, overwrite: bool) -> None:
     if target.is_directory:
         if path.exists() and not path.is_dir():
             raise OutputError(f"{path} exists and is not a directory")
+        if path.is_dir() and os.path.ismount(path):
+            # The output is staged beside it and renamed over it: a mount point cannot be.
+            raise OutputError(
+                f"{path} is a mount point, which cannot be replaced; write into a folder"
+                f" inside it (e.g. --out {path / 'patients'}/)"
+            )
         if path.is_dir() and any(path.iterdir()):
             if not overwrite:
                 raise OutputError(f"{path} already exists and is not empty (use --overwrite)")
@@ -150,10 +205,14 @@ class Staging:
         self._metadata: list[tuple[Path, Path]] = []  # (staged, final) sidecars of a file
         self._created_dirs: list[Path] = []
         self._committed = False
+        self.removed_leftovers: list[Path] = []
 
     def __enter__(self) -> Staging:
         try:
             self._make_parents(self.target.path.parent)
+            self.removed_leftovers = remove_dead_leftovers(
+                self.target.path.parent, self.target.path.name
+            )
             if self.target.is_directory:
                 if self.path.exists():
                     shutil.rmtree(self.path)

@@ -25,6 +25,9 @@ from breachbench.generator.data import corpora
 from breachbench.generator.records.people import EPOCH
 
 YEARS = 10_000  # years a date may spell, "0000".."9999"
+# Days a date of someone's life may fall on: the oldest patients' births to appointments
+# after the last record.
+CALENDAR = (dt.date(1900, 1, 1), dt.date(2040, 12, 31))
 
 
 @dataclass(frozen=True)
@@ -36,9 +39,17 @@ class DateFormats:
     formats: dict[str, tuple[tuple[tuple[str, ...], ...], Categorical]]
 
     def render(self, rng: np.random.Generator, slot: str, n: int) -> pa.Array:
+        """``n`` dates of the configured range, uniform: for dates no one's life bounds."""
+        return self.render_days(rng, slot, rng.integers(self.low_day, self.high_day + 1, n))
+
+    def render_days(self, rng: np.random.Generator, slot: str, days: np.ndarray) -> pa.Array:
+        """The days ``days`` (since 1970-01-01) in the written forms of ``slot``: dates of
+        someone's life (a birth, an event after it, an appointment after the note)."""
         pool = self._pool
+        n = len(days)
         # Calendar fields by lookup: datetime64 conversions cost a pass each per field.
-        offset = rng.integers(self.low_day, self.high_day + 1, n) - self.low_day
+        offset = np.clip(np.asarray(days, dtype=np.int64), pool.first_day, pool.last_day)
+        offset = offset - pool.first_day
         year, month, day = pool.year[offset], pool.month[offset], pool.day[offset]
         columns = {
             "{dd}": pool.offset["padded"] + day,
@@ -68,9 +79,11 @@ class _DatePool:
     strings: pa.Array
     offset: dict[str, int]
     patterns: dict[str, Patterns]
-    year: np.ndarray  # calendar fields of each day of the range, from its first
+    year: np.ndarray  # calendar fields of each day of the calendar, from its first
     month: np.ndarray
     day: np.ndarray
+    first_day: int  # the calendar: every day a life in the data can hold
+    last_day: int
 
     @classmethod
     def build(cls, formats: DateFormats) -> _DatePool:
@@ -89,7 +102,9 @@ class _DatePool:
         strings = pa.concat_arrays(
             [p.cast(pa.string()) for p in parts.values()] + [pa.array(literals, pa.string())]
         )
-        days = np.arange(formats.low_day, formats.high_day + 1).astype("datetime64[D]")
+        first_day = min(formats.low_day, (CALENDAR[0] - EPOCH).days)
+        last_day = max(formats.high_day, (CALENDAR[1] - EPOCH).days)
+        days = np.arange(first_day, last_day + 1).astype("datetime64[D]")
         months = days.astype("datetime64[M]")
         return cls(
             strings=strings,
@@ -101,6 +116,8 @@ class _DatePool:
             year=days.astype("datetime64[Y]").astype(np.int64) + 1970,
             month=months.astype(np.int64) % 12 + 1,
             day=(days - months).astype(np.int64) + 1,
+            first_day=first_day,
+            last_day=last_day,
         )
 
 

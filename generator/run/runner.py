@@ -3,8 +3,9 @@
 Rows depend only on (version, content options, row index) because ``make_block`` does; the
 runner only decides how the index range is cut and who computes each piece. Spans are
 aligned on ``BLOCK_ROWS`` (``make_block``'s fast path), computed by long-lived worker
-processes (loading the corpora costs ~0.5 s per process, so never one process per span),
-and consumed strictly in order. At most ``in_flight`` spans are queued or held at a time,
+processes (a fresh process spends about half a second importing numpy, pyarrow and the
+generator, and a tenth loading the corpora: never one process per span), and consumed
+strictly in order. At most ``in_flight`` spans are queued or held at a time,
 so memory stays flat whatever the row count.
 
 Three shapes of work:
@@ -21,9 +22,11 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import itertools
 import math
 import multiprocessing
 import os
+import shutil
 import signal
 import sys
 import tempfile
@@ -38,14 +41,14 @@ from pathlib import Path
 from typing import TypeVar
 
 import pyarrow as pa
+from breachbench.generator import block
 from breachbench.generator.options import GenerateOptions
 from breachbench.generator.output.counts import DatasetStats
 from breachbench.generator.output.handoff import HandedOff, hand_off
 from breachbench.generator.output.manifest import FileEntry
 from breachbench.generator.output.parquet_stitch import ParquetPiece
-from breachbench.generator.output.target import SUFFIXES
+from breachbench.generator.output.target import SUFFIXES, pid_alive
 from breachbench.generator.output.writers import EncodedRows, encode_rows, open_sink
-from breachbench.generator.records import block
 from breachbench.generator.run import memory
 
 BLOCK_ROWS = block.BLOCK_ROWS
@@ -74,16 +77,23 @@ def align_up(value: int, multiple: int = BLOCK_ROWS) -> int:
     return max(multiple, -(-value // multiple) * multiple)
 
 
-def plan_spans(start: int, stop: int, span_rows: int) -> list[tuple[int, int]]:
-    """Cut [start, stop) into spans of ``span_rows`` (rounded up to whole blocks).
+def iter_spans(start: int, stop: int, span_rows: int) -> Iterator[tuple[int, int]]:
+    """Cut [start, stop) into spans of ``span_rows`` (rounded up to whole blocks), lazily.
 
-    ``start`` must be block-aligned; every span but the last then starts and ends on a
-    block boundary.
+    Lazily because ``--rows`` may be astronomically large: a list of every span of
+    10**13 rows is 150 million tuples, gigabytes before the first row is written.
+    ``start`` must be block-aligned (checked now, not at the first ``next``); every span
+    but the last then starts and ends on a block boundary.
     """
     if start % BLOCK_ROWS:
         raise ValueError(f"start {start} is not a multiple of {BLOCK_ROWS}")
     step = align_up(span_rows)
-    return [(lo, min(lo + step, stop)) for lo in range(start, stop, step)]
+    return ((lo, min(lo + step, stop)) for lo in range(start, stop, step))
+
+
+def plan_spans(start: int, stop: int, span_rows: int) -> list[tuple[int, int]]:
+    """:func:`iter_spans` as a list, for small ranges (a part file's tasks, tests)."""
+    return list(iter_spans(start, stop, span_rows))
 
 
 def task_rows_for(rows: int, workers: int) -> int:
@@ -97,9 +107,13 @@ def effective_workers(options: GenerateOptions) -> int:
 
 
 def _start_worker() -> None:
-    """Worker initializer: Ctrl-C is the parent's to handle (it cancels and cleans up);
-    the corpora load here, once per worker, not once per task."""
+    """Worker initializer: Ctrl-C and a hang-up (sent to the whole terminal's process group)
+    are the parent's to handle (it cancels and cleans up); the corpora load here, once per
+    worker, not once per task. SIGTERM keeps its default: the pool itself stops broken
+    workers with it."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
     block.warm_up()
 
 
@@ -133,15 +147,19 @@ def ordered_map(
 
     With one worker (or one item) it runs in this process: no start-up cost. ``fn`` must be
     a module-level function: workers may come from a fork server (see :func:`_context`).
+    ``items`` is consumed lazily, at most ``in_flight`` ahead of what was yielded, so an
+    endless plan costs no memory; only the first ``workers`` are looked at up front, to
+    start no more processes than there are items.
     """
-    items = list(items)
-    if workers <= 1 or len(items) <= 1:
-        yield from map(fn, items)
+    source = iter(items)
+    head = list(itertools.islice(source, max(1, workers)))
+    if workers <= 1 or len(head) <= 1:
+        yield from map(fn, itertools.chain(head, source))
         return
-    workers = min(workers, len(items))
+    workers = min(workers, len(head))
     limit = in_flight or 2 * workers
     pending: deque[Future[R]] = deque()
-    source = iter(items)
+    source = itertools.chain(head, source)
     pool: ProcessPoolExecutor | None = None
     try:
         # Start every worker before real work: a worker whose pool is torn down while the
@@ -287,21 +305,51 @@ def generate_encoded(options: GenerateOptions, *, metadata_json: str) -> Iterato
         raise ValueError(f"row groups of {options.batch_size} rows cannot be cut into tasks")
     workers = effective_workers(options)
     size = step if options.format == "parquet" else task_rows_for(options.rows, workers)
-    spans = plan_spans(0, options.rows, size)
-    jobs = [EncodeJob(options, lo, hi, metadata_json) for lo, hi in spans]
-    if workers <= 1 or len(jobs) <= 1:  # in this process: nothing to hand over
+    spans = iter_spans(0, options.rows, size)
+    jobs = (EncodeJob(options, lo, hi, metadata_json) for lo, hi in spans)
+    if workers <= 1 or options.rows <= size:  # in this process: nothing to hand over
         return ordered_map(encode_span, jobs, workers=workers)
     return _handed_off(jobs, workers)
 
 
-def _handed_off(jobs: list[EncodeJob], workers: int) -> Iterator[EncodedRows]:
+HANDOFF_PREFIX = "breachbench-handoff-"
+
+
+def _handed_off(jobs: Iterator[EncodeJob], workers: int) -> Iterator[EncodedRows]:
     """:func:`ordered_map` of ``jobs``, the workers leaving their bytes in files of a
-    temporary directory, removed (with any piece not consumed) once the pool is down."""
-    with tempfile.TemporaryDirectory(prefix="breachbench-handoff-") as directory:
-        jobs = [dataclasses.replace(job, handoff_dir=directory) for job in jobs]
-        results = ordered_map(encode_span, jobs, workers=workers)
+    temporary directory, removed (with any piece not consumed) once the pool is down.
+
+    The directory is named after this process, so that a later run can remove the ones
+    of a run killed beyond any cleanup (SIGKILL, power loss): see
+    :func:`remove_dead_handoffs`.
+    """
+    remove_dead_handoffs()
+    prefix = f"{HANDOFF_PREFIX}{os.getpid()}-"
+    with tempfile.TemporaryDirectory(prefix=prefix) as directory:
+        handed = (dataclasses.replace(job, handoff_dir=directory) for job in jobs)
+        results = ordered_map(encode_span, handed, workers=workers)
         with contextlib.closing(results):
             yield from results
+
+
+def remove_dead_handoffs(root: str | None = None) -> list[Path]:
+    """Remove the hand-over directories (in ``root``, default the temporary directory) of
+    runs whose process is gone; return what was removed."""
+    removed = []
+    base = Path(root or tempfile.gettempdir())
+    try:
+        entries = list(base.iterdir())
+    except OSError:
+        return removed
+    for entry in entries:
+        name = entry.name
+        if not name.startswith(HANDOFF_PREFIX):
+            continue
+        pid = name[len(HANDOFF_PREFIX) :].split("-", 1)[0]
+        if pid.isdigit() and not pid_alive(int(pid)) and entry.is_dir():
+            shutil.rmtree(entry, ignore_errors=True)
+            removed.append(entry)
+    return removed
 
 
 def generate_tables(
@@ -310,7 +358,7 @@ def generate_tables(
     """All ``options.rows`` rows as consecutive tables, in order, on ``options.workers``."""
     workers = effective_workers(options)
     size = task_rows or task_rows_for(options.rows, workers)
-    jobs = [(options, lo, hi) for lo, hi in plan_spans(0, options.rows, size)]
+    jobs = ((options, lo, hi) for lo, hi in iter_spans(0, options.rows, size))
     return ordered_map(make_rows, jobs, workers=workers)
 
 
@@ -358,7 +406,7 @@ def write_part(job: PartJob) -> WrittenFile:
     with open_sink(
         options.format, path, batch_size=options.batch_size, metadata_json=job.metadata_json
     ) as sink:
-        for lo, hi in plan_spans(job.start, job.stop, TASK_ROWS):
+        for lo, hi in iter_spans(job.start, job.stop, TASK_ROWS):
             sink.write(block.make_block(options, lo, hi))
     counts = sink.close()
     return WrittenFile.of(job.name, path, sink.sha256, counts)
@@ -373,9 +421,9 @@ def write_parts(
     contents do not depend on the number of workers. Zero rows still make one empty part,
     which carries the schema.
     """
-    spans = plan_spans(0, options.rows, part_rows) or [(0, 0)]
-    jobs = [
+    spans = iter_spans(0, options.rows, part_rows) if options.rows else iter([(0, 0)])
+    jobs = (
         PartJob(options, str(directory), part_name(index, options.format), lo, hi, metadata_json)
         for index, (lo, hi) in enumerate(spans)
-    ]
+    )
     return ordered_map(write_part, jobs, workers=effective_workers(options))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 
-from breachbench.generator.records import block
+from breachbench.generator import block
 
 # A failure to load is left to each worker's initializer, which loads again and reports
 # the error through the pool; a fork server that died here would hide it.

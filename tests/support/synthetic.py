@@ -10,9 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-
-from .labels import CategorySpace, default_space
-from .predictions import Predictions
+from breachbench.benchmarks.scoring.labels import CategorySpace, default_space
+from breachbench.benchmarks.scoring.predictions import Predictions
 
 SUBJECTS = ("patient", "relative", "third_party")
 ASSERTIONS = ("affirmed", "negated", "hypothetical", "historical")

@@ -29,8 +29,9 @@ _SEX_CODES = pa.array(["M", "F"])  # indexed by people.MALE / people.FEMALE
 _STREAMS = ("people", "places", "contacts", "comments", "created")
 
 
-def _created_at(rng: np.random.Generator, birth_days: np.ndarray) -> pa.Array:
-    """When each record was opened: a working day, during opening hours."""
+def _created_at(rng: np.random.Generator, birth_days: np.ndarray) -> np.ndarray:
+    """When each record was opened (milliseconds since 1970): a working day, during
+    opening hours."""
     settings = corpora.read_yaml("formats/people.yaml")
     low = np.datetime64(settings["created_from"], "D").astype(np.int64)
     high = np.datetime64(settings["created_until"], "D").astype(np.int64)
@@ -43,7 +44,7 @@ def _created_at(rng: np.random.Generator, birth_days: np.ndarray) -> pa.Array:
     open_hour, close_hour = settings["opening_hours"]
     seconds = rng.integers(open_hour * 3600, close_hour * 3600, len(day))
     # Whole seconds, stored in milliseconds: Parquet has no second-resolution timestamp.
-    return pa.array((day * 86_400 + seconds) * 1000, type=pa.timestamp("ms"))
+    return (day * 86_400 + seconds) * 1000
 
 
 def _emails(rng: np.random.Generator, people: People, real_domains: bool) -> pa.Array:
@@ -85,9 +86,22 @@ def _block(options: GenerateOptions, block: int) -> pa.Table:
     home = contacts.phones.numbers(home, ~presence(crng, contacts.home_steps, people.age))
     email = _emails(crng, people, options.real_email_domains)
 
+    created_ms = _created_at(rng["created"], people.birth_days)
+    context = CommentContext.for_people(
+        people,
+        nir,
+        unit,
+        places,
+        created_days=created_ms // 86_400_000,
+        birth=birth,
+        residence=residence,
+        mobile=mobile,
+        home=home,
+        email=email,
+    )
     comments = engine.generate(
         rng["comments"],
-        CommentContext.for_people(people, nir, unit, places),
+        context,
         comment_rate=options.comment_rate,
         sensitive_rate=options.sensitive_rate,
         difficulty=options.difficulty,
@@ -111,7 +125,7 @@ def _block(options: GenerateOptions, block: int) -> pa.Table:
         "insee_code": residence.insee_code,
         "doctor_rpps": practice.rpps,
         "doctor_name": practice.name,
-        "created_at": _created_at(rng["created"], people.birth_days),
+        "created_at": pa.array(created_ms, type=pa.timestamp("ms")),
         "admin_comment": comments.text,
         "sensitive": comments.sensitive,
         "categories": comments.categories,

@@ -11,12 +11,17 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-
-from .bootstrap import id_hashes, poisson_weights
-from .counts import BREAKDOWN_FIELDS, LEAK_FIELDS, REPLICATE_FIELDS, Counts
-from .labels import GROUPS, CategorySpace, default_space
-from .matching import COR, INC, MIS, PAR, SCHEMES, SPU
-from .score import ScoringConfig
+from breachbench.benchmarks.scoring.bootstrap import id_hashes, poisson_weights
+from breachbench.benchmarks.scoring.counts import (
+    BREAKDOWN_FIELDS,
+    LEAK_FIELDS,
+    REPLICATE_FIELDS,
+    Counts,
+)
+from breachbench.benchmarks.scoring.exposure import EXPOSURE_FIELDS, LINKING_IDENTIFIERS
+from breachbench.benchmarks.scoring.labels import GROUPS, CategorySpace, default_space
+from breachbench.benchmarks.scoring.matching import COR, INC, MIS, PAR, SCHEMES, SPU
+from breachbench.benchmarks.scoring.score import ScoringConfig
 
 Span = tuple[int, int, str]
 
@@ -87,6 +92,7 @@ def reference_counts(
         min_overlap_percentage=pct,
         bootstrap_seed=config.bootstrap_seed,
         bootstrap_replicates=config.bootstrap_replicates,
+        severity=config.severity,
     )
     group_of = {cat: GROUPS[g] for cat, g in zip(space.categories, space.groups, strict=True)}
     cat_index = {cat: i for i, cat in enumerate(space.categories)}
@@ -117,6 +123,7 @@ def _add_record(
         min_overlap_percentage=pct,
         bootstrap_seed=config.bootstrap_seed,
         bootstrap_replicates=config.bootstrap_replicates,
+        severity=config.severity,
     )
     comment = row["admin_comment"]
     c.records[0] = 1
@@ -205,11 +212,65 @@ def _add_record(
             if (dim, value, g) not in seen:
                 seen.add((dim, value, g))
                 arr[g, field["records"]] += 1
-    if config.bootstrap_replicates and per_record.any():
+    if level == 2 and comment:
+        c.exposure[:] = exposure_row(row, pred_spans, space, status["strict"], c.severity)
+    if config.bootstrap_replicates and (per_record.any() or c.exposure.any()):
         w = poisson_weights(
             hashed, seed=config.bootstrap_seed, replicates=config.bootstrap_replicates
         )[0]
         c.replicates[:] = np.outer(w.astype(np.int64), per_record)
+        k = c.exposure_replicates.shape[1]
+        c.exposure_replicates[:] = np.outer(w.astype(np.int64), c.exposure[:k])
     c = Counts(**{**c.__dict__, "id_digest": int(hashed[0])})
     assert LEAK_FIELDS[:3] == ("records", "leaked_overlap", "leaked_full")
     return counts + c
+
+
+def exposure_row(
+    row: dict[str, Any],
+    pred_spans: list[Span],
+    space: CategorySpace,
+    strict: list[int],
+    severity: tuple[int, ...],
+) -> np.ndarray:
+    """One record's exposure vector, from sets of masked character positions."""
+    group_of = {cat: GROUPS[g] for cat, g in zip(space.categories, space.groups, strict=True)}
+    masked: set[int] = set()
+    for start, end, _ in pred_spans:
+        masked.update(range(start, end))
+    golds = row["spans"] or []
+    out = dict.fromkeys(EXPOSURE_FIELDS, 0)
+    chars = {i for s in golds for i in range(s["start"], s["end"])}
+    out["unlabelled_chars"] = len(row["admin_comment"]) - len(chars)
+    out["unlabelled_masked"] = len(masked - chars)
+    spans = dict.fromkeys(space.categories, 0)
+    leaked = dict.fromkeys(space.categories, 0)
+    survived = {"identifier": [], "sensitive": []}
+    linked = {"identifier": [], "sensitive": []}
+    for k, s in enumerate(golds):
+        group = group_of[s["category"]]
+        positions = set(range(s["start"], s["end"]))
+        visible = len(positions - masked)
+        out["gold_chars"] += len(positions)
+        out["gold_chars_exposed"] += visible
+        out[f"{group}_chars"] += len(positions)
+        out[f"{group}_chars_exposed"] += visible
+        out[f"{group}_possible"] += 1
+        out[f"{group}_strict_cor"] += strict[k] == COR
+        spans[s["category"]] += 1
+        leaked[s["category"]] += visible > 0
+        weight = severity[space.categories.index(s["category"])]
+        out["severity_spans"] += weight
+        out["severity_leaked"] += weight if visible > 0 else 0
+        survived[group].append(visible > 0)
+        about_patient = s["subject"] == "patient"
+        if about_patient and (group == "sensitive" or s["category"] in LINKING_IDENTIFIERS):
+            linked[group].append(visible > 0)
+    for p in pred_spans:
+        out[f"{group_of[p[2]]}_actual"] += 1
+    for group in ("identifier", "sensitive"):
+        out[f"{group}_records"] = int(bool(survived[group]))
+        out[f"{group}_protected"] = int(bool(survived[group]) and not any(survived[group]))
+    out["linked_records"] = int(bool(linked["identifier"]) and bool(linked["sensitive"]))
+    out["linked_disclosed"] = int(any(linked["identifier"]) and any(linked["sensitive"]))
+    return np.array([*out.values(), *spans.values(), *leaked.values()], dtype=np.int64)

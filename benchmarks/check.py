@@ -1,0 +1,1224 @@
+"""Contradictions between each comment and its own row: what ``breachbench check`` counts.
+
+A generated record should be one person: the comment's "Mme Durand" must be a woman named
+Durand, the phone it gives as the patient's must be one of the row's, nothing can happen
+to her before she was born, and a toddler has no curatelle. A reader spots such
+contradictions in seconds and stops trusting the data, and a detector trained on it learns
+from text that no GP writes. This module finds them mechanically.
+
+Each rule is a small named function in :data:`RULES` with a one-line description; it gets
+one :class:`Record` (the comment, its spans and the row fields it needs) and returns
+:class:`Finding` objects naming the offending text and the row field it contradicts.
+Word lists and thresholds are data: ``corpora/checks/eligibility.yaml`` (facts impossible
+for a sex or an age) and ``corpora/checks/markers.yaml`` (titles, "nouveau numéro",
+planning words, relative words, abbreviations).
+
+Rules that only look at the text (joins) are matched on whole Arrow columns with pyarrow
+compute; the others walk the commented rows of each batch in Python, which keeps a million
+rows at a few seconds, since only about a third of the rows carry a comment and most rules
+look at only one or two spans.
+
+Text comparisons are made on a *folded* form (lower case, accents removed, same length as
+the original), so that "Séguin", "SEGUIN" and "seguin" are the same name.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from breachbench.benchmarks.dataset import open_dataset
+from breachbench.generator.contract.taxonomy import load_taxonomy
+from breachbench.generator.data import corpora
+
+__all__ = [
+    "EXTRA_COLUMNS",
+    "RULES",
+    "Finding",
+    "Record",
+    "Rule",
+    "check_dataset",
+    "fold",
+    "format_report",
+    "parse_date_span",
+]
+
+EXTRA_COLUMNS: dict[str, pa.DataType] = {
+    "sex": pa.string(),
+    "birth_date": pa.date32(),
+    "created_at": pa.timestamp("ms"),
+    "first_name": pa.string(),
+    "last_name": pa.string(),
+    "birth_name": pa.string(),
+    "phone_mobile": pa.string(),
+    "phone_home": pa.string(),
+    "email": pa.string(),
+    "nir": pa.string(),
+}
+"""The row columns the rules compare comments with; a rule whose fields a dataset lacks is
+skipped (reported as such), so a hand-labelled file with only ``sex`` still gets checked."""
+
+ELIGIBILITY_FILE = "checks/eligibility.yaml"
+SINCE_FILE = "checks/since.yaml"
+MARKERS_FILE = "checks/markers.yaml"
+EXAMPLES = 3
+
+
+# --------------------------------------------------------------------------- folding
+
+
+def _fold_table() -> dict[int, str]:
+    table: dict[int, str] = {}
+    for code in range(0xC0, 0x250):
+        decomposed = unicodedata.normalize("NFD", chr(code))
+        if len(decomposed) > 1 and all(unicodedata.combining(c) for c in decomposed[1:]):
+            table[code] = decomposed[0]
+    table.update({ord("’"): "'", ord("‘"): "'", ord("\u00a0"): " "})
+    return table
+
+
+_FOLD = _fold_table()
+
+
+def fold(text: str) -> str:
+    """Lower case without accents, one character for one (offsets stay valid)."""
+    folded = text.translate(_FOLD).lower()
+    return folded if len(folded) == len(text) else text.lower()
+
+
+# --------------------------------------------------------------------------- data
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    """One rule of ``eligibility.yaml``: who a fact fits."""
+
+    id: str
+    why: str
+    scope: str
+    sex: str | None
+    min_age: int | None
+    max_age: int | None
+    categories: frozenset[str]
+    pattern: re.Pattern[str] | None
+
+    def excludes(self, sex: str | None, age: int | None) -> bool:
+        """True when a patient of this sex and age cannot have the fact."""
+        if self.sex is not None and sex is not None and sex != self.sex:
+            return True
+        if age is None:
+            return False
+        if self.min_age is not None and age < self.min_age:
+            return True
+        return self.max_age is not None and age >= self.max_age
+
+
+@dataclass(frozen=True)
+class Markers:
+    """The word lists of ``markers.yaml``, compiled."""
+
+    other_identifier: re.Pattern[str]
+    planning: re.Pattern[str]
+    birth_date_before: re.Pattern[str]
+    correction: re.Pattern[str]
+    titles: dict[str, re.Pattern[str]]
+    same_sex_partner: dict[str, re.Pattern[str]]
+    partner_of_other: re.Pattern[str]
+    relative_words: re.Pattern[str]
+    abbreviations: frozenset[str]
+
+
+def _compile(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.IGNORECASE)
+
+
+@functools.cache
+def load_eligibility() -> tuple[Eligibility, ...]:
+    """The rules of ``corpora/checks/eligibility.yaml``, validated."""
+    document = corpora.read_yaml(ELIGIBILITY_FILE)
+    known = set(load_taxonomy().categories)
+    rules = []
+    for raw in document["rules"]:
+        unknown = set(raw.get("categories", ())) - known
+        if unknown:
+            raise ValueError(f"{ELIGIBILITY_FILE}: {raw['id']}: unknown categories {unknown}")
+        if raw.get("sex") not in (None, "M", "F"):
+            raise ValueError(f"{ELIGIBILITY_FILE}: {raw['id']}: sex must be M or F")
+        if not ({"sex", "min_age", "max_age"} & set(raw)):
+            raise ValueError(f"{ELIGIBILITY_FILE}: {raw['id']}: no sex, min_age or max_age")
+        patterns = raw.get("patterns") or []
+        rules.append(
+            Eligibility(
+                id=raw["id"],
+                why=raw["why"],
+                scope=raw.get("scope", "span"),
+                sex=raw.get("sex"),
+                min_age=raw.get("min_age"),
+                max_age=raw.get("max_age"),
+                categories=frozenset(raw.get("categories", ())),
+                pattern=_compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None,
+            )
+        )
+    return tuple(rules)
+
+
+@dataclass(frozen=True)
+class Since:
+    """One item of ``since.yaml``: something that existed only from ``since`` (to ``until``)."""
+
+    pattern: re.Pattern[str]
+    since: int
+    until: int | None
+
+
+@functools.cache
+def load_since() -> tuple[tuple[Since, ...], re.Pattern[str]]:
+    """The items of ``corpora/checks/since.yaml``, and one pattern matching any of them."""
+    items = []
+    for raw in corpora.read_yaml(SINCE_FILE)["items"]:
+        since, until = int(raw["since"]), raw.get("until")
+        if until is not None and int(until) < since:
+            raise ValueError(f"{SINCE_FILE}: {raw['pattern']}: until before since")
+        items.append(Since(_compile(raw["pattern"]), since, None if until is None else int(until)))
+    combined = _compile("|".join(f"(?:{i.pattern.pattern})" for i in items))
+    return tuple(items), combined
+
+
+@functools.cache
+def load_markers() -> Markers:
+    """The word lists of ``corpora/checks/markers.yaml``, compiled."""
+    raw = corpora.read_yaml(MARKERS_FILE)
+    return Markers(
+        other_identifier=_compile(raw["other_identifier"]),
+        planning=_compile(raw["planning"]),
+        birth_date_before=_compile(raw["birth_date_before"]),
+        correction=_compile(raw["correction"]),
+        titles={sex: re.compile(rf"(?:{p})\.?\s*$") for sex, p in raw["titles"].items()},
+        same_sex_partner={sex: _compile(p) for sex, p in raw["same_sex_partner"].items()},
+        partner_of_other=_compile(raw["partner_of_other"]),
+        relative_words=_compile(raw["relative_words"]),
+        abbreviations=frozenset(fold(a) for a in raw["abbreviations"]),
+    )
+
+
+_WORD = re.compile(r"[^\W\d_]+")
+
+
+def _strings(node: Any) -> Iterator[str]:
+    if isinstance(node, str):
+        yield node
+    elif isinstance(node, dict):
+        for value in node.values():
+            yield from _strings(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _strings(value)
+
+
+@functools.cache
+def lexicon_vocabulary() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """Words of the generator's comment lexicons: folded words, their prefixes, cased forms.
+
+    The clean forms a noisy span is compared with: a folded word found here is readable;
+    one that is only a prefix of a longer word here was cut.
+    """
+    words: set[str] = set()
+    cased: set[str] = set()
+    for file in sorted((corpora.corpora_root() / "comments").rglob("*.yaml")):
+        relative = file.relative_to(corpora.corpora_root()).as_posix()
+        for text in _strings(corpora.read_yaml(relative)):
+            for word in _WORD.findall(text):
+                words.add(fold(word))
+                cased.add(word)
+    prefixes = {w[:i] for w in words for i in range(3, len(w) - 1)}
+    return frozenset(words), frozenset(prefixes - words), frozenset(cased)
+
+
+def _deletions(word: str) -> set[str]:
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+@functools.cache
+def _near_index() -> tuple[frozenset[str], frozenset[tuple[int, str]]]:
+    """Lexicon words of up to 10 letters with one letter deleted: anywhere, and by position."""
+    words = [w for w in lexicon_vocabulary()[0] if len(w) <= 10]
+    anywhere = {d for w in words for d in _deletions(w)}
+    placed = {(i, w[:i] + w[i + 1 :]) for w in words for i in range(len(w))}
+    return frozenset(anywhere), frozenset(placed)
+
+
+def near_lexicon(word: str) -> bool:
+    """True when folded ``word`` is one typo from a lexicon word it is not.
+
+    One typo: a letter missing, one too many, one replaced, or two swapped. A word unknown
+    to the lexicon but one typo from one of its words is a damaged form (``vhi``,
+    ``giflfs``); one near nothing (``camsp``, ``ptsd``) is a word the lexicon does not
+    hold, and no reason to call the span unreadable. Two-letter words are too ambiguous.
+    """
+    words = lexicon_vocabulary()[0]
+    if len(word) < 3 or word in words:
+        return False
+    if word.endswith(("s", "x")) and word[:-1] in words:  # a plural
+        return False
+    anywhere, placed = _near_index()
+    if word in anywhere:
+        return True
+    if any(word[:i] + word[i + 1 :] in words for i in range(len(word))):
+        return True
+    if any((i, word[:i] + word[i + 1 :]) in placed for i in range(len(word))):
+        return True
+    swaps = (word[:i] + word[i + 1] + word[i] + word[i + 2 :] for i in range(len(word) - 1))
+    return any(w in words for w in swaps)
+
+
+# --------------------------------------------------------------------------- records
+
+
+@dataclass
+class Record:
+    """One commented row, as the rules see it; missing row fields are ``None``."""
+
+    patient_id: str
+    text: str
+    spans: list[tuple[int, int, str, str, str]]
+    sex: str | None = None
+    birth_date: dt.date | None = None
+    created_at: dt.date | None = None
+    age: int | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    birth_name: str | None = None
+    phones: tuple[str, ...] = ()
+    has_phones: bool = False
+    email: str | None = None
+    has_email: bool = False
+    nir: str | None = None
+    folded: str = field(default="", repr=False)
+    _clauses: list[tuple[int, int]] | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        self.folded = fold(self.text)
+
+    @property
+    def clauses(self) -> list[tuple[int, int]]:
+        """The comment's clauses (see :func:`clauses`), split once for all the rules."""
+        if self._clauses is None:
+            self._clauses = clauses(self.text)
+        return self._clauses
+
+    def span_text(self, start: int, end: int) -> str:
+        return self.text[start:end]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One contradiction: which record, the offending text, and the row field it contradicts."""
+
+    rule: str
+    patient_id: str
+    text: str
+    field: str
+    value: str
+
+    def to_json(self) -> dict[str, str]:
+        return {
+            "patient_id": self.patient_id,
+            "text": self.text,
+            "field": self.field,
+            "value": self.value,
+        }
+
+
+_CLAUSE_SEP = re.compile(r"(?<!\bM)(?<!\bDr)[.;!?|]+(?:\s+|$)|\n+|\s(?:--|[-–/+])\s|\s//\s?")
+
+
+def clauses(text: str) -> list[tuple[int, int]]:
+    """``(start, end)`` of each clause: pieces between sentence or list separators."""
+    bounds, start = [], 0
+    for match in _CLAUSE_SEP.finditer(text):
+        if match.start() > start:
+            bounds.append((start, match.start()))
+        start = match.end()
+    if start < len(text):
+        bounds.append((start, len(text)))
+    return bounds
+
+
+def clause_bounds(record: Record, start: int, end: int) -> tuple[int, int]:
+    """``(lo, hi)`` of the clause that holds ``[start, end)`` (a span may hold a separator)."""
+    lo, hi = 0, len(record.text)
+    for match in _CLAUSE_SEP.finditer(record.text):
+        if match.end() <= start:
+            lo = match.end()
+        elif match.start() >= end:
+            hi = match.start()
+            break
+    return lo, hi
+
+
+def clause_around(record: Record, start: int, end: int) -> str:
+    """The folded clause that holds ``[start, end)``."""
+    lo, hi = clause_bounds(record, start, end)
+    return record.folded[lo:hi]
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _digits_phone(value: str) -> str:
+    digits = re.sub(r"\D", "", value)
+    if digits.startswith("0033"):
+        digits = "0" + digits[4:]
+    elif digits.startswith("33") and len(digits) == 11:
+        digits = "0" + digits[2:]
+    return digits
+
+
+def _nir_key(value: str) -> str:
+    """The 13 characters that identify a person (no key), spaces and dots removed."""
+    return re.sub(r"[\s.\-]", "", value).upper()[:13]
+
+
+_MONTHS = {
+    "janvier": 1, "janv": 1, "jan": 1, "fevrier": 2, "fevr": 2, "fev": 2, "mars": 3,
+    "avril": 4, "avr": 4, "mai": 5, "juin": 6, "juillet": 7, "juil": 7, "aout": 8,
+    "septembre": 9, "sept": 9, "octobre": 10, "oct": 10, "novembre": 11, "nov": 11,
+    "decembre": 12, "dec": 12,
+}  # fmt: skip
+_MONTH = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_FULL = re.compile(r"\b(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4}|\d{2})\b")
+_DAY_MONTH_YEAR = re.compile(rf"\b(\d{{1,2}})(?:er)?\s+({_MONTH})\.?\s+(\d{{4}})\b")
+_MONTH_YEAR = re.compile(rf"\b({_MONTH})\.?\s+(\d{{4}})\b")
+_NUM_MONTH_YEAR = re.compile(r"\b(\d{1,2})\s*[/.\-]\s*(\d{4})\b")
+_DECADE = re.compile(r"\bannees\s+(\d{2}|\d{4})\b")
+_YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
+
+
+def _year(raw: str, pivot: int) -> int:
+    if len(raw) == 4:
+        return int(raw)
+    value = int(raw)
+    return 2000 + value if value <= pivot % 100 else 1900 + value
+
+
+def _month_bounds(year: int, month: int) -> tuple[dt.date, dt.date]:
+    nxt = dt.date(year + month // 12, month % 12 + 1, 1)
+    return dt.date(year, month, 1), nxt - dt.timedelta(days=1)
+
+
+def parse_date_span(text: str, pivot: int = 2026) -> tuple[dt.date, dt.date] | None:
+    """The calendar interval a date span names, or None when it has no year.
+
+    Full dates ("12/03/2019", "1/6/85", "3 mars 2019"), months ("mars 2019", "09/2024"),
+    years ("2014") and decades ("années 90"); a two-digit year is read as the most recent
+    century up to ``pivot``. "12/02" or "10 mai" name no year and cannot be placed.
+    """
+    text = fold(text)
+    try:
+        if m := _FULL.search(text):
+            day = dt.date(_year(m[3], pivot), int(m[2]), int(m[1]))
+            return day, day
+        if m := _DAY_MONTH_YEAR.search(text):
+            day = dt.date(int(m[3]), _MONTHS[m[2]], int(m[1]))
+            return day, day
+        if m := _MONTH_YEAR.search(text):
+            return _month_bounds(int(m[2]), _MONTHS[m[1]])
+        if (m := _NUM_MONTH_YEAR.search(text)) and 1 <= int(m[1]) <= 12:
+            return _month_bounds(int(m[2]), int(m[1]))
+        if m := _DECADE.search(text):
+            start = _year(m[1], 1999) if len(m[1]) == 2 else int(m[1])
+            start -= start % 10
+            return dt.date(start, 1, 1), dt.date(start + 9, 12, 31)
+        if m := _YEAR.search(text):
+            return dt.date(int(m[1]), 1, 1), dt.date(int(m[1]), 12, 31)
+    except ValueError:  # 31/02/2019: not a date a check can place
+        return None
+    return None
+
+
+def _patient_spans(record: Record, category: str) -> Iterator[tuple[int, int, str]]:
+    for start, end, cat, subject, assertion in record.spans:
+        if cat == category and subject == "patient":
+            yield start, end, assertion
+
+
+_NAME_SPLIT = re.compile(r"[\s\-'’.]+")
+_PARTICLES = frozenset({"de", "du", "des", "la", "le", "d", "l", "van", "von", "der", "el", "ben"})
+
+
+def _name_words(*names: str | None) -> set[str]:
+    words: set[str] = set()
+    for name in names:
+        if name:
+            words.update(w for w in _NAME_SPLIT.split(fold(name)) if w)
+    return words
+
+
+# --------------------------------------------------------------------------- rules
+
+
+def rule_title_sex(record: Record) -> list[Finding]:
+    """A title (M., Mme...) before the patient's name that does not fit the row's sex."""
+    if record.sex not in ("M", "F"):
+        return []
+    titles = load_markers().titles
+    other = titles["F" if record.sex == "M" else "M"]
+    found = []
+    for start, end, _ in _patient_spans(record, "person"):
+        before = record.text[max(0, start - 14) : start]
+        if m := other.search(before):
+            text = before[m.start() :] + record.text[start:end]
+            found.append(Finding("title_sex", record.patient_id, text, "sex", record.sex))
+    return found
+
+
+def rule_patient_name(record: Record) -> list[Finding]:
+    """A name labelled as the patient's that is not the row's first, last or birth name."""
+    if record.last_name is None and record.first_name is None:
+        return []
+    known: set[str] | None = None
+    found = []
+    for start, end, _ in _patient_spans(record, "person"):
+        if known is None:
+            known = _name_words(record.first_name, record.last_name, record.birth_name)
+        words = [w for w in _NAME_SPLIT.split(record.folded[start:end]) if w]
+        if any(w not in known and w not in _PARTICLES for w in words):
+            value = " / ".join(
+                n for n in (record.first_name, record.last_name, record.birth_name) if n
+            )
+            found.append(
+                Finding("patient_name", record.patient_id, record.text[start:end], "names", value)
+            )
+    return found
+
+
+def _identifier_rule(
+    record: Record, rule: str, category: str, same: Callable[[str], bool], column: str, value: str
+) -> list[Finding]:
+    markers = load_markers()
+    found = []
+    for start, end, _ in _patient_spans(record, category):
+        text = record.text[start:end]
+        if same(text):
+            continue
+        if markers.other_identifier.search(clause_around(record, start, end)):
+            continue
+        found.append(Finding(rule, record.patient_id, text, column, value))
+    return found
+
+
+def rule_patient_phone(record: Record) -> list[Finding]:
+    """A phone labelled as the patient's that is in neither phone column (unless "nouveau")."""
+    if not record.has_phones:
+        return []
+    phones = {_digits_phone(p) for p in record.phones}
+    return _identifier_rule(
+        record,
+        "patient_phone",
+        "phone",
+        lambda text: _digits_phone(text) in phones,
+        "phone_mobile/phone_home",
+        " / ".join(_digits_phone(p) for p in record.phones) or "(none)",
+    )
+
+
+def rule_patient_email(record: Record) -> list[Finding]:
+    """An email labelled as the patient's that is not the row's (unless "nouveau", "ancien")."""
+    if not record.has_email:
+        return []
+    own = (record.email or "").strip().lower()
+    return _identifier_rule(
+        record,
+        "patient_email",
+        "email",
+        lambda text: text.strip().lower() == own,
+        "email",
+        record.email or "(none)",
+    )
+
+
+def rule_nir(record: Record) -> list[Finding]:
+    """The patient's NIR must be the row's; a relative's or a third party's must not be."""
+    if not record.nir:
+        return []
+    own = _nir_key(record.nir)
+    markers = load_markers()
+    found = []
+    for start, end, category, subject, _ in record.spans:
+        if category != "nir":
+            continue
+        text = record.text[start:end]
+        key = _nir_key(text)
+        if subject == "patient":
+            if key != own[: len(key)] and not markers.other_identifier.search(
+                clause_around(record, start, end)
+            ):
+                found.append(Finding("nir", record.patient_id, text, "nir", record.nir))
+        elif key == own:
+            found.append(Finding("nir", record.patient_id, text, f"nir (of the {subject})", own))
+    return found
+
+
+PIVOT_AHEAD = 5
+"""A two-digit year is read up to this many years after the record's creation ("RDV le
+19/6/20" written in 2019 is 2020), earlier ones in the 1900s."""
+
+
+def _is_birth_date(record: Record, start: int) -> bool:
+    """True when the text just before ``start`` introduces a birth date (DDN, née le)."""
+    before = record.folded[max(0, start - 24) : start]
+    return load_markers().birth_date_before.search(before) is not None
+
+
+def rule_birth_date_stated(record: Record) -> list[Finding]:
+    """A birth date written in the comment (DDN, né le) that is not the row's."""
+    if record.birth_date is None:
+        return []
+    pivot = (record.created_at or dt.date.today()).year
+    markers = load_markers()
+    found = []
+    for start, end, _ in _patient_spans(record, "date"):
+        if not _is_birth_date(record, start):
+            continue
+        interval = parse_date_span(record.text[start:end], pivot)
+        if interval is None or interval[0] <= record.birth_date <= interval[1]:
+            continue
+        if markers.correction.search(clause_around(record, start, end)):
+            continue
+        found.append(
+            Finding(
+                "birth_date_stated",
+                record.patient_id,
+                record.text[start:end],
+                "birth_date",
+                record.birth_date.isoformat(),
+            )
+        )
+    return found
+
+
+def rule_date_before_birth(record: Record) -> list[Finding]:
+    """A dated event of the patient's that falls before the patient's birth."""
+    if record.birth_date is None:
+        return []
+    pivot = (record.created_at or dt.date.today()).year + PIVOT_AHEAD
+    found = []
+    for start, end, _ in _patient_spans(record, "date"):
+        if _is_birth_date(record, start):
+            continue  # a birth date is checked by rule_birth_date_stated
+        interval = parse_date_span(record.text[start:end], pivot)
+        if interval is not None and interval[1] < record.birth_date:
+            found.append(
+                Finding(
+                    "date_before_birth",
+                    record.patient_id,
+                    record.text[start:end],
+                    "birth_date",
+                    record.birth_date.isoformat(),
+                )
+            )
+    return found
+
+
+def rule_date_after_creation(record: Record) -> list[Finding]:
+    """A patient's dated event after the record was created, in a clause that plans nothing."""
+    if record.created_at is None:
+        return []
+    planning = load_markers().planning
+    found = []
+    for start, end, _ in _patient_spans(record, "date"):
+        if _is_birth_date(record, start):
+            continue  # a birth date is checked by rule_birth_date_stated
+        interval = parse_date_span(record.text[start:end], record.created_at.year + PIVOT_AHEAD)
+        if interval is None or interval[0] <= record.created_at:
+            continue
+        if planning.search(clause_around(record, start, end)):
+            continue
+        found.append(
+            Finding(
+                "date_after_creation",
+                record.patient_id,
+                record.text[start:end],
+                "created_at",
+                record.created_at.isoformat(),
+            )
+        )
+    return found
+
+
+@functools.lru_cache(maxsize=1024)
+def _excluding_rules(
+    sex: str | None, age: int | None
+) -> tuple[tuple[Eligibility, ...], tuple[Eligibility, ...], re.Pattern[str] | None]:
+    """The span and clause rules a patient of this sex and age breaks, and one pattern
+    matching any of the clause rules (a patient's sex and age take few distinct values)."""
+    rules = [r for r in load_eligibility() if r.excludes(sex, age)]
+    spans = tuple(r for r in rules if r.scope == "span")
+    clause = tuple(r for r in rules if r.scope == "clause" and r.pattern is not None)
+    any_clause = (
+        _compile("|".join(f"(?:{r.pattern.pattern})" for r in clause if r.pattern))
+        if clause
+        else None
+    )
+    return spans, clause, any_clause
+
+
+def rule_anachronism(record: Record) -> list[Finding]:
+    """A date in the same clause as something that did not exist then (since.yaml)."""
+    items, combined = load_since()
+    if not combined.search(record.folded):
+        return []
+    pivot = (record.created_at or dt.date.today()).year + PIVOT_AHEAD
+    found = []
+    for start, end, category, _, _ in record.spans:
+        if category != "date":
+            continue
+        interval = parse_date_span(record.text[start:end], pivot)
+        if interval is None:
+            continue
+        lo, hi = clause_bounds(record, start, end)
+        # The date goes with an item of its own comma-separated part, the nearest before it
+        # if any ("CMU-C en 2010, CSS depuis 2020"), else the nearest after it.
+        lo = max(lo, record.text.rfind(",", lo, start) + 1)
+        comma = record.text.find(",", end, hi)
+        hi = comma if comma >= 0 else hi
+        mentions = [
+            (m.end() + lo <= start, abs(m.start() + lo - start), m.span(), item)
+            for item in items
+            for m in item.pattern.finditer(record.folded[lo:hi])
+        ]
+        if not mentions:
+            continue
+        _, _, (m_lo, m_hi), item = min(mentions, key=lambda m: (not m[0], m[1]))
+        name = record.text[lo + m_lo : lo + m_hi]
+        if interval[1].year < item.since or (
+            item.until is not None and interval[0].year > item.until
+        ):
+            window = f"{item.since}-{item.until}" if item.until else f"since {item.since}"
+            text = f"{name} ... {record.text[start:end]}"
+            found.append(Finding("anachronism", record.patient_id, text, "since.yaml", window))
+    return found
+
+
+def rule_eligibility(record: Record) -> list[Finding]:
+    """A fact of the patient's that is impossible for their sex or age (eligibility.yaml)."""
+    if record.sex is None and record.age is None:
+        return []
+    span_rules, clause_rules, any_clause = _excluding_rules(record.sex, record.age)
+    if not span_rules and not clause_rules:
+        return []
+    markers = load_markers()
+    field_name = f"sex/age ({record.sex}, {record.age})"
+    found = []
+    for start, end, category, subject, assertion in record.spans:
+        if subject != "patient":
+            continue
+        text = record.folded[start:end]
+        for rule in span_rules:
+            if rule.max_age is not None and rule.sex is None and assertion == "historical":
+                continue
+            if category in rule.categories or (rule.pattern and rule.pattern.search(text)):
+                found.append(
+                    Finding(
+                        "eligibility",
+                        record.patient_id,
+                        f"{record.text[start:end]} ({rule.id})",
+                        field_name,
+                        rule.why,
+                    )
+                )
+                break
+    if any_clause is None or not any_clause.search(record.folded):
+        return found
+    for lo, hi in record.clauses:
+        clause = record.folded[lo:hi]
+        for rule in clause_rules:
+            assert rule.pattern is not None
+            m = rule.pattern.search(clause)
+            if m is None:
+                continue
+            rest = clause[: m.start()] + " " + clause[m.end() :]
+            if markers.relative_words.search(rest):
+                continue
+            found.append(
+                Finding(
+                    "eligibility",
+                    record.patient_id,
+                    f"{record.text[lo + m.start() : lo + m.end()]} ({rule.id})",
+                    field_name,
+                    rule.why,
+                )
+            )
+            break  # one finding per clause, however many rules it breaks
+    return found
+
+
+def rule_same_sex_partner(record: Record) -> list[Finding]:
+    """A woman's "compagne"/"épouse" or a man's "compagnon"/"mari" with no orientation label."""
+    if record.sex not in ("M", "F"):
+        return []
+    if any(c == "sexual_orientation" and s == "patient" for _, _, c, s, _ in record.spans):
+        return []
+    markers = load_markers()
+    pattern = markers.same_sex_partner[record.sex]
+    found = []
+    for match in pattern.finditer(record.folded):
+        if markers.partner_of_other.search(record.folded[match.end() : match.end() + 6]):
+            continue
+        lo = match.start()
+        for c_lo, c_hi in record.clauses:
+            if c_lo <= match.start() < c_hi:
+                lo = c_lo
+                break
+        if markers.relative_words.search(record.folded[lo : match.start()]):
+            continue
+        found.append(
+            Finding(
+                "same_sex_partner",
+                record.patient_id,
+                record.text[match.start() : match.end()],
+                "sex",
+                record.sex,
+            )
+        )
+    return found
+
+
+_CLAUSE_KEY = re.compile(r"[\W_]+")
+
+
+def rule_repeated_clause(record: Record) -> list[Finding]:
+    """The same clause twice in one note."""
+    seen: Counter[str] = Counter()
+    found = []
+    for lo, hi in record.clauses:
+        key = _CLAUSE_KEY.sub(" ", record.folded[lo:hi]).strip()
+        if len(key) < 8 or " " not in key:
+            continue
+        seen[key] += 1
+        if seen[key] == 2:
+            text = record.text[lo:hi].strip()
+            found.append(Finding("repeated_clause", record.patient_id, text, "comment", ""))
+    return found
+
+
+_MIXED_CASE = re.compile(r"^(?:[A-Z]{2,}[a-z]+[A-Za-z]*|[a-z]+[A-Z]+[A-Za-z]*|[A-Z][a-z]+[A-Z]+)$")
+
+
+def _unreadable_reason(text: str, markers: Markers) -> str | None:
+    """Why a sensitive span's text is not recognisable any more, or None."""
+    words, prefixes, cased = lexicon_vocabulary()
+    stripped = text.rstrip()
+    if stripped.endswith(".") and not stripped.endswith("..."):
+        last = _WORD.findall(stripped)
+        if last and fold(last[-1]) not in markers.abbreviations:
+            return "ends with a cut"
+    tokens = _WORD.findall(text)
+    short = sum(len(t) for t in tokens) <= 6
+    for token in tokens:
+        if _MIXED_CASE.match(token) and token not in cased and token[:-1] not in cased:
+            return "mixed-case acronym"
+        folded = fold(token)
+        if folded in words or folded in markers.abbreviations:
+            continue
+        if folded in prefixes:
+            return "cut word"
+        if not near_lexicon(folded):
+            continue
+        if short:
+            return "typo in a short span"
+        if sum(c.isupper() for c in token) >= 2 and len(token) <= 6:
+            return "typo in an acronym"
+    return None
+
+
+def rule_unreadable_span(record: Record) -> list[Finding]:
+    """A sensitive span a reader cannot recognise: typo in an acronym, cut word or drug."""
+    group = load_taxonomy().group_of
+    markers = load_markers()
+    found = []
+    for start, end, category, _, _ in record.spans:
+        if group.get(category) != "sensitive":
+            continue
+        text = record.text[start:end]
+        reason = _unreadable_reason(text, markers)
+        if reason is not None:
+            found.append(Finding("unreadable_span", record.patient_id, text, category, reason))
+    return found
+
+
+JOIN_PATTERNS: dict[str, str] = {
+    "double space": r"[^\s] {2,}[^\s]",
+    "'?.'": r"\?\.",
+    "'..'": r"(?:^|[^.])\.\.(?:[^.]|$)",
+    "',,'": r",,",
+    "';;'": r";;",
+    "' ,' or ' .'": r"\w \s*[,.](?:\s|$)",
+}
+"""Joins no one types; matched on whole columns with pyarrow (RE2 syntax)."""
+
+
+def join_findings(record: Record) -> list[Finding]:
+    """Joins no one writes: double spaces, "?.", "..", ",," (see :data:`JOIN_PATTERNS`)."""
+    found = []
+    for name, pattern in JOIN_PATTERNS.items():
+        for m in re.finditer(pattern, record.text):
+            lo, hi = max(0, m.start() - 12), min(len(record.text), m.end() + 12)
+            found.append(Finding("join", record.patient_id, record.text[lo:hi], "comment", name))
+    return found
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A named check: its function, what it means, the row columns it needs, and its gates.
+
+    ``gates`` name the vectorised prefilters (:func:`_prefilters`) of which at least one
+    must hold for the function to be worth calling on a row: ``spans`` (the row has
+    labels), or a text pattern found by pyarrow over the whole batch. A gate may let
+    through rows the rule then clears, never hold back one it would flag.
+    """
+
+    id: str
+    description: str
+    function: Callable[[Record], list[Finding]]
+    needs: tuple[str, ...]
+    gates: tuple[str, ...] = ("spans",)
+
+
+RULES: tuple[Rule, ...] = (
+    Rule("title_sex", "title next to the patient's name disagrees with sex", rule_title_sex,
+         ("sex",), ("person",)),
+    Rule("patient_name", "patient's name is not the row's first/last/birth name",
+         rule_patient_name, ("first_name", "last_name"), ("person",)),
+    Rule("patient_phone", "patient's phone is in neither phone column", rule_patient_phone,
+         ("phone_mobile",), ("phone",)),
+    Rule("patient_email", "patient's email is not the row's", rule_patient_email, ("email",),
+         ("email",)),
+    Rule("nir", "patient's NIR not the row's, or a relative's NIR is the patient's", rule_nir,
+         ("nir",), ("nir",)),
+    Rule("birth_date_stated", "birth date written in the comment is not the row's",
+         rule_birth_date_stated, ("birth_date",), ("date",)),
+    Rule("date_before_birth", "patient's dated event before birth_date",
+         rule_date_before_birth, ("birth_date",), ("date",)),
+    Rule("date_after_creation", "patient's dated event after created_at, not planned",
+         rule_date_after_creation, ("created_at",), ("date",)),
+    Rule("anachronism", "date next to something that did not exist then (since.yaml)",
+         rule_anachronism, (), ("since",)),
+    Rule("eligibility", "fact impossible for the patient's sex or age (eligibility.yaml)",
+         rule_eligibility, ("sex",), ("spans", "clause")),
+    Rule("same_sex_partner", "same-sex partner without a sexual_orientation span",
+         rule_same_sex_partner, ("sex",), ("partner",)),
+    Rule("repeated_clause", "the same clause twice in one note", rule_repeated_clause, (),
+         ("repeated",)),
+    Rule("unreadable_span", "sensitive span no longer recognisable (typo, cut)",
+         rule_unreadable_span, (), ("sensitive",)),
+    Rule("join", "joins no one writes: double space, '?.', '..', ',,'", join_findings, (),
+         ("join",)),
+)  # fmt: skip
+"""Every rule, in report order."""
+
+
+# --------------------------------------------------------------------------- driver
+
+
+def _ages(birth: pa.Array, created: pa.Array) -> np.ndarray:
+    """Whole years between birth and creation, vectorised; -1 where unknown."""
+    b = pc.fill_null(birth.cast(pa.int32()), -(10**6)).to_numpy(zero_copy_only=False)
+    c = pc.fill_null(created.cast(pa.date32()).cast(pa.int32()), -(10**6)).to_numpy(
+        zero_copy_only=False
+    )
+    b_dates = b.astype("datetime64[D]")
+    c_dates = c.astype("datetime64[D]")
+    by, cy = b_dates.astype("datetime64[Y]"), c_dates.astype("datetime64[Y]")
+    years = (cy - by).astype(np.int64)
+    birthday = b_dates - by + cy  # this year's birthday (29 Feb rolls to 1 Mar)
+    years -= (c_dates < birthday).astype(np.int64)
+    unknown = (b == -(10**6)) | (c == -(10**6))
+    return np.where(unknown, -1, years)
+
+
+def _records(batch: pa.RecordBatch, present: set[str]) -> Iterator[Record]:
+    """The rows of ``batch`` (already filtered by the caller) as :class:`Record` objects."""
+    if not batch.num_rows:
+        return
+    columns = {name: batch.column(name) for name in batch.schema.names}
+    ages = (
+        _ages(columns["birth_date"], columns["created_at"])
+        if {"birth_date", "created_at"} <= present
+        else np.full(batch.num_rows, -1)
+    )
+    data = {
+        name: columns[name].to_pylist()
+        for name in ("patient_id", "admin_comment", *sorted(present))
+        if name in columns
+    }
+    flat = pc.list_flatten(columns["spans"])
+    offsets = columns["spans"].offsets.to_numpy()
+    starts = pc.struct_field(flat, "start").to_pylist()
+    ends = pc.struct_field(flat, "end").to_pylist()
+    cats = pc.struct_field(flat, "category").to_pylist()
+    subjects = pc.struct_field(flat, "subject").to_pylist()
+    assertions = pc.struct_field(flat, "assertion").to_pylist()
+    span_rows = list(zip(starts, ends, cats, subjects, assertions, strict=True))
+    base = offsets[0]
+    nulls = [None] * batch.num_rows
+    get = data.get
+    for i, (pid, text) in enumerate(zip(data["patient_id"], data["admin_comment"], strict=True)):
+        created = get("created_at", nulls)[i]
+        mobile, home = get("phone_mobile", nulls)[i], get("phone_home", nulls)[i]
+        yield Record(
+            patient_id=pid,
+            text=text,
+            spans=span_rows[offsets[i] - base : offsets[i + 1] - base],
+            sex=get("sex", nulls)[i],
+            birth_date=get("birth_date", nulls)[i],
+            created_at=created.date() if created is not None else None,
+            age=int(ages[i]) if ages[i] >= 0 else None,
+            first_name=get("first_name", nulls)[i],
+            last_name=get("last_name", nulls)[i],
+            birth_name=get("birth_name", nulls)[i],
+            phones=tuple(p for p in (mobile, home) if p),
+            has_phones="phone_mobile" in present,
+            email=get("email", nulls)[i],
+            has_email="email" in present,
+            nir=get("nir", nulls)[i],
+        )
+
+
+_RE2_CLAUSE_SEP = r"[.;!?|]+(?:\s+|$)|\n+|\s(?:--|[-–/+])\s|\s//\s?"
+""":data:`_CLAUSE_SEP` without its look-behinds (RE2 has none): it splits a little more."""
+
+
+def _mask(array: pa.Array) -> np.ndarray:
+    return pc.fill_null(array, False).to_numpy(zero_copy_only=False)
+
+
+def _repeated_candidates(folded: pa.Array) -> np.ndarray:
+    """Rows where some clause of 8+ characters and 2+ words comes twice, vectorised."""
+    pieces = pc.split_pattern_regex(folded, _RE2_CLAUSE_SEP)
+    parents = pc.list_parent_indices(pieces)
+    keys = pc.utf8_trim_whitespace(
+        pc.replace_substring_regex(pc.list_flatten(pieces), r"[^\p{L}\p{N}]+", " ")
+    )
+    long = pc.and_(pc.greater_equal(pc.utf8_length(keys), 8), pc.match_substring(keys, " "))
+    keys, parents = keys.filter(long), parents.filter(long)
+    out = np.zeros(len(folded), dtype=bool)
+    if not len(keys):
+        return out
+    codes = pc.dictionary_encode(keys).indices.to_numpy().astype(np.int64)
+    pairs = parents.to_numpy().astype(np.int64) * (int(codes.max()) + 1) + codes
+    unique, counts = np.unique(pairs, return_counts=True)
+    out[unique[counts > 1] // (int(codes.max()) + 1)] = True
+    return out
+
+
+def _prefilters(batch: pa.RecordBatch, present: set[str]) -> dict[str, np.ndarray]:
+    """The gates of :class:`Rule`, one boolean per row, from pyarrow kernels on the batch.
+
+    Text gates run on a folded column (NFD, marks removed, lower case), the vectorised
+    twin of :func:`fold`, with the same patterns the rules use.
+    """
+    texts = batch.column("admin_comment")
+    folded = pc.utf8_lower(
+        pc.replace_substring_regex(pc.utf8_normalize(texts, "NFD"), r"\p{Mn}", "")
+    )
+    markers = load_markers()
+    joined = "|".join(f"(?:{p})" for p in JOIN_PATTERNS.values())
+    gates = {
+        "spans": pc.greater(pc.list_value_length(batch.column("spans")), 0),
+        "join": pc.match_substring_regex(texts, joined),
+    }
+    spans = batch.column("spans")
+    parents = pc.list_parent_indices(spans).to_numpy()
+    categories = pc.struct_field(pc.list_flatten(spans), "category")
+    group = load_taxonomy().group_of
+    masks: dict[str, np.ndarray] = {}
+    for category in load_taxonomy().categories:
+        rows = parents[_mask(pc.equal(categories, category))]
+        masks[category] = np.bincount(rows, minlength=batch.num_rows) > 0
+    masks["sensitive"] = np.any(
+        [masks[c] for c in load_taxonomy().categories if group[c] == "sensitive"], axis=0
+    )
+    clause = [r.pattern.pattern for r in load_eligibility() if r.scope == "clause" and r.pattern]
+    if clause:
+        gates["clause"] = pc.match_substring_regex(
+            folded, "|".join(f"(?:{p})" for p in clause), ignore_case=True
+        )
+    if "sex" in present:
+        sex = batch.column("sex")
+        partner = [
+            pc.and_(
+                pc.equal(sex, s),
+                pc.match_substring_regex(folded, pattern.pattern, ignore_case=True),
+            )
+            for s, pattern in markers.same_sex_partner.items()
+        ]
+        gates["partner"] = functools.reduce(pc.or_, partner)
+    masks.update({name: _mask(array) for name, array in gates.items()})
+    since = pc.match_substring_regex(folded, load_since()[1].pattern, ignore_case=True)
+    masks["since"] = masks["date"] & _mask(since)
+    masks["repeated"] = _repeated_candidates(folded)
+    return masks
+
+
+def check_dataset(
+    path: str | Path,
+    *,
+    limit: int | None = None,
+    examples: int = EXAMPLES,
+    rules: tuple[str, ...] | None = None,
+) -> dict[str, Any]:
+    """Count the contradictions of every rule over the dataset at ``path``.
+
+    Returns plain counts: per rule, the contradictions, the comments with at least one,
+    both per 1,000 comments, and the first ``examples`` findings; rules whose row columns
+    the dataset lacks are listed as skipped.
+    """
+    dataset = open_dataset(path, extra_columns=EXTRA_COLUMNS)
+    present = {f.name for f in dataset.extra_fields}
+    active = [
+        r for r in RULES if (rules is None or r.id in rules) and all(n in present for n in r.needs)
+    ]
+    skipped = [r.id for r in RULES if (rules is None or r.id in rules) and r not in active]
+    counts: Counter[str] = Counter()
+    hit_comments: Counter[str] = Counter()
+    shown: dict[str, list[dict[str, str]]] = {r.id: [] for r in active}
+    rows = commented = contradicting = 0
+    for batch in dataset.batches(limit=limit):
+        rows += batch.num_rows
+        has_text = pc.fill_null(pc.greater(pc.utf8_length(batch.column("admin_comment")), 0), False)
+        batch = batch.filter(has_text)
+        commented += batch.num_rows
+        if not batch.num_rows:
+            continue
+        masks = _prefilters(batch, present)
+        none = np.zeros(batch.num_rows, dtype=bool)
+        gated = [
+            (rule, np.any([masks.get(g, none) for g in rule.gates], axis=0)) for rule in active
+        ]
+        need = np.any([mask for _, mask in gated], axis=0) if gated else masks["spans"][:0]
+        rows_needed = np.flatnonzero(need)
+        for index, record in zip(
+            rows_needed, _records(batch.take(pa.array(rows_needed)), present), strict=True
+        ):
+            any_hit = False
+            for rule, mask in gated:
+                if mask[index]:
+                    findings = rule.function(record)
+                    any_hit |= _tally(rule.id, findings, counts, hit_comments, shown, examples)
+            contradicting += any_hit
+    scale = 1000.0 / commented if commented else 0.0
+    return {
+        "path": str(path),
+        "rows": rows,
+        "comments": commented,
+        "contradicting_comments": contradicting,
+        "contradicting_per_1000": round(contradicting * scale, 2),
+        "contradictions": sum(counts.values()),
+        "contradictions_per_1000": round(sum(counts.values()) * scale, 2),
+        "rules": [
+            {
+                "id": r.id,
+                "description": r.description,
+                "contradictions": counts[r.id],
+                "per_1000": round(counts[r.id] * scale, 2),
+                "comments": hit_comments[r.id],
+                "comments_per_1000": round(hit_comments[r.id] * scale, 2),
+                "examples": shown[r.id],
+            }
+            for r in active
+        ],
+        "skipped_rules": skipped,
+    }
+
+
+def _tally(
+    rule: str,
+    findings: list[Finding],
+    counts: Counter[str],
+    hit_comments: Counter[str],
+    shown: dict[str, list[dict[str, str]]],
+    examples: int,
+) -> bool:
+    if not findings:
+        return False
+    counts[rule] += len(findings)
+    hit_comments[rule] += 1
+    if len(shown[rule]) < examples:
+        shown[rule].append(findings[0].to_json())
+    return True
+
+
+def format_report(info: dict[str, Any], *, max_per_1000: float = 0.0) -> Any:
+    """A rich renderable: the per-rule table, then examples per rule."""
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(
+        title=f"{info['path']}: {info['rows']:,} rows, {info['comments']:,} comments",
+        title_justify="left",
+    )
+    for name, justify in (
+        ("rule", "left"),
+        ("what it checks", "left"),
+        ("contradictions", "right"),
+        ("per 1,000", "right"),
+        ("comments", "right"),
+        ("comments per 1,000", "right"),
+    ):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for rule in info["rules"]:
+        style = "red" if rule["contradictions"] else "green"
+        table.add_row(
+            rule["id"],
+            rule["description"],
+            f"{rule['contradictions']:,}",
+            Text(f"{rule['per_1000']:.2f}", style=style),
+            f"{rule['comments']:,}",
+            f"{rule['comments_per_1000']:.2f}",
+        )
+    table.add_row(
+        "any",
+        "comments with at least one contradiction",
+        f"{info['contradictions']:,}",
+        f"{info['contradictions_per_1000']:.2f}",
+        f"{info['contradicting_comments']:,}",
+        f"{info['contradicting_per_1000']:.2f}",
+        style="bold",
+    )
+    parts: list[Any] = [table]
+    for rule in info["rules"]:
+        if not rule["examples"]:
+            continue
+        parts.append(Text(f"{rule['id']}:", style="bold"))
+        for ex in rule["examples"]:
+            parts.append(
+                Text(
+                    f"  {ex['patient_id']}: {ex['text']!r} vs {ex['field']}"
+                    + (f" = {ex['value']!r}" if ex["value"] else "")
+                )
+            )
+    if info["skipped_rules"]:
+        parts.append(
+            Text("skipped (columns missing): " + ", ".join(info["skipped_rules"]), style="yellow")
+        )
+    verdict = info["contradicting_per_1000"] <= max_per_1000
+    parts.append(
+        Text(
+            f"{info['contradicting_per_1000']:.2f} contradicting comments per 1,000 "
+            f"({'within' if verdict else 'above'} the threshold {max_per_1000:g})",
+            style="green" if verdict else "red",
+        )
+    )
+    return Group(*parts)

@@ -1,0 +1,341 @@
+"""A comment agrees with its own row: the contradiction classes of issue 9, each a check
+that fails when the engine writes about someone else.
+
+Rows come from ``make_block`` (the generator's own path) at difficulty ``easy`` so that
+no writing noise hides a name or a date; eligibility and the household are checked on
+the engine's draws directly.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import re
+import unicodedata
+
+import numpy as np
+import pytest
+from breachbench.generator.comments.engine import CommentContext, CommentEngine, load_engine
+from breachbench.generator.comments.slots import SlotFiller
+from breachbench.generator.comments.templates import (
+    MAX_AGE,
+    TemplateError,
+    installed_templates,
+    kinship,
+    load_templates,
+    parse_markup,
+)
+from breachbench.generator.options import GenerateOptions
+from breachbench.generator.records.block import make_block
+from breachbench.generator.records.doctors import assign
+from breachbench.generator.records.nir import nir_key, person_nir
+from breachbench.generator.records.people import FEMALE, MALE, load_people
+from breachbench.generator.records.places import load_places
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+ROWS = 30_000
+
+
+@pytest.fixture(scope="module")
+def rows() -> list[dict]:
+    options = GenerateOptions(seed=424242, comment_rate=1.0, sensitive_rate=0.5, difficulty="easy")
+    return [r for r in make_block(options, 0, ROWS).to_pylist() if r["admin_comment"]]
+
+
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in text if not unicodedata.combining(c))
+
+
+def _age(row: dict) -> int:
+    return (row["created_at"].date() - row["birth_date"]).days * 400 // 146_097
+
+
+def _spans(row: dict, category: str, subject: str | None = None):
+    for span in row["spans"]:
+        if span["category"] == category and subject in (None, span["subject"]):
+            yield span, row["admin_comment"][span["start"] : span["end"]]
+
+
+def _clause_before(row: dict, span: dict) -> str:
+    """The text of the span's clause before it (back to the previous separator)."""
+    head = row["admin_comment"][: span["start"]]
+    return re.split(r"(?:\. |\n| - | ; | / | // | \| | -- |, )", head)[-1]
+
+
+def test_a_title_before_the_patients_name_fits_the_patients_sex(rows):
+    wrong = []
+    for row in rows:
+        for span, _ in _spans(row, "person", "patient"):
+            before = row["admin_comment"][: span["start"]]
+            if before.endswith(("Mme ", "Madame ", "Mlle ")) and row["sex"] != "F":
+                wrong.append(row["admin_comment"])
+            if before.endswith(("M. ", "Monsieur ", "Mr ")) and row["sex"] != "M":
+                wrong.append(row["admin_comment"])
+    assert not wrong, wrong[:5]
+
+
+def test_names_labelled_as_the_patients_are_the_rows(rows):
+    wrong = []
+    for row in rows:
+        own = {_fold(row[k]) for k in ("first_name", "last_name", "birth_name")}
+        for span, text in _spans(row, "person", "patient"):
+            words = {w for w in re.split(r"[\s]+", _fold(text)) if w}
+            if "2e prenom" in _fold(_clause_before(row, span)):
+                continue
+            if not words <= own and _fold(text) not in own:
+                wrong.append((text, own, row["admin_comment"]))
+    assert not wrong, wrong[:5]
+
+
+def _digits(text: str | None) -> str:
+    digits = re.sub(r"\D", "", text or "")
+    return "0" + digits[2:] if digits.startswith("33") else digits
+
+
+def test_phones_and_emails_labelled_as_the_patients_are_the_rows_unless_another(rows):
+    other = ("ancien", "travail", "ne plus utiliser", "pro")
+    wrong = []
+    checked = 0
+    for row in rows:
+        own_phones = {_digits(row["phone_mobile"]), _digits(row["phone_home"])} - {""}
+        for category, own in (("phone", own_phones), ("email", {row["email"]})):
+            for span, text in _spans(row, category, "patient"):
+                value = _digits(text) if category == "phone" else text
+                if any(w in _clause_before(row, span) for w in other):
+                    continue
+                checked += 1
+                if value not in own:
+                    wrong.append((text, own, row["admin_comment"]))
+    assert checked > 500
+    assert not wrong, wrong[:5]
+
+
+_DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{2}|\d{4})$")
+
+
+def test_the_patients_dates_fall_within_their_life(rows):
+    """Past events between birth and the record's creation; nothing before birth."""
+    wrong = []
+    checked = 0
+    for row in rows:
+        birth, created = row["birth_date"], row["created_at"].date()
+        for _, text in _spans(row, "date", "patient"):
+            year = re.search(r"\b(19|20)\d{2}\b", text)
+            if year:
+                checked += 1
+                if int(year.group()) < birth.year:
+                    wrong.append((text, birth, created, row["admin_comment"]))
+            match = _DATE.match(text)
+            if match and len(match.group(3)) == 4:
+                day = dt.date(int(match.group(3)), int(match.group(2)), int(match.group(1)))
+                if day < birth:
+                    wrong.append((text, birth, created, row["admin_comment"]))
+    assert checked > 1000
+    assert not wrong, wrong[:5]
+
+
+def test_birth_dates_written_for_the_patient_are_the_rows(rows):
+    checked = 0
+    for row in rows:
+        for span, text in _spans(row, "date", "patient"):
+            before = _fold(_clause_before(row, span))
+            match = _DATE.match(text)
+            if match and re.search(r"(^| )(nee?|ddn) (le )?:? ?$", before):
+                checked += 1
+                assert (int(match.group(1)), int(match.group(2))) == (
+                    row["birth_date"].day,
+                    row["birth_date"].month,
+                ), row["admin_comment"]
+    assert checked > 20
+
+
+def test_no_partner_or_orientation_for_children(rows):
+    partner_words = re.compile(r"\b(mari|épouse|compagnon|compagne|conjointe?)\b")
+    for row in rows:
+        if _age(row) < 14:
+            assert not list(_spans(row, "sexual_orientation", "patient")), row["admin_comment"]
+            assert (
+                not partner_words.search(row["admin_comment"]) or "(mère)" in row["admin_comment"]
+            ), (_age(row), row["admin_comment"])
+
+
+def test_same_sex_partner_nouns_are_orientation_spans_about_the_patient(rows):
+    same = {
+        "F": re.compile(r"\b(sa compagne|sa conjointe|épouse|compagne|conjointe)\b"),
+        "M": re.compile(
+            r"\b(son compagnon|son mari|son conjoint|compagnon|mari|conjoint)\b(?! du D)"
+        ),
+    }
+    found = 0
+    missed = []
+    for row in rows:
+        covered = [(s["start"], s["end"]) for s, _ in _spans(row, "sexual_orientation", "patient")]
+        for match in same[row["sex"]].finditer(row["admin_comment"]):
+            if "ex-" in row["admin_comment"][max(0, match.start() - 3) : match.start()]:
+                continue
+            if any(s <= match.start() and match.end() <= e for s, e in covered):
+                found += 1
+            else:
+                missed.append((row["sex"], row["admin_comment"]))
+    assert found > 5
+    assert not missed, missed[:5]
+
+
+def test_no_repeated_clause_nor_two_mutuelles_and_clean_joins(rows):
+    for row in rows:
+        text = row["admin_comment"]
+        assert "  " not in text and "?." not in text and "!." not in text, text
+        assert not re.search(r"(?<!\.)\.\.(?!\.)", text), text
+        assert len(re.findall(r"\bmutuelle (MGEN|Harmonie|MAAF|AG2R|Alan|Apicil)\b", text)) <= 1
+        assert not ("préfère les RDV le matin" in text and "préfère les RDV l'après-midi" in text)
+
+
+# ------------------------------------------------------------------ eligibility
+
+
+def _draws(engine: CommentEngine, ctx: CommentContext, seed: int) -> tuple[np.ndarray, ...]:
+    """The templates the engine draws for ``ctx`` (its clause rows and partner states)."""
+    captured = {}
+
+    def capture(rng, ctx, n, has, clause_row, position, template, *rest):
+        captured.update(template=template, row=clause_row, partner=rest[-1])
+        raise StopIteration
+
+    engine = copy.copy(engine)
+    engine._assemble = capture  # type: ignore[method-assign]
+    with pytest.raises(StopIteration):
+        engine.generate(np.random.default_rng(seed), ctx, comment_rate=1.0, sensitive_rate=0.7)
+    return captured["template"], captured["row"], captured["partner"]
+
+
+def _context(n: int, age: int, year: int, seed: int) -> CommentContext:
+    rng = np.random.default_rng(seed)
+    people = load_people().draw(rng, n)
+    places = load_places()
+    unit = places.draw_units(rng, assign(seed, np.arange(n)).department_index)
+    birth = places.birth_place(rng, people.age, unit)
+    nir = person_nir(people, birth, rng.integers(1, 1000, n))
+    created = int((np.datetime64(f"{year}-06-15") - np.datetime64("1970-01-01")).astype(int))
+    birth_days = np.full(n, created - int(age * 365.2425) - 100)
+    people = type(people)(**{**people.__dict__, "birth_days": birth_days})
+    return CommentContext.for_people(
+        people, nir, unit, places, created_days=np.full(n, created), birth=birth
+    )
+
+
+@settings(max_examples=12, deadline=None)
+@given(age=st.integers(0, 100), year=st.integers(2004, 2025), seed=st.integers(0, 2**16))
+def test_every_drawn_template_fits_age_year_and_partner(age, year, seed):
+    engine = load_engine()
+    ctx = _context(400, age, year, seed)
+    template, row, partner = _draws(engine, ctx, seed)
+    c = engine.compiled
+    assert (c.min_age[template] <= age).all() and (c.max_age[template] >= age).all()
+    assert (c.since[template] <= year).all()
+    assert (((c.partner[template] >> partner[row]) & 1) == 1).all()
+    if age < kinship().partners["min_age"]:
+        assert (partner == 0).all()
+
+
+def test_same_sex_partners_are_a_small_realistic_share():
+    engine = load_engine()
+    ctx = _context(60_000, 40, 2020, 3)
+    partner = engine.partner_states(np.random.default_rng(0), ctx)
+    has = partner > 0
+    same = (partner[has] - 1) == ctx.sex[has]
+    assert 0.025 < same.mean() < 0.05
+    assert 0.6 < has.mean() < 0.8
+
+
+def test_eligibility_is_loaded_merged_and_implied_by_roles():
+    templates = [t for ts in installed_templates().values() for t in ts]
+    by_source = {t.source: t for t in templates}
+    assert by_source["routine.yaml:entries[78]"].since >= 2013 or any(
+        "Doctolib" in "".join(p.text for p in t.pieces) and t.since >= 2013 for t in templates
+    )
+    for t in templates:
+        text = "".join(p.text for p in t.pieces)
+        roles = {p.role.split(":")[0] for p in t.pieces if p.subject == "relative" and p.slot}
+        for role in roles & set(kinship().roles):
+            assert t.min_age >= kinship().roles[role]["min_patient_age"], t.source
+        if "Doctolib" in text:
+            assert t.since >= 2013, t.source
+        if "téléconsultation" in text:
+            assert t.since >= 2018, t.source
+        if "crèche" in text:
+            assert t.max_age <= 3, t.source
+        if any(p.slot == "partner" for p in t.pieces):
+            assert t.partner & 1 == 0, t.source
+        assert 0 <= t.min_age <= t.max_age <= MAX_AGE
+
+
+@pytest.mark.parametrize(
+    ("entry", "needle"),
+    [
+        ('{text: "ok", min_age: 30, max_age: 20}', "min_age"),
+        ('{text: "ok", since: 1800}', "since"),
+        ('{text: "ok", partner: X}', "partner"),
+        ('{text: "tél : {phone|relative:cousin}"}', "cousin"),
+        ('{text: "{partner:amant} : ok"}', "partner form"),
+        ('{text: "Mme {surname}", sex: M}', "contradicts"),
+    ],
+)
+def test_invalid_eligibility_raises_one_line_errors(tmp_path, entry, needle):
+    import shutil
+
+    import yaml
+    from breachbench.generator.data import corpora
+
+    root = tmp_path / "corpora"
+    shutil.copytree(corpora.corpora_root() / "comments", root / "comments")
+    shutil.copytree(corpora.corpora_root() / "taxonomy", root / "taxonomy")
+    path = root / "comments" / "routine.yaml"
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    document["entries"].append(yaml.safe_load(entry))
+    path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(TemplateError) as error:
+        load_templates(root)
+    assert needle in str(error.value) and "\n" not in str(error.value)
+
+
+def test_slot_qualifiers_parse():
+    (piece,) = parse_markup("{date|relative:son:birth}")
+    assert (piece.slot, piece.subject, piece.role) == ("date", "relative", "son:birth")
+    (piece,) = parse_markup("{partner:son_compagnon}")
+    assert (piece.slot, piece.role, piece.category) == ("partner", "son_compagnon", None)
+    with pytest.raises(TemplateError):
+        parse_markup("{phone|third_party:other}")
+
+
+# ------------------------------------------------------------------ the household
+
+
+@pytest.mark.parametrize("role", ["daughter", "son", "mother", "father", "partner", "grandson"])
+def test_relatives_fit_their_role(role):
+    engine = load_engine()
+    ctx = _context(3000, 70, 2020, 5)
+    partner = engine.partner_states(np.random.default_rng(1), ctx)
+    filler = SlotFiller(engine, ctx, np.random.default_rng(2), partner)
+    m = filler._member(role)
+    spec = kinship().roles[role]
+    if spec["sex"] in ("M", "F"):
+        assert (m.sex == (FEMALE if spec["sex"] == "F" else MALE)).all()
+    if role == "partner":
+        has = partner[m.rows] > 0
+        assert (m.sex[has] == partner[m.rows][has] - 1).all()
+    low, high = spec["years"]
+    gap = (m.birth_days - ctx.birth_days) / 365.2425
+    assert (gap >= min(low, low / 2) - 1).all() and (gap <= high + 1).all()
+    assert (m.birth_days < ctx.created_days).all()
+    # A relative's NIR: their own sex digit, birth year, and a valid key.
+    nir = filler._member_nir(m, np.arange(len(m.rows)), m.rows)
+    digits = nir.astype(np.int64) - ord("0")
+    assert (digits[:, 0] == m.sex + 1).all()
+    assert (digits[:, 1] * 10 + digits[:, 2] == m.birth_year % 100).all()
+    first13 = nir[:, :13].tobytes().decode().replace("2A", "19").replace("2B", "18")
+    numbers = np.array([int(first13[i * 13 : i * 13 + 13]) for i in range(len(nir))])
+    assert (nir_key(numbers) == digits[:, 13] * 10 + digits[:, 14]).all()
+    if spec["surname"] == "birth" and spec["shared"] == 1.0:
+        assert (m.last == ctx.birth_name_index[m.rows]).all()

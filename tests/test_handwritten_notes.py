@@ -1,0 +1,125 @@
+"""The hand-written proxy notes follow the contract, and the harness runs on them."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from breachbench.generator.contract.taxonomy import load_taxonomy
+from click.testing import CliRunner
+
+from breachbench.cli import main
+
+HERE = Path(__file__).resolve().parents[1] / "benchmarks" / "perf" / "handwritten"
+NOTES = HERE / "notes.jsonl"
+
+
+@pytest.fixture(scope="module")
+def records() -> list[dict]:
+    return [json.loads(line) for line in NOTES.read_text(encoding="utf-8").splitlines()]
+
+
+def test_the_file_is_what_the_source_builds() -> None:
+    done = subprocess.run([sys.executable, str(HERE / "build_notes.py"), "--check"], check=False)
+    assert done.returncode == 0, "notes.jsonl is stale: run build_notes.py"
+
+
+def test_every_record_follows_the_contract(records: list[dict]) -> None:
+    taxonomy = load_taxonomy()
+    assert len(records) == 150
+    assert len({r["patient_id"] for r in records}) == 150
+    for record in records:
+        text, spans = record["admin_comment"], record["spans"]
+        assert text and text == text.strip(), record["patient_id"]
+        assert 3 <= len(text.split()) <= 80, record["patient_id"]
+        assert record["sex"] in ("M", "F")
+        previous_end = 0
+        for span in spans:
+            assert previous_end <= span["start"] < span["end"] <= len(text), span
+            previous_end = span["end"]
+            piece = text[span["start"] : span["end"]]
+            assert piece == piece.strip() and piece, (record["patient_id"], piece)
+            assert span["category"] in taxonomy.categories
+            assert span["subject"] in taxonomy.subjects
+            assert span["assertion"] in taxonomy.assertions
+            if taxonomy.group_of[span["category"]] == "identifier":
+                assert span["assertion"] == "affirmed", (record["patient_id"], piece)
+        categories = sorted({s["category"] for s in spans})
+        assert record["categories"] == categories
+        assert record["sensitive"] == any(taxonomy.group_of[c] == "sensitive" for c in categories)
+
+
+def test_every_occurrence_of_a_labelled_text_is_labelled(records: list[dict]) -> None:
+    """A name labelled once is labelled wherever the note repeats it."""
+    for record in records:
+        text, spans = record["admin_comment"], record["spans"]
+        for span in spans:
+            piece = text[span["start"] : span["end"]]
+            for m in re.finditer(r"(?<!\w)" + re.escape(piece) + r"(?!\w)", text):
+                covered = any(o["start"] <= m.start() and m.end() <= o["end"] for o in spans)
+                assert covered, (record["patient_id"], piece, m.start())
+
+
+def test_the_set_covers_what_it_claims(records: list[dict]) -> None:
+    taxonomy = load_taxonomy()
+    notes_per_category = {c: 0 for c in taxonomy.categories}
+    for record in records:
+        for category in record["categories"]:
+            notes_per_category[category] += 1
+    assert min(notes_per_category[c] for c in taxonomy.sensitive) >= 6, notes_per_category
+    assert min(notes_per_category[c] for c in taxonomy.identifiers) >= 4, notes_per_category
+    assert sum(not r["spans"] for r in records) >= 10  # routine notes with no label
+    dates = [
+        r["admin_comment"][s["start"] : s["end"]]
+        for r in records
+        for s in r["spans"]
+        if s["category"] == "date"
+    ]
+    assert any(len(d) == 5 and d[2] == "/" for d in dates)  # "12/02"
+    assert any(len(d) == 7 and d[2] == "/" for d in dates)  # "09/2024"
+    assert any(d.isdigit() and len(d) == 4 for d in dates)  # "2014"
+
+
+def test_bench_runs_on_the_notes(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        main,
+        [
+            "bench",
+            str(NOTES),
+            "--detector",
+            "keywords+identifiers",
+            "--out",
+            str(tmp_path / "run"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    results = json.loads((tmp_path / "run" / "results.json").read_text(encoding="utf-8"))
+    assert results["dataset"]["rows"] == 150
+
+
+def test_group_f1_sums_the_counts_of_each_group() -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("group_f1", HERE / "group_f1.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    zero = {"cor": 0, "inc": 0, "par": 0, "mis": 0, "spu": 0}
+    strict = {
+        "serology": {**zero, "cor": 3, "mis": 1},  # P 1, R 3/4
+        "violence": {**zero, "cor": 1, "spu": 2},  # P 1/3, R 1
+        "date": {**zero, "cor": 2, "par": 2},
+    }
+    partial = {"date": {**zero, "cor": 2, "par": 2}, "serology": zero}
+    results = {"metrics": {"span_level": {"strict": {"per_category": strict},
+                                          "partial": {"per_category": partial}}}}  # fmt: skip
+    figures = module.group_f1(results)
+    # sensitive: 4 correct of 6 predicted and 5 gold -> F1 = 8/11
+    assert figures["sensitive"]["strict"] == round(8 / 11, 3)
+    assert figures["sensitive"]["overlap"] == 0.0
+    # identifier, strict: 2 of 4 both ways; overlap: (2 + 1) of 4 both ways
+    assert figures["identifier"] == {"strict": 0.5, "overlap": 0.75}
