@@ -68,6 +68,10 @@ def train_model(
         raise TrainError(f"{directory / 'model.json'} already exists; pass --overwrite")
     data = open_dataset(dataset)
     directory.mkdir(parents=True, exist_ok=True)
+    # model.json is written last: until then the directory is not a model, so a failed or
+    # interrupted training never leaves one that describes other parameters.
+    for stale in ("model.json", MODEL_CARD, "crf.crfsuite", "classifier.joblib"):
+        (directory / stale).unlink(missing_ok=True)
     report = progress or (lambda phase, done, total: None)
     total = data.selected_rows(limit=limit)
     read = 0
