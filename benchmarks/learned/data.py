@@ -7,7 +7,7 @@ are skipped. Streamed batch by batch, so features can be built as rows arrive.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from breachbench.benchmarks.dataset import Dataset
@@ -24,9 +24,19 @@ class Example:
     categories: frozenset[str]
 
 
-def examples(dataset: Dataset, *, limit: int | None = None) -> Iterator[Example]:
-    """Every non-empty comment of ``dataset`` (first ``limit`` rows if given)."""
-    for batch in dataset.batches(limit=limit):
+def examples(
+    dataset: Dataset,
+    *,
+    limit: int | None = None,
+    on_rows: Callable[[int], None] | None = None,
+) -> Iterator[Example]:
+    """Every non-empty comment of ``dataset`` (first ``limit`` rows if given).
+
+    ``on_rows(n)`` is called with the number of rows of each batch once it is read.
+    """
+    for batch in dataset.batches(limit=limit, batch_size=4096):
+        if on_rows is not None:
+            on_rows(batch.num_rows)
         data = batch.to_pydict()
         for text, spans, categories in zip(
             data["admin_comment"], data["spans"], data["categories"], strict=True

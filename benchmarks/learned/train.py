@@ -47,12 +47,6 @@ class TrainSummary:
 Progress = Callable[[str, int, int], None]  # (phase, done, total)
 
 
-def _counted(stream: Iterator[Any], tick: Callable[[], None]) -> Iterator[Any]:
-    for item in stream:
-        tick()
-        yield item
-
-
 def train_model(
     dataset: str | Path,
     model: str,
@@ -74,18 +68,21 @@ def train_model(
         raise TrainError(f"{directory / 'model.json'} already exists; pass --overwrite")
     data = open_dataset(dataset)
     directory.mkdir(parents=True, exist_ok=True)
+    # model.json is written last: until then the directory is not a model, so a failed or
+    # interrupted training never leaves one that describes other parameters.
+    for stale in ("model.json", MODEL_CARD, "crf.crfsuite", "classifier.joblib"):
+        (directory / stale).unlink(missing_ok=True)
     report = progress or (lambda phase, done, total: None)
     total = data.selected_rows(limit=limit)
     read = 0
 
-    def tick() -> None:
+    def rows_read(rows: int) -> None:
         nonlocal read
-        read += 1
-        if read % 1000 == 0:
-            report("reading comments", read, total)
+        read += rows
+        report("reading rows", read, total)
 
     started = time.perf_counter()
-    stream = _counted(examples(data, limit=limit), tick)
+    stream = examples(data, limit=limit, on_rows=rows_read)
     spans = 0
 
     def counted_spans() -> Iterator[Any]:
@@ -114,8 +111,9 @@ def train_model(
             directory,
             params={"seed": seed, **(params or {})},
             hints=hints,
-            on_step=lambda step: report(step, steps.index(step), len(steps)),
+            on_step=lambda step: report("training (steps)", steps.index(step), len(steps)),
         )
+        report("training (steps)", len(steps), len(steps))
     seconds = time.perf_counter() - started
     document = write_model_json(
         directory,

@@ -1,6 +1,7 @@
 """The README's learned-detector table: in-distribution and family-held-out, with intervals.
 
-    python benchmarks/perf/learned_table.py --out breachbench-output/learned
+    python benchmarks/perf/learned_table.py --out breachbench-output/learned --no-hints-too \
+        --handwritten benchmarks/perf/handwritten/notes.jsonl
 
 What it does, as a user would, each step a ``breachbench`` command in its own process:
 
@@ -9,7 +10,8 @@ What it does, as a user would, each step a ``breachbench`` command in its own pr
    built-in detectors' hints and, with ``--no-hints-too``, without them;
 3. two test sets: *in-distribution* ``--split train --seed 2`` (same wording families,
    other rows) and *family-held-out* ``--split test --seed 3`` (wording never seen);
-4. ``bench`` every detector, ``keywords+identifiers`` included, on both.
+4. ``bench`` every detector, ``keywords+identifiers`` included, on both, and on the
+   hand-written notes of ``--handwritten`` when given (never tuned on).
 
 Then prints a Markdown table: record-level sensitive F1 (the harness's headline and its
 95% interval) and strict span F1 of the sensitive and of the identifier group, micro over
@@ -28,7 +30,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pyarrow.parquet as pq
+from breachbench.benchmarks.dataset import open_dataset
 from breachbench.generator.contract.taxonomy import load_taxonomy
 
 KEYWORDS = "keywords+identifiers"
@@ -53,9 +55,15 @@ def generate(path: Path, rows: int, seed: int, split: str, comment_rate: float) 
 
 
 def gold(path: Path) -> tuple[list[str], list[list[tuple[int, int, str]]]]:
-    table = pq.read_table(path, columns=["patient_id", "spans"]).to_pylist()
-    ids = [row["patient_id"] for row in table]
-    spans = [[(s["start"], s["end"], s["category"]) for s in row["spans"] or ()] for row in table]
+    """Record ids and gold spans of any contract dataset (Parquet or JSON lines)."""
+    ids: list[str] = []
+    spans: list[list[tuple[int, int, str]]] = []
+    for batch in open_dataset(path).batches():
+        data = batch.to_pydict()
+        ids += data["patient_id"]
+        spans += [
+            [(s["start"], s["end"], s["category"]) for s in row or ()] for row in data["spans"]
+        ]
     return ids, spans
 
 
@@ -103,6 +111,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--train-rows", type=int, default=100_000)
     parser.add_argument("--test-rows", type=int, default=30_000)
     parser.add_argument("--no-hints-too", action="store_true")
+    parser.add_argument(
+        "--handwritten",
+        type=Path,
+        default=None,
+        help="Also score on hand-written notes (benchmarks/perf/handwritten/notes.jsonl).",
+    )
     args = parser.parse_args(argv)
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
@@ -114,6 +128,8 @@ def main(argv: list[str] | None = None) -> int:
         "in-distribution": generate(out / "indist.parquet", args.test_rows, 2, "train", 0.3),
         "held-out": generate(out / "heldout.parquet", args.test_rows, 3, "test", 0.3),
     }
+    if args.handwritten is not None:
+        tests["hand-written"] = args.handwritten
     detectors = [KEYWORDS]
     for model in ("crf", "tfidf-lr"):
         variants = [("", "--hints")] + ([("-nohints", "--no-hints")] if args.no_hints_too else [])
@@ -145,16 +161,10 @@ def main(argv: list[str] | None = None) -> int:
             entry["speed"] = results["throughput"]["comments_per_second"]
             rows.setdefault(detector, {})[test_name] = entry
 
-    header = [
-        "detector",
-        "sensitive records F1, in-distribution",
-        "sensitive records F1, held-out",
-        "sensitive spans F1, in-distribution",
-        "sensitive spans F1, held-out",
-        "identifier spans F1, in-distribution",
-        "identifier spans F1, held-out",
-        "comments/s",
-    ]
+    header = ["detector"]
+    for figure in ("sensitive records F1", "sensitive spans F1", "identifier spans F1"):
+        header += [f"{figure}, {test_name}" for test_name in tests]
+    header.append("comments/s")
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for detector, by_test in rows.items():
         name = detector.split(":")[0] + (
