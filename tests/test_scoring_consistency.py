@@ -17,7 +17,14 @@ from breachbench.benchmarks.scoring import (
     predictions_from_lists,
     score_batch,
 )
-from breachbench.benchmarks.scoring.bootstrap import id_hashes, poisson_weights
+from breachbench.benchmarks.scoring.bootstrap import (
+    BUCKETS,
+    bucket_of,
+    bucket_sums,
+    id_hashes,
+    poisson_weights,
+    replicate_totals,
+)
 from breachbench.benchmarks.scoring.labels import default_space
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -172,6 +179,85 @@ def test_bootstrap_is_deterministic_and_keyed_by_id() -> None:
     )
     assert big.mean() == pytest.approx(1.0, abs=0.01)
     assert big.var() == pytest.approx(1.0, abs=0.03)
+
+
+def test_buckets_are_the_top_bits_of_the_mixed_id_hash() -> None:
+    ids = [f"P{i:09d}" for i in range(50_000)]
+    hashes = id_hashes(pa.array(ids))
+    mask = 2**64 - 1
+
+    def naive(h: int) -> int:  # SplitMix64's finaliser in Python integers
+        h ^= h >> 30
+        h = (h * 0xBF58476D1CE4E5B9) & mask
+        h ^= h >> 27
+        h = (h * 0x94D049BB133111EB) & mask
+        return (h ^ (h >> 31)) >> (64 - BUCKETS.bit_length() + 1)
+
+    buckets = bucket_of(hashes)
+    assert [naive(int(h)) for h in hashes[:500]] == buckets[:500].tolist()
+    # Sequential ids spread evenly: a chi-square far below its 1% critical value.
+    observed = np.bincount(buckets, minlength=BUCKETS)
+    expected = len(ids) / BUCKETS
+    assert ((observed - expected) ** 2 / expected).sum() < BUCKETS + 3.1 * (2 * BUCKETS) ** 0.5
+
+
+@given(
+    st.lists(st.integers(0, 10**6), min_size=1, max_size=60),
+    st.integers(0, 2**32),
+    st.sampled_from([1, 7, 100]),
+)
+@settings(max_examples=40, deadline=None)
+def test_replicate_totals_are_exact(values: list[int], seed: int, replicates: int) -> None:
+    rng = np.random.default_rng(seed)
+    buckets = rng.integers(0, BUCKETS, len(values))
+    per_record = np.array([[v, v % 3, 2**50 + v] for v in values], dtype=np.int64)
+    sums = bucket_sums(buckets, per_record)
+    weights = poisson_weights(
+        np.arange(BUCKETS, dtype=np.uint64), seed=seed, replicates=replicates
+    ).astype(object)
+    expected = [
+        [
+            sum(
+                int(weights[b][r]) * int(row[k]) for b, row in zip(buckets, per_record, strict=True)
+            )
+            for k in range(3)
+        ]
+        for r in range(replicates)
+    ]
+    assert replicate_totals(sums, seed=seed, replicates=replicates).tolist() == expected
+
+
+def test_bucket_bootstrap_estimates_the_sampling_error() -> None:
+    # A proportion over 40,000 records: the bootstrap's standard error must match the
+    # binomial one, which a wrong bucketing (too few, or correlated, buckets) would miss.
+    rng = np.random.default_rng(5)
+    n, p = 40_000, 0.3
+    values = (rng.random(n) < p).astype(np.int64)[:, None]
+    hashes = id_hashes(pa.array([f"R{i}" for i in range(n)]))
+    sums = bucket_sums(bucket_of(hashes), np.hstack([values, np.ones_like(values)]))
+    totals = replicate_totals(sums, seed=1, replicates=2000)
+    share = totals[:, 0] / totals[:, 1]
+    observed = values.mean()
+    assert share.std() == pytest.approx((observed * (1 - observed) / n) ** 0.5, rel=0.1)
+
+
+def test_counts_read_back_merge_with_counts_scored_here() -> None:
+    rng = np.random.default_rng(6)
+    batch = synthetic_batch(rng, n_records=1000)
+    preds = noisy_predictions(rng, batch)
+    whole = score_batch(batch, preds, config=SMALL)
+    items: list = [[] for _ in range(batch.num_rows)]
+    for r, s, e, c in zip(
+        preds.span_record, preds.span_start, preds.span_end, preds.span_category, strict=True
+    ):
+        items[r].append((int(s), int(e), SPACE.categories[c]))
+    first = score_batch(batch.slice(0, 400), predictions_from_lists(items[:400]), config=SMALL)
+    rest = score_batch(batch.slice(400), predictions_from_lists(items[400:]), config=SMALL)
+    loaded = Counts.from_json(json.loads(json.dumps(first.to_json())))
+    merged = loaded + rest
+    assert np.array_equal(merged.replicates, whole.replicates)
+    assert np.array_equal(merged.exposure_replicates, whole.exposure_replicates)
+    assert merged == whole
 
 
 def test_bootstrap_interval_contains_point_estimate() -> None:

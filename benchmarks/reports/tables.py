@@ -65,7 +65,7 @@ def headline_table(results: dict[str, Any]) -> Table:
     rows = [(label, ci(headline.get(name))) for name, label in HEADLINE_LABELS.items()]
     note = (
         f"95% percentile intervals from {boot['replicates']} Poisson bootstrap replicates"
-        f" (seed {boot['seed']}), resampling records."
+        f" (seed {boot['seed']}), resampling records by hash bucket."
         if boot["replicates"]
         else "Bootstrap disabled (--bootstrap 0): no intervals."
     )

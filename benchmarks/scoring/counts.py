@@ -10,16 +10,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 
+from .bootstrap import BUCKETS, replicate_totals
 from .exposure import EXPOSURE_FIELDS, REPLICATED_FIELDS, default_hundredths, width
 from .labels import GROUPS, CategorySpace
 from .matching import OUTCOMES, SCHEMES
 
-SCHEMA = "breachbench.counts/2"
-"""/2: exposure counts, their replicates and the severity weights were added."""
+SCHEMA = "breachbench.counts/3"
+"""/3: bootstrap weights are drawn per hash bucket of records (see ``bootstrap.py``), so
+replicates of /2 files resample differently and do not merge or pair with these."""
 
 RECORD_FIELDS: tuple[str, ...] = ("records", "comments", "category_level", "span_level")
 """``category_level``: records whose prediction had categories or spans; ``span_level``: spans."""
@@ -60,9 +63,17 @@ REPLICATE_FIELDS: tuple[str, ...] = (
 )
 """Columns of the per-replicate sums: the counts behind the headline figures."""
 
+
+def empty_buckets(replicates: int) -> np.ndarray:
+    """Zero bucket sums for counts with ``replicates`` replicates (none when the bootstrap
+    is off, so that counts without intervals stay small)."""
+    rows = BUCKETS if replicates else 0
+    return np.zeros((rows, len(REPLICATE_FIELDS) + len(REPLICATED_FIELDS)), dtype=np.int64)
+
+
 BREAKDOWN_DIMENSIONS: tuple[str, ...] = ("subject", "assertion", "difficulty_tags")
 
-_ARRAYS: tuple[str, ...] = (
+_SERIALISED: tuple[str, ...] = (
     "records",
     "sensitive",
     "category",
@@ -73,6 +84,14 @@ _ARRAYS: tuple[str, ...] = (
     "exposure",
     "exposure_replicates",
 )
+"""Arrays written to JSON: the replicates as totals, whatever their source."""
+_SUMMED: tuple[str, ...] = (
+    *(name for name in _SERIALISED if not name.endswith("replicates")),
+    "replicate_base",
+    "exposure_replicate_base",
+    "buckets",
+)
+"""Arrays that ``+`` adds: replicate totals read from JSON, and bucket sums scored here."""
 
 
 def _add_maps(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -89,11 +108,14 @@ class Counts:
     Array shapes (C = categories, B = bootstrap replicates):
     ``records`` (RECORD_FIELDS), ``sensitive`` (CONFUSION), ``category`` (C, CONFUSION),
     ``span_overall`` (SCHEMES, OUTCOMES), ``span_category`` (C, SCHEMES, OUTCOMES),
-    ``leak`` (GROUPS, LEAK_FIELDS), ``replicates`` (B, REPLICATE_FIELDS);
+    ``leak`` (GROUPS, LEAK_FIELDS), ``replicates`` (B, REPLICATE_FIELDS), a property;
     ``breakdowns[dimension][value]`` is (GROUPS, BREAKDOWN_FIELDS) and
     ``tag_sensitive[tag]`` is (CONFUSION) for records carrying that difficulty tag.
     ``exposure`` is (EXPOSURE_FIELDS + 2C) and ``exposure_replicates`` (B, REPLICATED_FIELDS):
     the exposure sums of ``exposure.py`` and their per-replicate weighted sums.
+    Replicates are the totals read from JSON (``*_replicate_base``) plus the weighted sums
+    of ``buckets`` (BUCKETS, REPLICATE_FIELDS + REPLICATED_FIELDS): the per-bucket sums of
+    the records scored here, weighed once, when first asked for.
     ``id_digest`` is the sum modulo 2**64 of the record id hashes: equal digests mean
     (with overwhelming probability) the same set of records, which paired tests require.
     """
@@ -107,9 +129,10 @@ class Counts:
     span_overall: np.ndarray
     span_category: np.ndarray
     leak: np.ndarray
-    replicates: np.ndarray
+    replicate_base: np.ndarray
     exposure: np.ndarray
-    exposure_replicates: np.ndarray
+    exposure_replicate_base: np.ndarray
+    buckets: np.ndarray
     severity: tuple[int, ...] = ()
     """Severity weight of each category id (hundredths) summed into the exposure counts."""
     id_digest: int = 0
@@ -138,11 +161,12 @@ class Counts:
             span_overall=np.zeros((len(SCHEMES), len(OUTCOMES)), dtype=np.int64),
             span_category=np.zeros((c, len(SCHEMES), len(OUTCOMES)), dtype=np.int64),
             leak=np.zeros((len(GROUPS), len(LEAK_FIELDS)), dtype=np.int64),
-            replicates=np.zeros((bootstrap_replicates, len(REPLICATE_FIELDS)), dtype=np.int64),
+            replicate_base=np.zeros((bootstrap_replicates, len(REPLICATE_FIELDS)), dtype=np.int64),
             exposure=np.zeros(width(c), dtype=np.int64),
-            exposure_replicates=np.zeros(
+            exposure_replicate_base=np.zeros(
                 (bootstrap_replicates, len(REPLICATED_FIELDS)), dtype=np.int64
             ),
+            buckets=empty_buckets(bootstrap_replicates),
             severity=severity if severity is not None else default_hundredths(space),
             breakdowns={dim: {} for dim in BREAKDOWN_DIMENSIONS},
         )
@@ -150,7 +174,23 @@ class Counts:
     @property
     def bootstrap_replicates(self) -> int:
         """Number of bootstrap replicates (0 when the bootstrap is off)."""
-        return self.replicates.shape[0]
+        return self.replicate_base.shape[0]
+
+    @cached_property
+    def _weighed(self) -> np.ndarray:
+        return replicate_totals(
+            self.buckets, seed=self.bootstrap_seed, replicates=self.bootstrap_replicates
+        )
+
+    @property
+    def replicates(self) -> np.ndarray:
+        """(B, REPLICATE_FIELDS): the headline counts of each bootstrap replicate."""
+        return self.replicate_base + self._weighed[:, : len(REPLICATE_FIELDS)]
+
+    @property
+    def exposure_replicates(self) -> np.ndarray:
+        """(B, REPLICATED_FIELDS): the exposure counts of each bootstrap replicate."""
+        return self.exposure_replicate_base + self._weighed[:, len(REPLICATE_FIELDS) :]
 
     def _check_compatible(self, other: Counts) -> None:
         if self.space != other.space:
@@ -168,7 +208,7 @@ class Counts:
         if not isinstance(other, Counts):
             return NotImplemented
         self._check_compatible(other)
-        summed = {name: getattr(self, name) + getattr(other, name) for name in _ARRAYS}
+        summed = {name: getattr(self, name) + getattr(other, name) for name in _SUMMED}
         dims = set(self.breakdowns) | set(other.breakdowns)
         return replace(
             self,
@@ -222,7 +262,7 @@ class Counts:
                 "exposure": [*EXPOSURE_FIELDS, "spans per category", "leaked per category"],
                 "exposure_replicates": list(REPLICATED_FIELDS),
             },
-            **{name: getattr(self, name).tolist() for name in _ARRAYS},
+            **{name: getattr(self, name).tolist() for name in _SERIALISED},
             "breakdowns": {d: nonzero(v) for d, v in sorted(self.breakdowns.items())},
             "tag_sensitive": nonzero(self.tag_sensitive),
         }
@@ -240,8 +280,11 @@ class Counts:
         empty = cls.empty(space=space, bootstrap_replicates=len(data["replicates"]))
         arrays = {
             name: np.asarray(data[name], dtype=np.int64).reshape(getattr(empty, name).shape)
-            for name in _ARRAYS
+            for name in _SERIALISED
         }
+        arrays["replicate_base"] = arrays.pop("replicates")
+        arrays["exposure_replicate_base"] = arrays.pop("exposure_replicates")
+        arrays["buckets"] = empty.buckets
         width = (len(GROUPS), len(BREAKDOWN_FIELDS))
         return cls(
             space=space,

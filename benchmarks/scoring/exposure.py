@@ -25,7 +25,6 @@ from typing import Any
 
 import numpy as np
 
-from .bootstrap import poisson_weights, replicate_sums
 from .labels import GROUPS, CategorySpace
 from .matching import COR, SpanArrays
 
@@ -206,59 +205,6 @@ def exposure_rows(
     per[:, base : base + c] = np.bincount(slot, minlength=m * c).reshape(m, c)
     per[:, base + c :] = np.bincount(slot[survives], minlength=m * c).reshape(m, c)
     return per
-
-
-def _exact_product(left: np.ndarray, right: np.ndarray, bound: float) -> np.ndarray:
-    """``left @ right`` of non-negative integers, in float32 when every partial sum stays
-    below 2**24 (``bound`` is an upper bound of the result), float64 otherwise; int64."""
-    kind = np.float32 if bound < 2**24 else np.float64
-    product = left.astype(kind, copy=False) @ right.astype(kind, copy=False)
-    return np.rint(product).astype(np.int64)
-
-
-def exposure_replicates(
-    per: np.ndarray,
-    hashes: np.ndarray,
-    *,
-    seed: int,
-    replicates: int,
-    chunk: int = 4096,
-    weights: np.ndarray | None = None,
-) -> np.ndarray:
-    """Σ_records weight[r, b] · per[r, f] for every replicate b and field f of
-    :data:`REPLICATED_FIELDS`: (replicates x len(REPLICATED_FIELDS)) int64.
-
-    Count columns repeat a few patterns (0 or 1 record, a handful of spans), so they go
-    through :func:`replicate_sums`; :data:`DENSE_FIELDS` are nearly unique per record, so
-    they take a chunked product with the weights (exact: integers, float32 while below
-    2**24, float64 otherwise). Per-category columns are not replicated: the severity
-    columns carry what the intervals need. ``weights`` (aligned with ``per``): the
-    records' Poisson weights if already drawn.
-    """
-    k = len(REPLICATED_FIELDS)
-    out = np.zeros((replicates, k), dtype=np.int64)
-    if replicates == 0 or len(per) == 0:
-        return out
-    per = per[:, :k]
-    chars = np.array([REPLICATED_FIELDS.index(name) for name in DENSE_FIELDS])
-    counts = np.setdiff1d(np.arange(k), chars)
-    if weights is None:
-        weights = np.zeros((len(per), replicates), dtype=np.uint8)
-        for lo in range(0, len(per), chunk):
-            part = hashes[lo : lo + chunk]
-            weights[lo : lo + chunk] = poisson_weights(part, seed=seed, replicates=replicates)
-    out[:, counts] = replicate_sums(
-        per[:, counts], hashes, seed=seed, replicates=replicates, weights=weights
-    )
-    live = np.flatnonzero(per[:, chars].any(axis=1))
-    values = per[live][:, chars]
-    bound = 5.0 * float(values.sum(axis=0).max()) + 1 if len(live) else 0.0
-    kind = np.float32 if bound < 2**24 else np.float64
-    values = values.astype(kind)
-    for lo in range(0, len(live), chunk):
-        product = weights[live[lo : lo + chunk]].T.astype(kind) @ values[lo : lo + chunk]
-        out[:, chars] += np.rint(product).astype(np.int64)
-    return out
 
 
 # ---------------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ def _replicates_of(
         return (
             report["headline"][metric]["value"],
             values,
-            (boot["seed"], boot["replicates"], boot["id_digest"]),
+            (boot["seed"], boot["replicates"], boot["id_digest"], boot["buckets"]),
         )
     boot = run["bootstrap"]
     values = np.array(
@@ -37,7 +37,8 @@ def _replicates_of(
     return (
         run["headline"][metric]["value"],
         values,
-        (boot["seed"], boot["replicates"], boot["id_digest"]),
+        # Reports written before the bootstrap had buckets resampled records one by one.
+        (boot["seed"], boot["replicates"], boot["id_digest"], boot.get("buckets")),
     )
 
 
@@ -68,7 +69,7 @@ def paired_difference(
     point_b, rep_b, id_b = _replicates_of(b, metric, **options)
     if id_a != id_b:
         raise ValueError(
-            "runs are not paired: bootstrap seed, replicate count or record set differ "
+            "runs are not paired: bootstrap seed, replicate count, buckets or record set differ "
             f"({id_a} vs {id_b})"
         )
     d = rep_a - rep_b

@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from .bootstrap import BUCKETS
 from .counts import BREAKDOWN_FIELDS, LEAK_FIELDS, REPLICATE_FIELDS, Counts
 from .coverage import COVERAGE_MODES
 from .exposure import (
@@ -352,6 +353,7 @@ def metrics_report(
         ),
         "bootstrap": {
             "method": "poisson",
+            "buckets": BUCKETS,
             "seed": counts.bootstrap_seed,
             "replicates": counts.bootstrap_replicates,
             "id_digest": f"{counts.id_digest:016x}",

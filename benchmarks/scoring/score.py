@@ -13,10 +13,14 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .bootstrap import id_hashes, poisson_weights, replicate_sums
-from .counts import BREAKDOWN_FIELDS, LEAK_FIELDS, REPLICATE_FIELDS, Counts
+from .bootstrap import bucket_of, bucket_sums, id_hashes
+from .counts import BREAKDOWN_FIELDS, LEAK_FIELDS, REPLICATE_FIELDS, Counts, empty_buckets
 from .coverage import covered_length
-from .exposure import default_hundredths, exposure_replicates, exposure_rows
+from .exposure import (
+    REPLICATED_FIELDS,
+    default_hundredths,
+    exposure_rows,
+)
 from .gold import GoldBatch, read_gold
 from .labels import GROUPS, CategorySpace, default_space
 from .matching import COR, PAR, SpanArrays, match_spans
@@ -295,33 +299,18 @@ def score_batch(
             (has[0], leaked_o[0], leaked_f[0], has[1], leaked_o[1], leaked_f[1])
         ):
             per_record[:, 6 + j] = flags[rows]
-        # Draw each record's weights once for both sums (the headline and the exposure).
-        both = np.union1d(rows, exposed_rows)
-        weights = np.empty((len(both), b), dtype=np.uint8)
-        for lo in range(0, len(both), 4096):
-            part = hashes[both[lo : lo + 4096]]
-            weights[lo : lo + 4096] = poisson_weights(
-                part, seed=config.bootstrap_seed, replicates=b
-            )
-        replicates = replicate_sums(
-            per_record,
-            hashes[rows],
-            seed=config.bootstrap_seed,
-            replicates=b,
-            weights=weights[np.searchsorted(both, rows)],
-        )
-        exposure_reps = exposure_replicates(
-            exposure,
-            hashes[exposed_rows],
-            seed=config.bootstrap_seed,
-            replicates=b,
-            weights=weights[np.searchsorted(both, exposed_rows)],
+        # Sum each record's counts into its bootstrap bucket; the weights are applied
+        # once per report (see bootstrap.py).
+        bucket = bucket_of(hashes)
+        buckets = np.concatenate(
+            (
+                bucket_sums(bucket[rows], per_record),
+                bucket_sums(bucket[exposed_rows], exposure[:, : len(REPLICATED_FIELDS)]),
+            ),
+            axis=1,
         )
     else:
-        replicates = np.zeros((0, len(REPLICATE_FIELDS)), dtype=np.int64)
-        exposure_reps = exposure_replicates(
-            exposure, hashes[exposed_rows], seed=config.bootstrap_seed, replicates=0
-        )
+        buckets = empty_buckets(0)
     return Counts(
         space=space,
         min_overlap_percentage=config.min_overlap_percentage,
@@ -332,9 +321,10 @@ def score_batch(
         span_overall=match.overall,
         span_category=match.per_category,
         leak=leak,
-        replicates=replicates,
+        replicate_base=np.zeros((b, len(REPLICATE_FIELDS)), dtype=np.int64),
         exposure=exposure.sum(axis=0),
-        exposure_replicates=exposure_reps,
+        exposure_replicate_base=np.zeros((b, len(REPLICATED_FIELDS)), dtype=np.int64),
+        buckets=buckets,
         severity=tuple(severity),
         id_digest=int(hashes.sum(dtype=np.uint64)) if n else 0,
         breakdowns=breakdowns,

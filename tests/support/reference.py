@@ -7,11 +7,12 @@ the bootstrap weights. Tests check that both produce identical :class:`Counts`.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
-from breachbench.benchmarks.scoring.bootstrap import id_hashes, poisson_weights
+from breachbench.benchmarks.scoring.bootstrap import bucket_of, id_hashes
 from breachbench.benchmarks.scoring.counts import (
     BREAKDOWN_FIELDS,
     LEAK_FIELDS,
@@ -214,14 +215,14 @@ def _add_record(
                 arr[g, field["records"]] += 1
     if level == 2 and comment:
         c.exposure[:] = exposure_row(row, pred_spans, space, status["strict"], c.severity)
-    if config.bootstrap_replicates and (per_record.any() or c.exposure.any()):
-        w = poisson_weights(
-            hashed, seed=config.bootstrap_seed, replicates=config.bootstrap_replicates
-        )[0]
-        c.replicates[:] = np.outer(w.astype(np.int64), per_record)
-        k = c.exposure_replicates.shape[1]
-        c.exposure_replicates[:] = np.outer(w.astype(np.int64), c.exposure[:k])
-    c = Counts(**{**c.__dict__, "id_digest": int(hashed[0])})
+    if config.bootstrap_replicates:
+        # The record's counts go to its bucket; bucket_of is checked against a naive
+        # bucket draw in test_scoring_consistency.
+        bucket = int(bucket_of(hashed)[0])
+        k = len(per_record)
+        c.buckets[bucket, :k] = per_record
+        c.buckets[bucket, k:] = c.exposure[: c.buckets.shape[1] - k]
+    c = replace(c, id_digest=int(hashed[0]))
     assert LEAK_FIELDS[:3] == ("records", "leaked_overlap", "leaked_full")
     return counts + c
 
