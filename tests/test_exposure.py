@@ -24,6 +24,7 @@ from support.reference import reference_counts
 from support.synthetic import (
     batch_from_spans,
     noisy_predictions,
+    span_lists,
     synthetic_batch,
 )
 
@@ -128,11 +129,7 @@ def test_matches_the_slow_reference(seed: int) -> None:
     rng = np.random.default_rng(seed)
     batch = synthetic_batch(rng, n_records=600, comment_rate=0.7, labelled_rate=0.7)
     preds = noisy_predictions(rng, batch)
-    items: list = [[] for _ in range(batch.num_rows)]
-    for r, s, e, c in zip(
-        preds.span_record, preds.span_start, preds.span_end, preds.span_category, strict=True
-    ):
-        items[r].append((int(s), int(e), SPACE.categories[c]))
+    items = span_lists(preds, batch.num_rows)
     fast = score_batch(batch, predictions_from_lists(items), config=SMALL)
     slow = reference_counts(batch, items, config=SMALL)
     assert fast.exposure.any()
@@ -145,11 +142,7 @@ def test_counts_merge_like_sums() -> None:
     batch = synthetic_batch(rng, n_records=2000)
     preds = noisy_predictions(rng, batch)
     whole = score_batch(batch, preds, config=SMALL)
-    items: list = [[] for _ in range(batch.num_rows)]
-    for r, s, e, c in zip(
-        preds.span_record, preds.span_start, preds.span_end, preds.span_category, strict=True
-    ):
-        items[r].append((int(s), int(e), SPACE.categories[c]))
+    items = span_lists(preds, batch.num_rows)
     halves = [
         score_batch(
             batch.slice(lo, 1000), predictions_from_lists(items[lo : lo + 1000]), config=SMALL

@@ -32,6 +32,7 @@ from support.reference import reference_counts
 from support.synthetic import (
     batch_from_spans,
     noisy_predictions,
+    span_lists,
     synthetic_batch,
 )
 
@@ -42,11 +43,7 @@ SMALL = ScoringConfig(bootstrap_replicates=40, bootstrap_seed=7)
 def _items(batch: pa.RecordBatch, rng: np.random.Generator) -> list:
     """Per-record Python predictions mixing the three levels (mostly spans)."""
     preds = noisy_predictions(rng, batch, false_positive_rate=0.2)
-    items: list = [[] for _ in range(batch.num_rows)]
-    for r, s, e, c in zip(
-        preds.span_record, preds.span_start, preds.span_end, preds.span_category, strict=True
-    ):
-        items[r].append((int(s), int(e), SPACE.categories[c]))
+    items = span_lists(preds, batch.num_rows)
     for r in rng.choice(batch.num_rows, size=batch.num_rows // 10, replace=False):
         kind = rng.integers(3)
         if kind == 0:
@@ -246,11 +243,7 @@ def test_counts_read_back_merge_with_counts_scored_here() -> None:
     batch = synthetic_batch(rng, n_records=1000)
     preds = noisy_predictions(rng, batch)
     whole = score_batch(batch, preds, config=SMALL)
-    items: list = [[] for _ in range(batch.num_rows)]
-    for r, s, e, c in zip(
-        preds.span_record, preds.span_start, preds.span_end, preds.span_category, strict=True
-    ):
-        items[r].append((int(s), int(e), SPACE.categories[c]))
+    items = span_lists(preds, batch.num_rows)
     first = score_batch(batch.slice(0, 400), predictions_from_lists(items[:400]), config=SMALL)
     rest = score_batch(batch.slice(400), predictions_from_lists(items[400:]), config=SMALL)
     loaded = Counts.from_json(json.loads(json.dumps(first.to_json())))

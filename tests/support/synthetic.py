@@ -176,3 +176,15 @@ def batch_from_spans(
     if tags is not None:
         batch = batch.append_column("difficulty_tags", pa.array(tags, pa.list_(pa.string())))
     return batch
+
+
+def span_lists(preds: Predictions, n_records: int, space: CategorySpace | None = None) -> list:
+    """The span predictions of ``preds`` as per-record Python lists of (start, end, label),
+    the shape a detector returns (for :func:`predictions_from_lists` and the reference)."""
+    space = space or default_space()
+    items: list = [[] for _ in range(n_records)]
+    for r, s, e, c in zip(
+        preds.span_record, preds.span_start, preds.span_end, preds.span_category, strict=True
+    ):
+        items[r].append((int(s), int(e), space.categories[c]))
+    return items
