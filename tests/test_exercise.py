@@ -48,7 +48,9 @@ def test_kit_layout(kit: Path) -> None:
         assert html.startswith("<!DOCTYPE html>") and "<table" in html
         assert " src=" not in html and "<link" not in html  # self-contained
         solution = (kit / "teacher" / f"group-{g}" / "solution.md").read_text(encoding="utf-8")
-        assert "Extrapolé à 15" in solution and "sex + birth date + postcode" in solution
+        assert "Extrapolé à 15" in solution and "sexe + date de naissance + code postal" in solution
+        # A French sheet speaks French: no English label of the re-id or baseline tables.
+        assert "birth" not in solution and "Sensitive" not in solution
         dumps.append(dump["admin_comment"].to_pylist())
     assert dumps[0] != dumps[1] != dumps[2]  # groups cannot copy each other
 
@@ -127,3 +129,12 @@ def test_grade_span_submissions_and_bad_lines(kit: Path, tmp_path: Path) -> None
     assert float(rows["perfect"]["linked_disclosure"] or 0) == 0.0
     assert float(rows["perfect"]["severity_leak"]) == 0.0
     assert rows["tableur"]["rank"] == "2"  # a ';' spreadsheet export is read too
+
+
+def test_solution_labels_cover_every_quasi_identifier_set_in_both_languages() -> None:
+    from breachbench.benchmarks.exercise.create import _strings
+    from breachbench.benchmarks.reid import QI_SETS
+
+    for lang in ("fr", "en"):
+        labels = _strings()["solution"][lang]["quasi_identifiers"]
+        assert set(labels) == {name for name, _ in QI_SETS}, lang

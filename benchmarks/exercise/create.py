@@ -162,12 +162,12 @@ def _solution(
     lines += [f"| {s['qi']} | {s['unique']} | k < 5 |", "|---|--:|--:|"]
     for item in reid["quasi_identifier_sets"]:
         lines.append(
-            f"| {item['name']} | {_p(item['unique_share'], lang)}"
+            f"| {s['quasi_identifiers'][item['name']]} | {_p(item['unique_share'], lang)}"
             f" | {_p(item['share_k_below_5'], lang)} |"
         )
     lines += ["", f"## {s['baseline']}", "", "| | |", "|---|--:|"]
-    for label, value in baseline.items():
-        lines.append(f"| {label} | {_p(value, lang)} |")
+    for metric, value in baseline.items():
+        lines.append(f"| {s['baseline_labels'][metric]} | {_p(value, lang)} |")
     lines += ["", Template(s["key"]).substitute(key_path=f"teacher/group-{group}/key.parquet")]
     return "\n".join(lines) + "\n"
 
@@ -197,14 +197,15 @@ def _baseline(key: Path) -> dict[str, float | None]:
 
     grade = Grade(name="keywords+identifiers", path=key, kind="spans")
     grade.metrics = metrics_report(score_key(key, "spans", found, bootstrap=0))
-    return {
-        "Category F1 (micro)": grade.value("category_f1"),
-        "Sensitive-note F1": grade.value("sensitive_f1"),
-        "Sensitive span F1 (strict)": grade.value("span_sensitive_f1"),
-        "Identifier span F1 (strict)": grade.value("span_identifier_f1"),
-        "Linked disclosure": grade.value("linked_disclosure"),
-        "Severity-weighted leak": grade.value("severity_leak"),
-    }
+    metrics = (
+        "category_f1",
+        "sensitive_f1",
+        "span_sensitive_f1",
+        "span_identifier_f1",
+        "linked_disclosure",
+        "severity_leak",
+    )
+    return {metric: grade.value(metric) for metric in metrics}
 
 
 def _write_dump(key: Path, folder: Path) -> tuple[list[str], str]:
