@@ -327,6 +327,9 @@ def _worker_main(
         if callable(terminate):
             terminate()
     finally:
+        # From here the worker only exits: a late SIGTERM from the harness ends it quietly
+        # instead of raising KeyboardInterrupt in multiprocessing's bootstrap.
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
         for conn in (tasks, results):
             with contextlib.suppress(OSError):
                 conn.close()
@@ -489,6 +492,7 @@ class ProcessEngine:
                     break
                 self._receive(worker, k, {})
             if worker.closed is not None:
+                worker.process.join(1.0)  # it is exiting: let it, rather than signal it
                 report.peak_memory_bytes.append(worker.closed[0])
                 if worker.closed[1] is not None and report.close_fault is None:
                     report.close_fault = close_fault(worker.closed[1])
