@@ -156,15 +156,17 @@ def test_record_level_detector_undecided_copies_take_the_run_mode(cli, dataset: 
     assert all('"categories"' in line for line in lines[130:])
 
 
-@pytest.mark.parametrize("workers", ["1", "2"])
 @pytest.mark.parametrize(
-    ("spec", "reason"),
-    [(("scaledet:boom",), "RuntimeError"), (("scaledet:crash", "--no-isolate"), "died")],
-    ids=["raises", "crashes-in-process"],
+    ("spec", "reason", "workers"),
+    [
+        (("scaledet:boom",), "RuntimeError", "1"),
+        (("scaledet:boom",), "RuntimeError", "2"),
+        # In process without workers, os._exit would take the harness with it.
+        (("scaledet:crash", "--no-isolate"), "died", "2"),
+    ],
+    ids=["raises", "raises-workers", "crashes-in-a-worker"],
 )
-def test_a_fault_names_its_record_with_workers(cli, dataset: Path, workers, spec, reason) -> None:
-    if spec[0] == "scaledet:crash" and workers == "1":
-        pytest.skip("in process without workers, os._exit takes the harness with it")
+def test_a_fault_names_its_record_with_workers(cli, dataset: Path, spec, reason, workers) -> None:
     result = cli("bench", str(dataset), "--detector", *spec, *SMALL, "--workers", workers)
     assert result.exit_code == 1, result.output
     assert f"record '{BOOM_CALL}'" in result.output
