@@ -22,6 +22,7 @@ categories, or a wrong sensitive flag, instead.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any
@@ -128,13 +129,33 @@ def record_errors(
 class RunFiles:
     """predictions.jsonl and errors.jsonl of one run, open for appending batch by batch."""
 
-    def __init__(self, out_dir: Path) -> None:
+    def __init__(self, out_dir: Path, *, resume_at: tuple[int, int] | None = None) -> None:
+        """Start both files, or, with ``resume_at`` (their byte lengths at a checkpoint),
+        cut them back to those lengths and append: what followed the checkpoint is
+        written again by the resumed run."""
         out_dir.mkdir(parents=True, exist_ok=True)
         self.predictions_path = out_dir / PREDICTIONS_FILE
         self.errors_path = out_dir / ERRORS_FILE
-        self._predictions: IO[str] = self.predictions_path.open("w", encoding="utf-8")
-        self._errors: IO[str] = self.errors_path.open("w", encoding="utf-8")
+        if resume_at is not None:
+            for path, size in zip(
+                (self.predictions_path, self.errors_path), resume_at, strict=True
+            ):
+                if not path.exists() or path.stat().st_size < size:
+                    raise OSError(f"{path} is shorter than its checkpoint: cannot resume")
+                os.truncate(path, size)
+        mode = "w" if resume_at is None else "a"
+        self._predictions: IO[str] = self.predictions_path.open(mode, encoding="utf-8")
+        self._errors: IO[str] = self.errors_path.open(mode, encoding="utf-8")
         self.error_records = 0
+
+    def sync(self) -> tuple[int, int]:
+        """Flush both files to disk; their byte lengths, for a checkpoint."""
+        sizes = []
+        for handle in (self._predictions, self._errors):
+            handle.flush()
+            os.fsync(handle.fileno())
+            sizes.append(os.fstat(handle.fileno()).st_size)
+        return sizes[0], sizes[1]
 
     def write(
         self,

@@ -126,6 +126,10 @@ def build_results(
         "labels": outcome.labels,
         "metrics": metrics_report(outcome.counts, severity=severity),
         "counts": outcome.counts.to_json(),
+        # Which shards of how many (None: every row selected), and the weights the severity
+        # leak was computed with: what `breachbench merge` needs to rebuild the report.
+        "shard": None if options.shard is None else options.shard.to_json(),
+        "severity_weights": severity,
     }
 
 

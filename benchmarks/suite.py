@@ -8,40 +8,54 @@ leaderboard (leaderboard.md, leaderboard.json) with paired tests against the lea
 
 A detector fault stops that detector's run, keeps its partial results, and the session
 moves on to the next detector; the caller learns of every fault from the summary.
+
+Each run writes its per-record files and checkpoints in the session's resume folder
+(:mod:`breachbench.benchmarks.scale.checkpoint`) beside ``--out``; the finished files are
+linked into the staged output, which is renamed over ``--out`` at the end, and only then is
+the resume folder removed. ``--workers``, ``--engine dask``, ``--shard`` choose where and
+which calls run (:mod:`breachbench.benchmarks.scale`), never what they give.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import os
 import re
+import shutil
+import sys
 import time
 from collections.abc import Callable
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from breachbench.benchmarks.adapters import LabelMapping, open_detector
+from breachbench.benchmarks.adapters import DetectorChoice, LabelMapping, open_choice
 from breachbench.benchmarks.cache import default_dataset
 from breachbench.benchmarks.compare import Comparison, LeaderboardRow, comparisons, leaderboard
 from breachbench.benchmarks.dataset import Dataset, open_dataset
 from breachbench.benchmarks.detectors import BUILTINS
 from breachbench.benchmarks.learned.artifacts import protocol_warnings
-from breachbench.benchmarks.protocol import Detector, DetectorLoadError
+from breachbench.benchmarks.protocol import Detector
 from breachbench.benchmarks.reports import render_html, render_leaderboard_markdown, render_markdown
 from breachbench.benchmarks.results import RESULTS_FILE, build_results, write_json
-from breachbench.benchmarks.run import RunOptions, run_detector
+from breachbench.benchmarks.run import Engine, RunOptions, run_detector
+from breachbench.benchmarks.scale.checkpoint import Checkpoint, ResumeFolder
+from breachbench.benchmarks.scale.chunks import chunk_count, shard_chunks
+from breachbench.benchmarks.scale.engines import ProcessEngine, max_workers
+from breachbench.benchmarks.scale.progress import bench_progress
 from breachbench.benchmarks.scoring import default_space
 from breachbench.benchmarks.scoring.exposure import hundredths, load_severity
+from breachbench.generator.contract.version import __version__
 from breachbench.generator.output.target import OutputTarget, Staging
-from breachbench.generator.run.progress import row_progress, wants_progress
+from breachbench.generator.run.progress import wants_progress
 
 __all__ = [
     "DEFAULT_DETECTORS",
     "BenchError",
     "BenchRequest",
     "BenchSummary",
+    "DetectorChoice",
     "RunReport",
     "run_bench",
 ]
@@ -64,19 +78,6 @@ class BenchError(ValueError):
 
 
 @dataclass(frozen=True)
-class DetectorChoice:
-    """One detector to run: a Python/built-in spec or a command line."""
-
-    spec: str | None = None
-    command: str | None = None
-
-    @property
-    def label(self) -> str:
-        """What the user typed, for directory names and messages."""
-        return self.spec if self.spec is not None else str(self.command)
-
-
-@dataclass(frozen=True)
 class BenchRequest:
     """Everything ``breachbench bench`` was asked to do."""
 
@@ -91,6 +92,15 @@ class BenchRequest:
     overwrite: bool = False
     progress: bool | None = None
     cache_dir: Path | None = None
+    workers: int | None = None
+    """Detector copies: worker processes (default 1), or Dask workers of a LocalCluster
+    (default: one per CPU)."""
+    engine: str = "local"
+    """``local`` or ``dask``."""
+    scheduler: str | None = None
+    """A Dask scheduler's address; without it, ``--engine dask`` starts a LocalCluster."""
+    resume: bool = False
+    """Continue the interrupted session on ``out`` from its checkpoints."""
 
     def choices(self) -> list[DetectorChoice]:
         """The detectors to run, in order; the built-ins when none was named."""
@@ -164,7 +174,7 @@ def _ours(directory: Path) -> bool:
     return True
 
 
-def _check_out(out: Path, overwrite: bool) -> None:
+def check_out(out: Path, overwrite: bool) -> None:
     """Refuse, before any work, an --out that this run could not replace whole."""
     here, where = Path.cwd().resolve(), out.resolve()
     if where == here or where in here.parents:
@@ -204,23 +214,65 @@ def memory_scope(choice: DetectorChoice, isolate: bool | None) -> str:
 
 
 def _opener(choice: DetectorChoice, options: RunOptions) -> Callable[[], Detector]:
-    timeout = options.timeout
-
     def opener() -> Detector:
-        try:
-            if choice.command is not None:
-                return open_detector(command=choice.command, timeout=timeout)
-            return open_detector(
-                choice.spec, timeout=timeout, isolate=isolates(choice, options.isolate)
-            )
-        except (DetectorLoadError, ValueError):
-            raise
-        except Exception as error:  # an import that raises, a class whose __init__ fails...
-            raise DetectorLoadError(
-                f"detector {choice.label!r} failed to load: {type(error).__name__}: {error}"
-            ) from None
+        return open_choice(
+            choice, timeout=options.timeout, isolate=isolates(choice, options.isolate)
+        )
 
     return opener
+
+
+def _engine(choice: DetectorChoice, options: RunOptions, request: BenchRequest) -> Engine | None:
+    """Where this detector's calls run; None: in this process (``--workers 1``)."""
+    isolate = isolates(choice, options.isolate)
+    if request.engine == "dask":
+        try:
+            from breachbench.benchmarks.scale.dask_engine import DaskEngine
+        except ImportError:
+            raise BenchError(
+                "--engine dask needs Dask and distributed: pip install 'breachbench[dask]'"
+            ) from None
+        return DaskEngine(
+            choice,
+            workers=request.workers,
+            scheduler=request.scheduler,
+            timeout=options.timeout,
+            isolate=isolate,
+        )
+    if (request.workers or 1) > 1:
+        return ProcessEngine(
+            choice, workers=request.workers or 1, timeout=options.timeout, isolate=isolate
+        )
+    return None
+
+
+def _digest_file(path: str | None) -> str | None:
+    if path is None:
+        return None
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _run_key(
+    dataset: Dataset, choice: DetectorChoice, options: RunOptions, request: BenchRequest
+) -> dict[str, Any]:
+    """What a checkpoint must match to be resumed: everything that changes the result."""
+    return {
+        "breachbench": __version__,
+        "dataset": dataset.info.fingerprint,
+        "detector": {"spec": choice.spec, "command": choice.command},
+        "options": options.to_json(),
+        "severity": list(options.severity or ()),
+        "labels": _digest_file(request.labels),
+    }
+
+
+def _link(source: Path, target: Path) -> None:
+    """Put a finished file in the staged output: a hard link (the checkpoint keeps its own
+    name until the output is in place), a copy where links are not possible."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
 
 
 def _write_run(directory: Path, results: dict[str, Any]) -> None:
@@ -235,8 +287,10 @@ def _run_one(
     directory: Path,
     request: BenchRequest,
     staged: Path,
+    work: Path,
 ) -> RunReport:
-    """Run one detector, writing its files in ``staged`` (to become ``directory``)."""
+    """Run one detector, writing its files and checkpoints in ``work``, then its results in
+    ``staged`` (to become ``directory``)."""
     mapping = LabelMapping.from_yaml(request.labels) if request.labels else LabelMapping()
     weights = load_severity(request.severity, space=default_space())
     # results.json records whether this detector did run isolated (None for a command).
@@ -244,19 +298,25 @@ def _run_one(
     options = dataclasses.replace(
         request.options, severity=hundredths(weights, default_space()), isolate=isolate
     )
-    total = dataset.selected_rows(limit=options.limit, sample=options.sample)
+    total = _shard_rows(dataset, options)
     enabled = wants_progress(request.progress)
-    bar = row_progress(total, enabled=enabled, label=choice.label[:30]) if enabled else None
-    with bar if bar is not None else nullcontext(lambda rows: None) as advance:
+    checkpoint = Checkpoint(work, _run_key(dataset, choice, options, request))
+    with bench_progress(total, enabled=enabled, label=choice.label[:30]) as advance:
         outcome = run_detector(
             dataset,
             _opener(choice, options),
             options=options,
             mapping=mapping,
-            out_dir=staged,
+            out_dir=work,
             progress=advance,
             memory_scope=memory_scope(choice, options.isolate),
+            engine=_engine(choice, options, request),
+            engine_name=request.engine,
+            checkpoint=checkpoint,
         )
+    staged.mkdir(parents=True, exist_ok=True)
+    for name in ("predictions.jsonl", "errors.jsonl"):
+        _link(work / name, staged / name)
     results = build_results(
         dataset=dataset.info,
         outcome=outcome,
@@ -271,6 +331,17 @@ def _run_one(
     results["warnings"] = protocol_warnings(choice.spec, dataset.info)
     _write_run(staged, results)
     return RunReport(choice=choice, directory=directory, results=results)
+
+
+def _shard_rows(dataset: Dataset, options: RunOptions) -> int:
+    """Rows this run scores: its shard's chunks of the selected rows (all of them)."""
+    selected = dataset.selected_rows(limit=options.limit, sample=options.sample)
+    chunks = shard_chunks(chunk_count(selected, options.read_batch_size), options.shard)
+    return max(
+        0,
+        min(selected, chunks.stop * options.read_batch_size)
+        - chunks.start * options.read_batch_size,
+    )
 
 
 def _check_selection(dataset: Dataset, options: RunOptions) -> None:
@@ -307,6 +378,28 @@ def _leaderboard_json(
     }
 
 
+def _check_request(request: BenchRequest) -> None:
+    """Refuse, before any work, engine options that cannot go together."""
+    if request.engine not in ("local", "dask"):
+        raise BenchError(f"--engine {request.engine!r}: expected local or dask")
+    if request.scheduler is not None and request.engine != "dask":
+        raise BenchError("--scheduler needs --engine dask")
+    if request.workers is not None:
+        if request.workers < 1:
+            raise BenchError(f"--workers must be >= 1, got {request.workers}")
+        if request.scheduler is not None:
+            raise BenchError(
+                "--workers and --scheduler: a running cluster has its own workers; give one"
+            )
+        if request.engine == "local" and request.workers > max_workers():
+            print(
+                f"Note: --workers {request.workers} capped at {max_workers()} (2 per CPU);"
+                " the results are the same.",
+                file=sys.stderr,
+            )
+            object.__setattr__(request, "workers", max_workers())
+
+
 def run_bench(request: BenchRequest) -> BenchSummary:
     """Run every requested detector on the dataset and write all reports.
 
@@ -322,7 +415,9 @@ def run_bench(request: BenchRequest) -> BenchSummary:
             raise BenchError("--detector-cmd is empty: give the program to run")
     out = request.out
     directories = _directories(out, choices)
-    _check_out(out, request.overwrite)
+    _check_request(request)
+    # --resume replaces what the interrupted session (or an earlier one) left, if ours.
+    check_out(out, request.overwrite or request.resume)
     if request.labels:
         LabelMapping.from_yaml(request.labels)  # fail on a bad mapping before any work
     load_severity(request.severity, space=default_space())  # likewise a bad weight file
@@ -337,9 +432,19 @@ def run_bench(request: BenchRequest) -> BenchSummary:
     # at the end: a failure (bad row, full disk, Ctrl-C, SIGTERM) leaves the previous
     # output as it was, never a mix of two runs.
     target = OutputTarget(path=out, is_directory=True, format="bench")
-    with Staging(target, overwrite=True) as staging:
+    with (
+        ResumeFolder(out, resume=request.resume) as folder,
+        Staging(target, overwrite=True) as staging,
+    ):
         runs = [
-            _run_one(dataset, choice, directory, request, staging.path / directory.relative_to(out))
+            _run_one(
+                dataset,
+                choice,
+                directory,
+                request,
+                staging.path / directory.relative_to(out),
+                folder.run_directory(directory.relative_to(out)),
+            )
             for choice, directory in zip(choices, directories, strict=True)
         ]
         rows = leaderboard([(str(r.directory), r.results) for r in runs])
@@ -352,6 +457,7 @@ def run_bench(request: BenchRequest) -> BenchSummary:
             )
             write_json(staging.path / LEADERBOARD_JSON, _leaderboard_json(dataset, rows, paired))
         staging.commit()
+        folder.remove()
     return BenchSummary(
         out=out,
         dataset=path,

@@ -36,6 +36,10 @@ COMMANDS: dict[str, LazyCommand] = {
         "breachbench.commands.compare:compare",
         "Leaderboard of several results.json; paired tests for runs on the same dataset.",
     ),
+    "merge": LazyCommand(
+        "breachbench.commands.merge:merge",
+        "Combine bench runs of disjoint shards (RUN_DIR...) into one result.",
+    ),
     "redact": LazyCommand(
         "breachbench.commands.redact:redact",
         "Redact DATASET's comments with a detector; measure what still leaks.",

@@ -6,16 +6,18 @@ Every adapter has ``name``, ``version``, ``mode``, ``__call__(ids, texts) -> lis
 """
 
 from .command import CommandDetector
-from .factory import open_detector
+from .factory import DetectorChoice, open_choice, open_detector
 from .labels import LabelMapping, LabelMappingError
 from .python import ENTRY_POINT_GROUP, PythonDetector, load_detector
 
 __all__ = [
     "ENTRY_POINT_GROUP",
     "CommandDetector",
+    "DetectorChoice",
     "LabelMapping",
     "LabelMappingError",
     "PythonDetector",
     "load_detector",
+    "open_choice",
     "open_detector",
 ]

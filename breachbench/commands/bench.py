@@ -11,7 +11,14 @@ from breachbench.benchmarks.adapters import LabelMappingError
 from breachbench.benchmarks.dataset import DatasetError
 from breachbench.benchmarks.protocol import DetectorLoadError
 from breachbench.benchmarks.reports.terminal import comparisons_table, console, leaderboard_table
-from breachbench.benchmarks.run import DEFAULT_BATCH_SIZE, DEFAULT_BOOTSTRAP, RunOptions
+from breachbench.benchmarks.run import (
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_BOOTSTRAP,
+    DEFAULT_READ_BATCH_SIZE,
+    RunOptions,
+)
+from breachbench.benchmarks.scale.checkpoint import ResumeError
+from breachbench.benchmarks.scale.chunks import parse_shard
 from breachbench.benchmarks.scoring.exposure import SeverityError
 from breachbench.benchmarks.suite import (
     DEFAULT_DETECTORS,
@@ -99,6 +106,46 @@ def show(summary: BenchSummary, out: Console) -> None:
     show_default=True,
     help="Bootstrap replicates for the 95% intervals (0: none).",
 )
+@click.option(
+    "--chunk-rows",
+    type=int,
+    default=DEFAULT_READ_BATCH_SIZE,
+    show_default=True,
+    help="Rows per chunk: the unit of scoring, of checkpoints (--resume) and of --shard.",
+)
+@click.option(
+    "--workers",
+    type=int,
+    default=None,
+    help="Detector copies, each loaded once in its own process; never changes the results."
+    " [default: 1; with --engine dask, one per CPU]",
+)
+@click.option(
+    "--shard",
+    metavar="I/N",
+    default=None,
+    help="Score only shard I of N (consecutive chunks by position); combine with"
+    " `breachbench merge`.",
+)
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Continue the interrupted run on --out from its last checkpoint (same arguments).",
+)
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "dask"]),
+    default="local",
+    show_default=True,
+    help="Where the detector copies run: worker processes here, or Dask workers"
+    " (pip install 'breachbench[dask]').",
+)
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    default=None,
+    help="A Dask scheduler (tcp://host:8786); without it, --engine dask starts a LocalCluster.",
+)
 @click.option("--overwrite", is_flag=True, help="Replace existing results in an --out you gave.")
 @click.option(
     "--progress/--no-progress",
@@ -119,6 +166,12 @@ def bench(
     sample: int | None,
     seed: int,
     bootstrap: int,
+    chunk_rows: int,
+    workers: int | None,
+    shard: str | None,
+    resume: bool,
+    engine: str,
+    scheduler: str | None,
     overwrite: bool,
     progress: bool | None,
 ) -> None:
@@ -135,6 +188,10 @@ def bench(
 
     A detector that misbehaves stops its run with a one-line message naming the record;
     the partial results are kept and marked partial, and the exit code is 1.
+
+    --workers N runs N copies of the detector side by side, --engine dask on Dask workers,
+    --shard I/N one part of the rows (merge the parts with `breachbench merge`); none of
+    them changes a count. An interrupted run continues with --resume.
     """
     if out is None:  # breachbench's own scratch space: a rerun replaces it
         out, overwrite = DEFAULT_OUT, True
@@ -154,9 +211,15 @@ def bench(
                 sample=sample,
                 seed=seed,
                 bootstrap=bootstrap,
+                read_batch_size=chunk_rows,
+                shard=parse_shard(shard) if shard is not None else None,
             ),
             overwrite=overwrite,
             progress=progress,
+            workers=workers,
+            engine=engine,
+            scheduler=scheduler,
+            resume=resume,
         )
         summary = run_bench(request)
     except (
@@ -165,6 +228,7 @@ def bench(
         LabelMappingError,
         DetectorLoadError,
         SeverityError,
+        ResumeError,
         ValueError,
     ) as error:
         raise click.UsageError(str(error)) from error
