@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
+from string import Template
 
 import breachbench.generator.api
 import pyarrow.parquet as pq
@@ -11,8 +12,16 @@ import pytest
 import yaml
 from breachbench.generator.api import generate_dataset
 from breachbench.generator.contract.schema import RECORD_SCHEMA
+from breachbench.generator.data import corpora
 from breachbench.generator.options import GenerateOptions
-from breachbench.generator.output.card import card_text, front_matter, size_category
+from breachbench.generator.output.card import (
+    CARD_TEMPLATE,
+    card_fields,
+    card_text,
+    front_matter,
+    size_category,
+)
+from breachbench.generator.output.counts import DatasetStats
 from breachbench.generator.output.manifest import taxonomy_version
 from support.scan import scan_dataset
 
@@ -162,3 +171,13 @@ def test_card_text_is_deterministic(directory: Path) -> None:
     assert card_text(options, stats, RECORD_SCHEMA, files) == card_text(
         options, stats, RECORD_SCHEMA, files
     )
+
+
+def test_template_placeholders_are_the_fields_the_code_fills() -> None:
+    """The card's text is data (corpora/cards/): a placeholder the code does not fill
+    would fail every card, and a field the template no longer names would drop a figure
+    from it without an error."""
+    template = corpora.read_text(CARD_TEMPLATE)
+    named = {m["named"] or m["braced"] for m in Template.pattern.finditer(template)} - {None}
+    fields = card_fields(GenerateOptions(rows=0), DatasetStats(), RECORD_SCHEMA, [("x", "0")])
+    assert named == set(fields)
