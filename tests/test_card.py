@@ -60,7 +60,7 @@ def test_counts_are_those_of_the_data(directory: Path) -> None:
     table = pq.read_table(directory / "part-00000.parquet")
     rows = table.to_pylist()
     spans = Counter(s["category"] for r in rows for s in r["spans"])
-    stats = scan_dataset([directory / "part-00000.parquet"], "parquet", RECORD_SCHEMA)
+    stats = scan_dataset(directory / "part-00000.parquet")
     assert stats.rows == ROWS
     assert stats.sensitive_rows == sum(r["sensitive"] for r in rows)
     assert stats.comment_rows == sum(bool(r["admin_comment"]) for r in rows)
@@ -107,11 +107,11 @@ def test_single_file_sidecars_and_same_counts(tmp_path: Path, fmt: str) -> None:
     meta = _front_matter(card.read_text(encoding="utf-8"))
     assert meta["configs"][0]["data_files"][0]["path"] == f"patients.{fmt}"
     assert meta["size_categories"] == ["n<1K"]
-    stats = scan_dataset([out], fmt, RECORD_SCHEMA)
+    stats = scan_dataset(out)
     reference = GenerateOptions(rows=500, seed=SEED)
     parquet = tmp_path / "reference.parquet"
     generate_dataset(parquet, reference, progress=False)
-    assert stats == scan_dataset([parquet], "parquet", RECORD_SCHEMA)
+    assert stats == scan_dataset(parquet)
 
 
 def test_failed_metadata_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -165,7 +165,7 @@ def test_card_parses_as_a_hugging_face_card(directory: Path) -> None:
 
 
 def test_card_text_is_deterministic(directory: Path) -> None:
-    stats = scan_dataset([directory / "part-00000.parquet"], "parquet", RECORD_SCHEMA)
+    stats = scan_dataset(directory / "part-00000.parquet")
     options = GenerateOptions(rows=ROWS, seed=SEED)
     files = [("part-00000.parquet", "0" * 64)]
     assert card_text(options, stats, RECORD_SCHEMA, files) == card_text(
