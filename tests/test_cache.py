@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
-from breachbench.generator.comments.templates import _expand_templates, load_templates
+from breachbench.generator.comments.templates import installed_templates, load_templates
 from breachbench.generator.data.cache import CACHE_ENV, cache_key, cached
 
 
@@ -52,13 +52,14 @@ def test_keys_differ_with_their_parts():
 def test_cached_templates_equal_a_fresh_expansion(cache: Path):
     load_templates.cache_clear()
     try:
-        first = load_templates()  # computes and writes the cache
+        fresh = load_templates()  # the cache is empty: expands, and writes the cache
+        assert fresh is installed_templates()  # this process's expansion, not a file's
+        assert list(cache.glob("templates-*.pickle"))
         load_templates.cache_clear()
-        second = load_templates()  # reads it back
+        read_back = load_templates()  # reads it back
     finally:
         load_templates.cache_clear()
-    assert list(cache.glob("templates-*.pickle"))
-    assert second == first == _expand_templates(None)
+    assert read_back is not fresh and read_back == fresh
 
 
 def test_only_the_most_recently_used_entries_are_kept(cache: Path):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
+from string import Template
 
 import breachbench.generator.api
 import pyarrow.parquet as pq
@@ -11,8 +12,16 @@ import pytest
 import yaml
 from breachbench.generator.api import generate_dataset
 from breachbench.generator.contract.schema import RECORD_SCHEMA
+from breachbench.generator.data import corpora
 from breachbench.generator.options import GenerateOptions
-from breachbench.generator.output.card import card_text, front_matter, size_category
+from breachbench.generator.output.card import (
+    CARD_TEMPLATE,
+    card_fields,
+    card_text,
+    front_matter,
+    size_category,
+)
+from breachbench.generator.output.counts import DatasetStats
 from breachbench.generator.output.manifest import taxonomy_version
 from support.scan import scan_dataset
 
@@ -51,7 +60,7 @@ def test_counts_are_those_of_the_data(directory: Path) -> None:
     table = pq.read_table(directory / "part-00000.parquet")
     rows = table.to_pylist()
     spans = Counter(s["category"] for r in rows for s in r["spans"])
-    stats = scan_dataset([directory / "part-00000.parquet"], "parquet", RECORD_SCHEMA)
+    stats = scan_dataset(directory / "part-00000.parquet")
     assert stats.rows == ROWS
     assert stats.sensitive_rows == sum(r["sensitive"] for r in rows)
     assert stats.comment_rows == sum(bool(r["admin_comment"]) for r in rows)
@@ -98,11 +107,11 @@ def test_single_file_sidecars_and_same_counts(tmp_path: Path, fmt: str) -> None:
     meta = _front_matter(card.read_text(encoding="utf-8"))
     assert meta["configs"][0]["data_files"][0]["path"] == f"patients.{fmt}"
     assert meta["size_categories"] == ["n<1K"]
-    stats = scan_dataset([out], fmt, RECORD_SCHEMA)
+    stats = scan_dataset(out)
     reference = GenerateOptions(rows=500, seed=SEED)
     parquet = tmp_path / "reference.parquet"
     generate_dataset(parquet, reference, progress=False)
-    assert stats == scan_dataset([parquet], "parquet", RECORD_SCHEMA)
+    assert stats == scan_dataset(parquet)
 
 
 def test_failed_metadata_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -156,9 +165,19 @@ def test_card_parses_as_a_hugging_face_card(directory: Path) -> None:
 
 
 def test_card_text_is_deterministic(directory: Path) -> None:
-    stats = scan_dataset([directory / "part-00000.parquet"], "parquet", RECORD_SCHEMA)
+    stats = scan_dataset(directory / "part-00000.parquet")
     options = GenerateOptions(rows=ROWS, seed=SEED)
     files = [("part-00000.parquet", "0" * 64)]
     assert card_text(options, stats, RECORD_SCHEMA, files) == card_text(
         options, stats, RECORD_SCHEMA, files
     )
+
+
+def test_template_placeholders_are_the_fields_the_code_fills() -> None:
+    """The card's text is data (corpora/cards/): a placeholder the code does not fill
+    would fail every card, and a field the template no longer names would drop a figure
+    from it without an error."""
+    template = corpora.read_text(CARD_TEMPLATE)
+    named = {m["named"] or m["braced"] for m in Template.pattern.finditer(template)} - {None}
+    fields = card_fields(GenerateOptions(rows=0), DatasetStats(), RECORD_SCHEMA, [("x", "0")])
+    assert named == set(fields)

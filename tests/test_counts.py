@@ -9,7 +9,6 @@ import pyarrow as pa
 import pytest
 from breachbench.generator import api, block
 from breachbench.generator.api import generate_dataset
-from breachbench.generator.contract.schema import RECORD_SCHEMA
 from breachbench.generator.contract.taxonomy import load_taxonomy
 from breachbench.generator.options import GenerateOptions
 from breachbench.generator.output.counts import DatasetStats, count_table
@@ -56,7 +55,7 @@ def test_card_counts_are_those_of_the_written_file(
     options = GenerateOptions(rows=70_000, seed=8, workers=workers, format=fmt)
     summary = generate_dataset(out, options, progress=False)
     categories = load_taxonomy().categories
-    scanned = scan_dataset([out], fmt, RECORD_SCHEMA, taxonomy_categories=categories)
+    scanned = scan_dataset(out, taxonomy_categories=categories)
     assert seen == [scanned]
     assert (summary.rows, summary.sensitive_rows, summary.comment_rows) == (
         scanned.rows,

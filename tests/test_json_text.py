@@ -45,7 +45,8 @@ _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_
 
 
 def reference_jsonl(table: pa.Table) -> bytes:
-    """The row-by-row JSON-lines encoder that :func:`jsonl_bytes` replaced."""
+    """JSON lines written row by row with the standard library: what :func:`jsonl_bytes`
+    must write, byte for byte."""
     return "".join(_ENCODER.encode(row) + "\n" for row in table.to_pylist()).encode("utf-8")
 
 
@@ -54,7 +55,8 @@ def reference_values(array: pa.Array | pa.ChunkedArray) -> list[str]:
 
 
 def reference_nested_as_json(table: pa.Table) -> pa.Table:
-    """The row-by-row ``nested_as_json`` that the column-wise one replaced."""
+    """``nested_as_json`` done row by row with the standard library: what the column-wise
+    one must give."""
     encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
     for name in NESTED_JSON_COLUMNS:
         index = table.schema.get_field_index(name)

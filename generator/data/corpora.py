@@ -59,6 +59,12 @@ def read_yaml(relative: str) -> Any:
 
 
 @functools.cache
+def read_text(relative: str) -> str:
+    """A text file (a Markdown template...), read once per process."""
+    return path(relative).read_text(encoding="utf-8")
+
+
+@functools.cache
 def read_json(relative: str) -> Any:
     with path(relative).open(encoding="utf-8") as handle:
         return json.load(handle)

@@ -7,6 +7,13 @@ with this dataset's own options and counts. The counts are those of the tables a
 written (:mod:`generator.output.counts`), never derived from the options, so the card cannot
 disagree with the data.
 
+The words are data, as every text of breachbench: ``corpora/cards/dataset_card.md`` is the
+card with ``${name}`` placeholders, ``corpora/cards/dataset_card.yaml`` the title, table
+headers and the sentences that depend on the options. This module computes what fills them
+(:func:`card_fields`), so a wording change needs no code; a placeholder nobody fills stops
+the card with a ``KeyError``, and ``tests/test_card.py`` checks that the template names
+every field, so no figure is dropped silently.
+
 Columns are described from the Arrow schema, so a new column appears without touching
 this module.
 """
@@ -16,6 +23,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from string import Template
 from typing import Any
 
 import pyarrow as pa
@@ -31,6 +39,9 @@ from breachbench.generator.output.manifest import taxonomy_version
 
 __all__ = [
     "CARD_NAME",
+    "CARD_STRINGS",
+    "CARD_TEMPLATE",
+    "card_fields",
     "card_text",
     "front_matter",
     "size_category",
@@ -38,7 +49,9 @@ __all__ = [
 ]
 
 CARD_NAME = "README.md"
-PRETTY_NAME = "breachbench: synthetic French patient records with labelled comments"
+#: The card's text and its words, relative to ``corpora/``.
+CARD_TEMPLATE = "cards/dataset_card.md"
+CARD_STRINGS = "cards/dataset_card.yaml"
 SPLIT = "test"
 PART_PREFIX = "part-"
 _SIZE_BOUNDS: tuple[tuple[int, str], ...] = (
@@ -52,6 +65,10 @@ _SIZE_BOUNDS: tuple[tuple[int, str], ...] = (
     (10_000_000_000, "1B<n<10B"),
 )
 _HF_BUILDERS = {"parquet": "parquet", "jsonl": "json", "csv": "csv"}  # datasets' loader names
+
+
+def _strings() -> dict[str, Any]:
+    return corpora.read_yaml(CARD_STRINGS)
 
 
 # --------------------------------------------------------------------------- front matter
@@ -78,7 +95,7 @@ def front_matter(
     """The YAML metadata the Hugging Face Hub reads; ``configs`` points at ``data_files``."""
     path = _data_path(data_files)
     return {
-        "pretty_name": PRETTY_NAME,
+        "pretty_name": _strings()["pretty_name"],
         "language": ["fr"],
         "language_creators": ["machine-generated"],
         "annotations_creators": ["machine-generated"],
@@ -150,11 +167,35 @@ def _sources() -> list[dict[str, str]]:
         return []
 
 
-def _composition(stats: DatasetStats, schema: pa.Schema) -> str:
+def _source_lines(strings: dict[str, Any]) -> str:
+    line = Template(strings["source"])
+    return "\n".join(
+        line.substitute(
+            name=s.get("name", "?"),
+            version=s.get("version", ""),
+            registry=s.get("registry", ""),
+            licence=s.get("licence", ""),
+        )
+        for s in _sources()
+    ) or str(strings["no_sources"])
+
+
+def _composition(stats: DatasetStats, schema: pa.Schema, strings: dict[str, Any]) -> dict[str, str]:
+    """The tables of the Composition section, and the lists only some datasets have."""
     taxonomy = load_taxonomy()
+    headers, labels = strings["headers"], strings["figures"]
     category_rows = stats.rows_by_value.get("categories", {})
+    figures = _table(
+        headers["figures"],
+        [
+            (labels["rows"], stats.rows),
+            (labels["comment_rows"], _count_and_share(stats, stats.comment_rows)),
+            (labels["sensitive_rows"], _count_and_share(stats, stats.sensitive_rows)),
+            (labels["spans"], stats.spans),
+        ],
+    )
     per_category = _table(
-        ("category", "group", "spans", "records holding it", "share of records"),
+        headers["categories"],
         (
             (
                 f"`{category}`",
@@ -167,53 +208,87 @@ def _composition(stats: DatasetStats, schema: pa.Schema) -> str:
         ),
     )
     attributes = _table(
-        ("attribute", "value", "spans"),
+        headers["attributes"],
         [("subject", f"`{k}`", v) for k, v in stats.spans_by_subject.items()]
         + [("assertion", f"`{k}`", v) for k, v in stats.spans_by_assertion.items()],
     )
-    other_lists = [
-        f"Rows per value of `{name}`:\n\n"
-        + _table(("value", "rows"), ((f"`{k}`", v) for k, v in counts.items()))
+    # Each list ends with the blank line that separates it from the next paragraph, so
+    # that a dataset without such lists leaves no gap in the template.
+    other_lists = "".join(
+        Template(strings["rows_per_value"]).substitute(name=name)
+        + "\n\n"
+        + _table(headers["rows_per_value"], ((f"`{k}`", v) for k, v in counts.items()))
+        + "\n\n"
         for name, counts in stats.rows_by_value.items()
         if name != "categories" and counts
-    ]
+    )
     columns = _table(
-        ("column", "Arrow type", "nullable", "description"),
+        headers["columns"],
         (
             (
                 f"`{f.name}`",
                 f"`{_type_name(f.type)}`",
-                "yes" if f.nullable else "no",
+                strings["nullable"][int(f.nullable)],
                 (f.metadata or {}).get(b"description", b"").decode("utf-8"),
             )
             for f in schema
         ),
     )
-    return "\n\n".join(
-        [
-            "## Composition",
-            "Each row is one fictitious patient of a French general practice, as a GP "
-            "software would file it, with an optional free-text administrative comment.",
-            _table(
-                ("figure", "value"),
-                [
-                    ("rows", stats.rows),
-                    ("rows with a comment", _count_and_share(stats, stats.comment_rows)),
-                    ("rows with a sensitive span", _count_and_share(stats, stats.sensitive_rows)),
-                    ("labelled spans", stats.spans),
-                ],
-            ),
-            "Spans per category (group `sensitive`: GDPR art. 9 and 10 and the contextual "
-            "categories; group `identifier`: direct identifiers written in the comment):",
-            per_category,
-            "Spans per attribute:",
-            attributes,
-            *other_lists,
-            "Columns (" + ", ".join(f"`{c}`" for c in CONTRACT_COLUMNS) + " are the dataset "
-            "contract that any benchmark of breachbench reads):",
-            columns,
-        ]
+    return {
+        "figures_table": figures,
+        "categories_table": per_category,
+        "attributes_table": attributes,
+        "rows_per_value": other_lists,
+        "contract_columns": ", ".join(f"`{c}`" for c in CONTRACT_COLUMNS),
+        "columns_table": columns,
+    }
+
+
+def card_fields(
+    options: GenerateOptions,
+    stats: DatasetStats,
+    schema: pa.Schema,
+    data_files: Sequence[tuple[str, str]],
+    *,
+    croissant_name: str = "croissant.json",
+) -> dict[str, str]:
+    """What fills each placeholder of ``corpora/cards/dataset_card.md``; arguments as for
+    :func:`card_text`."""
+    strings = _strings()
+    names = [name for name, _ in data_files]
+    meta = yaml.safe_dump(
+        front_matter(stats.rows, names, options.format, options.split),
+        sort_keys=False,
+        allow_unicode=True,
+        width=100,
     )
+    real_domains = bool(options.content_options().get("real_email_domains"))
+    return {
+        "front_matter": meta,
+        "pretty_name": strings["pretty_name"],
+        "real_email_domains": strings["real_email_domains"] if real_domains else "",
+        "rows": str(stats.rows),
+        "version": __version__,
+        "seed": str(options.seed),
+        "taxonomy_version": taxonomy_version(),
+        "split": (
+            Template(strings["whole_split"]).substitute(split=SPLIT)
+            if options.split is None
+            else split_sentence(options.split, options.split_fraction)
+        ),
+        "files_table": _table(
+            strings["headers"]["files"], ((f"`{n}`", f"`{h}`") for n, h in data_files)
+        ),
+        **_composition(stats, schema, strings),
+        "options_json": json.dumps(options.content_options(), sort_keys=True),
+        "sources": _source_lines(strings),
+        "file_names": ", ".join(f"`{n}`" for n in names),
+        "format": options.format,
+        "croissant_name": croissant_name,
+        "hf_builder": _HF_BUILDERS[options.format],
+        "data_path": _data_path(names),
+        "regenerate_command": _regenerate_command(options, "<out>"),
+    }
 
 
 def card_text(
@@ -226,122 +301,8 @@ def card_text(
 ) -> str:
     """The whole card: front matter, then the datasheet. ``data_files`` are (name, sha256),
     ``croissant_name`` is the name of the Croissant file beside them."""
-    version = __version__
-    names = [name for name, _ in data_files]
-    meta = yaml.safe_dump(
-        front_matter(stats.rows, names, options.format, options.split),
-        sort_keys=False,
-        allow_unicode=True,
-        width=100,
-    )
-    options_json = json.dumps(options.content_options(), sort_keys=True)
-    sources = _sources()
-    source_lines = (
-        "\n".join(
-            f"- `{s.get('name', '?')}` {s.get('version', '')} ({s.get('registry', '')}): "
-            f"{s.get('licence', '')}"
-            for s in sources
-        )
-        or "- see `corpora/reference/LICENSES.md` in the breachbench source"
-    )
-    files_table = _table(("file", "sha256"), ((f"`{n}`", f"`{h}`") for n, h in data_files))
-    one_file = _data_path(names)
-    sections = [
-        f"---\n{meta}---",
-        f"# {PRETTY_NAME}",
-        "> **Every value in this dataset is synthetic.** No row describes, or points at, a "
-        "real person: names are drawn from aggregate INSEE frequencies and combined at "
-        "random; phone numbers lie only in the ARCEP blocks reserved for fiction (06 39 98, "
-        "and the regional fixed-line fiction blocks); e-mail domains are the ones RFC 2606 "
-        "reserves (example.com, example.org, example.net)"
-        + (
-            " (this run used real-looking domains, option `real_email_domains`)"
-            if options.content_options().get("real_email_domains")
-            else ""
-        )
-        + "; RPPS numbers of doctors lie outside the range the ANS assigns; NIR (social "
-        "security numbers) are well-formed and consistent with the fictitious sex, birth "
-        "date and place, so one may equal a real number by chance, but never with that "
-        "person's name, address or history. Any resemblance to a real person is a "
-        "coincidence.",
-        "## Dataset summary",
-        f"{stats.rows} synthetic French GP patient records, generated by breachbench "
-        f"{version} with seed {options.seed}, labelled with taxonomy version "
-        f"{taxonomy_version()}. The free-text `admin_comment` carries labelled spans of "
-        "sensitive content (health, sexuality, violence, religion, justice...) and direct "
-        "identifiers, to benchmark detectors of what would leak if such comments escaped "
-        "a practice. "
-        + (
-            f"Split: `{SPLIT}` (the whole dataset is an evaluation set)."
-            if options.split is None
-            else split_sentence(options.split, options.split_fraction)
-        ),
-        files_table,
-        "## Motivation",
-        "- **Why**: free-text comments in GP software hold the most sensitive facts of a "
-        "patient file (HIV status, domestic violence, psychiatric history...), written "
-        "in abbreviations no pattern-based DLP tool was designed for. Real comments "
-        "cannot be shared to measure detectors; these synthetic ones can.\n"
-        "- **By whom**: the breachbench contributors, as an open-source project.\n"
-        "- **Funding**: none specific.",
-        _composition(stats, schema),
-        "## Collection process",
-        "Nothing was collected: every row is generated. Identities, places and contacts are "
-        "sampled as arrays from public aggregate tables; comments are drawn from "
-        "hand-written templates (routine notes, identifier notes, hard negatives and "
-        "sensitive facts crossed with frames), then optionally degraded by realistic noise.",
-        f"- generator: breachbench {version}\n"
-        f"- seed: {options.seed}\n"
-        f"- options: `{options_json}`\n"
-        f"- taxonomy version: {taxonomy_version()}\n"
-        "- determinism: the same version, seed and options give the same rows, whatever "
-        "the number of workers or the batch size; Parquet files also carry this "
-        "provenance in their key-value metadata (key `breachbench`).",
-        "Sources of the reference tables, and their licences:",
-        source_lines,
-        "## Preprocessing and labelling",
-        "Labels are produced with the text, by construction, never by annotation:",
-        "- `spans` holds `{start, end, category, subject, assertion}`; offsets are Python "
-        "`str` indices (Unicode code points, not bytes), half-open: "
-        "`admin_comment[start:end]` is the labelled surface.\n"
-        "- spans are sorted by `start` and never overlap; every category comes from the "
-        "taxonomy of the given version.\n"
-        "- `subject` says whom a span is about (`patient`, `relative`, `third_party`): "
-        '"père alcoolique" is `addiction` about a `relative`.\n'
-        '- `assertion` (`affirmed`, `negated`, `hypothetical`, `historical`): "VIH '
-        'négatif" is still `serology` (a test was done), `negated`. Identifier spans are '
-        "always `affirmed`.\n"
-        "- `sensitive` is true when a span of group `sensitive` is present; `categories` "
-        "lists the categories of all spans, sorted and unique.\n"
-        "- comments without labels are written too: routine notes and hard negatives "
-        '(surnames such as "Gay", streets such as "rue de la Santé").',
-        "## Uses",
-        "- **Intended**: benchmarking and property-testing detectors of personal and "
-        "sensitive data in French free text (regexes, NER models, DLP products, LLM "
-        "prompts); teaching; load-testing pipelines with realistic data.\n"
-        "- **Out of scope / misuse**: this is not clinical data and says nothing about "
-        "the prevalence of any condition; do not fit epidemiological, diagnostic or "
-        "insurance models on it, nor use it to infer anything about real people or "
-        "groups. Scores measured here are on the generator's templates: a detector "
-        "trained on this data will look better on it than on real comments.\n"
-        "- **Biases**: French metropolitan and overseas communes only; template coverage "
-        "reflects what the authors wrote, not the true distribution of real comments.",
-        "## Distribution",
-        f"- licence: MIT (the breachbench licence), for the data as for the code.\n"
-        f"- files: {', '.join(f'`{n}`' for n in names)} ({options.format}); a Croissant "
-        f"description (`{croissant_name}`) lists them with their SHA-256.\n"
-        f'- load with 🤗 datasets: `load_dataset("{_HF_BUILDERS[options.format]}", '
-        f'data_files="{one_file}")`, or `load_dataset(<this directory>)` when this card '
-        "is the `README.md` of the directory that holds the data.",
-        "## Maintenance",
-        "The dataset is regenerated, not edited: to rebuild exactly these rows, install "
-        f"breachbench {version} and run\n\n```\n{_regenerate_command(options, '<out>')}\n```\n\n"
-        "Report issues with the generator or the taxonomy on the breachbench repository; "
-        "a new taxonomy version changes the taxonomy version written here.",
-        "## Citation",
-        "See `CITATION.cff` in the breachbench repository (cff-version 1.2.0).",
-    ]
-    return "\n\n".join(sections) + "\n"
+    fields = card_fields(options, stats, schema, data_files, croissant_name=croissant_name)
+    return Template(corpora.read_text(CARD_TEMPLATE)).substitute(fields)
 
 
 def write_card(

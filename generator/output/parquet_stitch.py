@@ -1,10 +1,10 @@
 """One Parquet file from row groups encoded in several processes.
 
-Encoding and compressing Parquet costs about as much CPU as generating the rows. When one
-process wrote the single output file, it was the bottleneck of a multi-worker run. Instead,
-each worker encodes its rows into a small in-memory Parquet file (:func:`encode_piece`), and
-the writing process only copies their bytes, in row order, and writes one footer that lists
-every row group (:class:`ParquetStitcher`).
+Encoding and compressing Parquet costs about as much CPU as generating the rows, so one
+process encoding the whole output file would be the bottleneck of a multi-worker run.
+Instead, each worker encodes its rows into a small in-memory Parquet file
+(:func:`encode_piece`), and the writing process only copies their bytes, in row order, and
+writes one footer that lists every row group (:class:`ParquetStitcher`).
 
 A Parquet file is ``PAR1``, column chunks, a Thrift ``FileMetaData`` footer, its length and
 ``PAR1``. Column chunks hold no absolute offsets, so a piece's chunks stay valid anywhere in
