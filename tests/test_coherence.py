@@ -192,6 +192,20 @@ def test_no_repeated_clause_nor_two_mutuelles_and_clean_joins(rows):
         assert not ("préfère les RDV le matin" in text and "préfère les RDV l'après-midi" in text)
 
 
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 2**31), difficulty=st.sampled_from(["easy", "realistic", "hard"]))
+def test_clauses_join_as_people_type_them_whatever_the_noise(seed, difficulty):
+    """No double space, "?.", "..", ",," in any note: noise may end a clause with a cut
+    word's dot ("méd."), and the separator after it then drops its own."""
+    from breachbench.benchmarks.check import JOIN_PATTERNS
+
+    options = GenerateOptions(seed=seed, comment_rate=1.0, difficulty=difficulty)
+    texts = make_block(options, 0, 3000).column("admin_comment").to_pylist()
+    joined = re.compile("|".join(f"(?:{p})" for p in JOIN_PATTERNS.values()))
+    bad = [t for t in texts if joined.search(t)]
+    assert not bad, bad[:5]
+
+
 # ------------------------------------------------------------------ eligibility
 
 

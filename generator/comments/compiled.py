@@ -102,7 +102,6 @@ class CompiledTemplates:
     needs: np.ndarray  # record contacts it writes, a NEEDS_PHONE | ... mask
     group: np.ndarray  # exclusion group id, -1 for none: one per comment
     group_names: tuple[str, ...]
-    ends_with_stop: np.ndarray  # its text ends with '.', '?', '!' or ':' (no '. ' after it)
 
     def scale(self, tag_weights: Mapping[str, float]) -> np.ndarray:
         """Per template, the product of the multipliers of its tags (1 for an unlisted tag).
@@ -292,9 +291,6 @@ def compile_templates(
 
     group_names = tuple(sorted({t.group for t in templates if t.group}))
     group_id = {name: i for i, name in enumerate(group_names)}
-    last_text = [
-        t.pieces[-1].text if t.pieces and t.pieces[-1].slot is None else "" for t in templates
-    ]
 
     incidence, vocabulary = _tag_incidence(templates)
     literals = list(table.literals)
@@ -325,9 +321,6 @@ def compile_templates(
         needs=column("needs"),
         group=np.array([group_id.get(t.group, -1) for t in templates], dtype=np.int64),
         group_names=group_names,
-        ends_with_stop=np.array(
-            [text.rstrip().endswith((".", "?", "!", ":")) for text in last_text], dtype=bool
-        ),
     )
 
 

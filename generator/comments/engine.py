@@ -126,6 +126,7 @@ class _GenerationTables:
     lengths: np.ndarray  # their lengths in code points
     codes: np.ndarray  # piece codes with an empty column 0 for the lead
     pieces: np.ndarray  # non-empty pieces per template
+    ends_with_stop: np.ndarray  # each pool string ends with '.', '?', '!' or ':'
 
     @classmethod
     def build(cls, engine: CommentEngine) -> _GenerationTables:
@@ -138,6 +139,7 @@ class _GenerationTables:
             lengths=utf8_lengths(strings),
             codes=codes,
             pieces=((engine.piece_codes & 3) != EMPTY).sum(axis=1),
+            ends_with_stop=_ends_with_stop(strings),
         )
 
 
@@ -546,6 +548,7 @@ class CommentEngine:
         )
         self._label_partners(category, subject, slot, value[slot], inst_row[slot], ctx, partner)
         index[slot[slot_order]] = len(tables.strings) + np.arange(len(slot_order))
+        self._undot_after_stops(kind, index, tables, slot_values)
         pool = pa.concat_arrays([tables.strings, slot_values])
         lengths = np.concatenate([tables.lengths, utf8_lengths(slot_values)])[index]
 
@@ -605,10 +608,6 @@ class CommentEngine:
         """
         n_clauses = len(template)
         separator = self.separator_dist.sample(rng, n_clauses)
-        # No ". " after a clause that already ends with '.', '?', '!' or ':'.
-        after_stop = np.zeros(n_clauses, dtype=bool)
-        after_stop[1:] = self.compiled.ends_with_stop[template[:-1]]
-        separator = np.where(after_stop, self._undotted[separator], separator)
         opener = self.opener_dist.sample(rng, n_clauses)
         first = position == 0
         has_lead = ~(first & (rng.random(n_clauses) >= self.opener_rate))
@@ -621,6 +620,39 @@ class CommentEngine:
         present = (codes & 3) != EMPTY
         per_clause = tables.pieces[template] + has_lead
         return np.compress(present.ravel(), codes.ravel()), per_clause
+
+    def _undot_after_stops(
+        self,
+        kind: np.ndarray,
+        index: np.ndarray,
+        tables: _GenerationTables,
+        slot_values: pa.Array,
+    ) -> None:
+        """Drop the full stop of a separator after a clause that already ends with one, as
+        written: "RDV ?" then "rappeler" reads "RDV ? rappeler", and a cut "méd." then
+        ". " reads "méd. RDV", never "?." or "..". In place, on the pool ``index`` of each
+        piece instance.
+
+        Decided on the text really written (the noisy variant of the clause's last literal,
+        or its last slot value), since noise may end a clause with a cut word's dot that
+        the template does not have.
+        """
+        first = len(self.variant_texts)
+        lead = np.flatnonzero(kind == _LEAD)
+        separator = index[lead] - first
+        # Openers lead first clauses; only separators follow a clause.
+        dotted = (separator >= 0) & (separator < len(self.separators))
+        lead, separator = lead[dotted], separator[dotted]
+        dotted = self._undotted[separator] != separator
+        lead, separator = lead[dotted], separator[dotted]
+        before = index[lead - 1]
+        static = before < len(tables.strings)
+        stop = np.zeros(len(lead), dtype=bool)
+        stop[static] = tables.ends_with_stop[before[static]]
+        if not static.all():
+            values = take(slot_values, before[~static] - len(tables.strings))
+            stop[~static] = _ends_with_stop(values)
+        index[lead[stop]] = first + self._undotted[separator[stop]]
 
     @staticmethod
     def _edits(rng: np.random.Generator, level: NoiseLevel, noisy: np.ndarray) -> np.ndarray:
@@ -780,6 +812,11 @@ class CommentEngine:
             spans=spans,
             difficulty_tags=difficulty_tags,
         )
+
+
+def _ends_with_stop(strings: pa.Array) -> np.ndarray:
+    """Per string: does it end with '.', '?', '!' or ':' (trailing spaces aside)."""
+    return np.asarray(pc.match_substring_regex(strings, r"[.?!:]\s*$").fill_null(False), dtype=bool)
 
 
 def _or_by_row(n: int, rows: np.ndarray, bits: np.ndarray) -> np.ndarray:
