@@ -719,9 +719,12 @@ def rule_eligibility(record: Record) -> list[Finding]:
         return []
     markers = load_markers()
     field_name = f"sex/age ({record.sex}, {record.age})"
+    group = load_taxonomy().group_of
     found = []
     for start, end, category, subject, assertion in record.spans:
-        if subject != "patient":
+        # An identifier states no fact about the patient: a child may live "impasse de la
+        # Prison" or have "pmazeau@" as an email.
+        if subject != "patient" or group.get(category) != "sensitive":
             continue
         text = record.folded[start:end]
         for rule in span_rules:
@@ -740,8 +743,9 @@ def rule_eligibility(record: Record) -> list[Finding]:
                 break
     if any_clause is None or not any_clause.search(record.folded):
         return found
+    folded = _without_commune_names(record)
     for lo, hi in record.clauses:
-        clause = record.folded[lo:hi]
+        clause = folded[lo:hi]
         for rule in clause_rules:
             assert rule.pattern is not None
             m = rule.pattern.search(clause)
@@ -761,6 +765,22 @@ def rule_eligibility(record: Record) -> list[Finding]:
             )
             break  # one finding per clause, however many rules it breaks
     return found
+
+
+_POSTCODE = re.compile(r"\b\d{5}\b")
+
+
+def _without_commune_names(record: Record) -> str:
+    """The folded text with the commune after each address's postcode blanked out: a
+    commune is a name, not a fact ("79260 La Crèche" is no crèche)."""
+    folded = record.folded
+    for start, end, category, _, _ in record.spans:
+        if category != "address":
+            continue
+        m = _POSTCODE.search(folded, start, end)
+        if m is not None:
+            folded = folded[: m.end()] + " " * (end - m.end()) + folded[end:]
+    return folded
 
 
 def rule_same_sex_partner(record: Record) -> list[Finding]:

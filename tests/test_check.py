@@ -222,6 +222,14 @@ def test_rule_fires_on_a_contradiction_and_not_on_a_consistent_row(
         (make_row("sa compagne : négligence grave", **CHILD), "eligibility"),
         (make_row("certificat crèche fait"), "eligibility"),
         (
+            make_row(
+                "habite 3 rue Haute, EHPAD, 69003 Lyon",
+                [("3 rue Haute, EHPAD, 69003 Lyon", "address", P, A)],
+                **CHILD,
+            ),
+            "eligibility",
+        ),
+        (
             make_row("curatelle renforcée", [("curatelle", "social_precarity", P, A)], **CHILD),
             "eligibility",
         ),
@@ -260,6 +268,19 @@ def test_more_contradictions(row: dict[str, Any], rule: str, tmp_path: Path) -> 
             [("hospit. en psy", "mental_health", P, H), ("2015", "date", P, A)],
         ),
         make_row("M. Gay, voisin, a les clés", [("Gay", "person", T, A)]),
+        # Identifiers state no fact, and a clause about a sister, the family, a flatmate
+        # or a doctor is not about the patient.
+        make_row(
+            "habite impasse de la Prison", [("impasse de la Prison", "address", P, A)], **CHILD
+        ),
+        make_row("sœur : maltraitance en EHPAD", [("maltraitance", "violence", R, A)], **CHILD),
+        make_row("ATCD familiaux : CMPP", [("CMPP", "mental_health", R, H)]),
+        make_row("dossier repris du Dr Morel (retraite)", [("Morel", "person", T, A)], **CHILD),
+        make_row("adresse pro : 79260 La Crèche", [("79260 La Crèche", "address", P, A)]),
+        make_row(
+            "enfant mort-né en 2000",
+            [("enfant mort-né", "reproductive_health", P, H), ("2000", "date", P, A)],
+        ),
         make_row(None),
     ],
 )
