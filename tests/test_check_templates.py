@@ -15,11 +15,16 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
+import re
 
 import numpy as np
+import pytest
 from breachbench.benchmarks.check import (
     Record,
+    fold,
+    load_eligibility,
     rule_date_after_creation,
+    rule_eligibility,
 )
 from breachbench.generator.comments.compiled import load_compiled, ordered_templates
 from breachbench.generator.comments.noise import EDITS, load_noise
@@ -98,6 +103,39 @@ def record(
 
 def _sexes(template: Template) -> tuple[str, ...]:
     return ("M", "F") if template.sex == "any" else (template.sex,)
+
+
+# ------------------------------------------------------------------ eligibility
+
+
+@functools.cache
+def _eligibility_candidates() -> tuple[Template, ...]:
+    """Templates whose text a rule of ``eligibility.yaml`` could match (the others cannot
+    break one, whoever they are written about)."""
+    patterns = [r.pattern.pattern for r in load_eligibility() if r.pattern is not None]
+    pattern = re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
+    categories = {c for r in load_eligibility() for c in r.categories}
+    return tuple(
+        t
+        for t in reachable()
+        if pattern.search(fold("".join(p.text for p in t.pieces)))
+        or any(p.category in categories for p in t.pieces)
+    )
+
+
+@pytest.mark.slow
+def test_every_template_fits_every_patient_it_is_drawn_for():
+    """eligibility.yaml: no template says of a patient what their sex or age rules out,
+    at either end of the age range it is drawn for (the rules are thresholds)."""
+    candidates = _eligibility_candidates()
+    assert len(candidates) > 500
+    wrong = {}
+    for template in candidates:
+        for sex in _sexes(template):
+            for age in {template.min_age, template.max_age}:
+                for finding in rule_eligibility(record(template, sex, age=age)):
+                    wrong.setdefault(template.source, (sex, age, finding.text))
+    assert not wrong, sorted(wrong.items())[:20]
 
 
 # ------------------------------------------------------------------ dates
