@@ -957,14 +957,21 @@ def _ages(birth: pa.Array, created: pa.Array) -> np.ndarray:
     c = pc.fill_null(created.cast(pa.date32()).cast(pa.int32()), -(10**6)).to_numpy(
         zero_copy_only=False
     )
-    b_dates = b.astype("datetime64[D]")
-    c_dates = c.astype("datetime64[D]")
-    by, cy = b_dates.astype("datetime64[Y]"), c_dates.astype("datetime64[Y]")
-    years = (cy - by).astype(np.int64)
-    birthday = b_dates - by + cy  # this year's birthday (29 Feb rolls to 1 Mar)
-    years -= (c_dates < birthday).astype(np.int64)
+    (by, b_day), (cy, c_day) = _year_and_day(b), _year_and_day(c)
+    # A birthday counts from its month and day (29 February from 1 March); adding the
+    # birth's day of the year to the year's start puts 1 March 2000 on 2 March 2001.
+    years = cy - by - (c_day < b_day)
     unknown = (b == -(10**6)) | (c == -(10**6))
     return np.where(unknown, -1, years)
+
+
+def _year_and_day(days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Calendar year, and month * 32 + day of month, of days since 1970-01-01."""
+    date = days.astype("datetime64[D]")
+    month_start = date.astype("datetime64[M]")
+    month = (month_start - date.astype("datetime64[Y]")).astype(np.int64) + 1
+    year = date.astype("datetime64[Y]").astype(np.int64) + 1970
+    return year, month * 32 + (date - month_start).astype(np.int64) + 1
 
 
 def _records(batch: pa.RecordBatch, present: set[str]) -> Iterator[Record]:

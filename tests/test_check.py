@@ -21,7 +21,7 @@ from breachbench.benchmarks.dataset import open_dataset
 from breachbench.generator.contract.schema import RECORD_SCHEMA
 from breachbench.generator.contract.taxonomy import load_taxonomy
 from click.testing import CliRunner
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from breachbench.cli import main
@@ -482,3 +482,25 @@ def test_a_phone_in_any_layout_is_the_row_s_phone(number: int, shown: str, store
     assert rule_patient_phone(record) == []
     other = Record("P", text, [span], phones=("0199000000",), has_phones=True)
     assert len(rule_patient_phone(other)) == 1
+
+
+@settings(deadline=None)
+@given(
+    born=st.dates(dt.date(1900, 1, 1), dt.date(2025, 12, 31)),
+    years=st.integers(0, 110),
+    shift=st.integers(-2, 2),
+)
+def test_ages_count_birthdays_by_month_and_day(born: dt.date, years: int, shift: int) -> None:
+    """Around each birthday, leap years or not: born 1 March 2000, one year old on
+    1 March 2001 (day-of-year arithmetic made it the 2nd)."""
+    from breachbench.benchmarks.check import _ages
+
+    try:
+        birthday = born.replace(year=born.year + years)
+    except ValueError:  # 29 February in a common year: the birthday is 1 March
+        birthday = dt.date(born.year + years, 3, 1)
+    on = birthday + dt.timedelta(days=shift)
+    if on < born:
+        return
+    created = pa.array([dt.datetime.combine(on, dt.time(9))], pa.timestamp("ms"))
+    assert _ages(pa.array([born], pa.date32()), created)[0] == years - (shift < 0)

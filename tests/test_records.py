@@ -351,3 +351,26 @@ def test_comment_options_leave_identities_unchanged():
         other.select(["nir", "email", "address"])
     )
     assert not base["admin_comment"].equals(other["admin_comment"])
+
+
+@settings(deadline=None)
+@given(
+    born=st.dates(dt.date(1900, 1, 1), dt.date(2025, 12, 31)),
+    years=st.integers(0, 110),
+    shift=st.integers(-2, 2),
+)
+def test_ages_are_completed_calendar_years(born: dt.date, years: int, shift: int) -> None:
+    """The engine's age is a reader's: birthdays count from their date (29 February from
+    1 March), never an average year's length, which is a year off near some birthdays
+    (the days around one are where the two part)."""
+    from breachbench.generator.records.people import EPOCH, completed_years
+
+    year = born.year + years
+    try:
+        birthday = born.replace(year=year)
+    except ValueError:  # 29 February in a common year
+        birthday = dt.date(year, 3, 1)
+    on = birthday + dt.timedelta(days=shift)
+    expected = years - (shift < 0)
+    days = np.array([(born - EPOCH).days]), np.array([(on - EPOCH).days])
+    assert completed_years(*days)[0] == max(expected, 0) or on < born
