@@ -23,12 +23,16 @@ from breachbench.benchmarks.check import (
     Record,
     fold,
     load_eligibility,
+    load_since,
+    rule_anachronism,
     rule_date_after_creation,
     rule_eligibility,
 )
 from breachbench.generator.comments.compiled import load_compiled, ordered_templates
 from breachbench.generator.comments.noise import EDITS, load_noise
 from breachbench.generator.comments.templates import Piece, Template, load_templates
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 _VALUES = {
     "first_name_m": "Paul",
@@ -179,3 +183,32 @@ def test_future_dates_are_planned_whatever_the_noise():
             if rule_date_after_creation(r):
                 wrong.append((template.source, r.text))
     assert not wrong, wrong[:10]
+
+
+def _dated(template: Template) -> bool:
+    return any(p.slot in _DATES and "birth" not in p.role.split(":") for p in template.pieces)
+
+
+@functools.cache
+def _since_candidates() -> tuple[Template, ...]:
+    _, combined = load_since()
+    return tuple(
+        t
+        for t in reachable()
+        if _dated(t) and combined.search(fold("".join(p.text for p in t.pieces)))
+    )
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_dates_next_to_a_service_fall_when_it_existed(data):
+    """since.yaml: a date written next to a benefit, drug or service falls in the years it
+    existed, for the patient and for anyone else the template dates (the engine writes
+    the template from its ``since`` to its ``until`` year, its dates from ``since`` on)."""
+    candidates = _since_candidates()
+    template = data.draw(st.sampled_from(candidates))
+    last = min(template.until, 2025)
+    created = data.draw(st.dates(dt.date(max(template.since, 2004), 1, 1), dt.date(last, 12, 31)))
+    year = data.draw(st.integers(max(template.since, 1930), created.year))
+    findings = rule_anachronism(record(template, "F", year=year, created=created))
+    assert not findings, (template.source, findings)

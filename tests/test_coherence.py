@@ -247,7 +247,7 @@ def test_every_drawn_template_fits_age_year_and_partner(age, year, seed):
     template, row, partner = _draws(engine, ctx, seed)
     c = engine.compiled
     assert (c.min_age[template] <= age).all() and (c.max_age[template] >= age).all()
-    assert (c.since[template] <= year).all()
+    assert (c.since[template] <= year).all() and (year <= c.until[template]).all()
     assert (((c.partner[template] >> partner[row]) & 1) == 1).all()
     if age < kinship().partners["min_age"]:
         assert (partner == 0).all()
@@ -292,6 +292,7 @@ def test_eligibility_is_loaded_merged_and_implied_by_roles():
     [
         ('{text: "ok", min_age: 30, max_age: 20}', "min_age"),
         ('{text: "ok", since: 1800}', "since"),
+        ('{text: "ok", since: 2010, until: 2005}', "until"),
         ('{text: "ok", partner: X}', "partner"),
         ('{text: "tél : {phone|relative:cousin}"}', "cousin"),
         ('{text: "{partner:amant} : ok"}', "partner form"),

@@ -98,6 +98,7 @@ class CompiledTemplates:
     min_age: np.ndarray  # (templates,) int64: patient's age at the record's creation
     max_age: np.ndarray
     since: np.ndarray  # first year it can be written (0: always)
+    until: np.ndarray  # last year it can be written (templates.NO_UNTIL: always)
     partner: np.ndarray  # partner states it fits, a NO_PARTNER | ... mask
     needs: np.ndarray  # record contacts it writes, a NEEDS_PHONE | ... mask
     group: np.ndarray  # exclusion group id, -1 for none: one per comment
@@ -317,6 +318,7 @@ def compile_templates(
         min_age=_min_ages(templates, category_min_age or {}),
         max_age=column("max_age"),
         since=column("since"),
+        until=column("until"),
         partner=column("partner"),
         needs=column("needs"),
         group=np.array([group_id.get(t.group, -1) for t in templates], dtype=np.int64),

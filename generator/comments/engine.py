@@ -62,6 +62,7 @@ from breachbench.generator.comments.noise import (
 )
 from breachbench.generator.comments.slots import SlotFiller
 from breachbench.generator.comments.templates import (
+    NO_UNTIL,
     Template,
     kinship,
     load_connectors,
@@ -383,8 +384,8 @@ class CommentEngine:
     def fits(
         self, template: np.ndarray, row: np.ndarray, ctx: CommentContext, partner: np.ndarray
     ) -> np.ndarray:
-        """Whether each template fits its record: age at creation, the year (``since``),
-        the partner and the contacts it writes (sex is the sampler's)."""
+        """Whether each template fits its record: age at creation, the year (``since``,
+        ``until``), the partner and the contacts it writes (sex is the sampler's)."""
         by_age, by_contacts, constraint = self._fit_tables
         return (
             by_age[constraint[template], ctx.age_year[row]]
@@ -397,15 +398,16 @@ class CommentEngine:
         and a record is an (age, year) and a (contacts, partner) profile, so whether a
         template fits is two table reads instead of five comparisons of gathered arrays."""
         c = self.compiled
-        columns = np.stack([c.min_age, c.max_age, c.since, c.partner, c.needs], axis=1)
+        columns = np.stack([c.min_age, c.max_age, c.since, c.until, c.partner, c.needs], axis=1)
         distinct, constraint = np.unique(columns, axis=0, return_inverse=True)
-        min_age, max_age, since, partner, needs = (distinct[:, i, None] for i in range(5))
+        min_age, max_age, since, until, partner, needs = (distinct[:, i, None] for i in range(6))
         age = np.arange(AGES)[None, :, None]
         year = (FIRST_YEAR + np.arange(YEARS))[None, None, :]
         by_age = (
             (min_age[:, :, None] <= age)
             & (age <= max_age[:, :, None])
             & (since[:, :, None] <= year)
+            & (year <= until[:, :, None])
         ).reshape(len(distinct), -1)
         contacts = np.arange(16)[None, :, None]
         state = np.arange(3)[None, None, :]
@@ -489,6 +491,7 @@ class CommentEngine:
             & (c.min_age == 0)
             & (c.max_age >= 120)
             & (c.since == 0)
+            & (c.until == NO_UNTIL)
             & (c.partner == 7)
             & (c.needs == 0)
             & (c.group < 0)
@@ -740,7 +743,9 @@ class CommentEngine:
             if len(rows) == 0:
                 continue
             if relatives:
-                values = filler.fill_relatives(slot_name, slot_id[instances], rows, self.slot_names)
+                values = filler.fill_relatives(
+                    slot_name, slot_id[instances], rows, self.slot_names, slot_template[instances]
+                )
             else:
                 values = filler.fill(slot_name, rows, slot_template[instances])
             values = values.cast(pa.string())
