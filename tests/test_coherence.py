@@ -381,3 +381,29 @@ def test_a_practices_patients_live_near_it(rows):
     assert len(big) >= 5
     for counts in big:
         assert counts.most_common(1)[0][1] / sum(counts.values()) > 0.8
+
+
+def test_second_address_lines_fit_the_commune_and_the_resident(rows):
+    """No 9th floor in a village nor a hamlet in a city; no EHPAD or foyer logement for a
+    resident younger than its ``min_age`` in reference/streets.yaml (at the note's date,
+    when the note may copy the address)."""
+    places = load_places()
+    size = dict(zip(places.insee_code.to_pylist(), places.size_class.tolist(), strict=True))
+    floor = re.compile(r", (\d+)(?:er|e) étage")
+    highest = {0: 2, 1: 6, 2: 15}
+    floors = {0: 0, 1: 0, 2: 0}
+    wrong = []
+    for row in rows:
+        cls = size[row["insee_code"]]
+        if m := floor.search(row["address"]):
+            floors[cls] += 1
+            if int(m.group(1)) > highest[cls]:
+                wrong.append((cls, row["address"]))
+        if cls == 2 and "Hameau" in row["address"]:
+            wrong.append((cls, row["address"]))
+        if "EHPAD" in row["address"] and _age(row) < 70:
+            wrong.append((_age(row), row["address"]))
+        if "Foyer logement" in row["address"] and _age(row) < 60:
+            wrong.append((_age(row), row["address"]))
+    assert min(floors.values()) > 10, floors
+    assert not wrong, wrong[:5]

@@ -151,6 +151,10 @@ class SlotFiller:
             return self._own(name, rows, templates, qualifiers)
         if name in _DATE_NAMES:
             return self._free_dates(name, rows, qualifiers, templates)
+        if subject == "patient" and name in ("street", "address"):
+            # Another address of the patient's (an old one, a work one): no EHPAD for a
+            # child there either.
+            return getattr(self, "_" + name)(rows, qualifiers, age=self.ctx.age[rows])
         return getattr(self, "_" + name)(rows, qualifiers)
 
     def _since_day(self, templates: np.ndarray) -> np.ndarray:
@@ -527,20 +531,25 @@ class SlotFiller:
     def _units(self, rows: np.ndarray) -> np.ndarray:
         return self.engine.places.draw_units(self.rng, self.ctx.department_index[rows])
 
-    def _street(self, rows: np.ndarray, qualifiers: tuple[str, ...] = ()) -> pa.Array:
+    def _street(
+        self, rows: np.ndarray, qualifiers: tuple[str, ...] = (), age: np.ndarray | None = None
+    ) -> pa.Array:
         places = self.engine.places
-        return places.address_pool.join(*places.draw_street_line(self.rng, self._units(rows)))
+        line = places.draw_street_line(self.rng, self._units(rows), age)
+        return places.address_pool.join(*line)
 
     def _city(self, rows: np.ndarray, qualifiers: tuple[str, ...] = ()) -> pa.Array:
         pool = self.engine.places.address_pool
         unit = self._units(rows)
         return join_columns(pool.pool, [pool.postcode + unit, pool.space, pool.city + unit])
 
-    def _address(self, rows: np.ndarray, qualifiers: tuple[str, ...] = ()) -> pa.Array:
+    def _address(
+        self, rows: np.ndarray, qualifiers: tuple[str, ...] = (), age: np.ndarray | None = None
+    ) -> pa.Array:
         places = self.engine.places
         pool = places.address_pool
         unit = self._units(rows)
-        line = places.draw_street_line(self.rng, unit)
+        line = places.draw_street_line(self.rng, unit, age)
         separator = np.where(self.rng.random(len(rows)) < 0.6, pool.comma, pool.space)
         tail = [separator, pool.postcode + unit, pool.space, pool.city + unit]
         return pool.join(*line, tail=tail)

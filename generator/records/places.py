@@ -89,18 +89,25 @@ class PlacesModel:
     birth_code_bytes: np.ndarray
     route_rate: float
     complements: pa.Array  # "", then ", " + every rendering of every second-line pattern
-    by_complement: Categorical
+    # The renderings by size of commune (VILLAGE, TOWN, CITY): item size * renderings +
+    # rendering; floors and buildings that fit the commune.
+    by_complement: GroupedCategorical
     complement_rate: float
+    complement_min_age: np.ndarray  # per entry of ``complements``: youngest resident
     born_abroad_steps: list[list[float]]
     born_in_department_rate: float
 
     def draw_units(self, rng: np.random.Generator, department_index: np.ndarray) -> np.ndarray:
         return self.by_department.sample(rng, department_index)
 
-    def residence(self, rng: np.random.Generator, unit: np.ndarray) -> Residence:
+    def residence(
+        self, rng: np.random.Generator, unit: np.ndarray, age: np.ndarray | None = None
+    ) -> Residence:
+        """Addresses in the commune-table rows ``unit`` of people of ``age`` (see
+        :meth:`draw_street_line`)."""
         return Residence(
             unit=unit,
-            address=self.address_pool.join(*self.draw_street_line(rng, unit)),
+            address=self.address_pool.join(*self.draw_street_line(rng, unit, age)),
             postcode=take(self.postcode, unit),
             city=take(self.city, unit),
             insee_code=take(self.insee_code, unit),
@@ -116,10 +123,14 @@ class PlacesModel:
         return np.where(rng.random(len(home)) < self.local_rate, local, wider)
 
     def draw_street_line(
-        self, rng: np.random.Generator, unit: np.ndarray
+        self, rng: np.random.Generator, unit: np.ndarray, age: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The first line of an address in each commune-table row ``unit``, as indices of
-        :attr:`address_pool` parts: house number, street, second line (0: none)."""
+        :attr:`address_pool` parts: house number, street, second line (0: none).
+
+        The second line fits the commune (no 9th floor in a village) and, when ``age``
+        is given, the resident: no EHPAD for a toddler; such rows get none.
+        """
         n = len(unit)
         # Street: one "type name" of the precomputed pool, or "route de <a commune of
         # the same department>" for some rows.
@@ -134,9 +145,11 @@ class PlacesModel:
         suffix_roll = rng.random(n)
         suffix = np.select([suffix_roll < 0.03, suffix_roll < 0.04], [1, 2], 0)
         # Second line, e.g. ", Bât. B", for some rows; entry 0 of the pool is "" for the rest.
-        complement = np.where(
-            rng.random(n) < self.complement_rate, 1 + self.by_complement.sample(rng, n), 0
-        )
+        renderings = len(self.complements) - 1
+        drawn = self.by_complement.sample(rng, size) % renderings
+        complement = np.where(rng.random(n) < self.complement_rate, 1 + drawn, 0)
+        if age is not None:
+            complement = np.where(self.complement_min_age[complement] > age, 0, complement)
         return (number - 1) * 3 + suffix, street, complement
 
     @functools.cached_property
@@ -243,19 +256,49 @@ COMPLEMENT_NUMBERS = range(1, 40)
 COMPLEMENT_LETTERS = "ABCDEFGH"
 
 
-def _render_complements(items: list[dict]) -> tuple[list[str], list[float]]:
+_SIZE_KEYS = ("village", "weight", "city")  # weight keys of VILLAGE, TOWN, CITY
+
+
+def _render_complements(items: list[dict]) -> tuple[list[str], np.ndarray, np.ndarray]:
     """Every rendering of the second-line patterns (``{n}`` a small number, ``{letter}``
-    a capital), each with its pattern's weight shared evenly among its renderings."""
-    texts, weights = [], []
+    a capital): the texts, their weights by size of commune (3, renderings) and the
+    youngest resident each fits.
+
+    A pattern's weight in a size class (``weight`` in towns, ``village`` and ``city``
+    when given) is shared among its renderings whose ``{n}`` lies within ``min_n`` and the
+    class's ``max_n``, each ``n_decay`` times as likely as the one before it (1: evenly;
+    a 9th floor is rarer than a 2nd), letters evenly.
+    """
+    texts: list[str] = []
+    weights: list[np.ndarray] = []
+    min_age: list[int] = []
     for item in items:
-        variants = [item["text"]]
-        if "{n}" in item["text"]:
-            variants = [v.replace("{n}", str(n)) for v in variants for n in COMPLEMENT_NUMBERS]
-        if "{letter}" in item["text"]:
-            variants = [v.replace("{letter}", c) for v in variants for c in COMPLEMENT_LETTERS]
-        texts.extend(variants)
-        weights.extend([float(item["weight"]) / len(variants)] * len(variants))
-    return texts, weights
+        letters = list(COMPLEMENT_LETTERS) if "{letter}" in item["text"] else [""]
+        numbered = "{n}" in item["text"]
+        numbers = list(COMPLEMENT_NUMBERS) if numbered else [0]
+        caps = item.get("max_n", {})
+        low, decay = int(item.get("min_n", 1)), float(item.get("n_decay", 1.0))
+        share = np.zeros((3, len(numbers)))
+        for size, key in enumerate(_SIZE_KEYS):
+            weight = float(item.get(key, item["weight"]))
+            if not numbered:
+                share[size] = weight
+                continue
+            high = int(caps.get(key, max(COMPLEMENT_NUMBERS)))
+            n = np.array(numbers)
+            relative = np.where((n >= low) & (n <= high), decay ** (n - low), 0.0)
+            if weight > 0 and not relative.sum():
+                raise ValueError(f"streets.yaml: complement {item['text']!r}: no {{n}} fits")
+            share[size] = weight * relative / max(relative.sum(), 1e-300)
+        for k, n in enumerate(numbers):
+            if not share[:, k].any():
+                continue  # a floor no commune has
+            for letter in letters:
+                text = item["text"].replace("{letter}", letter).replace("{n}", str(n))
+                texts.append(text)
+                weights.append(share[:, k] / len(letters))
+                min_age.append(int(item.get("min_age", 0)))
+    return texts, np.array(weights).T, np.array(min_age, dtype=np.int64)
 
 
 @functools.cache
@@ -298,7 +341,9 @@ def _build_places() -> PlacesModel:
     )
     name_weight = np.array([float(t["weight"]) for t in streets["names"]])
     combos = [f"{t['name']} {m['name']}" for t in streets["types"] for m in streets["names"]]
-    complements, complement_weights = _render_complements(streets["complements"]["items"])
+    complements, complement_weights, complement_min_age = _render_complements(
+        streets["complements"]["items"]
+    )
     city = communes["city"].combine_chunks()
     postcodes = communes["postcode"].to_pylist()
     area_keys = np.asarray([f"{d}:{p[:3]}" for d, p in zip(department, postcodes, strict=True)])
@@ -343,8 +388,11 @@ def _build_places() -> PlacesModel:
         birth_code_bytes=_code_bytes(codes + country_codes),
         route_rate=float(streets["route_de_neighbour_weight"]),
         complements=pa.array(["", *(", " + text for text in complements)]),
-        by_complement=Categorical.from_weights(complement_weights),
+        by_complement=GroupedCategorical.from_groups(
+            np.repeat(np.arange(3), len(complements)), complement_weights.ravel(), 3
+        ),
         complement_rate=float(streets["complements"]["rate"]),
+        complement_min_age=np.concatenate([[0], complement_min_age]),
         born_abroad_steps=settings["born_abroad_rate_by_age"],
         born_in_department_rate=float(settings["born_in_residence_department_rate"]),
     )
