@@ -212,3 +212,20 @@ def test_dates_next_to_a_service_fall_when_it_existed(data):
     year = data.draw(st.integers(max(template.since, 1930), created.year))
     findings = rule_anachronism(record(template, "F", year=year, created=created))
     assert not findings, (template.source, findings)
+
+
+# ------------------------------------------------------------------ names
+
+
+def test_the_patients_names_are_the_rows():
+    """A name labelled as the patient's is filled from the row (patient_name: a second
+    first name the row does not hold is a name check cannot tell from someone else's)."""
+    wrong = {
+        t.source
+        for t in reachable()
+        for p in t.pieces
+        if p.category == "person"
+        and (p.subject or "patient") == "patient"
+        and (p.slot is None or "other" in p.role.split(":"))
+    }
+    assert not wrong, sorted(wrong)
