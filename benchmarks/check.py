@@ -239,6 +239,9 @@ def lexicon_vocabulary() -> tuple[frozenset[str], frozenset[str], frozenset[str]
         for text in _strings(corpora.read_yaml(relative)):
             for word in _WORD.findall(text):
                 words.add(fold(word))
+                # Folding keeps a ligature (one character for one): "cœur" typed without
+                # accents is "coeur", a spelling, not a typo.
+                words.add(fold(word).replace("œ", "oe").replace("æ", "ae"))
                 cased.add(word)
     prefixes = {w[:i] for w in words for i in range(3, len(w) - 1)}
     return frozenset(words), frozenset(prefixes - words), frozenset(cased)
