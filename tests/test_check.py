@@ -444,6 +444,15 @@ def test_gates_never_hold_back_a_finding(tmp_path: Path) -> None:
 
     out = tmp_path / "d.parquet"
     generate_dataset(out, GenerateOptions(rows=4000, seed=5, difficulty="hard"), progress=False)
+    # The generator writes coherent rows: give each comment its neighbour's person, so
+    # that every rule has contradictions to find (or to be held back from).
+    table = pq.read_table(out)
+    for name in ("sex", "birth_date", "first_name", "last_name", "birth_name", "nir",
+                 "phone_mobile", "phone_home", "email"):  # fmt: skip
+        column = table.column(name).combine_chunks()
+        shifted = pa.concat_arrays([column[1:], column[:1]])
+        table = table.set_column(table.schema.get_field_index(name), name, shifted)
+    pq.write_table(table, out)
     gated = {r["id"]: r["contradictions"] for r in check_dataset(out)["rules"]}
     dataset = open_dataset(out, extra_columns=EXTRA_COLUMNS)
     present = {f.name for f in dataset.extra_fields}
@@ -454,7 +463,7 @@ def test_gates_never_hold_back_a_finding(tmp_path: Path) -> None:
             for rule in RULES:
                 ungated[rule.id] += len(rule.function(record))
     assert gated == ungated
-    assert sum(gated.values()) > 0
+    assert sum(v > 0 for v in gated.values()) >= 5, gated
 
 
 @given(
