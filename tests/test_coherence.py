@@ -407,3 +407,48 @@ def test_second_address_lines_fit_the_commune_and_the_resident(rows):
             wrong.append((_age(row), row["address"]))
     assert min(floors.values()) > 10, floors
     assert not wrong, wrong[:5]
+
+
+# ------------------------------------------------------------------ repeated clauses
+
+
+def test_clause_texts_read_as_a_reader_compares_clauses():
+    from breachbench.generator.comments.compiled import clause_texts
+    from breachbench.generator.comments.templates import Template
+
+    def template(markup: str) -> Template:
+        return Template("identifier", None, parse_markup(markup), "any", 1.0, (), "t")
+
+    daughter = clause_texts(template("tél fille : {phone|relative:daughter}"))
+    both = clause_texts(template("tél fille {phone|relative:daughter} / fils {phone|relative:son}"))
+    assert daughter < both
+    assert clause_texts(template("port. {phone}")) & clause_texts(
+        template("{phone|patient:mobile}")
+    )
+    # A third party's name is drawn anew: two such clauses never read the same.
+    assert not clause_texts(template("voir avec Dr {surname|third_party}"))
+
+
+def test_a_clause_two_templates_write_is_said_once_per_comment():
+    """Two routine entries write "attestation de droits à jour", and many frames end
+    with "ne pas en parler devant la famille": the second of a comment is redrawn."""
+    engine = load_engine()
+    c = engine.compiled
+    owner = np.searchsorted(c.shared_start, np.arange(len(c.shared_clause)), side="right") - 1
+    clause = c.shared_clause[0]
+    a, b = owner[c.shared_clause == clause][:2]
+    assert a != b
+    # Two comments: the first says the clause twice, the second once.
+    repeated = engine._repeated(np.array([a, b, b]), np.array([0, 0, 1]))
+    assert repeated.tolist() == [False, True, False]
+
+
+@settings(max_examples=4, deadline=None)
+@given(seed=st.integers(0, 2**31), difficulty=st.sampled_from(["easy", "realistic", "hard"]))
+def test_no_comment_says_a_clause_twice(seed, difficulty):
+    from breachbench.benchmarks.check import Record, rule_repeated_clause
+
+    options = GenerateOptions(seed=seed, comment_rate=1.0, difficulty=difficulty)
+    texts = make_block(options, 0, 20_000).column("admin_comment").to_pylist()
+    twice = [t for t in texts if rule_repeated_clause(Record("P", t, []))]
+    assert not twice, twice[:5]

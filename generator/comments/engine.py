@@ -109,9 +109,11 @@ class Comments:
 
 
 # Rejection rounds before a clause that fits nothing drawn falls back to a routine note,
-# and passes that redraw repeated clauses.
+# passes that redraw repeated clauses, then passes that give what still repeats a
+# routine note every record fits.
 _ROUNDS = 16
 _DEDUPE_ROUNDS = 3
+_FALLBACK_ROUNDS = 4
 
 # Kind of a clause's lead piece (its separator or opener) while a batch is laid out: a
 # connector already indexed in the pool, never noised. Packed piece kinds have two bits.
@@ -418,14 +420,31 @@ class CommentEngine:
 
     def _repeated(self, template: np.ndarray, row: np.ndarray) -> np.ndarray:
         """Clauses that repeat an earlier clause of their comment, or its group (two
-        mutuelles, morning and afternoon preferences). Clauses of a row are contiguous
-        and at most ``max(clauses_per_comment)``, so shifted comparisons find them all."""
-        group = self.compiled.group[template]
-        key = np.where(group >= 0, group, len(self.compiled.group_names) + template)
+        mutuelles, morning and afternoon preferences), or say a clause an earlier one
+        of another template says too ("attestation de droits à jour" twice, "IME - ne
+        pas en parler devant la famille" after "croyances - ne pas en parler devant la
+        famille"). Clauses of a row are contiguous and at most
+        ``max(clauses_per_comment)``, so shifted comparisons find the first kind."""
+        c = self.compiled
+        group = c.group[template]
+        key = np.where(group >= 0, group, len(c.group_names) + template)
         repeated = np.zeros(len(template), dtype=bool)
         for shift in range(1, int(self.clause_counts.max())):
             same = (row[shift:] == row[:-shift]) & (key[shift:] == key[:-shift])
             repeated[shift:] |= same
+        # Shared clauses: (row, clause id) pairs of the clauses that have any, sorted;
+        # every pair after the first of its kind marks its clause.
+        count = c.shared_start[template + 1] - c.shared_start[template]
+        holds = np.flatnonzero(count)
+        if len(holds):
+            k = count[holds]
+            clause = np.repeat(holds, k)
+            first = np.repeat(c.shared_start[template[holds]] - (np.cumsum(k) - k), k)
+            ids = c.shared_clause[first + np.arange(len(clause))]
+            pair = row[clause] * (int(c.shared_clause.max()) + 1) + ids
+            order = np.lexsort((clause, pair))
+            later = np.flatnonzero(pair[order][1:] == pair[order][:-1]) + 1
+            repeated[clause[order][later]] = True
         return repeated
 
     def _fit(
@@ -460,14 +479,17 @@ class CommentEngine:
             template[todo] = self._fallback(rng, len(todo))
 
         refit(np.arange(len(template)))
-        for _ in range(_DEDUPE_ROUNDS):
+        for attempt in range(_DEDUPE_ROUNDS + _FALLBACK_ROUNDS):
             todo = np.flatnonzero(self._repeated(template, row))
             if not len(todo):
                 break
-            template[todo] = self._draw(
-                rng, sampler, family_dist, is_fact[todo], ctx.sex[row[todo]]
-            )
-            refit(todo)
+            if attempt < _DEDUPE_ROUNDS:
+                template[todo] = self._draw(
+                    rng, sampler, family_dist, is_fact[todo], ctx.sex[row[todo]]
+                )
+                refit(todo)
+            else:  # a fact's redraws keep meeting the comment's: a routine note instead
+                template[todo] = self._fallback(rng, len(todo))
         return template
 
     def _fallback(self, rng: np.random.Generator, k: int) -> np.ndarray:
