@@ -23,10 +23,12 @@ from breachbench.benchmarks.check import (
     Record,
     fold,
     load_eligibility,
+    load_markers,
     load_since,
     rule_anachronism,
     rule_date_after_creation,
     rule_eligibility,
+    rule_same_sex_partner,
 )
 from breachbench.generator.comments.compiled import load_compiled, ordered_templates
 from breachbench.generator.comments.noise import EDITS, load_noise
@@ -229,3 +231,19 @@ def test_the_patients_names_are_the_rows():
         and (p.slot is None or "other" in p.role.split(":"))
     }
     assert not wrong, sorted(wrong)
+
+
+def test_a_partner_of_the_patients_own_sex_is_an_orientation_span():
+    """same_sex_partner: "sa compagne" said of a woman is her orientation (TAXONOMY.md,
+    the partner exception); a template where it reads as hers must label it so. Cores
+    with a possessive partner noun ("PACS avec sa compagne") have no relative frames:
+    "PACS avec sa compagne chez la mère" reads as the patient's."""
+    partner = load_markers().same_sex_partner
+    wrong = []
+    for template in reachable():
+        text = fold("".join(p.text for p in template.pieces))
+        for sex in _sexes(template):
+            if partner[sex].search(text):
+                r = record(template, sex, age=max(template.min_age, 30))
+                wrong += [(template.source, r.text)] if rule_same_sex_partner(r) else []
+    assert not wrong, wrong[:10]
