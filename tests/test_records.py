@@ -374,3 +374,26 @@ def test_ages_are_completed_calendar_years(born: dt.date, years: int, shift: int
     expected = years - (shift < 0)
     days = np.array([(born - EPOCH).days]), np.array([(on - EPOCH).days])
     assert completed_years(*days)[0] == max(expected, 0) or on < born
+
+
+@settings(deadline=None)
+@given(
+    day=st.dates(dt.date(1900, 1, 1), dt.date(2030, 12, 31)),
+    slot=st.sampled_from(["date", "month_year", "year"]),
+    ahead=st.integers(0, 30),
+    seed=st.integers(0, 2**16),
+)
+def test_a_written_date_reads_back_as_its_day(
+    day: dt.date, slot: str, ahead: int, seed: int
+) -> None:
+    """A reader (and check) takes a two-digit year for the latest one up to a few years
+    after the note: a 1925 birth is never written '02/05/25'."""
+    from breachbench.benchmarks.check import parse_date_span
+    from breachbench.generator.records.dates import load_date_formats
+    from breachbench.generator.records.people import EPOCH
+
+    pivot = min(max(day.year, 2004) + ahead, 2030)
+    days = np.full(20, (day - EPOCH).days)
+    for text in load_date_formats().render_days(np.random.default_rng(seed), slot, days):
+        interval = parse_date_span(text.as_py(), pivot)
+        assert interval is None or interval[0] <= day <= interval[1], (text, pivot)
