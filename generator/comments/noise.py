@@ -242,7 +242,11 @@ def load_noise() -> NoiseModel:
         typo_kinds=tuple(typos),
         typo_weights=tuple(float(w) for w in typos.values()),
         typo_min_letters=max(3, int(spec["typo_min_letters"])),
-        typo_protected=frozenset(str(w) for w in spec.get("typo_protected") or ()),
+        typo_protected=frozenset(
+            str(w)
+            for key in ("typo_protected", "typo_protected_context")
+            for w in spec.get(key) or ()
+        ),
         sms={str(k).lower(): str(v) for k, v in spec["sms"].items() if str(v)},
         abbreviations={str(k).lower(): str(v) for k, v in truncation["words"].items() if str(v)},
         truncate_dot_rate=float(truncation["dot_rate"]),
