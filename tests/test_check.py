@@ -413,12 +413,6 @@ def test_parse_date_span_places_every_layout(day: dt.date) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=False,
-    raises=AssertionError,
-    reason="issue 9: the comment engine does not yet read its row (engine being fixed in "
-    "parallel); the lead flips this once check reports 0",
-)
 @pytest.mark.parametrize("difficulty", ["easy", "realistic", "hard"])
 def test_million_rows_have_no_contradiction(
     difficulty: str, tmp_path_factory: pytest.TempPathFactory
