@@ -21,7 +21,7 @@ from breachbench.generator.records.contacts import load_contacts, load_email_boo
 from breachbench.generator.records.doctors import assign
 from breachbench.generator.records.nir import person_nir, solid
 from breachbench.generator.records.people import People, completed_years, load_people
-from breachbench.generator.records.places import load_places
+from breachbench.generator.records.places import load_name_origins, load_places
 
 BLOCK_ROWS = 65_536
 ID_PREFIX = "PAT"
@@ -79,7 +79,7 @@ def _block(options: GenerateOptions, block: int) -> pa.Table:
     residence = places.residence(
         rng["places"], unit, completed_years(people.birth_days, created_days)
     )
-    birth = places.birth_place(rng["places"], people.age, unit)
+    birth = places.birth_place(rng["places"], people.age, unit, load_name_origins().of(people))
     nir = person_nir(people, birth, rng["people"].integers(1, 1000, n))
 
     contacts = load_contacts()

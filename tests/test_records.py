@@ -397,3 +397,35 @@ def test_a_written_date_reads_back_as_its_day(
     for text in load_date_formats().render_days(np.random.default_rng(seed), slot, days):
         interval = parse_date_span(text.as_py(), pivot)
         assert interval is None or interval[0] <= day <= interval[1], (text, pivot)
+
+
+def test_birth_countries_fit_the_names():
+    """A Nguyen born abroad is born in Vietnam, Cambodia or Laos, a Diallo in West
+    Africa; both more often abroad than a Martin, who is born in Mali far less often than
+    the reference shares of all immigrants say (formats/name_origins.yaml)."""
+    from breachbench.generator.records.people import load_people
+    from breachbench.generator.records.places import load_name_origins
+
+    places, origins = load_places(), load_name_origins()
+    surnames = load_people().surnames.to_pylist()
+    group = {name: origins.surname[surnames.index(name)] for name in ("Nguyen", "Diallo", "Martin")}
+    assert group["Martin"] == -1 and group["Nguyen"] != group["Diallo"] >= 0
+    n = 40_000
+    rng = np.random.default_rng(0)
+    unit = places.draw_units(rng, np.zeros(n, dtype=np.int64))
+
+    def born(name: str) -> tuple[float, dict[str, float]]:
+        birth = places.birth_place(rng, np.full(n, 45), unit, np.full(n, group[name]))
+        countries = np.array(birth.place.to_pylist(), dtype=object)[birth.born_abroad]
+        names, counts = np.unique(countries, return_counts=True)
+        return birth.born_abroad.mean(), dict(zip(names, counts / counts.sum(), strict=True))
+
+    (nguyen, in_asia), (diallo, in_africa), (martin, anywhere) = map(born, group)
+    assert set(in_asia) <= {"Vietnam", "Cambodge", "Laos"} and in_asia["Vietnam"] > 0.5
+    assert set(in_africa) <= {"Sénégal", "Mali", "Guinée", "Côte d'Ivoire", "Mauritanie",
+                              "Burkina Faso"}  # fmt: skip
+    assert nguyen > 2 * martin and diallo > 2 * martin and 0.1 < martin < 0.2
+    reference = {r["name"]: r["weight"] for r in corpora.read_table(
+        "reference/birth_countries.csv").to_pylist()}  # fmt: skip
+    assert anywhere["Algérie"] > 0.8 * reference["Algérie"]
+    assert anywhere.get("Mali", 0) < 0.5 * reference["Mali"]

@@ -2,7 +2,8 @@
 
 Reads ``reference/communes.parquet`` (one row per commune or municipal arrondissement
 and postcode, with its population), ``reference/birth_countries.csv``,
-``reference/streets.yaml`` and ``formats/people.yaml``. A postcode and a city always
+``reference/streets.yaml``, ``formats/people.yaml`` and ``formats/name_origins.yaml``
+(where people whose names suggest an origin are born). A postcode and a city always
 come from the same row of the commune table, so every pair is real.
 """
 
@@ -20,6 +21,7 @@ from breachbench.generator.arrays.sampling import Categorical, GroupedCategorica
 from breachbench.generator.arrays.text import join_pieces, row_items, string_pool, take
 from breachbench.generator.data import corpora
 from breachbench.generator.data.derived import derived
+from breachbench.generator.records.people import People, load_people
 
 _VOWEL_START = re.compile(r"^[AEIOUYÂÊÎÔÛÉÈËÏÜŒaeiouyâêîôûéèëïüœ]")
 
@@ -82,7 +84,12 @@ class PlacesModel:
     by_area: GroupedCategorical
     local_rate: float  # share of a practice's patients living in its postal area
     house_numbers: pa.Array  # "1", "1 bis", "1 ter", "2", ...
-    by_country: Categorical
+    # Countries of birth by name origin (formats/name_origins.yaml): group 0 for names
+    # of no origin group, then group g + 1 for origin g.
+    by_country: GroupedCategorical
+    abroad_factor: np.ndarray  # per group, as by_country: multiplies the born-abroad rate
+    max_abroad: float
+    origin_names: tuple[str, ...]
     birth_place_names: pa.Array  # commune names, then country names
     birth_codes: pa.Array  # INSEE codes of communes, then 99xxx country codes
     birth_code_values: np.ndarray
@@ -161,14 +168,27 @@ class PlacesModel:
         return row_items(self.birth_code_bytes)
 
     def birth_place(
-        self, rng: np.random.Generator, age: np.ndarray, residence_unit: np.ndarray
+        self,
+        rng: np.random.Generator,
+        age: np.ndarray,
+        residence_unit: np.ndarray,
+        origin: np.ndarray | None = None,
     ) -> BirthPlace:
+        """Birth places of people of ``age`` living in ``residence_unit``; ``origin`` (see
+        :class:`NameOrigins`, -1 for none) is what their names suggest: how often they
+        are born abroad, and where."""
         n = len(age)
-        abroad = rng.random(n) < step_rate(self.born_abroad_steps, age)
+        group = np.zeros(n, dtype=np.int64) if origin is None else np.asarray(origin) + 1
+        rate = np.minimum(
+            step_rate(self.born_abroad_steps, age) * self.abroad_factor[group], self.max_abroad
+        )
+        abroad = rng.random(n) < rate
         local = self.draw_units(rng, self.department_index[residence_unit])
         anywhere = self.by_population.sample(rng, n)
         unit = np.where(rng.random(n) < self.born_in_department_rate, local, anywhere)
-        country = self.by_country.sample(rng, n)
+        country = self.by_country.sample(rng, group) % (
+            len(self.birth_place_names) - len(self.insee_code)
+        )
         # Communes and countries share one pool: born abroad reads past the communes.
         place = np.where(abroad, len(self.insee_code) + country, unit)
         return BirthPlace(
@@ -301,6 +321,86 @@ def _render_complements(items: list[dict]) -> tuple[list[str], np.ndarray, np.nd
     return texts, np.array(weights).T, np.array(min_age, dtype=np.int64)
 
 
+NAME_ORIGINS_FILE = "formats/name_origins.yaml"
+
+
+@dataclass(frozen=True)
+class _CountryOrigins:
+    """The country tables of ``formats/name_origins.yaml`` (see :class:`PlacesModel`)."""
+
+    names: tuple[str, ...]
+    countries: GroupedCategorical
+    abroad: np.ndarray
+    max_abroad: float
+
+    @classmethod
+    def build(cls, country_names: list[str], weights: np.ndarray) -> _CountryOrigins:
+        spec = corpora.read_yaml(NAME_ORIGINS_FILE)
+        column = {name: i for i, name in enumerate(country_names)}
+
+        def weights_of(mapping: dict, where: str) -> np.ndarray:
+            unknown = set(mapping) - set(column)
+            if unknown:
+                raise ValueError(f"{NAME_ORIGINS_FILE}: {where}: unknown countries {unknown}")
+            out = np.zeros(len(country_names))
+            out[[column[c] for c in mapping]] = [float(v) for v in mapping.values()]
+            return out
+
+        others = weights.copy()
+        for country, factor in (spec.get("others") or {}).items():
+            others[weights_of({country: 1}, "others") > 0] *= float(factor)
+        groups = spec["groups"]
+        tables = [others] + [weights_of(g["countries"], name) for name, g in groups.items()]
+        return cls(
+            names=tuple(groups),
+            countries=GroupedCategorical.from_groups(
+                np.repeat(np.arange(len(tables)), len(country_names)),
+                np.concatenate(tables),
+                len(tables),
+            ),
+            abroad=np.array([1.0] + [float(g["abroad"]) for g in groups.values()]),
+            max_abroad=float(spec["max_abroad"]),
+        )
+
+
+@dataclass(frozen=True)
+class NameOrigins:
+    """The origin group (``formats/name_origins.yaml``) each surname and first name of
+    the people model suggests, -1 for none."""
+
+    surname: np.ndarray  # per surname of the people model
+    first_name: np.ndarray  # per first name
+
+    def of(self, people: People) -> np.ndarray:
+        """Per person: their birth name's group, else their first name's, else -1."""
+        by_surname = self.surname[people.birth_name_index]
+        return np.where(by_surname >= 0, by_surname, self.first_name[people.first_name_index])
+
+
+@functools.cache
+def load_name_origins() -> NameOrigins:
+    """:class:`NameOrigins` of the installed corpora, for the installed people model."""
+    spec = corpora.read_yaml(NAME_ORIGINS_FILE)
+    people = load_people()
+    tables = {
+        "surnames": people.surnames.to_pylist(),
+        "first_names": people.first_names.to_pylist(),
+    }
+    out = {}
+    for key, names in tables.items():
+        origin = np.full(len(names), -1, dtype=np.int64)
+        index: dict[str, list[int]] = {}
+        for i, name in enumerate(names):
+            index.setdefault(name, []).append(i)
+        for g, (group, entry) in enumerate(spec["groups"].items()):
+            for name in entry.get(key) or ():
+                if name not in index:
+                    raise ValueError(f"{NAME_ORIGINS_FILE}: {group}: {name!r} is in no {key}")
+                origin[index[name]] = g
+        out[key] = origin
+    return NameOrigins(surname=out["surnames"], first_name=out["first_names"])
+
+
 @functools.cache
 def load_places() -> PlacesModel:
     """The places model of the installed corpora.
@@ -325,6 +425,9 @@ def _build_places() -> PlacesModel:
     code_value = np.array([insee_code_value(code) for code in codes], dtype=np.int64)
     countries = corpora.read_table("reference/birth_countries.csv")
     country_codes = [str(code) for code in countries["insee_code"].to_pylist()]
+    origins = _CountryOrigins.build(
+        countries["name"].to_pylist(), countries["weight"].to_numpy().astype(np.float64)
+    )
 
     settings = corpora.read_yaml("formats/people.yaml")
     streets = corpora.read_yaml("reference/streets.yaml")
@@ -377,7 +480,10 @@ def _build_places() -> PlacesModel:
         house_numbers=pa.array(
             [f"{number}{suffix}" for number in range(1, 401) for suffix in ("", " bis", " ter")]
         ),
-        by_country=Categorical.from_weights(countries["weight"].to_numpy()),
+        by_country=origins.countries,
+        abroad_factor=origins.abroad,
+        max_abroad=origins.max_abroad,
+        origin_names=origins.names,
         birth_place_names=pa.concat_arrays(
             [communes["name"].combine_chunks(), countries["name"].combine_chunks()]
         ),
