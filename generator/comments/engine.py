@@ -428,24 +428,31 @@ class CommentEngine:
         c = self.compiled
         group = c.group[template]
         key = np.where(group >= 0, group, len(c.group_names) + template)
+        masks, ids = self._shared_clauses
+        mask = masks[template]
         repeated = np.zeros(len(template), dtype=bool)
         for shift in range(1, int(self.clause_counts.max())):
-            same = (row[shift:] == row[:-shift]) & (key[shift:] == key[:-shift])
-            repeated[shift:] |= same
-        # Shared clauses: (row, clause id) pairs of the clauses that have any, sorted;
-        # every pair after the first of its kind marks its clause.
-        count = c.shared_start[template + 1] - c.shared_start[template]
-        holds = np.flatnonzero(count)
-        if len(holds):
-            k = count[holds]
-            clause = np.repeat(holds, k)
-            first = np.repeat(c.shared_start[template[holds]] - (np.cumsum(k) - k), k)
-            ids = c.shared_clause[first + np.arange(len(clause))]
-            pair = row[clause] * (int(c.shared_clause.max()) + 1) + ids
-            order = np.lexsort((clause, pair))
-            later = np.flatnonzero(pair[order][1:] == pair[order][:-1]) + 1
-            repeated[clause[order][later]] = True
+            same_row = row[shift:] == row[:-shift]
+            repeated[shift:] |= same_row & (key[shift:] == key[:-shift])
+            # Shared clauses: a mask of their ids finds the candidates, their ids decide.
+            maybe = np.flatnonzero(same_row & ((mask[shift:] & mask[:-shift]) != 0))
+            if len(maybe):
+                later, earlier = ids[template[maybe + shift]], ids[template[maybe]]
+                meet = (later[:, :, None] == earlier[:, None, :]) & (later[:, :, None] >= 0)
+                repeated[maybe[meet.any(axis=(1, 2))] + shift] = True
         return repeated
+
+    @functools.cached_property
+    def _shared_clauses(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per template, a 64-bit mask of its shared clause ids (bit id % 64) and the ids
+        themselves, padded with -1 (``CompiledTemplates.shared_clause``)."""
+        c = self.compiled
+        count = np.diff(c.shared_start)
+        ids = np.full((len(count), max(int(count.max(initial=0)), 1)), -1, dtype=np.int64)
+        owner = np.repeat(np.arange(len(count)), count)
+        ids[owner, np.arange(len(owner)) - c.shared_start[owner]] = c.shared_clause
+        bits = np.where(ids >= 0, np.uint64(1) << (ids % 64).astype(np.uint64), np.uint64(0))
+        return np.bitwise_or.reduce(bits, axis=1), ids
 
     def _fit(
         self,

@@ -152,9 +152,10 @@ class PlacesModel:
         suffix_roll = rng.random(n)
         suffix = np.select([suffix_roll < 0.03, suffix_roll < 0.04], [1, 2], 0)
         # Second line, e.g. ", Bât. B", for some rows; entry 0 of the pool is "" for the rest.
+        complement = np.zeros(n, dtype=np.int64)
+        has = np.flatnonzero(rng.random(n) < self.complement_rate)
         renderings = len(self.complements) - 1
-        drawn = self.by_complement.sample(rng, size) % renderings
-        complement = np.where(rng.random(n) < self.complement_rate, 1 + drawn, 0)
+        complement[has] = 1 + self.by_complement.sample(rng, size[has]) % renderings
         if age is not None:
             complement = np.where(self.complement_min_age[complement] > age, 0, complement)
         return (number - 1) * 3 + suffix, street, complement
@@ -186,11 +187,11 @@ class PlacesModel:
         local = self.draw_units(rng, self.department_index[residence_unit])
         anywhere = self.by_population.sample(rng, n)
         unit = np.where(rng.random(n) < self.born_in_department_rate, local, anywhere)
-        country = self.by_country.sample(rng, group) % (
-            len(self.birth_place_names) - len(self.insee_code)
-        )
         # Communes and countries share one pool: born abroad reads past the communes.
-        place = np.where(abroad, len(self.insee_code) + country, unit)
+        place = unit.copy()
+        born = np.flatnonzero(abroad)
+        countries = len(self.birth_place_names) - len(self.insee_code)
+        place[born] = len(self.insee_code) + self.by_country.sample(rng, group[born]) % countries
         return BirthPlace(
             born_abroad=abroad,
             place=take(self.birth_place_names, place),
