@@ -142,6 +142,7 @@ def _block(options: GenerateOptions, block: int) -> pa.Table:
 def warm_up(real_email_domains: bool = False) -> None:
     """Load every corpus now (seconds), rather than inside the first block."""
     load_engine(real_email_domains)
+    load_name_origins()
 
 
 def make_block(options: GenerateOptions, start: int, stop: int) -> pa.Table:
