@@ -239,6 +239,9 @@ def lexicon_vocabulary() -> tuple[frozenset[str], frozenset[str], frozenset[str]
         for text in _strings(corpora.read_yaml(relative)):
             for word in _WORD.findall(text):
                 words.add(fold(word))
+                # Folding keeps a ligature (one character for one): "cœur" typed without
+                # accents is "coeur", a spelling, not a typo.
+                words.add(fold(word).replace("œ", "oe").replace("æ", "ae"))
                 cased.add(word)
     prefixes = {w[:i] for w in words for i in range(3, len(w) - 1)}
     return frozenset(words), frozenset(prefixes - words), frozenset(cased)
@@ -719,9 +722,12 @@ def rule_eligibility(record: Record) -> list[Finding]:
         return []
     markers = load_markers()
     field_name = f"sex/age ({record.sex}, {record.age})"
+    group = load_taxonomy().group_of
     found = []
     for start, end, category, subject, assertion in record.spans:
-        if subject != "patient":
+        # An identifier states no fact about the patient: a child may live "impasse de la
+        # Prison" or have "pmazeau@" as an email.
+        if subject != "patient" or group.get(category) != "sensitive":
             continue
         text = record.folded[start:end]
         for rule in span_rules:
@@ -740,8 +746,9 @@ def rule_eligibility(record: Record) -> list[Finding]:
                 break
     if any_clause is None or not any_clause.search(record.folded):
         return found
+    folded = _without_commune_names(record)
     for lo, hi in record.clauses:
-        clause = record.folded[lo:hi]
+        clause = folded[lo:hi]
         for rule in clause_rules:
             assert rule.pattern is not None
             m = rule.pattern.search(clause)
@@ -761,6 +768,22 @@ def rule_eligibility(record: Record) -> list[Finding]:
             )
             break  # one finding per clause, however many rules it breaks
     return found
+
+
+_POSTCODE = re.compile(r"\b\d{5}\b")
+
+
+def _without_commune_names(record: Record) -> str:
+    """The folded text with the commune after each address's postcode blanked out: a
+    commune is a name, not a fact ("79260 La Crèche" is no crèche)."""
+    folded = record.folded
+    for start, end, category, _, _ in record.spans:
+        if category != "address":
+            continue
+        m = _POSTCODE.search(folded, start, end)
+        if m is not None:
+            folded = folded[: m.end()] + " " * (end - m.end()) + folded[end:]
+    return folded
 
 
 def rule_same_sex_partner(record: Record) -> list[Finding]:
@@ -937,14 +960,21 @@ def _ages(birth: pa.Array, created: pa.Array) -> np.ndarray:
     c = pc.fill_null(created.cast(pa.date32()).cast(pa.int32()), -(10**6)).to_numpy(
         zero_copy_only=False
     )
-    b_dates = b.astype("datetime64[D]")
-    c_dates = c.astype("datetime64[D]")
-    by, cy = b_dates.astype("datetime64[Y]"), c_dates.astype("datetime64[Y]")
-    years = (cy - by).astype(np.int64)
-    birthday = b_dates - by + cy  # this year's birthday (29 Feb rolls to 1 Mar)
-    years -= (c_dates < birthday).astype(np.int64)
+    (by, b_day), (cy, c_day) = _year_and_day(b), _year_and_day(c)
+    # A birthday counts from its month and day (29 February from 1 March); adding the
+    # birth's day of the year to the year's start puts 1 March 2000 on 2 March 2001.
+    years = cy - by - (c_day < b_day)
     unknown = (b == -(10**6)) | (c == -(10**6))
     return np.where(unknown, -1, years)
+
+
+def _year_and_day(days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Calendar year, and month * 32 + day of month, of days since 1970-01-01."""
+    date = days.astype("datetime64[D]")
+    month_start = date.astype("datetime64[M]")
+    month = (month_start - date.astype("datetime64[Y]")).astype(np.int64) + 1
+    year = date.astype("datetime64[Y]").astype(np.int64) + 1970
+    return year, month * 32 + (date - month_start).astype(np.int64) + 1
 
 
 def _records(batch: pa.RecordBatch, present: set[str]) -> Iterator[Record]:

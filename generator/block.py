@@ -20,8 +20,8 @@ from breachbench.generator.options import GenerateOptions
 from breachbench.generator.records.contacts import load_contacts, load_email_book, presence
 from breachbench.generator.records.doctors import assign
 from breachbench.generator.records.nir import person_nir, solid
-from breachbench.generator.records.people import People, load_people
-from breachbench.generator.records.places import load_places
+from breachbench.generator.records.people import People, completed_years, load_people
+from breachbench.generator.records.places import load_name_origins, load_places
 
 BLOCK_ROWS = 65_536
 ID_PREFIX = "PAT"
@@ -73,8 +73,13 @@ def _block(options: GenerateOptions, block: int) -> pa.Table:
     places = load_places()
     practice = assign(options.seed, rows)
     unit = places.draw_local_units(rng["places"], practice.unit)
-    residence = places.residence(rng["places"], unit)
-    birth = places.birth_place(rng["places"], people.age, unit)
+    created_ms = _created_at(rng["created"], people.birth_days)
+    created_days = created_ms // 86_400_000
+    # The address the note may copy fits the patient when the note was written.
+    residence = places.residence(
+        rng["places"], unit, completed_years(people.birth_days, created_days)
+    )
+    birth = places.birth_place(rng["places"], people.age, unit, load_name_origins().of(people))
     nir = person_nir(people, birth, rng["people"].integers(1, 1000, n))
 
     contacts = load_contacts()
@@ -86,13 +91,12 @@ def _block(options: GenerateOptions, block: int) -> pa.Table:
     home = contacts.phones.numbers(home, ~presence(crng, contacts.home_steps, people.age))
     email = _emails(crng, people, options.real_email_domains)
 
-    created_ms = _created_at(rng["created"], people.birth_days)
     context = CommentContext.for_people(
         people,
         nir,
         unit,
         places,
-        created_days=created_ms // 86_400_000,
+        created_days=created_days,
         birth=birth,
         residence=residence,
         mobile=mobile,
@@ -139,6 +143,7 @@ def warm_up(real_email_domains: bool = False) -> None:
     """Load the corpora now rather than inside the first block: about 0.1 s when their
     arrays are in the disk cache (``generator.data.derived``), some 6 s to build it."""
     load_engine(real_email_domains)
+    load_name_origins()
 
 
 def make_block(options: GenerateOptions, start: int, stop: int) -> pa.Table:

@@ -21,7 +21,7 @@ from breachbench.benchmarks.dataset import open_dataset
 from breachbench.generator.contract.schema import RECORD_SCHEMA
 from breachbench.generator.contract.taxonomy import load_taxonomy
 from click.testing import CliRunner
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from breachbench.cli import main
@@ -222,6 +222,14 @@ def test_rule_fires_on_a_contradiction_and_not_on_a_consistent_row(
         (make_row("sa compagne : négligence grave", **CHILD), "eligibility"),
         (make_row("certificat crèche fait"), "eligibility"),
         (
+            make_row(
+                "habite 3 rue Haute, EHPAD, 69003 Lyon",
+                [("3 rue Haute, EHPAD, 69003 Lyon", "address", P, A)],
+                **CHILD,
+            ),
+            "eligibility",
+        ),
+        (
             make_row("curatelle renforcée", [("curatelle", "social_precarity", P, A)], **CHILD),
             "eligibility",
         ),
@@ -260,6 +268,19 @@ def test_more_contradictions(row: dict[str, Any], rule: str, tmp_path: Path) -> 
             [("hospit. en psy", "mental_health", P, H), ("2015", "date", P, A)],
         ),
         make_row("M. Gay, voisin, a les clés", [("Gay", "person", T, A)]),
+        # Identifiers state no fact, and a clause about a sister, the family, a flatmate
+        # or a doctor is not about the patient.
+        make_row(
+            "habite impasse de la Prison", [("impasse de la Prison", "address", P, A)], **CHILD
+        ),
+        make_row("sœur : maltraitance en EHPAD", [("maltraitance", "violence", R, A)], **CHILD),
+        make_row("ATCD familiaux : CMPP", [("CMPP", "mental_health", R, H)]),
+        make_row("dossier repris du Dr Morel (retraite)", [("Morel", "person", T, A)], **CHILD),
+        make_row("adresse pro : 79260 La Crèche", [("79260 La Crèche", "address", P, A)]),
+        make_row(
+            "enfant mort-né en 2000",
+            [("enfant mort-né", "reproductive_health", P, H), ("2000", "date", P, A)],
+        ),
         make_row(None),
     ],
 )
@@ -392,12 +413,6 @@ def test_parse_date_span_places_every_layout(day: dt.date) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=False,
-    raises=AssertionError,
-    reason="issue 9: the comment engine does not yet read its row (engine being fixed in "
-    "parallel); the lead flips this once check reports 0",
-)
 @pytest.mark.parametrize("difficulty", ["easy", "realistic", "hard"])
 def test_million_rows_have_no_contradiction(
     difficulty: str, tmp_path_factory: pytest.TempPathFactory
@@ -423,6 +438,15 @@ def test_gates_never_hold_back_a_finding(tmp_path: Path) -> None:
 
     out = tmp_path / "d.parquet"
     generate_dataset(out, GenerateOptions(rows=4000, seed=5, difficulty="hard"), progress=False)
+    # The generator writes coherent rows: give each comment its neighbour's person, so
+    # that every rule has contradictions to find (or to be held back from).
+    table = pq.read_table(out)
+    for name in ("sex", "birth_date", "first_name", "last_name", "birth_name", "nir",
+                 "phone_mobile", "phone_home", "email"):  # fmt: skip
+        column = table.column(name).combine_chunks()
+        shifted = pa.concat_arrays([column[1:], column[:1]])
+        table = table.set_column(table.schema.get_field_index(name), name, shifted)
+    pq.write_table(table, out)
     gated = {r["id"]: r["contradictions"] for r in check_dataset(out)["rules"]}
     dataset = open_dataset(out, extra_columns=EXTRA_COLUMNS)
     present = {f.name for f in dataset.extra_fields}
@@ -433,7 +457,7 @@ def test_gates_never_hold_back_a_finding(tmp_path: Path) -> None:
             for rule in RULES:
                 ungated[rule.id] += len(rule.function(record))
     assert gated == ungated
-    assert sum(gated.values()) > 0
+    assert sum(v > 0 for v in gated.values()) >= 5, gated
 
 
 @given(
@@ -461,3 +485,25 @@ def test_a_phone_in_any_layout_is_the_row_s_phone(number: int, shown: str, store
     assert rule_patient_phone(record) == []
     other = Record("P", text, [span], phones=("0199000000",), has_phones=True)
     assert len(rule_patient_phone(other)) == 1
+
+
+@settings(deadline=None)
+@given(
+    born=st.dates(dt.date(1900, 1, 1), dt.date(2025, 12, 31)),
+    years=st.integers(0, 110),
+    shift=st.integers(-2, 2),
+)
+def test_ages_count_birthdays_by_month_and_day(born: dt.date, years: int, shift: int) -> None:
+    """Around each birthday, leap years or not: born 1 March 2000, one year old on
+    1 March 2001 (day-of-year arithmetic made it the 2nd)."""
+    from breachbench.benchmarks.check import _ages
+
+    try:
+        birthday = born.replace(year=born.year + years)
+    except ValueError:  # 29 February in a common year: the birthday is 1 March
+        birthday = dt.date(born.year + years, 3, 1)
+    on = birthday + dt.timedelta(days=shift)
+    if on < born:
+        return
+    created = pa.array([dt.datetime.combine(on, dt.time(9))], pa.timestamp("ms"))
+    assert _ages(pa.array([born], pa.date32()), created)[0] == years - (shift < 0)

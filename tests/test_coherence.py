@@ -192,6 +192,20 @@ def test_no_repeated_clause_nor_two_mutuelles_and_clean_joins(rows):
         assert not ("préfère les RDV le matin" in text and "préfère les RDV l'après-midi" in text)
 
 
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 2**31), difficulty=st.sampled_from(["easy", "realistic", "hard"]))
+def test_clauses_join_as_people_type_them_whatever_the_noise(seed, difficulty):
+    """No double space, "?.", "..", ",," in any note: noise may end a clause with a cut
+    word's dot ("méd."), and the separator after it then drops its own."""
+    from breachbench.benchmarks.check import JOIN_PATTERNS
+
+    options = GenerateOptions(seed=seed, comment_rate=1.0, difficulty=difficulty)
+    texts = make_block(options, 0, 3000).column("admin_comment").to_pylist()
+    joined = re.compile("|".join(f"(?:{p})" for p in JOIN_PATTERNS.values()))
+    bad = [t for t in texts if joined.search(t)]
+    assert not bad, bad[:5]
+
+
 # ------------------------------------------------------------------ eligibility
 
 
@@ -233,7 +247,7 @@ def test_every_drawn_template_fits_age_year_and_partner(age, year, seed):
     template, row, partner = _draws(engine, ctx, seed)
     c = engine.compiled
     assert (c.min_age[template] <= age).all() and (c.max_age[template] >= age).all()
-    assert (c.since[template] <= year).all()
+    assert (c.since[template] <= year).all() and (year <= c.until[template]).all()
     assert (((c.partner[template] >> partner[row]) & 1) == 1).all()
     if age < kinship().partners["min_age"]:
         assert (partner == 0).all()
@@ -278,6 +292,7 @@ def test_eligibility_is_loaded_merged_and_implied_by_roles():
     [
         ('{text: "ok", min_age: 30, max_age: 20}', "min_age"),
         ('{text: "ok", since: 1800}', "since"),
+        ('{text: "ok", since: 2010, until: 2005}', "until"),
         ('{text: "ok", partner: X}', "partner"),
         ('{text: "tél : {phone|relative:cousin}"}', "cousin"),
         ('{text: "{partner:amant} : ok"}', "partner form"),
@@ -366,3 +381,74 @@ def test_a_practices_patients_live_near_it(rows):
     assert len(big) >= 5
     for counts in big:
         assert counts.most_common(1)[0][1] / sum(counts.values()) > 0.8
+
+
+def test_second_address_lines_fit_the_commune_and_the_resident(rows):
+    """No 9th floor in a village nor a hamlet in a city; no EHPAD or foyer logement for a
+    resident younger than its ``min_age`` in reference/streets.yaml (at the note's date,
+    when the note may copy the address)."""
+    places = load_places()
+    size = dict(zip(places.insee_code.to_pylist(), places.size_class.tolist(), strict=True))
+    floor = re.compile(r", (\d+)(?:er|e) étage")
+    highest = {0: 2, 1: 6, 2: 15}
+    floors = {0: 0, 1: 0, 2: 0}
+    wrong = []
+    for row in rows:
+        cls = size[row["insee_code"]]
+        if m := floor.search(row["address"]):
+            floors[cls] += 1
+            if int(m.group(1)) > highest[cls]:
+                wrong.append((cls, row["address"]))
+        if cls == 2 and "Hameau" in row["address"]:
+            wrong.append((cls, row["address"]))
+        if "EHPAD" in row["address"] and _age(row) < 70:
+            wrong.append((_age(row), row["address"]))
+        if "Foyer logement" in row["address"] and _age(row) < 60:
+            wrong.append((_age(row), row["address"]))
+    assert min(floors.values()) > 10, floors
+    assert not wrong, wrong[:5]
+
+
+# ------------------------------------------------------------------ repeated clauses
+
+
+def test_clause_texts_read_as_a_reader_compares_clauses():
+    from breachbench.generator.comments.compiled import clause_texts
+    from breachbench.generator.comments.templates import Template
+
+    def template(markup: str) -> Template:
+        return Template("identifier", None, parse_markup(markup), "any", 1.0, (), "t")
+
+    daughter = clause_texts(template("tél fille : {phone|relative:daughter}"))
+    both = clause_texts(template("tél fille {phone|relative:daughter} / fils {phone|relative:son}"))
+    assert daughter < both
+    assert clause_texts(template("port. {phone}")) & clause_texts(
+        template("{phone|patient:mobile}")
+    )
+    # A third party's name is drawn anew: two such clauses never read the same.
+    assert not clause_texts(template("voir avec Dr {surname|third_party}"))
+
+
+def test_a_clause_two_templates_write_is_said_once_per_comment():
+    """Two routine entries write "attestation de droits à jour", and many frames end
+    with "ne pas en parler devant la famille": the second of a comment is redrawn."""
+    engine = load_engine()
+    c = engine.compiled
+    owner = np.searchsorted(c.shared_start, np.arange(len(c.shared_clause)), side="right") - 1
+    clause = c.shared_clause[0]
+    a, b = owner[c.shared_clause == clause][:2]
+    assert a != b
+    # Two comments: the first says the clause twice, the second once.
+    repeated = engine._repeated(np.array([a, b, b]), np.array([0, 0, 1]))
+    assert repeated.tolist() == [False, True, False]
+
+
+@settings(max_examples=4, deadline=None)
+@given(seed=st.integers(0, 2**31), difficulty=st.sampled_from(["easy", "realistic", "hard"]))
+def test_no_comment_says_a_clause_twice(seed, difficulty):
+    from breachbench.benchmarks.check import Record, rule_repeated_clause
+
+    options = GenerateOptions(seed=seed, comment_rate=1.0, difficulty=difficulty)
+    texts = make_block(options, 0, 20_000).column("admin_comment").to_pylist()
+    twice = [t for t in texts if rule_repeated_clause(Record("P", t, []))]
+    assert not twice, twice[:5]

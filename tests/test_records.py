@@ -351,3 +351,81 @@ def test_comment_options_leave_identities_unchanged():
         other.select(["nir", "email", "address"])
     )
     assert not base["admin_comment"].equals(other["admin_comment"])
+
+
+@settings(deadline=None)
+@given(
+    born=st.dates(dt.date(1900, 1, 1), dt.date(2025, 12, 31)),
+    years=st.integers(0, 110),
+    shift=st.integers(-2, 2),
+)
+def test_ages_are_completed_calendar_years(born: dt.date, years: int, shift: int) -> None:
+    """The engine's age is a reader's: birthdays count from their date (29 February from
+    1 March), never an average year's length, which is a year off near some birthdays
+    (the days around one are where the two part)."""
+    from breachbench.generator.records.people import EPOCH, completed_years
+
+    year = born.year + years
+    try:
+        birthday = born.replace(year=year)
+    except ValueError:  # 29 February in a common year
+        birthday = dt.date(year, 3, 1)
+    on = birthday + dt.timedelta(days=shift)
+    expected = years - (shift < 0)
+    days = np.array([(born - EPOCH).days]), np.array([(on - EPOCH).days])
+    assert completed_years(*days)[0] == max(expected, 0) or on < born
+
+
+@settings(deadline=None)
+@given(
+    day=st.dates(dt.date(1900, 1, 1), dt.date(2030, 12, 31)),
+    slot=st.sampled_from(["date", "month_year", "year"]),
+    ahead=st.integers(0, 30),
+    seed=st.integers(0, 2**16),
+)
+def test_a_written_date_reads_back_as_its_day(
+    day: dt.date, slot: str, ahead: int, seed: int
+) -> None:
+    """A reader (and check) takes a two-digit year for the latest one up to a few years
+    after the note: a 1925 birth is never written '02/05/25'."""
+    from breachbench.benchmarks.check import parse_date_span
+    from breachbench.generator.records.dates import load_date_formats
+    from breachbench.generator.records.people import EPOCH
+
+    pivot = min(max(day.year, 2004) + ahead, 2030)
+    days = np.full(20, (day - EPOCH).days)
+    for text in load_date_formats().render_days(np.random.default_rng(seed), slot, days):
+        interval = parse_date_span(text.as_py(), pivot)
+        assert interval is None or interval[0] <= day <= interval[1], (text, pivot)
+
+
+def test_birth_countries_fit_the_names():
+    """A Nguyen born abroad is born in Vietnam, Cambodia or Laos, a Diallo in West
+    Africa; both more often abroad than a Martin, who is born in Mali far less often than
+    the reference shares of all immigrants say (formats/name_origins.yaml)."""
+    from breachbench.generator.records.people import load_people
+    from breachbench.generator.records.places import load_name_origins
+
+    places, origins = load_places(), load_name_origins()
+    surnames = load_people().surnames.to_pylist()
+    group = {name: origins.surname[surnames.index(name)] for name in ("Nguyen", "Diallo", "Martin")}
+    assert group["Martin"] == -1 and group["Nguyen"] != group["Diallo"] >= 0
+    n = 40_000
+    rng = np.random.default_rng(0)
+    unit = places.draw_units(rng, np.zeros(n, dtype=np.int64))
+
+    def born(name: str) -> tuple[float, dict[str, float]]:
+        birth = places.birth_place(rng, np.full(n, 45), unit, np.full(n, group[name]))
+        countries = np.array(birth.place.to_pylist(), dtype=object)[birth.born_abroad]
+        names, counts = np.unique(countries, return_counts=True)
+        return birth.born_abroad.mean(), dict(zip(names, counts / counts.sum(), strict=True))
+
+    (nguyen, in_asia), (diallo, in_africa), (martin, anywhere) = map(born, group)
+    assert set(in_asia) <= {"Vietnam", "Cambodge", "Laos"} and in_asia["Vietnam"] > 0.5
+    assert set(in_africa) <= {"Sénégal", "Mali", "Guinée", "Côte d'Ivoire", "Mauritanie",
+                              "Burkina Faso"}  # fmt: skip
+    assert nguyen > 2 * martin and diallo > 2 * martin and 0.1 < martin < 0.2
+    reference = {r["name"]: r["weight"] for r in corpora.read_table(
+        "reference/birth_countries.csv").to_pylist()}  # fmt: skip
+    assert anywhere["Algérie"] > 0.8 * reference["Algérie"]
+    assert anywhere.get("Mali", 0) < 0.5 * reference["Mali"]

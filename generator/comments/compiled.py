@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import functools
 import itertools
+import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -98,11 +100,17 @@ class CompiledTemplates:
     min_age: np.ndarray  # (templates,) int64: patient's age at the record's creation
     max_age: np.ndarray
     since: np.ndarray  # first year it can be written (0: always)
+    until: np.ndarray  # last year it can be written (templates.NO_UNTIL: always)
     partner: np.ndarray  # partner states it fits, a NO_PARTNER | ... mask
     needs: np.ndarray  # record contacts it writes, a NEEDS_PHONE | ... mask
     group: np.ndarray  # exclusion group id, -1 for none: one per comment
     group_names: tuple[str, ...]
-    ends_with_stop: np.ndarray  # its text ends with '.', '?', '!' or ':' (no '. ' after it)
+    # Clauses written by more than one template ("feuille de soins papier" as a routine
+    # note and a hard negative, "ne pas en parler devant la famille" after any fact, the
+    # patient's phone alone): template t's ids are shared_clause[shared_start[t] :
+    # shared_start[t + 1]], so that a comment never says one twice (see clause_texts).
+    shared_start: np.ndarray  # (templates + 1,) int64
+    shared_clause: np.ndarray
 
     def scale(self, tag_weights: Mapping[str, float]) -> np.ndarray:
         """Per template, the product of the multipliers of its tags (1 for an unlisted tag).
@@ -292,10 +300,8 @@ def compile_templates(
 
     group_names = tuple(sorted({t.group for t in templates if t.group}))
     group_id = {name: i for i, name in enumerate(group_names)}
-    last_text = [
-        t.pieces[-1].text if t.pieces and t.pieces[-1].slot is None else "" for t in templates
-    ]
 
+    shared_start, shared_clause = _shared_clauses(templates)
     incidence, vocabulary = _tag_incidence(templates)
     literals = list(table.literals)
     variant_texts, variant_bits, tag_bit = _variants(noise, literals)
@@ -321,14 +327,92 @@ def compile_templates(
         min_age=_min_ages(templates, category_min_age or {}),
         max_age=column("max_age"),
         since=column("since"),
+        until=column("until"),
         partner=column("partner"),
         needs=column("needs"),
         group=np.array([group_id.get(t.group, -1) for t in templates], dtype=np.int64),
         group_names=group_names,
-        ends_with_stop=np.array(
-            [text.rstrip().endswith((".", "?", "!", ":")) for text in last_text], dtype=bool
-        ),
+        shared_start=shared_start,
+        shared_clause=shared_clause,
     )
+
+
+# What a reader takes for the end of a clause: a sentence or list stop, a line break, a
+# dash or slash between spaces (the separators breachbench check splits on as well).
+_CLAUSE_END = re.compile(r"(?<!\bM)(?<!\bDr)[.;!?|]+(?:\s+|$)|\n+|\s(?:--|[-–/+])\s|\s//\s?")
+_NOT_WORD = re.compile(r"[\W_]+")
+# Slots whose value is the same wherever a record writes them (its names, contacts,
+# household), keyed so that two of them compare equal; the patient's phones as one (the
+# mobile is also "the" phone). Other slots (third parties, 'other' values, dated events)
+# are drawn anew each time and make a clause unique.
+_SAME_VALUE_DATES = ("birth", "created")
+# Someone's address, phone, email or NIR is written once per comment whatever surrounds
+# it ("nouvelle adresse : X" and "a déménagé : X" say one thing; "Bât. F, 67100 ..." then
+# reads as a clause twice).
+_ONCE = ("address", "street", "phone", "email", "nir")
+
+
+def clause_texts(template: Template) -> set[str]:
+    """The clauses of a template as a reader compares them: split where a reader (and
+    ``breachbench check``) ends a clause, lower case, accents and punctuation aside, each
+    slot a token of whose value it is ("tél fille : {phone|relative:daughter}" and "tél
+    fille {phone|relative:daughter}" are one clause). A clause holding a slot whose value
+    is drawn anew is left out: two of them never read the same. Someone's address, phone,
+    email or NIR counts as a clause of its own too."""
+    text, fresh, contacts = [], set(), set()
+    for i, piece in enumerate(template.pieces):
+        if piece.slot is None:
+            text.append(piece.text)
+            continue
+        key = slot_key(piece)
+        name, subject, qualifiers = parse_slot_key(key)
+        if subject == "patient" and name == "phone" and "other" not in qualifiers:
+            key = "phone|patient"
+        drawn = subject == "third_party" or "other" in qualifiers
+        if name in ("date", "month_year", "year"):
+            drawn = drawn or not set(qualifiers) & set(_SAME_VALUE_DATES)
+        token = f" slot{i}x " if drawn else " slot" + _NOT_WORD.sub("x", key) + " "
+        if drawn:
+            fresh.add(token.strip())
+        elif name in _ONCE:
+            contacts.add(token.strip())
+        text.append(token)
+    out = contacts
+    for clause in _CLAUSE_END.split("".join(text)):
+        words = _words(clause)
+        if words and not fresh.intersection(words.split()):
+            out.add(words)
+    return out
+
+
+@functools.cache
+def _words(clause: str) -> str:
+    """The words of a clause, lower case and without accents (clauses repeat across
+    templates: each is normalised once)."""
+    return " ".join(_NOT_WORD.sub(" ", _plain(clause)).split())
+
+
+def _plain(text: str) -> str:
+    """Lower case without accents."""
+    decomposed = unicodedata.normalize("NFD", text.lower())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def _shared_clauses(templates: Sequence[Template]) -> tuple[np.ndarray, np.ndarray]:
+    """:attr:`CompiledTemplates.shared_start` and ``shared_clause``: ids of the clauses
+    (:func:`clause_texts`) that more than one template writes."""
+    texts = [clause_texts(t) for t in templates]
+    owners: dict[str, int] = {}
+    for clauses in texts:
+        for clause in clauses:
+            owners[clause] = owners.get(clause, 0) + 1
+    ids: dict[str, int] = {}
+    per_template = [
+        sorted(ids.setdefault(c, len(ids)) for c in clauses if owners[c] > 1) for clauses in texts
+    ]
+    start = np.zeros(len(templates) + 1, dtype=np.int64)
+    np.cumsum([len(x) for x in per_template], out=start[1:])
+    return start, np.fromiter(itertools.chain.from_iterable(per_template), dtype=np.int64)
 
 
 def difficulty_bits(noise: NoiseModel) -> dict[str, np.int64]:

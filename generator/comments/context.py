@@ -17,7 +17,7 @@ from breachbench.generator.comments.templates import (
     NEEDS_MOBILE,
     NEEDS_PHONE,
 )
-from breachbench.generator.records.people import DAYS_PER_YEAR, People, load_people
+from breachbench.generator.records.people import People, completed_years, load_people
 from breachbench.generator.records.places import BirthPlace, PlacesModel, Residence
 
 __all__ = ["AGES", "FIRST_YEAR", "YEARS", "CommentContext"]
@@ -101,10 +101,10 @@ class CommentContext:
 
     @functools.cached_property
     def age(self) -> np.ndarray:
-        """Completed years at the record's creation."""
+        """Completed calendar years at the record's creation, as a reader counts them."""
         if self.birth_days is None or self.created_days is None:
             return np.full(len(self.sex), 40)
-        return np.floor((self.created_days - self.birth_days) / DAYS_PER_YEAR).astype(np.int64)
+        return completed_years(self.birth_days, self.created_days)
 
     @functools.cached_property
     def created_year(self) -> np.ndarray:

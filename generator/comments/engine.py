@@ -62,6 +62,7 @@ from breachbench.generator.comments.noise import (
 )
 from breachbench.generator.comments.slots import SlotFiller
 from breachbench.generator.comments.templates import (
+    NO_UNTIL,
     Template,
     kinship,
     load_connectors,
@@ -108,9 +109,11 @@ class Comments:
 
 
 # Rejection rounds before a clause that fits nothing drawn falls back to a routine note,
-# and passes that redraw repeated clauses.
+# passes that redraw repeated clauses, then passes that give what still repeats a
+# routine note every record fits.
 _ROUNDS = 16
 _DEDUPE_ROUNDS = 3
+_FALLBACK_ROUNDS = 4
 
 # Kind of a clause's lead piece (its separator or opener) while a batch is laid out: a
 # connector already indexed in the pool, never noised. Packed piece kinds have two bits.
@@ -126,6 +129,7 @@ class _GenerationTables:
     lengths: np.ndarray  # their lengths in code points
     codes: np.ndarray  # piece codes with an empty column 0 for the lead
     pieces: np.ndarray  # non-empty pieces per template
+    ends_with_stop: np.ndarray  # each pool string ends with '.', '?', '!' or ':'
 
     @classmethod
     def build(cls, engine: CommentEngine) -> _GenerationTables:
@@ -138,6 +142,7 @@ class _GenerationTables:
             lengths=utf8_lengths(strings),
             codes=codes,
             pieces=((engine.piece_codes & 3) != EMPTY).sum(axis=1),
+            ends_with_stop=_ends_with_stop(strings),
         )
 
 
@@ -381,8 +386,8 @@ class CommentEngine:
     def fits(
         self, template: np.ndarray, row: np.ndarray, ctx: CommentContext, partner: np.ndarray
     ) -> np.ndarray:
-        """Whether each template fits its record: age at creation, the year (``since``),
-        the partner and the contacts it writes (sex is the sampler's)."""
+        """Whether each template fits its record: age at creation, the year (``since``,
+        ``until``), the partner and the contacts it writes (sex is the sampler's)."""
         by_age, by_contacts, constraint = self._fit_tables
         return (
             by_age[constraint[template], ctx.age_year[row]]
@@ -395,15 +400,16 @@ class CommentEngine:
         and a record is an (age, year) and a (contacts, partner) profile, so whether a
         template fits is two table reads instead of five comparisons of gathered arrays."""
         c = self.compiled
-        columns = np.stack([c.min_age, c.max_age, c.since, c.partner, c.needs], axis=1)
+        columns = np.stack([c.min_age, c.max_age, c.since, c.until, c.partner, c.needs], axis=1)
         distinct, constraint = np.unique(columns, axis=0, return_inverse=True)
-        min_age, max_age, since, partner, needs = (distinct[:, i, None] for i in range(5))
+        min_age, max_age, since, until, partner, needs = (distinct[:, i, None] for i in range(6))
         age = np.arange(AGES)[None, :, None]
         year = (FIRST_YEAR + np.arange(YEARS))[None, None, :]
         by_age = (
             (min_age[:, :, None] <= age)
             & (age <= max_age[:, :, None])
             & (since[:, :, None] <= year)
+            & (year <= until[:, :, None])
         ).reshape(len(distinct), -1)
         contacts = np.arange(16)[None, :, None]
         state = np.arange(3)[None, None, :]
@@ -414,15 +420,39 @@ class CommentEngine:
 
     def _repeated(self, template: np.ndarray, row: np.ndarray) -> np.ndarray:
         """Clauses that repeat an earlier clause of their comment, or its group (two
-        mutuelles, morning and afternoon preferences). Clauses of a row are contiguous
-        and at most ``max(clauses_per_comment)``, so shifted comparisons find them all."""
-        group = self.compiled.group[template]
-        key = np.where(group >= 0, group, len(self.compiled.group_names) + template)
+        mutuelles, morning and afternoon preferences), or say a clause an earlier one
+        of another template says too ("attestation de droits à jour" twice, "IME - ne
+        pas en parler devant la famille" after "croyances - ne pas en parler devant la
+        famille"). Clauses of a row are contiguous and at most
+        ``max(clauses_per_comment)``, so shifted comparisons find the first kind."""
+        c = self.compiled
+        group = c.group[template]
+        key = np.where(group >= 0, group, len(c.group_names) + template)
+        masks, ids = self._shared_clauses
+        mask = masks[template]
         repeated = np.zeros(len(template), dtype=bool)
         for shift in range(1, int(self.clause_counts.max())):
-            same = (row[shift:] == row[:-shift]) & (key[shift:] == key[:-shift])
-            repeated[shift:] |= same
+            same_row = row[shift:] == row[:-shift]
+            repeated[shift:] |= same_row & (key[shift:] == key[:-shift])
+            # Shared clauses: a mask of their ids finds the candidates, their ids decide.
+            maybe = np.flatnonzero(same_row & ((mask[shift:] & mask[:-shift]) != 0))
+            if len(maybe):
+                later, earlier = ids[template[maybe + shift]], ids[template[maybe]]
+                meet = (later[:, :, None] == earlier[:, None, :]) & (later[:, :, None] >= 0)
+                repeated[maybe[meet.any(axis=(1, 2))] + shift] = True
         return repeated
+
+    @functools.cached_property
+    def _shared_clauses(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per template, a 64-bit mask of its shared clause ids (bit id % 64) and the ids
+        themselves, padded with -1 (``CompiledTemplates.shared_clause``)."""
+        c = self.compiled
+        count = np.diff(c.shared_start)
+        ids = np.full((len(count), max(int(count.max(initial=0)), 1)), -1, dtype=np.int64)
+        owner = np.repeat(np.arange(len(count)), count)
+        ids[owner, np.arange(len(owner)) - c.shared_start[owner]] = c.shared_clause
+        bits = np.where(ids >= 0, np.uint64(1) << (ids % 64).astype(np.uint64), np.uint64(0))
+        return np.bitwise_or.reduce(bits, axis=1), ids
 
     def _fit(
         self,
@@ -456,14 +486,17 @@ class CommentEngine:
             template[todo] = self._fallback(rng, len(todo))
 
         refit(np.arange(len(template)))
-        for _ in range(_DEDUPE_ROUNDS):
+        for attempt in range(_DEDUPE_ROUNDS + _FALLBACK_ROUNDS):
             todo = np.flatnonzero(self._repeated(template, row))
             if not len(todo):
                 break
-            template[todo] = self._draw(
-                rng, sampler, family_dist, is_fact[todo], ctx.sex[row[todo]]
-            )
-            refit(todo)
+            if attempt < _DEDUPE_ROUNDS:
+                template[todo] = self._draw(
+                    rng, sampler, family_dist, is_fact[todo], ctx.sex[row[todo]]
+                )
+                refit(todo)
+            else:  # a fact's redraws keep meeting the comment's: a routine note instead
+                template[todo] = self._fallback(rng, len(todo))
         return template
 
     def _fallback(self, rng: np.random.Generator, k: int) -> np.ndarray:
@@ -487,6 +520,7 @@ class CommentEngine:
             & (c.min_age == 0)
             & (c.max_age >= 120)
             & (c.since == 0)
+            & (c.until == NO_UNTIL)
             & (c.partner == 7)
             & (c.needs == 0)
             & (c.group < 0)
@@ -546,6 +580,7 @@ class CommentEngine:
         )
         self._label_partners(category, subject, slot, value[slot], inst_row[slot], ctx, partner)
         index[slot[slot_order]] = len(tables.strings) + np.arange(len(slot_order))
+        self._undot_after_stops(kind, index, tables, slot_values)
         pool = pa.concat_arrays([tables.strings, slot_values])
         lengths = np.concatenate([tables.lengths, utf8_lengths(slot_values)])[index]
 
@@ -605,10 +640,6 @@ class CommentEngine:
         """
         n_clauses = len(template)
         separator = self.separator_dist.sample(rng, n_clauses)
-        # No ". " after a clause that already ends with '.', '?', '!' or ':'.
-        after_stop = np.zeros(n_clauses, dtype=bool)
-        after_stop[1:] = self.compiled.ends_with_stop[template[:-1]]
-        separator = np.where(after_stop, self._undotted[separator], separator)
         opener = self.opener_dist.sample(rng, n_clauses)
         first = position == 0
         has_lead = ~(first & (rng.random(n_clauses) >= self.opener_rate))
@@ -621,6 +652,39 @@ class CommentEngine:
         present = (codes & 3) != EMPTY
         per_clause = tables.pieces[template] + has_lead
         return np.compress(present.ravel(), codes.ravel()), per_clause
+
+    def _undot_after_stops(
+        self,
+        kind: np.ndarray,
+        index: np.ndarray,
+        tables: _GenerationTables,
+        slot_values: pa.Array,
+    ) -> None:
+        """Drop the full stop of a separator after a clause that already ends with one, as
+        written: "RDV ?" then "rappeler" reads "RDV ? rappeler", and a cut "méd." then
+        ". " reads "méd. RDV", never "?." or "..". In place, on the pool ``index`` of each
+        piece instance.
+
+        Decided on the text really written (the noisy variant of the clause's last literal,
+        or its last slot value), since noise may end a clause with a cut word's dot that
+        the template does not have.
+        """
+        first = len(self.variant_texts)
+        lead = np.flatnonzero(kind == _LEAD)
+        separator = index[lead] - first
+        # Openers lead first clauses; only separators follow a clause.
+        dotted = (separator >= 0) & (separator < len(self.separators))
+        lead, separator = lead[dotted], separator[dotted]
+        dotted = self._undotted[separator] != separator
+        lead, separator = lead[dotted], separator[dotted]
+        before = index[lead - 1]
+        static = before < len(tables.strings)
+        stop = np.zeros(len(lead), dtype=bool)
+        stop[static] = tables.ends_with_stop[before[static]]
+        if not static.all():
+            values = take(slot_values, before[~static] - len(tables.strings))
+            stop[~static] = _ends_with_stop(values)
+        index[lead[stop]] = first + self._undotted[separator[stop]]
 
     @staticmethod
     def _edits(rng: np.random.Generator, level: NoiseLevel, noisy: np.ndarray) -> np.ndarray:
@@ -708,7 +772,9 @@ class CommentEngine:
             if len(rows) == 0:
                 continue
             if relatives:
-                values = filler.fill_relatives(slot_name, slot_id[instances], rows, self.slot_names)
+                values = filler.fill_relatives(
+                    slot_name, slot_id[instances], rows, self.slot_names, slot_template[instances]
+                )
             else:
                 values = filler.fill(slot_name, rows, slot_template[instances])
             values = values.cast(pa.string())
@@ -780,6 +846,11 @@ class CommentEngine:
             spans=spans,
             difficulty_tags=difficulty_tags,
         )
+
+
+def _ends_with_stop(strings: pa.Array) -> np.ndarray:
+    """Per string: does it end with '.', '?', '!' or ':' (trailing spaces aside)."""
+    return np.asarray(pc.match_substring_regex(strings, r"[.?!:]\s*$").fill_null(False), dtype=bool)
 
 
 def _or_by_row(n: int, rows: np.ndarray, bits: np.ndarray) -> np.ndarray:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,6 +27,7 @@ from breachbench.generator.data import corpora
 __all__ = [
     "EDITS",
     "SHORT_PIECE",
+    "TYPO_TRIES",
     "NoiseLevel",
     "NoiseModel",
     "VariantPool",
@@ -42,6 +43,8 @@ EDITS: tuple[str, ...] = ("none", "typo", "sms", "truncated", "doubled_space")
 _LETTERS = re.compile(r"[^\W\d_]+")
 # A piece this short (an acronym, "TS", "OH", "VIH+") is all evidence: no edit rewrites it.
 SHORT_PIECE = 4
+# Draws of a typo before giving up on one that does not read as another word.
+TYPO_TRIES = 4
 
 
 @dataclass(frozen=True)
@@ -96,11 +99,15 @@ class NoiseModel:
         """Capitals; a few letters ("ß") grow, which is fine: the piece is measured after."""
         return text.upper()
 
-    def typo(self, text: str, rng: np.random.Generator) -> str:
+    def typo(self, text: str, rng: np.random.Generator, avoid: frozenset[str] = frozenset()) -> str:
         """One typing slip inside one long lower-case word, never on its first letter.
 
         Acronyms, capitalised names (drugs, places), short words and the protected drug
-        names are never hit: a slip there leaves a reader nothing to recognise.
+        names are never hit: a slip there leaves a reader nothing to recognise. A slip
+        whose result (accents aside) is in ``avoid`` is drawn again, up to
+        :data:`TYPO_TRIES` times, then none is made: given the words of the notes and
+        their beginnings, a slip never writes another word ("violet" for "violent") nor
+        one cut short ("sympathis" for "sympathies" reads as "sympathis(ant)").
         """
         words = [
             m
@@ -111,24 +118,37 @@ class NoiseModel:
         ]
         if not words:
             return text
-        match = words[rng.integers(len(words))]
-        word = match.group()
+        for _ in range(TYPO_TRIES):
+            match = words[rng.integers(len(words))]
+            new = self._slip(match.group(), rng)
+            if self.plain(new) not in avoid:
+                return text[: match.start()] + new + text[match.end() :]
+        return text
+
+    def _slip(self, word: str, rng: np.random.Generator) -> str:
         i = int(rng.integers(1, len(word) - 1))
         kind = self.typo_kinds[_draw(rng, self.typo_weights)]
         if kind == "swap":
-            new = word[:i] + word[i + 1] + word[i] + word[i + 2 :]
-        elif kind == "delete":
-            new = word[:i] + word[i + 1 :]
-        elif kind == "double":
-            new = word[:i] + word[i] + word[i:]
-        else:
-            options = self.neighbours.get(word[i].lower(), "")
-            if not options:
-                new = word[:i] + word[i + 1 :]
-            else:
-                letter = options[rng.integers(len(options))]
-                new = word[:i] + (letter.upper() if word[i].isupper() else letter) + word[i + 1 :]
-        return text[: match.start()] + new + text[match.end() :]
+            return word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+        if kind == "delete":
+            return word[:i] + word[i + 1 :]
+        if kind == "double":
+            return word[:i] + word[i] + word[i:]
+        options = self.neighbours.get(word[i].lower(), "")
+        if not options:
+            return word[:i] + word[i + 1 :]
+        letter = options[rng.integers(len(options))]
+        return word[:i] + (letter.upper() if word[i].isupper() else letter) + word[i + 1 :]
+
+    def plain(self, word: str) -> str:
+        """Lower case without accents: how a slip is compared with the notes' words."""
+        return self.strip_accents(word).lower()
+
+    def readings(self, texts: Iterable[str]) -> frozenset[str]:
+        """What a slip must not write, given the texts of the notes: their words, and
+        every beginning of three letters or more of a word (a cut word to a reader)."""
+        words = {self.plain(m.group()) for text in texts for m in _LETTERS.finditer(text)}
+        return frozenset(w[:k] for w in words for k in range(3, len(w) + 1))
 
     def sms_style(self, text: str, rng: np.random.Generator | None = None) -> str:
         """Words replaced by the shorthand of a hurried secretary ("rendez-vous" -> "rdv")."""
@@ -166,15 +186,17 @@ class NoiseModel:
         i = spaces[rng.integers(len(spaces))]
         return text[:i] + " " + text[i:]
 
-    def edit(self, name: str) -> Callable[[str, np.random.Generator], str]:
-        """The transform of an edit name in :data:`EDITS`.
+    def edit(
+        self, name: str, avoid: frozenset[str] = frozenset()
+    ) -> Callable[[str, np.random.Generator], str]:
+        """The transform of an edit name in :data:`EDITS` (``avoid``: see :meth:`typo`).
 
         A piece of at most :data:`SHORT_PIECE` characters keeps its words: only a doubled
         space may touch it (it has none to double, or it is an unlabelled separator).
         """
         transform = {
             "none": lambda text, rng: text,
-            "typo": self.typo,
+            "typo": lambda text, rng: self.typo(text, rng, avoid),
             "sms": self.sms_style,
             "truncated": self.truncate,
             "doubled_space": self.doubled_space,
@@ -220,7 +242,11 @@ def load_noise() -> NoiseModel:
         typo_kinds=tuple(typos),
         typo_weights=tuple(float(w) for w in typos.values()),
         typo_min_letters=max(3, int(spec["typo_min_letters"])),
-        typo_protected=frozenset(str(w) for w in spec.get("typo_protected") or ()),
+        typo_protected=frozenset(
+            str(w)
+            for key in ("typo_protected", "typo_protected_context")
+            for w in spec.get(key) or ()
+        ),
         sms={str(k).lower(): str(v) for k, v in spec["sms"].items() if str(v)},
         abbreviations={str(k).lower(): str(v) for k, v in truncation["words"].items() if str(v)},
         truncate_dot_rate=float(truncation["dot_rate"]),
@@ -258,7 +284,8 @@ def variant_pool(model: NoiseModel, literals: Sequence[str], seed: int = 0) -> V
     n = len(literals)
     texts: list[str] = []
     changed = np.zeros((len(EDITS) * 4, n, 3), dtype=bool)
-    edited = [[model.edit(e)(text, rng) for text in literals] for e in EDITS]
+    avoid = model.readings(literals)
+    edited = [[model.edit(e, avoid)(text, rng) for text in literals] for e in EDITS]
     for e, column in enumerate(edited):
         edit_changed = [a != b for a, b in zip(column, literals, strict=True)]
         stripped = [model.strip_accents(text) for text in column]

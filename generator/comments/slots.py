@@ -144,10 +144,29 @@ class SlotFiller:
         if name == "partner":
             return self._partner_noun(rows, qualifiers[0])
         if subject == "relative":
-            return self.fill_relatives(name, np.zeros(len(rows), np.int64), rows, (slot,))
+            return self.fill_relatives(
+                name, np.zeros(len(rows), np.int64), rows, (slot,), templates
+            )
         if subject == "patient" and OTHER not in qualifiers:
             return self._own(name, rows, templates, qualifiers)
+        if name in _DATE_NAMES:
+            return self._free_dates(name, rows, qualifiers, templates)
+        if subject == "patient" and name in ("street", "address"):
+            # Another address of the patient's (an old one, a work one): no EHPAD for a
+            # child there either.
+            return getattr(self, "_" + name)(rows, qualifiers, age=self.ctx.age[rows])
         return getattr(self, "_" + name)(rows, qualifiers)
+
+    def _since_day(self, templates: np.ndarray) -> np.ndarray:
+        """Per instance, the first day its template can date anything (January 1st of
+        its ``since`` year), the earliest day for templates with none: "Harvoni chez la
+        mère en 1987" is as impossible as the patient's own."""
+        compiled = self.engine.compiled
+        valid = templates >= 0
+        since = np.where(valid, compiled.since[np.where(valid, templates, 0)], 0)
+        # Calendar January 1st (an average year's length would land on December 31st).
+        day = (since - 1970).astype("datetime64[Y]").astype("datetime64[D]").astype(np.int64)
+        return np.where(since > 0, day, np.iinfo(np.int64).min)
 
     # -- the patient's own values
     def _own(
@@ -212,12 +231,9 @@ class SlotFiller:
             return birth
         compiled = self.engine.compiled
         valid = templates >= 0
-        safe = np.where(valid, templates, 0)
-        min_age = np.where(valid, compiled.min_age[safe], 0)
-        since = np.where(valid, compiled.since[safe], 0)
-        since_day = (np.maximum(since, 1970) - 1970) * DAYS_PER_YEAR
+        min_age = np.where(valid, compiled.min_age[np.where(valid, templates, 0)], 0)
         low = np.maximum(birth + (min_age * DAYS_PER_YEAR).astype(np.int64), birth)
-        low = np.where(since > 0, np.maximum(low, since_day.astype(np.int64)), low)
+        low = np.maximum(low, self._since_day(templates))
         return self._timeline(rows, low, created, qualifiers)
 
     def _timeline(
@@ -312,15 +328,22 @@ class SlotFiller:
         return np.where(shared, family, own)
 
     def fill_relatives(
-        self, name: str, slot_ids: np.ndarray, rows: np.ndarray, slot_names: tuple[str, ...]
+        self,
+        name: str,
+        slot_ids: np.ndarray,
+        rows: np.ndarray,
+        slot_names: tuple[str, ...],
+        templates: np.ndarray | None = None,
     ) -> pa.Array:
         """Values of every relative slot of kind ``name`` in the batch, whatever their
         roles: each instance reads its role's household member, and the strings are
         rendered once for them all (a render per role and kind cost more than the
-        values)."""
+        values). A relative's dated event falls after their birth and after the first
+        year of what its template names (``since``)."""
         n = len(rows)
         fields = {f: np.empty(n, dtype=np.int64) for f in _MEMBER_FIELDS}
         days = np.empty(n, dtype=np.int64) if name in _DATE_NAMES else None
+        since_day = self._since_day(np.full(n, -1) if templates is None else templates)
         roles = kinship().roles
         for slot_id in np.unique(slot_ids):
             sel = np.flatnonzero(slot_ids == slot_id)
@@ -335,7 +358,10 @@ class SlotFiller:
                     born
                     if "birth" in qualifiers
                     else self._timeline(
-                        rows[sel], born, self.ctx.created_days[rows[sel]], qualifiers
+                        rows[sel],
+                        np.maximum(born, since_day[sel]),
+                        self.ctx.created_days[rows[sel]],
+                        qualifiers,
                     )
                 )
         view = _Members(rows=rows, **fields)
@@ -505,20 +531,25 @@ class SlotFiller:
     def _units(self, rows: np.ndarray) -> np.ndarray:
         return self.engine.places.draw_units(self.rng, self.ctx.department_index[rows])
 
-    def _street(self, rows: np.ndarray, qualifiers: tuple[str, ...] = ()) -> pa.Array:
+    def _street(
+        self, rows: np.ndarray, qualifiers: tuple[str, ...] = (), age: np.ndarray | None = None
+    ) -> pa.Array:
         places = self.engine.places
-        return places.address_pool.join(*places.draw_street_line(self.rng, self._units(rows)))
+        line = places.draw_street_line(self.rng, self._units(rows), age)
+        return places.address_pool.join(*line)
 
     def _city(self, rows: np.ndarray, qualifiers: tuple[str, ...] = ()) -> pa.Array:
         pool = self.engine.places.address_pool
         unit = self._units(rows)
         return join_columns(pool.pool, [pool.postcode + unit, pool.space, pool.city + unit])
 
-    def _address(self, rows: np.ndarray, qualifiers: tuple[str, ...] = ()) -> pa.Array:
+    def _address(
+        self, rows: np.ndarray, qualifiers: tuple[str, ...] = (), age: np.ndarray | None = None
+    ) -> pa.Array:
         places = self.engine.places
         pool = places.address_pool
         unit = self._units(rows)
-        line = places.draw_street_line(self.rng, unit)
+        line = places.draw_street_line(self.rng, unit, age)
         separator = np.where(self.rng.random(len(rows)) < 0.6, pool.comma, pool.space)
         tail = [separator, pool.postcode + unit, pool.space, pool.city + unit]
         return pool.join(*line, tail=tail)
@@ -533,9 +564,18 @@ class SlotFiller:
     def _year(self, rows: np.ndarray, qualifiers: tuple[str, ...] = ()) -> pa.Array:
         return self._free_dates("year", rows, qualifiers)
 
-    def _free_dates(self, name: str, rows: np.ndarray, qualifiers: tuple[str, ...]) -> pa.Array:
+    def _free_dates(
+        self,
+        name: str,
+        rows: np.ndarray,
+        qualifiers: tuple[str, ...],
+        templates: np.ndarray | None = None,
+    ) -> pa.Array:
         created = self.ctx.created_days[rows]
-        days = self._timeline(rows, created - _PAST_WINDOW, created, qualifiers)
+        low = created - _PAST_WINDOW
+        if templates is not None:
+            low = np.maximum(low, self._since_day(templates))
+        days = self._timeline(rows, low, created, qualifiers)
         return self._dates(name, rows, days)
 
     def _nir(self, rows: np.ndarray, qualifiers: tuple[str, ...] = ()) -> pa.Array:

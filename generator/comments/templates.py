@@ -65,9 +65,11 @@ FACT = "fact"
 PARTNER_SLOT = "partner"
 
 # Eligibility: who a template fits. Ages are the patient's completed years when the
-# record was created; ``since`` is the first year the drug, service or benefit existed.
+# record was created; ``since`` is the first year the drug, service or benefit existed,
+# ``until`` the last (CMU-C 2019): a note about it is written in those years only.
 MAX_AGE = 120
 MIN_SINCE, MAX_SINCE = 1900, 2030
+NO_UNTIL = 9999
 # Partner states a template fits, as bits of a mask: the record has no partner, a male
 # partner, a female one.
 NO_PARTNER, MALE_PARTNER, FEMALE_PARTNER = 1, 2, 4
@@ -129,6 +131,7 @@ class Template:
     since: int = 0
     partner: int = ANY_PARTNER  # partner states it fits (NO_PARTNER | ...)
     needs: int = 0  # record contacts it writes (NEEDS_PHONE | ...)
+    until: int = NO_UNTIL
     group: str = ""  # at most one template of a non-empty group per comment
 
 
@@ -453,6 +456,7 @@ class _Eligibility:
     max_age: int = MAX_AGE
     since: int = 0
     partner: int = ANY_PARTNER
+    until: int = NO_UNTIL
 
     def merge(self, other: _Eligibility) -> _Eligibility | None:
         """Both constraints at once, or None when no patient fits both."""
@@ -461,15 +465,17 @@ class _Eligibility:
             min(self.max_age, other.max_age),
             max(self.since, other.since),
             self.partner & other.partner,
+            min(self.until, other.until),
         )
-        return merged if merged.min_age <= merged.max_age and merged.partner else None
+        fits = merged.min_age <= merged.max_age and merged.since <= merged.until
+        return merged if fits and merged.partner else None
 
 
 _PARTNER_VALUES = {"any": ANY_PARTNER, "M": MALE_PARTNER, "F": FEMALE_PARTNER}
 
 
 def _eligibility(entry: Mapping[str, Any], file: str, where: str) -> _Eligibility:
-    """``min_age``, ``max_age``, ``since`` and ``partner`` of an entry, validated."""
+    """``min_age``, ``max_age``, ``since``, ``until`` and ``partner`` of an entry, validated."""
 
     def integer(key: str, low: int, high: int, default: int) -> int:
         value = entry.get(key, default)
@@ -484,10 +490,13 @@ def _eligibility(entry: Mapping[str, Any], file: str, where: str) -> _Eligibilit
     if min_age > max_age:
         raise _fail(file, where, f"min_age {min_age} is above max_age {max_age}")
     since = integer("since", MIN_SINCE, MAX_SINCE, MIN_SINCE) if "since" in entry else 0
+    until = integer("until", MIN_SINCE, MAX_SINCE, MAX_SINCE) if "until" in entry else NO_UNTIL
+    if since > until:
+        raise _fail(file, where, f"since {since} is after until {until}")
     partner = str(entry.get("partner", "any"))
     if partner not in _PARTNER_VALUES:
         raise _fail(file, where, f"partner must be one of {', '.join(_PARTNER_VALUES)}")
-    return _Eligibility(min_age, max_age, since, _PARTNER_VALUES[partner])
+    return _Eligibility(min_age, max_age, since, _PARTNER_VALUES[partner], until)
 
 
 @dataclass(frozen=True)
@@ -864,6 +873,7 @@ class _SensitiveLoader:
                     min_age=eligibility.min_age,
                     max_age=eligibility.max_age,
                     since=eligibility.since,
+                    until=eligibility.until,
                     partner=eligibility.partner,
                 )
             )
@@ -940,9 +950,9 @@ class _SensitiveLoader:
             if frame.dynamic_partner or frame.eligibility.partner != ANY_PARTNER:
                 # A partner is of the patient's generation: the entry's ages hold for both
                 # (no pregnant wife at 74).
-                own = _Eligibility(own.min_age, own.max_age, own.since, partner)
+                own = _Eligibility(own.min_age, own.max_age, own.since, partner, own.until)
             else:
-                own = _Eligibility(since=own.since, partner=partner)
+                own = _Eligibility(since=own.since, partner=partner, until=own.until)
         eligibility = own.merge(frame.eligibility)
         if sex is None or eligibility is None:
             return None
@@ -1070,6 +1080,7 @@ def _load_family(family: str, source: _Source, vocabulary: Taxonomy) -> tuple[Te
                     min_age=eligibility.min_age,
                     max_age=eligibility.max_age,
                     since=eligibility.since,
+                    until=eligibility.until,
                     partner=eligibility.partner,
                     group=group,
                 )

@@ -37,6 +37,7 @@ class DateFormats:
     months: pa.Array
     month_abbreviations: pa.Array
     formats: dict[str, tuple[tuple[tuple[str, ...], ...], Categorical]]
+    full_years_before: int  # dates of earlier years are written with four digits
 
     def render(self, rng: np.random.Generator, slot: str, n: int) -> pa.Array:
         """``n`` dates of the configured range, uniform: for dates no one's life bounds."""
@@ -62,8 +63,22 @@ class DateFormats:
             "{mon}": pool.offset["abbreviations"] + month - 1,
         }
         _, weights = self.formats[slot]
-        index, offsets = pool.patterns[slot].indices(weights.sample(rng, n), columns)
+        choice = weights.sample(rng, n)
+        # Before ``full_years_before`` a two-digit year reads as this century's ("né le
+        # 02/05/25" is 2025 to a reader in 2025): such dates take the slot's first pattern
+        # with four digits.
+        short = self._two_digit(slot)[choice] & (year < self.full_years_before)
+        choice = np.where(short, self._four_digit(slot), choice)
+        index, offsets = pool.patterns[slot].indices(choice, columns)
         return join_pieces(pool.strings, index, offsets)
+
+    def _two_digit(self, slot: str) -> np.ndarray:
+        """Per pattern of ``slot``: whether it writes the year with two digits."""
+        return np.array(["{yy}" in tokens for tokens in self.formats[slot][0]], dtype=bool)
+
+    def _four_digit(self, slot: str) -> int:
+        """The first pattern of ``slot`` that writes the year with four digits."""
+        return next(i for i, tokens in enumerate(self.formats[slot][0]) if "{yyyy}" in tokens)
 
     @functools.cached_property
     def _pool(self) -> _DatePool:
@@ -138,4 +153,5 @@ def load_date_formats() -> DateFormats:
         months=pa.array(spec["months"]),
         month_abbreviations=pa.array(spec["month_abbreviations"]),
         formats=formats,
+        full_years_before=int(spec["full_years_before"]),
     )

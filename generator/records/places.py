@@ -2,7 +2,8 @@
 
 Reads ``reference/communes.parquet`` (one row per commune or municipal arrondissement
 and postcode, with its population), ``reference/birth_countries.csv``,
-``reference/streets.yaml`` and ``formats/people.yaml``. A postcode and a city always
+``reference/streets.yaml``, ``formats/people.yaml`` and ``formats/name_origins.yaml``
+(where people whose names suggest an origin are born). A postcode and a city always
 come from the same row of the commune table, so every pair is real.
 """
 
@@ -20,6 +21,7 @@ from breachbench.generator.arrays.sampling import Categorical, GroupedCategorica
 from breachbench.generator.arrays.text import join_pieces, row_items, string_pool, take
 from breachbench.generator.data import corpora
 from breachbench.generator.data.derived import derived
+from breachbench.generator.records.people import People, load_people
 
 _VOWEL_START = re.compile(r"^[AEIOUYÂÊÎÔÛÉÈËÏÜŒaeiouyâêîôûéèëïüœ]")
 
@@ -82,25 +84,37 @@ class PlacesModel:
     by_area: GroupedCategorical
     local_rate: float  # share of a practice's patients living in its postal area
     house_numbers: pa.Array  # "1", "1 bis", "1 ter", "2", ...
-    by_country: Categorical
+    # Countries of birth by name origin (formats/name_origins.yaml): group 0 for names
+    # of no origin group, then group g + 1 for origin g.
+    by_country: GroupedCategorical
+    abroad_factor: np.ndarray  # per group, as by_country: multiplies the born-abroad rate
+    max_abroad: float
+    origin_names: tuple[str, ...]
     birth_place_names: pa.Array  # commune names, then country names
     birth_codes: pa.Array  # INSEE codes of communes, then 99xxx country codes
     birth_code_values: np.ndarray
     birth_code_bytes: np.ndarray
     route_rate: float
     complements: pa.Array  # "", then ", " + every rendering of every second-line pattern
-    by_complement: Categorical
+    # The renderings by size of commune (VILLAGE, TOWN, CITY): item size * renderings +
+    # rendering; floors and buildings that fit the commune.
+    by_complement: GroupedCategorical
     complement_rate: float
+    complement_min_age: np.ndarray  # per entry of ``complements``: youngest resident
     born_abroad_steps: list[list[float]]
     born_in_department_rate: float
 
     def draw_units(self, rng: np.random.Generator, department_index: np.ndarray) -> np.ndarray:
         return self.by_department.sample(rng, department_index)
 
-    def residence(self, rng: np.random.Generator, unit: np.ndarray) -> Residence:
+    def residence(
+        self, rng: np.random.Generator, unit: np.ndarray, age: np.ndarray | None = None
+    ) -> Residence:
+        """Addresses in the commune-table rows ``unit`` of people of ``age`` (see
+        :meth:`draw_street_line`)."""
         return Residence(
             unit=unit,
-            address=self.address_pool.join(*self.draw_street_line(rng, unit)),
+            address=self.address_pool.join(*self.draw_street_line(rng, unit, age)),
             postcode=take(self.postcode, unit),
             city=take(self.city, unit),
             insee_code=take(self.insee_code, unit),
@@ -116,10 +130,14 @@ class PlacesModel:
         return np.where(rng.random(len(home)) < self.local_rate, local, wider)
 
     def draw_street_line(
-        self, rng: np.random.Generator, unit: np.ndarray
+        self, rng: np.random.Generator, unit: np.ndarray, age: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The first line of an address in each commune-table row ``unit``, as indices of
-        :attr:`address_pool` parts: house number, street, second line (0: none)."""
+        :attr:`address_pool` parts: house number, street, second line (0: none).
+
+        The second line fits the commune (no 9th floor in a village) and, when ``age``
+        is given, the resident: no EHPAD for a toddler; such rows get none.
+        """
         n = len(unit)
         # Street: one "type name" of the precomputed pool, or "route de <a commune of
         # the same department>" for some rows.
@@ -134,9 +152,12 @@ class PlacesModel:
         suffix_roll = rng.random(n)
         suffix = np.select([suffix_roll < 0.03, suffix_roll < 0.04], [1, 2], 0)
         # Second line, e.g. ", Bât. B", for some rows; entry 0 of the pool is "" for the rest.
-        complement = np.where(
-            rng.random(n) < self.complement_rate, 1 + self.by_complement.sample(rng, n), 0
-        )
+        complement = np.zeros(n, dtype=np.int64)
+        has = np.flatnonzero(rng.random(n) < self.complement_rate)
+        renderings = len(self.complements) - 1
+        complement[has] = 1 + self.by_complement.sample(rng, size[has]) % renderings
+        if age is not None:
+            complement = np.where(self.complement_min_age[complement] > age, 0, complement)
         return (number - 1) * 3 + suffix, street, complement
 
     @functools.cached_property
@@ -148,16 +169,29 @@ class PlacesModel:
         return row_items(self.birth_code_bytes)
 
     def birth_place(
-        self, rng: np.random.Generator, age: np.ndarray, residence_unit: np.ndarray
+        self,
+        rng: np.random.Generator,
+        age: np.ndarray,
+        residence_unit: np.ndarray,
+        origin: np.ndarray | None = None,
     ) -> BirthPlace:
+        """Birth places of people of ``age`` living in ``residence_unit``; ``origin`` (see
+        :class:`NameOrigins`, -1 for none) is what their names suggest: how often they
+        are born abroad, and where."""
         n = len(age)
-        abroad = rng.random(n) < step_rate(self.born_abroad_steps, age)
+        group = np.zeros(n, dtype=np.int64) if origin is None else np.asarray(origin) + 1
+        rate = np.minimum(
+            step_rate(self.born_abroad_steps, age) * self.abroad_factor[group], self.max_abroad
+        )
+        abroad = rng.random(n) < rate
         local = self.draw_units(rng, self.department_index[residence_unit])
         anywhere = self.by_population.sample(rng, n)
         unit = np.where(rng.random(n) < self.born_in_department_rate, local, anywhere)
-        country = self.by_country.sample(rng, n)
         # Communes and countries share one pool: born abroad reads past the communes.
-        place = np.where(abroad, len(self.insee_code) + country, unit)
+        place = unit.copy()
+        born = np.flatnonzero(abroad)
+        countries = len(self.birth_place_names) - len(self.insee_code)
+        place[born] = len(self.insee_code) + self.by_country.sample(rng, group[born]) % countries
         return BirthPlace(
             born_abroad=abroad,
             place=take(self.birth_place_names, place),
@@ -243,19 +277,134 @@ COMPLEMENT_NUMBERS = range(1, 40)
 COMPLEMENT_LETTERS = "ABCDEFGH"
 
 
-def _render_complements(items: list[dict]) -> tuple[list[str], list[float]]:
+_SIZE_KEYS = ("village", "weight", "city")  # weight keys of VILLAGE, TOWN, CITY
+
+
+def _render_complements(items: list[dict]) -> tuple[list[str], np.ndarray, np.ndarray]:
     """Every rendering of the second-line patterns (``{n}`` a small number, ``{letter}``
-    a capital), each with its pattern's weight shared evenly among its renderings."""
-    texts, weights = [], []
+    a capital): the texts, their weights by size of commune (3, renderings) and the
+    youngest resident each fits.
+
+    A pattern's weight in a size class (``weight`` in towns, ``village`` and ``city``
+    when given) is shared among its renderings whose ``{n}`` lies within ``min_n`` and the
+    class's ``max_n``, each ``n_decay`` times as likely as the one before it (1: evenly;
+    a 9th floor is rarer than a 2nd), letters evenly.
+    """
+    texts: list[str] = []
+    weights: list[np.ndarray] = []
+    min_age: list[int] = []
     for item in items:
-        variants = [item["text"]]
-        if "{n}" in item["text"]:
-            variants = [v.replace("{n}", str(n)) for v in variants for n in COMPLEMENT_NUMBERS]
-        if "{letter}" in item["text"]:
-            variants = [v.replace("{letter}", c) for v in variants for c in COMPLEMENT_LETTERS]
-        texts.extend(variants)
-        weights.extend([float(item["weight"]) / len(variants)] * len(variants))
-    return texts, weights
+        letters = list(COMPLEMENT_LETTERS) if "{letter}" in item["text"] else [""]
+        numbered = "{n}" in item["text"]
+        numbers = list(COMPLEMENT_NUMBERS) if numbered else [0]
+        caps = item.get("max_n", {})
+        low, decay = int(item.get("min_n", 1)), float(item.get("n_decay", 1.0))
+        share = np.zeros((3, len(numbers)))
+        for size, key in enumerate(_SIZE_KEYS):
+            weight = float(item.get(key, item["weight"]))
+            if not numbered:
+                share[size] = weight
+                continue
+            high = int(caps.get(key, max(COMPLEMENT_NUMBERS)))
+            n = np.array(numbers)
+            relative = np.where((n >= low) & (n <= high), decay ** (n - low), 0.0)
+            if weight > 0 and not relative.sum():
+                raise ValueError(f"streets.yaml: complement {item['text']!r}: no {{n}} fits")
+            share[size] = weight * relative / max(relative.sum(), 1e-300)
+        for k, n in enumerate(numbers):
+            if not share[:, k].any():
+                continue  # a floor no commune has
+            for letter in letters:
+                text = item["text"].replace("{letter}", letter).replace("{n}", str(n))
+                texts.append(text)
+                weights.append(share[:, k] / len(letters))
+                min_age.append(int(item.get("min_age", 0)))
+    return texts, np.array(weights).T, np.array(min_age, dtype=np.int64)
+
+
+NAME_ORIGINS_FILE = "formats/name_origins.yaml"
+
+
+@dataclass(frozen=True)
+class _CountryOrigins:
+    """The country tables of ``formats/name_origins.yaml`` (see :class:`PlacesModel`)."""
+
+    names: tuple[str, ...]
+    countries: GroupedCategorical
+    abroad: np.ndarray
+    max_abroad: float
+
+    @classmethod
+    def build(cls, country_names: list[str], weights: np.ndarray) -> _CountryOrigins:
+        spec = corpora.read_yaml(NAME_ORIGINS_FILE)
+        column = {name: i for i, name in enumerate(country_names)}
+
+        def weights_of(mapping: dict, where: str) -> np.ndarray:
+            unknown = set(mapping) - set(column)
+            if unknown:
+                raise ValueError(f"{NAME_ORIGINS_FILE}: {where}: unknown countries {unknown}")
+            out = np.zeros(len(country_names))
+            out[[column[c] for c in mapping]] = [float(v) for v in mapping.values()]
+            return out
+
+        others = weights.copy()
+        for country, factor in (spec.get("others") or {}).items():
+            others[weights_of({country: 1}, "others") > 0] *= float(factor)
+        groups = spec["groups"]
+        tables = [others] + [weights_of(g["countries"], name) for name, g in groups.items()]
+        return cls(
+            names=tuple(groups),
+            countries=GroupedCategorical.from_groups(
+                np.repeat(np.arange(len(tables)), len(country_names)),
+                np.concatenate(tables),
+                len(tables),
+            ),
+            abroad=np.array([1.0] + [float(g["abroad"]) for g in groups.values()]),
+            max_abroad=float(spec["max_abroad"]),
+        )
+
+
+@dataclass(frozen=True)
+class NameOrigins:
+    """The origin group (``formats/name_origins.yaml``) each surname and first name of
+    the people model suggests, -1 for none."""
+
+    surname: np.ndarray  # per surname of the people model
+    first_name: np.ndarray  # per first name
+
+    def of(self, people: People) -> np.ndarray:
+        """Per person: their birth name's group, else their first name's, else -1."""
+        by_surname = self.surname[people.birth_name_index]
+        return np.where(by_surname >= 0, by_surname, self.first_name[people.first_name_index])
+
+
+@functools.cache
+def load_name_origins() -> NameOrigins:
+    """:class:`NameOrigins` of the installed corpora, for the installed people model;
+    cached on disk (a tenth of a second of dictionaries in every worker otherwise)."""
+    return derived("name-origins", _build_name_origins)
+
+
+def _build_name_origins() -> NameOrigins:
+    spec = corpora.read_yaml(NAME_ORIGINS_FILE)
+    people = load_people()
+    tables = {
+        "surnames": people.surnames.to_pylist(),
+        "first_names": people.first_names.to_pylist(),
+    }
+    out = {}
+    for key, names in tables.items():
+        origin = np.full(len(names), -1, dtype=np.int64)
+        index: dict[str, list[int]] = {}
+        for i, name in enumerate(names):
+            index.setdefault(name, []).append(i)
+        for g, (group, entry) in enumerate(spec["groups"].items()):
+            for name in entry.get(key) or ():
+                if name not in index:
+                    raise ValueError(f"{NAME_ORIGINS_FILE}: {group}: {name!r} is in no {key}")
+                origin[index[name]] = g
+        out[key] = origin
+    return NameOrigins(surname=out["surnames"], first_name=out["first_names"])
 
 
 @functools.cache
@@ -282,6 +431,9 @@ def _build_places() -> PlacesModel:
     code_value = np.array([insee_code_value(code) for code in codes], dtype=np.int64)
     countries = corpora.read_table("reference/birth_countries.csv")
     country_codes = [str(code) for code in countries["insee_code"].to_pylist()]
+    origins = _CountryOrigins.build(
+        countries["name"].to_pylist(), countries["weight"].to_numpy().astype(np.float64)
+    )
 
     settings = corpora.read_yaml("formats/people.yaml")
     streets = corpora.read_yaml("reference/streets.yaml")
@@ -298,7 +450,9 @@ def _build_places() -> PlacesModel:
     )
     name_weight = np.array([float(t["weight"]) for t in streets["names"]])
     combos = [f"{t['name']} {m['name']}" for t in streets["types"] for m in streets["names"]]
-    complements, complement_weights = _render_complements(streets["complements"]["items"])
+    complements, complement_weights, complement_min_age = _render_complements(
+        streets["complements"]["items"]
+    )
     city = communes["city"].combine_chunks()
     postcodes = communes["postcode"].to_pylist()
     area_keys = np.asarray([f"{d}:{p[:3]}" for d, p in zip(department, postcodes, strict=True)])
@@ -332,7 +486,10 @@ def _build_places() -> PlacesModel:
         house_numbers=pa.array(
             [f"{number}{suffix}" for number in range(1, 401) for suffix in ("", " bis", " ter")]
         ),
-        by_country=Categorical.from_weights(countries["weight"].to_numpy()),
+        by_country=origins.countries,
+        abroad_factor=origins.abroad,
+        max_abroad=origins.max_abroad,
+        origin_names=origins.names,
         birth_place_names=pa.concat_arrays(
             [communes["name"].combine_chunks(), countries["name"].combine_chunks()]
         ),
@@ -343,8 +500,11 @@ def _build_places() -> PlacesModel:
         birth_code_bytes=_code_bytes(codes + country_codes),
         route_rate=float(streets["route_de_neighbour_weight"]),
         complements=pa.array(["", *(", " + text for text in complements)]),
-        by_complement=Categorical.from_weights(complement_weights),
+        by_complement=GroupedCategorical.from_groups(
+            np.repeat(np.arange(3), len(complements)), complement_weights.ravel(), 3
+        ),
         complement_rate=float(streets["complements"]["rate"]),
+        complement_min_age=np.concatenate([[0], complement_min_age]),
         born_abroad_steps=settings["born_abroad_rate_by_age"],
         born_in_department_rate=float(settings["born_in_residence_department_rate"]),
     )
