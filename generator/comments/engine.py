@@ -537,7 +537,13 @@ class CommentEngine:
         literal = np.flatnonzero(kind == LITERAL)
         literal_row = inst_row[literal]
         edit = self._edits(
-            rng, level, literal_row, tables.lengths[value[literal]], noisy_row, sms_row
+            rng,
+            level,
+            literal_row,
+            tables.lengths[value[literal]],
+            self._sensitive_category[category[literal] + 1],
+            noisy_row,
+            sms_row,
         )
         variant = VariantPool.variant(edit, strip_row[literal_row], upper_row[literal_row])
         index[literal] = variant * self.n_literals + value[literal]
@@ -631,6 +637,7 @@ class CommentEngine:
         level: NoiseLevel,
         literal_row: np.ndarray,
         literal_length: np.ndarray,
+        sensitive: np.ndarray,
         noisy_row: np.ndarray,
         sms_row: np.ndarray,
     ) -> np.ndarray:
@@ -640,9 +647,11 @@ class CommentEngine:
         the piece holding a character drawn uniformly from its literal text (so a long
         piece is likelier to carry it than a comma), drawn with the level's ``pieces``
         rates; a writer with a shorthand habit writes it in every other piece of the
-        note. ``literal_row`` is non-decreasing (reading order).
+        note. A sensitive span only ever loses one accent: a typo, a cut or shorthand there
+        leaves a reader unsure of the fact (``breachbench check``, unreadable_span).
+        ``literal_row`` is non-decreasing (reading order).
         """
-        edit = np.where(sms_row[literal_row], EDITS.index("sms"), 0)
+        edit = np.where(sms_row[literal_row] & ~sensitive, EDITS.index("sms"), 0)
         n = len(noisy_row)
         total = np.bincount(literal_row, weights=literal_length, minlength=n)
         rows = np.flatnonzero(noisy_row & (total > 0))
@@ -656,6 +665,7 @@ class CommentEngine:
         thresholds = np.cumsum([level.pieces[e] for e in EDITS[1:]])
         drawn = (uniform[1][:, None] >= thresholds).sum(axis=1)
         slip = np.where(drawn < len(EDITS) - 1, drawn + 1, 0)
+        slip = np.where(sensitive[piece] & (slip != EDITS.index("accent")), 0, slip)
         edit[piece] = np.where(slip > 0, slip, edit[piece])
         return edit
 
@@ -696,6 +706,13 @@ class CommentEngine:
                 (name if relative else key, relative), len(batches)
             )
         return batch_of_slot, list(batches)
+
+    @functools.cached_property
+    def _sensitive_category(self) -> np.ndarray:
+        """Whether category id ``c`` is sensitive, at index ``c + 1`` (index 0: no label)."""
+        sensitive = set(self.taxonomy.sensitive)
+        names = list(self.taxonomy.categories)
+        return np.array([False] + [name in sensitive for name in names], dtype=bool)
 
     @functools.cached_property
     def _partner_slot_ids(self) -> np.ndarray:
