@@ -215,7 +215,10 @@ class SlotFiller:
         safe = np.where(valid, templates, 0)
         min_age = np.where(valid, compiled.min_age[safe], 0)
         since = np.where(valid, compiled.since[safe], 0)
-        since_day = (np.maximum(since, 1970) - 1970) * DAYS_PER_YEAR
+        # 1 January of the first year, exactly: a mean year length lands on 31 December of
+        # the year before ("2018 : dossier CSS", a service of 2019).
+        first_year = (np.maximum(since, 1970) - 1970).astype("datetime64[Y]")
+        since_day = first_year.astype("datetime64[D]").astype(np.int64)
         low = np.maximum(birth + (min_age * DAYS_PER_YEAR).astype(np.int64), birth)
         low = np.where(since > 0, np.maximum(low, since_day.astype(np.int64)), low)
         return self._timeline(rows, low, created, qualifiers)
@@ -231,6 +234,12 @@ class SlotFiller:
             return created
         if "recent" in qualifiers:
             low = np.maximum(low, created - _RECENT_WINDOW)
+        elif "early" in qualifiers or "middle" in qualifiers:
+            # Before the recent window, split in two halves: early, then middle, then
+            # recent never run backwards in one note.
+            recent = np.maximum(low, created - _RECENT_WINDOW)
+            half = low + (recent - low) // 2
+            low, created = (low, half) if "early" in qualifiers else (half, recent)
         return low + (u * (created - low + 1)).astype(np.int64)
 
     def _dates(self, name: str, rows: np.ndarray, days: np.ndarray) -> pa.Array:

@@ -76,8 +76,10 @@ ANY_PARTNER = NO_PARTNER | MALE_PARTNER | FEMALE_PARTNER
 NEEDS_PHONE, NEEDS_MOBILE, NEEDS_HOME, NEEDS_EMAIL = 1, 2, 4, 8
 # Qualifiers of a slot's subject ({date|patient:birth}, {phone|relative:daughter}):
 # when a date falls, or that an identifier is not the row's own ('other': an old number,
-# another address), or which phone of the row.
-TIMINGS: tuple[str, ...] = ("birth", "future", "recent", "created")
+# another address), or which phone of the row. 'early', 'middle' and 'recent' split a
+# life's past into three successive windows, so a dated log written with them in that
+# order reads in order ("{year|patient:early} : ... {date|patient:recent} : ...").
+TIMINGS: tuple[str, ...] = ("birth", "future", "recent", "created", "early", "middle")
 OTHER = "other"
 PHONE_KINDS: tuple[str, ...] = ("mobile", "home")
 
