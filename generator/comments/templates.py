@@ -94,6 +94,11 @@ _CONNECTORS_FILE = "comments/connectors.yaml"
 
 # Tags derived from span attributes, so a frame or phrase never has to repeat them.
 _ATTRIBUTE_TAGS = {"relative", "third_party", "negated", "hypothetical", "historical"}
+# Sensitive templates with one of these tags tell a whole story (a fact, its reason, the
+# step at the desk): they share a group, so a comment holds at most one of them, as a
+# note tells one story (shared/REALISM.md); non-sensitive stories write `group: story`.
+_STORY_TAGS = {"story", "long_note"}
+STORY_GROUP = "story"
 
 
 class TemplateError(ValueError):
@@ -867,6 +872,7 @@ class _SensitiveLoader:
                     max_age=eligibility.max_age,
                     since=eligibility.since,
                     partner=eligibility.partner,
+                    group=STORY_GROUP if all_tags & _STORY_TAGS else "",
                 )
             )
         except TemplateError as error:
