@@ -24,7 +24,13 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 from breachbench.generator.arrays.sampling import Categorical
-from breachbench.generator.comments.noise import EDITS, NoiseModel, load_noise, variant_pool
+from breachbench.generator.comments.noise import (
+    EDIT_TAGS,
+    EDITS,
+    NoiseModel,
+    load_noise,
+    variant_pool,
+)
 from breachbench.generator.comments.templates import Piece, Template, installed_templates
 from breachbench.generator.contract.taxonomy import Taxonomy, load_taxonomy
 from breachbench.generator.data import corpora
@@ -430,8 +436,9 @@ def _variants(
     bits = np.zeros(len(changed), dtype=np.int64)
     edit = np.arange(len(changed)) // (4 * variants.n_literals)
     for e, name in enumerate(EDITS):
-        if name in tag_bit:
-            bits |= np.where(changed[:, 0] & (edit == e), tag_bit[name], 0)
+        tag = EDIT_TAGS.get(name, name)
+        if tag in tag_bit:
+            bits |= np.where(changed[:, 0] & (edit == e), tag_bit[tag], 0)
     for k, tag in ((1, "no_accents"), (2, "upper_case")):
         if tag in tag_bit:
             bits |= np.where(changed[:, k], tag_bit[tag], 0)

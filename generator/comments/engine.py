@@ -558,6 +558,7 @@ class CommentEngine:
         noisy_row = rng.random(n) < level.noisy_row
         upper_row = rng.random(n) < level.upper_row
         strip_row = rng.random(n) < level.no_accents_row
+        sms_row = rng.random(n) < level.sms_row
         tables = self._tables()
 
         codes, per_clause = self._lay_out(rng, tables, position, template)
@@ -569,7 +570,15 @@ class CommentEngine:
         index = value.copy()
         literal = np.flatnonzero(kind == LITERAL)
         literal_row = inst_row[literal]
-        edit = self._edits(rng, level, noisy_row[literal_row])
+        edit = self._edits(
+            rng,
+            level,
+            literal_row,
+            tables.lengths[value[literal]],
+            self._sensitive_category[category[literal] + 1],
+            noisy_row,
+            sms_row,
+        )
         variant = VariantPool.variant(edit, strip_row[literal_row], upper_row[literal_row])
         index[literal] = variant * self.n_literals + value[literal]
         slot = np.flatnonzero(kind == SLOT)
@@ -687,18 +696,41 @@ class CommentEngine:
         index[lead[stop]] = first + self._undotted[separator[stop]]
 
     @staticmethod
-    def _edits(rng: np.random.Generator, level: NoiseLevel, noisy: np.ndarray) -> np.ndarray:
-        """The edit (index in ``EDITS``) of each literal piece; none outside noisy rows.
+    def _edits(
+        rng: np.random.Generator,
+        level: NoiseLevel,
+        literal_row: np.ndarray,
+        literal_length: np.ndarray,
+        sensitive: np.ndarray,
+        noisy_row: np.ndarray,
+        sms_row: np.ndarray,
+    ) -> np.ndarray:
+        """The edit (index in ``EDITS``) of each literal piece.
 
-        One uniform per piece, read against the cumulative edit rates: counting the
-        thresholds below it is what ``searchsorted`` would return, without its branches.
+        People slip locally (shared/REALISM.md, tell 3): a sloppy note gets one slip, on
+        the piece holding a character drawn uniformly from its literal text (so a long
+        piece is likelier to carry it than a comma), drawn with the level's ``pieces``
+        rates; a writer with a shorthand habit writes it in every other piece of the
+        note. A sensitive span only ever loses one accent: a typo, a cut or shorthand there
+        leaves a reader unsure of the fact (``breachbench check``, unreadable_span).
+        ``literal_row`` is non-decreasing (reading order).
         """
+        edit = np.where(sms_row[literal_row] & ~sensitive, EDITS.index("sms"), 0)
+        n = len(noisy_row)
+        total = np.bincount(literal_row, weights=literal_length, minlength=n)
+        rows = np.flatnonzero(noisy_row & (total > 0))
+        uniform = rng.random((2, len(rows)))
+        if not len(rows):
+            return edit
+        ends = np.cumsum(literal_length)
+        row_start = np.concatenate([[0], np.cumsum(total)])[rows]
+        target = row_start + np.minimum(uniform[0] * total[rows], total[rows] - 1)
+        piece = np.searchsorted(ends, target, side="right")
         thresholds = np.cumsum([level.pieces[e] for e in EDITS[1:]])
-        uniform = rng.random(len(noisy))
-        edit = np.zeros(len(noisy), dtype=np.int64)
-        rows = np.flatnonzero(noisy)
-        drawn = (uniform[rows, None] >= thresholds).sum(axis=1)
-        edit[rows] = np.where(drawn < len(EDITS) - 1, drawn + 1, 0)
+        drawn = (uniform[1][:, None] >= thresholds).sum(axis=1)
+        slip = np.where(drawn < len(EDITS) - 1, drawn + 1, 0)
+        slip = np.where(sensitive[piece] & (slip != EDITS.index("accent")), 0, slip)
+        edit[piece] = np.where(slip > 0, slip, edit[piece])
         return edit
 
     def _label_partners(
@@ -738,6 +770,13 @@ class CommentEngine:
                 (name if relative else key, relative), len(batches)
             )
         return batch_of_slot, list(batches)
+
+    @functools.cached_property
+    def _sensitive_category(self) -> np.ndarray:
+        """Whether category id ``c`` is sensitive, at index ``c + 1`` (index 0: no label)."""
+        sensitive = set(self.taxonomy.sensitive)
+        names = list(self.taxonomy.categories)
+        return np.array([False] + [name in sensitive for name in names], dtype=bool)
 
     @functools.cached_property
     def _partner_slot_ids(self) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Writing noise (typos, SMS shorthand, truncations, capitals, missing accents) with exact labels.
+"""Writing noise (typos, shorthand, truncations, capitals, missing accents) with exact labels.
 
 Real administrative comments are typed fast; a benchmark of clean sentences flatters every
 detector. Noise here is applied to a whole *piece* of a template (a literal, labelled or
@@ -6,6 +6,12 @@ not) and never across a piece boundary, so the engine's span offsets, computed f
 lengths of the pieces really written, stay exact. Each transform is a small pure function
 of ``(text, rng)`` that keeps a non-empty text non-empty and never adds or removes a
 leading or trailing space, which is what a labelled piece needs.
+
+People slip locally: one misspelt word, one missing accent, one word cut short, or a
+shorthand habit of their own. Whole notes in capitals, accents dropped across a note and
+random double spaces read as machine-made (shared/REALISM.md, tell 3): the engine gives a
+sloppy note one slip on one piece (``pieces`` rates of a level) and a shorthand habit to
+some writers (``sms_row``); the row-wide transforms stay available at rate 0 by default.
 
 Because templates have only a few thousand distinct literals, every noisy variant of every
 literal is computed once when the engine loads (:func:`variant_pool`); per record the
@@ -36,8 +42,10 @@ __all__ = [
 ]
 
 # Piece edits, in pool order; "none" first. Row-level transforms (capitals, accents)
-# combine with any of them.
-EDITS: tuple[str, ...] = ("none", "typo", "sms", "truncated", "doubled_space")
+# combine with any of them. New edits go last: a variant's index is its edit's position.
+EDITS: tuple[str, ...] = ("none", "typo", "sms", "truncated", "doubled_space", "accent")
+# The difficulty tag an edit shows as, when it is not the edit's own name.
+EDIT_TAGS: dict[str, str] = {"accent": "no_accents"}
 
 # The letters of one word: a typo never lands on an apostrophe or a hyphen ("d''alcool").
 _LETTERS = re.compile(r"[^\W\d_]+")
@@ -51,11 +59,12 @@ TYPO_TRIES = 4
 class NoiseLevel:
     """Rates of one difficulty level (see ``corpora/noise/levels.yaml``)."""
 
-    noisy_row: float
-    pieces: dict[str, float]  # edit -> probability per literal piece of a noisy row
+    noisy_row: float  # share of notes with one slip
+    pieces: dict[str, float]  # edit -> probability of it for the one piece that slips
     upper_row: float
     no_accents_row: float
     tag_weights: dict[str, float]
+    sms_row: float = 0.0  # share of notes whose writer uses shorthand throughout
 
 
 @dataclass(frozen=True)
@@ -71,6 +80,7 @@ class NoiseModel:
     sms: dict[str, str]  # lower-case word or phrase -> short form
     abbreviations: dict[str, str]  # lower-case word -> how notes cut it ("hospit")
     truncate_dot_rate: float
+    accent_min_letters: int
     difficulty_tags: tuple[str, ...]
     levels: dict[str, NoiseLevel]
 
@@ -178,6 +188,30 @@ class NoiseModel:
         dot = rng.random() < self.truncate_dot_rate and not text[match.end() :].startswith(".")
         return text[: match.start()] + cut + ("." if dot else "") + text[match.end() :]
 
+    def accent(self, text: str, rng: np.random.Generator) -> str:
+        """One accented letter of one lower-case word typed plain ("hopital"): the local
+        slip people make, where a note stripped of every accent looks machine-made.
+
+        Only letters whose plain form is one letter ("é", never "œ"), and the same words
+        a typo may hit, so a protected drug name or an acronym keeps its accents.
+        """
+        words = [
+            m
+            for m in _LETTERS.finditer(text)
+            if len(m.group()) >= self.accent_min_letters
+            and m.group().islower()
+            and m.group() not in self.typo_protected
+            and any(len(self.accents.get(c, "")) == 1 for c in m.group())
+        ]
+        if not words:
+            return text
+        match = words[rng.integers(len(words))]
+        word = match.group()
+        at = [i for i, c in enumerate(word) if len(self.accents.get(c, "")) == 1]
+        i = at[rng.integers(len(at))]
+        new = word[:i] + self.accents[word[i]] + word[i + 1 :]
+        return text[: match.start()] + new + text[match.end() :]
+
     def doubled_space(self, text: str, rng: np.random.Generator) -> str:
         """One space typed twice."""
         spaces = [i for i, c in enumerate(text) if c == " "]
@@ -200,8 +234,9 @@ class NoiseModel:
             "sms": self.sms_style,
             "truncated": self.truncate,
             "doubled_space": self.doubled_space,
+            "accent": self.accent,
         }[name]
-        if name not in ("typo", "sms", "truncated"):
+        if name not in ("typo", "sms", "truncated", "accent"):
             return transform
 
         def unless_short(text: str, rng: np.random.Generator) -> str:
@@ -217,7 +252,8 @@ def _draw(rng: np.random.Generator, weights: Sequence[float]) -> int:
 
 def _level(raw: dict) -> NoiseLevel:
     pieces = {edit: float(raw["pieces"].get(edit, 0.0)) for edit in EDITS[1:]}
-    rates = [raw["noisy_row"], raw["upper_row"], raw["no_accents_row"], *pieces.values()]
+    sms_row = float(raw.get("sms_row", 0.0))
+    rates = [raw["noisy_row"], raw["upper_row"], raw["no_accents_row"], sms_row, *pieces.values()]
     if any(not 0.0 <= float(r) <= 1.0 for r in rates) or sum(pieces.values()) > 1.0:
         raise ValueError("noise/levels.yaml: rates must lie in [0, 1] and piece rates sum <= 1")
     return NoiseLevel(
@@ -226,6 +262,7 @@ def _level(raw: dict) -> NoiseLevel:
         upper_row=float(raw["upper_row"]),
         no_accents_row=float(raw["no_accents_row"]),
         tag_weights={k: float(v) for k, v in (raw.get("tag_weights") or {}).items()},
+        sms_row=sms_row,
     )
 
 
@@ -250,6 +287,7 @@ def load_noise() -> NoiseModel:
         sms={str(k).lower(): str(v) for k, v in spec["sms"].items() if str(v)},
         abbreviations={str(k).lower(): str(v) for k, v in truncation["words"].items() if str(v)},
         truncate_dot_rate=float(truncation["dot_rate"]),
+        accent_min_letters=max(2, int(spec.get("accent_min_letters", 4))),
         difficulty_tags=tuple(levels["difficulty_tags"]),
         levels={name: _level(raw) for name, raw in levels["levels"].items()},
     )

@@ -247,6 +247,12 @@ class SlotFiller:
             return created
         if "recent" in qualifiers:
             low = np.maximum(low, created - _RECENT_WINDOW)
+        elif "early" in qualifiers or "middle" in qualifiers:
+            # Before the recent window, split in two halves: early, then middle, then
+            # recent never run backwards in one note.
+            recent = np.maximum(low, created - _RECENT_WINDOW)
+            half = low + (recent - low) // 2
+            low, created = (low, half) if "early" in qualifiers else (half, recent)
         return low + (u * (created - low + 1)).astype(np.int64)
 
     def _dates(self, name: str, rows: np.ndarray, days: np.ndarray) -> pa.Array:

@@ -78,8 +78,10 @@ ANY_PARTNER = NO_PARTNER | MALE_PARTNER | FEMALE_PARTNER
 NEEDS_PHONE, NEEDS_MOBILE, NEEDS_HOME, NEEDS_EMAIL = 1, 2, 4, 8
 # Qualifiers of a slot's subject ({date|patient:birth}, {phone|relative:daughter}):
 # when a date falls, or that an identifier is not the row's own ('other': an old number,
-# another address), or which phone of the row.
-TIMINGS: tuple[str, ...] = ("birth", "future", "recent", "created")
+# another address), or which phone of the row. 'early', 'middle' and 'recent' split a
+# life's past into three successive windows, so a dated log written with them in that
+# order reads in order ("{year|patient:early} : ... {date|patient:recent} : ...").
+TIMINGS: tuple[str, ...] = ("birth", "future", "recent", "created", "early", "middle")
 OTHER = "other"
 PHONE_KINDS: tuple[str, ...] = ("mobile", "home")
 
@@ -94,6 +96,11 @@ _CONNECTORS_FILE = "comments/connectors.yaml"
 
 # Tags derived from span attributes, so a frame or phrase never has to repeat them.
 _ATTRIBUTE_TAGS = {"relative", "third_party", "negated", "hypothetical", "historical"}
+# Sensitive templates with one of these tags tell a whole story (a fact, its reason, the
+# step at the desk): they share a group, so a comment holds at most one of them, as a
+# note tells one story (shared/REALISM.md); non-sensitive stories write `group: story`.
+_STORY_TAGS = {"story", "long_note"}
+STORY_GROUP = "story"
 
 
 class TemplateError(ValueError):
@@ -875,6 +882,7 @@ class _SensitiveLoader:
                     since=eligibility.since,
                     until=eligibility.until,
                     partner=eligibility.partner,
+                    group=STORY_GROUP if all_tags & _STORY_TAGS else "",
                 )
             )
         except TemplateError as error:
