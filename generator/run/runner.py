@@ -21,15 +21,12 @@ Three shapes of work:
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import itertools
 import math
 import multiprocessing
 import os
-import shutil
 import signal
 import sys
-import tempfile
 import threading
 import time
 import warnings
@@ -44,10 +41,8 @@ import pyarrow as pa
 from breachbench.generator import block
 from breachbench.generator.options import GenerateOptions
 from breachbench.generator.output.counts import DatasetStats
-from breachbench.generator.output.handoff import HandedOff, hand_off
 from breachbench.generator.output.manifest import FileEntry
-from breachbench.generator.output.parquet_stitch import ParquetPiece
-from breachbench.generator.output.target import SUFFIXES, pid_alive
+from breachbench.generator.output.target import SUFFIXES
 from breachbench.generator.output.writers import EncodedRows, encode_rows, open_sink
 from breachbench.generator.run import memory
 
@@ -269,28 +264,16 @@ class EncodeJob:
     start: int
     stop: int
     metadata_json: str
-    #: Where a worker leaves the encoded bytes (:mod:`generator.output.handoff`); None: return them.
-    handoff_dir: str | None = None
 
 
 def encode_span(job: EncodeJob) -> EncodedRows:
-    """Task of a single-file run where workers encode."""
-    table = block.make_block(job.options, job.start, job.stop)
+    """Task of a single-file run where workers encode: the bytes go back through the pool's
+    result pipe (handing them over through files was measured no faster)."""
     options = job.options
-    rows = encode_rows(
+    table = block.make_block(options, job.start, job.stop)
+    return encode_rows(
         table, options.format, batch_size=options.batch_size, metadata_json=job.metadata_json
     )
-    directory = job.handoff_dir
-    if directory is None:
-        return rows
-    data = rows.data
-    if isinstance(data, ParquetPiece):
-        handed: ParquetPiece | HandedOff = dataclasses.replace(
-            data, body=hand_off(data.body, directory)
-        )
-    else:
-        handed = hand_off(data, directory)
-    return dataclasses.replace(rows, data=handed)
 
 
 def generate_encoded(options: GenerateOptions, *, metadata_json: str) -> Iterator[EncodedRows]:
@@ -307,49 +290,7 @@ def generate_encoded(options: GenerateOptions, *, metadata_json: str) -> Iterato
     size = step if options.format == "parquet" else task_rows_for(options.rows, workers)
     spans = iter_spans(0, options.rows, size)
     jobs = (EncodeJob(options, lo, hi, metadata_json) for lo, hi in spans)
-    if workers <= 1 or options.rows <= size:  # in this process: nothing to hand over
-        return ordered_map(encode_span, jobs, workers=workers)
-    return _handed_off(jobs, workers)
-
-
-HANDOFF_PREFIX = "breachbench-handoff-"
-
-
-def _handed_off(jobs: Iterator[EncodeJob], workers: int) -> Iterator[EncodedRows]:
-    """:func:`ordered_map` of ``jobs``, the workers leaving their bytes in files of a
-    temporary directory, removed (with any piece not consumed) once the pool is down.
-
-    The directory is named after this process, so that a later run can remove the ones
-    of a run killed beyond any cleanup (SIGKILL, power loss): see
-    :func:`remove_dead_handoffs`.
-    """
-    remove_dead_handoffs()
-    prefix = f"{HANDOFF_PREFIX}{os.getpid()}-"
-    with tempfile.TemporaryDirectory(prefix=prefix) as directory:
-        handed = (dataclasses.replace(job, handoff_dir=directory) for job in jobs)
-        results = ordered_map(encode_span, handed, workers=workers)
-        with contextlib.closing(results):
-            yield from results
-
-
-def remove_dead_handoffs(root: str | None = None) -> list[Path]:
-    """Remove the hand-over directories (in ``root``, default the temporary directory) of
-    runs whose process is gone; return what was removed."""
-    removed = []
-    base = Path(root or tempfile.gettempdir())
-    try:
-        entries = list(base.iterdir())
-    except OSError:
-        return removed
-    for entry in entries:
-        name = entry.name
-        if not name.startswith(HANDOFF_PREFIX):
-            continue
-        pid = name[len(HANDOFF_PREFIX) :].split("-", 1)[0]
-        if pid.isdigit() and not pid_alive(int(pid)) and entry.is_dir():
-            shutil.rmtree(entry, ignore_errors=True)
-            removed.append(entry)
-    return removed
+    return ordered_map(encode_span, jobs, workers=workers)
 
 
 def generate_tables(
