@@ -320,11 +320,16 @@ def part_name(index: int, fmt: str, width: int = 5) -> str:
     return f"part-{index:0{width}d}{SUFFIXES[fmt]}"
 
 
+def part_count(rows: int, part_rows: int) -> int:
+    """Parts of a directory output: one per ``part_rows`` (rounded up to whole blocks), and
+    at least one, which holds the schema when there is no row."""
+    return max(1, -(-rows // align_up(part_rows)))
+
+
 def part_width(rows: int, part_rows: int) -> int:
     """Digits of the part numbers: 5, or more when a huge run makes more than 100,000
     parts (``part-100000`` would otherwise sort before ``part-99999``)."""
-    parts = max(1, -(-rows // align_up(part_rows)))
-    return max(5, len(str(parts - 1)))
+    return max(5, len(str(part_count(rows, part_rows) - 1)))
 
 
 @dataclass(frozen=True)
@@ -360,20 +365,41 @@ def write_part(job: PartJob) -> WrittenFile:
     return WrittenFile.of(job.name, path, sink.sha256, counts)
 
 
-def write_parts(
-    options: GenerateOptions, directory: Path, *, part_rows: int, metadata_json: str
-) -> Iterator[WrittenFile]:
-    """Write the part files of a directory output on ``options.workers``; yield them.
+def part_jobs(
+    options: GenerateOptions,
+    directory: Path,
+    *,
+    part_rows: int,
+    metadata_json: str,
+    indices: Iterable[int] | None = None,
+) -> Iterator[PartJob]:
+    """The jobs of the parts ``indices`` (default: all, in order) of a directory output.
 
-    Part ``k`` always holds rows [k * part_rows, (k + 1) * part_rows), so file names and
-    contents do not depend on the number of workers. Zero rows still make one empty part,
-    which carries the schema.
+    Part ``k`` always holds rows [k * part_rows, (k + 1) * part_rows) and has the same name,
+    so file names and contents depend neither on the number of workers nor on which machine
+    (``--shard``), engine or resumed run writes it. Zero rows still make one empty part,
+    which carries the schema. Lazy: an astronomical run plans its parts as they are written.
     """
-    spans = iter_spans(0, options.rows, part_rows) if options.rows else iter([(0, 0)])
+    step = align_up(part_rows)
     width = part_width(options.rows, part_rows)
     fmt, folder = options.format, str(directory)
-    jobs = (
-        PartJob(options, folder, part_name(index, fmt, width), lo, hi, metadata_json)
-        for index, (lo, hi) in enumerate(spans)
+    for index in range(part_count(options.rows, part_rows)) if indices is None else indices:
+        lo = index * step
+        hi = min(lo + step, options.rows)
+        yield PartJob(options, folder, part_name(index, fmt, width), lo, hi, metadata_json)
+
+
+def write_parts(
+    options: GenerateOptions,
+    directory: Path,
+    *,
+    part_rows: int,
+    metadata_json: str,
+    indices: Iterable[int] | None = None,
+) -> Iterator[WrittenFile]:
+    """Write the parts ``indices`` (default: all) of a directory output on
+    ``options.workers`` local processes; yield them in order (see :func:`part_jobs`)."""
+    jobs = part_jobs(
+        options, directory, part_rows=part_rows, metadata_json=metadata_json, indices=indices
     )
     return ordered_map(write_part, jobs, workers=effective_workers(options))
