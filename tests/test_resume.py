@@ -23,7 +23,7 @@ from click.testing import CliRunner
 from breachbench.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
-PARTS = 16
+PARTS = 8
 ROWS = PARTS * BLOCK_ROWS - 5_000
 
 
