@@ -7,6 +7,7 @@ one line runs either way.
 from __future__ import annotations
 
 import hashlib
+import os
 import subprocess
 import sys
 import textwrap
@@ -172,3 +173,17 @@ def test_the_progress_bar_shows_speed_and_time_left_for_both_engines(
         assert f"{ROWS}/{ROWS}" in err, err
         assert "rows/s" in err and "left" in err
     assert _digests(tmp_path / "dask") == _digests(tmp_path / "local")
+
+
+def test_a_local_cluster_leaves_the_environment_and_malloc_alone() -> None:
+    """distributed's workers would trim memory at every large free (a third more CPU),
+    and its variables would stay in this process's environment for later subprocesses."""
+    pytest.importorskip("dask.dataframe")
+    distributed = pytest.importorskip("distributed")
+    from breachbench.generator.run.dask_engine import local_cluster
+
+    before = dict(os.environ)
+    with local_cluster(1) as cluster, distributed.Client(cluster) as client:
+        trims = client.run(lambda: os.environ.get("MALLOC_TRIM_THRESHOLD_"))
+        assert dict(os.environ) == before
+    assert list(trims.values()) == [before.get("MALLOC_TRIM_THRESHOLD_")]

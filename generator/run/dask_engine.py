@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import logging
+import os
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
@@ -36,9 +37,9 @@ from breachbench.generator.run.runner import (
 if TYPE_CHECKING:
     import dask.dataframe as dd
     import pandas as pd
-    from distributed import Client, Future
+    from distributed import Client, Future, LocalCluster
 
-__all__ = ["dask_client", "require_dask", "to_dask_dataframe", "write_parts"]
+__all__ = ["dask_client", "local_cluster", "require_dask", "to_dask_dataframe", "write_parts"]
 
 INSTALL_HINT = "pip install 'breachbench[dask]'"
 
@@ -56,12 +57,46 @@ def require_dask(*modules: str) -> None:
 
 
 @contextlib.contextmanager
+def local_cluster(workers: int) -> Iterator[LocalCluster]:
+    """A ``LocalCluster`` of ``workers`` single-threaded processes, shut down on leaving.
+
+    Two of distributed's defaults are undone. Its workers get ``MALLOC_TRIM_THRESHOLD_``
+    set to 64 KB, which makes glibc hand memory back to the kernel at every large free:
+    measured, a third more CPU for the same rows (4 million rows: 4 to 5 s more of system
+    time). And it writes its workers' variables into this process's environment, where
+    any later subprocess would inherit them; the environment is put back as it was.
+    """
+    require_dask("distributed")
+    import dask
+    from distributed import LocalCluster
+
+    saved = dict(os.environ)
+    try:
+        with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
+            cluster = LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=":0",
+                silence_logs=logging.ERROR,
+            )
+    finally:
+        for name in set(os.environ) - set(saved):
+            del os.environ[name]
+        os.environ.update(saved)
+    try:
+        yield cluster
+    finally:
+        cluster.close()
+
+
+@contextlib.contextmanager
 def dask_client(scheduler: str | None, workers: int) -> Iterator[Client]:
     """A Dask client: of the scheduler at ``scheduler`` (``tcp://host:8786``, or a
-    scheduler file's path), or of a ``LocalCluster`` of ``workers`` single-threaded
-    processes started here and shut down when the block ends, whatever ends it."""
+    scheduler file's path), or of a :func:`local_cluster` of ``workers`` processes started
+    here and shut down when the block ends, whatever ends it."""
     require_dask("distributed")
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
     if scheduler:
         try:
@@ -74,18 +109,8 @@ def dask_client(scheduler: str | None, workers: int) -> Iterator[Client]:
         with client:
             yield client
         return
-    cluster = LocalCluster(
-        n_workers=workers,
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=":0",
-        silence_logs=logging.ERROR,
-    )
-    try:
-        with Client(cluster) as client:
-            yield client
-    finally:
-        cluster.close()
+    with local_cluster(workers) as cluster, Client(cluster) as client:
+        yield client
 
 
 def _write_part(job: PartJob) -> WrittenFile:
