@@ -132,3 +132,38 @@ class GenerateOptions:
             options["split"] = self.split
             options["split_fraction"] = ",".join(f"{f:g}" for f in self.split_fraction)
         return options
+
+
+@dataclass(frozen=True)
+class Shard:
+    """Shard ``index`` of ``count`` (0-based, as part files are numbered): the slice of a
+    directory output's part files one machine writes, so many machines build one dataset.
+
+    Shard ``i`` owns parts ``[i * P // count, (i + 1) * P // count)`` of the ``P`` parts a
+    single run would write: contiguous rows, shares that differ by at most one part.
+    """
+
+    index: int
+    count: int
+
+    def __post_init__(self) -> None:
+        if self.count < 1 or not 0 <= self.index < self.count:
+            raise OptionError(
+                "shard must be I/N with 0 <= I < N (I counts from 0),"
+                f" got {self.index}/{self.count}"
+            )
+
+    def __str__(self) -> str:
+        return f"{self.index}/{self.count}"
+
+    def parts(self, total: int) -> range:
+        """Indices of the parts this shard writes, out of ``total``."""
+        return range(self.index * total // self.count, (self.index + 1) * total // self.count)
+
+
+def parse_shard(text: str) -> Shard:
+    """``"3/16"`` -> ``Shard(3, 16)``; here so the command line of any layer can parse it."""
+    index, slash, count = text.strip().partition("/")
+    if not slash or not index.strip().isdigit() or not count.strip().isdigit():
+        raise OptionError(f"shard must be I/N, like 0/4 (I counts from 0), got {text!r}")
+    return Shard(int(index), int(count))

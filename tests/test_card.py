@@ -6,7 +6,7 @@ from collections import Counter
 from pathlib import Path
 from string import Template
 
-import breachbench.generator.api
+import breachbench.generator.output.documents
 import pyarrow.parquet as pq
 import pytest
 import yaml
@@ -118,7 +118,7 @@ def test_failed_metadata_leaves_nothing(tmp_path: Path, monkeypatch: pytest.Monk
     def boom(*args: object, **kwargs: object) -> None:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(breachbench.generator.api, "write_croissant", boom)
+    monkeypatch.setattr(breachbench.generator.output.documents, "write_croissant", boom)
     with pytest.raises(RuntimeError):
         generate_dataset(tmp_path / "x.jsonl", GenerateOptions(rows=10, format="jsonl"))
     with pytest.raises(RuntimeError):

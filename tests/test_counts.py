@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
-from breachbench.generator import api, block
+from breachbench.generator import block
 from breachbench.generator.api import generate_dataset
 from breachbench.generator.contract.taxonomy import load_taxonomy
 from breachbench.generator.options import GenerateOptions
+from breachbench.generator.output import documents
 from breachbench.generator.output.counts import DatasetStats, count_table
 from breachbench.generator.output.target import SUFFIXES
 from breachbench.generator.run import runner
@@ -44,13 +45,13 @@ def test_card_counts_are_those_of_the_written_file(
 ) -> None:
     monkeypatch.setattr(runner, "POOL_MIN_ROWS", 0)
     seen: list[DatasetStats] = []
-    write_card = api.write_card
+    write_card = documents.write_card
 
     def spy(path, options, stats, *args, **kwargs):
         seen.append(stats)
         return write_card(path, options, stats, *args, **kwargs)
 
-    monkeypatch.setattr(api, "write_card", spy)
+    monkeypatch.setattr(documents, "write_card", spy)
     out = tmp_path / f"data{SUFFIXES[fmt]}"
     options = GenerateOptions(rows=70_000, seed=8, workers=workers, format=fmt)
     summary = generate_dataset(out, options, progress=False)

@@ -14,12 +14,10 @@ from pathlib import Path
 import pytest
 from breachbench.generator.output.target import pid_alive, remove_dead_leftovers
 from breachbench.generator.run.runner import (
-    HANDOFF_PREFIX,
     iter_spans,
     ordered_map,
     part_name,
     part_width,
-    remove_dead_handoffs,
 )
 from click.testing import CliRunner
 
@@ -90,7 +88,7 @@ def test_a_signal_mid_run_of_huge_rows_leaves_nothing(
     SIGHUP then cleans up like Ctrl-C and exits 128 + signal."""
     command = [sys.executable, "-m", "breachbench", "generate", "--rows", str(10**13)]
     command += ["--workers", "2", "--out", out, "--part-rows", "4096"]
-    scratch = tmp_path.parent / f"{tmp_path.name}-tmp"  # where workers hand rows over
+    scratch = tmp_path.parent / f"{tmp_path.name}-tmp"  # TMPDIR: must stay empty too
     scratch.mkdir()
     process = subprocess.Popen(
         command,
@@ -166,18 +164,6 @@ def test_directory_leftovers_of_a_dead_run_are_removed(tmp_path: Path) -> None:
     (staged / "part-00000.parquet").write_bytes(b"x")
     assert remove_dead_leftovers(tmp_path, "parts") == [staged]
     assert not staged.exists()
-
-
-def test_hand_over_folders_of_dead_runs_are_removed(tmp_path: Path) -> None:
-    dead = _dead_pid()
-    stale = tmp_path / f"{HANDOFF_PREFIX}{dead}-abc123"
-    live = tmp_path / f"{HANDOFF_PREFIX}{os.getpid()}-def456"
-    other = tmp_path / "unrelated-dir"
-    for path in (stale, live, other):
-        path.mkdir()
-        (path / "piece").write_bytes(b"x" * 100)
-    assert remove_dead_handoffs(str(tmp_path)) == [stale]
-    assert live.exists() and other.exists() and not stale.exists()
 
 
 def test_too_many_workers_are_capped_with_a_note(tmp_path: Path) -> None:

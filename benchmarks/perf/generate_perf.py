@@ -5,11 +5,14 @@
 
 Prints a readable line, then the same figures as one line of JSON. Peak memory is the
 high-water mark (``VmHWM``) of the parent and of the largest worker, as the summary reports
-it. ``--baseline`` also times the row-by-row way, Faker's ``fr_FR`` provider filling the
-same kind of columns, in this same run, and prints the ratio. ``--startup`` also times
-``breachbench generate --rows 1000`` in a fresh process: what a CI job asking for a small
-fixture waits, and the fixed cost inside every figure above. Output goes to a temporary
-directory removed afterwards, unless ``--out`` is given.
+it. CPU seconds (this process and its workers, user + system) and rows per CPU-second are
+printed too: on a shared machine, where other jobs stretch the wall time, they are the
+figures that stay put (the README's cost model is built on them). ``--baseline`` also
+times the row-by-row way, Faker's ``fr_FR`` provider filling the same kind of columns, in
+this same run, and prints the ratio. ``--startup`` also times ``breachbench generate
+--rows 1000`` in a fresh process: what a CI job asking for a small fixture waits, and the
+fixed cost inside every figure above. Output goes to a temporary directory removed
+afterwards, unless ``--out`` is given.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -75,11 +79,13 @@ def measure(
 ) -> dict:
     """Run one generation and return its figures."""
     options = GenerateOptions(rows=rows, workers=workers, format=fmt)  # type: ignore[arg-type]
+    cpu_before = cpu_seconds()
     with tempfile.TemporaryDirectory(prefix="breachbench-perf-") as scratch:
         target = out or Path(scratch) / ("parts" if directory else f"patients.{fmt}")
         summary = generate_dataset(
             target, options, overwrite=True, progress=False, part_rows=part_rows
         )
+    cpu = cpu_seconds() - cpu_before
     return {
         "rows": summary.rows,
         "workers": workers,
@@ -90,8 +96,19 @@ def measure(
         "seconds": round(summary.seconds, 3),
         "rows_per_second": round(summary.rows_per_second),
         "peak_rss_mb": round(summary.peak_rss_bytes / 2**20, 1),
+        "cpu_seconds": round(cpu, 2),
+        "rows_per_cpu_second": round(summary.rows / cpu) if cpu > 0 else None,
+        "bytes_per_row": round(summary.bytes / summary.rows, 1) if summary.rows else None,
+        "load_average_1min": round(os.getloadavg()[0], 2),
         "cpus": os.cpu_count(),
     }
+
+
+def cpu_seconds() -> float:
+    """User + system CPU seconds of this process and of its workers (once they have ended)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -119,6 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"{figures['rows']:,} rows ({figures['output']}, {figures['workers']} workers) in "
         f"{figures['seconds']} s: {figures['rows_per_second']:,} rows/s; "
+        f"{figures['cpu_seconds']} CPU s, {figures['rows_per_cpu_second']:,} rows per CPU-second; "
         f"peak RSS of the largest process {figures['peak_rss_mb']} MB"
     )
     if args.baseline:

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
-from breachbench.generator.api import GenerationSummary, generate_dataset
+from breachbench.generator.api import (
+    ENGINES,
+    GenerationSummary,
+    MergeResult,
+    generate_dataset,
+    merge_shards,
+)
 from breachbench.generator.options import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_COMMENT_RATE,
@@ -18,8 +26,10 @@ from breachbench.generator.options import (
     SPLITS,
     GenerateOptions,
     OptionError,
+    Shard,
     cap_workers,
     default_workers,
+    parse_shard,
 )
 from breachbench.generator.output.target import SUFFIXES, OutputError, format_for_suffix
 from breachbench.generator.run.runner import BLOCK_ROWS, DEFAULT_PART_ROWS
@@ -36,14 +46,50 @@ def resolve_format(out: str | None, fmt: str | None) -> str:
 
 
 def describe(summary: GenerationSummary) -> str:
-    """The line printed after a run: where, what, how fast."""
-    files = f"{len(summary.files)} file{'s' if len(summary.files) != 1 else ''}"
+    """The line printed after a run: where, what, how fast (and, for a shard, whether the
+    dataset is now whole)."""
+    if summary.nothing_to_do is not None:
+        line = f"Nothing to do: {summary.nothing_to_do}."
+    else:
+        files = f"{len(summary.files)} file{'s' if len(summary.files) != 1 else ''}"
+        kept = (
+            f", {summary.resumed_rows:,} of them kept from the interrupted run"
+            if summary.resumed_rows
+            else ""
+        )
+        line = (
+            f"Wrote {summary.rows:,} rows to {summary.path} ({summary.format}, {files}, "
+            f"{summary.bytes / 1e6:,.1f} MB{kept}) in {summary.seconds:.2f} s, "
+            f"{summary.rows_per_second:,.0f} rows/s; {summary.sensitive_share:.1%} sensitive, "
+            f"{summary.comment_share:.1%} with a comment."
+        )
+    if summary.merged is not None:
+        line += " " + describe_merge(summary.merged)
+    return line
+
+
+def describe_merge(merged: MergeResult) -> str:
+    """Whether the shards make a whole dataset yet."""
+    if merged.missing:
+        shown = ", ".join(str(index) for index in merged.missing[:10])
+        more = ", ..." if len(merged.missing) > 10 else ""
+        return (
+            f"{len(merged.missing)} of {merged.count} shards still missing ({shown}{more}):"
+            " the last one to finish writes manifest.json."
+        )
     return (
-        f"Wrote {summary.rows:,} rows to {summary.path} ({summary.format}, {files}, "
-        f"{summary.bytes / 1e6:,.1f} MB) in {summary.seconds:.2f} s, "
-        f"{summary.rows_per_second:,.0f} rows/s; {summary.sensitive_share:.1%} sensitive, "
-        f"{summary.comment_share:.1%} with a comment."
+        f"All {merged.count} shards are in: wrote {merged.directory / 'manifest.json'}"
+        f" ({merged.rows:,} rows in {len(merged.files)} parts, {merged.bytes / 1e6:,.1f} MB)."
     )
+
+
+def _shard(ctx: click.Context, param: click.Parameter, value: str | None) -> Shard | None:
+    if value is None:
+        return None
+    try:
+        return parse_shard(value)
+    except OptionError as error:
+        raise click.BadParameter(str(error), ctx=ctx, param=param) from None
 
 
 @click.command("generate")
@@ -153,6 +199,42 @@ def describe(summary: GenerationSummary) -> str:
     help="Replace an existing output (the default --out is always replaced).",
 )
 @click.option(
+    "--shard",
+    metavar="I/N",
+    callback=_shard,
+    default=None,
+    help="Write only shard I of N (I from 0) of a directory output: its part files and a"
+    " shard manifest; the last shard in writes manifest.json.",
+)
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Directory output: keep the finished parts if interrupted, and continue an"
+    " interrupted --resume run from them.",
+)
+@click.option(
+    "--engine",
+    type=click.Choice(ENGINES),
+    default="local",
+    show_default=True,
+    help="Who writes the part files of a directory output: local processes, or Dask tasks.",
+)
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    default=None,
+    help="Dask scheduler (tcp://host:8786 or a scheduler file) for --engine dask."
+    " [default: a local cluster of --workers processes]",
+)
+@click.option(
+    "--merge-manifests",
+    "merge_dir",
+    metavar="DIR",
+    default=None,
+    help="Generate nothing: write DIR/manifest.json (and the card) from the shard manifests"
+    " of shards copied into DIR.",
+)
+@click.option(
     "--progress/--no-progress",
     default=None,
     help="Progress bar on stderr. [default: only when stderr is a terminal]",
@@ -173,6 +255,11 @@ def generate(
     split: str | None,
     split_fraction: str,
     overwrite: bool,
+    shard: Shard | None,
+    resume: bool,
+    engine: str,
+    scheduler: str | None,
+    merge_dir: str | None,
     progress: bool | None,
 ) -> None:
     """Generate synthetic French patient records with labelled comments.
@@ -192,7 +279,18 @@ def generate(
     The output appears only when complete (written under a temporary name, then renamed);
     an existing output is kept unless --overwrite is given (the default --out, a scratch
     location, is replaced).
+
+    \b
+    Past one machine (directory outputs):
+      --shard I/N --out DIR/     each machine writes its shard into DIR (shared, or copied
+                                 together then --merge-manifests DIR); the union is the
+                                 single-machine dataset, file for file
+      --resume                   an interrupted run continues from its finished parts
+      --engine dask              parts written as Dask tasks ([--scheduler ADDRESS])
     """
+    if merge_dir is not None:
+        _merge(merge_dir)
+        return
     fmt = resolve_format(out, fmt)
     if out is None:
         # The default location is breachbench's own scratch space: a rerun replaces it.
@@ -221,10 +319,42 @@ def generate(
         if note:
             click.echo(note, err=True)
         summary = generate_dataset(
-            out, options, overwrite=overwrite, progress=progress, part_rows=part_rows
+            out,
+            options,
+            overwrite=overwrite,
+            progress=progress,
+            part_rows=part_rows,
+            shard=shard,
+            resume=resume,
+            engine=engine,  # type: ignore[arg-type]
+            scheduler=scheduler,
         )
     except (OptionError, OutputError) as error:
         raise click.UsageError(str(error)) from error
     except OSError as error:
         raise click.ClickException(f"cannot write {out}: {error.strerror or error}") from error
+    except KeyboardInterrupt:
+        if resume or shard is not None:
+            click.echo("Finished parts kept: the same command with --resume continues.", err=True)
+        raise
     click.echo(describe(summary))
+
+
+def _merge(directory: str) -> None:
+    """``--merge-manifests DIR``: one line, exit 0 when whole, 2 when shards are missing."""
+    try:
+        merged = merge_shards(Path(directory))
+    except OutputError as error:
+        raise click.UsageError(str(error)) from error
+    except OSError as error:
+        raise click.ClickException(
+            f"cannot write {directory}: {error.strerror or error}"
+        ) from error
+    if merged.missing:
+        shown = ", ".join(str(index) for index in merged.missing[:10])
+        more = ", ..." if len(merged.missing) > 10 else ""
+        raise click.UsageError(
+            f"{directory}: {len(merged.missing)} of {merged.count} shards missing"
+            f" ({shown}{more}); copy their part files and manifest.shard-*.json in, then merge"
+        )
+    click.echo(describe_merge(merged))

@@ -20,7 +20,6 @@ from typing import Any, BinaryIO
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from breachbench.generator.output.handoff import Payload, write_payload
 from breachbench.generator.output.thrift_compact import (
     I16,
     I64,
@@ -31,7 +30,11 @@ from breachbench.generator.output.thrift_compact import (
     decode,
 )
 
-__all__ = ["ParquetPiece", "ParquetStitcher", "encode_piece"]
+__all__ = ["ParquetPiece", "ParquetStitcher", "Payload", "encode_piece"]
+
+#: Encoded bytes, as a worker returns them: pyarrow buffers are kept as they are rather
+#: than copied into ``bytes``.
+Payload = bytes | pa.Buffer
 
 MAGIC = b"PAR1"
 _TAIL = 8  # footer length (uint32 little-endian) + magic
@@ -109,7 +112,8 @@ class ParquetStitcher:
         self._write(MAGIC)
 
     def _write(self, data: Payload) -> None:
-        self._position += write_payload(self._stream, data)
+        self._stream.write(data)
+        self._position += len(data)
 
     @property
     def rows(self) -> int:

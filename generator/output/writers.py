@@ -37,10 +37,14 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from breachbench.generator.contract.schema import RECORD_SCHEMA
 from breachbench.generator.output.counts import DatasetStats, count_table
-from breachbench.generator.output.handoff import Payload, write_payload
 from breachbench.generator.output.json_text import json_lines, json_values
 from breachbench.generator.output.manifest import METADATA_KEY
-from breachbench.generator.output.parquet_stitch import ParquetPiece, ParquetStitcher, encode_piece
+from breachbench.generator.output.parquet_stitch import (
+    ParquetPiece,
+    ParquetStitcher,
+    Payload,
+    encode_piece,
+)
 
 #: Columns with few distinct values, where a Parquet dictionary pays for itself. High-
 #: cardinality columns (ids, NIR, phones, comments) skip it: building a dictionary that
@@ -134,8 +138,7 @@ class EncodedRows:
     """Consecutive rows already encoded in a format, with their counts.
 
     ``data`` is a run of JSON lines or CSV rows (no header), or for Parquet a
-    :class:`ParquetPiece` of whole row groups; the bytes may wait in a file
-    (:mod:`breachbench.generator.output.handoff`).
+    :class:`ParquetPiece` of whole row groups.
     """
 
     format: str
@@ -355,7 +358,7 @@ class JsonlSink(Sink):
     def _write_encoded(self, data: Payload | ParquetPiece) -> None:
         if isinstance(data, ParquetPiece):
             raise TypeError("JSON lines come as bytes")
-        write_payload(self._file, data)
+        self._file.write(data)
 
 
 class CsvSink(Sink):
@@ -375,7 +378,7 @@ class CsvSink(Sink):
     def _write_encoded(self, data: Payload | ParquetPiece) -> None:
         if isinstance(data, ParquetPiece):
             raise TypeError("CSV rows come as bytes")
-        write_payload(self._file, data)
+        self._file.write(data)
 
 
 SINKS: dict[str, type[Sink]] = {sink.format: sink for sink in (ParquetSink, JsonlSink, CsvSink)}

@@ -22,6 +22,7 @@ from rich.progress import (
     Task,
     TextColumn,
     TimeElapsedColumn,
+    TimeRemainingColumn,
 )
 from rich.text import Text
 
@@ -50,8 +51,15 @@ def wants_progress(progress: bool | None) -> bool:
 
 
 @contextmanager
-def row_progress(total: int, *, enabled: bool, label: str = "generating") -> Iterator[Advance]:
-    """Yield an ``advance(rows)`` callback, backed by a rich bar or by nothing."""
+def row_progress(
+    total: int, *, enabled: bool, label: str = "generating", completed: int = 0
+) -> Iterator[Advance]:
+    """Yield an ``advance(rows)`` callback, backed by a rich bar or by nothing.
+
+    One bar for every engine: the local pool and Dask both call ``advance`` as rows land.
+    ``completed`` rows (kept from an interrupted run) start the bar without counting in
+    its speed, so the time left is that of the rows still to make.
+    """
     if not enabled:
         yield lambda rows: None
         return
@@ -61,10 +69,12 @@ def row_progress(total: int, *, enabled: bool, label: str = "generating") -> Ite
         MofNCompleteColumn(),
         RowsPerSecondColumn(),
         TimeElapsedColumn(),
+        TextColumn("left"),
+        TimeRemainingColumn(),
     )
     console = Console(stderr=True)
     with Progress(*columns, console=console, transient=False, auto_refresh=False) as bar:
-        task = bar.add_task(label, total=total)
+        task = bar.add_task(label, total=total, completed=completed)
         drawn = time.monotonic()
 
         def advance(rows: int) -> None:

@@ -21,15 +21,12 @@ Three shapes of work:
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import itertools
 import math
 import multiprocessing
 import os
-import shutil
 import signal
 import sys
-import tempfile
 import threading
 import time
 import warnings
@@ -44,10 +41,8 @@ import pyarrow as pa
 from breachbench.generator import block
 from breachbench.generator.options import GenerateOptions
 from breachbench.generator.output.counts import DatasetStats
-from breachbench.generator.output.handoff import HandedOff, hand_off
 from breachbench.generator.output.manifest import FileEntry
-from breachbench.generator.output.parquet_stitch import ParquetPiece
-from breachbench.generator.output.target import SUFFIXES, pid_alive
+from breachbench.generator.output.target import SUFFIXES
 from breachbench.generator.output.writers import EncodedRows, encode_rows, open_sink
 from breachbench.generator.run import memory
 
@@ -269,28 +264,16 @@ class EncodeJob:
     start: int
     stop: int
     metadata_json: str
-    #: Where a worker leaves the encoded bytes (:mod:`generator.output.handoff`); None: return them.
-    handoff_dir: str | None = None
 
 
 def encode_span(job: EncodeJob) -> EncodedRows:
-    """Task of a single-file run where workers encode."""
-    table = block.make_block(job.options, job.start, job.stop)
+    """Task of a single-file run where workers encode: the bytes go back through the pool's
+    result pipe (handing them over through files was measured no faster)."""
     options = job.options
-    rows = encode_rows(
+    table = block.make_block(options, job.start, job.stop)
+    return encode_rows(
         table, options.format, batch_size=options.batch_size, metadata_json=job.metadata_json
     )
-    directory = job.handoff_dir
-    if directory is None:
-        return rows
-    data = rows.data
-    if isinstance(data, ParquetPiece):
-        handed: ParquetPiece | HandedOff = dataclasses.replace(
-            data, body=hand_off(data.body, directory)
-        )
-    else:
-        handed = hand_off(data, directory)
-    return dataclasses.replace(rows, data=handed)
 
 
 def generate_encoded(options: GenerateOptions, *, metadata_json: str) -> Iterator[EncodedRows]:
@@ -307,49 +290,7 @@ def generate_encoded(options: GenerateOptions, *, metadata_json: str) -> Iterato
     size = step if options.format == "parquet" else task_rows_for(options.rows, workers)
     spans = iter_spans(0, options.rows, size)
     jobs = (EncodeJob(options, lo, hi, metadata_json) for lo, hi in spans)
-    if workers <= 1 or options.rows <= size:  # in this process: nothing to hand over
-        return ordered_map(encode_span, jobs, workers=workers)
-    return _handed_off(jobs, workers)
-
-
-HANDOFF_PREFIX = "breachbench-handoff-"
-
-
-def _handed_off(jobs: Iterator[EncodeJob], workers: int) -> Iterator[EncodedRows]:
-    """:func:`ordered_map` of ``jobs``, the workers leaving their bytes in files of a
-    temporary directory, removed (with any piece not consumed) once the pool is down.
-
-    The directory is named after this process, so that a later run can remove the ones
-    of a run killed beyond any cleanup (SIGKILL, power loss): see
-    :func:`remove_dead_handoffs`.
-    """
-    remove_dead_handoffs()
-    prefix = f"{HANDOFF_PREFIX}{os.getpid()}-"
-    with tempfile.TemporaryDirectory(prefix=prefix) as directory:
-        handed = (dataclasses.replace(job, handoff_dir=directory) for job in jobs)
-        results = ordered_map(encode_span, handed, workers=workers)
-        with contextlib.closing(results):
-            yield from results
-
-
-def remove_dead_handoffs(root: str | None = None) -> list[Path]:
-    """Remove the hand-over directories (in ``root``, default the temporary directory) of
-    runs whose process is gone; return what was removed."""
-    removed = []
-    base = Path(root or tempfile.gettempdir())
-    try:
-        entries = list(base.iterdir())
-    except OSError:
-        return removed
-    for entry in entries:
-        name = entry.name
-        if not name.startswith(HANDOFF_PREFIX):
-            continue
-        pid = name[len(HANDOFF_PREFIX) :].split("-", 1)[0]
-        if pid.isdigit() and not pid_alive(int(pid)) and entry.is_dir():
-            shutil.rmtree(entry, ignore_errors=True)
-            removed.append(entry)
-    return removed
+    return ordered_map(encode_span, jobs, workers=workers)
 
 
 def generate_tables(
@@ -379,11 +320,16 @@ def part_name(index: int, fmt: str, width: int = 5) -> str:
     return f"part-{index:0{width}d}{SUFFIXES[fmt]}"
 
 
+def part_count(rows: int, part_rows: int) -> int:
+    """Parts of a directory output: one per ``part_rows`` (rounded up to whole blocks), and
+    at least one, which holds the schema when there is no row."""
+    return max(1, -(-rows // align_up(part_rows)))
+
+
 def part_width(rows: int, part_rows: int) -> int:
     """Digits of the part numbers: 5, or more when a huge run makes more than 100,000
     parts (``part-100000`` would otherwise sort before ``part-99999``)."""
-    parts = max(1, -(-rows // align_up(part_rows)))
-    return max(5, len(str(parts - 1)))
+    return max(5, len(str(part_count(rows, part_rows) - 1)))
 
 
 @dataclass(frozen=True)
@@ -419,20 +365,41 @@ def write_part(job: PartJob) -> WrittenFile:
     return WrittenFile.of(job.name, path, sink.sha256, counts)
 
 
-def write_parts(
-    options: GenerateOptions, directory: Path, *, part_rows: int, metadata_json: str
-) -> Iterator[WrittenFile]:
-    """Write the part files of a directory output on ``options.workers``; yield them.
+def part_jobs(
+    options: GenerateOptions,
+    directory: Path,
+    *,
+    part_rows: int,
+    metadata_json: str,
+    indices: Iterable[int] | None = None,
+) -> Iterator[PartJob]:
+    """The jobs of the parts ``indices`` (default: all, in order) of a directory output.
 
-    Part ``k`` always holds rows [k * part_rows, (k + 1) * part_rows), so file names and
-    contents do not depend on the number of workers. Zero rows still make one empty part,
-    which carries the schema.
+    Part ``k`` always holds rows [k * part_rows, (k + 1) * part_rows) and has the same name,
+    so file names and contents depend neither on the number of workers nor on which machine
+    (``--shard``), engine or resumed run writes it. Zero rows still make one empty part,
+    which carries the schema. Lazy: an astronomical run plans its parts as they are written.
     """
-    spans = iter_spans(0, options.rows, part_rows) if options.rows else iter([(0, 0)])
+    step = align_up(part_rows)
     width = part_width(options.rows, part_rows)
     fmt, folder = options.format, str(directory)
-    jobs = (
-        PartJob(options, folder, part_name(index, fmt, width), lo, hi, metadata_json)
-        for index, (lo, hi) in enumerate(spans)
+    for index in range(part_count(options.rows, part_rows)) if indices is None else indices:
+        lo = index * step
+        hi = min(lo + step, options.rows)
+        yield PartJob(options, folder, part_name(index, fmt, width), lo, hi, metadata_json)
+
+
+def write_parts(
+    options: GenerateOptions,
+    directory: Path,
+    *,
+    part_rows: int,
+    metadata_json: str,
+    indices: Iterable[int] | None = None,
+) -> Iterator[WrittenFile]:
+    """Write the parts ``indices`` (default: all) of a directory output on
+    ``options.workers`` local processes; yield them in order (see :func:`part_jobs`)."""
+    jobs = part_jobs(
+        options, directory, part_rows=part_rows, metadata_json=metadata_json, indices=indices
     )
     return ordered_map(write_part, jobs, workers=effective_workers(options))
