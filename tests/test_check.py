@@ -281,6 +281,11 @@ def test_more_contradictions(row: dict[str, Any], rule: str, tmp_path: Path) -> 
             "enfant mort-né en 2000",
             [("enfant mort-né", "reproductive_health", P, H), ("2000", "date", P, A)],
         ),
+        # A planned date, even when the note shortens "à renouveler".
+        make_row(
+            "titre de séjour à renouv en juin 2022",
+            [("titre de séjour", "ethnic_origin", P, A), ("juin 2022", "date", P, A)],
+        ),
         make_row(None),
     ],
 )
