@@ -49,6 +49,7 @@ def test_keys_differ_with_their_parts():
     assert cache_key("a", b"b") == cache_key("a", b"b")
 
 
+@pytest.mark.slow  # expands or compiles every template afresh (5-10 s)
 def test_cached_templates_equal_a_fresh_expansion(cache: Path):
     load_templates.cache_clear()
     try:

@@ -21,7 +21,6 @@ from breachbench.generator.comments.slots import SlotFiller
 from breachbench.generator.comments.templates import (
     MAX_AGE,
     TemplateError,
-    installed_templates,
     kinship,
     load_templates,
     parse_markup,
@@ -264,7 +263,7 @@ def test_same_sex_partners_are_a_small_realistic_share():
 
 
 def test_eligibility_is_loaded_merged_and_implied_by_roles():
-    templates = [t for ts in installed_templates().values() for t in ts]
+    templates = [t for ts in load_templates().values() for t in ts]
     by_source = {t.source: t for t in templates}
     assert by_source["routine.yaml:entries[78]"].since >= 2013 or any(
         "Doctolib" in "".join(p.text for p in t.pieces) and t.since >= 2013 for t in templates

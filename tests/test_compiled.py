@@ -91,6 +91,7 @@ def _cache_file(cache: Path) -> Path:
     return cache / f"compiled-templates-{derived_key()}.pickle"
 
 
+@pytest.mark.slow  # expands or compiles every template afresh (5-10 s)
 def test_cached_state_draws_the_same_comments_as_a_fresh_compile(cache: Path):
     fresh = load_compiled()  # the cache is empty: compiles, and writes the cache
     assert _cache_file(cache).is_file()
@@ -104,6 +105,7 @@ def test_cached_state_draws_the_same_comments_as_a_fresh_compile(cache: Path):
         ), difficulty
 
 
+@pytest.mark.slow  # expands or compiles every template afresh (5-10 s)
 def test_a_corrupt_cache_is_recompiled_and_replaced(cache: Path):
     _cache_file(cache).write_bytes(b"\x80\x05 not a whole pickle")
     _assert_same(load_compiled(), _fresh())

@@ -120,10 +120,12 @@ def _results(out: str) -> dict:
 @pytest.mark.parametrize(
     ("sig", "code", "workers"),
     [
-        (signal.SIGKILL, -9, "1"),
+        # A real run killed and resumed takes seconds: one case in the default run, the
+        # others with the slow tests.
+        pytest.param(signal.SIGKILL, -9, "1", marks=pytest.mark.slow),
         (signal.SIGTERM, 143, "1"),
-        (signal.SIGKILL, -9, "2"),
-        (signal.SIGTERM, 143, "2"),
+        pytest.param(signal.SIGKILL, -9, "2", marks=pytest.mark.slow),
+        pytest.param(signal.SIGTERM, 143, "2", marks=pytest.mark.slow),
     ],
     ids=["kill-9", "sigterm", "kill-9-workers", "sigterm-workers"],
 )
