@@ -112,6 +112,7 @@ def test_a_corrupt_cache_is_recompiled_and_replaced(cache: Path):
     assert _cache_file(cache).stat().st_size > 1_000_000  # a real state replaced it
 
 
+@pytest.mark.slow  # compiles every template afresh (about 10 s)
 def test_an_unwritable_cache_still_compiles(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     blocker = tmp_path / "file"
     blocker.write_text("a file where the cache directory should be")
