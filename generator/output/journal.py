@@ -161,11 +161,15 @@ class ResumableStaging(Staging):
         self.journal: Journal | None = None
 
     def __enter__(self) -> ResumableStaging:
+        return self._open_in(self.target.path.parent, sweep=True)
+
+    def _open_in(self, parent: Path, *, sweep: bool) -> ResumableStaging:
+        """Create ``parent``, remove dead runs' leftovers beside the target if ``sweep``,
+        and open (or continue) the journal; one-line errors, nothing left behind."""
         try:
-            self._make_parents(self.target.path.parent)
-            self.removed_leftovers = remove_dead_leftovers(
-                self.target.path.parent, self.target.path.name
-            )
+            self._make_parents(parent)
+            if sweep:
+                self.removed_leftovers = remove_dead_leftovers(parent, self.target.path.name)
             self.journal = open_journal(self.path, self.plan, resume=self.resume)
         except OSError as exc:
             self._cleanup()

@@ -32,7 +32,6 @@ from breachbench.generator.output.journal import (
     DonePart,
     PartPlan,
     ResumableStaging,
-    open_journal,
 )
 from breachbench.generator.output.manifest import (
     MANIFEST_VERSION,
@@ -151,15 +150,8 @@ class ShardStaging(ResumableStaging):
         self.path = target.path / f".{shard_tag(shard)}.partial"
 
     def __enter__(self) -> ShardStaging:
-        try:
-            self._make_parents(self.target.path)
-            self.journal = open_journal(self.path, self.plan, resume=self.resume)
-        except OSError as exc:
-            self._cleanup()
-            raise OutputError(f"cannot write {self.target.path}: {exc.strerror or exc}") from exc
-        except OutputError:
-            self._cleanup_created_parents()
-            raise
+        # Shards share the directory: no sweep of leftovers beside it.
+        self._open_in(self.target.path, sweep=False)
         return self
 
     def commit(self) -> None:
