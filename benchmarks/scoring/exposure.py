@@ -61,10 +61,6 @@ EXPOSURE_FIELDS: tuple[str, ...] = (
 )
 """Per-record columns of the totals; then ``spans`` (C) and ``leaked`` (C) per category."""
 
-DENSE_FIELDS: tuple[str, ...] = REPLICATED_FIELDS[12:]
-"""Replicated columns with many distinct values (characters, weighted sums): summed by a
-matrix product of the weights rather than by pattern."""
-
 LINKING_IDENTIFIERS: tuple[str, ...] = ("person", "phone", "email", "address", "nir")
 """Identifier categories that point at one person. A bare date does not: "le 12/03" next
 to a diagnosis is not, on its own, a disclosure about someone, so dates do not count for

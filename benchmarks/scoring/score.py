@@ -277,7 +277,7 @@ def score_batch(
         table = table.reshape(-1, 4)[:, [3, 1, 2, 0]]
         tag_sensitive = {v: table[i].astype(np.int64) for i, v in enumerate(gb.tag_values)}
 
-    # Bootstrap: per-record counts behind the headline figures, weighted per replicate.
+    # Bootstrap: per-record counts behind the headline and exposure figures, by bucket.
     hashes = id_hashes(gb.patient_id)
     b = config.bootstrap_replicates
     if b:
