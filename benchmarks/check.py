@@ -633,6 +633,30 @@ def rule_date_before_birth(record: Record) -> list[Finding]:
     return found
 
 
+NOISE_FILE = "noise/transforms.yaml"
+
+
+@functools.cache
+def _shorthand() -> tuple[re.Pattern[str], dict[str, str]]:
+    """The notes' shorthand (``sms`` and ``truncation`` words of the noise data), folded,
+    each with the full forms it stands for: "renouv" is "renouveler" or "renouvellement"."""
+    raw = corpora.read_yaml(NOISE_FILE)
+    forms: dict[str, set[str]] = {}
+    for full, short in [*raw["sms"].items(), *raw["truncation"]["words"].items()]:
+        forms.setdefault(fold(short), set()).add(fold(full))
+    pattern = re.compile(
+        r"\b(" + "|".join(map(re.escape, sorted(forms, key=len, reverse=True))) + r")\b"
+    )
+    return pattern, {short: " ".join(sorted(full)) for short, full in forms.items()}
+
+
+def spelled_out(folded: str) -> str:
+    """``folded`` with each shorthand word replaced by the full forms it stands for, so
+    that the marker lists need only the spelled-out words (offsets do not survive)."""
+    pattern, forms = _shorthand()
+    return pattern.sub(lambda m: forms[m.group(1)], folded)
+
+
 def rule_date_after_creation(record: Record) -> list[Finding]:
     """A patient's dated event after the record was created, in a clause that plans nothing."""
     if record.created_at is None:
@@ -645,7 +669,7 @@ def rule_date_after_creation(record: Record) -> list[Finding]:
         interval = parse_date_span(record.text[start:end], record.created_at.year + PIVOT_AHEAD)
         if interval is None or interval[0] <= record.created_at:
             continue
-        if planning.search(clause_around(record, start, end)):
+        if planning.search(spelled_out(clause_around(record, start, end))):
             continue
         found.append(
             Finding(
