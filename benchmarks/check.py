@@ -580,7 +580,10 @@ PIVOT_AHEAD = 5
 def _is_birth_date(record: Record, start: int) -> bool:
     """True when the text just before ``start`` introduces a birth date (DDN, née le)."""
     before = record.folded[max(0, start - 24) : start]
-    return load_markers().birth_date_before.search(before) is not None
+    markers = load_markers()
+    found = markers.birth_date_before.search(before)
+    # "enft né en 2011": a relative's birth, not the patient's.
+    return found is not None and not markers.relative_words.search(before[: found.start()])
 
 
 def rule_birth_date_stated(record: Record) -> list[Finding]:

@@ -281,6 +281,13 @@ def test_more_contradictions(row: dict[str, Any], rule: str, tmp_path: Path) -> 
             "enfant mort-né en 2000",
             [("enfant mort-né", "reproductive_health", P, H), ("2000", "date", P, A)],
         ),
+        # "Né" in a commune name, a DDN ending the line before, a relative's birth.
+        make_row(
+            "déménagement prévu à 16300 Saint-Palais-du-Né en mars 2022",
+            [("mars 2022", "date", P, A)],
+        ),
+        make_row("vérifier la DDN\n06/2015 : arrivée au cabinet", [("06/2015", "date", P, A)]),
+        make_row("enft né en 2011", [("2011", "date", P, A)]),
         # A planned date, even when the note shortens "à renouveler".
         make_row(
             "titre de séjour à renouv en juin 2022",
