@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
-import shutil
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from breachbench.generator.output.journal import (
     Journal,
     PartPlan,
     ResumableStaging,
+    discard_interrupted,
 )
 from breachbench.generator.output.manifest import (
     provenance,
@@ -185,7 +185,7 @@ def generate_dataset(
         _write_metadata(options, staging, files)
         staging.commit()
     if journal is None:  # an interrupted --resume run of what this one replaced
-        shutil.rmtree(target.path.with_name(f".{target.path.name}.partial"), ignore_errors=True)
+        discard_interrupted(target.path.with_name(f".{target.path.name}.partial"), target.path)
     kept = sum(part.entry.rows for part in _journal_kept(journal))
     return _summary(target, files, time.perf_counter() - started, resumed_rows=kept)
 

@@ -200,3 +200,38 @@ def test_a_fresh_resume_run_writes_what_a_plain_run_writes(tmp_path: Path) -> No
     )
     assert _digests(tmp_path / "resumable") == _digests(tmp_path / "plain")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["plain", "resumable"]
+
+
+def test_a_second_run_on_an_output_being_written_is_refused_and_harms_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, whole: dict[str, str]
+) -> None:
+    """Another live process holds the staging lock (as a concurrent ``--resume`` run of
+    the same command does): this run stops with one line and leaves that run's parts; once
+    the other process is gone, the same command resumes to the uninterrupted result."""
+    out = tmp_path / "parts"
+    partial = _interrupted_run(out, monkeypatch, parts=2)
+    before = _digests(partial)
+    lock = partial.with_name(partial.name + ".lock")
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import fcntl, sys; f = open(sys.argv[1], 'a');"
+            " fcntl.lockf(f.fileno(), fcntl.LOCK_EX); print('held', flush=True); sys.stdin.read()",
+            str(lock),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        options = GenerateOptions(rows=ROWS, seed=9, workers=2)
+        with pytest.raises(OutputError, match=r"another breachbench run is writing .*parts"):
+            generate_dataset(out, options, progress=False, part_rows=BLOCK_ROWS, resume=True)
+        assert _digests(partial) == before and not out.exists()
+    finally:
+        holder.communicate("")
+    generate_dataset(out, options, progress=False, part_rows=BLOCK_ROWS, resume=True)
+    assert _digests(out) == whole
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["parts"]

@@ -14,13 +14,14 @@ crash is ignored.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TextIO
+from typing import IO, Any, TextIO
 
 from breachbench.generator.output.counts import DatasetStats
 from breachbench.generator.output.manifest import FileEntry, sha256_file
@@ -146,6 +147,59 @@ class Journal:
         self._file.close()
 
 
+class StagingLock:
+    """An exclusive lock on one resumable staging directory, held while a run writes it.
+
+    Two runs given the same ``--out`` and ``--resume`` (or the same ``--shard`` twice)
+    would otherwise both keep the journal's parts and write the missing ones over each
+    other. The lock is a file beside the staging directory, not in it, so that it never
+    moves into the dataset with the parts; it is removed when the run lets go. A POSIX
+    record lock, not ``flock``: forked worker processes do not inherit it, so the kernel
+    releases it the moment the run's own process dies, even under SIGKILL.
+    """
+
+    def __init__(self, staging: Path, output: Path) -> None:
+        self.path = staging.with_name(staging.name + ".lock")
+        self.output = output
+        self._handle: IO[str] | None = None
+
+    def acquire(self) -> None:
+        """Take the lock, or raise a one-line :class:`OutputError` naming the output."""
+        handle = open(self.path, "a")  # noqa: SIM115 (held until release)
+        try:
+            fcntl.lockf(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            raise OutputError(
+                f"another breachbench run is writing {self.output} right now;"
+                " wait for it to finish or give another --out"
+            ) from None
+        self._handle = handle
+
+    def release(self) -> None:
+        """Remove the lock file, then let go: a run starting after this sees no lock."""
+        if self._handle is None:
+            return
+        with contextlib.suppress(OSError):
+            self.path.unlink()
+        self._handle.close()
+        self._handle = None
+
+
+def discard_interrupted(staging: Path, output: Path) -> None:
+    """Remove an interrupted ``--resume`` run's staging directory that a plain run has
+    just replaced, unless a live run holds it (that run's parts are not ours to delete)."""
+    lock = StagingLock(staging, output)
+    try:
+        lock.acquire()
+    except OutputError:
+        return
+    try:
+        shutil.rmtree(staging, ignore_errors=True)
+    finally:
+        lock.release()
+
+
 class ResumableStaging(Staging):
     """:class:`Staging` of a directory output in ``.NAME.partial``, kept when the run is
     interrupted with at least one finished part, and continued by ``resume``.
@@ -159,6 +213,7 @@ class ResumableStaging(Staging):
         self.plan = plan
         self.resume = resume
         self.journal: Journal | None = None
+        self._lock: StagingLock | None = None
 
     def __enter__(self) -> ResumableStaging:
         return self._open_in(self.target.path.parent, sweep=True)
@@ -170,14 +225,22 @@ class ResumableStaging(Staging):
             self._make_parents(parent)
             if sweep:
                 self.removed_leftovers = remove_dead_leftovers(parent, self.target.path.name)
+            self._lock = StagingLock(self.path, self.target.path)
+            self._lock.acquire()
             self.journal = open_journal(self.path, self.plan, resume=self.resume)
         except OSError as exc:
             self._cleanup()
             raise OutputError(f"cannot write {self.target.path}: {exc.strerror or exc}") from exc
         except OutputError:
+            self._release()
             self._cleanup_created_parents()
             raise
         return self
+
+    def _release(self) -> None:
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
     def __exit__(
         self,
@@ -187,11 +250,25 @@ class ResumableStaging(Staging):
     ) -> None:
         if self.journal is not None:
             self.journal.close()
-        if self._committed:
-            return
-        if self.journal is not None and self.journal.done:
-            return  # kept for --resume
-        self._cleanup()
+        try:
+            if self._committed:
+                return
+            if self.journal is not None and self.journal.done:
+                return  # kept for --resume
+            self._cleanup()
+        finally:
+            self._release()
+
+    def _cleanup(self) -> None:
+        """The staged files go while the lock is held (a run that takes it next must not see
+        them half gone), then the lock file, then the parent directories this run made."""
+        created, self._created_dirs = self._created_dirs, []
+        try:
+            super()._cleanup()
+        finally:
+            self._release()
+            self._created_dirs = created
+            self._cleanup_created_parents()
 
     def _cleanup_created_parents(self) -> None:
         for directory in reversed(self._created_dirs):
