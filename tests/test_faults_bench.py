@@ -491,9 +491,8 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads /proc")
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
-def test_a_signal_mid_bench_leaves_no_folder_and_no_detector(here: Path, signum: int) -> None:
+def _bench_stuck_in_a_hung_detector(here: Path) -> tuple[subprocess.Popen[str], list[int]]:
+    """A real ``bench`` process whose isolated detector is stuck on a batch, and its children."""
     repo = Path(__file__).resolve().parents[1]
     process = subprocess.Popen(
         [sys.executable, "-m", "breachbench", "bench", "data.jsonl", "-d", "mydetectors:hang",
@@ -509,6 +508,17 @@ def test_a_signal_mid_bench_leaves_no_folder_and_no_detector(here: Path, signum:
         time.sleep(0.1)
         children = _children(process.pid)
     time.sleep(1.5)  # the isolated detector is now stuck on the batch holding 2017
+    return process, children
+
+
+def _gone(pid: int) -> bool:
+    return not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text()
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads /proc")
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_a_signal_mid_bench_leaves_no_folder_and_no_detector(here: Path, signum: int) -> None:
+    process, children = _bench_stuck_in_a_hung_detector(here)
     started = time.monotonic()
     process.send_signal(signum)
     _, stderr = process.communicate(timeout=60)
@@ -517,11 +527,20 @@ def test_a_signal_mid_bench_leaves_no_folder_and_no_detector(here: Path, signum:
     assert "Traceback" not in stderr and "Aborted" in stderr
     assert not (here / "run").exists()
     assert [p.name for p in here.iterdir() if p.name.startswith(".")] == []
-    for child in children:
-        assert (
-            not Path(f"/proc/{child}").exists()
-            or "zombie" in Path(f"/proc/{child}/status").read_text()
-        )
+    assert all(_gone(child) for child in children)
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads /proc")
+def test_a_hung_isolated_detector_does_not_outlive_a_killed_bench(here: Path) -> None:
+    """``kill -9`` gives the harness no chance to stop its child: the child notices it was
+    orphaned and exits on its own, even stuck in the detector's call."""
+    process, children = _bench_stuck_in_a_hung_detector(here)
+    process.kill()
+    process.communicate(timeout=60)
+    deadline = time.monotonic() + 10
+    while not all(_gone(child) for child in children):
+        assert time.monotonic() < deadline, "the isolated detector outlived the harness"
+        time.sleep(0.1)
 
 
 def test_csv_with_line_breaks_across_read_blocks(tmp_path: Path) -> None:

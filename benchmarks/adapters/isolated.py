@@ -245,6 +245,24 @@ def _serve(spec: str, protocol: BinaryIO) -> int:
     return code
 
 
+ORPHAN_CHECK_SECONDS = 0.5
+
+
+def _exit_when_orphaned(parent: int) -> None:
+    """Exit as soon as the harness is gone, even while the detector is stuck in a call.
+
+    A harness killed with SIGKILL cannot stop its child, and a hung detector never reads
+    the end of its stdin: without this watch it would run on forever. A parent's death
+    re-parents the child (to init or a subreaper), which ``getppid`` shows. Polling from a
+    daemon thread works wherever a hung call lets other threads run (a sleep, I/O, a Python
+    loop); ``PR_SET_PDEATHSIG`` would fire when the parent's *thread* that started us ends.
+    """
+    while True:
+        time.sleep(ORPHAN_CHECK_SECONDS)
+        if os.getppid() != parent:
+            os._exit(1)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the child: ``python -m breachbench.benchmarks.adapters.isolated SPEC``."""
     args = sys.argv[1:] if argv is None else argv
@@ -253,6 +271,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     # The protocol keeps the real stdout; fd 1 then points at stderr, so that whatever the
     # detector prints, from Python or from C, cannot corrupt an answer line.
+    threading.Thread(target=_exit_when_orphaned, args=(os.getppid(),), daemon=True).start()
     protocol = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
     sys.stdout = sys.stderr
