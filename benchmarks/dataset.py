@@ -39,6 +39,7 @@ import pyarrow.parquet as pq
 from breachbench.benchmarks.protocol import one_line
 from breachbench.generator.contract.schema import CONTRACT_COLUMNS, SPAN_TYPE
 from breachbench.generator.output.manifest import METADATA_KEY, sha256_file
+from breachbench.generator.output.shards import unfinished_shards
 
 __all__ = [
     "CONTRACT_SCHEMA",
@@ -596,6 +597,8 @@ def open_dataset(
     path = Path(path)
     extra_columns = extra_columns or {}
     if path.is_dir():
+        if (unfinished := unfinished_shards(path)) is not None:
+            raise DatasetError(unfinished)
         found = {fmt: sorted(path.glob(glob)) for fmt, glob in PART_GLOBS.items()}
         formats = [fmt for fmt, files in found.items() if files]
         if not formats:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from breachbench.benchmarks.dataset import DatasetError, open_dataset
 from breachbench.generator.api import generate_dataset, merge_shards
 from breachbench.generator.block import BLOCK_ROWS
 from breachbench.generator.options import GenerateOptions, OptionError, Shard, parse_shard
@@ -62,6 +63,9 @@ def test_shards_in_one_directory_make_the_single_machine_dataset(
     options = GenerateOptions(rows=ROWS, seed=5)
     summaries = []
     for index in reversed(range(count)):  # any order: the last one in merges
+        if summaries:  # some shards are whole, not all: readers refuse the fraction
+            with pytest.raises(DatasetError, match=rf"still being written \({len(summaries)} of"):
+                open_dataset(out)
         summaries.append(
             generate_dataset(
                 out, options, progress=False, part_rows=BLOCK_ROWS, shard=Shard(index, count)
@@ -76,6 +80,7 @@ def test_shards_in_one_directory_make_the_single_machine_dataset(
     shards = pq.read_table(sorted(out.glob("part-*.parquet")))
     assert shards.equals(pq.read_table(sorted(single.glob("part-*.parquet"))))
     assert shards.num_rows == ROWS
+    assert open_dataset(out).info.rows == ROWS
 
 
 def test_shards_on_separate_disks_are_merged_once_copied_together(

@@ -129,6 +129,38 @@ def check_shard_target(
     return None
 
 
+_SHARD_STAGING = re.compile(r"^\.shard-(\d+)-of-(\d+)\.partial$")
+
+
+def unfinished_shards(directory: Path) -> str | None:
+    """Why ``directory`` cannot be read yet, if it is a sharded dataset still being written.
+
+    Until the last shard writes ``manifest.json``, the part files there are only some of
+    the dataset's: a reader that took them would score a fraction and never know. Returns
+    None for a finished dataset and for a directory that is no shard output at all.
+    """
+    if (directory / MANIFEST_NAME).is_file():
+        return None
+    whole: set[int] = set()
+    counts: set[int] = set()
+    running = 0
+    for path in directory.iterdir():
+        if match := _SHARD_MANIFEST.match(path.name):
+            whole.add(int(match[1]))
+            counts.add(int(match[2]))
+        elif match := _SHARD_STAGING.match(path.name):
+            running += 1
+            counts.add(int(match[2]))
+    if not counts:
+        return None
+    of = f"{len(whole)} of {max(counts)}" if len(counts) == 1 else f"{len(whole)}"
+    return (
+        f"{directory} is a sharded dataset still being written ({of} shards whole, no"
+        f" {MANIFEST_NAME} yet): wait for the last shard, or run `breachbench generate"
+        f" --merge-manifests {directory}` once every shard is copied there"
+    )
+
+
 def _read(path: Path) -> dict[str, Any]:
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
