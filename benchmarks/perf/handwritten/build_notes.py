@@ -1,10 +1,12 @@
-"""Build ``notes.jsonl`` (contract JSON lines) from the hand-written ``notes.txt``.
+"""Build the hand-written sets (contract JSON lines) from their ``.txt`` sources.
 
-python benchmarks/perf/handwritten/build_notes.py [--check]
+python benchmarks/perf/handwritten/build_notes.py [--check] [notes|dev ...]
 
-Offsets are never typed by hand: each label names its span by its text, labels are listed
-in reading order, and this script finds each text after the previous span, on word
-boundaries. ``notes.txt`` holds blocks::
+Two sets, built alike: ``notes.txt`` -> ``notes.jsonl`` (the held-out test proxy, ids
+``HW001``...) and ``dev.txt`` -> ``dev.jsonl`` (the development set, ids ``HD001``...);
+with no set named, both are built. Offsets are never typed by hand: each label names its
+span by its text, labels are listed in reading order, and this script finds each text
+after the previous span, on word boundaries. A source holds blocks::
 
     ### F 1978-03-12
     the note, on one or more lines
@@ -24,8 +26,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SOURCE = HERE / "notes.txt"
-TARGET = HERE / "notes.jsonl"
+SETS = {"notes": "HW", "dev": "HD"}  # set name -> patient_id prefix; files HERE/<name>.txt|jsonl
 
 CATEGORIES = {
     "ser": "serology", "ori": "sexual_orientation", "gen": "gender_identity",
@@ -41,7 +42,7 @@ ASSERTIONS = {"a": "affirmed", "n": "negated", "y": "hypothetical", "h": "histor
 
 
 class NoteError(ValueError):
-    """A block of notes.txt cannot be turned into labels; the message names it."""
+    """A block of a source cannot be turned into labels; the message names it."""
 
 
 def _find(text: str, needle: str, cursor: int, where: str) -> int:
@@ -56,8 +57,8 @@ def _find(text: str, needle: str, cursor: int, where: str) -> int:
     raise NoteError(f"{where}: {needle!r} not found after offset {cursor}")
 
 
-def parse(source: str) -> list[dict]:
-    """The records of ``source``, in order, ids ``HW001``..."""
+def parse(source: str, prefix: str = "HW") -> list[dict]:
+    """The records of ``source``, in order, ids ``<prefix>001``..."""
     records: list[dict] = []
     blocks = [b for b in source.split("\n### ") if b.strip() and not b.startswith("#")]
     for number, block in enumerate(blocks, start=1):
@@ -93,7 +94,7 @@ def parse(source: str) -> list[dict]:
         categories = sorted({s["category"] for s in spans})
         records.append(
             {
-                "patient_id": f"HW{number:03d}",
+                "patient_id": f"{prefix}{number:03d}",
                 "admin_comment": text,
                 "sensitive": any(c not in IDENTIFIERS for c in categories),
                 "categories": categories,
@@ -111,13 +112,24 @@ def render(records: list[dict]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="only compare with notes.jsonl")
+    parser.add_argument("--check", action="store_true", help="only compare with the .jsonl")
+    parser.add_argument("sets", nargs="*", metavar="SET", help=f"of {', '.join(SETS)} (all)")
     args = parser.parse_args()
-    text = render(parse(SOURCE.read_text(encoding="utf-8")))
-    if args.check:
-        sys.exit(0 if TARGET.read_text(encoding="utf-8") == text else 1)
-    TARGET.write_text(text, encoding="utf-8")
-    print(f"wrote {text.count(chr(10))} notes to {TARGET}")
+    if unknown := set(args.sets) - set(SETS):
+        parser.error(f"unknown set(s): {', '.join(sorted(unknown))}")
+    stale = []
+    for name in args.sets or list(SETS):
+        source, target = HERE / f"{name}.txt", HERE / f"{name}.jsonl"
+        text = render(parse(source.read_text(encoding="utf-8"), SETS[name]))
+        if args.check:
+            if not target.exists() or target.read_text(encoding="utf-8") != text:
+                stale.append(target.name)
+            continue
+        target.write_text(text, encoding="utf-8")
+        print(f"wrote {text.count(chr(10))} notes to {target}")
+    if stale:
+        print(f"stale: {', '.join(stale)}; run build_notes.py", file=sys.stderr)
+        sys.exit(1)
 
 
 if __name__ == "__main__":
