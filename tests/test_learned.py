@@ -82,6 +82,8 @@ def test_features_carry_word_shape_neighbours_and_hints() -> None:
     assert "w=dupont" in rows[1] and "sh=Xx" in rows[1] and "-1w=mme" in rows[1]
     assert "BOS" in rows[0] and "EOS" in rows[-1]
     assert "h=B-serology" in rows[2] and "h=I-serology" in rows[3]
+    assert "hM=serology" in rows[2] and "hL=serology" in rows[3]
+    assert "h|sh=serology|X" in rows[2] and "h|-1w=serology|dupont" in rows[2]
     assert not any(f.startswith("h=") for f in rows[0])
     assert "w=<2d>" in features("06", tokenize("06"))[0]
 

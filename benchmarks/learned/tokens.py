@@ -71,6 +71,12 @@ def features(
     ``hints`` are spans another detector found (the built-in lexicon and patterns): each
     token gets the BIO tag they give it, and its neighbours' labels, as features. The CRF
     learns how far to trust them, and where the guidelines draw the boundaries.
+
+    A hinted token also says whether the hint ends there (``hL``) or goes on (``hM``),
+    and the hint's label with the token's shape and with the word on its left: features
+    that hold on wording never seen in training, so that where the words are unknown the
+    tagger can follow the hint's boundary (the lexicon draws minimal spans) and judge the
+    hint by its context rather than by the hinted word's identity.
     """
     words = [text[s:e] for s, e in tokens]
     folded = [_word(w) for w in words]
@@ -92,7 +98,12 @@ def features(
         hinted = bio_tags(tokens, hints)
         for i, tag in enumerate(hinted):
             if tag != OUTSIDE:
-                base[i].append("h=" + tag)
+                label = tag[2:]
+                ends = i + 1 == n or hinted[i + 1] != "I-" + label
+                base[i] += ("h=" + tag, ("hL=" if ends else "hM=") + label)
+                base[i].append("h|sh=" + label + "|" + shapes[i])
+                if i > 0:
+                    base[i].append("h|-1w=" + label + "|" + folded[i - 1])
             if i > 0 and hinted[i - 1] != OUTSIDE:
                 base[i].append("h-1=" + hinted[i - 1][2:])
             if i + 1 < n and hinted[i + 1] != OUTSIDE:
