@@ -15,7 +15,13 @@ import pytest
 from breachbench.benchmarks.dataset import open_dataset
 from breachbench.benchmarks.learned.artifacts import protocol_warnings
 from breachbench.benchmarks.learned.data import examples
-from breachbench.benchmarks.learned.tokens import bio_tags, features, spans_from_tags, tokenize
+from breachbench.benchmarks.learned.tokens import (
+    bilou,
+    bio_tags,
+    features,
+    spans_from_tags,
+    tokenize,
+)
 from breachbench.generator.api import generate_dataset
 from breachbench.generator.contract.taxonomy import load_taxonomy
 from breachbench.generator.options import GenerateOptions
@@ -76,8 +82,26 @@ def test_features_carry_word_shape_neighbours_and_hints() -> None:
     assert "w=dupont" in rows[1] and "sh=Xx" in rows[1] and "-1w=mme" in rows[1]
     assert "BOS" in rows[0] and "EOS" in rows[-1]
     assert "h=B-serology" in rows[2] and "h=I-serology" in rows[3]
+    assert "hM=serology" in rows[2] and "hL=serology" in rows[3]
+    assert "h|sh=serology|X" in rows[2] and "h|-1w=serology|dupont" in rows[2]
     assert not any(f.startswith("h=") for f in rows[0])
     assert "w=<2d>" in features("06", tokenize("06"))[0]
+
+
+def test_bilou_marks_last_and_single_tokens_and_decodes_like_bio() -> None:
+    """The tagger learns BILOU; BIO models (format 1) decode to the same spans."""
+    bio = ["O", "B-violence", "I-violence", "I-violence", "O", "B-date", "B-person", "I-person"]
+    assert bilou(bio) == [
+        "O", "B-violence", "I-violence", "L-violence", "O", "U-date", "B-person", "L-person",
+    ]  # fmt: skip
+    tokens = [(i, i + 1) for i in range(len(bio))]
+    assert spans_from_tags(tokens, bilou(bio)) == spans_from_tags(tokens, bio)
+    assert spans_from_tags(tokens, bio) == [(1, 4, "violence"), (5, 6, "date"), (6, 8, "person")]
+    # A closed span does not swallow a following I- of its label: it opens a new one.
+    assert spans_from_tags(tokens[:3], ["U-date", "I-date", "L-date"]) == [
+        (0, 1, "date"),
+        (1, 3, "date"),
+    ]
 
 
 # ---------------------------------------------------------------- honest protocol
@@ -195,6 +219,24 @@ def test_crf_model_directory_records_its_training(crf: Path, data: dict[str, Pat
     assert (crf / "crf.crfsuite").stat().st_size > 10_000
     card = (crf / "MODEL_CARD.md").read_text(encoding="utf-8")
     assert info.fingerprint in card and "split: train" in card
+
+
+@needs_ml
+def test_crf_model_of_a_newer_format_refuses_in_one_line(crf: Path, tmp_path: Path) -> None:
+    import shutil
+
+    from breachbench.benchmarks.learned import ModelDirError, load_learned
+    from breachbench.benchmarks.learned.crf import CRF_FORMAT
+
+    document = json.loads((crf / "model.json").read_text(encoding="utf-8"))
+    assert document["crf_format"] == CRF_FORMAT and "BILOU" in (crf / "MODEL_CARD.md").read_text()
+    newer = tmp_path / "newer"
+    shutil.copytree(crf, newer)
+    document["crf_format"] = CRF_FORMAT + 1
+    (newer / "model.json").write_text(json.dumps(document), encoding="utf-8")
+    with pytest.raises(ModelDirError, match="newer than this breachbench reads") as error:
+        load_learned(newer)
+    assert "\n" not in str(error.value)
 
 
 @needs_ml

@@ -1,4 +1,4 @@
-"""Tokens with exact character offsets, their French features, and BIO tags both ways.
+"""Tokens with exact character offsets, their French features, and BIO/BILOU tags both ways.
 
 The span tagger labels tokens, the harness scores character spans: every token keeps its
 ``[start, end)`` in the original text, so a tag sequence turns back into spans whose
@@ -24,6 +24,7 @@ from breachbench.benchmarks.detectors.fold import strip_accents
 __all__ = [
     "OUTSIDE",
     "Token",
+    "bilou",
     "bio_tags",
     "features",
     "spans_from_tags",
@@ -70,6 +71,12 @@ def features(
     ``hints`` are spans another detector found (the built-in lexicon and patterns): each
     token gets the BIO tag they give it, and its neighbours' labels, as features. The CRF
     learns how far to trust them, and where the guidelines draw the boundaries.
+
+    A hinted token also says whether the hint ends there (``hL``) or goes on (``hM``),
+    and the hint's label with the token's shape and with the word on its left: features
+    that hold on wording never seen in training, so that where the words are unknown the
+    tagger can follow the hint's boundary (the lexicon draws minimal spans) and judge the
+    hint by its context rather than by the hinted word's identity.
     """
     words = [text[s:e] for s, e in tokens]
     folded = [_word(w) for w in words]
@@ -91,7 +98,12 @@ def features(
         hinted = bio_tags(tokens, hints)
         for i, tag in enumerate(hinted):
             if tag != OUTSIDE:
-                base[i].append("h=" + tag)
+                label = tag[2:]
+                ends = i + 1 == n or hinted[i + 1] != "I-" + label
+                base[i] += ("h=" + tag, ("hL=" if ends else "hM=") + label)
+                base[i].append("h|sh=" + label + "|" + shapes[i])
+                if i > 0:
+                    base[i].append("h|-1w=" + label + "|" + folded[i - 1])
             if i > 0 and hinted[i - 1] != OUTSIDE:
                 base[i].append("h-1=" + hinted[i - 1][2:])
             if i + 1 < n and hinted[i + 1] != OUTSIDE:
@@ -135,8 +147,27 @@ def bio_tags(tokens: Sequence[Token], spans: Sequence[tuple[int, int, str]]) -> 
     return tags
 
 
+def bilou(tags: Sequence[str]) -> list[str]:
+    """BIO tags rewritten as BILOU: a span's last token is ``L-``, a one-token span ``U-``.
+
+    The tagger learns the BILOU form: with BIO, ending a span is only "the next token is
+    not ``I-``", so a first-order CRF keeps extending a span over words it never saw (a
+    preposition, a number, a name after "viol conjugal"). An explicit last tag has its own
+    weights, so a span ends on the kind of word that ends spans in the training data.
+    """
+    out = list(tags)
+    for i, tag in enumerate(tags):
+        if tag != OUTSIDE and (i + 1 == len(tags) or tags[i + 1] != "I-" + tag[2:]):
+            out[i] = ("U-" if tag[0] == "B" else "L-") + tag[2:]
+    return out
+
+
 def spans_from_tags(tokens: Sequence[Token], tags: Sequence[str]) -> list[tuple[int, int, str]]:
-    """Character spans from BIO tags; an ``I-`` that does not continue its label opens one."""
+    """Character spans from BIO or BILOU tags (models of either scheme load).
+
+    An ``I-`` or ``L-`` that does not continue its label opens a span; ``L-`` and ``U-``
+    close the span they are in.
+    """
     spans: list[tuple[int, int, str]] = []
     current: list = []  # [start, end, label] of the open span
     for (start, end), tag in zip(tokens, tags, strict=True):
@@ -146,12 +177,15 @@ def spans_from_tags(tokens: Sequence[Token], tags: Sequence[str]) -> list[tuple[
                 current = []
             continue
         prefix, label = tag[:2], tag[2:]
-        if prefix == "I-" and current and current[2] == label:
+        if prefix in ("I-", "L-") and current and current[2] == label:
             current[1] = end
-            continue
-        if current:
+        else:
+            if current:
+                spans.append(tuple(current))  # type: ignore[arg-type]
+            current = [start, end, label]
+        if prefix in ("L-", "U-"):
             spans.append(tuple(current))  # type: ignore[arg-type]
-        current = [start, end, label]
+            current = []
     if current:
         spans.append(tuple(current))  # type: ignore[arg-type]
     return spans

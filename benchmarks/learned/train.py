@@ -143,6 +143,11 @@ def model_card(document: dict[str, Any]) -> str:
         f"{document['description']}. Trained by breachbench {document['breachbench_version']}"
         f" (taxonomy {document['taxonomy_version']}) in {document['training_seconds']} s.",
         "",
+        *(
+            [f"Tags: BILOU over tokens (crf format {document['crf_format']}).", ""]
+            if document.get("crf_format")
+            else []
+        ),
         "## Training data",
         "",
         f"- dataset: `{data['path']}` ({data['rows']} rows, {data['comments']} comments,"
@@ -178,7 +183,7 @@ def model_card(document: dict[str, Any]) -> str:
 
 def load_learned(directory: str | Path) -> Any:
     """The detector of a model directory (``bench --detector learned:DIR``)."""
-    from .artifacts import read_model_json
+    from .artifacts import ModelDirError, read_model_json
 
     document = read_model_json(directory)
     require_ml()
@@ -186,8 +191,14 @@ def load_learned(directory: str | Path) -> Any:
     version = document.get("breachbench_version")
     hints = bool(document.get("hints"))
     if document["model"] == "crf":
-        from .crf import CrfSpanTagger
+        from .crf import CRF_FORMAT, CrfSpanTagger
 
+        made = document.get("crf_format", 1)
+        if made > CRF_FORMAT:
+            raise ModelDirError(
+                f"{directory}: crf format {made} is newer than this breachbench reads"
+                f" ({CRF_FORMAT}); upgrade breachbench or retrain the model"
+            )
         return CrfSpanTagger(directory, hints=hints, name=name, version=version)
     if document["model"] == "tfidf-lr":
         from .classifier import RecordClassifier

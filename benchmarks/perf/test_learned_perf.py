@@ -57,7 +57,8 @@ def test_train_100k_and_predict(model: str, data: dict[str, Path], tmp_path: Pat
         f"\n{model}: trained on {TRAIN_COMMENTS:,} comments in {cpu:.0f} s CPU"
         f" ({wall:.0f} s wall); predicts {speed:,.0f} comments/s"
     )
-    # Measured: crf 91 s CPU, tfidf-lr 48 s; crf 2,400-3,700 comments/s, tfidf-lr
-    # 3,000-3,600 on this shared machine.
+    # Measured: crf 188 s CPU (BILOU, crf format 3; 91 s with BIO), tfidf-lr 48 s; crf
+    # about 2,950 comments per CPU second (1,755 comments/s wall at a load of 9 on this
+    # shared 2-core machine), tfidf-lr 3,000-3,600 comments/s.
     assert cpu < 300
     assert speed >= 2000
