@@ -122,6 +122,27 @@ def _origin_first_names() -> tuple[float, np.ndarray, np.ndarray]:
     return float(spec["family_first_names"]), starts, index[order]
 
 
+def _in_reading_order(
+    rows: np.ndarray, low: np.ndarray, high: np.ndarray, days: np.ndarray
+) -> np.ndarray:
+    """``days`` with the dates of one note drawn from one window put in ascending order.
+
+    Instances come in reading order, so consecutive equal ``rows`` are the slots of one
+    kind in one note; where they share a window (the same bounds), the earlier-written
+    one gets the earlier day, as in a note appended over the years ("RDV du 24/12/2016
+    manqué. RDV du 18/02/2017 reporté"), never the other way round.
+    """
+    same = rows[1:] == rows[:-1]
+    if not same.any():
+        return days
+    run = np.concatenate([[0], np.cumsum(~same)])
+    mixed = same & ((low[1:] != low[:-1]) | (high[1:] != high[:-1]))
+    unsorted = np.zeros(run[-1] + 1, dtype=bool)
+    unsorted[run[1:][mixed]] = True
+    ordered = days[np.lexsort((days, run))]
+    return np.where(unsorted[run], days, ordered)
+
+
 class SlotFiller:
     """Values for the slots of the markup, one per piece instance, vectorised by kind."""
 
@@ -264,7 +285,8 @@ class SlotFiller:
         u = self.rng.random(len(rows))
         low = np.minimum(low, created)
         if "future" in qualifiers:
-            return created + 1 + (u * _FUTURE_WINDOW).astype(np.int64)
+            days = created + 1 + (u * _FUTURE_WINDOW).astype(np.int64)
+            return _in_reading_order(rows, created, created, days)
         if "created" in qualifiers:
             return created
         if "recent" in qualifiers:
@@ -275,7 +297,9 @@ class SlotFiller:
             recent = np.maximum(low, created - _RECENT_WINDOW)
             half = low + (recent - low) // 2
             low, created = (low, half) if "early" in qualifiers else (half, recent)
-        return low + (u * (created - low + 1)).astype(np.int64)
+        return _in_reading_order(
+            rows, low, created, low + (u * (created - low + 1)).astype(np.int64)
+        )
 
     def _dates(self, name: str, rows: np.ndarray, days: np.ndarray) -> pa.Array:
         return self.engine.dates.render_days(self.rng, name, days)
