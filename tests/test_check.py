@@ -262,6 +262,9 @@ def test_more_contradictions(row: dict[str, Any], rule: str, tmp_path: Path) -> 
         make_row("rattaché à la carte Vitale de la mère ; la mère paie en espèces", **CHILD),
         make_row("a oublié sa carte Vitale, paie par chèque"),
         make_row("la mère oublie souvent ses RDV", **CHILD),
+        make_row(
+            "pas de dépassement d'honoraires : CSS", [("CSS", "social_precarity", P, A)], **CHILD
+        ),
         make_row("vit chez sa mère et son compagnon", **CHILD),
         make_row("tél travail : 06 39 98 55 55", [("06 39 98 55 55", "phone", P, A)]),
         make_row(
