@@ -234,6 +234,10 @@ def test_rule_fires_on_a_contradiction_and_not_on_a_consistent_row(
             "eligibility",
         ),
         (make_row("orientée HSH", [("HSH", "sexual_orientation", P, A)], **CHILD), "eligibility"),
+        # A child is on a parent's carte Vitale until 12, and a parent pays.
+        (make_row("a oublié sa carte Vitale", **CHILD), "eligibility"),
+        (make_row("paie par chèque, pas de carte bancaire", **CHILD), "eligibility"),
+        (make_row("oublie souvent ses RDV, SMS la veille", **CHILD), "eligibility"),
         (
             make_row("Mme Martin vient avec son mari", [("Martin", "person", P, A)], **MAN),
             "title_sex",
@@ -255,6 +259,12 @@ def test_more_contradictions(row: dict[str, Any], rule: str, tmp_path: Path) -> 
     "row",
     [
         make_row("certificat crèche pour sa fille"),
+        make_row("rattaché à la carte Vitale de la mère ; la mère paie en espèces", **CHILD),
+        make_row("a oublié sa carte Vitale, paie par chèque"),
+        make_row("la mère oublie souvent ses RDV", **CHILD),
+        make_row(
+            "pas de dépassement d'honoraires : CSS", [("CSS", "social_precarity", P, A)], **CHILD
+        ),
         make_row("vit chez sa mère et son compagnon", **CHILD),
         make_row("tél travail : 06 39 98 55 55", [("06 39 98 55 55", "phone", P, A)]),
         make_row(

@@ -35,7 +35,11 @@ from breachbench.generator.records.contacts import ContactsModel, load_email_boo
 from breachbench.generator.records.dates import DateFormats
 from breachbench.generator.records.nir import nir_matrix, solid, spaced
 from breachbench.generator.records.people import DAYS_PER_YEAR, FEMALE, MALE, PeopleModel
-from breachbench.generator.records.places import PlacesModel
+from breachbench.generator.records.places import (
+    NAME_ORIGINS_FILE,
+    PlacesModel,
+    load_name_origins,
+)
 
 
 class SlotSources(Protocol):
@@ -98,6 +102,45 @@ class _Members:
 
     def at(self, rows: np.ndarray) -> np.ndarray:
         return np.searchsorted(self.rows, rows)
+
+
+@functools.cache
+def _origin_first_names() -> tuple[float, np.ndarray, np.ndarray]:
+    """(share of a household's relatives who follow its origin, starts, first-name
+    indices): the indices of origin group g and sex x are ``names[starts[2g + x] :
+    starts[2g + x + 1]]``, every row of the people model's first names spelled so."""
+    from breachbench.generator.data import corpora
+
+    spec = corpora.read_yaml(NAME_ORIGINS_FILE)
+    sexes = corpora.read_table("reference/first_names.parquet")["sex"].to_pylist()
+    sex = np.where(np.asarray(sexes) == "F", FEMALE, MALE)
+    group = load_name_origins().first_name
+    index = np.flatnonzero(group >= 0)
+    key = group[index] * 2 + sex[index]
+    order = np.argsort(key, kind="stable")
+    starts = np.searchsorted(key[order], np.arange(2 * len(spec["groups"]) + 1))
+    return float(spec["family_first_names"]), starts, index[order]
+
+
+def _in_reading_order(
+    rows: np.ndarray, low: np.ndarray, high: np.ndarray, days: np.ndarray
+) -> np.ndarray:
+    """``days`` with the dates of one note drawn from one window put in ascending order.
+
+    Instances come in reading order, so consecutive equal ``rows`` are the slots of one
+    kind in one note; where they share a window (the same bounds), the earlier-written
+    one gets the earlier day, as in a note appended over the years ("RDV du 24/12/2016
+    manqué. RDV du 18/02/2017 reporté"), never the other way round.
+    """
+    same = rows[1:] == rows[:-1]
+    if not same.any():
+        return days
+    run = np.concatenate([[0], np.cumsum(~same)])
+    mixed = same & ((low[1:] != low[:-1]) | (high[1:] != high[:-1]))
+    unsorted = np.zeros(run[-1] + 1, dtype=bool)
+    unsorted[run[1:][mixed]] = True
+    ordered = days[np.lexsort((days, run))]
+    return np.where(unsorted[run], days, ordered)
 
 
 class SlotFiller:
@@ -242,7 +285,8 @@ class SlotFiller:
         u = self.rng.random(len(rows))
         low = np.minimum(low, created)
         if "future" in qualifiers:
-            return created + 1 + (u * _FUTURE_WINDOW).astype(np.int64)
+            days = created + 1 + (u * _FUTURE_WINDOW).astype(np.int64)
+            return _in_reading_order(rows, created, created, days)
         if "created" in qualifiers:
             return created
         if "recent" in qualifiers:
@@ -253,7 +297,9 @@ class SlotFiller:
             recent = np.maximum(low, created - _RECENT_WINDOW)
             half = low + (recent - low) // 2
             low, created = (low, half) if "early" in qualifiers else (half, recent)
-        return low + (u * (created - low + 1)).astype(np.int64)
+        return _in_reading_order(
+            rows, low, created, low + (u * (created - low + 1)).astype(np.int64)
+        )
 
     def _dates(self, name: str, rows: np.ndarray, days: np.ndarray) -> pa.Array:
         return self.engine.dates.render_days(self.rng, name, days)
@@ -295,6 +341,8 @@ class SlotFiller:
             np.clip(birth_days, people.calendar.first_day, people.reference_days)
         )
         first = people.draw_first_names(rng, sex, birth_year)
+        if spec["surname"] in ("birth", "usage") or role == "relative":
+            first = self._family_first_names(rows, sex, first)
         last = self._member_surnames(spec, rows, sex, birth_year)
         return _Members(
             rows=rows,
@@ -306,6 +354,29 @@ class SlotFiller:
             phone=self.engine.contacts.mobile(rng, n),
             order=rng.integers(1, 1000, n),
         )
+
+    def _family_first_names(
+        self, rows: np.ndarray, sex: np.ndarray, first: np.ndarray
+    ) -> np.ndarray:
+        """Parents, siblings, children and unplaced family members mostly take a first
+        name of the household's origin (formats/name_origins.yaml, ``family_first_names``):
+        the patient's birth name's group, else their first name's; a Diallo's son is more
+        often Moussa than Kevin."""
+        ctx = self.ctx
+        if ctx.birth_name_index is None or ctx.first_name_index is None:
+            return first
+        origins = load_name_origins()
+        group = origins.surname[ctx.birth_name_index[rows]]
+        group = np.where(group >= 0, group, origins.first_name[ctx.first_name_index[rows]])
+        share, starts, names = _origin_first_names()
+        follow = (group >= 0) & (self.rng.random(len(rows)) < share)
+        if not follow.any():
+            return first
+        key = np.where(follow, group * 2 + sex, 0)
+        low, high = starts[key], starts[key + 1]
+        follow &= high > low  # a group with no first names of that sex keeps the draw
+        pick = low + (self.rng.random(len(rows)) * (high - low)).astype(np.int64)
+        return np.where(follow, names[np.minimum(pick, len(names) - 1)], first)
 
     def _member_surnames(
         self, spec: dict, rows: np.ndarray, sex: np.ndarray, birth_year: np.ndarray

@@ -521,11 +521,25 @@ class _Frame:
     categories: tuple[str, ...] | None  # only these sensitive categories, None for all
     eligibility: _Eligibility = _Eligibility()
     dynamic_partner: bool = False  # holds a {partner:<form>} slot
+    role: str = "relative"  # a relative frame's kinship role (formats/kinship.yaml)
 
     @property
     def pattern_text(self) -> str:
         """The text ``frames_exclude`` globs match: the masculine singular form."""
         return next(iter(self.forms.values()))
+
+
+def _relative_ages(own: _Eligibility, role: str, partner: int) -> _Eligibility | None:
+    """The patient's ages at which a fact an entry gives to ages ``own`` fits the relative
+    of ``role``: the relative's age plus the years between them (formats/kinship.yaml), so
+    a mother never gets a baby's fact and a son a pensioner's only for old patients.
+    None when no patient fits."""
+    low, high = kinship().roles[role]["years"]
+    min_age = max(0, own.min_age + int(low)) if own.min_age > 0 else 0
+    max_age = min(MAX_AGE, own.max_age + int(high)) if own.max_age < MAX_AGE else MAX_AGE
+    if min_age > max_age:
+        return None
+    return _Eligibility(min_age, max_age, own.since, partner, own.until)
 
 
 def _fail(file: str, where: str, message: str) -> TemplateError:
@@ -732,6 +746,9 @@ def _load_frames(source: _Source, vocabulary: Taxonomy) -> dict[str, list[_Frame
             sex = _sex(entry, file, where, default_sex)
             if subject == "patient" and gender in ("m", "f") and sex != gender.upper():
                 raise _fail(file, where, f"sex {sex} contradicts gender {gender}")
+            role = str(entry.get("role", "relative"))
+            if role not in kinship().roles or (role != "relative" and subject != "relative"):
+                raise _fail(file, where, f"role must be a relative frame's kinship role: {role!r}")
             frames[kind].append(
                 _Frame(
                     index=index,
@@ -749,6 +766,7 @@ def _load_frames(source: _Source, vocabulary: Taxonomy) -> dict[str, list[_Frame
                     dynamic_partner=any(
                         p.slot == PARTNER_SLOT for form in parsed.values() for p in form
                     ),
+                    role=role,
                 )
             )
     return frames
@@ -934,8 +952,9 @@ class _SensitiveLoader:
         do not fit.
 
         The entry's age range is the patient's in a patient or partner frame; about
-        another relative only its ``since`` applies (a drug existed or not, whoever takes
-        it).
+        another relative it is the relative's, moved by the years between them
+        (:func:`_relative_ages`); about a third party only its ``since`` applies (a drug
+        existed or not, whoever takes it).
         """
         if frame.categories is not None and self.category not in frame.categories:
             return None
@@ -959,6 +978,10 @@ class _SensitiveLoader:
                 # A partner is of the patient's generation: the entry's ages hold for both
                 # (no pregnant wife at 74).
                 own = _Eligibility(own.min_age, own.max_age, own.since, partner, own.until)
+            elif frame.subject == "relative":
+                own = _relative_ages(own, frame.role, partner)  # type: ignore[assignment]
+                if own is None:
+                    return None
             else:
                 own = _Eligibility(since=own.since, partner=partner, until=own.until)
         eligibility = own.merge(frame.eligibility)
