@@ -9,8 +9,10 @@ from collections.abc import Iterable
 from importlib.resources import files
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
+from breachbench.generator.arrays.sampling import Categorical
 from breachbench.generator.comments.templates import (
     SLOT_CATEGORIES,
     Piece,
@@ -443,3 +445,108 @@ def test_malformed_labelled_part_raises_one_line_error(tmp_path, text):
     with pytest.raises(TemplateError) as error:
         load_templates(root)
     assert "\n" not in str(error.value) and "addiction.yaml: cores[" in str(error.value)
+
+
+# ------------------------------------------------------------------ rank frequencies
+
+
+def _ranked_cores(tmp_path: Path, cores: list[str], zipf: float = 1.0) -> dict[int, float]:
+    """Total template weight per core of addiction.yaml, its cores replaced by ``cores``
+    (YAML entries alike but for their text, so every one fits the same frames)."""
+    root = _copy_corpora(tmp_path, sensitive=["addiction"])
+    path = root / "comments/sensitive/addiction.yaml"
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    document["cores"] = [yaml.safe_load(line) for line in cores]
+    document["states"], document["phrases"] = [], []
+    path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+    (root / "comments/frequencies.yaml").write_text(f"zipf: {zipf}\n", encoding="utf-8")
+    mass: dict[int, float] = defaultdict(float)
+    for template in load_templates(root)["addiction"]:
+        index = int(template.source.split("cores[")[1].split("]")[0])
+        mass[index] += template.weight
+    return mass
+
+
+def _observed(mass: dict[int, float], draws: int = 6000) -> np.ndarray:
+    """How often each core is drawn by the engine's alias sampler over its templates'
+    weights (one cell per template, as in the compiled tables), seed 0."""
+    cores = sorted(mass)
+    chosen = Categorical.from_weights([mass[c] for c in cores]).sample(
+        np.random.default_rng(0), draws
+    )
+    return np.bincount(chosen, minlength=len(cores))
+
+
+def _chi_square(observed: np.ndarray, share: np.ndarray) -> float:
+    expected = share / share.sum() * observed.sum()
+    return float(((observed - expected) ** 2 / expected).sum())
+
+
+# chi-square with 5 degrees of freedom: exceeded with probability 0.001 under the law.
+CHI2_5_DOF_P001 = 20.52
+
+
+def test_cores_are_drawn_by_rank_with_zipf_weights(tmp_path):
+    """Rank r weighs 1/r (zipf 1): the first entries of a list are drawn that often."""
+    names = ["alcool", "bière", "vin", "whisky", "pastis", "rhum"]
+    mass = _ranked_cores(tmp_path, [f'{{text: "{n}"}}' for n in names])
+    zipf = 1 / np.arange(1, 7)
+    assert np.allclose([mass[i] for i in range(6)] / zipf, mass[0])  # same frames each
+    observed = _observed(mass)
+    assert _chi_square(observed, zipf) < CHI2_5_DOF_P001
+    # The law itself is not a uniform draw: the same counts are far from uniform.
+    assert _chi_square(observed, np.ones(6)) > 50 * CHI2_5_DOF_P001
+    # Weights average 1 over the list: the list keeps its share of the category.
+    uniform = _ranked_cores(tmp_path / "uniform", [f'{{text: "{n}"}}' for n in names], 0)
+    assert sum(mass.values()) == pytest.approx(sum(uniform.values()))
+    assert len(set(uniform.values())) == 1
+
+
+def test_an_explicit_w_overrides_the_rank_weight(tmp_path):
+    """``w: 1`` on the fifth core makes it as common as the first."""
+    cores = ['{text: "alcool"}', '"bière"', '"vin"', '"whisky"', '{text: "pastis", w: 1}']
+    cores.append('{text: "rhum", w: 0.5}')
+    mass = _ranked_cores(tmp_path, cores)
+    share = np.array([1, 1 / 2, 1 / 3, 1 / 4, 1, 0.5])
+    assert np.allclose([mass[i] / mass[0] for i in range(6)], share)
+    assert _chi_square(_observed(mass), share) < CHI2_5_DOF_P001
+
+
+@pytest.mark.parametrize(
+    ("key", "entry", "needle"),
+    [
+        ("cores", '{text: "rhum", w: 0}', "cores[1]: w must be a positive number, got 0"),
+        ("cores", '{text: "rhum", w: "often"}', "cores[1]: w must be a positive number"),
+        ("states", '{text: "ivre", w: -1}', "states[0]: w must be a positive number, got -1"),
+        ("cores", '{text: "rhum", w: .inf}', "cores[1]: w must be a positive number"),
+        ("phrases", '{text: "[OH|addiction]", w: 2}', "phrases[0]: w (a rank's weight) is"),
+    ],
+)
+def test_an_invalid_w_is_a_one_line_error(tmp_path, key, entry, needle):
+    root = _copy_corpora(tmp_path, sensitive=["addiction"])
+    path = root / "comments/sensitive/addiction.yaml"
+    document = {"category": "addiction", "cores": ['"alcool"'], "states": [], "phrases": []}
+    document = {k: [yaml.safe_load(x) for x in v] if isinstance(v, list) else v
+                for k, v in document.items()}  # fmt: skip
+    document[key].append(yaml.safe_load(entry))
+    path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(TemplateError) as error:
+        load_templates(root)
+    message = str(error.value)
+    assert "\n" not in message and f"sensitive/addiction.yaml: {needle}" in message
+
+
+def test_rank_weights_are_in_the_corpora_digest_that_keys_the_caches():
+    """The template and compiled-array caches are keyed by every corpora file: the
+    exponent's file is one of them, like the lexicons that carry ``w``."""
+    from breachbench.generator.data.corpora import checksums
+
+    assert {"comments/frequencies.yaml", "comments/sensitive/serology.yaml"} <= set(checksums())
+
+
+@pytest.mark.parametrize("value", ["-1", "often", "true", "9"])
+def test_an_invalid_zipf_exponent_is_a_one_line_error(tmp_path, value):
+    root = _copy_corpora(tmp_path, sensitive=[])
+    (root / "comments/frequencies.yaml").write_text(f"zipf: {value}\n", encoding="utf-8")
+    with pytest.raises(TemplateError, match=r"^frequencies\.yaml: zipf: must be a number"):
+        load_templates(root)

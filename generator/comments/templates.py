@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import fnmatch
 import functools
+import math
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
@@ -92,6 +93,8 @@ _FAMILY_FILES = {
     "hard_negative": "comments/hard_negatives.yaml",
 }
 _FRAMES_FILE = "comments/frames.yaml"
+_FREQUENCIES_FILE = "comments/frequencies.yaml"  # the Zipf exponent (see _rank_weights)
+MAX_ZIPF = 4.0
 _CONNECTORS_FILE = "comments/connectors.yaml"
 
 # Tags derived from span attributes, so a frame or phrase never has to repeat them.
@@ -561,6 +564,50 @@ def _weight(entry: Mapping[str, Any], file: str, where: str) -> float:
     return float(value)
 
 
+def _load_zipf(source: _Source) -> float:
+    """The exponent ``zipf`` of ``comments/frequencies.yaml``: how fast rank lowers a
+    lexicon entry's frequency (:func:`_rank_weights`)."""
+    file = _FREQUENCIES_FILE.removeprefix("comments/")
+    document = source.read(_FREQUENCIES_FILE)
+    value = document.get("zipf") if isinstance(document, Mapping) else None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= MAX_ZIPF:
+        raise _fail(file, "zipf", f"must be a number within [0, {MAX_ZIPF:g}], got {value!r}")
+    return float(value)
+
+
+def _rank_weights(raws: list[Any], zipf: float, file: str, key: str) -> list[float]:
+    """The frequency of each entry of a ``cores`` or ``states`` list, from its rank.
+
+    Real notes' vocabulary is long-tailed: a practice writes "VIH", "séropo", "hépatite C"
+    all the time and "Juluca" once in a while. The lists are written most common first
+    (the canonical forms, then rarer ones added for coverage), so the entry at rank ``r``
+    (1-based) weighs ``1 / r**zipf`` (Zipf's law), unless it says ``w:`` (same units: the
+    first entry weighs 1). The weights are scaled to average 1 over the list, so that the
+    list as a whole keeps its share of the category (cores against states against
+    phrases); an entry's ``weight`` and its frames' weights multiply on top, as before.
+
+    Cores and states only: they are word variants of one fact ("VIH", "HIV", "infection
+    VIH"; "séropositif", "séropo"), the vocabulary Zipf's law describes. Phrases are whole
+    notes, each a situation of its own written in no order of frequency, and frames,
+    routine notes, hard negatives and identifier layouts are the notes' structure, not
+    lexical variants: they keep their plain weights. The weights live in the templates'
+    ``weight``, so they reach the compiled alias tables once at load time (no per-row
+    cost); a split or an eligibility filter, which drop templates, renormalise them over
+    what is left.
+    """
+    weights = []
+    for index, raw in enumerate(raws):
+        w = raw.get("w") if isinstance(raw, Mapping) else None
+        if w is None:
+            weights.append((index + 1) ** -zipf)
+            continue
+        if isinstance(w, bool) or not isinstance(w, (int, float)) or not 0 < w < math.inf:
+            raise _fail(file, f"{key}[{index}]", f"w must be a positive number, got {w!r}")
+        weights.append(float(w))
+    mean = sum(weights) / len(weights) if weights else 1.0
+    return [w / mean for w in weights]
+
+
 def _tags(entry: Mapping[str, Any], file: str, where: str) -> tuple[str, ...]:
     tags = _as_list(entry.get("tags"), file, where)
     if not all(isinstance(t, str) and t for t in tags):
@@ -855,8 +902,10 @@ class _SensitiveLoader:
         document: Mapping[str, Any],
         frames: Mapping[str, list[_Frame]],
         vocabulary: Taxonomy,
+        zipf: float = 1.0,
     ) -> None:
         self.category = category
+        self.zipf = zipf
         self.file = f"sensitive/{category}.yaml"
         self.document = document
         self.frames = frames
@@ -990,9 +1039,12 @@ class _SensitiveLoader:
         return sex, assertion, eligibility
 
     def _cores(self) -> Iterator[Template]:
-        for index, raw in enumerate(_as_list(self.document.get("cores"), self.file, "cores")):
+        raws = _as_list(self.document.get("cores"), self.file, "cores")
+        ranks = _rank_weights(raws, self.zipf, self.file, "cores")
+        for index, raw in enumerate(raws):
             where = f"cores[{index}]"
             entry = self._entry_fields(raw, where)
+            entry["weight"] *= ranks[index]
             surface = entry.get("text")
             if not isinstance(surface, str) or not surface.strip():
                 raise _fail(self.file, where, "a core needs a non-empty 'text'")
@@ -1014,9 +1066,12 @@ class _SensitiveLoader:
                 )  # fmt: skip
 
     def _states(self) -> Iterator[Template]:
-        for index, raw in enumerate(_as_list(self.document.get("states"), self.file, "states")):
+        raws = _as_list(self.document.get("states"), self.file, "states")
+        ranks = _rank_weights(raws, self.zipf, self.file, "states")
+        for index, raw in enumerate(raws):
             where = f"states[{index}]"
             entry = self._entry_fields(raw, where)
+            entry["weight"] *= ranks[index]
             if "text" in entry:
                 forms = {"m": entry["text"], "f": entry["text"]}
             elif "m" in entry and "f" in entry:
@@ -1052,6 +1107,8 @@ class _SensitiveLoader:
         for index, raw in enumerate(raws):
             where = f"phrases[{index}]"
             entry = self._entry_fields(raw, where)
+            if "w" in entry:
+                raise _fail(self.file, where, "w (a rank's weight) is for cores and states only")
             text = entry.get("text")
             if not isinstance(text, str):
                 raise _fail(self.file, where, "a phrase needs a 'text'")
@@ -1167,6 +1224,7 @@ def _expand_templates(root: Path | None) -> dict[str, tuple[Template, ...]]:
         family: _load_family(family, source, vocabulary) for family in _FAMILY_FILES
     }
     frames = _load_frames(source, vocabulary)
+    zipf = _load_zipf(source)
     for category in vocabulary.sensitive:
         relative = f"comments/sensitive/{category}.yaml"
         if not source.exists(relative):
@@ -1174,7 +1232,7 @@ def _expand_templates(root: Path | None) -> dict[str, tuple[Template, ...]]:
         document = source.read(relative)
         if not isinstance(document, Mapping):
             raise TemplateError(f"sensitive/{category}.yaml: top level: expected a mapping")
-        loader = _SensitiveLoader(category, document, frames, vocabulary)
+        loader = _SensitiveLoader(category, document, frames, vocabulary, zipf)
         result[category] = tuple(loader.templates())
     sensitive_dir = source._root() / "comments" / "sensitive"
     for extra in sorted(sensitive_dir.glob("*.yaml")):
