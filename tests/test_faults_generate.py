@@ -101,6 +101,7 @@ def test_a_signal_mid_run_of_huge_rows_leaves_nothing(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        start_new_session=True,  # its own process group, to kill with its workers
     )
     deadline = time.monotonic() + 30
     peak = 0
@@ -123,7 +124,13 @@ def test_a_signal_mid_run_of_huge_rows_leaves_nothing(
             time.sleep(0.1)
     finally:
         process.send_signal(signum)
-        _, stderr = process.communicate(timeout=60)
+        try:
+            _, stderr = process.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            # The signal was missed: left alone, the run would write until the disk is full.
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+            raise
     assert peak < 1024 * 2**20, f"parent RSS reached {peak / 2**20:.0f} MB"
     assert process.returncode == 128 + signum, stderr
     assert "Traceback" not in stderr
