@@ -106,6 +106,9 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 
 
 SMALL = ("--chunk-rows", "40", "--batch-size", "8", "--bootstrap", "200")
+# For the tests of sharding and merging: the detector in the harness's own process, not in
+# a child process per run (isolation has its own tests above).
+IN_PROCESS = ("--no-isolate",)
 
 
 def results(out: str) -> dict:
@@ -197,7 +200,7 @@ def test_shards_cover_the_chunks_once() -> None:
 
 
 def test_merged_shards_are_the_single_run(cli, dataset: Path) -> None:
-    args = (str(dataset), "--detector", "scaledet:find", *SMALL)
+    args = (str(dataset), "--detector", "scaledet:find", *IN_PROCESS, *SMALL)
     assert cli("bench", *args, "--out", "whole").exit_code == 0
     for i in (1, 2, 3):
         shard = cli("bench", *args, "--out", f"s{i}", "--shard", f"{i}/3")
@@ -219,13 +222,14 @@ def test_merged_shards_are_the_single_run(cli, dataset: Path) -> None:
 
 
 def test_merge_refuses_runs_that_are_not_parts_of_one(cli, dataset: Path, tmp_path: Path) -> None:
-    args = (str(dataset), "--detector", "scaledet:find", *SMALL)
+    find = ("--detector", "scaledet:find", *IN_PROCESS)
+    args = (str(dataset), *find, *SMALL)
     assert cli("bench", *args, "--out", "a", "--shard", "1/2").exit_code == 0
     assert cli("bench", *args, "--out", "b", "--shard", "2/2").exit_code == 0
     other = tmp_path / "other.jsonl"
     other.write_text(dataset.read_text("utf-8").replace("suivi", "revu"), "utf-8")
     runs = {
-        "dataset": (str(other), "--detector", "scaledet:find", *SMALL, "--shard", "2/2"),
+        "dataset": (str(other), *find, *SMALL, "--shard", "2/2"),
         "detector": (str(dataset), "--detector", "keywords", *SMALL, "--shard", "2/2"),
         "option": (*args, "--seed", "0", "--batch-size", "9", "--shard", "2/2"),
         "count": (*args, "--shard", "2/3"),
@@ -245,7 +249,9 @@ def test_merge_refuses_runs_that_are_not_parts_of_one(cli, dataset: Path, tmp_pa
     overlap = cli("merge", "a", "b", "a", "--out", "m")
     assert overlap.exit_code == 2 and "shard 1/2 is in both" in overlap.output
     assert not Path("m").exists()
-    boom = cli("bench", str(dataset), "--detector", "scaledet:boom", *SMALL, "--out", "p")
+    boom = cli(
+        "bench", str(dataset), "--detector", "scaledet:boom", *IN_PROCESS, *SMALL, "--out", "p"
+    )
     assert boom.exit_code == 1
     partial = cli("merge", "a", "p", "--out", "m")
     assert partial.exit_code == 2 and "partial" in partial.output

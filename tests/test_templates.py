@@ -317,7 +317,8 @@ def _copy_corpora(tmp_path: Path, *, sensitive: Iterable[str] | None = None) -> 
     """The comments and the taxonomy, copied. With ``sensitive``, every other sensitive
     category keeps its file but no entry: a test that edits one file then expands that
     file alone (with the frames and the other families), not the whole lexicon, which
-    takes seconds per load."""
+    takes seconds per load. A test about one entry it adds passes ``sensitive=[]``: each
+    entry expands on its own, so the others of its file would only add a second."""
     root = tmp_path / "corpora"
     shutil.copytree(CORPORA / "comments", root / "comments")
     shutil.copytree(CORPORA / "taxonomy", root / "taxonomy")
@@ -348,7 +349,7 @@ def _append(path: Path, key: str, line: str) -> None:
     ],
 )
 def test_invalid_entries_raise_one_line_errors(tmp_path, file, key, entry, needle):
-    root = _copy_corpora(tmp_path, sensitive=["addiction"])
+    root = _copy_corpora(tmp_path, sensitive=[])
     _append(root / "comments" / file, key, entry)
     with pytest.raises(TemplateError) as error:
         load_templates(root)
@@ -394,8 +395,8 @@ def test_cores_and_states_are_unique_within_a_category(path: Path) -> None:
 
 
 def _expand_with(tmp_path: Path, key: str, entry: str) -> list[Template]:
-    """The templates one extra entry of addiction.yaml adds, found by its source."""
-    root = _copy_corpora(tmp_path, sensitive=["addiction"])
+    """The templates one entry expands to, alone in addiction.yaml, found by its source."""
+    root = _copy_corpora(tmp_path, sensitive=[])
     path = root / "comments/sensitive/addiction.yaml"
     document = yaml.safe_load(path.read_text(encoding="utf-8"))
     index = len(document.get(key) or [])
@@ -440,7 +441,7 @@ def test_elision_looks_at_the_context_before_the_labelled_part(tmp_path):
     "text", ["sous [Zubsolv", "sous [Zubsolv] et [Subutex]", "sous [ Zubsolv]", "sous []"]
 )
 def test_malformed_labelled_part_raises_one_line_error(tmp_path, text):
-    root = _copy_corpora(tmp_path, sensitive=["addiction"])
+    root = _copy_corpora(tmp_path, sensitive=[])
     _append(root / "comments/sensitive/addiction.yaml", "cores", f'{{text: "{text}"}}')
     with pytest.raises(TemplateError) as error:
         load_templates(root)
