@@ -67,3 +67,24 @@ def test_unknown_listed_text_is_a_one_line_error(tmp_path):
         load_templates(_corpora(tmp_path, floors))
     message = str(error.value)
     assert "\n" not in message and "age_floors.yaml" in message and "Zubzub" in message
+
+
+def test_generated_children_carry_no_fact_under_its_floor(tmp_path):
+    """On generated rows, the check's eligibility rule (age floors included) finds nothing."""
+    from breachbench.benchmarks.check import check_dataset
+    from breachbench.generator.api import generate_dataset
+    from breachbench.generator.options import GenerateOptions
+
+    out = tmp_path / "d.parquet"
+    generate_dataset(out, GenerateOptions(rows=20_000, seed=11), progress=False)
+    rules = {r["id"]: r["contradictions"] for r in check_dataset(out)["rules"]}
+    assert rules["eligibility"] == 0
+
+
+def test_check_flags_a_fact_under_its_floor():
+    from breachbench.benchmarks.check import lexicon_age_floors
+
+    floors = lexicon_age_floors()
+    assert floors[("mental_health", "spdre")] >= 16
+    assert floors[("health_condition", "cancer du colon")] >= 18
+    assert floors[("health_condition", "asthme severe")] == 0
