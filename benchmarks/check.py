@@ -740,22 +740,59 @@ def rule_anachronism(record: Record) -> list[Finding]:
     return found
 
 
+@functools.cache
+def lexicon_age_floors() -> dict[tuple[str, str], int]:
+    """The youngest patient the generator's lexicons write each fact of theirs about:
+    (category, folded span text) -> the lowest ``min_age`` of the templates holding it as
+    the patient's, entries' own ages and ``comments/age_floors.yaml`` included."""
+    from breachbench.generator.comments.templates import load_templates
+
+    floors: dict[tuple[str, str], int] = {}
+    for key, templates in load_templates().items():
+        if key not in load_taxonomy().sensitive:
+            continue
+        for template in templates:
+            for piece in template.pieces:
+                if piece.category and piece.slot is None and piece.subject == "patient":
+                    at = (piece.category, fold(piece.text))
+                    floors[at] = min(floors.get(at, template.min_age), template.min_age)
+    return floors
+
+
+def _under_floor(record: Record, field_name: str) -> dict[int, Finding]:
+    """A patient's fact written for someone younger than any lexicon entry allows it,
+    by the span's start."""
+    if record.age is None:
+        return {}
+    floors = lexicon_age_floors()
+    found = {}
+    for start, end, category, subject, _ in record.spans:
+        floor = floors.get((category, record.folded[start:end])) if subject == "patient" else None
+        if floor is not None and record.age < floor:
+            text = f"{record.text[start:end]} (age_floor {floor})"
+            why = "fact under its lexicon age floor (age_floors.yaml)"
+            found[start] = Finding("eligibility", record.patient_id, text, field_name, why)
+    return found
+
+
 def rule_eligibility(record: Record) -> list[Finding]:
-    """A fact of the patient's that is impossible for their sex or age (eligibility.yaml)."""
+    """A fact of the patient's that is impossible for their sex or age (eligibility.yaml),
+    or under the age floor the lexicons give it (comments/age_floors.yaml)."""
     if record.sex is None and record.age is None:
         return []
+    field_name = f"sex/age ({record.sex}, {record.age})"
+    under_floor = _under_floor(record, field_name)
+    found = list(under_floor.values())
     span_rules, clause_rules, any_clause = _excluding_rules(record.sex, record.age)
     if not span_rules and not clause_rules:
-        return []
+        return found
     markers = load_markers()
-    field_name = f"sex/age ({record.sex}, {record.age})"
     group = load_taxonomy().group_of
-    found = []
     for start, end, category, subject, assertion in record.spans:
         # An identifier states no fact about the patient: a child may live "impasse de la
         # Prison" or have "pmazeau@" as an email.
-        if subject != "patient" or group.get(category) != "sensitive":
-            continue
+        if subject != "patient" or group.get(category) != "sensitive" or start in under_floor:
+            continue  # one finding per span
         text = record.folded[start:end]
         for rule in span_rules:
             if rule.max_age is not None and rule.sex is None and assertion == "historical":

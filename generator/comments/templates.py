@@ -96,6 +96,7 @@ _FRAMES_FILE = "comments/frames.yaml"
 _FREQUENCIES_FILE = "comments/frequencies.yaml"  # the Zipf exponent (see _rank_weights)
 MAX_ZIPF = 4.0
 _CONNECTORS_FILE = "comments/connectors.yaml"
+_AGE_FLOORS_FILE = "comments/age_floors.yaml"
 
 # Tags derived from span attributes, so a frame or phrase never has to repeat them.
 _ATTRIBUTE_TAGS = {"relative", "third_party", "negated", "hypothetical", "historical"}
@@ -893,6 +894,55 @@ def _fill(
     return tuple(out + after)
 
 
+_MARKUP_SPAN = re.compile(r"\[([^\[\]|]*)(?:\|[^\[\]]*)?\]")
+
+
+def plain_text(markup: str) -> str:
+    """An entry's text without brackets and span markup: how ``age_floors.yaml`` names it."""
+    return _MARKUP_SPAN.sub(r"\1", markup).replace("\\", "").strip()
+
+
+@dataclass
+class _AgeFloors:
+    """One category of ``comments/age_floors.yaml``: the default floor and the listed
+    entries' own, with the listed texts not yet met (each must name an entry)."""
+
+    default: int
+    listed: dict[str, int]
+    unmet: set[str]
+
+    def floor(self, text: str) -> int:
+        self.unmet.discard(text)
+        return self.listed.get(text, self.default)
+
+
+def _load_age_floors(source: _Source, vocabulary: Taxonomy) -> dict[str, _AgeFloors]:
+    """``comments/age_floors.yaml`` by category, validated; empty when a corpora has none."""
+    file = _AGE_FLOORS_FILE
+    if not source.exists(file):
+        return {}
+    document = source.read(file) or {}
+    if not isinstance(document, Mapping):
+        raise _fail(file, "top level", "expected a mapping of sensitive categories")
+    floors: dict[str, _AgeFloors] = {}
+    for category, raw in document.items():
+        if category not in vocabulary.sensitive or not isinstance(raw, Mapping):
+            raise _fail(file, str(category), "expected a sensitive category with a default")
+        default = raw.get("default")
+        if isinstance(default, bool) or not isinstance(default, int) or not 0 <= default <= MAX_AGE:
+            raise _fail(file, f"{category}.default", f"must be an age, got {default!r}")
+        listed: dict[str, int] = {}
+        for age, texts in (raw.get("fits") or {}).items():
+            if isinstance(age, bool) or not isinstance(age, int) or not 0 <= age <= MAX_AGE:
+                raise _fail(file, f"{category}.fits", f"keys must be ages, got {age!r}")
+            for text in _as_list(texts, file, f"{category}.fits.{age}"):
+                if str(text) in listed:
+                    raise _fail(file, f"{category}.fits", f"{text!r} listed twice")
+                listed[str(text)] = age
+        floors[str(category)] = _AgeFloors(default, listed, set(listed))
+    return floors
+
+
 class _SensitiveLoader:
     """Expands one ``sensitive/<category>.yaml`` against the frames."""
 
@@ -903,9 +953,11 @@ class _SensitiveLoader:
         frames: Mapping[str, list[_Frame]],
         vocabulary: Taxonomy,
         zipf: float = 1.0,
+        floors: _AgeFloors | None = None,
     ) -> None:
         self.category = category
         self.zipf = zipf
+        self.floors = floors
         self.file = f"sensitive/{category}.yaml"
         self.document = document
         self.frames = frames
@@ -924,6 +976,12 @@ class _SensitiveLoader:
         yield from self._cores()
         yield from self._states()
         yield from self._phrases()
+        emptied = not any(self.document.get(k) for k in ("cores", "states", "phrases"))
+        if self.floors is not None and self.floors.unmet and not emptied:
+            unmet = ", ".join(repr(t) for t in sorted(self.floors.unmet))
+            raise TemplateError(
+                f"{_AGE_FLOORS_FILE}: {self.category}: no entry of {self.file} reads {unmet}"
+            )
 
     def _make(
         self, pieces: tuple[Piece, ...], sex: str, weight: float,
@@ -968,6 +1026,18 @@ class _SensitiveLoader:
         entry["weight"] = _weight(entry, self.file, where)
         entry["tags"] = _tags(entry, self.file, where)
         entry["eligibility"] = _eligibility(entry, self.file, where)
+        entry["age_floor"] = 0
+        if self.floors is not None:
+            # A listed entry with its own min_age keeps it: listing it is not an error.
+            floor = self.floors.floor(plain_text(str(entry.get(text_key, entry.get("m")))))
+            if "min_age" in entry:
+                floor = 0
+            elif floor > entry["eligibility"].max_age:
+                raise _fail(
+                    self.file, where,
+                    f"age floor {floor} ({_AGE_FLOORS_FILE}) is above max_age: list it there",
+                )  # fmt: skip
+            entry["age_floor"] = floor
         entry["frames_exclude"] = [
             str(p) for p in _as_list(entry.get("frames_exclude"), self.file, where)
         ] + self.excluded
@@ -975,6 +1045,13 @@ class _SensitiveLoader:
             # A drug, service or lab result is not a condition: no "suivi pour Truvada".
             entry["frames_exclude"].append("tag:condition")
         entry["frames_exclude"] = tuple(entry["frames_exclude"])
+        return entry
+
+    @staticmethod
+    def _floored(entry: dict[str, Any]) -> dict[str, Any]:
+        """The entry with its age floor (``age_floors.yaml``) under its ages."""
+        if entry["age_floor"]:
+            entry["eligibility"] = replace(entry["eligibility"], min_age=entry["age_floor"])
         return entry
 
     def _filled(
@@ -1043,7 +1120,7 @@ class _SensitiveLoader:
         ranks = _rank_weights(raws, self.zipf, self.file, "cores")
         for index, raw in enumerate(raws):
             where = f"cores[{index}]"
-            entry = self._entry_fields(raw, where)
+            entry = self._floored(self._entry_fields(raw, where))
             entry["weight"] *= ranks[index]
             surface = entry.get("text")
             if not isinstance(surface, str) or not surface.strip():
@@ -1070,7 +1147,7 @@ class _SensitiveLoader:
         ranks = _rank_weights(raws, self.zipf, self.file, "states")
         for index, raw in enumerate(raws):
             where = f"states[{index}]"
-            entry = self._entry_fields(raw, where)
+            entry = self._floored(self._entry_fields(raw, where))
             entry["weight"] *= ranks[index]
             if "text" in entry:
                 forms = {"m": entry["text"], "f": entry["text"]}
@@ -1116,6 +1193,9 @@ class _SensitiveLoader:
                 pieces = _parse(text, entry["subject"], entry["assertion"], self.vocabulary)
             except TemplateError as error:
                 raise _fail(self.file, where, str(error)) from None
+            if any(p.category == self.category and p.subject == "patient" for p in pieces):
+                # A phrase's ages are the patient's: floored only for the patient's fact.
+                entry = self._floored(entry)
             yield self._make(
                 pieces, entry["sex"], entry["weight"],
                 entry["tags"], f"{self.file}:{where}", where, entry["eligibility"],
@@ -1225,6 +1305,7 @@ def _expand_templates(root: Path | None) -> dict[str, tuple[Template, ...]]:
     }
     frames = _load_frames(source, vocabulary)
     zipf = _load_zipf(source)
+    floors = _load_age_floors(source, vocabulary)
     for category in vocabulary.sensitive:
         relative = f"comments/sensitive/{category}.yaml"
         if not source.exists(relative):
@@ -1232,7 +1313,9 @@ def _expand_templates(root: Path | None) -> dict[str, tuple[Template, ...]]:
         document = source.read(relative)
         if not isinstance(document, Mapping):
             raise TemplateError(f"sensitive/{category}.yaml: top level: expected a mapping")
-        loader = _SensitiveLoader(category, document, frames, vocabulary, zipf)
+        loader = _SensitiveLoader(
+            category, document, frames, vocabulary, zipf, floors.get(category)
+        )
         result[category] = tuple(loader.templates())
     sensitive_dir = source._root() / "comments" / "sensitive"
     for extra in sorted(sensitive_dir.glob("*.yaml")):

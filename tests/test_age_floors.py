@@ -1,0 +1,90 @@
+"""comments/age_floors.yaml: per-category age floors under the lexicon entries (issue 9)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+from breachbench.generator.comments.templates import TemplateError, load_templates
+
+CORPORA = Path(__file__).resolve().parents[1] / "corpora"
+
+
+def _corpora(tmp_path: Path, floors: str) -> Path:
+    """The comments with addiction.yaml alone keeping entries, and the floors given."""
+    root = tmp_path / "corpora"
+    shutil.copytree(CORPORA / "comments", root / "comments")
+    shutil.copytree(CORPORA / "taxonomy", root / "taxonomy")
+    for path in (root / "comments" / "sensitive").glob("*.yaml"):
+        if path.stem != "addiction":
+            path.write_text(f"category: {path.stem}\n", encoding="utf-8")
+    path = root / "comments/sensitive/addiction.yaml"
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    document["cores"] = [
+        {"text": "Zubsolv"},
+        {"text": "sous [Zubdix]", "min_age": 2},
+        {"text": "addiction aux écrans"},
+    ]
+    document["states"] = [{"m": "Zubsolvé", "f": "Zubsolvée"}]
+    document["phrases"] = [{"text": "père [Zubsolv|addiction|relative]"}]
+    path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+    (root / "comments/age_floors.yaml").write_text(floors, encoding="utf-8")
+    return root
+
+
+def _ages(templates, source: str) -> set[int]:
+    return {t.min_age for t in templates if source in t.source and "+frames" in t.source
+            and all(p.subject == "patient" for p in t.pieces if p.category)}  # fmt: skip
+
+
+FLOORS = "addiction: {default: 15, fits: {6: [addiction aux écrans], 3: [sous Zubdix]}}\n"
+
+
+def test_default_floor_applies_to_entries_without_their_own(tmp_path):
+    templates = load_templates(_corpora(tmp_path, FLOORS))["addiction"]
+    assert min(_ages(templates, "cores[0]")) == 15  # floored by the default
+    assert min(_ages(templates, "states[0]")) == 15
+    assert min(_ages(templates, "cores[2]")) == 6  # listed: its lower floor
+    # Its own min_age wins over a listing; the composition floor comes later (compile).
+    assert min(_ages(templates, "cores[1]")) == 2
+    # A phrase about a relative only is not floored by the patient's age.
+    phrase = [t for t in templates if t.source.endswith("phrases[0]")]
+    assert phrase and phrase[0].min_age == 0
+
+
+def test_relative_fact_is_floored_at_the_relative_age(tmp_path):
+    templates = load_templates(_corpora(tmp_path, FLOORS))["addiction"]
+    sons = [t for t in templates if t.source.startswith("sensitive/addiction.yaml:cores[0]")
+            and any(p.text.startswith("fils") for p in t.pieces if p.category is None)]  # fmt: skip
+    assert sons and min(t.min_age for t in sons) > 15  # the son is 15, the patient older
+
+
+def test_unknown_listed_text_is_a_one_line_error(tmp_path):
+    floors = "addiction: {default: 15, fits: {6: [addiction aux écrans, Zubzub]}}\n"
+    with pytest.raises(TemplateError) as error:
+        load_templates(_corpora(tmp_path, floors))
+    message = str(error.value)
+    assert "\n" not in message and "age_floors.yaml" in message and "Zubzub" in message
+
+
+def test_generated_children_carry_no_fact_under_its_floor(tmp_path):
+    """On generated rows, the check's eligibility rule (age floors included) finds nothing."""
+    from breachbench.benchmarks.check import check_dataset
+    from breachbench.generator.api import generate_dataset
+    from breachbench.generator.options import GenerateOptions
+
+    out = tmp_path / "d.parquet"
+    generate_dataset(out, GenerateOptions(rows=20_000, seed=11), progress=False)
+    rules = {r["id"]: r["contradictions"] for r in check_dataset(out)["rules"]}
+    assert rules["eligibility"] == 0
+
+
+def test_check_flags_a_fact_under_its_floor():
+    from breachbench.benchmarks.check import lexicon_age_floors
+
+    floors = lexicon_age_floors()
+    assert floors[("mental_health", "spdre")] >= 16
+    assert floors[("health_condition", "cancer du colon")] >= 18
+    assert floors[("health_condition", "asthme severe")] == 0
