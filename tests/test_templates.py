@@ -326,7 +326,20 @@ def _copy_corpora(tmp_path: Path, *, sensitive: Iterable[str] | None = None) -> 
         for path in (root / "comments" / "sensitive").glob("*.yaml"):
             if path.stem not in sensitive:
                 path.write_text(f"category: {path.stem}\n", encoding="utf-8")
+        emptied = {path.stem for path in (root / "comments" / "sensitive").glob("*.yaml")}
+        _floor_defaults_only(root, emptied - set(sensitive))
     return root
+
+
+def _floor_defaults_only(root: Path, categories: Iterable[str]) -> None:
+    """The age floors name entries by text: for ``categories``, whose entries a test
+    removed or replaced, keep each default floor and drop the listed entries."""
+    floors = root / "comments" / "age_floors.yaml"
+    document = yaml.safe_load(floors.read_text(encoding="utf-8"))
+    for category in categories:
+        if category in document:
+            document[category] = {"default": document[category]["default"]}
+    floors.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
 
 
 def _append(path: Path, key: str, line: str) -> None:
@@ -460,6 +473,7 @@ def _ranked_cores(tmp_path: Path, cores: list[str], zipf: float = 1.0) -> dict[i
     document["cores"] = [yaml.safe_load(line) for line in cores]
     document["states"], document["phrases"] = [], []
     path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+    _floor_defaults_only(root, ["addiction"])
     (root / "comments/frequencies.yaml").write_text(f"zipf: {zipf}\n", encoding="utf-8")
     mass: dict[int, float] = defaultdict(float)
     for template in load_templates(root)["addiction"]:
