@@ -3,8 +3,23 @@
 from __future__ import annotations
 
 import gc
+import signal
 
 import pytest
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Give Ctrl-C back its default meaning when the run was started with SIGINT ignored.
+
+    A shell without job control starts a background command (``cmd &`` in a script, a CI
+    step launched that way) with SIGINT ignored, and Python then installs no
+    KeyboardInterrupt handler: the tests that press Ctrl-C on a real ``generate`` or on
+    the deferred-interrupt block would see nothing happen. Restored here, the children
+    those tests start get the default disposition again (only an ignored signal survives
+    ``exec``).
+    """
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
