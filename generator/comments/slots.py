@@ -35,11 +35,7 @@ from breachbench.generator.records.contacts import ContactsModel, load_email_boo
 from breachbench.generator.records.dates import DateFormats
 from breachbench.generator.records.nir import nir_matrix, solid, spaced
 from breachbench.generator.records.people import DAYS_PER_YEAR, FEMALE, MALE, PeopleModel
-from breachbench.generator.records.places import (
-    NAME_ORIGINS_FILE,
-    PlacesModel,
-    load_name_origins,
-)
+from breachbench.generator.records.places import PlacesModel, load_name_origins
 
 
 class SlotSources(Protocol):
@@ -102,24 +98,6 @@ class _Members:
 
     def at(self, rows: np.ndarray) -> np.ndarray:
         return np.searchsorted(self.rows, rows)
-
-
-@functools.cache
-def _origin_first_names() -> tuple[float, np.ndarray, np.ndarray]:
-    """(share of a household's relatives who follow its origin, starts, first-name
-    indices): the indices of origin group g and sex x are ``names[starts[2g + x] :
-    starts[2g + x + 1]]``, every row of the people model's first names spelled so."""
-    from breachbench.generator.data import corpora
-
-    spec = corpora.read_yaml(NAME_ORIGINS_FILE)
-    sexes = corpora.read_table("reference/first_names.parquet")["sex"].to_pylist()
-    sex = np.where(np.asarray(sexes) == "F", FEMALE, MALE)
-    group = load_name_origins().first_name
-    index = np.flatnonzero(group >= 0)
-    key = group[index] * 2 + sex[index]
-    order = np.argsort(key, kind="stable")
-    starts = np.searchsorted(key[order], np.arange(2 * len(spec["groups"]) + 1))
-    return float(spec["family_first_names"]), starts, index[order]
 
 
 def _in_reading_order(
@@ -366,16 +344,15 @@ class SlotFiller:
         if ctx.birth_name_index is None or ctx.first_name_index is None:
             return first
         origins = load_name_origins()
-        group = origins.surname[ctx.birth_name_index[rows]]
-        group = np.where(group >= 0, group, origins.first_name[ctx.first_name_index[rows]])
-        share, starts, names = _origin_first_names()
-        follow = (group >= 0) & (self.rng.random(len(rows)) < share)
+        group = origins.of_names(ctx.birth_name_index[rows], ctx.first_name_index[rows])
+        follow = (group >= 0) & (self.rng.random(len(rows)) < origins.family_share)
         if not follow.any():
             return first
         key = np.where(follow, group * 2 + sex, 0)
-        low, high = starts[key], starts[key + 1]
+        low, high = origins.family_starts[key], origins.family_starts[key + 1]
         follow &= high > low  # a group with no first names of that sex keeps the draw
         pick = low + (self.rng.random(len(rows)) * (high - low)).astype(np.int64)
+        names = origins.family_names
         return np.where(follow, names[np.minimum(pick, len(names) - 1)], first)
 
     def _member_surnames(

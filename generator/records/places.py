@@ -21,7 +21,7 @@ from breachbench.generator.arrays.sampling import Categorical, GroupedCategorica
 from breachbench.generator.arrays.text import join_pieces, row_items, string_pool, take
 from breachbench.generator.data import corpora
 from breachbench.generator.data.derived import derived
-from breachbench.generator.records.people import People, load_people
+from breachbench.generator.records.people import FEMALE, MALE, People, load_people
 
 _VOWEL_START = re.compile(r"^[AEIOUYÂÊÎÔÛÉÈËÏÜŒaeiouyâêîôûéèëïüœ]")
 
@@ -371,11 +371,22 @@ class NameOrigins:
 
     surname: np.ndarray  # per surname of the people model
     first_name: np.ndarray  # per first name
+    #: Share of a household's relatives whose first name follows its origin
+    #: (``family_first_names``).
+    family_share: float
+    #: The first names of group g and sex x are ``family_names[family_starts[2g + x] :
+    #: family_starts[2g + x + 1]]`` (indices into the people model's first names).
+    family_starts: np.ndarray
+    family_names: np.ndarray
 
     def of(self, people: People) -> np.ndarray:
         """Per person: their birth name's group, else their first name's, else -1."""
-        by_surname = self.surname[people.birth_name_index]
-        return np.where(by_surname >= 0, by_surname, self.first_name[people.first_name_index])
+        return self.of_names(people.birth_name_index, people.first_name_index)
+
+    def of_names(self, birth_name_index: np.ndarray, first_name_index: np.ndarray) -> np.ndarray:
+        """:meth:`of`, from the people model's indices of the birth names and first names."""
+        by_surname = self.surname[birth_name_index]
+        return np.where(by_surname >= 0, by_surname, self.first_name[first_name_index])
 
 
 @functools.cache
@@ -404,7 +415,18 @@ def _build_name_origins() -> NameOrigins:
                     raise ValueError(f"{NAME_ORIGINS_FILE}: {group}: {name!r} is in no {key}")
                 origin[index[name]] = g
         out[key] = origin
-    return NameOrigins(surname=out["surnames"], first_name=out["first_names"])
+    sexes = corpora.read_table("reference/first_names.parquet")["sex"].to_pylist()
+    sex = np.where(np.asarray(sexes) == "F", FEMALE, MALE)
+    grouped = np.flatnonzero(out["first_names"] >= 0)
+    key = out["first_names"][grouped] * 2 + sex[grouped]
+    order = np.argsort(key, kind="stable")
+    return NameOrigins(
+        surname=out["surnames"],
+        first_name=out["first_names"],
+        family_share=float(spec["family_first_names"]),
+        family_starts=np.searchsorted(key[order], np.arange(2 * len(spec["groups"]) + 1)),
+        family_names=grouped[order],
+    )
 
 
 @functools.cache
