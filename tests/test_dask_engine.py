@@ -6,7 +6,6 @@ one line runs either way.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import subprocess
 import sys
@@ -21,16 +20,9 @@ from breachbench.generator import block
 from breachbench.generator.api import generate_dataset
 from breachbench.generator.block import BLOCK_ROWS
 from breachbench.generator.options import GenerateOptions, Shard
+from support.files import file_digests
 
 ROWS = 3 * BLOCK_ROWS + 123
-
-
-def _digests(directory: Path) -> dict[str, str]:
-    return {
-        path.name: hashlib.sha256(path.read_bytes()).hexdigest()
-        for path in sorted(directory.iterdir())
-        if not path.name.startswith("manifest.shard-")
-    }
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +56,7 @@ def test_dask_tasks_write_the_files_the_local_engine_writes(
         scheduler=cluster,
     )
     assert summary.rows == ROWS and len(summary.files) == 4
-    assert _digests(out) == _digests(local_parts)
+    assert file_digests(out) == file_digests(local_parts)
 
 
 def test_dask_shards_merge_into_the_local_dataset(
@@ -81,7 +73,7 @@ def test_dask_shards_merge_into_the_local_dataset(
             engine="dask",
             scheduler=cluster,
         )
-    assert _digests(out) == _digests(local_parts)
+    assert file_digests(out) == file_digests(local_parts)
 
 
 def test_without_a_scheduler_a_local_cluster_is_started_and_stopped(
@@ -92,7 +84,7 @@ def test_without_a_scheduler_a_local_cluster_is_started_and_stopped(
     out = tmp_path / "parts"
     options = GenerateOptions(rows=ROWS, seed=4, workers=2)
     generate_dataset(out, options, progress=False, part_rows=BLOCK_ROWS, engine="dask")
-    assert _digests(out) == _digests(local_parts)
+    assert file_digests(out) == file_digests(local_parts)
     with pytest.raises(ValueError, match="No global client found"):
         distributed.get_client()  # the client (and its cluster) went with the run
 
@@ -172,7 +164,7 @@ def test_the_progress_bar_shows_speed_and_time_left_for_both_engines(
         err = capsys.readouterr().err
         assert f"{ROWS}/{ROWS}" in err, err
         assert "rows/s" in err and "left" in err
-    assert _digests(tmp_path / "dask") == _digests(tmp_path / "local")
+    assert file_digests(tmp_path / "dask") == file_digests(tmp_path / "local")
 
 
 def test_a_local_cluster_leaves_the_environment_and_malloc_alone() -> None:

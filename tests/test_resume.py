@@ -3,7 +3,6 @@ ends with the very files an uninterrupted run writes."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import signal
 import subprocess
@@ -19,6 +18,7 @@ from breachbench.generator.options import GenerateOptions
 from breachbench.generator.output.journal import JOURNAL_NAME, read_journal
 from breachbench.generator.output.target import OutputError
 from click.testing import CliRunner
+from support.files import file_digests
 
 from breachbench.cli import main
 
@@ -27,20 +27,13 @@ PARTS = 5  # a run killed once two parts are done is still midway
 ROWS = PARTS * BLOCK_ROWS - 5_000
 
 
-def _digests(directory: Path) -> dict[str, str]:
-    return {
-        path.name: hashlib.sha256(path.read_bytes()).hexdigest()
-        for path in sorted(directory.iterdir())
-    }
-
-
 @pytest.fixture(scope="module")
 def whole(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """The files of the uninterrupted run."""
     out = tmp_path_factory.mktemp("whole") / "parts"
     options = GenerateOptions(rows=ROWS, seed=9, workers=2)
     generate_dataset(out, options, progress=False, part_rows=BLOCK_ROWS)
-    return _digests(out)
+    return file_digests(out)
 
 
 def _journal_parts(partial: Path) -> int:
@@ -87,7 +80,7 @@ def test_a_run_killed_midway_resumes_to_the_same_files(
     )
     assert result.exit_code == 0, result.output
     assert f"{sum(p.entry.rows for p in done):,} of them kept" in result.stdout
-    assert _digests(tmp_path / "parts") == whole
+    assert file_digests(tmp_path / "parts") == whole
     assert not partial.exists()
 
 
@@ -147,7 +140,7 @@ def test_a_damaged_part_or_a_torn_journal_line_is_made_again(
     )
     assert "part-00001.parquet" in made and "part-00000.parquet" not in made
     assert summary.resumed_rows == 2 * BLOCK_ROWS
-    assert _digests(out) == whole
+    assert file_digests(out) == whole
 
 
 def test_resuming_with_other_options_is_refused_and_keeps_the_parts(
@@ -155,7 +148,7 @@ def test_resuming_with_other_options_is_refused_and_keeps_the_parts(
 ) -> None:
     out = tmp_path / "parts"
     partial = _interrupted_run(out, monkeypatch, parts=1)
-    before = _digests(partial)
+    before = file_digests(partial)
     with pytest.raises(OutputError, match="interrupted run with other options"):
         generate_dataset(
             out,
@@ -164,7 +157,7 @@ def test_resuming_with_other_options_is_refused_and_keeps_the_parts(
             part_rows=BLOCK_ROWS,
             resume=True,
         )
-    assert _digests(partial) == before
+    assert file_digests(partial) == before
     # Without --resume, the run starts over, and the stale parts go once it succeeds.
     generate_dataset(out, GenerateOptions(rows=1_000, seed=10), progress=False)
     assert not partial.exists()
@@ -198,7 +191,7 @@ def test_a_fresh_resume_run_writes_what_a_plain_run_writes(tmp_path: Path) -> No
     generate_dataset(
         tmp_path / "resumable", options, progress=False, part_rows=BLOCK_ROWS, resume=True
     )
-    assert _digests(tmp_path / "resumable") == _digests(tmp_path / "plain")
+    assert file_digests(tmp_path / "resumable") == file_digests(tmp_path / "plain")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["plain", "resumable"]
 
 
@@ -210,7 +203,7 @@ def test_a_second_run_on_an_output_being_written_is_refused_and_harms_nothing(
     the other process is gone, the same command resumes to the uninterrupted result."""
     out = tmp_path / "parts"
     partial = _interrupted_run(out, monkeypatch, parts=2)
-    before = _digests(partial)
+    before = file_digests(partial)
     lock = partial.with_name(partial.name + ".lock")
     holder = subprocess.Popen(
         [
@@ -229,9 +222,9 @@ def test_a_second_run_on_an_output_being_written_is_refused_and_harms_nothing(
         options = GenerateOptions(rows=ROWS, seed=9, workers=2)
         with pytest.raises(OutputError, match=r"another breachbench run is writing .*parts"):
             generate_dataset(out, options, progress=False, part_rows=BLOCK_ROWS, resume=True)
-        assert _digests(partial) == before and not out.exists()
+        assert file_digests(partial) == before and not out.exists()
     finally:
         holder.communicate("")
     generate_dataset(out, options, progress=False, part_rows=BLOCK_ROWS, resume=True)
-    assert _digests(out) == whole
+    assert file_digests(out) == whole
     assert sorted(p.name for p in tmp_path.iterdir()) == ["parts"]

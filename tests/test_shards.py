@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 from pathlib import Path
 
@@ -14,20 +13,12 @@ from breachbench.generator.block import BLOCK_ROWS
 from breachbench.generator.options import GenerateOptions, OptionError, Shard, parse_shard
 from breachbench.generator.output.target import OutputError
 from click.testing import CliRunner
+from support.files import file_digests
 
 from breachbench.cli import main
 
 ROWS = 3 * BLOCK_ROWS + 1_000  # four parts of BLOCK_ROWS, the last one short
 PART = str(BLOCK_ROWS)
-
-
-def _digests(directory: Path) -> dict[str, str]:
-    """Every file of a directory output but the shard manifests, by name."""
-    return {
-        path.name: hashlib.sha256(path.read_bytes()).hexdigest()
-        for path in sorted(directory.iterdir())
-        if not path.name.startswith("manifest.shard-")
-    }
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +65,7 @@ def test_shards_in_one_directory_make_the_single_machine_dataset(
     assert all(s.merged is not None for s in summaries)
     assert [s.merged.complete for s in summaries] == [False] * (count - 1) + [True]
     assert sum(s.rows for s in summaries) == ROWS
-    assert _digests(out) == _digests(single)  # parts, manifest.json, card, Croissant
+    assert file_digests(out) == file_digests(single)  # parts, manifest.json, card, Croissant
     assert len(list(out.glob("manifest.shard-*-of-*.json"))) == count
     assert not [p for p in out.iterdir() if p.name.startswith(".")]
     shards = pq.read_table(sorted(out.glob("part-*.parquet")))
@@ -109,7 +100,7 @@ def test_shards_on_separate_disks_are_merged_once_copied_together(
     result = runner.invoke(main, ["generate", "--merge-manifests", str(merged)])
     assert result.exit_code == 0, result.output
     assert f"All 3 shards are in: wrote {merged / 'manifest.json'}" in result.stdout
-    assert _digests(merged) == _digests(single)
+    assert file_digests(merged) == file_digests(single)
 
 
 def test_a_missing_part_file_stops_the_merge(tmp_path: Path) -> None:
@@ -185,7 +176,7 @@ def test_merge_is_idempotent(tmp_path: Path, single: Path) -> None:
     options = GenerateOptions(rows=ROWS, seed=5)
     for index in range(2):
         generate_dataset(out, options, progress=False, part_rows=BLOCK_ROWS, shard=Shard(index, 2))
-    first = _digests(out)
+    first = file_digests(out)
     again = merge_shards(out)
     assert again.complete and again.rows == ROWS
-    assert _digests(out) == first == _digests(single)
+    assert file_digests(out) == first == file_digests(single)
