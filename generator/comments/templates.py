@@ -976,8 +976,7 @@ class _SensitiveLoader:
         yield from self._cores()
         yield from self._states()
         yield from self._phrases()
-        emptied = not any(self.document.get(k) for k in ("cores", "states", "phrases"))
-        if self.floors is not None and self.floors.unmet and not emptied:
+        if self.floors is not None and self.floors.unmet:
             unmet = ", ".join(repr(t) for t in sorted(self.floors.unmet))
             raise TemplateError(
                 f"{_AGE_FLOORS_FILE}: {self.category}: no entry of {self.file} reads {unmet}"
