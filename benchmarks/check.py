@@ -748,8 +748,9 @@ def lexicon_age_floors() -> dict[tuple[str, str], int]:
     from breachbench.generator.comments.templates import load_templates
 
     floors: dict[tuple[str, str], int] = {}
+    sensitive = set(load_taxonomy().sensitive)
     for key, templates in load_templates().items():
-        if key not in load_taxonomy().sensitive:
+        if key not in sensitive:
             continue
         for template in templates:
             for piece in template.pieces:
