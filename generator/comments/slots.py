@@ -30,7 +30,8 @@ from breachbench.generator.arrays.sampling import Categorical
 from breachbench.generator.arrays.text import join_columns, take
 from breachbench.generator.comments.compiled import CompiledTemplates, parse_slot_key
 from breachbench.generator.comments.context import CommentContext
-from breachbench.generator.comments.templates import OTHER, kinship
+from breachbench.generator.comments.templates import OTHER, TOWN_FORMS, kinship
+from breachbench.generator.comments.towns import load_prepositions
 from breachbench.generator.records.contacts import ContactsModel, load_email_book
 from breachbench.generator.records.dates import DateFormats
 from breachbench.generator.records.nir import nir_matrix, solid, spaced
@@ -98,6 +99,12 @@ class _Members:
 
     def at(self, rows: np.ndarray) -> np.ndarray:
         return np.searchsorted(self.rows, rows)
+
+
+def _town_form(names: pa.Array, qualifiers: tuple[str, ...]) -> pa.Array:
+    """``names`` with the preposition the slot's qualifiers ask for ("a", "de"), if any."""
+    form = next((q for q in qualifiers if q in TOWN_FORMS), None)
+    return load_prepositions().apply(names, form)
 
 
 def _in_reading_order(
@@ -238,6 +245,10 @@ class SlotFiller:
             )
         if name == "nir":
             return self._render_nir(ctx.nir[rows])
+        if name == "town":
+            place = ctx.birth_place if "birth" in qualifiers else ctx.city
+            if place is not None:
+                return _town_form(take(place, rows), qualifiers)
         return getattr(self, "_" + name)(rows, qualifiers)
 
     def _patient_days(
@@ -596,6 +607,12 @@ class SlotFiller:
         pool = self.engine.places.address_pool
         unit = self._units(rows)
         return join_columns(pool.pool, [pool.postcode + unit, pool.space, pool.city + unit])
+
+    def _town(self, rows: np.ndarray, qualifiers: tuple[str, ...] = ()) -> pa.Array:
+        """A commune of the patient's department, bare or with its preposition: where a
+        relative lives, a hospital, a pharmacy, another patient's town."""
+        pool = self.engine.places.address_pool
+        return _town_form(take(pool.pool, pool.city + self._units(rows)), qualifiers)
 
     def _address(
         self, rows: np.ndarray, qualifiers: tuple[str, ...] = (), age: np.ndarray | None = None
