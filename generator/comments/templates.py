@@ -163,6 +163,9 @@ class Connectors:
     closers: tuple[str, ...]
     closer_weights: tuple[float, ...]
     closer_rate: float
+    # Share of notes written in sentence case: after a full stop or a line break, and at
+    # the start, the next word takes a capital ("Tiers payant. Préfère le matin").
+    sentence_case_rate: float = 0.0
 
 
 # --------------------------------------------------------------------------- taxonomy
@@ -1366,5 +1369,5 @@ def load_connectors(root: Path | None = None) -> Connectors:
     closers, closer_weights = weighted("closers")
     return Connectors(
         separators, separator_weights, openers, opener_weights, rate("opener_rate"),
-        closers, closer_weights, rate("closer_rate"),
+        closers, closer_weights, rate("closer_rate"), rate("sentence_case_rate"),
     )  # fmt: skip
