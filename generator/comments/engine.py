@@ -75,6 +75,7 @@ from breachbench.generator.data.derived import derived
 from breachbench.generator.options import DEFAULT_DIFFICULTY
 from breachbench.generator.records.contacts import ContactsModel, load_contacts, load_name_forms
 from breachbench.generator.records.dates import load_date_formats
+from breachbench.generator.records.nir import LAYOUTS as NIR_LAYOUTS
 from breachbench.generator.records.people import (
     FEMALE,
     MALE,
@@ -182,7 +183,11 @@ class CommentEngine:
             sex: _weighted_texts(spec["titles"][code]) for sex, code in ((MALE, "M"), (FEMALE, "F"))
         }
         self.upper_surname_rate = float(spec["upper_surname_rate"])
-        self.spaced_nir_rate = float(spec["spaced_nir_rate"])
+        layouts = spec["nir_layouts"]
+        unknown = set(layouts) - set(NIR_LAYOUTS)
+        if unknown:
+            raise ValueError(f"formats/composition.yaml: unknown NIR layouts {sorted(unknown)}")
+        self.nir_layouts = (tuple(layouts), Categorical.from_weights(list(layouts.values())))
 
         connectors = load_connectors()
         # Separators that start with a full stop lose it after a clause that ends with

@@ -34,7 +34,7 @@ from breachbench.generator.comments.templates import OTHER, TOWN_FORMS, kinship
 from breachbench.generator.comments.towns import load_prepositions
 from breachbench.generator.records.contacts import ContactsModel, load_email_book
 from breachbench.generator.records.dates import DateFormats
-from breachbench.generator.records.nir import nir_matrix, solid, spaced
+from breachbench.generator.records.nir import LAYOUTS, nir_matrix
 from breachbench.generator.records.people import DAYS_PER_YEAR, FEMALE, MALE, PeopleModel
 from breachbench.generator.records.places import PlacesModel, load_name_origins
 
@@ -55,7 +55,7 @@ class SlotSources(Protocol):
     zone_of_unit: np.ndarray
     titles: dict[int, tuple[pa.Array, Categorical]]
     upper_surname_rate: float
-    spaced_nir_rate: float
+    nir_layouts: tuple[tuple[str, ...], Categorical]
 
 
 _YEAR = 365
@@ -294,8 +294,9 @@ class SlotFiller:
         return self.engine.dates.render_days(self.rng, name, days)
 
     def _render_nir(self, matrix: np.ndarray) -> pa.Array:
-        spaced_rows = pa.array(self.rng.random(len(matrix)) < self.engine.spaced_nir_rate)
-        return pc.if_else(spaced_rows, spaced(matrix), solid(matrix))
+        names, dist = self.engine.nir_layouts
+        layout = pa.array(dist.sample(self.rng, len(matrix)).astype(np.int8))
+        return pc.choose(layout, *(LAYOUTS[name](matrix) for name in names))
 
     # -- relatives
     def _member(self, role: str) -> _Members:
