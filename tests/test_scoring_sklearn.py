@@ -15,7 +15,6 @@ from breachbench.benchmarks.scoring import (
 from breachbench.benchmarks.scoring.labels import default_space
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sklearn.metrics import precision_recall_fscore_support
 from support.synthetic import batch_from_spans
 
 SPACE = default_space()
@@ -38,6 +37,10 @@ def _indicator(sets: list[set[str]]) -> np.ndarray:
 @settings(max_examples=120, deadline=None)
 @given(records, st.sampled_from([0.0, 1.0]))
 def test_record_metrics_equal_sklearn(data: list, zero_division: float) -> None:
+    # Imported here, not at the top: every test process collects this module, and
+    # scikit-learn takes most of a second to import.
+    from sklearn.metrics import precision_recall_fscore_support
+
     gold_sets = [g for g, _ in data]
     pred_sets = [p for _, p in data]
     counts = score_batch(
