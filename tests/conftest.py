@@ -6,6 +6,7 @@ import gc
 import signal
 
 import pytest
+from breachbench.generator.comments.templates import load_templates
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -34,3 +35,23 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     """
     gc.collect()
     gc.freeze()
+
+
+_templates_loaded = 0
+
+
+def pytest_runtest_logfinish(nodeid: str, location: tuple[str, int | None, str]) -> None:
+    """Freeze the comment templates as well, once a test has loaded them.
+
+    The test modules load them when a test needs them, not at import: a test process
+    that runs no template test never pays for them. Those that do hold about 900,000
+    objects from then on, which every later full collection would walk again (half a
+    second each, and pytest's own runs inside tests make several); frozen after the test
+    that loaded them, they are skipped like what collection left.
+    """
+    global _templates_loaded
+    loaded = load_templates.cache_info().currsize
+    if loaded != _templates_loaded:
+        _templates_loaded = loaded
+        gc.collect()
+        gc.freeze()
