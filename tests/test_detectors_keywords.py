@@ -123,9 +123,24 @@ def test_docstring_says_the_lexicon_is_independent():
     assert "written independently" in module.__doc__
 
 
-@settings(max_examples=200, deadline=None)
-@given(st.lists(st.text(alphabet=st.characters(codec="utf-8"), max_size=60), max_size=8))
+any_texts = st.lists(st.text(alphabet=st.characters(codec="utf-8"), max_size=60), max_size=8)
+
+
+@settings(max_examples=50, deadline=None)
+@given(any_texts)
 def test_offsets_always_valid_and_non_overlapping(texts):
+    _assert_offsets_valid_and_non_overlapping(texts)
+
+
+@pytest.mark.slow
+@settings(max_examples=400, deadline=None)
+@given(any_texts)
+def test_offsets_always_valid_and_non_overlapping_thoroughly(texts):
+    """The same property on eight times the examples (``pytest -m slow``, run in CI)."""
+    _assert_offsets_valid_and_non_overlapping(texts)
+
+
+def _assert_offsets_valid_and_non_overlapping(texts):
     detector = KeywordDetector()
     results = detector(texts)
     AnswerNormaliser("spans").batch([str(i) for i in range(len(texts))], texts, results)

@@ -9,6 +9,7 @@ difficulty, so a lexicon edit that breaks one fails here with an example.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 from breachbench.generator.block import make_block
+from breachbench.generator.data.corpora import load_yaml_text
 from breachbench.generator.options import DIFFICULTIES, GenerateOptions
 
 CORPORA = Path(__file__).resolve().parents[1] / "corpora"
@@ -185,17 +187,25 @@ def test_taxonomy_version_follows_the_guidelines() -> None:
 SENSITIVE_FILES = sorted((CORPORA / "comments/sensitive").glob("*.yaml"))
 
 
-def _entries() -> Iterator[tuple[str, str, dict]]:
+@functools.cache
+def _entries() -> tuple[tuple[str, str, dict], ...]:
+    """(where, text, entry) of every annotated lexicon entry, read once for the tests below
+    with the generator's own YAML reader (libyaml: the lexicons are tens of thousands of
+    lines, which the pure-Python parser takes most of a second to read)."""
+    found = []
     for path in SENSITIVE_FILES:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        document = load_yaml_text(path.read_text(encoding="utf-8"))
         for key in ("cores", "states", "phrases"):
             for index, entry in enumerate(document.get(key) or []):
                 if isinstance(entry, dict):
-                    yield (
-                        f"{path.name}:{key}[{index}]",
-                        " ".join(str(entry.get(k, "")) for k in ("text", "m", "f")),
-                        entry,
+                    found.append(
+                        (
+                            f"{path.name}:{key}[{index}]",
+                            " ".join(str(entry.get(k, "")) for k in ("text", "m", "f")),
+                            entry,
+                        )
                     )
+    return tuple(found)
 
 
 def test_eligibility_annotations_are_well_formed() -> None:

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from breachbench.benchmarks.detectors.identifiers import IdentifierDetector
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from breachbench.strategies import labelled_comments, records
 
@@ -20,10 +21,12 @@ if not any(
 
 PATTERNED = ("phone", "email", "nir")
 DETECTOR = IdentifierDetector()
+# Deferred strategies: built at import, they would load every comment template (two to
+# three seconds) in each test process while it collects, whether it runs these tests or not.
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(labelled_comments(categories=PATTERNED))
+@given(st.deferred(lambda: labelled_comments(categories=PATTERNED)))
 def test_every_inserted_phone_email_and_nir_is_found_exactly(
     example: tuple[str, list[dict[str, Any]]],
 ) -> None:
@@ -34,7 +37,7 @@ def test_every_inserted_phone_email_and_nir_is_found_exactly(
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(records(categories=["phone"], comment_probability=1.0))
+@given(st.deferred(lambda: records(categories=["phone"], comment_probability=1.0)))
 def test_phones_in_whole_records(record: dict[str, Any]) -> None:
     found = DETECTOR([record["admin_comment"]])[0]
     assert {(s["start"], s["end"]) for s in record["spans"]} <= {(a, b) for a, b, *_ in found}

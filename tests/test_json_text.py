@@ -220,11 +220,30 @@ def record_tables(draw: st.DrawFn) -> pa.Table:
     return table.slice(skip)
 
 
+slice_sizes = st.sampled_from([2, 5, json_text.SLICE_ROWS])
+
+
 @settings(
-    max_examples=100, deadline=None, phases=NO_SHRINK, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=25, deadline=None, phases=NO_SHRINK, suppress_health_check=[HealthCheck.too_slow]
 )
-@given(table=record_tables(), slice_rows=st.sampled_from([2, 5, json_text.SLICE_ROWS]))
+@given(table=record_tables(), slice_rows=slice_sizes)
 def test_awkward_record_tables_as_python_wrote_them(table: pa.Table, slice_rows: int) -> None:
+    _assert_as_python_wrote(table, slice_rows)
+
+
+@pytest.mark.slow
+@settings(
+    max_examples=200, deadline=None, phases=NO_SHRINK, suppress_health_check=[HealthCheck.too_slow]
+)
+@given(table=record_tables(), slice_rows=slice_sizes)
+def test_awkward_record_tables_as_python_wrote_them_thoroughly(
+    table: pa.Table, slice_rows: int
+) -> None:
+    """The same property on eight times the examples (``pytest -m slow``, run in CI)."""
+    _assert_as_python_wrote(table, slice_rows)
+
+
+def _assert_as_python_wrote(table: pa.Table, slice_rows: int) -> None:
     with slices_of(slice_rows):
         assert_same_lines(table)
         flat = nested_as_json(table)

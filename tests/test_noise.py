@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 import numpy as np
@@ -124,8 +125,11 @@ def test_hard_negative_rate_is_honoured() -> None:
 # ------------------------------------------------------------------ evidence survives noise
 
 
+@functools.cache
 def _labelled_surfaces() -> list[str]:
-    """Every distinct sensitive span surface the lexicons can write."""
+    """Every distinct sensitive span surface the lexicons can write (read on first use,
+    not at import: every test process collects this module, and loading the templates
+    takes seconds)."""
     from breachbench.generator.comments.templates import load_templates
 
     surfaces = {
@@ -139,7 +143,6 @@ def _labelled_surfaces() -> list[str]:
     return sorted(surfaces)
 
 
-SURFACES = _labelled_surfaces()
 _TOKEN = re.compile(r"[^\W\d_]+\.?|\S")
 _ACRONYM = re.compile(r"\b\w*[A-Z]\w*[A-Z0-9]\w*\b")
 
@@ -183,7 +186,11 @@ def recognisable(clean: str, noisy: str) -> bool:
 
 
 @settings(max_examples=400, deadline=None)
-@given(st.sampled_from(SURFACES), st.integers(0, 2**32 - 1), st.sampled_from(EDITS))
+@given(
+    st.deferred(lambda: st.sampled_from(_labelled_surfaces())),
+    st.integers(0, 2**32 - 1),
+    st.sampled_from(EDITS),
+)
 def test_noise_keeps_every_labelled_surface_recognisable(surface, seed, edit):
     """Guidelines, issue 9 item 6: a labelled span stays evidence whatever the noise.
 
@@ -254,7 +261,9 @@ def test_hard_is_harder_to_read_not_only_noisier() -> None:
     assert hard[0] > 1.15 * realistic[0] and hard[1] > 1.1 * realistic[1]
 
 
+@functools.cache
 def _literals() -> list[str]:
+    """Every literal piece of the templates (read on first use, as the surfaces above)."""
     from breachbench.generator.comments.templates import load_templates
 
     return sorted(
@@ -262,19 +271,17 @@ def _literals() -> list[str]:
     )
 
 
-LITERALS = _literals()
-READINGS = MODEL.readings(LITERALS)
-
-
 def test_a_slip_never_reads_as_another_word_or_a_cut_one() -> None:
     """'sympathies' never becomes 'sympathis' (read as 'sympathis(ant)' cut short), nor
     'violent' 'violet': a word a typo writes is in no note, whole or begun. Every literal,
     a few draws each (without ``avoid``, about one slip in 600 did)."""
+    literals = _literals()
+    readings = MODEL.readings(literals)
     wrong = []
-    for k, text in enumerate(LITERALS * 3):
-        written = MODEL.typo(text, np.random.default_rng(k), READINGS)
+    for k, text in enumerate(literals * 3):
+        written = MODEL.typo(text, np.random.default_rng(k), readings)
         before = {MODEL.plain(w) for w in re.findall(r"[^\W\d_]+", text)}
         new = {MODEL.plain(w) for w in re.findall(r"[^\W\d_]+", written)} - before
-        if new & READINGS:
+        if new & readings:
             wrong.append((text, written))
     assert not wrong, wrong[:5]

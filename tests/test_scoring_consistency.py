@@ -93,17 +93,28 @@ def contract_gold(draw: st.DrawFn) -> list:
     return out
 
 
-@settings(max_examples=100, deadline=None)
-@given(
-    st.lists(
-        st.tuples(
-            contract_gold(), spans_strategy, st.lists(st.sampled_from(["a", "b"]), max_size=2)
-        ),
-        min_size=1,
-        max_size=6,
-    )
+scored_documents = st.lists(
+    st.tuples(contract_gold(), spans_strategy, st.lists(st.sampled_from(["a", "b"]), max_size=2)),
+    min_size=1,
+    max_size=6,
 )
+
+
+@settings(max_examples=30, deadline=None)
+@given(scored_documents)
 def test_vectorised_equals_reference_hypothesis(docs: list) -> None:
+    _assert_vectorised_equals_reference(docs)
+
+
+@pytest.mark.slow
+@settings(max_examples=200, deadline=None)
+@given(scored_documents)
+def test_vectorised_equals_reference_hypothesis_thoroughly(docs: list) -> None:
+    """The same property on over six times the examples (``pytest -m slow``, run in CI)."""
+    _assert_vectorised_equals_reference(docs)
+
+
+def _assert_vectorised_equals_reference(docs: list) -> None:
     batch = batch_from_spans([g for g, _, _ in docs], tags=[t for _, _, t in docs])
     items = [p for _, p, _ in docs]
     assert score_batch(batch, predictions_from_lists(items), config=SMALL) == reference_counts(

@@ -65,9 +65,24 @@ def _row(result) -> list[int]:
     return [result.correct, result.incorrect, result.partial, result.missed, result.spurious]
 
 
-@settings(max_examples=200, deadline=None)
-@given(documents, st.sampled_from([1.0, 1.0, 30.0, 50.0, 100.0]))
+min_overlaps = st.sampled_from([1.0, 1.0, 30.0, 50.0, 100.0])
+
+
+@settings(max_examples=50, deadline=None)
+@given(documents, min_overlaps)
 def test_span_counts_equal_nervaluate(docs: list, min_overlap: float) -> None:
+    _assert_counts_equal_nervaluate(docs, min_overlap)
+
+
+@pytest.mark.slow
+@settings(max_examples=400, deadline=None)
+@given(documents, min_overlaps)
+def test_span_counts_equal_nervaluate_thoroughly(docs: list, min_overlap: float) -> None:
+    """The same property on eight times the examples (``pytest -m slow``, run in CI)."""
+    _assert_counts_equal_nervaluate(docs, min_overlap)
+
+
+def _assert_counts_equal_nervaluate(docs: list, min_overlap: float) -> None:
     golds = [g for g, _ in docs]
     preds = [p for _, p in docs]
     config = ScoringConfig(bootstrap_replicates=0, min_overlap_percentage=min_overlap)

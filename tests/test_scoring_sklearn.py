@@ -15,7 +15,6 @@ from breachbench.benchmarks.scoring import (
 from breachbench.benchmarks.scoring.labels import default_space
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sklearn.metrics import precision_recall_fscore_support
 from support.synthetic import batch_from_spans
 
 SPACE = default_space()
@@ -35,9 +34,28 @@ def _indicator(sets: list[set[str]]) -> np.ndarray:
     return np.array([[c in s for c in SPACE.categories] for s in sets], dtype=int)
 
 
-@settings(max_examples=120, deadline=None)
-@given(records, st.sampled_from([0.0, 1.0]))
+zero_divisions = st.sampled_from([0.0, 1.0])
+
+
+@settings(max_examples=30, deadline=None)
+@given(records, zero_divisions)
 def test_record_metrics_equal_sklearn(data: list, zero_division: float) -> None:
+    _assert_record_metrics_equal_sklearn(data, zero_division)
+
+
+@pytest.mark.slow
+@settings(max_examples=240, deadline=None)
+@given(records, zero_divisions)
+def test_record_metrics_equal_sklearn_thoroughly(data: list, zero_division: float) -> None:
+    """The same property on eight times the examples (``pytest -m slow``, run in CI)."""
+    _assert_record_metrics_equal_sklearn(data, zero_division)
+
+
+def _assert_record_metrics_equal_sklearn(data: list, zero_division: float) -> None:
+    # Imported here, not at the top: every test process collects this module, and
+    # scikit-learn takes most of a second to import.
+    from sklearn.metrics import precision_recall_fscore_support
+
     gold_sets = [g for g, _ in data]
     pred_sets = [p for _, p in data]
     counts = score_batch(

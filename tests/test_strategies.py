@@ -16,6 +16,8 @@ from breachbench.strategies import DIFFICULTIES, labelled_comments, records
 TAXONOMY = load_taxonomy()
 FICTION_BLOCKS = {"063998", "019900", "026191", "035301", "046571", "053649"}  # ARCEP
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# The strategies under @given are deferred: built at import, they would load every comment
+# template (two to three seconds) in each test process while it collects, run or not.
 
 
 def assert_contract(text: str, spans: list[dict[str, Any]]) -> None:
@@ -35,7 +37,7 @@ def assert_contract(text: str, spans: list[dict[str, Any]]) -> None:
 
 
 @FAST
-@given(labelled_comments())
+@given(st.deferred(lambda: labelled_comments()))
 def test_comments_keep_the_contract(example: tuple[str, list[dict[str, Any]]]) -> None:
     assert_contract(*example)
 
@@ -53,14 +55,16 @@ def test_categories_filter(pair: tuple[str, tuple[str, list[dict[str, Any]]]]) -
 
 
 @FAST
-@given(labelled_comments(subjects=["relative"]))
+@given(st.deferred(lambda: labelled_comments(subjects=["relative"])))
 def test_subjects_filter(example: tuple[str, list[dict[str, Any]]]) -> None:
     assert_contract(*example)
     assert {span["subject"] for span in example[1]} == {"relative"}
 
 
 @FAST
-@given(labelled_comments(difficulty={"negated"}, categories=TAXONOMY.sensitive))
+@given(
+    st.deferred(lambda: labelled_comments(difficulty={"negated"}, categories=TAXONOMY.sensitive))
+)
 def test_difficulty_tags_filter(example: tuple[str, list[dict[str, Any]]]) -> None:
     assert_contract(*example)
     assert any(span["assertion"] == "negated" for span in example[1])
@@ -72,7 +76,7 @@ def test_every_difficulty_level_draws(difficulty: str) -> None:
 
 
 @FAST
-@given(records())
+@given(st.deferred(lambda: records()))
 def test_records_fit_the_schema_and_agree_with_their_spans(record: dict[str, Any]) -> None:
     table = pa.Table.from_pylist([record], schema=RECORD_SCHEMA)
     assert table.num_rows == 1 and list(record) == RECORD_SCHEMA.names

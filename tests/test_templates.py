@@ -24,6 +24,7 @@ from breachbench.generator.comments.templates import (
     load_templates,
     parse_markup,
 )
+from breachbench.generator.data.corpora import load_yaml_file
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -345,7 +346,7 @@ def _floor_defaults_only(root: Path, categories: Iterable[str]) -> None:
     """The age floors name entries by text: for ``categories``, whose entries a test
     removed or replaced, keep each default floor and drop the listed entries."""
     floors = root / "comments" / "age_floors.yaml"
-    document = yaml.safe_load(floors.read_text(encoding="utf-8"))
+    document = load_yaml_file(floors)  # libyaml, as the loader: many tests edit a copy
     for category in categories:
         if category in document:
             document[category] = {"default": document[category]["default"]}
@@ -353,7 +354,7 @@ def _floor_defaults_only(root: Path, categories: Iterable[str]) -> None:
 
 
 def _append(path: Path, key: str, line: str) -> None:
-    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    document = load_yaml_file(path)
     document.setdefault(key, []).append(yaml.safe_load(line))
     path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
 

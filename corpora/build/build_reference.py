@@ -101,9 +101,9 @@ def _build(src: Path, out: Path) -> dict:
 def build(cache: Path | None = None, out: Path = REFERENCE_DIR) -> dict:
     """Fetch, verify, derive and write; returns the provenance document."""
     out.mkdir(parents=True, exist_ok=True)
-    if faker_pools.faker.VERSION != faker_pools.PINNED_FAKER_VERSION:
+    if faker_pools.faker_version() != faker_pools.PINNED_FAKER_VERSION:
         print(
-            f"warning: Faker {faker_pools.faker.VERSION} installed, pools were pinned at "
+            f"warning: Faker {faker_pools.faker_version()} installed, pools were pinned at "
             f"{faker_pools.PINNED_FAKER_VERSION}; faker_pools.yaml will change"
         )
     with tempfile.TemporaryDirectory(prefix="breachbench-ref-") as tmp:

@@ -3,14 +3,11 @@
 Faker is not a source of French realism here (see ``shared/DATA.md``), but its job list
 gives comments like "profession : aide-soignante" more variety than we would write by
 hand. The version is recorded so that a rebuild with another Faker can be noticed.
+Faker loads only when the pools are built: its import costs a second or more, which
+the tests of :func:`undouble` need not pay.
 """
 
 from __future__ import annotations
-
-import faker
-from faker.providers.address.fr_FR import Provider as AddressProvider
-from faker.providers.company.fr_FR import Provider as CompanyProvider
-from faker.providers.job.fr_FR import Provider as JobProvider
 
 #: Faker version the committed pools were extracted from.
 PINNED_FAKER_VERSION = "40.63.0"
@@ -61,10 +58,21 @@ def _pool(items) -> list[str]:
     return sorted({s.strip() for s in items if s and s.strip()})
 
 
+def faker_version() -> str:
+    """The version of the installed Faker."""
+    import faker
+
+    return faker.VERSION
+
+
 def build_pools() -> dict:
     """The YAML document written to ``faker_pools.yaml``."""
+    from faker.providers.address.fr_FR import Provider as AddressProvider
+    from faker.providers.company.fr_FR import Provider as CompanyProvider
+    from faker.providers.job.fr_FR import Provider as JobProvider
+
     return {
-        "faker_version": faker.VERSION,
+        "faker_version": faker_version(),
         "faker_licence": "MIT",
         "locale": "fr_FR",
         "pools": {

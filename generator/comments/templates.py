@@ -459,13 +459,12 @@ class _Source:
         return corpora.corpora_root()
 
     def read(self, relative: str) -> Any:
-        if self.root is None:
-            from breachbench.generator.data import corpora
+        from breachbench.generator.data import corpora
 
+        if self.root is None:
             return corpora.read_yaml(relative)
         try:
-            with (self.root / relative).open(encoding="utf-8") as handle:
-                return yaml.safe_load(handle)
+            return corpora.load_yaml_file(self.root / relative)
         except FileNotFoundError as error:
             raise TemplateError(f"{relative}: file not found") from error
         except yaml.YAMLError as error:

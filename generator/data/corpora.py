@@ -53,6 +53,13 @@ def load_yaml_text(text: str) -> Any:
     return yaml.load(text, Loader=_YAML_LOADER)
 
 
+def load_yaml_file(file: Path) -> Any:
+    """A YAML file anywhere (a corpora root of one's own), parsed as the installed ones are;
+    a parse error names the file."""
+    with file.open(encoding="utf-8") as handle:
+        return yaml.load(handle, Loader=_YAML_LOADER)
+
+
 @functools.cache
 def read_yaml(relative: str) -> Any:
     return load_yaml_text(path(relative).read_text(encoding="utf-8"))
