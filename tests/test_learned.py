@@ -14,7 +14,9 @@ import pyarrow.parquet as pq
 import pytest
 from breachbench.benchmarks.dataset import open_dataset
 from breachbench.benchmarks.learned.artifacts import protocol_warnings
+from breachbench.benchmarks.learned.crf import trim_to_hints
 from breachbench.benchmarks.learned.data import examples
+from breachbench.benchmarks.learned.lexicon import lexicon_categories, stem_index
 from breachbench.benchmarks.learned.tokens import (
     bilou,
     bio_tags,
@@ -102,6 +104,41 @@ def test_bilou_marks_last_and_single_tokens_and_decodes_like_bio() -> None:
         (0, 1, "date"),
         (1, 3, "date"),
     ]
+
+
+def test_lexicon_stems_mark_uncovered_neighbours_of_lexicon_words() -> None:
+    """A word near a lexicon term gets its categories; a hinted word and a short one do not."""
+    assert "reproductive_health" in lexicon_categories("Vasectomisé")
+    assert lexicon_categories("vasectomie") == lexicon_categories("VASECTOMIE")
+    assert lexicon_categories("néo") == ()
+    assert all(len(categories) <= 2 for categories in stem_index().values())
+    text = "vasectomie puis vasectomisé"
+    tokens = tokenize(text)
+    rows = features(text, tokens, [(0, 10, "reproductive_health")], stems=True)
+    assert "lx=reproductive_health" in rows[2]
+    assert not any(f.startswith("lx=") for f in rows[0] + rows[1])
+    assert not any(f.startswith("lx=") for f in features(text, tokens, [])[2])
+
+
+def test_trim_cuts_a_doubted_tail_back_to_the_hint() -> None:
+    """Only a sensitive span that holds a hint of its label and goes on past it, when the
+    tagger's marginal for a word after the hint is under the threshold."""
+    text = "curatelle renforcée depuis 2019"
+    tokens = tokenize(text)
+    tags = ["B-social_precarity", "L-social_precarity", "O", "U-date"]
+    spans = [(0, 19, "social_precarity"), (27, 31, "date")]
+    hints = [(0, 9, "social_precarity")]
+
+    def sure(level: float):  # the marginal the tagger gives every tag
+        return lambda tag, position: level
+
+    labels = {"social_precarity"}
+    trimmed = trim_to_hints(spans, tokens, tags, hints, sure(0.4), 0.7, labels)
+    assert trimmed == [(0, 9, "social_precarity"), (27, 31, "date")]
+    assert trim_to_hints(spans, tokens, tags, hints, sure(0.9), 0.7, labels) == spans
+    assert trim_to_hints(spans, tokens, tags, hints, sure(0.4), 0.7, set()) == spans
+    other = [(0, 9, "religion")]
+    assert trim_to_hints(spans, tokens, tags, other, sure(0.4), 0.7, labels) == spans
 
 
 # ---------------------------------------------------------------- honest protocol
