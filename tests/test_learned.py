@@ -320,6 +320,46 @@ def test_classifier_trains_and_answers_categories(data: dict[str, Path], tmp_pat
     assert existing.exit_code == 2 and "--overwrite" in existing.output
 
 
+@needs_ml
+def test_classifier_answers_the_likeliest_category_when_any_is_likely(
+    data: dict[str, Path], tmp_path: Path
+) -> None:
+    """Stem columns follow the hint columns; a comment whose categories are each under the
+    threshold but whose chance of holding one reaches it gets the likeliest category,
+    and a model pickled before that rule (no ``any_of``) answers as it did."""
+    import joblib
+    import numpy as np
+    from breachbench.benchmarks.learned import load_learned, train_model
+    from breachbench.benchmarks.learned.classifier import CLASSIFIER_FILE, _Hints
+
+    categories = list(load_taxonomy().sensitive)
+    matrix = _Hints(categories, stems=True).matrix(["vasectomisé", "vasectomie"]).toarray()
+    n = len(categories)
+    column = categories.index("reproductive_health")
+    assert matrix.shape == (2, 2 * n)
+    assert matrix[0, n + column] == 1 and matrix[0, :n].sum() == 0
+    assert matrix[1, column] == 1 and matrix[1, n:].sum() == 0
+
+    out = tmp_path / "clf"
+    train_model(data["train"], "tfidf-lr", out, limit=2000)
+    detector = load_learned(out)
+    texts = [e.text for e in examples(open_dataset(data["test"]))][:400]
+    model = detector._model
+    probability = model.classifier.predict_proba(model.design(texts, detector._hints))
+    anyone = 1 - (1 - probability).prod(axis=1)
+    # A threshold between one comment's likeliest category and its chance of any.
+    widest = int((anyone - probability.max(axis=1)).argmax())
+    threshold = model.threshold = (anyone[widest] + probability[widest].max()) / 2
+    rescued = np.flatnonzero((probability.max(axis=1) < threshold) & (anyone >= threshold))
+    assert widest in rescued
+    answers = detector(texts)
+    for i in rescued:
+        assert answers[i] == {categories[int(probability[i].argmax())]}
+    del model.any_of
+    joblib.dump(model, out / CLASSIFIER_FILE)
+    assert all(not load_learned(out)(texts)[i] for i in rescued)
+
+
 def test_parquet_fixture_is_a_train_split(data: dict[str, Path]) -> None:
     meta = json.loads(pq.read_schema(data["train"]).metadata[b"breachbench"])
     assert meta["options"]["split"] == "train"
