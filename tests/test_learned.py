@@ -14,7 +14,9 @@ import pyarrow.parquet as pq
 import pytest
 from breachbench.benchmarks.dataset import open_dataset
 from breachbench.benchmarks.learned.artifacts import protocol_warnings
+from breachbench.benchmarks.learned.crf import trim_to_hints
 from breachbench.benchmarks.learned.data import examples
+from breachbench.benchmarks.learned.lexicon import lexicon_categories, stem_index
 from breachbench.benchmarks.learned.tokens import (
     bilou,
     bio_tags,
@@ -102,6 +104,41 @@ def test_bilou_marks_last_and_single_tokens_and_decodes_like_bio() -> None:
         (0, 1, "date"),
         (1, 3, "date"),
     ]
+
+
+def test_lexicon_stems_mark_uncovered_neighbours_of_lexicon_words() -> None:
+    """A word near a lexicon term gets its categories; a hinted word and a short one do not."""
+    assert "reproductive_health" in lexicon_categories("Vasectomisé")
+    assert lexicon_categories("vasectomie") == lexicon_categories("VASECTOMIE")
+    assert lexicon_categories("néo") == ()
+    assert all(len(categories) <= 2 for categories in stem_index().values())
+    text = "vasectomie puis vasectomisé"
+    tokens = tokenize(text)
+    rows = features(text, tokens, [(0, 10, "reproductive_health")], stems=True)
+    assert "lx=reproductive_health" in rows[2]
+    assert not any(f.startswith("lx=") for f in rows[0] + rows[1])
+    assert not any(f.startswith("lx=") for f in features(text, tokens, [])[2])
+
+
+def test_trim_cuts_a_doubted_tail_back_to_the_hint() -> None:
+    """Only a sensitive span that holds a hint of its label and goes on past it, when the
+    tagger's marginal for a word after the hint is under the threshold."""
+    text = "curatelle renforcée depuis 2019"
+    tokens = tokenize(text)
+    tags = ["B-social_precarity", "L-social_precarity", "O", "U-date"]
+    spans = [(0, 19, "social_precarity"), (27, 31, "date")]
+    hints = [(0, 9, "social_precarity")]
+
+    def sure(level: float):  # the marginal the tagger gives every tag
+        return lambda tag, position: level
+
+    labels = {"social_precarity"}
+    trimmed = trim_to_hints(spans, tokens, tags, hints, sure(0.4), 0.7, labels)
+    assert trimmed == [(0, 9, "social_precarity"), (27, 31, "date")]
+    assert trim_to_hints(spans, tokens, tags, hints, sure(0.9), 0.7, labels) == spans
+    assert trim_to_hints(spans, tokens, tags, hints, sure(0.4), 0.7, set()) == spans
+    other = [(0, 9, "religion")]
+    assert trim_to_hints(spans, tokens, tags, other, sure(0.4), 0.7, labels) == spans
 
 
 # ---------------------------------------------------------------- honest protocol
@@ -281,6 +318,46 @@ def test_classifier_trains_and_answers_categories(data: dict[str, Path], tmp_pat
         main, ["train", str(data["train"]), "--model", "tfidf-lr", "--out", str(out)]
     )
     assert existing.exit_code == 2 and "--overwrite" in existing.output
+
+
+@needs_ml
+def test_classifier_answers_the_likeliest_category_when_any_is_likely(
+    data: dict[str, Path], tmp_path: Path
+) -> None:
+    """Stem columns follow the hint columns; a comment whose categories are each under the
+    threshold but whose chance of holding one reaches it gets the likeliest category,
+    and a model pickled before that rule (no ``any_of``) answers as it did."""
+    import joblib
+    import numpy as np
+    from breachbench.benchmarks.learned import load_learned, train_model
+    from breachbench.benchmarks.learned.classifier import CLASSIFIER_FILE, _Hints
+
+    categories = list(load_taxonomy().sensitive)
+    matrix = _Hints(categories, stems=True).matrix(["vasectomisé", "vasectomie"]).toarray()
+    n = len(categories)
+    column = categories.index("reproductive_health")
+    assert matrix.shape == (2, 2 * n)
+    assert matrix[0, n + column] == 1 and matrix[0, :n].sum() == 0
+    assert matrix[1, column] == 1 and matrix[1, n:].sum() == 0
+
+    out = tmp_path / "clf"
+    train_model(data["train"], "tfidf-lr", out, limit=2000)
+    detector = load_learned(out)
+    texts = [e.text for e in examples(open_dataset(data["test"]))][:400]
+    model = detector._model
+    probability = model.classifier.predict_proba(model.design(texts, detector._hints))
+    anyone = 1 - (1 - probability).prod(axis=1)
+    # A threshold between one comment's likeliest category and its chance of any.
+    widest = int((anyone - probability.max(axis=1)).argmax())
+    threshold = model.threshold = (anyone[widest] + probability[widest].max()) / 2
+    rescued = np.flatnonzero((probability.max(axis=1) < threshold) & (anyone >= threshold))
+    assert widest in rescued
+    answers = detector(texts)
+    for i in rescued:
+        assert answers[i] == {categories[int(probability[i].argmax())]}
+    del model.any_of
+    joblib.dump(model, out / CLASSIFIER_FILE)
+    assert all(not load_learned(out)(texts)[i] for i in rescued)
 
 
 def test_parquet_fixture_is_a_train_split(data: dict[str, Path]) -> None:

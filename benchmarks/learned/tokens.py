@@ -21,6 +21,8 @@ from collections.abc import Sequence
 
 from breachbench.benchmarks.detectors.fold import strip_accents
 
+from .lexicon import lexicon_categories, uncovered
+
 __all__ = [
     "OUTSIDE",
     "Token",
@@ -64,7 +66,11 @@ def _word(token: str) -> str:
 
 
 def features(
-    text: str, tokens: Sequence[Token], hints: Sequence[tuple[int, int, str]] = ()
+    text: str,
+    tokens: Sequence[Token],
+    hints: Sequence[tuple[int, int, str]] = (),
+    *,
+    stems: bool = False,
 ) -> list[list[str]]:
     """One feature list per token of ``text``.
 
@@ -77,6 +83,9 @@ def features(
     that hold on wording never seen in training, so that where the words are unknown the
     tagger can follow the hint's boundary (the lexicon draws minimal spans) and judge the
     hint by its context rather than by the hinted word's identity.
+
+    With ``stems``, a word no hint covers also gets the categories whose lexicon words
+    share its stem (:mod:`.lexicon`): "vasectomisé" is near "vasectomie".
     """
     words = [text[s:e] for s, e in tokens]
     folded = [_word(w) for w in words]
@@ -94,6 +103,10 @@ def features(
         item.append(f"len={min(len(word), 9)}")
         base.append(item)
     n = len(tokens)
+    if stems:
+        for i, free in enumerate(uncovered(tokens, hints)):
+            if free:
+                base[i] += ["lx=" + c for c in lexicon_categories(words[i])]
     if hints:
         hinted = bio_tags(tokens, hints)
         for i, tag in enumerate(hinted):

@@ -191,7 +191,7 @@ def load_learned(directory: str | Path) -> Any:
     version = document.get("breachbench_version")
     hints = bool(document.get("hints"))
     if document["model"] == "crf":
-        from .crf import CRF_FORMAT, CrfSpanTagger
+        from .crf import CRF_FORMAT, TRIM_BELOW, CrfSpanTagger
 
         made = document.get("crf_format", 1)
         if made > CRF_FORMAT:
@@ -199,7 +199,14 @@ def load_learned(directory: str | Path) -> Any:
                 f"{directory}: crf format {made} is newer than this breachbench reads"
                 f" ({CRF_FORMAT}); upgrade breachbench or retrain the model"
             )
-        return CrfSpanTagger(directory, hints=hints, name=name, version=version)
+        return CrfSpanTagger(
+            directory,
+            hints=hints,
+            name=name,
+            version=version,
+            crf_format=made,
+            trim_below=document.get("trim_below", TRIM_BELOW),
+        )
     if document["model"] == "tfidf-lr":
         from .classifier import RecordClassifier
 
