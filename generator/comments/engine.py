@@ -181,6 +181,7 @@ class CommentEngine:
         self.titles = {
             sex: _weighted_texts(spec["titles"][code]) for sex, code in ((MALE, "M"), (FEMALE, "F"))
         }
+        self.titles_min_age = int(spec["titles_min_age"])
         self.upper_surname_rate = float(spec["upper_surname_rate"])
         self.spaced_nir_rate = float(spec["spaced_nir_rate"])
 
