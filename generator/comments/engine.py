@@ -182,6 +182,13 @@ class CommentEngine:
             sex: _weighted_texts(spec["titles"][code]) for sex, code in ((MALE, "M"), (FEMALE, "F"))
         }
         self.titles_min_age = int(spec["titles_min_age"])
+        female_titles = [entry["text"] for entry in spec["titles"]["F"]]
+        miss = spec["miss_title"]
+        self.miss_title = (
+            female_titles.index(miss["title"]) if miss["title"] in female_titles else -1,
+            female_titles.index(miss["instead"]),
+            int(miss["until"]),
+        )
         self.upper_surname_rate = float(spec["upper_surname_rate"])
         self.spaced_nir_rate = float(spec["spaced_nir_rate"])
 

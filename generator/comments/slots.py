@@ -54,6 +54,8 @@ class SlotSources(Protocol):
     zone_of_unit: np.ndarray
     titles: dict[int, tuple[pa.Array, Categorical]]
     titles_min_age: int
+    miss_title: tuple[int, int, int]  # index of "Mlle" among women's titles (-1: none), of
+    # the title written instead, and the age from which it is
     upper_surname_rate: float
     spaced_nir_rate: float
 
@@ -575,6 +577,12 @@ class SlotFiller:
         (male_texts, male_dist), (female_texts, female_dist) = e.titles[MALE], e.titles[FEMALE]
         male = male_dist.sample(self.rng, n)
         female = female_dist.sample(self.rng, n)
+        miss, madam, until = e.miss_title
+        if miss >= 0 and self.ctx.birth_name_index is not None:
+            # "Mlle" only for a young woman under her own name: "Mme" for the others.
+            married = self.ctx.last_name_index[rows] != self.ctx.birth_name_index[rows]
+            older = (self.ctx.age[rows] >= until) | married
+            female = np.where((female == miss) & older, madam, female)
         index = np.where(self.ctx.sex[rows] == FEMALE, len(male_texts) + female, male)
         texts = pa.concat_arrays([male_texts, female_texts, pa.array([""])])
         return take(texts, np.where(self._child(rows), len(texts) - 1, index))
