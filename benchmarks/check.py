@@ -500,6 +500,32 @@ def rule_title_child(record: Record) -> list[Finding]:
     return found
 
 
+_MISS = re.compile(r"\b(?:Mlle|Mademoiselle|Melle)\s*$")
+
+
+def rule_miss_title(record: Record) -> list[Finding]:
+    """A "Mlle" before the name of a woman who is married (her usage name is not her birth
+    name) or no longer young (``formats/composition.yaml`` ``miss_title``)."""
+    if record.age is None:
+        return []
+    married = record.birth_name is not None and record.last_name != record.birth_name
+    if not married and record.age < _miss_until():
+        return []
+    found = []
+    for start, end, _ in _patient_spans(record, "person"):
+        lo = max(0, start - 14)
+        if m := _MISS.search(record.text[lo:start]):
+            text = record.text[lo + m.start() : end]
+            value = f"{record.age}, née {record.birth_name}"
+            found.append(Finding("miss_title", record.patient_id, text, "age", value))
+    return found
+
+
+@functools.cache
+def _miss_until() -> int:
+    return int(corpora.read_yaml("formats/composition.yaml")["miss_title"]["until"])
+
+
 @functools.cache
 def _titles_min_age() -> int:
     return int(corpora.read_yaml("formats/composition.yaml")["titles_min_age"])
@@ -1069,6 +1095,8 @@ RULES: tuple[Rule, ...] = (
          ("sex",), ("person",)),
     Rule("title_child", "title before the name of a child (named by first name)",
          rule_title_child, ("birth_date", "created_at"), ("person",)),
+    Rule("miss_title", "'Mlle' for a married or older woman", rule_miss_title,
+         ("birth_date", "created_at", "last_name"), ("person",)),
     Rule("patient_name", "patient's name is not the row's first/last/birth name",
          rule_patient_name, ("first_name", "last_name"), ("person",)),
     Rule("patient_phone", "patient's phone is in neither phone column", rule_patient_phone,

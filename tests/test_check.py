@@ -208,6 +208,15 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
         make_row("Mme Martin a appelé", [("Martin", "person", P, A)], **CHILD),
         make_row("Claire Martin a appelé", [("Claire Martin", "person", P, A)], **CHILD),
     ),
+    "miss_title": (
+        make_row("Mlle Martin a appelé", [("Martin", "person", P, A)]),
+        make_row(
+            "Mlle Lefèvre a appelé",
+            [("Lefèvre", "person", P, A)],
+            last_name="Lefèvre",
+            birth_date=dt.date(2000, 5, 17),
+        ),
+    ),
     "period": (
         make_row("incarcéré de 2012 à 2012", [("incarcéré", "justice", P, H)], **MAN),
         make_row("incarcéré de 2012 à 2014", [("incarcéré", "justice", P, H)], **MAN),
