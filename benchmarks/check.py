@@ -548,7 +548,7 @@ _FLU = re.compile(r"\bgrippe\b", re.IGNORECASE)
 # Months a flu vaccine is given in France: the campaign runs from October to February.
 _FLU_MONTHS = frozenset({10, 11, 12, 1, 2})
 # What joins "grippe" to its own date: "vaccin grippe fait le 12/11/2020", "grippe : 11/2019".
-_FLU_DATED = re.compile(r"[^,.;:\n/]{0,14}\b(?:le|du|en)\s*$|\s*:\s*$")
+_FLU_DATED = re.compile(r"[^,.;:\n/-]{0,14}\b(?:le|du|en)\s*$|\s*:\s*$")
 
 
 def rule_flu_season(record: Record) -> list[Finding]:

@@ -224,8 +224,8 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "flu_season": (
         make_row("vaccin grippe fait le 13/08/2014", [("13/08/2014", "date", P, A)]),
         make_row(
-            "vaccin grippe fait le 13/11/2014, RDV le 16/06/2015",
-            [("13/11/2014", "date", P, A), ("16/06/2015", "date", P, A)],
+            "vaccin grippe fait le 13/11/2014, RDV le 16/06/2015. grippe fait - né le 6 mars",
+            [("13/11/2014", "date", P, A), ("16/06/2015", "date", P, A), ("6 mars", "date", P, A)],
         ),
     ),
     "negative_result": (
