@@ -179,6 +179,7 @@ def _slot_filler(slot: str) -> st.SearchStrategy[str]:
         "address": st.builds(lambda s, c: f"{s} {c}", _streets(), _cities()),
         "street": _streets(),
         "city": _cities(),
+        "town": st.sampled_from(_CITIES).map(lambda pc: pc[1]),  # a bare commune, unlabelled
         "date": _dates(),
         "month_year": st.builds(
             lambda m, y: f"{m} {y}", st.sampled_from(_MONTHS), st.integers(1990, 2025)
@@ -277,6 +278,12 @@ def _clause(
     at = 0
     for piece in template.pieces:
         surface = draw(_slot_filler(piece.slot)) if piece.slot else piece.text
+        if piece.slot == "town":
+            # {town|...:a} "à Dax", {town|...:de} "d'Auch": the preposition is in the value.
+            from breachbench.generator.comments.towns import FORMS, load_prepositions
+
+            form = next((q for q in piece.role.split(":") if q in FORMS), None)
+            surface = load_prepositions().one(surface, form)
         if piece.category:
             spans.append(
                 {

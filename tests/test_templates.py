@@ -65,6 +65,10 @@ def test_every_piece_is_valid_per_taxonomy(templates):
                     # The partner's noun: labelled by the engine when it reveals orientation.
                     assert piece.category is None and piece.role and not piece.text
                     continue
+                if piece.slot == "town":
+                    # A bare commune: never labelled (TAXONOMY.md, "Not labelled").
+                    assert piece.category is None and not piece.text, template.source
+                    continue
                 if piece.category is None:
                     assert piece.slot is None and piece.text, template.source
                     assert piece.subject is None and piece.assertion is None
@@ -269,7 +273,7 @@ _SLOT = st.builds(
     lambda n, su: Piece("", n, SLOT_CATEGORIES[n], su, "affirmed"),
     st.sampled_from(sorted(SLOT_CATEGORIES)),
     st.sampled_from(SUBJECTS),
-)
+).filter(lambda p: not (p.slot == "town" and p.subject == "relative"))  # {town}: a commune
 
 
 def _to_markup(piece: Piece) -> str:
@@ -283,7 +287,13 @@ def _to_markup(piece: Piece) -> str:
 def _merge(pieces: list[Piece]) -> tuple[Piece, ...]:
     merged: list[Piece] = []
     for piece in pieces:
-        if merged and piece.category is None and merged[-1].category is None:
+        if (
+            merged
+            and piece.slot is None
+            and piece.category is None
+            and merged[-1].slot is None
+            and merged[-1].category is None
+        ):
             merged[-1] = Piece(merged[-1].text + piece.text, None, None, None, None)
         else:
             merged.append(piece)

@@ -243,10 +243,15 @@ def join_columns(pool: pa.Array, columns: Sequence[np.ndarray | int]) -> pa.Arra
 
 
 def join_pieces(
-    pool: pa.Array, index: np.ndarray, offsets: np.ndarray, null: np.ndarray | None = None
+    pool: pa.Array,
+    index: np.ndarray,
+    offsets: np.ndarray,
+    null: np.ndarray | None = None,
+    capitalise: np.ndarray | None = None,
 ) -> pa.Array:
     """Row ``i`` is ``pool[index[offsets[i]:offsets[i + 1]]]`` concatenated; null where
-    ``null`` is true. One take, whatever the number of rows.
+    ``null`` is true. One take, whatever the number of rows. The pieces at positions
+    ``capitalise`` (of ``index``) start with a capital (:func:`capitalise_bytes`).
 
     The take lays every row's pieces end to end in one buffer, so the joined strings are
     already there: row ``i`` spans from its first piece's start to its last piece's end,
@@ -259,6 +264,10 @@ def join_pieces(
     piece_offsets = np.frombuffer(
         piece_offsets_buffer, dtype=np.int32, count=len(pieces) + 1, offset=4 * pieces.offset
     )
+    if capitalise is not None and len(capitalise):
+        at = piece_offsets[np.asarray(capitalise)]
+        at = at[at < piece_offsets[np.asarray(capitalise) + 1]]  # empty pieces stay
+        data = capitalise_bytes(data, at)
     row_offsets = piece_offsets[np.asarray(offsets)]
     n = len(row_offsets) - 1
     validity, null_count = None, 0
@@ -268,3 +277,29 @@ def join_pieces(
     return pa.Array.from_buffers(
         pa.string(), n, [validity, pa.py_buffer(row_offsets), data], null_count=null_count
     )
+
+
+# UTF-8 lead bytes of the two-byte lower-case letters of French whose capital is the same
+# lead byte with the continuation byte 0x20 lower ("é" C3 A9 -> "É" C3 89), and "œ".
+_LATIN1_LEAD, _LATIN1_LOW, _LATIN1_HIGH, _DIVIDE = 0xC3, 0xA0, 0xBE, 0xB7
+_OE_LEAD, _OE_LOWER, _OE_UPPER = 0xC5, 0x93, 0x92
+
+
+def capitalise_bytes(data: pa.Buffer, at: np.ndarray) -> pa.Buffer:
+    """A copy of UTF-8 ``data`` where the character starting at each byte offset ``at``
+    is a capital if it was a lower-case letter of French (a-z, à-þ, œ); other characters
+    are left alone. Capitals take as many bytes as the letters they replace, so every
+    string keeps its length and every span its offsets."""
+    out = np.frombuffer(data, dtype=np.uint8).copy()
+    at = np.asarray(at, dtype=np.int64)
+    first = out[at]
+    ascii_lower = (first >= 0x61) & (first <= 0x7A)
+    out[at[ascii_lower]] -= 0x20
+    two = at[(first == _LATIN1_LEAD) | (first == _OE_LEAD)]
+    two = two[two + 1 < len(out)]
+    lead, follow = out[two], out[two + 1]
+    latin = (lead == _LATIN1_LEAD) & (follow >= _LATIN1_LOW) & (follow <= _LATIN1_HIGH)
+    latin &= follow != _DIVIDE
+    out[two[latin] + 1] -= 0x20
+    out[two[(lead == _OE_LEAD) & (follow == _OE_LOWER)] + 1] = _OE_UPPER
+    return pa.py_buffer(out)

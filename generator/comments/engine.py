@@ -75,6 +75,7 @@ from breachbench.generator.data.derived import derived
 from breachbench.generator.options import DEFAULT_DIFFICULTY
 from breachbench.generator.records.contacts import ContactsModel, load_contacts, load_name_forms
 from breachbench.generator.records.dates import load_date_formats
+from breachbench.generator.records.nir import LAYOUTS as NIR_LAYOUTS
 from breachbench.generator.records.people import (
     FEMALE,
     MALE,
@@ -190,7 +191,11 @@ class CommentEngine:
             int(miss["until"]),
         )
         self.upper_surname_rate = float(spec["upper_surname_rate"])
-        self.spaced_nir_rate = float(spec["spaced_nir_rate"])
+        layouts = spec["nir_layouts"]
+        unknown = set(layouts) - set(NIR_LAYOUTS)
+        if unknown:
+            raise ValueError(f"formats/composition.yaml: unknown NIR layouts {sorted(unknown)}")
+        self.nir_layouts = (tuple(layouts), Categorical.from_weights(list(layouts.values())))
 
         connectors = load_connectors()
         # Separators that start with a full stop lose it after a clause that ends with
@@ -209,6 +214,12 @@ class CommentEngine:
         self.closers = pa.array(list(connectors.closers), type=pa.string())
         self.closer_dist = Categorical.from_weights(list(connectors.closer_weights))
         self.closer_rate = connectors.closer_rate
+        self.sentence_case_rate = connectors.sentence_case_rate
+        # A separator ends a sentence when it breaks the line or ends with a stop.
+        self._ends_sentence = np.array(
+            ["\n" in text or text.rstrip().endswith((".", "!", "?")) for text in everything],
+            dtype=bool,
+        )
 
         self.noise: NoiseModel = load_noise()
         self._adopt(load_compiled() if compiled is None else compiled)
@@ -604,7 +615,10 @@ class CommentEngine:
         # Reading order is already row-major: rows ascend, pieces follow clause order.
         row_offsets = np.zeros(n + 1, dtype=np.int32)
         np.cumsum(np.bincount(inst_row, minlength=n), out=row_offsets[1:])
-        text = join_pieces(pool, index, row_offsets, null=~has_comment)
+        capitals = self._sentence_starts(
+            rng, n, kind, category, value, per_clause, clause_row, position
+        )
+        text = join_pieces(pool, index, row_offsets, null=~has_comment, capitalise=capitals)
 
         ends = np.cumsum(lengths)
         row_start = np.concatenate([[0], ends])[row_offsets[:-1]]
@@ -631,6 +645,41 @@ class CommentEngine:
             text,
             tags,
         )
+
+    def _sentence_starts(
+        self,
+        rng: np.random.Generator,
+        n: int,
+        kind: np.ndarray,
+        category: np.ndarray,
+        value: np.ndarray,
+        per_clause: np.ndarray,
+        clause_row: np.ndarray,
+        position: np.ndarray,
+    ) -> np.ndarray:
+        """The piece instances that start a sentence in a note written in sentence case.
+
+        A note is in sentence case at ``sentence_case_rate`` (comments/connectors.yaml);
+        there, the first clause (without an opener) and every clause after a separator
+        that ends a sentence start with a capital, when their first piece is text or an
+        unlabelled or sensitive slot: never an identifier's value (an email keeps its
+        case). ``value`` holds each lead's separator as drawn, before any undotting.
+        """
+        if not self.sentence_case_rate:
+            return np.empty(0, dtype=np.int64)
+        cased = rng.random(n) < self.sentence_case_rate
+        start = np.cumsum(per_clause) - per_clause
+        led = kind[start] == _LEAD
+        separator = value[start] - len(self.variant_texts)
+        after_stop = led & (separator >= 0) & (separator < len(self.separators))
+        after_stop[after_stop] = self._ends_sentence[separator[after_stop]]
+        begins = np.where(position == 0, ~led, after_stop) & (per_clause > led)
+        begins &= cased[clause_row]
+        piece = (start + led)[begins]
+        writable = (kind[piece] == LITERAL) | (
+            (kind[piece] == SLOT) & ~self._identifier_category[category[piece] + 1]
+        )
+        return piece[writable]
 
     def _tables(self) -> _GenerationTables:
         """The engine's :class:`_GenerationTables`, built on first use and kept while the
@@ -811,6 +860,13 @@ class CommentEngine:
         sensitive = set(self.taxonomy.sensitive)
         names = list(self.taxonomy.categories)
         return np.array([False] + [name in sensitive for name in names], dtype=bool)
+
+    @functools.cached_property
+    def _identifier_category(self) -> np.ndarray:
+        """Whether category id ``c`` is an identifier, at index ``c + 1`` (0: no label)."""
+        identifiers = set(self.taxonomy.identifiers)
+        names = list(self.taxonomy.categories)
+        return np.array([False] + [name in identifiers for name in names], dtype=bool)
 
     @functools.cached_property
     def _partner_slot_ids(self) -> np.ndarray:

@@ -30,10 +30,11 @@ from breachbench.generator.arrays.sampling import Categorical
 from breachbench.generator.arrays.text import join_columns, take
 from breachbench.generator.comments.compiled import CompiledTemplates, parse_slot_key
 from breachbench.generator.comments.context import CommentContext
-from breachbench.generator.comments.templates import OTHER, kinship
+from breachbench.generator.comments.templates import OTHER, TOWN_FORMS, kinship
+from breachbench.generator.comments.towns import load_prepositions
 from breachbench.generator.records.contacts import ContactsModel, load_email_book
 from breachbench.generator.records.dates import DateFormats
-from breachbench.generator.records.nir import nir_matrix, solid, spaced
+from breachbench.generator.records.nir import LAYOUTS, nir_matrix
 from breachbench.generator.records.people import DAYS_PER_YEAR, FEMALE, MALE, PeopleModel
 from breachbench.generator.records.places import PlacesModel, load_name_origins
 
@@ -57,7 +58,7 @@ class SlotSources(Protocol):
     miss_title: tuple[int, int, int]  # index of "Mlle" among women's titles (-1: none), of
     # the title written instead, and the age from which it is
     upper_surname_rate: float
-    spaced_nir_rate: float
+    nir_layouts: tuple[tuple[str, ...], Categorical]
 
 
 _YEAR = 365
@@ -102,6 +103,12 @@ class _Members:
 
     def at(self, rows: np.ndarray) -> np.ndarray:
         return np.searchsorted(self.rows, rows)
+
+
+def _town_form(names: pa.Array, qualifiers: tuple[str, ...]) -> pa.Array:
+    """``names`` with the preposition the slot's qualifiers ask for ("a", "de"), if any."""
+    form = next((q for q in qualifiers if q in TOWN_FORMS), None)
+    return load_prepositions().apply(names, form)
 
 
 def _in_reading_order(
@@ -283,6 +290,10 @@ class SlotFiller:
             )
         if name == "nir":
             return self._render_nir(ctx.nir[rows])
+        if name == "town":
+            place = ctx.birth_place if "birth" in qualifiers else ctx.city
+            if place is not None:
+                return _town_form(take(place, rows), qualifiers)
         return getattr(self, "_" + name)(rows, qualifiers)
 
     def _patient_days(
@@ -342,8 +353,9 @@ class SlotFiller:
         return self.engine.dates.render_days(self.rng, name, days)
 
     def _render_nir(self, matrix: np.ndarray) -> pa.Array:
-        spaced_rows = pa.array(self.rng.random(len(matrix)) < self.engine.spaced_nir_rate)
-        return pc.if_else(spaced_rows, spaced(matrix), solid(matrix))
+        names, dist = self.engine.nir_layouts
+        layout = pa.array(dist.sample(self.rng, len(matrix)).astype(np.int8))
+        return pc.choose(layout, *(LAYOUTS[name](matrix) for name in names))
 
     # -- relatives
     def _member(self, role: str) -> _Members:
@@ -666,6 +678,12 @@ class SlotFiller:
         pool = self.engine.places.address_pool
         unit = self._units(rows)
         return join_columns(pool.pool, [pool.postcode + unit, pool.space, pool.city + unit])
+
+    def _town(self, rows: np.ndarray, qualifiers: tuple[str, ...] = ()) -> pa.Array:
+        """A commune of the patient's department, bare or with its preposition: where a
+        relative lives, a hospital, a pharmacy, another patient's town."""
+        pool = self.engine.places.address_pool
+        return _town_form(take(pool.pool, pool.city + self._units(rows)), qualifiers)
 
     def _address(
         self, rows: np.ndarray, qualifiers: tuple[str, ...] = (), age: np.ndarray | None = None

@@ -40,7 +40,7 @@ __all__ = [
     "parse_markup",
 ]
 
-SLOT_CATEGORIES: dict[str, str] = {
+SLOT_CATEGORIES: dict[str, str | None] = {
     "patient_name": "person",
     "first_name_m": "person",
     "first_name_f": "person",
@@ -55,6 +55,9 @@ SLOT_CATEGORIES: dict[str, str] = {
     "month_year": "date",
     "year": "date",
     "nir": "nir",
+    # A bare commune or birth country ("à Dax", "au Maroc"): not labelled, as the
+    # guidelines want (generator/comments/towns.py).
+    "town": None,
 }
 
 FAMILIES: tuple[str, ...] = ("routine", "identifier", "hard_negative", "sensitive")
@@ -88,6 +91,8 @@ TIMINGS: tuple[str, ...] = ("birth", "future", "recent", "created", "early", "mi
 SEASONS: tuple[str, ...] = ("winter",)
 OTHER = "other"
 PHONE_KINDS: tuple[str, ...] = ("mobile", "home")
+# {town|...:a} "à Dax", {town|...:de} "d'Auch": the preposition goes in the value.
+TOWN_FORMS: tuple[str, ...] = ("a", "de")
 
 # Files of the non-sensitive families, relative to ``corpora/``.
 _FAMILY_FILES = {
@@ -161,6 +166,9 @@ class Connectors:
     closers: tuple[str, ...]
     closer_weights: tuple[float, ...]
     closer_rate: float
+    # Share of notes written in sentence case: after a full stop or a line break, and at
+    # the start, the next word takes a capital ("Tiers payant. Préfère le matin").
+    sentence_case_rate: float = 0.0
 
 
 # --------------------------------------------------------------------------- taxonomy
@@ -309,10 +317,11 @@ def _slot(fields: list[str], subject: str, vocabulary: Taxonomy, allow_fact: boo
 
 def _check_qualifiers(name: str, subject: str, qualifiers: list[str]) -> None:
     """A slot's qualifiers: one relative role (relatives only), one timing (dates only),
-    'other' or a phone kind (the patient's own identifiers only)."""
+    'other' or a phone kind (the patient's own identifiers only), one preposition form
+    (towns only)."""
     where = f"slot {{{name}|{':'.join([subject, *qualifiers])}}}"
     roles = kinship().roles
-    kinds = {"role": 0, "timing": 0, "own": 0, "season": 0}
+    kinds = {"role": 0, "timing": 0, "own": 0, "season": 0, "form": 0}
     for qualifier in qualifiers:
         if qualifier in roles and subject == "relative":
             kinds["role"] += 1
@@ -320,6 +329,8 @@ def _check_qualifiers(name: str, subject: str, qualifiers: list[str]) -> None:
             kinds["timing"] += 1
         elif qualifier in SEASONS and name in _DATE_SLOTS:
             kinds["season"] += 1
+        elif qualifier in TOWN_FORMS and name == "town":
+            kinds["form"] += 1
         elif (qualifier == OTHER and subject == "patient") or (
             qualifier in PHONE_KINDS and subject == "patient" and name == "phone"
         ):
@@ -328,8 +339,11 @@ def _check_qualifiers(name: str, subject: str, qualifiers: list[str]) -> None:
             raise TemplateError(f"qualifier {qualifier!r} does not fit {where}")
     if any(count > 1 for count in kinds.values()):
         raise TemplateError(f"conflicting qualifiers in {where}")
-    if "birth" in qualifiers and name not in (*_DATE_SLOTS, "city", "surname", "nir"):
+    if "birth" in qualifiers and name not in (*_DATE_SLOTS, "city", "surname", "nir", "town"):
         raise TemplateError(f"'birth' does not fit {where}")
+    if name == "town" and subject == "relative":
+        # Unlabelled, so whose town it is changes nothing: {town} is a commune nearby.
+        raise TemplateError(f"write a relative's town as {{town}}, not {where}")
 
 
 _DATE_SLOTS = ("date", "month_year", "year")
@@ -1391,5 +1405,5 @@ def load_connectors(root: Path | None = None) -> Connectors:
     closers, closer_weights = weighted("closers")
     return Connectors(
         separators, separator_weights, openers, opener_weights, rate("opener_rate"),
-        closers, closer_weights, rate("closer_rate"),
+        closers, closer_weights, rate("closer_rate"), rate("sentence_case_rate"),
     )  # fmt: skip

@@ -73,13 +73,30 @@ def solid(matrix: np.ndarray) -> pa.Array:
     return strings_from_matrix(matrix)
 
 
-def spaced(matrix: np.ndarray) -> pa.Array:
-    """The written form with a space between groups, 21 characters."""
+def spaced(matrix: np.ndarray, separator: str = " ") -> pa.Array:
+    """The written form with ``separator`` between groups, 21 characters
+    ("1 85 05 78 006 084 36", "1.85.05.78.006.084.36")."""
     n = len(matrix)
-    space = np.full((n, 1), ord(" "), dtype=np.uint8)
+    space = np.full((n, 1), ord(separator), dtype=np.uint8)
     parts: list[np.ndarray] = []
     for start, end in SPACED_GROUPS:
         if parts:
             parts.append(space)
         parts.append(matrix[:, start:end])
     return strings_from_matrix(hcat(parts))
+
+
+def key_apart(matrix: np.ndarray) -> pa.Array:
+    """The 13 digits solid and the key after a space, as some forms print it
+    ("1850578006084 36")."""
+    space = np.full((len(matrix), 1), ord(" "), dtype=np.uint8)
+    return strings_from_matrix(hcat([matrix[:, :13], space, matrix[:, 13:]]))
+
+
+# The written forms of ``nir_layouts`` (formats/composition.yaml), by name.
+LAYOUTS = {
+    "spaced": spaced,
+    "solid": solid,
+    "dotted": lambda matrix: spaced(matrix, "."),
+    "key_apart": key_apart,
+}
