@@ -485,6 +485,113 @@ def rule_title_sex(record: Record) -> list[Finding]:
     return found
 
 
+def rule_title_child(record: Record) -> list[Finding]:
+    """A title (M., Mme...) before the name of a patient too young for one
+    (``formats/composition.yaml`` ``titles_min_age``): "Mme Martin" at 4."""
+    if record.age is None or record.age >= _titles_min_age():
+        return []
+    titles = load_markers().titles
+    found = []
+    for start, end, _ in _patient_spans(record, "person"):
+        before = record.text[max(0, start - 14) : start]
+        if m := titles["M"].search(before) or titles["F"].search(before):
+            text = before[m.start() :] + record.text[start:end]
+            found.append(Finding("title_child", record.patient_id, text, "age", str(record.age)))
+    return found
+
+
+_MISS = re.compile(r"\b(?:Mlle|Mademoiselle|Melle)\s*$")
+
+
+def rule_miss_title(record: Record) -> list[Finding]:
+    """A "Mlle" before the name of a woman who is married (her usage name is not her birth
+    name) or no longer young (``formats/composition.yaml`` ``miss_title``)."""
+    if record.age is None:
+        return []
+    married = record.birth_name is not None and record.last_name != record.birth_name
+    if not married and record.age < _miss_until():
+        return []
+    found = []
+    for start, end, _ in _patient_spans(record, "person"):
+        lo = max(0, start - 14)
+        if m := _MISS.search(record.text[lo:start]):
+            text = record.text[lo + m.start() : end]
+            value = f"{record.age}, née {record.birth_name}"
+            found.append(Finding("miss_title", record.patient_id, text, "age", value))
+    return found
+
+
+@functools.cache
+def _miss_until() -> int:
+    return int(corpora.read_yaml("formats/composition.yaml")["miss_title"]["until"])
+
+
+@functools.cache
+def _titles_min_age() -> int:
+    return int(corpora.read_yaml("formats/composition.yaml")["titles_min_age"])
+
+
+_PERIOD = re.compile(r"\b(?:de|entre) (\d{4}) (?:à|a|et) (\d{4})\b")
+
+
+def rule_period(record: Record) -> list[Finding]:
+    """A period whose start and end are the same year ("de 2012 à 2012"): a period spans
+    at least a year, or is written as one date."""
+    return [
+        Finding("period", record.patient_id, m.group(0), "comment", "same year twice")
+        for m in _PERIOD.finditer(record.text)
+        if m.group(1) == m.group(2)
+    ]
+
+
+_FLU = re.compile(r"\bgrippe\b", re.IGNORECASE)
+# Months a flu vaccine is given in France: the campaign runs from October to February.
+_FLU_MONTHS = frozenset({10, 11, 12, 1, 2})
+# What joins "grippe" to its own date: "vaccin grippe fait le 12/11/2020", "grippe : 11/2019".
+_FLU_DATED = re.compile(r"[^,.;:\n/-]{0,14}\b(?:le|du|en)\s*$|\s*:\s*$")
+
+
+def rule_flu_season(record: Record) -> list[Finding]:
+    """A flu vaccine dated outside the season (October to February): the date right
+    after "grippe" ("vaccin grippe fait le 13/08/2014")."""
+    found = []
+    for m in _FLU.finditer(record.text):
+        for start, end, category, _, _ in record.spans:
+            between = record.text[m.end() : start]
+            if category != "date" or start < m.end() or not _FLU_DATED.match(between):
+                continue  # a date of another clause ("grippe fait, né le 06/03/1987")
+            bounds = parse_date_span(record.text[start:end])
+            if bounds is None or (bounds[0].year, bounds[0].month) != (
+                bounds[1].year,
+                bounds[1].month,
+            ):
+                continue  # a year alone says no month
+            if bounds[0].month not in _FLU_MONTHS:
+                text = record.text[m.start() : end]
+                found.append(Finding("flu_season", record.patient_id, text, "comment", "month"))
+    return found
+
+
+_TEST = re.compile(r"\b(test|depistage|serologie|bilan|recherche)\b")
+_NEGATIVE = re.compile(r"^\s*:?\s*(?:neg|negati(?:f|ve))\b")
+
+
+def rule_negative_result(record: Record) -> list[Finding]:
+    """A "négatif" after a fact that is not a test result ("handicap mental : négatif"):
+    only a serology or a screening can come back negative."""
+    found = []
+    group = load_taxonomy().group_of
+    for start, end, category, _, _ in record.spans:
+        if group.get(category) != "sensitive" or category == "serology":
+            continue
+        if _TEST.search(record.folded[start:end]):
+            continue  # "test de grossesse nég"
+        if _NEGATIVE.match(record.folded[end : end + 12]):
+            text = record.text[start : end + 12]
+            found.append(Finding("negative_result", record.patient_id, text, "comment", category))
+    return found
+
+
 def rule_patient_name(record: Record) -> list[Finding]:
     """A name labelled as the patient's that is not the row's first, last or birth name."""
     if record.last_name is None and record.first_name is None:
@@ -986,6 +1093,10 @@ class Rule:
 RULES: tuple[Rule, ...] = (
     Rule("title_sex", "title next to the patient's name disagrees with sex", rule_title_sex,
          ("sex",), ("person",)),
+    Rule("title_child", "title before the name of a child (named by first name)",
+         rule_title_child, ("birth_date", "created_at"), ("person",)),
+    Rule("miss_title", "'Mlle' for a married or older woman", rule_miss_title,
+         ("birth_date", "created_at", "last_name"), ("person",)),
     Rule("patient_name", "patient's name is not the row's first/last/birth name",
          rule_patient_name, ("first_name", "last_name"), ("person",)),
     Rule("patient_phone", "patient's phone is in neither phone column", rule_patient_phone,
@@ -1012,6 +1123,12 @@ RULES: tuple[Rule, ...] = (
          rule_unreadable_span, (), ("sensitive",)),
     Rule("join", "joins no one writes: double space, '?.', '..', ',,'", join_findings, (),
          ("join",)),
+    Rule("period", "a period that starts and ends the same year", rule_period, (),
+         ("period",)),
+    Rule("flu_season", "flu vaccine dated outside October-February", rule_flu_season, (),
+         ("flu",)),
+    Rule("negative_result", "'négatif' after a fact that is not a test result",
+         rule_negative_result, (), ("negative",)),
 )  # fmt: skip
 """Every rule, in report order."""
 
@@ -1163,6 +1280,9 @@ def _prefilters(batch: pa.RecordBatch, present: set[str]) -> dict[str, np.ndarra
     since = pc.match_substring_regex(folded, load_since()[1].pattern, ignore_case=True)
     masks["since"] = masks["date"] & _mask(since)
     masks["repeated"] = _repeated_candidates(folded)
+    masks["period"] = _mask(pc.match_substring_regex(folded, r"\b(de|entre) \d{4} (a|et) \d{4}"))
+    masks["flu"] = masks["date"] & _mask(pc.match_substring(folded, "grippe"))
+    masks["negative"] = masks["sensitive"] & _mask(pc.match_substring(folded, "neg"))
     return masks
 
 

@@ -20,7 +20,13 @@ from breachbench.generator.options import GenerateOptions
 from breachbench.generator.records.contacts import load_contacts, load_email_book, presence
 from breachbench.generator.records.doctors import assign
 from breachbench.generator.records.nir import person_nir, solid
-from breachbench.generator.records.people import People, completed_years, load_people
+from breachbench.generator.records.people import (
+    FEMALE,
+    MALE,
+    People,
+    completed_years,
+    load_people,
+)
 from breachbench.generator.records.places import load_name_origins, load_places
 
 BLOCK_ROWS = 65_536
@@ -47,16 +53,33 @@ def _created_at(rng: np.random.Generator, birth_days: np.ndarray) -> np.ndarray:
     return (day * 86_400 + seconds) * 1000
 
 
-def _emails(rng: np.random.Generator, people: People, real_domains: bool) -> pa.Array:
-    """Addresses for the people who have one (by age); null for the others."""
+def _emails(
+    rng: np.random.Generator, people: People, age: np.ndarray, real_domains: bool
+) -> pa.Array:
+    """Addresses for the people who have one (by age when the record was opened); null
+    for the others. A child's record holds a parent's address, made of the parent's
+    first name and birth year (``formats/emails.yaml``, ``parent_email_until``): no
+    "sasha.villette@" for a 4-year-old."""
     contacts = load_contacts()
-    has = presence(rng, contacts.email_steps, people.age)
+    has = presence(rng, contacts.email_steps, age)
+    first = people.first_name_index[has]
+    birth_year = people.birth_year[has]
+    child = age[has] < contacts.parent_email_until
+    if child.any():
+        n = int(child.sum())
+        parent_sex = np.where(rng.random(n) < contacts.parent_email_mother, FEMALE, MALE)
+        parent_year = birth_year[child] - rng.integers(22, 41, n)
+        parent = load_people().draw_first_names(rng, parent_sex, parent_year)
+        origins = load_name_origins()
+        group = origins.surname[people.birth_name_index[has][child]]
+        first[child] = origins.follow(rng, group, parent_sex, parent)
+        birth_year[child] = parent_year
     return load_email_book().addresses(
         rng,
         contacts,
-        first=people.first_name_index[has],
+        first=first,
         last=people.last_name_index[has],
-        birth_year=people.birth_year[has],
+        birth_year=birth_year,
         real_domains=real_domains,
         has=has,
     )
@@ -69,16 +92,15 @@ def _block(options: GenerateOptions, block: int) -> pa.Table:
     streams = np.random.SeedSequence([options.seed, block]).spawn(len(_STREAMS))
     rng = {name: np.random.default_rng(s) for name, s in zip(_STREAMS, streams, strict=True)}
 
-    people = load_people().draw(rng["people"], n)
+    people = load_name_origins().patients(rng["people"], load_people().draw(rng["people"], n))
     places = load_places()
     practice = assign(options.seed, rows)
     unit = places.draw_local_units(rng["places"], practice.unit)
     created_ms = _created_at(rng["created"], people.birth_days)
     created_days = created_ms // 86_400_000
-    # The address the note may copy fits the patient when the note was written.
-    residence = places.residence(
-        rng["places"], unit, completed_years(people.birth_days, created_days)
-    )
+    # The address and contacts the note may copy fit the patient when it was written.
+    age = completed_years(people.birth_days, created_days)
+    residence = places.residence(rng["places"], unit, age)
     birth = places.birth_place(rng["places"], people.age, unit, load_name_origins().of(people))
     nir = person_nir(people, birth, rng["people"].integers(1, 1000, n))
 
@@ -87,9 +109,9 @@ def _block(options: GenerateOptions, block: int) -> pa.Table:
     mobile = contacts.mobile(crng, n)
     engine = split_engine(options.real_email_domains, options.split, options.split_fraction)
     home = contacts.landline(crng, engine.zone_of_unit[unit])
-    mobile = contacts.phones.numbers(mobile, ~presence(crng, contacts.mobile_steps, people.age))
-    home = contacts.phones.numbers(home, ~presence(crng, contacts.home_steps, people.age))
-    email = _emails(crng, people, options.real_email_domains)
+    mobile = contacts.phones.numbers(mobile, ~presence(crng, contacts.mobile_steps, age))
+    home = contacts.phones.numbers(home, ~presence(crng, contacts.home_steps, age))
+    email = _emails(crng, people, age, options.real_email_domains)
 
     context = CommentContext.for_people(
         people,

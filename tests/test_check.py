@@ -203,6 +203,38 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
         make_row("tiers payant..  carte vitale ?."),
         make_row("tiers payant... carte Vitale ? à voir."),
     ),
+    # A child is named by first name, not "Mme" at 3.
+    "title_child": (
+        make_row("Mme Martin a appelé", [("Martin", "person", P, A)], **CHILD),
+        make_row("Claire Martin a appelé", [("Claire Martin", "person", P, A)], **CHILD),
+    ),
+    "miss_title": (
+        make_row("Mlle Martin a appelé", [("Martin", "person", P, A)]),
+        make_row(
+            "Mlle Lefèvre a appelé",
+            [("Lefèvre", "person", P, A)],
+            last_name="Lefèvre",
+            birth_date=dt.date(2000, 5, 17),
+        ),
+    ),
+    "period": (
+        make_row("incarcéré de 2012 à 2012", [("incarcéré", "justice", P, H)], **MAN),
+        make_row("incarcéré de 2012 à 2014", [("incarcéré", "justice", P, H)], **MAN),
+    ),
+    "flu_season": (
+        make_row("vaccin grippe fait le 13/08/2014", [("13/08/2014", "date", P, A)]),
+        make_row(
+            "vaccin grippe fait le 13/11/2014, RDV le 16/06/2015. grippe fait - né le 6 mars",
+            [("13/11/2014", "date", P, A), ("16/06/2015", "date", P, A), ("6 mars", "date", P, A)],
+        ),
+    ),
+    "negative_result": (
+        make_row("handicap mental : négatif", [("handicap mental", "health_condition", P, N)]),
+        make_row(
+            "VIH : négatif, test de grossesse nég",
+            [("VIH", "serology", P, N), ("test de grossesse", "reproductive_health", P, N)],
+        ),
+    ),
 }
 
 
@@ -239,6 +271,10 @@ def test_rule_fires_on_a_contradiction_and_not_on_a_consistent_row(
         (make_row("paie par chèque, pas de carte bancaire", **CHILD), "eligibility"),
         (make_row("oublie souvent ses RDV, SMS la veille", **CHILD), "eligibility"),
         (
+            make_row("patiente musulmane", [("musulmane", "religion", P, A)], **CHILD),
+            "eligibility",
+        ),
+        (
             make_row("Mme Martin vient avec son mari", [("Martin", "person", P, A)], **MAN),
             "title_sex",
         ),
@@ -262,6 +298,10 @@ def test_more_contradictions(row: dict[str, Any], rule: str, tmp_path: Path) -> 
         make_row("rattaché à la carte Vitale de la mère ; la mère paie en espèces", **CHILD),
         make_row("a oublié sa carte Vitale, paie par chèque"),
         make_row("la mère oublie souvent ses RDV", **CHILD),
+        make_row(
+            "enfant musulmane, patiente depuis 2019", [("musulmane", "religion", P, A)], **CHILD
+        ),
+        make_row("pt dps 2019", [("2019", "date", P, A)], **CHILD),
         make_row(
             "pas de dépassement d'honoraires : CSS", [("CSS", "social_precarity", P, A)], **CHILD
         ),

@@ -19,6 +19,7 @@ from breachbench.generator.comments.compiled import (
     PieceCodes,
     compile_templates,
     load_compiled,
+    ordered_templates,
     slot_key,
 )
 from breachbench.generator.comments.engine import CommentContext, CommentEngine, load_engine
@@ -218,3 +219,39 @@ def test_real_email_domains_share_the_default_build():
     assert load_engine(False) is default and load_engine(real_email_domains=True) is real
     assert real.real_email_domains and not default.real_email_domains
     assert real.piece_codes is default.piece_codes and real.people is default.people
+
+
+def test_a_note_says_an_identity_category_once():
+    """Templates of ``one_clause_categories`` without a story group share their
+    category's group, so a comment never holds two of them ("sikh. pentecôtiste")."""
+    compiled = load_compiled()
+    once = corpora.read_yaml("formats/composition.yaml")["one_clause_categories"]
+    ordered = ordered_templates(installed_templates(), compiled.keys)
+    for category in once:
+        groups = {
+            compiled.group_names[compiled.group[i]]
+            for i, t in enumerate(ordered)
+            if t.category == category and not t.group
+        }
+        assert groups == {f"category:{category}"}, category
+
+
+def test_no_comma_after_a_label_clause():
+    """A clause that reads "label : value" is never followed by ", " and another clause
+    ("origine de la demande : mutuelle, éthylisme" reads as a list), while other clauses
+    still are."""
+    engine = load_engine()
+    labelled = np.flatnonzero(engine._labelled)
+    plain = np.flatnonzero(~engine._labelled)
+    assert len(labelled) and len(plain) and engine._comma >= 0
+    n = 20_000
+    rng = np.random.default_rng(5)
+    before = np.where(np.arange(n) % 2 == 0, labelled[0], plain[0])
+    template = np.stack([before, np.full(n, plain[1])], axis=1).ravel()
+    position = np.tile([0, 1], n)
+    codes, per_clause = engine._lay_out(rng, engine._tables(), position, template)
+    start = np.cumsum(per_clause) - per_clause
+    _, value, *_ = PieceCodes.unpack(codes[start[1::2]])
+    separator = value - len(engine.variant_texts)
+    assert not (separator[::2] == engine._comma).any()
+    assert (separator[1::2] == engine._comma).any()

@@ -20,6 +20,7 @@ from breachbench.generator.contract.schema import RECORD_SCHEMA
 from breachbench.generator.contract.taxonomy import load_taxonomy
 from breachbench.generator.data import corpora
 from breachbench.generator.options import GenerateOptions
+from breachbench.generator.records.contacts import email_form
 from breachbench.generator.records.doctors import assign
 from breachbench.generator.records.places import load_places
 from hypothesis import HealthCheck, given, settings
@@ -220,6 +221,33 @@ def test_ages_follow_the_pyramid():
         assert abs(observed - expected[band]) < 0.02, band
 
 
+def _origin_first_names() -> dict[str, set[str]]:
+    """Birth name -> the first names of its origin group (formats/name_origins.yaml)."""
+    groups = corpora.read_yaml("formats/name_origins.yaml")["groups"].values()
+    return {
+        surname: set(group.get("first_names") or ())
+        for group in groups
+        for surname in group.get("surnames") or ()
+    }
+
+
+def test_patients_first_names_follow_their_surname_origin():
+    """A patient born Diallo is mostly Moussa or Aminata, as their relatives are: about
+    ``family_first_names`` of them, the others keeping a French first name."""
+    table = sample()
+    share = corpora.read_yaml("formats/name_origins.yaml")["family_first_names"]
+    of_origin = _origin_first_names()
+    follows = [
+        first in of_origin[birth]
+        for first, birth in zip(
+            table["first_name"].to_pylist(), table["birth_name"].to_pylist(), strict=True
+        )
+        if of_origin.get(birth)
+    ]
+    assert len(follows) > 200
+    assert abs(np.mean(follows) - share) < 0.1
+
+
 def test_first_names_follow_sex_and_decade():
     table = sample()
     first = np.array(table["first_name"].to_pylist())
@@ -235,9 +263,15 @@ def test_first_names_follow_sex_and_decade():
         )
     )
     decades = sorted({d for _, d, _ in allowed})
-    for f, s, y in zip(first[:5000], sex[:5000], year[:5000], strict=True):
+    # Or, for a birth name of an origin group, one of the group's first names of that sex
+    # (formats/name_origins.yaml), whatever the decade.
+    of_origin = _origin_first_names()
+    any_decade = {(s, f) for s, _, f in allowed}
+    birth = table["birth_name"].to_pylist()
+    for f, s, y, b in zip(first[:5000], sex[:5000], year[:5000], birth[:5000], strict=True):
         decade = min(max(y // 10 * 10, decades[0]), decades[-1])
-        assert (s, decade, f) in allowed
+        if (s, decade, f) not in allowed:
+            assert (s, f) in any_decade and f in of_origin.get(b, ()), (s, y, f, b)
     # Names are weighted: the most frequent name of an old cohort is far above the median.
     old_women = first[(sex == "F") & (year < 1950)]
     _, counts = np.unique(old_women, return_counts=True)
@@ -429,3 +463,23 @@ def test_birth_countries_fit_the_names():
         "reference/birth_countries.csv").to_pylist()}  # fmt: skip
     assert anywhere["Algérie"] > 0.8 * reference["Algérie"]
     assert anywhere.get("Mali", 0) < 0.5 * reference["Mali"]
+
+
+def test_a_child_s_email_is_a_parent_s():
+    """A record opened for a child holds a parent's address (formats/emails.yaml
+    ``parent_email_until``), never one made of the child's own first name."""
+    table = sample()
+    until = corpora.read_yaml("formats/emails.yaml")["parent_email_until"]
+    born = table["birth_date"].to_pylist()
+    created = table["created_at"].to_pylist()
+    own = children = 0
+    for first, email, b, c in zip(
+        table["first_name"].to_pylist(), table["email"].to_pylist(), born, created, strict=True
+    ):
+        age = c.year - b.year - ((c.month, c.day) < (b.month, b.day))
+        if email is None or age >= until:
+            continue
+        children += 1
+        own += email.split("@")[0].startswith(email_form(first))
+    assert children > 20
+    assert own <= 0.05 * children  # a parent may share the child's first name

@@ -255,8 +255,13 @@ def compile_templates(
     noise: NoiseModel,
     category_weights: Mapping[str, float],
     category_min_age: Mapping[str, int] | None = None,
+    one_clause_categories: Sequence[str] = (),
 ) -> CompiledTemplates:
-    """Flatten templates into the piece table, the samplers' items and the noise variants."""
+    """Flatten templates into the piece table, the samplers' items and the noise variants.
+
+    A template of one of ``one_clause_categories`` without a group of its own takes its
+    category's: a comment says such a fact once ("sikh. pentecôtiste" is a contradiction).
+    """
     keys = template_keys(taxonomy)
     templates = ordered_templates(by_key, keys)
     key_of = np.repeat(
@@ -304,7 +309,11 @@ def compile_templates(
             (getattr(t, attribute) for t in templates), dtype=np.int64, count=len(templates)
         )
 
-    group_names = tuple(sorted({t.group for t in templates if t.group}))
+    once = frozenset(one_clause_categories)
+    groups = [
+        t.group or (f"category:{t.category}" if t.category in once else "") for t in templates
+    ]
+    group_names = tuple(sorted(set(groups) - {""}))
     group_id = {name: i for i, name in enumerate(group_names)}
 
     shared_start, shared_clause = _shared_clauses(templates)
@@ -336,7 +345,7 @@ def compile_templates(
         until=column("until"),
         partner=column("partner"),
         needs=column("needs"),
-        group=np.array([group_id.get(t.group, -1) for t in templates], dtype=np.int64),
+        group=np.array([group_id.get(g, -1) for g in groups], dtype=np.int64),
         group_names=group_names,
         shared_start=shared_start,
         shared_clause=shared_clause,
@@ -457,6 +466,7 @@ def load_compiled() -> CompiledTemplates:
             load_noise(),
             spec["category_weights"],
             spec.get("category_min_age", {}),
+            spec.get("one_clause_categories", ()),
         )
 
     return derived("compiled-templates", compute)

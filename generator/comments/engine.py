@@ -182,6 +182,14 @@ class CommentEngine:
         self.titles = {
             sex: _weighted_texts(spec["titles"][code]) for sex, code in ((MALE, "M"), (FEMALE, "F"))
         }
+        self.titles_min_age = int(spec["titles_min_age"])
+        female_titles = [entry["text"] for entry in spec["titles"]["F"]]
+        miss = spec["miss_title"]
+        self.miss_title = (
+            female_titles.index(miss["title"]) if miss["title"] in female_titles else -1,
+            female_titles.index(miss["instead"]),
+            int(miss["until"]),
+        )
         self.upper_surname_rate = float(spec["upper_surname_rate"])
         layouts = spec["nir_layouts"]
         unknown = set(layouts) - set(NIR_LAYOUTS)
@@ -705,11 +713,37 @@ class CommentEngine:
         lead_index = np.where(
             first, connectors + len(self.separators) + opener, connectors + separator
         )
+        # A comma never follows a "label : value" clause: "origine de la demande :
+        # mutuelle, éthylisme" reads as a list of origins; a full stop ends it.
+        after_label = ~first & self._labelled[np.roll(template, 1)]
+        lead_index = np.where(
+            after_label & (separator == self._comma), connectors + self._stop, lead_index
+        )
         codes = np.take(tables.codes, template, axis=0)
         codes[:, 0] = PieceCodes.pack(np.where(has_lead, _LEAD, EMPTY), lead_index, -1, 0, 0)
         present = (codes & 3) != EMPTY
         per_clause = tables.pieces[template] + has_lead
         return np.compress(present.ravel(), codes.ravel()), per_clause
+
+    @functools.cached_property
+    def _labelled(self) -> np.ndarray:
+        """Per template: whether one of its literals reads "label : value"."""
+        c = self.compiled
+        kind, value, *_ = PieceCodes.unpack(c.piece_codes)
+        literal = kind == LITERAL
+        colon = pc.match_substring(c.variant_texts.slice(0, c.n_literals), " : ")
+        colon = np.asarray(colon.to_numpy(zero_copy_only=False), dtype=bool)
+        return (literal & colon[np.where(literal, value, 0)]).any(axis=1)
+
+    @functools.cached_property
+    def _comma(self) -> int:
+        """The separator index of ", " (-1 when the connectors have none)."""
+        texts = self.separators.to_pylist()
+        return texts.index(", ") if ", " in texts else -1
+
+    @functools.cached_property
+    def _stop(self) -> int:
+        return self.separators.to_pylist().index(". ")
 
     def _undot_after_stops(
         self,

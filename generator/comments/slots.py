@@ -54,6 +54,9 @@ class SlotSources(Protocol):
     real_email_domains: bool
     zone_of_unit: np.ndarray
     titles: dict[int, tuple[pa.Array, Categorical]]
+    titles_min_age: int
+    miss_title: tuple[int, int, int]  # index of "Mlle" among women's titles (-1: none), of
+    # the title written instead, and the age from which it is
     upper_surname_rate: float
     nir_layouts: tuple[tuple[str, ...], Categorical]
 
@@ -64,6 +67,7 @@ _YEAR = 365
 _PAST_WINDOW = 20 * _YEAR
 _FUTURE_WINDOW = 300
 _RECENT_WINDOW = 2 * _YEAR
+_PERIOD_ROOM = 2 * _YEAR
 
 
 _MEMBER_FIELDS = ("sex", "birth_days", "birth_year", "first", "last", "phone", "order")
@@ -126,6 +130,47 @@ def _in_reading_order(
     unsorted[run[1:][mixed]] = True
     ordered = days[np.lexsort((days, run))]
     return np.where(unsorted[run], days, ordered)
+
+
+def _new_year_near(low: np.ndarray, day: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """The January 1st nearest ``day`` within ``(low, high]``, or ``day`` where the
+    window holds none."""
+    year = day.astype("datetime64[D]").astype("datetime64[Y]")
+    this_year = year.astype("datetime64[D]").astype(np.int64)
+    next_year = (year + 1).astype("datetime64[D]").astype(np.int64)
+    nearest = np.where(day - this_year <= next_year - day, this_year, next_year)
+    other = np.where(nearest == this_year, next_year, this_year)
+    fits = (nearest > low) & (nearest <= high)
+    fits_other = (other > low) & (other <= high)
+    return np.where(fits, nearest, np.where(fits_other, other, day))
+
+
+# Flu vaccination in France: the campaign runs from mid-October, vaccines given until
+# February; a "winter" date falls from October 1st to the end of February.
+_WINTER_DAYS = 150
+
+
+def _in_winter(
+    rng: np.random.Generator, days: np.ndarray, low: np.ndarray, high: np.ndarray
+) -> np.ndarray:
+    """``days`` moved into a flu season (October to February) within ``[low, high]``:
+    the season after a spring or summer day if it has begun by ``high``, else the one
+    before."""
+    month = days.astype("datetime64[D]").astype("datetime64[M]")
+    january = month.astype("datetime64[Y]").astype("datetime64[M]")
+    off = ((month - january).astype(np.int64) >= 2) & ((month - january).astype(np.int64) <= 8)
+    offset = rng.integers(0, _WINTER_DAYS, len(days))
+    october = (january + 9).astype("datetime64[D]").astype(np.int64)
+    # The season after a spring or summer day, cut at ``high`` (it may have begun a few
+    # days before), else the season before, which ends with February, before ``days``.
+    after = np.where(october <= high, np.minimum(october + offset, high), -1)
+    march = (january + 2).astype("datetime64[D]").astype(np.int64)
+    before = np.maximum((january - 3).astype("datetime64[D]").astype(np.int64) + offset, low)
+    # Where the window holds no season day (a toddler's first year of age), the season
+    # just before it: a little younger than the template says, never out of season.
+    earlier = (january - 3).astype("datetime64[D]").astype(np.int64) + offset
+    pick = np.where(after >= 0, after, np.where(before < march, before, earlier))
+    return np.where(off, pick, days)
 
 
 class SlotFiller:
@@ -265,7 +310,15 @@ class SlotFiller:
         valid = templates >= 0
         min_age = np.where(valid, compiled.min_age[np.where(valid, templates, 0)], 0)
         low = np.maximum(birth + (min_age * DAYS_PER_YEAR).astype(np.int64), birth)
-        low = np.maximum(low, self._since_day(templates))
+        since = self._since_day(templates)
+        low = np.maximum(low, since)
+        if "early" in qualifiers:
+            # A period ("de {early} à {middle}") needs two calendar years before the
+            # recent window: where the template's youngest age leaves less, its start
+            # falls up to two years earlier, never before birth or the template's first
+            # year (the middle window keeps the floor, and still follows).
+            room = created - _RECENT_WINDOW - _PERIOD_ROOM
+            low = np.maximum(np.minimum(low, room), np.maximum(birth, since))
         return self._timeline(rows, low, created, qualifiers)
 
     def _timeline(
@@ -281,14 +334,20 @@ class SlotFiller:
         if "recent" in qualifiers:
             low = np.maximum(low, created - _RECENT_WINDOW)
         elif "early" in qualifiers or "middle" in qualifiers:
-            # Before the recent window, split in two halves: early, then middle, then
-            # recent never run backwards in one note.
+            # Before the recent window, split in two: early, then middle, then recent
+            # never run backwards in one note. The split falls on a January 1st where
+            # the window holds one, so "de {early} à {middle}" never reads "de 2012 à
+            # 2012".
             recent = np.maximum(low, created - _RECENT_WINDOW)
-            half = low + (recent - low) // 2
-            low, created = (low, half) if "early" in qualifiers else (half, recent)
-        return _in_reading_order(
-            rows, low, created, low + (u * (created - low + 1)).astype(np.int64)
-        )
+            half = _new_year_near(low, low + (recent - low) // 2, recent)
+            if "early" in qualifiers:
+                created = np.maximum(half - 1, low)
+            else:
+                low, created = half, recent
+        days = low + (u * (created - low + 1)).astype(np.int64)
+        if "winter" in qualifiers:
+            days = _in_winter(self.rng, days, low, created)
+        return _in_reading_order(rows, low, created, days)
 
     def _dates(self, name: str, rows: np.ndarray, days: np.ndarray) -> pa.Array:
         return self.engine.dates.render_days(self.rng, name, days)
@@ -357,15 +416,7 @@ class SlotFiller:
             return first
         origins = load_name_origins()
         group = origins.of_names(ctx.birth_name_index[rows], ctx.first_name_index[rows])
-        follow = (group >= 0) & (self.rng.random(len(rows)) < origins.family_share)
-        if not follow.any():
-            return first
-        key = np.where(follow, group * 2 + sex, 0)
-        low, high = origins.family_starts[key], origins.family_starts[key + 1]
-        follow &= high > low  # a group with no first names of that sex keeps the draw
-        pick = low + (self.rng.random(len(rows)) * (high - low)).astype(np.int64)
-        names = origins.family_names
-        return np.where(follow, names[np.minimum(pick, len(names) - 1)], first)
+        return origins.follow(self.rng, group, sex, first)
 
     def _member_surnames(
         self, spec: dict, rows: np.ndarray, sex: np.ndarray, birth_year: np.ndarray
@@ -527,17 +578,36 @@ class SlotFiller:
         upper = self.rng.random(len(index)) < self.engine.upper_surname_rate
         return np.where(upper, pool.upper_surname, pool.surname) + index
 
+    def _child(self, rows: np.ndarray) -> np.ndarray:
+        """Patients too young for a title: a secretary names a child by first name and
+        surname ("Léa Martin a appelé"), never "Mme Martin" at 4."""
+        return self.ctx.age[rows] < self.engine.titles_min_age
+
     def _title(self, rows: np.ndarray) -> pa.Array:
         e = self.engine
         n = len(rows)
         (male_texts, male_dist), (female_texts, female_dist) = e.titles[MALE], e.titles[FEMALE]
         male = male_dist.sample(self.rng, n)
         female = female_dist.sample(self.rng, n)
+        miss, madam, until = e.miss_title
+        if miss >= 0 and self.ctx.birth_name_index is not None:
+            # "Mlle" only for a young woman under her own name: "Mme" for the others.
+            married = self.ctx.last_name_index[rows] != self.ctx.birth_name_index[rows]
+            older = (self.ctx.age[rows] >= until) | married
+            female = np.where((female == miss) & older, madam, female)
         index = np.where(self.ctx.sex[rows] == FEMALE, len(male_texts) + female, male)
-        return take(pa.concat_arrays([male_texts, female_texts]), index)
+        texts = pa.concat_arrays([male_texts, female_texts, pa.array([""])])
+        return take(texts, np.where(self._child(rows), len(texts) - 1, index))
 
     def _patient_surname(self, rows: np.ndarray) -> pa.Array:
-        return self._upper_some(take(self.ctx.last_name, rows))
+        surnames = self._upper_some(take(self.ctx.last_name, rows))
+        child = self._child(rows)
+        if self.ctx.first_name_index is None or not child.any():
+            return surnames
+        # A child's first name goes inside the labelled name, the title being empty.
+        first = take(self.engine.people.first_names, self.ctx.first_name_index[rows])
+        named = pc.binary_join_element_wise(first, surnames, " ")
+        return pc.if_else(pa.array(child), named, surnames)
 
     def _years(self, rows: np.ndarray) -> np.ndarray:
         """Birth years of someone the patient knows: a generation around the patient's."""

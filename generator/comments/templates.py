@@ -86,6 +86,9 @@ NEEDS_PHONE, NEEDS_MOBILE, NEEDS_HOME, NEEDS_EMAIL = 1, 2, 4, 8
 # life's past into three successive windows, so a dated log written with them in that
 # order reads in order ("{year|patient:early} : ... {date|patient:recent} : ...").
 TIMINGS: tuple[str, ...] = ("birth", "future", "recent", "created", "early", "middle")
+# A date that can only fall in one season: 'winter' (October to February, the flu
+# vaccination campaign), combined with a timing ("{date|patient:recent:winter}").
+SEASONS: tuple[str, ...] = ("winter",)
 OTHER = "other"
 PHONE_KINDS: tuple[str, ...] = ("mobile", "home")
 # {town|...:a} "à Dax", {town|...:de} "d'Auch": the preposition goes in the value.
@@ -318,12 +321,14 @@ def _check_qualifiers(name: str, subject: str, qualifiers: list[str]) -> None:
     (towns only)."""
     where = f"slot {{{name}|{':'.join([subject, *qualifiers])}}}"
     roles = kinship().roles
-    kinds = {"role": 0, "timing": 0, "own": 0, "form": 0}
+    kinds = {"role": 0, "timing": 0, "own": 0, "season": 0, "form": 0}
     for qualifier in qualifiers:
         if qualifier in roles and subject == "relative":
             kinds["role"] += 1
         elif qualifier in TIMINGS and (name in _DATE_SLOTS or qualifier == "birth"):
             kinds["timing"] += 1
+        elif qualifier in SEASONS and name in _DATE_SLOTS:
+            kinds["season"] += 1
         elif qualifier in TOWN_FORMS and name == "town":
             kinds["form"] += 1
         elif (qualifier == OTHER and subject == "patient") or (
@@ -923,6 +928,10 @@ class _AgeFloors:
     default: int
     listed: dict[str, int]
     unmet: set[str]
+    #: Youngest age at which a dated fact of the category starts ("musulman depuis
+    #: 2018", "gens du voyage depuis 2025"): a frame dating the patient's fact raises
+    #: the template's min_age, and so its date's window, to it.
+    dated: int = 0
 
     def floor(self, text: str) -> int:
         self.unmet.discard(text)
@@ -952,8 +961,25 @@ def _load_age_floors(source: _Source, vocabulary: Taxonomy) -> dict[str, _AgeFlo
                 if str(text) in listed:
                     raise _fail(file, f"{category}.fits", f"{text!r} listed twice")
                 listed[str(text)] = age
-        floors[str(category)] = _AgeFloors(default, listed, set(listed))
+        dated = raw.get("dated", 0)
+        if isinstance(dated, bool) or not isinstance(dated, int) or not 0 <= dated <= MAX_AGE:
+            raise _fail(file, f"{category}.dated", f"must be an age, got {dated!r}")
+        floors[str(category)] = _AgeFloors(default, listed, set(listed), dated)
     return floors
+
+
+# Frames tagged `childhood` date a fact to the patient's childhood: only facts that fit
+# a child of this age or younger go into them.
+_CHILDHOOD = 12
+
+
+def _dates_patient(frame: _Frame) -> bool:
+    """Whether a frame dates the patient's fact (a patient date slot other than a birth)."""
+    return any(
+        p.slot in _DATE_SLOTS and p.subject == "patient" and "birth" not in p.role.split(":")
+        for pieces in frame.pieces.values()
+        for p in pieces
+    )
 
 
 class _SensitiveLoader:
@@ -1102,6 +1128,8 @@ class _SensitiveLoader:
         if assertion is None:
             return None
         own: _Eligibility = entry["eligibility"]
+        if "childhood" in frame.tags and own.min_age > _CHILDHOOD:
+            return None  # no "cancer du sein dans l'enfance"
         if frame.subject == "patient":
             sex = _merge_sex(entry["sex"], frame.sex)
         else:
@@ -1123,6 +1151,14 @@ class _SensitiveLoader:
             else:
                 own = _Eligibility(since=own.since, partner=partner, until=own.until)
         eligibility = own.merge(frame.eligibility)
+        # An older relative's present fact needs them alive and active: no "mère en
+        # maison d'arrêt" at 80 (a past one, "mère décédée, était...", still fits).
+        alive = kinship().roles.get(frame.role, {}).get("max_patient_age")
+        if eligibility and frame.subject == "relative" and alive and assertion != "historical":
+            eligibility = eligibility.merge(_Eligibility(max_age=int(alive)))
+        dated = self.floors.dated if self.floors is not None else 0
+        if eligibility and dated and frame.subject == "patient" and _dates_patient(frame):
+            eligibility = eligibility.merge(_Eligibility(min_age=dated))
         if sex is None or eligibility is None:
             return None
         return sex, assertion, eligibility

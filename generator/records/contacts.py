@@ -112,6 +112,8 @@ class ContactsModel:
     mobile_steps: list[list[float]]
     home_steps: list[list[float]]
     email_steps: list[list[float]]
+    parent_email_until: int  # a record opened younger holds a parent's address
+    parent_email_mother: float  # share of those that are the mother's
     email_patterns: tuple[tuple[str, ...], ...]
     email_pattern_weights: Categorical
     reserved_domains: pa.Array
@@ -263,6 +265,8 @@ def load_contacts() -> ContactsModel:
         mobile_steps=phones["mobile_rate_by_age"],
         home_steps=phones["home_rate_by_age"],
         email_steps=emails["email_rate_by_age"],
+        parent_email_until=int(emails["parent_email_until"]),
+        parent_email_mother=float(emails["parent_email_mother"]),
         email_patterns=tuple(tuple(pattern_tokens(p["pattern"])) for p in emails["patterns"]),
         email_pattern_weights=Categorical.from_weights([p["weight"] for p in emails["patterns"]]),
         reserved_domains=reserved,

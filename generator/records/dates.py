@@ -38,6 +38,7 @@ class DateFormats:
     month_abbreviations: pa.Array
     formats: dict[str, tuple[tuple[tuple[str, ...], ...], Categorical]]
     full_years_before: int  # dates of earlier years are written with four digits
+    bare_short_years_until: int  # a year alone ("depuis 98") has two digits only until it
 
     def render(self, rng: np.random.Generator, slot: str, n: int) -> pa.Array:
         """``n`` dates of the configured range, uniform: for dates no one's life bounds."""
@@ -68,6 +69,10 @@ class DateFormats:
         # 02/05/25" is 2025 to a reader in 2025): such dates take the slot's first pattern
         # with four digits.
         short = self._two_digit(slot)[choice] & (year < self.full_years_before)
+        if slot == "year":
+            # A year alone reads with two digits for the last century ("depuis 98"), not
+            # this one ("depuis 10", "le courrier de 20").
+            short |= self._two_digit(slot)[choice] & (year > self.bare_short_years_until)
         choice = np.where(short, self._four_digit(slot), choice)
         index, offsets = pool.patterns[slot].indices(choice, columns)
         return join_pieces(pool.strings, index, offsets)
@@ -154,4 +159,5 @@ def load_date_formats() -> DateFormats:
         month_abbreviations=pa.array(spec["month_abbreviations"]),
         formats=formats,
         full_years_before=int(spec["full_years_before"]),
+        bare_short_years_until=int(spec["bare_short_years_until"]),
     )

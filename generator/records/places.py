@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pyarrow as pa
@@ -387,6 +387,36 @@ class NameOrigins:
         """:meth:`of`, from the people model's indices of the birth names and first names."""
         by_surname = self.surname[birth_name_index]
         return np.where(by_surname >= 0, by_surname, self.first_name[first_name_index])
+
+    def follow(
+        self, rng: np.random.Generator, group: np.ndarray, sex: np.ndarray, first: np.ndarray
+    ) -> np.ndarray:
+        """First names ``first`` (people-model indices) of people of origin ``group`` (-1:
+        none) and ``sex``, replaced by one of their group's first names for the share
+        ``family_share`` of them, where the group lists names of that sex: a Diallo is
+        more often Moussa than Kevin, and second generations often get French names."""
+        follow = (group >= 0) & (rng.random(len(group)) < self.family_share)
+        if not follow.any():
+            return first
+        key = np.where(follow, group * 2 + sex, 0)
+        low, high = self.family_starts[key], self.family_starts[key + 1]
+        follow &= high > low  # a group with no first names of that sex keeps the draw
+        pick = low + (rng.random(len(group)) * (high - low)).astype(np.int64)
+        names = self.family_names
+        return np.where(follow, names[np.minimum(pick, len(names) - 1)], first)
+
+    def patients(self, rng: np.random.Generator, people: People) -> People:
+        """``people`` whose first names follow their birth name's origin as their
+        relatives' do (:meth:`follow`): a patient born Traore is not Kevin four times in
+        five while his parents are Moussa and Aminata."""
+        first = self.follow(
+            rng, self.surname[people.birth_name_index], people.sex, people.first_name_index
+        )
+        changed = first != people.first_name_index
+        if not changed.any():
+            return people
+        names = load_people().first_names
+        return replace(people, first_name=take(names, first), first_name_index=first)
 
 
 @functools.cache
