@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from breachbench.generator.comments.templates import installed_templates, load_templates
@@ -35,6 +37,38 @@ def test_a_corrupt_entry_is_recomputed_and_replaced(cache: Path):
     (cache / "thing-k.pickle").write_bytes(b"not a pickle")
     assert cached("thing", "k", lambda: "fresh") == "fresh"
     assert cached("thing", "k", lambda: "other") == "fresh"
+
+
+class _Probe:
+    """A value that records, when unpickled, whether the collector was running."""
+
+    collector_on_read: ClassVar[list[bool]] = []
+
+    def __init__(self) -> None:
+        self.state = "pickled"  # a state, or unpickling skips __setstate__
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self.collector_on_read.append(gc.isenabled())
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_reading_an_entry_leaves_the_collector_as_it_found_it(cache: Path, enabled: bool):
+    """The collector is paused while an entry is read, then restored, even after a
+    corrupt entry; a host that had disabled it finds it still disabled."""
+    cached("thing", "k", _Probe)
+    (cache / "bad-k.pickle").write_bytes(b"not a pickle")
+    was = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        _Probe.collector_on_read.clear()
+        assert isinstance(cached("thing", "k", lambda: None), _Probe)
+        assert _Probe.collector_on_read == [False]  # paused while reading
+        assert gc.isenabled() is enabled
+        assert cached("bad", "k", lambda: "fresh") == "fresh"
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()
 
 
 def test_an_unwritable_cache_still_computes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):

@@ -10,12 +10,13 @@ corrupt, another Python) falls back to computing, never to an error.
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
 import os
 import pickle
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
@@ -43,6 +44,24 @@ def cache_key(*parts: str | bytes) -> str:
     return digest.hexdigest()[:24]
 
 
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the garbage collector while a pickle is read.
+
+    Unpickling the expanded templates creates over a million objects and no garbage, yet
+    its allocations keep starting collections, the oldest of which walk the whole growing heap:
+    with the collector paused the read takes a third of the time (0.6 instead of 1.9
+    CPU-seconds), in every process that loads them.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def cached(
     name: str,
     key: str,
@@ -59,7 +78,7 @@ def cached(
     """
     path = cache_dir() / f"{name}-{key}.pickle"
     try:
-        with path.open("rb") as handle:
+        with path.open("rb") as handle, _collector_paused():
             value = pickle.load(handle)
     except Exception:  # missing, unreadable, corrupt, another version's: compute
         pass
