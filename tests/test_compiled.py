@@ -53,6 +53,7 @@ def _fresh() -> CompiledTemplates:
         load_noise(),
         spec["category_weights"],
         spec["category_min_age"],
+        spec.get("one_clause_categories", ()),
     )
 
 
