@@ -109,7 +109,7 @@ def test_shrinks_a_failing_example_to_a_readable_one() -> None:
         lambda example: any(s["category"] == "phone" for s in example[1]),
     )
     phones = [s for s in spans if s["category"] == "phone"]
-    assert len(phones) == 1 and len(text) <= 60, text
+    assert len(phones) == 1 and len(text) <= 100, text  # one clause; some phone clauses run to 80
 
 
 @pytest.mark.parametrize(
