@@ -280,7 +280,7 @@ def _clause(
         surface = draw(_slot_filler(piece.slot)) if piece.slot else piece.text
         if piece.slot == "town":
             # {town|...:a} "à Dax", {town|...:de} "d'Auch": the preposition is in the value.
-            from breachbench.generator.comments.towns import FORMS, load_prepositions
+            from breachbench.generator.records.prepositions import FORMS, load_prepositions
 
             form = next((q for q in piece.role.split(":") if q in FORMS), None)
             surface = load_prepositions().one(surface, form)

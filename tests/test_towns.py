@@ -13,9 +13,9 @@ import pyarrow as pa
 import pytest
 from breachbench.generator.comments.engine import load_engine
 from breachbench.generator.comments.templates import load_templates
-from breachbench.generator.comments.towns import load_prepositions
 from breachbench.generator.data import corpora
 from breachbench.generator.records.places import load_places
+from breachbench.generator.records.prepositions import load_prepositions
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from support.contexts import people_context

@@ -31,12 +31,12 @@ from breachbench.generator.arrays.text import join_columns, take
 from breachbench.generator.comments.compiled import CompiledTemplates, parse_slot_key
 from breachbench.generator.comments.context import CommentContext
 from breachbench.generator.comments.templates import OTHER, TOWN_FORMS, kinship
-from breachbench.generator.comments.towns import load_prepositions
 from breachbench.generator.records.contacts import ContactsModel, load_email_book
 from breachbench.generator.records.dates import DateFormats
 from breachbench.generator.records.nir import LAYOUTS, nir_matrix
 from breachbench.generator.records.people import DAYS_PER_YEAR, FEMALE, MALE, PeopleModel
 from breachbench.generator.records.places import PlacesModel, load_name_origins
+from breachbench.generator.records.prepositions import load_prepositions
 
 
 class SlotSources(Protocol):

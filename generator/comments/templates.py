@@ -25,6 +25,9 @@ from typing import Any
 import yaml
 from breachbench.generator.contract.taxonomy import TAXONOMY_FILE, Taxonomy, load_taxonomy
 
+# {town|...:a} "à Dax", {town|...:de} "d'Auch": the preposition goes in the value.
+from breachbench.generator.records.prepositions import FORMS as TOWN_FORMS
+
 __all__ = [
     "FAMILIES",
     "SLOT_CATEGORIES",
@@ -56,7 +59,7 @@ SLOT_CATEGORIES: dict[str, str | None] = {
     "year": "date",
     "nir": "nir",
     # A bare commune or birth country ("à Dax", "au Maroc"): not labelled, as the
-    # guidelines want (generator/comments/towns.py).
+    # guidelines want (generator/records/prepositions.py).
     "town": None,
 }
 
@@ -91,8 +94,6 @@ TIMINGS: tuple[str, ...] = ("birth", "future", "recent", "created", "early", "mi
 SEASONS: tuple[str, ...] = ("winter",)
 OTHER = "other"
 PHONE_KINDS: tuple[str, ...] = ("mobile", "home")
-# {town|...:a} "à Dax", {town|...:de} "d'Auch": the preposition goes in the value.
-TOWN_FORMS: tuple[str, ...] = ("a", "de")
 
 # Files of the non-sensitive families, relative to ``corpora/``.
 _FAMILY_FILES = {

@@ -10,7 +10,6 @@ come from the same row of the commune table, so every pair is real.
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -22,20 +21,7 @@ from breachbench.generator.arrays.text import join_pieces, row_items, string_poo
 from breachbench.generator.data import corpora
 from breachbench.generator.data.derived import derived
 from breachbench.generator.records.people import FEMALE, MALE, People, load_people
-
-_VOWEL_START = re.compile(r"^[AEIOUYÂÊÎÔÛÉÈËÏÜŒaeiouyâêîôûéèëïüœ]")
-
-
-def _route_to(city: str) -> str:
-    """'route de' + a commune name, with French elision and contraction."""
-    if city.startswith("Le "):
-        return "route du " + city[3:]
-    if city.startswith("Les "):
-        return "route des " + city[4:]
-    if _VOWEL_START.match(city) and not city.startswith("Y"):
-        return "route d'" + city
-    return "route de " + city
-
+from breachbench.generator.records.prepositions import load_prepositions
 
 # Size classes of communes, for the street types that fit them (reference/streets.yaml).
 VILLAGE, TOWN, CITY = 0, 1, 2
@@ -523,7 +509,9 @@ def _build_places() -> PlacesModel:
         by_population=Categorical.from_weights(weights),
         by_department=GroupedCategorical.from_groups(department_index, weights, len(departments)),
         department_weight=np.bincount(department_index, weights=population),
-        streets=pa.array(combos + [_route_to(name) for name in city.to_pylist()]),
+        streets=pa.array(
+            combos + ["route " + s for s in load_prepositions().apply(city, "de").to_pylist()]
+        ),
         street_combos=Categorical.from_weights(np.outer(type_weight, name_weight).ravel()),
         street_by_size=GroupedCategorical.from_groups(
             np.repeat(np.arange(3), len(type_weight) * len(name_weight)),

@@ -1,6 +1,7 @@
-"""Bare place names as notes write them: "à Dax", "au Havre", "d'Auch", "au Maroc".
+"""Place names after "à" and "de" as French writes them: "à Dax", "au Havre", "d'Auch",
+"au Maroc", and "route du Havre" in the street pools.
 
-The ``{town}`` slot writes a commune (or a birth country) without postcode or street. The
+The comments' ``{town}`` slot writes a commune (or a birth country) without postcode or street. The
 guidelines do not label a bare city (TAXONOMY.md, "Not labelled"), and hand-written notes
 name towns all the time ("suivi à ...", "le fils vit à ...", "pharmacie de ..."): a
 tagger that only ever saw communes inside labelled addresses takes every bare town for an
@@ -17,10 +18,10 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from breachbench.generator.comments.templates import TOWN_FORMS as FORMS
 from breachbench.generator.data import corpora
 
 PREPOSITIONS_FILE = "formats/prepositions.yaml"
+FORMS: tuple[str, ...] = ("a", "de")  # the {town} qualifiers, and the forms written here
 
 
 @dataclass(frozen=True)
