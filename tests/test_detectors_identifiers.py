@@ -150,6 +150,9 @@ def test_person_names(text, expected):
         ("habite rue de la Santé", [("rue de la Santé", "address")]),
         ("déménage à 13001 Marseille", [("13001 Marseille", "address")]),
         ("FIV en cours, sur place", []),
+        # With no house number, a street needs a capitalised name, numbers may lead it.
+        ("à la rue en 1973", [("1973", "date")]),
+        ("habite rue du 8 Mai 1945", [("rue du 8 Mai 1945", "address")]),
     ],
 )
 def test_addresses(text, expected):

@@ -48,6 +48,9 @@ _STREET_TYPES = (
 _SAFE_STREET_TYPES = r"rue|avenue|boulevard|impasse|all[ée]e|chemin|quai|square"
 _PART = r"(?:(?:des|de|du|les|la|le|aux|au|à|sur|sous|en|et|lès|l[èe]s)[ \-]+|[lLdD]['’])"
 _STREET_NAME = rf"{_PART}*(?:{_CAP_WORD}|\d+)(?:[ \-]{_PART}*(?:{_CAP_WORD}|\d+))*"
+# Without a house number, the name must hold a capitalised word ("rue du 8 Mai 1945"), not
+# only numbers ("à la rue en 1973").
+_NAMED_STREET = rf"{_PART}*(?:\d+[ \-]+)*(?:{_CAP_WORD})(?:[ \-]{_PART}*(?:{_CAP_WORD}|\d+))*"
 _CITY = rf"(?:{_CAP_WORD})(?:[ \-]{_PART}*(?:{_CAP_WORD}))*(?:\s+CEDEX(?:\s\d{{1,2}})?)?"
 _FAMILY = (
     r"(?:sa|son|ses|leur|la|le)\s+(?:fille|fils|m[èe]re|p[èe]re|femme|mari|[ée]pouse|[ée]poux"
@@ -68,7 +71,7 @@ _PATTERN = re.compile(
   | (?P<phone>(?<![\w+])(?:(?:\+|00)33{_SEP}(?:\(0\){_SEP})?|0)[1-9](?:{_SEP}\d\d){{4}}(?!\d))
   | (?P<address>(?<![\w])\d{{1,4}}(?:\s?(?:bis|ter|[ABab])\b)?,?\s+(?i:{_STREET_TYPES})\s+
         {_STREET_NAME}(?:,?\s+\d{{5}}\s+{_CITY})?
-      | (?<![\w])(?:{_SAFE_STREET_TYPES})\s+{_STREET_NAME}(?:,?\s+\d{{5}}\s+{_CITY})?
+      | (?<![\w])(?:{_SAFE_STREET_TYPES})\s+{_NAMED_STREET}(?:,?\s+\d{{5}}\s+{_CITY})?
       | (?<![\w])\d{{5}}\s+{_CITY})
   | (?P<date>(?<![\w/])(?:0?[1-9]|[12]\d|3[01])(?P<dsep>[/.\-])(?:0?[1-9]|1[0-2])(?P=dsep)
         (?:\d{{4}}|\d\d)(?![\w/])
