@@ -133,6 +133,10 @@ def test_dates(text, expected):
         ("Mme DUPONT-MOREAU", [("DUPONT-MOREAU", "person")]),
         ("son fils Thomas vient demain", [("Thomas", "person")]),
         ("sa fille viendra", []),
+        # An acronym the keyword lexicon knows ends the name: one shape, two readings.
+        ("Mme Marie DUPONT", [("Marie DUPONT", "person")]),
+        ("Mme Asseline UDAF", [("Asseline", "person")]),
+        ("M. SPIP", []),
     ],
 )
 def test_person_names(text, expected):

@@ -432,7 +432,7 @@ def _expand_with(tmp_path: Path, key: str, entry: str) -> list[Template]:
 def test_bracketed_part_of_a_core_is_the_only_labelled_words(tmp_path):
     """Guidelines v1.1: "sous Subutex" gives the span "Subutex"; the context travels
     with the core through every frame, elided and merged like any literal."""
-    expanded = _expand_with(tmp_path, "cores", '{text: "sous [Zubsolv]", tags: [implicit]}')
+    expanded = _expand_with(tmp_path, "cores", '{text: "sous [Zubsolv]"}')
     assert expanded
     texts = set()
     for template in expanded:
@@ -443,6 +443,16 @@ def test_bracketed_part_of_a_core_is_the_only_labelled_words(tmp_path):
         assert not any(a and b for a, b in itertools.pairwise(kinds))
         texts.add(render(template))
     assert "ATCD sous Zubsolv" not in texts and "ATCD de sous Zubsolv" in texts
+
+
+def test_a_drug_takes_no_history_frame(tmp_path):
+    """An implicit entry (a drug, a service) is no condition: "ATCD : Zubsolv" is a list,
+    "ATCD de Zubsolv" is no French, like "suivi pour Zubsolv"."""
+    texts = {
+        render(t) for t in _expand_with(tmp_path, "cores", '{text: "Zubsolv", tags: [implicit]}')
+    }
+    assert "ATCD : Zubsolv" in texts
+    assert not {"ATCD de Zubsolv", "pas d'ATCD de Zubsolv", "suivi pour Zubsolv"} & texts
 
 
 def test_bracketed_part_of_a_state_keeps_its_agreement(tmp_path):

@@ -11,7 +11,9 @@ Choices, documented because they decide the scores:
   read as 19 and 2B as 18); 13 digits with no key are kept if the sex, month and
   department fields are plausible;
 - a person span covers the name, not the title: "Dr Martin" -> "Martin"; after a family
-  word ("sa fille Julie") the capitalised first name only;
+  word ("sa fille Julie") the capitalised first name only; a name ends before an acronym
+  the keyword lexicon knows ("Mme Asseline UDAF" -> "Asseline"): "Mme Marie DUPONT" and
+  "Mme Asseline UDAF" have one shape, and only a list of acronyms tells them apart;
 - a lone year is a date only after "en", "depuis", "année", "né(e) en"... ("TS en 2019"),
   never a bare four-digit number;
 - a street without a house number counts only with a safe street type (rue, avenue,
@@ -24,6 +26,9 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Sequence
+from functools import cache
+
+from .data import keyword_lexicon
 
 __all__ = ["IdentifierDetector", "nir_is_valid", "nir_key"]
 
@@ -122,6 +127,27 @@ _NOT_NAMES = frozenset(
 )
 
 
+@cache
+def _known_acronyms() -> frozenset[str]:
+    """All-capital single words of the keyword lexicon (UDAF, VIH, SPIP): never a name."""
+    lexicon = keyword_lexicon()
+    entries = [
+        entry
+        for section in ("terms", "exact")
+        for words in lexicon[section].values()
+        for entry in words
+    ]
+    return frozenset(e for e in entries if re.fullmatch(r"[A-Z][A-Z0-9]+", e))
+
+
+def _trim_acronym(name: str) -> int:
+    """Length of ``name`` without a trailing known acronym (0 if the name is one)."""
+    head, _, last = name.rpartition(" ")
+    if last in _known_acronyms():
+        return len(head.rstrip(" -"))
+    return len(name)
+
+
 def nir_key(first13: str) -> int:
     """The NIR key of its first 13 characters: 97 - (number mod 97), 2A as 19, 2B as 18."""
     digits = first13.upper().replace("2A", "19").replace("2B", "18")
@@ -157,7 +183,7 @@ class IdentifierDetector:
     """Pattern detector of direct identifiers; labels are taxonomy identifier categories."""
 
     name = "identifiers"
-    version = "1.0"
+    version = "1.1"
     mode = "spans"
 
     def __call__(self, texts: Sequence[str]) -> list[list[Span]]:
@@ -177,6 +203,9 @@ class IdentifierDetector:
             if kind == "person":
                 start, end = match.span("person")
                 if match.group("person") in _NOT_NAMES:
+                    continue
+                end = start + _trim_acronym(match.group("person"))
+                if end == start:
                     continue
             elif kind == "year":
                 start, end = match.span("year")
