@@ -196,6 +196,8 @@ def test_no_repeated_clause_nor_two_mutuelles_and_clean_joins(rows):
         assert not re.search(r"(?<!\.)\.\.(?!\.)", text), text
         assert len(re.findall(r"\bmutuelle (MGEN|Harmonie|MAAF|AG2R|Alan|Apicil)\b", text)) <= 1
         assert not ("préfère les RDV le matin" in text and "préfère les RDV l'après-midi" in text)
+        card = r"carte Vitale (?:à mettre|perdue|volée|non mise|bloquée|illisible)|oublié sa carte"
+        assert len(re.findall(card, text, flags=re.IGNORECASE)) <= 1, text
 
 
 @settings(max_examples=10, deadline=None)

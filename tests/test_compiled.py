@@ -256,3 +256,24 @@ def test_no_comma_after_a_label_clause():
     separator = value - len(engine.variant_texts)
     assert not (separator[::2] == engine._comma).any()
     assert (separator[1::2] == engine._comma).any()
+
+
+def test_a_template_in_two_groups_shares_a_clause_with_each():
+    """ "carte Vitale volée ..." is a story and a word on the card: a comment holds no
+    second story and no second word on the card ("perdue", "a oublié") beside it."""
+    compiled = load_compiled()
+    ordered = ordered_templates(installed_templates(), compiled.keys)
+    shared = {
+        i: set(compiled.shared_clause[compiled.shared_start[i] : compiled.shared_start[i + 1]])
+        for i in range(len(ordered))
+    }
+
+    def first(text: str) -> int:
+        return next(i for i, t in enumerate(ordered) if t.pieces[0].text.startswith(text))
+
+    stolen, forgot = first("carte Vitale volée"), first("a oublié sa carte Vitale")
+    both, mgen = first("Vitale ok, mutuelle ok"), first("mutuelle MGEN")
+    assert ordered[stolen].group == "story" and ordered[stolen].more_groups == ("vitale",)
+    assert shared[stolen] & shared[forgot]
+    assert ordered[both].group == "vitale" and compiled.group[both] != compiled.group[mgen]
+    assert shared[both] & shared[mgen]

@@ -364,6 +364,8 @@ def _append(path: Path, key: str, line: str) -> None:
     [
         ("hard_negatives.yaml", "entries", '"M. [Gay|sexual_orientation]"', "hard_negative"),
         ("routine.yaml", "entries", '{text: "ok", sex: X}', "sex"),
+        ("routine.yaml", "entries", '{text: "ok", group: []}', "group"),
+        ("routine.yaml", "entries", '{text: "ok", group: [story, 3]}', "group"),
         ("identifiers.yaml", "entries", '"sans identifiant"', "identifier"),
         ("sensitive/addiction.yaml", "phrases", '{text: "[OH|violence]"}', "addiction"),
         ("sensitive/addiction.yaml", "cores", '{text: "OH", weight: -1}', "weight"),

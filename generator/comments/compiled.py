@@ -415,8 +415,14 @@ def _plain(text: str) -> str:
 
 def _shared_clauses(templates: Sequence[Template]) -> tuple[np.ndarray, np.ndarray]:
     """:attr:`CompiledTemplates.shared_start` and ``shared_clause``: ids of the clauses
-    (:func:`clause_texts`) that more than one template writes."""
-    texts = [clause_texts(t) for t in templates]
+    (:func:`clause_texts`) that more than one template writes. A group that some template
+    holds as a further one (``Template.more_groups``) is a clause every member says, so a
+    comment holds one of them whichever group is a member's first."""
+    further = {name for t in templates for name in t.more_groups}
+    texts = [
+        clause_texts(t) | {f"group {g}" for g in (t.group, *t.more_groups) if g in further}
+        for t in templates
+    ]
     owners: dict[str, int] = {}
     for clauses in texts:
         for clause in clauses:

@@ -153,6 +153,9 @@ class Template:
     needs: int = 0  # record contacts it writes (NEEDS_PHONE | ...)
     until: int = NO_UNTIL
     group: str = ""  # at most one template of a non-empty group per comment
+    # Further groups of a template in several ("carte Vitale volée" is a story and a
+    # word on the card): a comment holds at most one template of each, like ``group``.
+    more_groups: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -1281,9 +1284,10 @@ def _load_family(family: str, source: _Source, vocabulary: Taxonomy) -> tuple[Te
         if family == "hard_negative":
             tags.add("hard_negative")
         eligibility = _eligibility(entry, file, where)
-        group = entry.get("group", "")
-        if not isinstance(group, str):
-            raise _fail(file, where, f"group must be a string, got {group!r}")
+        groups = entry.get("group", "")
+        groups = [groups] if isinstance(groups, str) else groups
+        if not (isinstance(groups, list) and groups and all(isinstance(g, str) for g in groups)):
+            raise _fail(file, where, f"group must be a name or a list of names, got {groups!r}")
         try:
             template = _constrained(
                 Template(
@@ -1299,7 +1303,8 @@ def _load_family(family: str, source: _Source, vocabulary: Taxonomy) -> tuple[Te
                     since=eligibility.since,
                     until=eligibility.until,
                     partner=eligibility.partner,
-                    group=group,
+                    group=groups[0],
+                    more_groups=tuple(groups[1:]),
                 )
             )
         except TemplateError as error:
