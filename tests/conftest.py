@@ -37,20 +37,33 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 
 _templates_loaded = 0
+_full_collections = 0
+
+
+def _count_full_collections(phase: str, info: dict[str, int]) -> None:
+    global _full_collections
+    if phase == "stop" and info["generation"] == 2:
+        _full_collections += 1
+
+
+gc.callbacks.append(_count_full_collections)
 
 
 def pytest_runtest_logfinish(nodeid: str, location: tuple[str, int | None, str]) -> None:
-    """Freeze the comment templates as well, once a test has loaded them.
+    """Freeze what the tests keep alive as well: the comment templates once a test has
+    loaded them, and whatever survived a full collection during the test.
 
-    The test modules load them when a test needs them, not at import: a test process
+    The test modules load their data when a test needs it, not at import: a test process
     that runs no template test never pays for them. Those that do hold about 900,000
-    objects from then on, which every later full collection would walk again (half a
-    second each, and pytest's own runs inside tests make several); frozen after the test
-    that loaded them, they are skipped like what collection left.
+    template objects from then on, and the caches other tests fill (engines, samplers,
+    Hypothesis's own) hundreds of thousands more, which every later full collection
+    would walk again (tenths of a second each, dozens of times per process); collected
+    once more and frozen after the test, they are skipped like what collection left.
     """
-    global _templates_loaded
+    global _templates_loaded, _full_collections
     loaded = load_templates.cache_info().currsize
-    if loaded != _templates_loaded:
+    if loaded != _templates_loaded or _full_collections:
         _templates_loaded = loaded
         gc.collect()
         gc.freeze()
+        _full_collections = 0

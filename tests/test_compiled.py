@@ -24,7 +24,7 @@ from breachbench.generator.comments.compiled import (
 )
 from breachbench.generator.comments.engine import CommentContext, CommentEngine, load_engine
 from breachbench.generator.comments.noise import load_noise
-from breachbench.generator.comments.templates import installed_templates
+from breachbench.generator.comments.templates import installed_templates, load_templates
 from breachbench.generator.contract.taxonomy import load_taxonomy
 from breachbench.generator.data import corpora
 from breachbench.generator.data.cache import CACHE_ENV
@@ -224,10 +224,14 @@ def test_real_email_domains_share_the_default_build():
 
 def test_a_note_says_an_identity_category_once():
     """Templates of ``one_clause_categories`` without a story group share their
-    category's group, so a comment never holds two of them ("sikh. pentecôtiste")."""
+    category's group, so a comment never holds two of them ("sikh. pentecôtiste").
+
+    The templates are read from the disk cache, which equals a fresh expansion
+    (``test_cached_templates_equal_a_fresh_expansion``, in ``pytest -m slow``) and which
+    the test process has usually read already; expanding them here took seconds."""
     compiled = load_compiled()
     once = corpora.read_yaml("formats/composition.yaml")["one_clause_categories"]
-    ordered = ordered_templates(installed_templates(), compiled.keys)
+    ordered = ordered_templates(load_templates(), compiled.keys)
     for category in once:
         groups = {
             compiled.group_names[compiled.group[i]]

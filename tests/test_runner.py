@@ -32,7 +32,9 @@ from breachbench.generator.run.runner import (
     task_rows_for,
 )
 
-ROWS = 2 * BLOCK_ROWS + 1234  # not a multiple of a block: the last span is short
+# Two tasks on two workers, the second short (not a multiple of a block), so it often
+# finishes first and the runner must put it back in order.
+ROWS = BLOCK_ROWS + 1234
 
 
 @pytest.fixture(autouse=True)
@@ -42,9 +44,10 @@ def small_runs_use_the_pool(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_plan_spans_are_block_aligned_and_cover_the_range() -> None:
-    spans = plan_spans(0, ROWS, BLOCK_ROWS + 1)  # rounded up to 2 blocks
+    rows = 2 * BLOCK_ROWS + 1234
+    spans = plan_spans(0, rows, BLOCK_ROWS + 1)  # rounded up to 2 blocks
     assert spans[0] == (0, 2 * BLOCK_ROWS)
-    assert spans[-1][1] == ROWS
+    assert spans[-1][1] == rows
     assert all(a[1] == b[0] for a, b in itertools.pairwise(spans))
     assert all(lo % BLOCK_ROWS == 0 for lo, _ in spans)
     assert plan_spans(0, 0, 5000) == []
@@ -156,7 +159,7 @@ def test_directory_parts_are_identical_across_workers(tmp_path: Path) -> None:
         out = tmp_path / f"w{workers}"
         summary = generate_dataset(out, options, progress=False, part_rows=BLOCK_ROWS)
         assert summary.is_directory
-        assert len(summary.files) == 3
+        assert len(summary.files) == 2
         manifest = json.loads((out / "manifest.json").read_text())
         manifests.append(manifest["files"])
         for entry in manifest["files"]:

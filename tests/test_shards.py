@@ -46,7 +46,17 @@ def test_shards_cut_the_parts_into_contiguous_disjoint_slices(total: int, count:
     assert max(sizes) - min(sizes) <= 1
 
 
-@pytest.mark.parametrize("count", [2, 3, 6])  # 6 shards for 4 parts: two shards are empty
+@pytest.mark.parametrize(
+    "count",
+    [
+        2,
+        # 6 shards for 4 parts: two are empty. 3 shards cut the 4 parts 2-1-1, an uneven
+        # cut that test_shards_cut_the_parts_into_contiguous_disjoint_slices checks with
+        # every other one: the real files in pytest -m slow.
+        pytest.param(3, marks=pytest.mark.slow),
+        6,
+    ],
+)
 def test_shards_in_one_directory_make_the_single_machine_dataset(
     tmp_path: Path, single: Path, count: int
 ) -> None:

@@ -496,6 +496,16 @@ def _expand_with(tmp_path: Path, key: str, entry: str) -> list[Template]:
     return [t for t in load_templates(root)["addiction"] if t.source.startswith(prefix)]
 
 
+def test_a_fact_years_ago_needs_years_past_its_youngest_age(tmp_path):
+    """ "IVG il y a quelques années" is not written at 14: a `years_ago` frame asks five
+    years more than the fact's own floor, and frames without the tag ask nothing more."""
+    expanded = _expand_with(tmp_path, "cores", '{text: "rhum", min_age: 30}')
+    ages = {render(t): t.min_age for t in expanded if t.family == "sensitive"}
+    years_ago = {text: age for text, age in ages.items() if "il y a " in text}
+    assert years_ago and all(age >= 35 for age in years_ago.values()), years_ago
+    assert ages["rhum"] == 30
+
+
 def test_bracketed_part_of_a_core_is_the_only_labelled_words(tmp_path):
     """Guidelines v1.1: "sous Subutex" gives the span "Subutex"; the context travels
     with the core through every frame, elided and merged like any literal."""

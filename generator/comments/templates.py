@@ -975,6 +975,9 @@ def _load_age_floors(source: _Source, vocabulary: Taxonomy) -> dict[str, _AgeFlo
 # Frames tagged `childhood` date a fact to the patient's childhood: only facts that fit
 # a child of this age or younger go into them.
 _CHILDHOOD = 12
+# Frames tagged `years_ago` ("{fact} il y a des années") put the fact at least this many
+# years back: the patient is that much older than the fact's youngest age.
+_YEARS_AGO = 5
 
 
 def _dates_patient(frame: _Frame) -> bool:
@@ -1155,6 +1158,9 @@ class _SensitiveLoader:
             else:
                 own = _Eligibility(since=own.since, partner=partner, until=own.until)
         eligibility = own.merge(frame.eligibility)
+        if eligibility and "years_ago" in frame.tags and frame.subject == "patient":
+            # No "grossesse extra-utérine il y a des années" at 17.
+            eligibility = eligibility.merge(_Eligibility(min_age=own.min_age + _YEARS_AGO))
         # An older relative's present fact needs them alive and active: no "mère en
         # maison d'arrêt" at 80 (a past one, "mère décédée, était...", still fits).
         alive = kinship().roles.get(frame.role, {}).get("max_patient_age")

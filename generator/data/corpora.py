@@ -12,12 +12,12 @@ import hashlib
 import json
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
-import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
 import yaml
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 
 @functools.cache
@@ -32,7 +32,14 @@ def path(relative: str) -> Path:
 
 @functools.cache
 def read_table(relative: str) -> pa.Table:
-    """A Parquet or CSV table, read once per process and shared by every caller."""
+    """A Parquet or CSV table, read once per process and shared by every caller.
+
+    pyarrow is imported here, not with the module: the processes that read only YAML
+    documents (a detector's isolated child reads the taxonomy) start without it.
+    """
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
     target = path(relative)
     if target.suffix == ".parquet":
         return pq.read_table(target)
