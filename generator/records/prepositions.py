@@ -1,13 +1,14 @@
 """Place names after "à" and "de" as French writes them: "à Dax", "au Havre", "d'Auch",
 "au Maroc", and "route du Havre" in the street pools.
 
-The comments' ``{town}`` slot writes a commune (or a birth country) without postcode or street. The
-guidelines do not label a bare city (TAXONOMY.md, "Not labelled"), and hand-written notes
-name towns all the time ("suivi à ...", "le fils vit à ...", "pharmacie de ..."): a
-tagger that only ever saw communes inside labelled addresses takes every bare town for an
-address or a person. The slot's qualifiers ``a`` and ``de`` put the preposition in the
-value, contracted and elided as French wants (``formats/prepositions.yaml``), since a
-template cannot elide "de" before a name it does not know.
+The comments' ``{town}`` slot writes a commune (or a birth country) without postcode or
+street. The guidelines do not label a bare city (TAXONOMY.md, "Not labelled"), and
+hand-written notes name towns all the time ("suivi à ...", "le fils vit à ...",
+"pharmacie de ..."): a tagger that only ever saw communes inside labelled addresses
+takes every bare town for an address or a person. The slot's qualifiers ``a`` and ``de``
+put the preposition in the value, contracted and elided as French wants
+(``formats/prepositions.yaml``), since a template cannot elide "de" before a name it
+does not know.
 """
 
 from __future__ import annotations
