@@ -39,7 +39,7 @@ from breachbench.benchmarks.adapters.command import MAX_TIMEOUT
 from breachbench.benchmarks.dataset import Dataset
 from breachbench.benchmarks.outputs import RunFiles
 from breachbench.benchmarks.protocol import Answer, Detector, DetectorFault, Mode
-from breachbench.benchmarks.scale.checkpoint import SAVE_SECONDS, Checkpoint
+from breachbench.benchmarks.scale.checkpoint import Checkpoint, save_seconds
 from breachbench.benchmarks.scale.chunks import Chunk, Shard, chunk_count, iter_chunks, shard_chunks
 from breachbench.benchmarks.scale.engines import EngineReport, InlineEngine, Task, TaskResult
 from breachbench.benchmarks.scoring import (
@@ -514,6 +514,7 @@ def run_detector(
     next_chunk = wanted.start
     resume_at: tuple[int, int] | None = None
     state = checkpoint.load() if checkpoint is not None else None
+    interval = save_seconds() if checkpoint is not None else 0.0
     if state is not None:
         counts = Counts.from_json(state["counts"])
         timing.restore(state["timing"])
@@ -652,7 +653,7 @@ def run_detector(
             if fault is not None:
                 break
             next_chunk = chunk.index + 1
-            if checkpoint is not None and time.perf_counter() - last_save >= SAVE_SECONDS:
+            if checkpoint is not None and time.perf_counter() - last_save >= interval:
                 save(False)
     except KeyboardInterrupt:  # Ctrl-C, SIGTERM, SIGHUP: a child detector stops at once
         engine.terminate()

@@ -2,7 +2,7 @@
 
 Every run writes its per-record files into a hidden folder beside ``--out``
 (``.NAME.resume/``, one sub-folder per detector of the session), and, after a chunk is
-scored and written, at most every :data:`SAVE_SECONDS`, a checkpoint ``state.json``: the
+scored and written, at most every :func:`save_seconds`, a checkpoint ``state.json``: the
 next chunk to run, the byte lengths of predictions.jsonl and errors.jsonl at that point,
 the counts so far (:meth:`Counts.to_json`, lossless) and everything else the results are
 built from. The files are flushed and synced before the checkpoint is renamed into place,
@@ -27,17 +27,45 @@ import shutil
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["SAVE_SECONDS", "Checkpoint", "ResumeError", "ResumeFolder", "resume_folder"]
+__all__ = [
+    "SAVE_SECONDS",
+    "SAVE_SECONDS_ENV",
+    "Checkpoint",
+    "ResumeError",
+    "ResumeFolder",
+    "resume_folder",
+    "save_seconds",
+]
 
 STATE_FILE = "state.json"
 STATE_SCHEMA = "breachbench.bench-state/1"
 SAVE_SECONDS = 2.0
 """At most one checkpoint every this many seconds (the counts are ~100 kB of JSON)."""
+SAVE_SECONDS_ENV = "BREACHBENCH_CHECKPOINT_SECONDS"
 LOCK_FILE = "lock"
 
 
 class ResumeError(ValueError):
     """A checkpoint that cannot be resumed, or a folder another run is writing; one line."""
+
+
+def save_seconds() -> float:
+    """The checkpoint interval: :data:`SAVE_SECONDS`, or ``$BREACHBENCH_CHECKPOINT_SECONDS``.
+
+    A run on a machine that may be reclaimed at any second can ask for 0 (a checkpoint
+    after every chunk), a run of slow chunks on a quiet machine for more; the tests of
+    ``--resume`` use 0 so that a checkpoint exists without waiting for one.
+    """
+    raw = os.environ.get(SAVE_SECONDS_ENV, "").strip()
+    if not raw:
+        return SAVE_SECONDS
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < float("inf"):  # also refuses nan
+        raise ResumeError(f"{SAVE_SECONDS_ENV} must be a number of seconds >= 0, got {raw!r}")
+    return value
 
 
 def resume_folder(out: Path) -> Path:
