@@ -266,7 +266,7 @@ def test_a_template_in_two_groups_shares_a_clause_with_each():
     """ "carte Vitale volée ..." is a story and a word on the card: a comment holds no
     second story and no second word on the card ("perdue", "a oublié") beside it."""
     compiled = load_compiled()
-    ordered = ordered_templates(installed_templates(), compiled.keys)
+    ordered = ordered_templates(load_templates(), compiled.keys)  # the disk cache, see above
     shared = {
         i: set(compiled.shared_clause[compiled.shared_start[i] : compiled.shared_start[i + 1]])
         for i in range(len(ordered))
