@@ -262,6 +262,22 @@ def test_no_comma_after_a_label_clause():
     assert (separator[1::2] == engine._comma).any()
 
 
+def test_compiled_eligibility_and_labels_are_the_templates_own():
+    """What compilation derives for the engine (labelled clauses, eligibility classes)
+    says what the templates say, read back from the template objects."""
+    compiled = load_compiled()
+    ordered = ordered_templates(load_templates(), compiled.keys)
+    rows = compiled.constraint_rows[compiled.constraint]
+    for i in range(0, len(ordered), 97):
+        t = ordered[i]
+        assert rows[i].tolist()[1:] == [t.max_age, t.since, t.until, t.partner, t.needs]
+        assert rows[i][0] == compiled.min_age[i] >= t.min_age
+        says_label = any(p.slot is None and " : " in p.text for p in t.pieces)
+        assert compiled.labelled[i] == says_label, t.source
+    assert len(compiled.constraint_rows) == len(np.unique(compiled.constraint_rows, axis=0))
+    assert 0 < compiled.labelled.sum() < len(ordered)
+
+
 def test_a_template_in_two_groups_shares_a_clause_with_each():
     """ "carte Vitale volée ..." is a story and a word on the card: a comment holds no
     second story and no second word on the card ("perdue", "a oublié") beside it."""

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from breachbench.generator.arrays.sampling import Categorical
 from breachbench.generator.comments.noise import (
     EDIT_TAGS,
@@ -117,6 +118,11 @@ class CompiledTemplates:
     # shared_start[t + 1]], so that a comment never says one twice (see clause_texts).
     shared_start: np.ndarray  # (templates + 1,) int64
     shared_clause: np.ndarray
+    # Derived here, once, rather than in every process that generates (about a second of
+    # whole-table passes over piece_codes and the eligibility columns, each start-up):
+    labelled: np.ndarray  # (templates,) bool: one of its literals reads "label : value"
+    constraint: np.ndarray  # (templates,) int64: its row of constraint_rows
+    constraint_rows: np.ndarray  # distinct (min_age, max_age, since, until, partner, needs)
 
     def scale(self, tag_weights: Mapping[str, float]) -> np.ndarray:
         """Per template, the product of the multipliers of its tags (1 for an unlisted tag).
@@ -325,6 +331,11 @@ def compile_templates(
         if tag in tag_bit:
             template_bits |= np.where(incidence[:, i], tag_bit[tag], 0)
 
+    min_age = _min_ages(templates, category_min_age or {})
+    eligibility = np.stack(
+        [min_age, *map(column, ("max_age", "since", "until", "partner", "needs"))], axis=1
+    )
+    constraint_rows, constraint = np.unique(eligibility, axis=0, return_inverse=True)
     return CompiledTemplates(
         keys=keys,
         piece_codes=piece_codes,
@@ -339,17 +350,29 @@ def compile_templates(
         variant_texts=variant_texts,
         variant_bits=variant_bits,
         template_bits=template_bits,
-        min_age=_min_ages(templates, category_min_age or {}),
-        max_age=column("max_age"),
-        since=column("since"),
-        until=column("until"),
-        partner=column("partner"),
-        needs=column("needs"),
+        min_age=min_age,
+        max_age=eligibility[:, 1].copy(),
+        since=eligibility[:, 2].copy(),
+        until=eligibility[:, 3].copy(),
+        partner=eligibility[:, 4].copy(),
+        needs=eligibility[:, 5].copy(),
         group=np.array([group_id.get(g, -1) for g in groups], dtype=np.int64),
         group_names=group_names,
         shared_start=shared_start,
         shared_clause=shared_clause,
+        labelled=_labelled(piece_codes, variant_texts.slice(0, len(literals))),
+        constraint=constraint.reshape(-1).astype(np.int64),
+        constraint_rows=constraint_rows,
     )
+
+
+def _labelled(piece_codes: np.ndarray, literal_texts: pa.Array) -> np.ndarray:
+    """Per template: whether one of its literals reads "label : value" (a comma never
+    follows such a clause, see ``CommentEngine._lay_out``)."""
+    literal = (piece_codes & 3) == LITERAL
+    colon = pc.match_substring(literal_texts, " : ")
+    colon = np.asarray(colon.to_numpy(zero_copy_only=False), dtype=bool)
+    return (literal & colon[np.where(literal, piece_codes >> 16, 0)]).any(axis=1)
 
 
 # What a reader takes for the end of a clause: a sentence or list stop, a line break, a

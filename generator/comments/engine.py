@@ -415,13 +415,13 @@ class CommentEngine:
 
     @functools.cached_property
     def _fit_tables(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Eligibility as two lookups: templates share a few hundred distinct constraints,
-        and a record is an (age, year) and a (contacts, partner) profile, so whether a
-        template fits is two table reads instead of five comparisons of gathered arrays."""
+        """Eligibility as two lookups: templates share a few hundred distinct constraints
+        (``CompiledTemplates.constraint_rows``), and a record is an (age, year) and a
+        (contacts, partner) profile, so whether a template fits is two table reads instead
+        of five comparisons of gathered arrays."""
         c = self.compiled
-        columns = np.stack([c.min_age, c.max_age, c.since, c.until, c.partner, c.needs], axis=1)
-        distinct, constraint = np.unique(columns, axis=0, return_inverse=True)
-        min_age, max_age, since, until, partner, needs = (distinct[:, i, None] for i in range(6))
+        rows = c.constraint_rows
+        min_age, max_age, since, until, partner, needs = (rows[:, i, None] for i in range(6))
         age = np.arange(AGES)[None, :, None]
         year = (FIRST_YEAR + np.arange(YEARS))[None, None, :]
         by_age = (
@@ -429,13 +429,13 @@ class CommentEngine:
             & (age <= max_age[:, :, None])
             & (since[:, :, None] <= year)
             & (year <= until[:, :, None])
-        ).reshape(len(distinct), -1)
+        ).reshape(len(rows), -1)
         contacts = np.arange(16)[None, :, None]
         state = np.arange(3)[None, None, :]
         by_contacts = (
             (((partner[:, :, None] >> state) & 1) == 1) & ((needs[:, :, None] & ~contacts) == 0)
-        ).reshape(len(distinct), -1)
-        return by_age, by_contacts, constraint.reshape(-1)
+        ).reshape(len(rows), -1)
+        return by_age, by_contacts, c.constraint
 
     def _repeated(self, template: np.ndarray, row: np.ndarray) -> np.ndarray:
         """Clauses that repeat an earlier clause of their comment, or its group (two
@@ -725,15 +725,10 @@ class CommentEngine:
         per_clause = tables.pieces[template] + has_lead
         return np.compress(present.ravel(), codes.ravel()), per_clause
 
-    @functools.cached_property
+    @property
     def _labelled(self) -> np.ndarray:
         """Per template: whether one of its literals reads "label : value"."""
-        c = self.compiled
-        kind, value, *_ = PieceCodes.unpack(c.piece_codes)
-        literal = kind == LITERAL
-        colon = pc.match_substring(c.variant_texts.slice(0, c.n_literals), " : ")
-        colon = np.asarray(colon.to_numpy(zero_copy_only=False), dtype=bool)
-        return (literal & colon[np.where(literal, value, 0)]).any(axis=1)
+        return self.compiled.labelled
 
     @functools.cached_property
     def _comma(self) -> int:
