@@ -11,6 +11,7 @@ user can cause prints one line on stderr: usage errors exit 2, other failures 1,
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import sys
 import threading
@@ -83,11 +84,37 @@ def _terminate(signum: int, frame: object) -> None:
     raise Terminated(signum)
 
 
+_REDELIVER_SECONDS = 0.05
+
+
+def _redeliver(previous: Any) -> Any:
+    """An unraisable-exception hook that sends a lost interruption again.
+
+    A signal whose handler runs while a finaliser does (a generator being closed, a
+    ``__del__``) raises there, where CPython prints "Exception ignored" and goes on: the
+    ``kill`` would be lost and the run would go on. The hook sends the same signal again a
+    moment later, from a timer thread, so that it lands once the finaliser is over (sent
+    at once, it would land in the hook itself, which drops it the same way).
+    """
+
+    def hook(unraisable: Any) -> None:
+        error = unraisable.exc_value
+        if not isinstance(error, KeyboardInterrupt):
+            previous(unraisable)
+            return
+        signum = error.signum if isinstance(error, Terminated) else signal.SIGINT
+        timer = threading.Timer(_REDELIVER_SECONDS, os.kill, (os.getpid(), signum))
+        timer.daemon = True
+        timer.start()
+
+    return hook
+
+
 @contextlib.contextmanager
 def signals_as_interrupts() -> Iterator[None]:
     """Turn SIGTERM and SIGHUP into :class:`Terminated` while the block runs (in the main
-    thread only), then put back the handlers there were (a host calling ``main`` keeps its
-    own)."""
+    thread only), and send again an interruption a finaliser swallowed (:func:`_redeliver`);
+    then put back the handlers there were (a host calling ``main`` keeps its own)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -96,9 +123,12 @@ def signals_as_interrupts() -> Iterator[None]:
         if hasattr(signal, name):
             signum = getattr(signal, name)
             previous[signum] = signal.signal(signum, _terminate)
+    previous_hook = sys.unraisablehook
+    sys.unraisablehook = _redeliver(previous_hook)
     try:
         yield
     finally:
+        sys.unraisablehook = previous_hook
         for signum, handler in previous.items():
             signal.signal(signum, handler)
 

@@ -3,9 +3,8 @@
 Runs save a checkpoint after every chunk (``$BREACHBENCH_CHECKPOINT_SECONDS`` 0), and the
 detector hangs at a known record until a gate file exists: the kill always lands mid-run,
 past a checkpoint, whatever the machine's speed. It lands once the detector says it hangs,
-while the harness only waits for its answer: a signal that lands while the harness works
-may be handled inside a finaliser (a generator being closed), where CPython drops what the
-handler raises ("Exception ignored"), and the run then goes on to the batch timeout.
+while the harness only waits for its answer. (A signal that lands in a finaliser, where
+CPython drops what the handler raises, is sent again by the CLI: ``test_signals.py``.)
 """
 
 from __future__ import annotations
