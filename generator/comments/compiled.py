@@ -32,7 +32,7 @@ from breachbench.generator.comments.noise import (
     load_noise,
     variant_pool,
 )
-from breachbench.generator.comments.templates import Piece, Template, installed_templates
+from breachbench.generator.comments.templates import Piece, Template, load_templates
 from breachbench.generator.contract.taxonomy import Taxonomy, load_taxonomy
 from breachbench.generator.data import corpora
 from breachbench.generator.data.derived import derived
@@ -488,9 +488,12 @@ def load_compiled() -> CompiledTemplates:
     """The installed corpora's templates, compiled; cached on disk across processes."""
 
     def compute() -> CompiledTemplates:
+        # Through the templates' own disk cache: on a first run it costs a second to write,
+        # which the held-out splits, the test strategies and the next compilation (after
+        # an upgrade of the generator alone) read back instead of expanding them again.
         spec = corpora.read_yaml("formats/composition.yaml")
         return compile_templates(
-            installed_templates(),
+            load_templates(),
             load_taxonomy(),
             load_noise(),
             spec["category_weights"],

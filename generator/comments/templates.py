@@ -1327,9 +1327,9 @@ def load_templates(root: Path | None = None) -> dict[str, tuple[Template, ...]]:
     Raises :class:`TemplateError` (one line: file, entry, reason) on any invalid entry, so
     a bad lexicon edit fails at load time and never produces mislabelled data. The
     installed corpora's expansion is cached on disk, keyed by the corpora files and this
-    module's source, for the tools that read template objects (held-out splits, test
-    strategies). Generation does not: it reads the compiled arrays of
-    ``breachbench.generator.comments.compiled``, built from :func:`installed_templates`.
+    module's source, for the compiler of ``breachbench.generator.comments.compiled`` and
+    the tools that read template objects (held-out splits, test strategies). Generation
+    does not: it reads the compiled arrays.
     """
     if root is not None:
         return _expand_templates(Path(root))
@@ -1345,12 +1345,8 @@ def load_templates(root: Path | None = None) -> dict[str, tuple[Template, ...]]:
 
 @functools.cache
 def installed_templates() -> dict[str, tuple[Template, ...]]:
-    """The installed corpora's templates, expanded in this process (no disk cache).
-
-    What the compiler of ``generator.comments.compiled`` reads: it runs only when its own cache is
-    cold, and pickling tens of thousands of template objects on that path would cost
-    more than half a second for no generation to reuse.
-    """
+    """The installed corpora's templates, expanded in this process (no disk cache): what
+    :func:`load_templates` stores, and what a test compares its cache with."""
     return _expand_templates(None)
 
 
