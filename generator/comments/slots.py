@@ -224,10 +224,12 @@ class SlotFiller:
             return self._own(name, rows, templates, qualifiers)
         if name in _DATE_NAMES:
             return self._free_dates(name, rows, qualifiers, templates)
-        if subject == "patient" and name in ("street", "address"):
+        if name in ("street", "address"):
             # Another address of the patient's (an old one, a work one): no EHPAD for a
-            # child there either.
-            return getattr(self, "_" + name)(rows, qualifiers, age=self.ctx.age[rows])
+            # child there either. A third party's (a laboratory, a mandataire) is an
+            # office, never a care home: the complements of the youngest age.
+            age = self.ctx.age[rows] if subject == "patient" else np.zeros(len(rows), np.int64)
+            return getattr(self, "_" + name)(rows, qualifiers, age=age)
         return getattr(self, "_" + name)(rows, qualifiers)
 
     def _since_day(self, templates: np.ndarray) -> np.ndarray:
