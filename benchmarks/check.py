@@ -945,14 +945,17 @@ def rule_eligibility(record: Record) -> list[Finding]:
 _POSTCODE = re.compile(r"\b\d{5}\b")
 # "La Crèche", "Le Mans", "Les Ulis": a sentence-initial "La crèche" keeps its noun lower.
 # "Saint-Règle", "Sainte-Foy": a saint's name joined by a hyphen is a place, not "règle".
-_PLACE_NAME = re.compile(r"\b(?:La|Le|Les) [A-ZÀ-Ý][\w-]*|\bSainte?-[A-ZÀ-Ý][\w-]*")
+_PLACE_NAME = re.compile(
+    r"\b(?:La|Le|Les) [A-ZÀ-Ý][\w-]*|\bSainte?-[A-ZÀ-Ý][\w-]*"
+    r"|\b[A-ZÀ-Ý]\w*-(?:sur|sous|en|lès|lez|près|le|la|les|de|du|des|au|aux)-[\w-]+"
+)
 
 
 def _without_commune_names(record: Record) -> str:
     """The folded text with the commune after each address's postcode, and every name
-    written "La Crèche"-like (article and noun both capitalised, as a bare town is) or
-    "Saint-Règle"-like, blanked out: a commune is a name, not a fact ("79260 La Crèche"
-    is no crèche)."""
+    written "La Crèche"-like (article and noun both capitalised, as a bare town is),
+    "Saint-Règle"-like or "Crêches-sur-Saône"-like, blanked out: a commune is a name, not
+    a fact ("79260 La Crèche" is no crèche)."""
     folded = record.folded
     for m in _PLACE_NAME.finditer(record.text):
         folded = folded[: m.start()] + " " * (m.end() - m.start()) + folded[m.end() :]

@@ -329,6 +329,7 @@ def test_more_contradictions(row: dict[str, Any], rule: str, tmp_path: Path) -> 
         make_row("adresse pro : 79260 La Crèche", [("79260 La Crèche", "address", P, A)]),
         make_row("hospitalisée à La Crèche du 10/03 au 30/09"),  # a bare town, unlabelled
         make_row("suivi par un confrère à Saint-Règle", **CHILD),  # a town, not a payment
+        make_row("RDV chez l'ophtalmo à Crêches-sur-Saône", birth_date=dt.date(1958, 7, 14)),
         make_row(
             "enfant mort-né en 2000",
             [("enfant mort-né", "reproductive_health", P, H), ("2000", "date", P, A)],
