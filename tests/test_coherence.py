@@ -260,6 +260,47 @@ def test_same_sex_partners_are_a_small_realistic_share():
     assert 0.6 < has.mean() < 0.8
 
 
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 2**16))
+def test_a_clause_naming_the_partner_sets_its_sex_for_whoever_has_one(seed):
+    """ "vit avec son compagnon Marc" drawn for a man who has a partner makes that partner
+    a man (the clause is kept, not redrawn); who has a partner never changes, and a record
+    with no such clause keeps the partner it was drawn with."""
+    engine = load_engine()
+    rng = np.random.default_rng(seed)
+    named_by = engine._partner_named_by
+    assert (named_by == 1).any() and (named_by == 2).any()
+    rows = 300
+    partner = rng.integers(0, 3, rows)
+    row = np.sort(rng.integers(0, rows, 2000))
+    template = rng.integers(0, len(named_by), len(row))
+    out = engine._named_partners(partner, template, row)
+    assert ((out > 0) == (partner > 0)).all()
+    named = named_by[template]
+    last = np.zeros(rows, dtype=np.int64)
+    last[row[named > 0]] = named[named > 0]  # the last clause naming one wins
+    has = partner > 0
+    assert (out[has & (last > 0)] == last[has & (last > 0)]).all()
+    assert (out[last == 0] == partner[last == 0]).all()
+
+
+def test_same_sex_partner_phrases_are_written_for_patients_with_a_partner():
+    """The partner phrases of sexual_orientation.yaml ("pacsé avec son compagnon {name}")
+    reach the notes of men and women who have a partner, not only the 3.5% drawn with a
+    same-sex one: the clause sets the partner's sex before fitting."""
+    engine = load_engine()
+    ctx = _context(20_000, 40, 2020, 11)
+    template, row, partner = _draws(engine, ctx, 11)
+    c = engine.compiled
+    same_named = engine._partner_named_by[template] == ctx.sex[row] + 1
+    assert same_named.sum() >= 20
+    rows = np.unique(row[same_named])
+    assert (partner[rows] == ctx.sex[rows] + 1).all()
+    has = partner > 0
+    assert ((partner[has] - 1) == ctx.sex[has]).mean() < 0.1  # still a small share
+    assert (((c.partner[template] >> partner[row]) & 1) == 1).all()
+
+
 def test_eligibility_is_loaded_merged_and_implied_by_roles():
     templates = [t for ts in load_templates().values() for t in ts]
     by_source = {t.source: t for t in templates}

@@ -62,6 +62,8 @@ from breachbench.generator.comments.noise import (
 )
 from breachbench.generator.comments.slots import SlotFiller
 from breachbench.generator.comments.templates import (
+    FEMALE_PARTNER,
+    MALE_PARTNER,
     NO_UNTIL,
     Template,
     kinship,
@@ -352,6 +354,7 @@ class CommentEngine:
         sampler = self._sampler(difficulty)
         partner = self.partner_states(rng, ctx)
         template = self._draw(rng, sampler, family_dist, is_fact, ctx.sex[clause_row])
+        partner = self._named_partners(partner, template, clause_row)
         template = self._fit(rng, sampler, family_dist, template, is_fact, clause_row, ctx, partner)
         multi_fact = np.zeros(n, dtype=bool)
         multi_fact[commented] = facts >= 2
@@ -381,6 +384,30 @@ class CommentEngine:
         same = rng.random(n) < spec["same_sex_share"]
         partner_sex = np.where(same, ctx.sex, 1 - ctx.sex)
         return np.where(has, 1 + partner_sex, 0)
+
+    def _named_partners(
+        self, partner: np.ndarray, template: np.ndarray, row: np.ndarray
+    ) -> np.ndarray:
+        """``partner`` with the sex of a patient's partner set by a drawn clause that names
+        it ("vit avec son compagnon Marc" of a man, "mari violent" of a woman), for the
+        patients who have one: the record agrees with the clause instead of rejecting it,
+        so a same-sex partner's words are written where a note puts them and not only in
+        the 3.5% of records drawn with one. Who has a partner is unchanged, and ``_fit``
+        redraws what a later clause of the same record no longer fits (a second clause
+        naming the other sex). One gather over the clauses, no redraw."""
+        named = self._partner_named_by[template]
+        at = np.flatnonzero(named)
+        at = at[partner[row[at]] > 0]
+        out = partner.copy()
+        out[row[at]] = named[at]
+        return out
+
+    @functools.cached_property
+    def _partner_named_by(self) -> np.ndarray:
+        """Per template, the partner state it names (1 male, 2 female) or 0 when it fits
+        either or none (``CompiledTemplates.partner`` masks, NO_PARTNER = 1)."""
+        mask = self.compiled.partner
+        return np.select([mask == MALE_PARTNER, mask == FEMALE_PARTNER], [1, 2], 0)
 
     def _draw(
         self,
