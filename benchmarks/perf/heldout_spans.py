@@ -23,15 +23,19 @@ with ``--train-rows 30000``. Never tune on those notes (their README says why).
 from __future__ import annotations
 
 import argparse
+import hashlib
+import shutil
 import time
 from collections import Counter
 from pathlib import Path
 
+from breachbench.benchmarks import learned
 from breachbench.benchmarks.dataset import open_dataset
 from breachbench.benchmarks.learned import load_learned, train_model
 from breachbench.benchmarks.learned.data import examples
 from breachbench.generator.api import generate_dataset
 from breachbench.generator.contract.taxonomy import load_taxonomy
+from breachbench.generator.data.derived import derived_key
 from breachbench.generator.options import GenerateOptions
 
 Span = tuple[int, int, str]
@@ -77,7 +81,11 @@ def main(argv: list[str] | None = None) -> int:
         "--seed", type=int, default=1, help="seed of the training rows; the test rows take seed + 2"
     )
     args = parser.parse_args(argv)
-    args.out.mkdir(parents=True, exist_ok=True)
+    key = (
+        f"{derived_key()} {_tagger_digest()} seed={args.seed}"
+        f" rows={args.train_rows}/{args.test_rows}"
+    )
+    _fresh_or_reused(args.out, key)
     train = args.out / "train.parquet"
     test = args.out / "test.parquet"
     if not train.exists():
@@ -103,6 +111,34 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n{title}, {len(data)} comments")
         table(counts)
     return 0
+
+
+def _tagger_digest() -> str:
+    """The tagger's code (features, training), which the saved model depends on too."""
+    digest = hashlib.sha256()
+    for source in sorted(Path(learned.__file__).parent.rglob("*.py")):
+        digest.update(source.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+_MADE_HERE = ("train.parquet*", "test.parquet*", "crf", "crf-nohints", "key.txt")
+
+
+def _fresh_or_reused(out: Path, key: str) -> None:
+    """Keep what ``out`` holds only if it was made by this generator and corpora with these
+    options: figures of another seed or of older code must never pass for this run's."""
+    stamp = out / "key.txt"
+    if stamp.exists() and stamp.read_text("utf-8") == key:
+        print(f"reusing the datasets and model in {out} (same code, corpora and options)")
+        return
+    out.mkdir(parents=True, exist_ok=True)
+    for name in _MADE_HERE:  # only what this script writes: --out may hold other files
+        for path in out.glob(name):
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+    stamp.write_text(key, "utf-8")
 
 
 def table(counts: dict[str, Counter]) -> None:
