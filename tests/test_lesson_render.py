@@ -1,7 +1,8 @@
 """The handout and the reid report render in a real headless browser: not blank, nothing
 loaded from elsewhere, no horizontal overflow on a narrow window.
 
-Skipped when no Chromium is installed (CI installs it: ``apt-get install -y chromium``).
+Skipped when no Chromium is installed (CI installs it: ``apt-get install -y chromium``), and
+in ``pytest -m slow``: four browser launches take seconds of CPU, a twelfth of the default run.
 """
 
 from __future__ import annotations
@@ -21,7 +22,10 @@ BROWSER = next(
     (shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome") if shutil.which(n)),
     None,
 )
-pytestmark = pytest.mark.skipif(BROWSER is None, reason="no headless Chromium installed")
+pytestmark = [
+    pytest.mark.skipif(BROWSER is None, reason="no headless Chromium installed"),
+    pytest.mark.slow,
+]
 FLAGS = (
     "--headless",
     "--no-sandbox",
