@@ -332,10 +332,14 @@ def compile_templates(
             template_bits |= np.where(incidence[:, i], tag_bit[tag], 0)
 
     min_age = _min_ages(templates, category_min_age or {})
-    eligibility = np.stack(
-        [min_age, *map(column, ("max_age", "since", "until", "partner", "needs"))], axis=1
+    max_age, since, until, partner, needs = map(
+        column, ("max_age", "since", "until", "partner", "needs")
     )
-    constraint_rows, constraint = np.unique(eligibility, axis=0, return_inverse=True)
+    constraint_rows, constraint = np.unique(
+        np.stack([min_age, max_age, since, until, partner, needs], axis=1),
+        axis=0,
+        return_inverse=True,
+    )
     return CompiledTemplates(
         keys=keys,
         piece_codes=piece_codes,
@@ -351,11 +355,11 @@ def compile_templates(
         variant_bits=variant_bits,
         template_bits=template_bits,
         min_age=min_age,
-        max_age=eligibility[:, 1].copy(),
-        since=eligibility[:, 2].copy(),
-        until=eligibility[:, 3].copy(),
-        partner=eligibility[:, 4].copy(),
-        needs=eligibility[:, 5].copy(),
+        max_age=max_age,
+        since=since,
+        until=until,
+        partner=partner,
+        needs=needs,
         group=np.array([group_id.get(g, -1) for g in groups], dtype=np.int64),
         group_names=group_names,
         shared_start=shared_start,
@@ -369,10 +373,11 @@ def compile_templates(
 def _labelled(piece_codes: np.ndarray, literal_texts: pa.Array) -> np.ndarray:
     """Per template: whether one of its literals reads "label : value" (a comma never
     follows such a clause, see ``CommentEngine._lay_out``)."""
-    literal = (piece_codes & 3) == LITERAL
+    kind, value, *_ = PieceCodes.unpack(piece_codes)
+    literal = kind == LITERAL
     colon = pc.match_substring(literal_texts, " : ")
     colon = np.asarray(colon.to_numpy(zero_copy_only=False), dtype=bool)
-    return (literal & colon[np.where(literal, piece_codes >> 16, 0)]).any(axis=1)
+    return (literal & colon[np.where(literal, value, 0)]).any(axis=1)
 
 
 # What a reader takes for the end of a clause: a sentence or list stop, a line break, a

@@ -273,8 +273,7 @@ class CommentEngine:
         clone.items_weight = np.where(np.asarray(keep)[self.items_template], self.items_weight, 0)
         clone._samplers = {}
         clone._cache_samplers = False
-        clone.__dict__.pop("_universal", None)
-        clone.__dict__.pop("_fit_tables", None)
+        clone.__dict__.pop("_universal", None)  # by weight; the fit tables stay (compiled)
         available = clone._sampler(DEFAULT_DIFFICULTY).group_total.reshape(-1, 2) > 0
         if not available[: len(NON_SENSITIVE_FAMILIES)].all():
             raise ValueError("a restriction must keep every non-sensitive family for both sexes")
