@@ -23,7 +23,6 @@ with ``--train-rows 30000``. Never tune on those notes (their README says why).
 from __future__ import annotations
 
 import argparse
-import hashlib
 import shutil
 import time
 from collections import Counter
@@ -35,7 +34,7 @@ from breachbench.benchmarks.learned import load_learned, train_model
 from breachbench.benchmarks.learned.data import examples
 from breachbench.generator.api import generate_dataset
 from breachbench.generator.contract.taxonomy import load_taxonomy
-from breachbench.generator.data.derived import derived_key
+from breachbench.generator.data.derived import code_digest, derived_key
 from breachbench.generator.options import GenerateOptions
 
 Span = tuple[int, int, str]
@@ -82,7 +81,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     key = (
-        f"{derived_key()} {_tagger_digest()} seed={args.seed}"
+        # the tagger's code (features, training) makes the saved model too
+        f"{derived_key()} {code_digest(Path(learned.__file__).parent)} seed={args.seed}"
         f" rows={args.train_rows}/{args.test_rows}"
     )
     _fresh_or_reused(args.out, key)
@@ -111,14 +111,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n{title}, {len(data)} comments")
         table(counts)
     return 0
-
-
-def _tagger_digest() -> str:
-    """The tagger's code (features, training), which the saved model depends on too."""
-    digest = hashlib.sha256()
-    for source in sorted(Path(learned.__file__).parent.rglob("*.py")):
-        digest.update(source.read_bytes())
-    return digest.hexdigest()[:16]
 
 
 _MADE_HERE = ("train.parquet*", "test.parquet*", "crf", "crf-nohints", "key.txt")

@@ -31,11 +31,13 @@ T = TypeVar("T")
 _PACKAGE = Path(__file__).resolve().parent.parent
 
 
-def code_digest() -> str:
-    """One SHA-256 over the source files of the ``generator`` package, as they are now."""
+def code_digest(package: Path | None = None) -> str:
+    """One SHA-256 over the source files of a package (by default ``generator``), as they
+    are now."""
+    package = package or _PACKAGE
     digest = hashlib.sha256()
-    for source in sorted(_PACKAGE.rglob("*.py")):
-        name = source.relative_to(_PACKAGE).as_posix()
+    for source in sorted(package.rglob("*.py")):
+        name = source.relative_to(package).as_posix()
         digest.update(name.encode() + b"\0" + source.read_bytes() + b"\0")
     return digest.hexdigest()
 
