@@ -1,5 +1,5 @@
-"""The hand-written sets (notes: the test proxy; dev: the development set) follow the
-contract, and the harness runs on them."""
+"""The hand-written sets (notes: the test proxy; dev and dev2: the development sets)
+follow the contract, hold only fictional identifiers, and the harness runs on them."""
 
 from __future__ import annotations
 
@@ -10,13 +10,21 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from breachbench.generator.contract.taxonomy import load_taxonomy
 from click.testing import CliRunner
 
 from breachbench.cli import main
 
 HERE = Path(__file__).resolve().parents[1] / "benchmarks" / "perf" / "handwritten"
-SETS = {"notes": "HW", "dev": "HD"}  # set -> patient_id prefix, as build_notes.py names them
+SETS = {"notes": "HW", "dev": "HD", "dev2": "HE"}  # set -> patient_id prefix (build_notes.py)
+# The shortest note of each set, in words: dev2 imitates a desk where "Ordo renouvelée." is a
+# whole note.
+MIN_WORDS = {"notes": 3, "dev": 3, "dev2": 2}
+PHONES = Path(__file__).resolve().parents[1] / "corpora" / "formats" / "phones.yaml"
+# RFC 2606: the second-level names and top-level domains reserved for examples.
+RESERVED_DOMAINS = ("example.org", "example.com", "example.net")
+RESERVED_TLDS = (".example", ".test", ".invalid", ".localhost")
 
 
 @pytest.fixture(scope="module", params=list(SETS))
@@ -41,14 +49,14 @@ def test_the_ids_name_their_set(hand_set: str, records: list[dict]) -> None:
     assert all(r["patient_id"].startswith(SETS[hand_set]) for r in records)
 
 
-def test_every_record_follows_the_contract(records: list[dict]) -> None:
+def test_every_record_follows_the_contract(hand_set: str, records: list[dict]) -> None:
     taxonomy = load_taxonomy()
     assert len(records) == 150
     assert len({r["patient_id"] for r in records}) == 150
     for record in records:
         text, spans = record["admin_comment"], record["spans"]
         assert text and text == text.strip(), record["patient_id"]
-        assert 3 <= len(text.split()) <= 80, record["patient_id"]
+        assert MIN_WORDS[hand_set] <= len(text.split()) <= 80, record["patient_id"]
         assert record["sex"] in ("M", "F")
         previous_end = 0
         for span in spans:
@@ -75,6 +83,54 @@ def test_every_occurrence_of_a_labelled_text_is_labelled(records: list[dict]) ->
             for m in re.finditer(r"(?<!\w)" + re.escape(piece) + r"(?!\w)", text):
                 covered = any(o["start"] <= m.start() and m.end() <= o["end"] for o in spans)
                 assert covered, (record["patient_id"], piece, m.start())
+
+
+def _pieces(records: list[dict], category: str) -> list[tuple[dict, str, str]]:
+    """(record, span text, subject) of every span of ``category``."""
+    return [
+        (r, r["admin_comment"][s["start"] : s["end"]], s["subject"])
+        for r in records
+        for s in r["spans"]
+        if s["category"] == category
+    ]
+
+
+def test_phones_and_emails_are_fictional(
+    hand_set: str, records: list[dict], request: pytest.FixtureRequest
+) -> None:
+    """No note may ring or mail a real person: phones sit in the ARCEP fiction blocks the
+    generator uses, emails on domains RFC 2606 reserves."""
+    if hand_set == "notes":
+        # Fails on the test proxy. Whoever wrote this test may not read its notes, so it is
+        # not known whether a number is outside the blocks or written in a layout this
+        # parser does not read; strict, so that it fails again once that is settled.
+        request.applymarker(pytest.mark.xfail(strict=True, reason="unread: see the comment"))
+    blocks = yaml.safe_load(PHONES.read_text(encoding="utf-8"))["fiction_blocks"]
+    prefixes = (blocks["mobile"], *blocks["zones"].values())
+    for record, piece, _ in _pieces(records, "phone"):
+        digits = re.sub(r"\D", "", piece)
+        national = "0" + digits[2:] if piece.startswith("+33") else digits
+        assert len(national) == 10 and national.startswith(prefixes), record["patient_id"]
+    for record, piece, _ in _pieces(records, "email"):
+        domain = piece.rpartition("@")[2].lower()
+        fictional = domain.endswith(RESERVED_TLDS) or any(
+            domain == d or domain.endswith("." + d) for d in RESERVED_DOMAINS
+        )
+        assert fictional, record["patient_id"]
+
+
+def test_nir_keys_hold_and_the_patient_s_agrees_with_the_row(records: list[dict]) -> None:
+    """A NIR's key is 97 minus its first 13 digits mod 97 (Corsica's 2A/2B read as 19/18);
+    the patient's own NIR starts with the row's sex digit and birth year and month."""
+    for record, piece, subject in _pieces(records, "nir"):
+        body = re.sub(r"[\s.]", "", piece).upper()
+        assert re.fullmatch(r"[12]\d{4}(\d{2}|2A|2B)\d{8}", body), record["patient_id"]
+        first13 = int(body[:13].replace("2A", "19").replace("2B", "18"))
+        assert int(body[13:]) == 97 - first13 % 97, record["patient_id"]
+        if subject == "patient":
+            year, month = record["birth_date"][2:4], record["birth_date"][5:7]
+            expected = ("1" if record["sex"] == "M" else "2") + year + month
+            assert body[:5] == expected, record["patient_id"]
 
 
 def test_the_set_covers_what_it_claims(records: list[dict]) -> None:

@@ -1,12 +1,13 @@
 """Build the hand-written sets (contract JSON lines) from their ``.txt`` sources.
 
-python benchmarks/perf/handwritten/build_notes.py [--check] [notes|dev ...]
+python benchmarks/perf/handwritten/build_notes.py [--check] [notes|dev|dev2 ...]
 
-Two sets, built alike: ``notes.txt`` -> ``notes.jsonl`` (the held-out test proxy, ids
-``HW001``...) and ``dev.txt`` -> ``dev.jsonl`` (the development set, ids ``HD001``...);
-with no set named, both are built. Offsets are never typed by hand: each label names its
-span by its text, labels are listed in reading order, and this script finds each text
-after the previous span, on word boundaries. A source holds blocks::
+Three sets, built alike: ``notes.txt`` -> ``notes.jsonl`` (the held-out test proxy, ids
+``HW001``...), ``dev.txt`` -> ``dev.jsonl`` (the development set, ids ``HD001``...) and
+``dev2.txt`` -> ``dev2.jsonl`` (the second development set, by a third author, ids
+``HE001``...); with no set named, all are built. Offsets are never typed by hand: each
+label names its span by its text, labels are listed in reading order, and this script
+finds each text after the previous span, on word boundaries. A source holds blocks::
 
     ### F 1978-03-12
     the note, on one or more lines
@@ -15,7 +16,7 @@ after the previous span, on word boundaries. A source holds blocks::
 after the category come, in any order, the ``subject``: ``p`` (patient, the default),
 ``r`` (relative) or ``t`` (third party), and the ``assertion``: ``a`` (affirmed, the
 default), ``n`` (negated), ``y`` (hypothetical) or ``h`` (historical). ``--check`` exits 1
-when ``notes.jsonl`` is not what the source builds.
+when a set's ``.jsonl`` is not what its source builds.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SETS = {"notes": "HW", "dev": "HD"}  # set name -> patient_id prefix; files HERE/<name>.txt|jsonl
+# set name -> patient_id prefix; files HERE/<name>.txt|jsonl
+SETS = {"notes": "HW", "dev": "HD", "dev2": "HE"}
 
 CATEGORIES = {
     "ser": "serology", "ori": "sexual_orientation", "gen": "gender_identity",
