@@ -95,16 +95,9 @@ def _pieces(records: list[dict], category: str) -> list[tuple[dict, str, str]]:
     ]
 
 
-def test_phones_and_emails_are_fictional(
-    hand_set: str, records: list[dict], request: pytest.FixtureRequest
-) -> None:
+def test_phones_and_emails_are_fictional(records: list[dict]) -> None:
     """No note may ring or mail a real person: phones sit in the ARCEP fiction blocks the
     generator uses, emails on domains RFC 2606 reserves."""
-    if hand_set == "notes":
-        # Fails on the test proxy. Whoever wrote this test may not read its notes, so it is
-        # not known whether a number is outside the blocks or written in a layout this
-        # parser does not read; strict, so that it fails again once that is settled.
-        request.applymarker(pytest.mark.xfail(strict=True, reason="unread: see the comment"))
     blocks = yaml.safe_load(PHONES.read_text(encoding="utf-8"))["fiction_blocks"]
     prefixes = (blocks["mobile"], *blocks["zones"].values())
     for record, piece, _ in _pieces(records, "phone"):
