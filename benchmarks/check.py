@@ -38,6 +38,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from breachbench.benchmarks.dataset import open_dataset
+from breachbench.generator.comments.births import load_birth_groups
 from breachbench.generator.contract.taxonomy import load_taxonomy
 from breachbench.generator.data import corpora
 
@@ -64,6 +65,7 @@ EXTRA_COLUMNS: dict[str, pa.DataType] = {
     "phone_home": pa.string(),
     "email": pa.string(),
     "nir": pa.string(),
+    "birth_place": pa.string(),
 }
 """The row columns the rules compare comments with; a rule whose fields a dataset lacks is
 skipped (reported as such), so a hand-labelled file with only ``sex`` still gets checked."""
@@ -71,6 +73,7 @@ skipped (reported as such), so a hand-labelled file with only ``sex`` still gets
 ELIGIBILITY_FILE = "checks/eligibility.yaml"
 SINCE_FILE = "checks/since.yaml"
 MARKERS_FILE = "checks/markers.yaml"
+BIRTH_FILE = "checks/birth_country.yaml"
 EXAMPLES = 3
 
 
@@ -194,6 +197,55 @@ def load_since() -> tuple[tuple[Since, ...], re.Pattern[str]]:
     return tuple(items), combined
 
 
+@dataclass(frozen=True)
+class BirthRule:
+    """One rule of ``birth_country.yaml``: a fact that only fits some countries of birth."""
+
+    id: str
+    why: str
+    scope: str
+    born: frozenset[str]  # countries that fit; born in France never does
+    min_age: int | None
+    pattern: re.Pattern[str] | None
+    named: tuple[tuple[re.Pattern[str], frozenset[str]], ...]  # country word -> countries
+    when: re.Pattern[str] | None  # what a clause says for its named countries to count
+
+
+@functools.cache
+def load_birth_rules() -> tuple[BirthRule, ...]:
+    """The rules of ``corpora/checks/birth_country.yaml``, with the templates' groups."""
+    groups = load_birth_groups()
+
+    def countries(born: object, where: str) -> frozenset[str]:
+        try:
+            return groups.countries_of(groups.mask(born))
+        except ValueError as error:
+            raise ValueError(f"{BIRTH_FILE}: {where}: {error}") from None
+
+    rules = []
+    for raw in corpora.read_yaml(BIRTH_FILE)["rules"]:
+        patterns = raw.get("patterns") or []
+        named = tuple(
+            (_compile(n["pattern"]), countries(n["born"], f"{raw['id']}: {n['pattern']}"))
+            for n in raw.get("named") or ()
+        )
+        if not patterns and not named:
+            raise ValueError(f"{BIRTH_FILE}: {raw['id']}: no patterns and nothing named")
+        rules.append(
+            BirthRule(
+                id=raw["id"],
+                why=raw["why"],
+                scope=raw.get("scope", "span"),
+                born=countries(raw["born"], raw["id"]) if "born" in raw else frozenset(),
+                min_age=raw.get("min_age"),
+                pattern=_compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None,
+                named=named,
+                when=_compile(raw["when"]) if "when" in raw else None,
+            )
+        )
+    return tuple(rules)
+
+
 @functools.cache
 def load_markers() -> Markers:
     """The word lists of ``corpora/checks/markers.yaml``, compiled."""
@@ -306,6 +358,7 @@ class Record:
     email: str | None = None
     has_email: bool = False
     nir: str | None = None
+    birth_place: str | None = None  # commune, or country for people born abroad
     folded: str = field(default="", repr=False)
     _clauses: list[tuple[int, int]] | None = field(default=None, repr=False)
 
@@ -942,6 +995,57 @@ def rule_eligibility(record: Record) -> list[Finding]:
     return found
 
 
+def rule_birth_country(record: Record) -> list[Finding]:
+    """A fact or a need of the patient's that does not fit their birth place
+    (``birth_country.yaml``): "sans-papiers" or "ne parle que l'arabe" for a patient born
+    in France, "réfugié syrien" for one born in Morocco."""
+    if not record.birth_place:
+        return []
+    countries = load_birth_groups().countries
+    country = record.birth_place if record.birth_place in countries else "France"
+    field_name = f"birth_place ({record.birth_place})"
+    found: list[Finding] = []
+
+    def finding(rule: BirthRule, start: int, end: int) -> None:
+        text = f"{record.text[start:end]} ({rule.id})"
+        found.append(Finding("birth_country", record.patient_id, text, field_name, rule.why))
+
+    rules = load_birth_rules()
+    group = load_taxonomy().group_of
+    for start, end, category, subject, _assertion in record.spans:
+        if subject != "patient" or group.get(category) != "sensitive":
+            continue
+        text = record.folded[start:end]
+        for rule in rules:
+            if rule.scope != "span" or (rule.min_age and (record.age or 0) < rule.min_age):
+                continue
+            if rule.pattern is not None and rule.pattern.search(text):
+                if country not in rule.born:
+                    finding(rule, start, end)
+                    break
+            elif rule.named and category == "ethnic_origin" and "origin" not in text:
+                lo, hi = clause_bounds(record, start, end)
+                clause = record.folded[lo:hi]
+                if rule.when is not None and not rule.when.search(clause):
+                    continue
+                if any(p.search(clause) and country not in b for p, b in rule.named):
+                    finding(rule, start, end)
+                    break
+    markers = load_markers()
+    folded = _without_commune_names(record)
+    for lo, hi in record.clauses:
+        clause = folded[lo:hi]
+        for rule in rules:
+            if rule.scope != "clause" or rule.pattern is None or country in rule.born:
+                continue
+            m = rule.pattern.search(clause)
+            # "sa mère ne parle que l'arabe" is the mother's
+            if m is not None and not markers.relative_words.search(clause[: m.start()]):
+                finding(rule, lo + m.start(), lo + m.end())
+                break
+    return found
+
+
 _POSTCODE = re.compile(r"\b\d{5}\b")
 # "La Crèche", "Le Mans", "Les Ulis": a sentence-initial "La crèche" keeps its noun lower.
 # "Saint-Règle", "Sainte-Foy": a saint's name joined by a hyphen is a place, not "règle".
@@ -1125,6 +1229,8 @@ RULES: tuple[Rule, ...] = (
          rule_anachronism, (), ("since",)),
     Rule("eligibility", "fact impossible for the patient's sex or age (eligibility.yaml)",
          rule_eligibility, ("sex",), ("spans", "clause")),
+    Rule("birth_country", "fact or language that does not fit the birth place (birth_country.yaml)",
+         rule_birth_country, ("birth_place",), ("ethnic_origin", "social_precarity", "birth")),
     Rule("same_sex_partner", "same-sex partner without a sexual_orientation span",
          rule_same_sex_partner, ("sex",), ("partner",)),
     Rule("repeated_clause", "the same clause twice in one note", rule_repeated_clause, (),
@@ -1214,6 +1320,7 @@ def _records(batch: pa.RecordBatch, present: set[str]) -> Iterator[Record]:
             email=get("email", nulls)[i],
             has_email="email" in present,
             nir=get("nir", nulls)[i],
+            birth_place=get("birth_place", nulls)[i],
         )
 
 
@@ -1276,6 +1383,10 @@ def _prefilters(batch: pa.RecordBatch, present: set[str]) -> dict[str, np.ndarra
         gates["clause"] = pc.match_substring_regex(
             folded, "|".join(f"(?:{p})" for p in clause), ignore_case=True
         )
+    birth = [r.pattern.pattern for r in load_birth_rules() if r.scope == "clause" and r.pattern]
+    gates["birth"] = pc.match_substring_regex(
+        folded, "|".join(f"(?:{p})" for p in birth), ignore_case=True
+    )
     if "sex" in present:
         sex = batch.column("sex")
         partner = [

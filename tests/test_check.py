@@ -235,6 +235,14 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
             [("VIH", "serology", P, N), ("test de grossesse", "reproductive_health", P, N)],
         ),
     ),
+    "birth_country": (
+        make_row("sans-papiers, AME", [("sans-papiers", "ethnic_origin", P, A)]),
+        make_row(
+            "sans-papiers, parle peu français ; sa mère ne parle que l'arabe",
+            [("sans-papiers", "ethnic_origin", P, A)],
+            birth_place="Mali",
+        ),
+    ),
 }
 
 
@@ -285,6 +293,27 @@ def test_rule_fires_on_a_contradiction_and_not_on_a_consistent_row(
         ),
         (make_row("suivi VIh", [("VIh", "serology", P, A)]), "unreadable_span"),
         (make_row("dps 1/6/85", [("1/6/85", "date", P, A)], **CHILD), "date_before_birth"),
+        # A language, an interpreter, an arrival from another country than the row's birth.
+        (make_row("ne parle que l'arabe, venir avec son fils"), "birth_country"),
+        (make_row("vient avec une amie qui traduit", birth_place="Belgique"), "birth_country"),
+        (make_row("parle portugais", birth_place="Maroc"), "birth_country"),
+        (
+            make_row(
+                "[réfugiée syrienne], interprète en arabe",
+                [("réfugiée syrienne", "ethnic_origin", P, A)],
+                birth_place="Maroc",
+            ),
+            "birth_country",
+        ),
+        (
+            make_row(
+                "arrivée de Guinée en 2019",
+                [("arrivée de Guinée", "ethnic_origin", P, A)],
+                birth_place="Mali",
+            ),
+            "birth_country",
+        ),
+        (make_row("AME à renouveler", [("AME", "social_precarity", P, A)]), "birth_country"),
     ],
 )
 def test_more_contradictions(row: dict[str, Any], rule: str, tmp_path: Path) -> None:
@@ -345,6 +374,19 @@ def test_more_contradictions(row: dict[str, Any], rule: str, tmp_path: Path) -> 
         make_row(
             "titre de séjour à renouv en juin 2022",
             [("titre de séjour", "ethnic_origin", P, A), ("juin 2022", "date", P, A)],
+            birth_place="Maroc",
+        ),
+        # An origin is not a birth; a relative's language or papers are the relative's;
+        # a child born in France is on the family's AME.
+        make_row("comorienne, à Marseille depuis 2001", [("comorienne", "ethnic_origin", P, A)]),
+        make_row("d'origine malienne", [("origine malienne", "ethnic_origin", P, A)]),
+        make_row("Mme Sarrazin (mère), parle anglais", [("Sarrazin", "person", R, A)]),
+        make_row("mari sans-papiers", [("sans-papiers", "ethnic_origin", R, A)]),
+        make_row("AME (famille)", [("AME", "social_precarity", P, A)], **CHILD),
+        make_row(
+            "[réfugié] ([Syrie]), parle arabe",
+            [("réfugié", "ethnic_origin", P, A), ("Syrie", "ethnic_origin", P, A)],
+            birth_place="Syrie",
         ),
         make_row(None),
     ],

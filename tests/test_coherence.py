@@ -246,8 +246,38 @@ def test_every_drawn_template_fits_age_year_and_partner(age, year, seed):
     assert (c.min_age[template] <= age).all() and (c.max_age[template] >= age).all()
     assert (c.since[template] <= year).all() and (year <= c.until[template]).all()
     assert (((c.partner[template] >> partner[row]) & 1) == 1).all()
+    assert (((c.born[template] >> ctx.birth_class[row]) & 1) == 1).all()
     if age < kinship().partners["min_age"]:
         assert (partner == 0).all()
+
+
+@settings(max_examples=8, deadline=None)
+@given(seed=st.integers(0, 2**16))
+def test_clauses_that_ask_for_a_birth_country_are_written_for_people_born_there(seed):
+    """ "ne parle que l'arabe", "sans-papiers", "arrivée d'Afghanistan": only for patients
+    whose birth class (France, or the country of the row's birth place) the clause admits;
+    with half the patients born abroad, such clauses are drawn, and born-abroad patients
+    get ``born_abroad_facts`` more often than others."""
+    import dataclasses
+
+    from breachbench.generator.comments.births import load_birth_groups
+
+    engine = load_engine()
+    ctx = _context(6000, 40, 2020, seed)
+    rng = np.random.default_rng(seed)
+    countries = len(load_birth_groups().countries)
+    abroad = rng.random(6000) < 0.5
+    classes = np.where(abroad, rng.integers(1, countries + 1, 6000), 0)
+    ctx = dataclasses.replace(ctx, birth_classes=classes)
+    template, row, _ = _draws(engine, ctx, seed)
+    c = engine.compiled
+    assert (((c.born[template] >> classes[row]) & 1) == 1).all()
+    constrained = c.born[template] != -1
+    assert constrained.sum() > 50 and abroad[row[constrained]].all()
+    key = np.full(len(c.piece_codes), -1)
+    key[engine.items_template] = engine.items_group // 2
+    ethnic = key[template] == engine.keys.index("ethnic_origin")
+    assert ethnic[abroad[row]].mean() > 2 * ethnic[~abroad[row]].mean()
 
 
 def test_same_sex_partners_are_a_small_realistic_share():
@@ -332,6 +362,8 @@ def test_eligibility_is_loaded_merged_and_implied_by_roles():
         ('{text: "ok", since: 1800}', "since"),
         ('{text: "ok", since: 2010, until: 2005}', "until"),
         ('{text: "ok", partner: X}', "partner"),
+        ('{text: "ok", born: Atlantide}', "Atlantide"),
+        ('{text: "ok", born: []}', "born"),
         ('{text: "tél : {phone|relative:cousin}"}', "cousin"),
         ('{text: "{partner:amant} : ok"}', "partner form"),
         ('{text: "Mme {surname}", sex: M}', "contradicts"),

@@ -110,6 +110,7 @@ class CompiledTemplates:
     until: np.ndarray  # last year it can be written (templates.NO_UNTIL: always)
     partner: np.ndarray  # partner states it fits, a NO_PARTNER | ... mask
     needs: np.ndarray  # record contacts it writes, a NEEDS_PHONE | ... mask
+    born: np.ndarray  # birth classes it fits, a mask (generator.comments.births)
     group: np.ndarray  # exclusion group id, -1 for none: one per comment
     group_names: tuple[str, ...]
     # Clauses written by more than one template ("feuille de soins papier" as a routine
@@ -122,7 +123,8 @@ class CompiledTemplates:
     # whole-table passes over piece_codes and the eligibility columns, each start-up):
     labelled: np.ndarray  # (templates,) bool: one of its literals reads "label : value"
     constraint: np.ndarray  # (templates,) int64: its row of constraint_rows
-    constraint_rows: np.ndarray  # distinct (min_age, max_age, since, until, partner, needs)
+    # distinct (min_age, max_age, since, until, partner, needs, born)
+    constraint_rows: np.ndarray
 
     def scale(self, tag_weights: Mapping[str, float]) -> np.ndarray:
         """Per template, the product of the multipliers of its tags (1 for an unlisted tag).
@@ -332,11 +334,11 @@ def compile_templates(
             template_bits |= np.where(incidence[:, i], tag_bit[tag], 0)
 
     min_age = _min_ages(templates, category_min_age or {})
-    max_age, since, until, partner, needs = map(
-        column, ("max_age", "since", "until", "partner", "needs")
+    max_age, since, until, partner, needs, born = map(
+        column, ("max_age", "since", "until", "partner", "needs", "born")
     )
     constraint_rows, constraint = np.unique(
-        np.stack([min_age, max_age, since, until, partner, needs], axis=1),
+        np.stack([min_age, max_age, since, until, partner, needs, born], axis=1),
         axis=0,
         return_inverse=True,
     )
@@ -360,6 +362,7 @@ def compile_templates(
         until=until,
         partner=partner,
         needs=needs,
+        born=born,
         group=np.array([group_id.get(g, -1) for g in groups], dtype=np.int64),
         group_names=group_names,
         shared_start=shared_start,

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
+from breachbench.generator.comments.births import UNKNOWN_BIRTH, birth_classes
 from breachbench.generator.comments.templates import (
     NEEDS_EMAIL,
     NEEDS_HOME,
@@ -45,6 +46,7 @@ class CommentContext:
     last_name_index: np.ndarray | None = None
     birth_name_index: np.ndarray | None = None
     birth_place: pa.Array | None = None
+    birth_classes: np.ndarray | None = None  # generator.comments.births, None: not known
     mobile: pa.Array | None = None  # null where the record has none
     home: pa.Array | None = None
     email: pa.Array | None = None
@@ -91,6 +93,9 @@ class CommentContext:
             last_name_index=people.last_name_index,
             birth_name_index=people.birth_name_index,
             birth_place=None if birth is None else birth.place,
+            birth_classes=None
+            if birth is None
+            else birth_classes(birth.born_abroad, birth.code_value),
             mobile=mobile,
             home=home,
             email=email,
@@ -121,6 +126,18 @@ class CommentContext:
         created year - FIRST_YEAR, both clipped to the table."""
         age = np.clip(self.age, 0, AGES - 1)
         return age * YEARS + np.clip(self.created_year - FIRST_YEAR, 0, YEARS - 1)
+
+    @functools.cached_property
+    def birth_class(self) -> np.ndarray:
+        """Per record, its birth class; :data:`UNKNOWN_BIRTH` (fits every clause) when the
+        context carries no birth places."""
+        if self.birth_classes is None:
+            return np.full(len(self.sex), UNKNOWN_BIRTH, dtype=np.int64)
+        return self.birth_classes
+
+    @functools.cached_property
+    def born_abroad(self) -> np.ndarray:
+        return (self.birth_class > 0) & (self.birth_class != UNKNOWN_BIRTH)
 
     @functools.cached_property
     def contacts(self) -> np.ndarray:

@@ -38,6 +38,7 @@ from breachbench.generator.arrays.text import (
     take,
     utf8_lengths,
 )
+from breachbench.generator.comments.births import ANY_BIRTH, BIRTH_CLASSES
 from breachbench.generator.comments.compiled import (
     EMPTY,
     LITERAL,
@@ -181,6 +182,7 @@ class CommentEngine:
             [spec["sensitive_clauses"][k] for k in self.sensitive_counts]
         )
         self.family_weights = {f: float(spec["families"][f]) for f in NON_SENSITIVE_FAMILIES}
+        self._born_abroad_shares = dict(spec.get("born_abroad_facts") or {})
         self.titles = {
             sex: _weighted_texts(spec["titles"][code]) for sex, code in ((MALE, "M"), (FEMALE, "F"))
         }
@@ -273,7 +275,8 @@ class CommentEngine:
         clone.items_weight = np.where(np.asarray(keep)[self.items_template], self.items_weight, 0)
         clone._samplers = {}
         clone._cache_samplers = False
-        clone.__dict__.pop("_universal", None)  # by weight; the fit tables stay (compiled)
+        for name in ("_universal", "_drawable"):  # by weight; the fit tables stay (compiled)
+            clone.__dict__.pop(name, None)
         available = clone._sampler(DEFAULT_DIFFICULTY).group_total.reshape(-1, 2) > 0
         if not available[: len(NON_SENSITIVE_FAMILIES)].all():
             raise ValueError("a restriction must keep every non-sensitive family for both sexes")
@@ -352,7 +355,9 @@ class CommentEngine:
         family_dist = self._family_dist(hard_negative_rate)
         sampler = self._sampler(difficulty)
         partner = self.partner_states(rng, ctx)
-        template = self._draw(rng, sampler, family_dist, is_fact, ctx.sex[clause_row])
+        template = self._draw(
+            rng, sampler, family_dist, is_fact, ctx.sex[clause_row], ctx.born_abroad[clause_row]
+        )
         partner = self._named_partners(partner, template, clause_row)
         template = self._fit(rng, sampler, family_dist, template, is_fact, clause_row, ctx, partner)
         multi_fact = np.zeros(n, dtype=bool)
@@ -415,9 +420,11 @@ class CommentEngine:
         family_dist: Categorical,
         is_fact: np.ndarray,
         sex: np.ndarray,
+        abroad: np.ndarray,
     ) -> np.ndarray:
-        """A template per clause: a sensitive category (by sex) for a fact, a family for
-        the others, then a template of that key fitting the patient's sex."""
+        """A template per clause: a sensitive category (by sex, and for a patient born
+        abroad sometimes one of ``born_abroad_facts``) for a fact, a family for the
+        others, then a template of that key fitting the patient's sex."""
         k = len(sex)
         family = family_dist.sample(rng, k)
         category = np.where(
@@ -425,29 +432,65 @@ class CommentEngine:
             self.category_dist[FEMALE].sample(rng, k),
             self.category_dist[MALE].sample(rng, k),
         )
+        bounds, chosen = self._born_abroad_facts
+        if len(chosen) and abroad.any():
+            draw = rng.random(k)
+            pick = np.minimum(np.searchsorted(bounds, draw, side="right"), len(chosen) - 1)
+            at = abroad & (draw < bounds[-1])
+            at[at] = self._drawable[sex[at], chosen[pick[at]]]
+            category[at] = chosen[pick[at]]
         key = np.where(is_fact, len(NON_SENSITIVE_FAMILIES) + category, family)
         return self.items_template[sampler.sample(rng, key * 2 + sex)]
+
+    @functools.cached_property
+    def _born_abroad_facts(self) -> tuple[np.ndarray, np.ndarray]:
+        """``born_abroad_facts`` (formats/composition.yaml) as cumulative shares and the
+        sensitive-category indices they choose."""
+        sensitive = list(self.keys[len(NON_SENSITIVE_FAMILIES) :])
+        unknown = set(self._born_abroad_shares) - set(sensitive)
+        if unknown:
+            raise ValueError(f"formats/composition.yaml: born_abroad_facts: {sorted(unknown)}")
+        names = sorted(self._born_abroad_shares, key=sensitive.index)
+        shares = np.array([float(self._born_abroad_shares[n]) for n in names], dtype=np.float64)
+        if (shares < 0).any() or shares.sum() > 1:
+            raise ValueError("formats/composition.yaml: born_abroad_facts must sum to 1 at most")
+        chosen = np.array([sensitive.index(n) for n in names], dtype=np.int64)
+        return np.cumsum(shares), chosen
+
+    @functools.cached_property
+    def _drawable(self) -> np.ndarray:
+        """(sex, sensitive category): whether the category may be drawn for that sex (a
+        restriction may leave a category no template for one sex)."""
+        rows = []
+        for sex in (MALE, FEMALE):
+            dist = self.category_dist[sex]
+            mass = dist.probability.copy()  # the alias table's masses, as in restricted()
+            np.add.at(mass, dist.alias, 1.0 - dist.probability)
+            rows.append(mass > 1e-12)
+        return np.array(rows)
 
     def fits(
         self, template: np.ndarray, row: np.ndarray, ctx: CommentContext, partner: np.ndarray
     ) -> np.ndarray:
         """Whether each template fits its record: age at creation, the year (``since``,
-        ``until``), the partner and the contacts it writes (sex is the sampler's)."""
-        by_age, by_contacts, constraint = self._fit_tables
+        ``until``), the partner, the contacts it writes and the country of birth (sex is
+        the sampler's)."""
+        by_age, by_profile, constraint = self._fit_tables
+        profile = (ctx.contacts[row] * 3 + partner[row]) * BIRTH_CLASSES + ctx.birth_class[row]
         return (
             by_age[constraint[template], ctx.age_year[row]]
-            & by_contacts[constraint[template], ctx.contacts[row] * 3 + partner[row]]
+            & by_profile[constraint[template], profile]
         )
 
     @functools.cached_property
     def _fit_tables(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Eligibility as two lookups: templates share a few hundred distinct constraints
         (``CompiledTemplates.constraint_rows``), and a record is an (age, year) and a
-        (contacts, partner) profile, so whether a template fits is two table reads instead
-        of five comparisons of gathered arrays."""
+        (contacts, partner, birth class) profile, so whether a template fits is two table
+        reads instead of six comparisons of gathered arrays."""
         c = self.compiled
         rows = c.constraint_rows
-        min_age, max_age, since, until, partner, needs = (rows[:, i, None] for i in range(6))
+        min_age, max_age, since, until, partner, needs, born = (rows[:, i, None] for i in range(7))
         age = np.arange(AGES)[None, :, None]
         year = (FIRST_YEAR + np.arange(YEARS))[None, None, :]
         by_age = (
@@ -456,12 +499,15 @@ class CommentEngine:
             & (since[:, :, None] <= year)
             & (year <= until[:, :, None])
         ).reshape(len(rows), -1)
-        contacts = np.arange(16)[None, :, None]
-        state = np.arange(3)[None, None, :]
-        by_contacts = (
-            (((partner[:, :, None] >> state) & 1) == 1) & ((needs[:, :, None] & ~contacts) == 0)
+        contacts = np.arange(16)[None, :, None, None]
+        state = np.arange(3)[None, None, :, None]
+        birth = np.arange(BIRTH_CLASSES)[None, None, None, :]
+        by_profile = (
+            (((partner[:, :, None, None] >> state) & 1) == 1)
+            & ((needs[:, :, None, None] & ~contacts) == 0)
+            & (((born[:, :, None, None] >> birth) & 1) == 1)
         ).reshape(len(rows), -1)
-        return by_age, by_contacts, c.constraint
+        return by_age, by_profile, c.constraint
 
     def _repeated(self, template: np.ndarray, row: np.ndarray) -> np.ndarray:
         """Clauses that repeat an earlier clause of their comment, or its group (two
@@ -519,14 +565,18 @@ class CommentEngine:
         """
         template = template.copy()
 
+        def redraw(todo: np.ndarray) -> np.ndarray:
+            at = row[todo]
+            return self._draw(
+                rng, sampler, family_dist, is_fact[todo], ctx.sex[at], ctx.born_abroad[at]
+            )
+
         def refit(todo: np.ndarray) -> None:
             for _ in range(_ROUNDS):
                 todo = todo[~self.fits(template[todo], row[todo], ctx, partner)]
                 if not len(todo):
                     return
-                template[todo] = self._draw(
-                    rng, sampler, family_dist, is_fact[todo], ctx.sex[row[todo]]
-                )
+                template[todo] = redraw(todo)
             todo = todo[~self.fits(template[todo], row[todo], ctx, partner)]
             template[todo] = self._fallback(rng, len(todo))
 
@@ -536,9 +586,7 @@ class CommentEngine:
             if not len(todo):
                 break
             if attempt < _DEDUPE_ROUNDS:
-                template[todo] = self._draw(
-                    rng, sampler, family_dist, is_fact[todo], ctx.sex[row[todo]]
-                )
+                template[todo] = redraw(todo)
                 refit(todo)
             else:  # a fact's redraws keep meeting the comment's: a routine note instead
                 template[todo] = self._fallback(rng, len(todo))
@@ -568,6 +616,7 @@ class CommentEngine:
             & (c.until == NO_UNTIL)
             & (c.partner == 7)
             & (c.needs == 0)
+            & (c.born == ANY_BIRTH)
             & (c.group < 0)
         )
         return np.flatnonzero(ok)

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from breachbench.generator.comments.births import ANY_BIRTH, UNKNOWN_BIRTH, load_birth_groups
 from breachbench.generator.contract.taxonomy import TAXONOMY_FILE, Taxonomy, load_taxonomy
 
 # {town|...:a} "à Dax", {town|...:de} "d'Auch": the preposition goes in the value.
@@ -152,6 +153,7 @@ class Template:
     partner: int = ANY_PARTNER  # partner states it fits (NO_PARTNER | ...)
     needs: int = 0  # record contacts it writes (NEEDS_PHONE | ...)
     until: int = NO_UNTIL
+    born: int = ANY_BIRTH  # birth classes it fits (generator.comments.births)
     group: str = ""  # at most one template of a non-empty group per comment
     # Further groups of a template in several ("carte Vitale volée" is a story and a
     # word on the card): a comment holds at most one template of each, like ``group``.
@@ -483,13 +485,15 @@ class _Source:
 
 @dataclass(frozen=True)
 class _Eligibility:
-    """Who an entry or frame fits: the patient's age range, a first year, partner states."""
+    """Who an entry or frame fits: the patient's age range, a first year, partner states,
+    countries of birth (``generator.comments.births``)."""
 
     min_age: int = 0
     max_age: int = MAX_AGE
     since: int = 0
     partner: int = ANY_PARTNER
     until: int = NO_UNTIL
+    born: int = ANY_BIRTH
 
     def merge(self, other: _Eligibility) -> _Eligibility | None:
         """Both constraints at once, or None when no patient fits both."""
@@ -499,16 +503,18 @@ class _Eligibility:
             max(self.since, other.since),
             self.partner & other.partner,
             min(self.until, other.until),
+            self.born & other.born,
         )
         fits = merged.min_age <= merged.max_age and merged.since <= merged.until
-        return merged if fits and merged.partner else None
+        return merged if fits and merged.partner and merged.born & _KNOWN_BIRTHS else None
 
 
 _PARTNER_VALUES = {"any": ANY_PARTNER, "M": MALE_PARTNER, "F": FEMALE_PARTNER}
 
 
 def _eligibility(entry: Mapping[str, Any], file: str, where: str) -> _Eligibility:
-    """``min_age``, ``max_age``, ``since``, ``until`` and ``partner`` of an entry, validated."""
+    """``min_age``, ``max_age``, ``since``, ``until``, ``partner`` and ``born`` of an entry,
+    validated."""
 
     def integer(key: str, low: int, high: int, default: int) -> int:
         value = entry.get(key, default)
@@ -529,7 +535,17 @@ def _eligibility(entry: Mapping[str, Any], file: str, where: str) -> _Eligibilit
     partner = str(entry.get("partner", "any"))
     if partner not in _PARTNER_VALUES:
         raise _fail(file, where, f"partner must be one of {', '.join(_PARTNER_VALUES)}")
-    return _Eligibility(min_age, max_age, since, _PARTNER_VALUES[partner], until)
+    born = ANY_BIRTH
+    if "born" in entry:
+        try:
+            born = load_birth_groups().mask(entry["born"])
+        except ValueError as error:
+            raise _fail(file, where, str(error)) from None
+    return _Eligibility(min_age, max_age, since, _PARTNER_VALUES[partner], until, born)
+
+
+# Every birth class but "not known": a merge that leaves none of them fits no patient.
+_KNOWN_BIRTHS = ~(1 << UNKNOWN_BIRTH)
 
 
 @dataclass(frozen=True)
@@ -1052,6 +1068,7 @@ class _SensitiveLoader:
                     since=eligibility.since,
                     until=eligibility.until,
                     partner=eligibility.partner,
+                    born=eligibility.born,
                     group=STORY_GROUP if all_tags & _STORY_TAGS else "",
                 )
             )
@@ -1309,6 +1326,7 @@ def _load_family(family: str, source: _Source, vocabulary: Taxonomy) -> tuple[Te
                     since=eligibility.since,
                     until=eligibility.until,
                     partner=eligibility.partner,
+                    born=eligibility.born,
                     group=groups[0],
                     more_groups=tuple(groups[1:]),
                 )
