@@ -260,6 +260,7 @@ def test_rule_fires_on_a_contradiction_and_not_on_a_consistent_row(
     ("row", "rule"),
     [
         (make_row("sa compagne : négligence grave", **CHILD), "eligibility"),
+        (make_row("son âme sœur l'accompagne", **CHILD), "eligibility"),
         (make_row("certificat crèche fait"), "eligibility"),
         (
             make_row(
