@@ -23,19 +23,17 @@ with ``--train-rows 30000``. Never tune on those notes (their README says why).
 from __future__ import annotations
 
 import argparse
-import shutil
 import time
 from collections import Counter
 from pathlib import Path
 
-from breachbench.benchmarks import learned
 from breachbench.benchmarks.dataset import open_dataset
 from breachbench.benchmarks.learned import load_learned, train_model
 from breachbench.benchmarks.learned.data import examples
 from breachbench.generator.api import generate_dataset
 from breachbench.generator.contract.taxonomy import load_taxonomy
-from breachbench.generator.data.derived import code_digest, derived_key
 from breachbench.generator.options import GenerateOptions
+from reuse import fresh_or_reused, run_key
 
 Span = tuple[int, int, str]
 
@@ -80,12 +78,8 @@ def main(argv: list[str] | None = None) -> int:
         "--seed", type=int, default=1, help="seed of the training rows; the test rows take seed + 2"
     )
     args = parser.parse_args(argv)
-    key = (
-        # the tagger's code (features, training) makes the saved model too
-        f"{derived_key()} {code_digest(Path(learned.__file__).parent)} seed={args.seed}"
-        f" rows={args.train_rows}/{args.test_rows}"
-    )
-    _fresh_or_reused(args.out, key)
+    key = run_key(f"seed={args.seed}", f"rows={args.train_rows}/{args.test_rows}")
+    fresh_or_reused(args.out, key, _MADE_HERE)
     train = args.out / "train.parquet"
     test = args.out / "test.parquet"
     if not train.exists():
@@ -114,23 +108,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 _MADE_HERE = ("train.parquet*", "test.parquet*", "crf", "crf-nohints", "key.txt")
-
-
-def _fresh_or_reused(out: Path, key: str) -> None:
-    """Keep what ``out`` holds only if it was made by this generator and corpora with these
-    options: figures of another seed or of older code must never pass for this run's."""
-    stamp = out / "key.txt"
-    if stamp.exists() and stamp.read_text("utf-8") == key:
-        print(f"reusing the datasets and model in {out} (same code, corpora and options)")
-        return
-    out.mkdir(parents=True, exist_ok=True)
-    for name in _MADE_HERE:  # only what this script writes: --out may hold other files
-        for path in out.glob(name):
-            if path.is_dir():
-                shutil.rmtree(path)
-            else:
-                path.unlink()
-    stamp.write_text(key, "utf-8")
 
 
 def table(counts: dict[str, Counter]) -> None:

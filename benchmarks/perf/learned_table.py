@@ -32,8 +32,11 @@ from pathlib import Path
 import numpy as np
 from breachbench.benchmarks.dataset import open_dataset
 from breachbench.generator.contract.taxonomy import load_taxonomy
+from reuse import file_digest, fresh_or_reused, run_key
 
 KEYWORDS = "keywords+identifiers"
+# What this script writes in --out, removed when the code, corpora or options change.
+_MADE_HERE = ("train.parquet*", "indist.parquet*", "heldout.parquet*", "crf*", "tfidf-lr*", "runs")
 
 
 def breachbench(*args: str) -> None:
@@ -119,7 +122,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     out: Path = args.out
-    out.mkdir(parents=True, exist_ok=True)
+    key = run_key(
+        f"rows={args.train_rows}/{args.test_rows}", f"handwritten={file_digest(args.handwritten)}"
+    )
+    fresh_or_reused(out, key, _MADE_HERE)
     taxonomy = load_taxonomy()
     sensitive, identifiers = set(taxonomy.sensitive), set(taxonomy.identifiers)
 
