@@ -637,8 +637,9 @@ def rule_negative_result(record: Record) -> list[Finding]:
     for start, end, category, _, _ in record.spans:
         if group.get(category) != "sensitive" or category == "serology":
             continue
-        if _TEST.search(record.folded[start:end]):
-            continue  # "test de grossesse nég"
+        lo, _ = clause_bounds(record, start, end)
+        if _TEST.search(record.folded[max(lo, start - 24) : end]):
+            continue  # "test de grossesse nég", "demande test de [grossesse] : négatif"
         if _NEGATIVE.match(record.folded[end : end + 12]):
             text = record.text[start : end + 12]
             found.append(Finding("negative_result", record.patient_id, text, "comment", category))

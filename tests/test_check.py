@@ -344,6 +344,10 @@ def test_more_contradictions(row: dict[str, Any], rule: str, tmp_path: Path) -> 
         ),
         make_row("VIH nég", [("VIH", "serology", P, N)]),
         make_row(
+            "demande test de grossesse : négatif",
+            [("grossesse", "reproductive_health", P, N)],
+        ),
+        make_row(
             "hospit. en psy en 2015",
             [("hospit. en psy", "mental_health", P, H), ("2015", "date", P, A)],
         ),
