@@ -83,6 +83,16 @@ NO_PARTNER, MALE_PARTNER, FEMALE_PARTNER = 1, 2, 4
 ANY_PARTNER = NO_PARTNER | MALE_PARTNER | FEMALE_PARTNER
 # Record contacts a template needs when it writes the patient's own (bits of a mask).
 NEEDS_PHONE, NEEDS_MOBILE, NEEDS_HOME, NEEDS_EMAIL = 1, 2, 4, 8
+# Contacts an entry names in its ``has`` (the record must hold them: "ne répond pas au
+# fixe") or ``lacks`` (it must not: "pas de portable", "SDF"); a lacked contact is its
+# NEEDS_ bit shifted by LACKS_SHIFT, in the same ``needs`` mask.
+CONTACT_NAMES = {
+    "phone": NEEDS_PHONE,
+    "mobile": NEEDS_MOBILE,
+    "home": NEEDS_HOME,
+    "email": NEEDS_EMAIL,
+}
+LACKS_SHIFT = 4
 # Qualifiers of a slot's subject ({date|patient:birth}, {phone|relative:daughter}):
 # when a date falls, or that an identifier is not the row's own ('other': an old number,
 # another address), or which phone of the row. 'early', 'middle' and 'recent' split a
@@ -150,7 +160,7 @@ class Template:
     max_age: int = MAX_AGE
     since: int = 0
     partner: int = ANY_PARTNER  # partner states it fits (NO_PARTNER | ...)
-    needs: int = 0  # record contacts it writes (NEEDS_PHONE | ...)
+    needs: int = 0  # record contacts it writes or has, | those it lacks << LACKS_SHIFT
     until: int = NO_UNTIL
     group: str = ""  # at most one template of a non-empty group per comment
     # Further groups of a template in several ("carte Vitale volée" is a story and a
@@ -483,13 +493,15 @@ class _Source:
 
 @dataclass(frozen=True)
 class _Eligibility:
-    """Who an entry or frame fits: the patient's age range, a first year, partner states."""
+    """Who an entry or frame fits: the patient's age range, a first year, partner states,
+    the record's contacts (``needs``: has | lacks << LACKS_SHIFT)."""
 
     min_age: int = 0
     max_age: int = MAX_AGE
     since: int = 0
     partner: int = ANY_PARTNER
     until: int = NO_UNTIL
+    needs: int = 0
 
     def merge(self, other: _Eligibility) -> _Eligibility | None:
         """Both constraints at once, or None when no patient fits both."""
@@ -499,16 +511,30 @@ class _Eligibility:
             max(self.since, other.since),
             self.partner & other.partner,
             min(self.until, other.until),
+            self.needs | other.needs,
         )
         fits = merged.min_age <= merged.max_age and merged.since <= merged.until
-        return merged if fits and merged.partner else None
+        return merged if fits and merged.partner and _contacts_fit(merged.needs) else None
+
+
+def _contacts_fit(needs: int) -> bool:
+    """Whether some record holds every contact of ``needs`` and none it lacks (a record
+    has a phone when it has a mobile or a landline)."""
+    has, lacks = needs & ~(-1 << LACKS_SHIFT), needs >> LACKS_SHIFT
+    records = (
+        held
+        for held in range(1 << LACKS_SHIFT)
+        if bool(held & NEEDS_PHONE) == bool(held & (NEEDS_MOBILE | NEEDS_HOME))
+    )
+    return any(has & ~held == 0 and not lacks & held for held in records)
 
 
 _PARTNER_VALUES = {"any": ANY_PARTNER, "M": MALE_PARTNER, "F": FEMALE_PARTNER}
 
 
 def _eligibility(entry: Mapping[str, Any], file: str, where: str) -> _Eligibility:
-    """``min_age``, ``max_age``, ``since``, ``until`` and ``partner`` of an entry, validated."""
+    """``min_age``, ``max_age``, ``since``, ``until``, ``partner``, ``has`` and ``lacks`` of
+    an entry, validated."""
 
     def integer(key: str, low: int, high: int, default: int) -> int:
         value = entry.get(key, default)
@@ -529,7 +555,24 @@ def _eligibility(entry: Mapping[str, Any], file: str, where: str) -> _Eligibilit
     partner = str(entry.get("partner", "any"))
     if partner not in _PARTNER_VALUES:
         raise _fail(file, where, f"partner must be one of {', '.join(_PARTNER_VALUES)}")
-    return _Eligibility(min_age, max_age, since, _PARTNER_VALUES[partner], until)
+    needs = _contact_mask(entry, "has", file, where)
+    needs |= _contact_mask(entry, "lacks", file, where) << LACKS_SHIFT
+    if not _contacts_fit(needs):
+        raise _fail(file, where, "no record holds the contacts of both its has and lacks")
+    return _Eligibility(min_age, max_age, since, _PARTNER_VALUES[partner], until, needs)
+
+
+def _contact_mask(entry: Mapping[str, Any], key: str, file: str, where: str) -> int:
+    """The NEEDS_ bits of the contacts an entry's ``has`` or ``lacks`` lists."""
+    names = _as_list(entry.get(key), file, where)
+    unknown = [name for name in names if name not in CONTACT_NAMES]
+    if unknown:
+        known = ", ".join(CONTACT_NAMES)
+        raise _fail(file, where, f"{key} lists contacts among {known}, got {unknown!r}")
+    mask = 0
+    for name in names:
+        mask |= CONTACT_NAMES[name]
+    return mask
 
 
 @dataclass(frozen=True)
@@ -686,8 +729,8 @@ def _constrained(template: Template) -> Template:
                         )
                     sex = merged
         previous = piece.text if piece.slot is None else ""
-    if min_age > template.max_age or not partner:
-        raise TemplateError(f"{template.source}: no patient fits its roles and age range")
+    if min_age > template.max_age or not partner or not _contacts_fit(needs):
+        raise TemplateError(f"{template.source}: no patient fits its roles, ages and contacts")
     template = replace(template, min_age=min_age, partner=partner, needs=needs, sex=sex)
     return _partner_words(template)
 
@@ -1052,6 +1095,7 @@ class _SensitiveLoader:
                     since=eligibility.since,
                     until=eligibility.until,
                     partner=eligibility.partner,
+                    needs=eligibility.needs,
                     group=STORY_GROUP if all_tags & _STORY_TAGS else "",
                 )
             )
@@ -1309,6 +1353,7 @@ def _load_family(family: str, source: _Source, vocabulary: Taxonomy) -> tuple[Te
                     since=eligibility.since,
                     until=eligibility.until,
                     partner=eligibility.partner,
+                    needs=eligibility.needs,
                     group=groups[0],
                     more_groups=tuple(groups[1:]),
                 )
