@@ -98,7 +98,9 @@ LACKS_SHIFT = 4
 # another address), or which phone of the row. 'early', 'middle' and 'recent' split a
 # life's past into three successive windows, so a dated log written with them in that
 # order reads in order ("{year|patient:early} : ... {date|patient:recent} : ...").
-TIMINGS: tuple[str, ...] = ("birth", "future", "recent", "created", "early", "middle")
+# 'lately' is the last weeks before the record's creation: what the desk still has to act
+# on ("bilan du {date|patient:lately} : ..., à rappeler") is not two years old.
+TIMINGS: tuple[str, ...] = ("birth", "future", "recent", "created", "early", "middle", "lately")
 # A date that can only fall in one season: 'winter' (October to February, the flu
 # vaccination campaign), combined with a timing ("{date|patient:recent:winter}").
 SEASONS: tuple[str, ...] = ("winter",)
