@@ -74,6 +74,7 @@ ELIGIBILITY_FILE = "checks/eligibility.yaml"
 SINCE_FILE = "checks/since.yaml"
 MARKERS_FILE = "checks/markers.yaml"
 BIRTH_FILE = "checks/birth_country.yaml"
+CONTACTS_FILE = "checks/contacts.yaml"
 EXAMPLES = 3
 
 
@@ -170,6 +171,63 @@ def load_eligibility() -> tuple[Eligibility, ...]:
                 max_age=raw.get("max_age"),
                 categories=frozenset(raw.get("categories", ())),
                 pattern=_compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None,
+            )
+        )
+    return tuple(rules)
+
+
+CONTACT_KINDS = ("mobile", "home", "phone", "email")
+_AROUND = 30  # characters of a clause read before and after a contacts rule's match
+
+
+@dataclass(frozen=True)
+class ContactRule:
+    """One rule of ``contacts.yaml``: a clause that presumes the record's own contacts."""
+
+    id: str
+    why: str
+    has: frozenset[str]
+    lacks: frozenset[str]
+    pattern: re.Pattern[str]
+    unless_before: re.Pattern[str] | None
+    unless_after: re.Pattern[str] | None
+
+    def broken_by(self, held: frozenset[str]) -> bool:
+        """True when a record holding the contacts ``held`` contradicts the clause."""
+        return bool(self.has - held or self.lacks & held)
+
+    def said_in(self, clause: str) -> re.Match[str] | None:
+        """Where the clause presumes the contacts, unless the words around deny, doubt or
+        date the fact ("pas SDF", "SDF (ancien)"); None when it does not."""
+        m = self.pattern.search(clause)
+        if m is None:
+            return None
+        before, after = clause[max(0, m.start() - _AROUND) : m.start()], clause[m.end() :]
+        if self.unless_before and self.unless_before.search(before):
+            return None
+        if self.unless_after and self.unless_after.search(after[:_AROUND]):
+            return None
+        return m
+
+
+@functools.cache
+def load_contact_rules() -> tuple[ContactRule, ...]:
+    """The rules of ``corpora/checks/contacts.yaml``, validated."""
+    rules = []
+    for raw in corpora.read_yaml(CONTACTS_FILE)["rules"]:
+        has, lacks = frozenset(raw.get("has", ())), frozenset(raw.get("lacks", ()))
+        if not has | lacks or not (has | lacks) <= set(CONTACT_KINDS):
+            raise ValueError(f"{CONTACTS_FILE}: {raw['id']}: has/lacks among {CONTACT_KINDS}")
+        before, after = raw.get("unless_before"), raw.get("unless_after")
+        rules.append(
+            ContactRule(
+                id=raw["id"],
+                why=raw["why"],
+                has=has,
+                lacks=lacks,
+                pattern=_compile("|".join(f"(?:{p})" for p in raw["patterns"])),
+                unless_before=_compile(before) if before else None,
+                unless_after=_compile(after) if after else None,
             )
         )
     return tuple(rules)
@@ -355,6 +413,8 @@ class Record:
     birth_name: str | None = None
     phones: tuple[str, ...] = ()
     has_phones: bool = False
+    mobile: str | None = None
+    home: str | None = None
     email: str | None = None
     has_email: bool = False
     nir: str | None = None
@@ -709,6 +769,48 @@ def rule_patient_email(record: Record) -> list[Finding]:
         "email",
         record.email or "(none)",
     )
+
+
+def held_contacts(record: Record) -> frozenset[str]:
+    """The contacts the row holds, by the names of ``contacts.yaml``."""
+    held = {"mobile"} if record.mobile else set()
+    held |= {"home"} if record.home else set()
+    held |= {"phone"} if held else set()
+    return frozenset(held | ({"email"} if record.email else set()))
+
+
+def someone_elses(spans: list[tuple[int, int, str, str, str]], start: int, end: int) -> bool:
+    """Whether a span labelled as someone else's overlaps ``start``-``end``."""
+    return any(a < end and start < b and who != "patient" for a, b, _, who, _ in spans)
+
+
+def rule_contacts(record: Record) -> list[Finding]:
+    """A clause that presumes a contact the row lacks, or denies one it holds
+    (``contacts.yaml``): "pas de portable" beside a mobile, "SDF" beside a landline."""
+    if not record.has_phones or not record.has_email:
+        return []
+    held = held_contacts(record)
+    rules = [r for r in load_contact_rules() if r.broken_by(held)]
+    if not rules:
+        return []
+    relatives = load_markers().relative_words
+    found = []
+    for lo, hi in record.clauses:
+        clause = record.folded[lo:hi]
+        for rule in rules:
+            m = rule.said_in(clause)
+            if m is None:
+                continue
+            if relatives.search(clause[: m.start()] + " " + clause[m.end() :]):
+                continue  # "épouse SDF", "(beau-père) préfère les SMS"
+            start, end = lo + m.start(), lo + m.end()
+            if someone_elses(record.spans, start, end):
+                continue  # labelled as someone else's: "ex-femme [sans domicile]"
+            value = ", ".join(sorted(held)) or "(none)"
+            text = f"{record.text[start:end]} ({rule.id})"
+            found.append(Finding("contacts", record.patient_id, text, "contacts", value))
+            break
+    return found
 
 
 def rule_nir(record: Record) -> list[Finding]:
@@ -1220,6 +1322,8 @@ RULES: tuple[Rule, ...] = (
          ("email",)),
     Rule("nir", "patient's NIR not the row's, or a relative's NIR is the patient's", rule_nir,
          ("nir",), ("nir",)),
+    Rule("contacts", "clause presumes a contact the row lacks, or denies one it holds",
+         rule_contacts, ("phone_mobile", "phone_home", "email"), ("contacts",)),
     Rule("birth_date_stated", "birth date written in the comment is not the row's",
          rule_birth_date_stated, ("birth_date",), ("date",)),
     Rule("date_before_birth", "patient's dated event before birth_date",
@@ -1318,6 +1422,8 @@ def _records(batch: pa.RecordBatch, present: set[str]) -> Iterator[Record]:
             birth_name=get("birth_name", nulls)[i],
             phones=tuple(p for p in (mobile, home) if p),
             has_phones="phone_mobile" in present,
+            mobile=mobile,
+            home=home,
             email=get("email", nulls)[i],
             has_email="email" in present,
             nir=get("nir", nulls)[i],
@@ -1401,6 +1507,8 @@ def _prefilters(batch: pa.RecordBatch, present: set[str]) -> dict[str, np.ndarra
     masks.update({name: _mask(array) for name, array in gates.items()})
     since = pc.match_substring_regex(folded, load_since()[1].pattern, ignore_case=True)
     masks["since"] = masks["date"] & _mask(since)
+    contact = "|".join(f"(?:{r.pattern.pattern})" for r in load_contact_rules())
+    masks["contacts"] = _mask(pc.match_substring_regex(folded, contact, ignore_case=True))
     masks["repeated"] = _repeated_candidates(folded)
     masks["period"] = _mask(pc.match_substring_regex(folded, r"\b(de|entre) \d{4} (a|et) \d{4}"))
     masks["flu"] = masks["date"] & _mask(pc.match_substring(folded, "grippe"))

@@ -120,6 +120,10 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
             [("Claire.Martin@example.com", "email", P, A), ("cm@example.net", "email", P, A)],
         ),
     ),
+    "contacts": (
+        make_row("Pas de portable, appeler le fixe", [], phone_mobile="06 39 98 12 34"),
+        make_row("Pas de portable, appeler le fixe", [], phone_mobile=None),
+    ),
     "nir": (
         make_row(
             "NIR de sa mère : 2 80 05 69 123 456 78",

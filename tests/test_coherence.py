@@ -139,6 +139,35 @@ def test_the_patients_dates_fall_within_their_life(rows):
     assert not wrong, wrong[:5]
 
 
+# What the desk still has to act on is dated in the weeks before the record's creation
+# ('lately'), and a file taken over is taken over when the record is opened.
+_ACTED_ON = re.compile(
+    r"(?:bilan du|copie du dossier médical reçue le|envoyé au nouveau médecin le"
+    r"|patiente? décédée? le) (\d{1,2})/(\d{1,2})/(\d{4})"
+)
+_TAKEN_OVER = re.compile(r"dossier repris en (\d{4}) quand")
+
+
+def test_what_the_desk_still_acts_on_is_weeks_old_not_years(rows):
+    """ "bilan du 06/10/2014 : ..., à rappeler pour le lui dire" in a record opened in 2016
+    read as a result left two years unsaid: such dates fall in the eight weeks before
+    the record's creation."""
+    wrong, checked = [], 0
+    for row in rows:
+        created, text = row["created_at"].date(), row["admin_comment"]
+        for m in _ACTED_ON.finditer(text):
+            checked += 1
+            day = dt.date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
+            if not dt.timedelta(0) <= created - day <= dt.timedelta(weeks=8):
+                wrong.append((m.group(), created))
+        for m in _TAKEN_OVER.finditer(text):
+            checked += 1
+            if int(m.group(1)) != created.year:
+                wrong.append((m.group(), created))
+    assert checked > 10
+    assert not wrong, wrong[:5]
+
+
 def test_birth_dates_written_for_the_patient_are_the_rows(rows):
     checked = 0
     for row in rows:

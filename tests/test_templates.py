@@ -248,6 +248,23 @@ def test_state_frames_agree_with_sex(templates):
     assert "patient dépressive" not in by_text
 
 
+def test_a_woman_is_never_written_with_a_mans_title_of_office(templates):
+    """ "Mère : délégué syndical" (a reader's find): the masculine noun is said of men only,
+    the women get "déléguée syndicale"; and nobody is "pas musulmane non pratiquante"."""
+    women = re.compile(
+        r"\b(?:mère|sœur|fille|épouse|femme|compagne|patiente)\b[^.;]{0,3}délégué syndical"
+    )
+    texts = [render(t) for t in templates["political_union"]]
+    assert any("déléguée syndicale" in text for text in texts)
+    assert not [text for text in texts if women.search(text)]
+    doubled = [
+        render(t)
+        for t in templates["religion"]
+        if re.search(r"^pas \S+ non pratiquant", render(t), re.I)
+    ]
+    assert not doubled
+
+
 def test_sex_restricted_cores_follow_the_subject(templates):
     for template in templates["reproductive_health"]:
         text = render(template)
@@ -431,6 +448,10 @@ def _append(path: Path, key: str, line: str) -> None:
         ("routine.yaml", "entries", '{text: "ok", sex: X}', "sex"),
         ("routine.yaml", "entries", '{text: "ok", group: []}', "group"),
         ("routine.yaml", "entries", '{text: "ok", group: [story, 3]}', "group"),
+        ("routine.yaml", "entries", '{text: "pas de fax", lacks: [fax]}', "lacks lists"),
+        ("routine.yaml", "entries", '{text: "fixe", has: [home], lacks: [home]}', "no record"),
+        ("routine.yaml", "entries", '{text: "muet", has: [mobile], lacks: [phone]}', "no record"),
+        ("routine.yaml", "entries", '{text: "x", has: [phone], lacks: [mobile, home]}', "no rec"),
         ("identifiers.yaml", "entries", '"sans identifiant"', "identifier"),
         ("sensitive/addiction.yaml", "phrases", '{text: "[OH|violence]"}', "addiction"),
         ("sensitive/addiction.yaml", "cores", '{text: "OH", weight: -1}', "weight"),

@@ -141,11 +141,12 @@ class CommentContext:
 
     @functools.cached_property
     def contacts(self) -> np.ndarray:
-        """Per record, the contacts it has (a NEEDS_PHONE | ... mask); all of them when the
-        context carries none (slots then draw them)."""
+        """Per record, the contacts it has (a NEEDS_PHONE | ... mask); UNKNOWN_CONTACTS
+        when the context carries none (slots then draw them, and a template's ``has``
+        and ``lacks`` both fit)."""
         n = len(self.sex)
         if self.mobile is None:
-            return np.full(n, NEEDS_PHONE | NEEDS_MOBILE | NEEDS_HOME | NEEDS_EMAIL)
+            return np.full(n, UNKNOWN_CONTACTS)
         mobile = _valid(self.mobile)
         home = _valid(self.home) if self.home is not None else np.zeros(n, bool)
         email = _valid(self.email) if self.email is not None else np.zeros(n, bool)
@@ -156,6 +157,10 @@ class CommentContext:
             | np.where(email, NEEDS_EMAIL, 0)
         )
 
+
+# Contacts of a record whose context carries none: a column of its own in the engine's
+# fit table, past the 16 masks of known contacts.
+UNKNOWN_CONTACTS = 16
 
 # The eligibility tables' range: ages 0..120 and creation years 1990..2049 (a ``since``
 # is compared with the year clipped to it).

@@ -53,7 +53,13 @@ from breachbench.generator.comments.compiled import (
     ordered_templates,
     parse_slot_key,
 )
-from breachbench.generator.comments.context import AGES, FIRST_YEAR, YEARS, CommentContext
+from breachbench.generator.comments.context import (
+    AGES,
+    FIRST_YEAR,
+    UNKNOWN_CONTACTS,
+    YEARS,
+    CommentContext,
+)
 from breachbench.generator.comments.noise import (
     EDITS,
     NoiseLevel,
@@ -64,6 +70,7 @@ from breachbench.generator.comments.noise import (
 from breachbench.generator.comments.slots import SlotFiller
 from breachbench.generator.comments.templates import (
     FEMALE_PARTNER,
+    LACKS_SHIFT,
     MALE_PARTNER,
     NO_UNTIL,
     Template,
@@ -499,12 +506,15 @@ class CommentEngine:
             & (since[:, :, None] <= year)
             & (year <= until[:, :, None])
         ).reshape(len(rows), -1)
-        contacts = np.arange(16)[None, :, None, None]
+        contacts = np.arange(UNKNOWN_CONTACTS + 1)[None, :, None, None]
         state = np.arange(3)[None, None, :, None]
         birth = np.arange(BIRTH_CLASSES)[None, None, None, :]
+        has, lacks = needs & ~(-1 << LACKS_SHIFT), needs >> LACKS_SHIFT
+        unknown = contacts == UNKNOWN_CONTACTS  # no contacts in the context: all fit
         by_profile = (
             (((partner[:, :, None, None] >> state) & 1) == 1)
-            & ((needs[:, :, None, None] & ~contacts) == 0)
+            & (unknown | ((has[:, :, None, None] & ~contacts) == 0))
+            & (unknown | ((lacks[:, :, None, None] & contacts) == 0))
             & (((born[:, :, None, None] >> birth) & 1) == 1)
         ).reshape(len(rows), -1)
         return by_age, by_profile, c.constraint

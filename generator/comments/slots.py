@@ -67,6 +67,7 @@ _YEAR = 365
 _PAST_WINDOW = 20 * _YEAR
 _FUTURE_WINDOW = 300
 _RECENT_WINDOW = 2 * _YEAR
+_LATELY_WINDOW = 8 * 7  # 'lately': what the desk still acts on
 _PERIOD_ROOM = 2 * _YEAR
 
 
@@ -333,7 +334,9 @@ class SlotFiller:
             return _in_reading_order(rows, created, created, days)
         if "created" in qualifiers:
             return created
-        if "recent" in qualifiers:
+        if "lately" in qualifiers:
+            low = np.maximum(low, created - _LATELY_WINDOW)
+        elif "recent" in qualifiers:
             low = np.maximum(low, created - _RECENT_WINDOW)
         elif "early" in qualifiers or "middle" in qualifiers:
             # Before the recent window, split in two: early, then middle, then recent

@@ -84,12 +84,24 @@ NO_PARTNER, MALE_PARTNER, FEMALE_PARTNER = 1, 2, 4
 ANY_PARTNER = NO_PARTNER | MALE_PARTNER | FEMALE_PARTNER
 # Record contacts a template needs when it writes the patient's own (bits of a mask).
 NEEDS_PHONE, NEEDS_MOBILE, NEEDS_HOME, NEEDS_EMAIL = 1, 2, 4, 8
+# Contacts an entry names in its ``has`` (the record must hold them: "ne répond pas au
+# fixe") or ``lacks`` (it must not: "pas de portable", "SDF"); a lacked contact is its
+# NEEDS_ bit shifted by LACKS_SHIFT, in the same ``needs`` mask.
+CONTACT_NAMES = {
+    "phone": NEEDS_PHONE,
+    "mobile": NEEDS_MOBILE,
+    "home": NEEDS_HOME,
+    "email": NEEDS_EMAIL,
+}
+LACKS_SHIFT = 4
 # Qualifiers of a slot's subject ({date|patient:birth}, {phone|relative:daughter}):
 # when a date falls, or that an identifier is not the row's own ('other': an old number,
 # another address), or which phone of the row. 'early', 'middle' and 'recent' split a
 # life's past into three successive windows, so a dated log written with them in that
 # order reads in order ("{year|patient:early} : ... {date|patient:recent} : ...").
-TIMINGS: tuple[str, ...] = ("birth", "future", "recent", "created", "early", "middle")
+# 'lately' is the last weeks before the record's creation: what the desk still has to act
+# on ("bilan du {date|patient:lately} : ..., à rappeler") is not two years old.
+TIMINGS: tuple[str, ...] = ("birth", "future", "recent", "created", "early", "middle", "lately")
 # A date that can only fall in one season: 'winter' (October to February, the flu
 # vaccination campaign), combined with a timing ("{date|patient:recent:winter}").
 SEASONS: tuple[str, ...] = ("winter",)
@@ -151,7 +163,7 @@ class Template:
     max_age: int = MAX_AGE
     since: int = 0
     partner: int = ANY_PARTNER  # partner states it fits (NO_PARTNER | ...)
-    needs: int = 0  # record contacts it writes (NEEDS_PHONE | ...)
+    needs: int = 0  # record contacts it writes or has, | those it lacks << LACKS_SHIFT
     until: int = NO_UNTIL
     born: int = ANY_BIRTH  # birth classes it fits (generator.comments.births)
     group: str = ""  # at most one template of a non-empty group per comment
@@ -486,13 +498,15 @@ class _Source:
 @dataclass(frozen=True)
 class _Eligibility:
     """Who an entry or frame fits: the patient's age range, a first year, partner states,
-    countries of birth (``generator.comments.births``)."""
+    the record's contacts (``needs``: has | lacks << LACKS_SHIFT), countries of birth
+    (``generator.comments.births``)."""
 
     min_age: int = 0
     max_age: int = MAX_AGE
     since: int = 0
     partner: int = ANY_PARTNER
     until: int = NO_UNTIL
+    needs: int = 0
     born: int = ANY_BIRTH
 
     def merge(self, other: _Eligibility) -> _Eligibility | None:
@@ -503,18 +517,34 @@ class _Eligibility:
             max(self.since, other.since),
             self.partner & other.partner,
             min(self.until, other.until),
+            self.needs | other.needs,
             self.born & other.born,
         )
         fits = merged.min_age <= merged.max_age and merged.since <= merged.until
-        return merged if fits and merged.partner and merged.born & _KNOWN_BIRTHS else None
+        fits = (
+            fits and merged.partner and _contacts_fit(merged.needs) and merged.born & _KNOWN_BIRTHS
+        )
+        return merged if fits else None
+
+
+def _contacts_fit(needs: int) -> bool:
+    """Whether some record holds every contact of ``needs`` and none it lacks (a record
+    has a phone when it has a mobile or a landline)."""
+    has, lacks = needs & ~(-1 << LACKS_SHIFT), needs >> LACKS_SHIFT
+    records = (
+        held
+        for held in range(1 << LACKS_SHIFT)
+        if bool(held & NEEDS_PHONE) == bool(held & (NEEDS_MOBILE | NEEDS_HOME))
+    )
+    return any(has & ~held == 0 and not lacks & held for held in records)
 
 
 _PARTNER_VALUES = {"any": ANY_PARTNER, "M": MALE_PARTNER, "F": FEMALE_PARTNER}
 
 
 def _eligibility(entry: Mapping[str, Any], file: str, where: str) -> _Eligibility:
-    """``min_age``, ``max_age``, ``since``, ``until``, ``partner`` and ``born`` of an entry,
-    validated."""
+    """``min_age``, ``max_age``, ``since``, ``until``, ``partner``, ``has``, ``lacks`` and
+    ``born`` of an entry, validated."""
 
     def integer(key: str, low: int, high: int, default: int) -> int:
         value = entry.get(key, default)
@@ -535,17 +565,34 @@ def _eligibility(entry: Mapping[str, Any], file: str, where: str) -> _Eligibilit
     partner = str(entry.get("partner", "any"))
     if partner not in _PARTNER_VALUES:
         raise _fail(file, where, f"partner must be one of {', '.join(_PARTNER_VALUES)}")
+    needs = _contact_mask(entry, "has", file, where)
+    needs |= _contact_mask(entry, "lacks", file, where) << LACKS_SHIFT
+    if not _contacts_fit(needs):
+        raise _fail(file, where, "no record holds the contacts of both its has and lacks")
     born = ANY_BIRTH
     if "born" in entry:
         try:
             born = load_birth_groups().mask(entry["born"])
         except ValueError as error:
             raise _fail(file, where, str(error)) from None
-    return _Eligibility(min_age, max_age, since, _PARTNER_VALUES[partner], until, born)
+    return _Eligibility(min_age, max_age, since, _PARTNER_VALUES[partner], until, needs, born)
 
 
 # Every birth class but "not known": a merge that leaves none of them fits no patient.
 _KNOWN_BIRTHS = ~(1 << UNKNOWN_BIRTH)
+
+
+def _contact_mask(entry: Mapping[str, Any], key: str, file: str, where: str) -> int:
+    """The NEEDS_ bits of the contacts an entry's ``has`` or ``lacks`` lists."""
+    names = _as_list(entry.get(key), file, where)
+    unknown = [name for name in names if name not in CONTACT_NAMES]
+    if unknown:
+        known = ", ".join(CONTACT_NAMES)
+        raise _fail(file, where, f"{key} lists contacts among {known}, got {unknown!r}")
+    mask = 0
+    for name in names:
+        mask |= CONTACT_NAMES[name]
+    return mask
 
 
 @dataclass(frozen=True)
@@ -702,8 +749,8 @@ def _constrained(template: Template) -> Template:
                         )
                     sex = merged
         previous = piece.text if piece.slot is None else ""
-    if min_age > template.max_age or not partner:
-        raise TemplateError(f"{template.source}: no patient fits its roles and age range")
+    if min_age > template.max_age or not partner or not _contacts_fit(needs):
+        raise TemplateError(f"{template.source}: no patient fits its roles, ages and contacts")
     template = replace(template, min_age=min_age, partner=partner, needs=needs, sex=sex)
     return _partner_words(template)
 
@@ -1068,6 +1115,7 @@ class _SensitiveLoader:
                     since=eligibility.since,
                     until=eligibility.until,
                     partner=eligibility.partner,
+                    needs=eligibility.needs,
                     born=eligibility.born,
                     group=STORY_GROUP if all_tags & _STORY_TAGS else "",
                 )
@@ -1326,6 +1374,7 @@ def _load_family(family: str, source: _Source, vocabulary: Taxonomy) -> tuple[Te
                     since=eligibility.since,
                     until=eligibility.until,
                     partner=eligibility.partner,
+                    needs=eligibility.needs,
                     born=eligibility.born,
                     group=groups[0],
                     more_groups=tuple(groups[1:]),
