@@ -973,9 +973,11 @@ def rule_anachronism(record: Record) -> list[Finding]:
         return []
     pivot = (record.created_at or dt.date.today()).year + PIVOT_AHEAD
     found = []
+    folded = None  # communes blanked ("née à Saint-Amé" names no AME), once per record
     for start, end, category, _, _ in record.spans:
         if category != "date":
             continue
+        folded = _without_commune_names(record) if folded is None else folded
         interval = parse_date_span(record.text[start:end], pivot)
         if interval is None:
             continue
@@ -988,7 +990,7 @@ def rule_anachronism(record: Record) -> list[Finding]:
         mentions = [
             (m.end() + lo <= start, abs(m.start() + lo - start), m.span(), item)
             for item in items
-            for m in item.pattern.finditer(record.folded[lo:hi])
+            for m in item.pattern.finditer(folded[lo:hi])
         ]
         if not mentions:
             continue

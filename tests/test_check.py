@@ -369,6 +369,11 @@ def test_more_contradictions(row: dict[str, Any], rule: str, tmp_path: Path) -> 
         make_row("suivi par un confrère à Saint-Règle", **CHILD),  # a town, not a payment
         make_row("RDV chez l'ophtalmo à Crêches-sur-Saône", birth_date=dt.date(1958, 7, 14)),
         make_row(
+            "Née le 20 juin 1961 à Saint-Amé",
+            [("20 juin 1961", "date", P, A)],
+            birth_date=dt.date(1961, 6, 20),
+        ),
+        make_row(
             "enfant mort-né en 2000",
             [("enfant mort-né", "reproductive_health", P, H), ("2000", "date", P, A)],
         ),
