@@ -117,6 +117,19 @@ def test_a_wrong_key_is_rejected(nir, shift):
         ("depuis 03/2020", [("03/2020", "date")]),
         ("prend 2000 mg", []),
         ("ordonnance 12/40", []),
+        # Partial dates as notes write them: day and month, month and two-digit year, a
+        # bare month after a word that places it, "mi-" with its month, years in brackets.
+        ("rappelé le 14/03 à 9h", [("14/03", "date")]),
+        ("[7/11] pansement fait", [("7/11", "date")]),
+        ("titre valable jusqu'à fin 06/27", [("06/27", "date")]),
+        ("TA 13/8, pouls 72", []),
+        ("2,5/10 de douleur", []),
+        ("opération prévue mi-avril", [("mi-avril", "date")]),
+        ("à revoir début juin", [("juin", "date")]),
+        ("en juin 2019", [("juin 2019", "date")]),
+        ("deux césariennes (2011, 2014)", [("2011", "date"), ("2014", "date")]),
+        ("arrivée 2021 avec ses enfants", [("2021", "date")]),
+        ("DDN 1946 (et non 1964)", [("1964", "date")]),
     ],
 )
 def test_dates(text, expected):
@@ -137,6 +150,26 @@ def test_dates(text, expected):
         ("Mme Marie DUPONT", [("Marie DUPONT", "person")]),
         ("Mme Asseline UDAF", [("Asseline", "person")]),
         ("M. SPIP", []),
+        # Names with no title: after a family word or a contact role with or without its
+        # determiner, in brackets, after a verb of calling or "prénom"; a title typed in
+        # capitals; a title after the family word belongs to the title's pattern.
+        ("Fils Karim passe ce soir", [("Karim", "person")]),
+        ("son frère (Youssef) traduit", [("Youssef", "person")]),
+        ("Épouse : Agnès, personne de confiance", [("Agnès", "person")]),
+        ("kiné : MARTIN Paul", [("MARTIN Paul", "person")]),
+        ("son compagnon Hugo Lefort, qui", [("Hugo Lefort", "person")]),
+        ("sa mère Mme Kaya", [("Kaya", "person")]),
+        ("le mari, Mme ne parle pas français", []),
+        ("rappeler Léa en priorité", [("Léa", "person")]),
+        ("dossier au prénom Maël", [("Maël", "person")]),
+        ("prénom d'usage : Noa", [("Noa", "person")]),
+        ("MR DIALLO : ne pas rappeler", [("DIALLO", "person")]),
+        ("Me Girard, notaire", [("Girard", "person")]),
+        # A drug or a test in brackets after the family word, a line break after it.
+        ("accompagne sa mère (Truvada)", []),
+        ("sa mère (Ag HBs +)", []),
+        ("chez la mère\nAttestation de droits", []),
+        ("Dr B. vu ce jour", []),
     ],
 )
 def test_person_names(text, expected):
@@ -157,6 +190,11 @@ def test_person_names(text, expected):
         # With no house number, a street needs a capitalised name, numbers may lead it.
         ("à la rue en 1973", [("1973", "date")]),
         ("habite rue du 8 Mai 1945", [("rue du 8 Mai 1945", "address")]),
+        # An address over two lines is two spans, as the guidelines draw it.
+        (
+            "12 rue des Lilas\n75011 Paris",
+            [("12 rue des Lilas", "address"), ("75011 Paris", "address")],
+        ),
     ],
 )
 def test_addresses(text, expected):

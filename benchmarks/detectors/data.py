@@ -12,7 +12,7 @@ from typing import Any
 from breachbench.generator.contract.taxonomy import load_taxonomy
 from breachbench.generator.data import corpora
 
-__all__ = ["keyword_lexicon", "taxonomy_categories"]
+__all__ = ["identifier_lexicon", "keyword_lexicon", "taxonomy_categories"]
 
 
 def _load_yaml(*parts: str) -> Any:
@@ -30,3 +30,9 @@ def taxonomy_categories() -> dict[str, tuple[str, ...]]:
 def keyword_lexicon() -> dict[str, Any]:
     """The built-in keyword detector's lexicon, ``corpora/detectors/keywords_fr.yaml``."""
     return _load_yaml("detectors", "keywords_fr.yaml")
+
+
+@cache
+def identifier_lexicon() -> dict[str, Any]:
+    """The built-in identifier detector's word lists, ``corpora/detectors/identifiers_fr.yaml``."""
+    return _load_yaml("detectors", "identifiers_fr.yaml")
