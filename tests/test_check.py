@@ -265,6 +265,7 @@ def test_rule_fires_on_a_contradiction_and_not_on_a_consistent_row(
     [
         (make_row("sa compagne : négligence grave", **CHILD), "eligibility"),
         (make_row("son âme sœur l'accompagne", **CHILD), "eligibility"),
+        (make_row("mesure ASE, ne rien dire", [("ASE", "violence", P, A)]), "eligibility"),
         (make_row("certificat crèche fait"), "eligibility"),
         (
             make_row(
@@ -347,6 +348,7 @@ def test_more_contradictions(row: dict[str, Any], rule: str, tmp_path: Path) -> 
             birth_date=dt.date(1930, 1, 1),
         ),
         make_row("VIH nég", [("VIH", "serology", P, N)]),
+        make_row("placée à l'ASE de 8 à 16 ans", [("placée à l'ASE", "violence", P, H)]),
         make_row(
             "demande test de grossesse : négatif",
             [("grossesse", "reproductive_health", P, N)],
