@@ -61,9 +61,15 @@ def score(truth: list[list[Span]], guess: list[list[Span]]) -> dict[str, Counter
     return counts
 
 
-def row(name: str, c: Counter) -> str:
+def micro_f1(c: Counter) -> tuple[float, float]:
+    """Strict and overlap F1 of one category's (or a group's summed) counts."""
     strict = _f1(c["strict"], c["predicted"], c["strict"], c["possible"])
     overlap = _f1(c["overlap_p"], c["predicted"], c["overlap_g"], c["possible"])
+    return strict, overlap
+
+
+def row(name: str, c: Counter) -> str:
+    strict, overlap = micro_f1(c)
     return f"| {name} | {c['possible']} | {100 * strict:.1f} | {100 * overlap:.1f} |"
 
 
