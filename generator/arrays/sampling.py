@@ -59,6 +59,13 @@ class Categorical:
     def __len__(self) -> int:
         return len(self.probability)
 
+    def masses(self) -> np.ndarray:
+        """Each index's share of the draws, recovered from the alias table (the weights it
+        was built from, normalised to sum to ``k``): what a restriction rescales."""
+        mass = self.probability.copy()
+        np.add.at(mass, self.alias, 1.0 - self.probability)
+        return mass
+
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         k = len(self.probability)
         index = np.minimum((rng.random(n) * k).astype(np.int64), k - 1)

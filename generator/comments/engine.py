@@ -291,11 +291,7 @@ class CommentEngine:
         clone.category_dist = {}
         offset = len(NON_SENSITIVE_FAMILIES)
         for sex, base in zip((MALE, FEMALE), weights, strict=True):
-            # Recover the base weights from the alias table's probabilities.
-            k = len(base.probability)
-            mass = base.probability.copy()
-            np.add.at(mass, base.alias, 1.0 - base.probability)
-            mass = mass * available[offset : offset + k, sex]
+            mass = base.masses() * available[offset : offset + len(base), sex]
             clone.category_dist[sex] = Categorical.from_weights(mass)
         return clone
 
@@ -468,13 +464,7 @@ class CommentEngine:
     def _drawable(self) -> np.ndarray:
         """(sex, sensitive category): whether the category may be drawn for that sex (a
         restriction may leave a category no template for one sex)."""
-        rows = []
-        for sex in (MALE, FEMALE):
-            dist = self.category_dist[sex]
-            mass = dist.probability.copy()  # the alias table's masses, as in restricted()
-            np.add.at(mass, dist.alias, 1.0 - dist.probability)
-            rows.append(mass > 1e-12)
-        return np.array(rows)
+        return np.array([self.category_dist[sex].masses() > 1e-12 for sex in (MALE, FEMALE)])
 
     def fits(
         self, template: np.ndarray, row: np.ndarray, ctx: CommentContext, partner: np.ndarray
