@@ -173,29 +173,27 @@ def _name_end(name: str, start: int, bare: bool) -> int:
 
 
 @cache
-def _lexicon_words() -> frozenset[str]:
-    """Single words of the keyword lexicon (drugs, conditions, services), case-folded."""
+def _lexicon_entries() -> tuple[str, ...]:
+    """Every entry of the keyword lexicon (drugs, conditions, services, acronyms)."""
     lexicon = keyword_lexicon()
-    return frozenset(
-        entry.casefold()
+    return tuple(
+        entry
         for section in ("terms", "exact")
         for words in lexicon[section].values()
         for entry in words
-        if re.fullmatch(r"\w[\w\-]*", entry)
     )
+
+
+@cache
+def _lexicon_words() -> frozenset[str]:
+    """Single words of the keyword lexicon, case-folded: never a bare name."""
+    return frozenset(e.casefold() for e in _lexicon_entries() if re.fullmatch(r"\w[\w\-]*", e))
 
 
 @cache
 def _known_acronyms() -> frozenset[str]:
     """All-capital single words of the keyword lexicon (UDAF, VIH, SPIP): never a name."""
-    lexicon = keyword_lexicon()
-    entries = [
-        entry
-        for section in ("terms", "exact")
-        for words in lexicon[section].values()
-        for entry in words
-    ]
-    return frozenset(e for e in entries if re.fullmatch(r"[A-Z][A-Z0-9]+", e))
+    return frozenset(e for e in _lexicon_entries() if re.fullmatch(r"[A-Z][A-Z0-9]+", e))
 
 
 def _trim_acronym(name: str) -> int:
