@@ -3,7 +3,8 @@
 The scripts of this folder (``heldout_spans.py``, ``learned_table.py``) take minutes to
 generate and train; they keep their datasets and models between runs, but figures of
 another seed or of older code must never pass for this run's: what they keep is stamped
-with a key naming the generator and corpora, the learned models' code and the options.
+with a key naming the generator and corpora, the harness's code (the learned models and
+the built-in detectors whose spans they read as hints) and the options.
 """
 
 from __future__ import annotations
@@ -13,13 +14,16 @@ import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
-from breachbench.benchmarks import learned
+import breachbench.benchmarks
 from breachbench.generator.data.derived import code_digest, derived_key
 
 
 def run_key(*options: object) -> str:
-    """The stamp of a run: generator and corpora, the learned models' code, the options."""
-    return " ".join([derived_key(), code_digest(Path(learned.__file__).parent), *map(str, options)])
+    """The stamp of a run: generator and corpora, the harness's code, the options. The
+    whole ``benchmarks`` package, not only ``learned``: a tagger trained on the hints of
+    an older ``identifiers`` detector is another tagger."""
+    harness = Path(breachbench.benchmarks.__file__).parent
+    return " ".join([derived_key(), code_digest(harness), *map(str, options)])
 
 
 def file_digest(path: Path | None) -> str:
