@@ -9,6 +9,7 @@ the engine's draws directly.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime as dt
 import re
 import unicodedata
@@ -16,6 +17,7 @@ import unicodedata
 import numpy as np
 import pytest
 from breachbench.generator.block import make_block
+from breachbench.generator.comments.births import load_birth_groups
 from breachbench.generator.comments.engine import CommentContext, CommentEngine, load_engine
 from breachbench.generator.comments.slots import SlotFiller
 from breachbench.generator.comments.templates import (
@@ -287,10 +289,6 @@ def test_clauses_that_ask_for_a_birth_country_are_written_for_people_born_there(
     whose birth class (France, or the country of the row's birth place) the clause admits;
     with half the patients born abroad, such clauses are drawn, and born-abroad patients
     get ``born_abroad_facts`` more often than others."""
-    import dataclasses
-
-    from breachbench.generator.comments.births import load_birth_groups
-
     engine = load_engine()
     ctx = _context(6000, 40, 2020, seed)
     rng = np.random.default_rng(seed)
