@@ -69,21 +69,6 @@ def test_unknown_listed_text_is_a_one_line_error(tmp_path):
     assert "\n" not in message and "age_floors.yaml" in message and "Zubzub" in message
 
 
-def test_generated_children_carry_no_fact_under_its_floor(tmp_path):
-    """On generated rows, the check's eligibility rule (age floors included) finds nothing
-    (here on 8,000 rows; on a million of each difficulty in ``pytest -m slow``)."""
-    from breachbench.benchmarks.check import check_dataset
-    from breachbench.generator.api import generate_dataset
-    from breachbench.generator.options import GenerateOptions
-
-    out = tmp_path / "d.parquet"
-    generate_dataset(out, GenerateOptions(rows=8_000, seed=11), progress=False)
-    rules = {
-        r["id"]: r["contradictions"] for r in check_dataset(out, rules=("eligibility",))["rules"]
-    }
-    assert rules == {"eligibility": 0}
-
-
 def test_check_flags_a_fact_under_its_floor():
     from breachbench.benchmarks.check import lexicon_age_floors
 

@@ -119,9 +119,14 @@ def _meets(needs: int, presumed: dict[str, set[str]]) -> bool:
     return all(lacks & _BITS[name] for name in presumed["lacks"])
 
 
+@pytest.mark.slow
 def test_every_template_that_presumes_a_contact_is_drawn_only_for_records_that_fit():
     """A template the rules read as presuming a contact carries the ``has`` or ``lacks``
-    that keeps the engine from writing it about a record that contradicts it."""
+    that keeps the engine from writing it about a record that contradicts it.
+
+    Every reachable template rendered and read by every rule: five CPU-seconds, so it
+    runs with the other whole-template walks in ``pytest -m slow``; the default run
+    checks generated rows with the same rule (``test_check.py``)."""
     wrong = []
     checked = 0
     for template in reachable():

@@ -96,14 +96,17 @@ def test_a_signal_mid_run_of_huge_rows_leaves_nothing(
 
     The real processes of the suite's signal tests: each signal and each output layout
     once (the cleanup depends on the layout, not on the signal, which the CLI turns into
-    the same KeyboardInterrupt). Each gets its signal once the first bytes are written;
+    the same KeyboardInterrupt). Each gets its signal once the first bytes are written
+    (batches of 4,096 rows: with the default 131,072, the Parquet case's two workers made
+    about half a million rows, four CPU-seconds, before its first row group);
     in ``pytest -m slow``, each also goes on for ``watch`` tenths of a second first,
     memory watched (the single Parquet file's footer grows with the run): three busy
     processes for a second cost three CPU-seconds per case. By default, only the Parquet
     case starts worker processes (the pool's teardown does not depend on the layout,
     and starting it costs about as much as the rest of a case)."""
     command = [sys.executable, "-m", "breachbench", "generate", "--rows", str(10**13)]
-    command += ["--workers", str(workers), "--out", out, "--part-rows", "4096"]
+    command += ["--workers", str(workers), "--out", out]
+    command += ["--part-rows", "4096", "--batch-size", "4096"]
     scratch = tmp_path.parent / f"{tmp_path.name}-tmp"  # TMPDIR: must stay empty too
     scratch.mkdir()
     process = subprocess.Popen(
