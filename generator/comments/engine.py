@@ -694,6 +694,7 @@ class CommentEngine:
             rng, n, kind, category, value, per_clause, clause_row, position
         )
         text = join_pieces(pool, index, row_offsets, null=~has_comment, capitalise=capitals)
+        text = self._close(rng, text, has_comment)
 
         ends = np.cumsum(lengths)
         row_start = np.concatenate([[0], ends])[row_offsets[:-1]]
@@ -1005,6 +1006,23 @@ class CommentEngine:
             mask |= np.where(upper_row & has_clause, bit["upper_case"], 0)
         return lists_from_masks(mask, self.tag_names)
 
+    def _close(self, rng: np.random.Generator, text: pa.Array, has_comment: np.ndarray) -> pa.Array:
+        """End a share of the notes with a full stop (now and then "!" or "..."), as most
+        people typing a note do: 77% of the hand-written development notes end with one,
+        and no generated note did, which told them apart on its own (a blind-test kit
+        rule "ends with a full stop: hand-written" scored 90%). Never after a note that
+        already ends with punctuation. Appended at the end, so no span moves.
+        """
+        n = len(text)
+        closer = self.closer_dist.sample(rng, n)
+        closed = has_comment & (rng.random(n) < self.closer_rate)
+        last = pc.utf8_slice_codeunits(text, -1)
+        closed &= ~np.asarray(pc.is_in(last, value_set=_ENDS_PUNCTUATED).fill_null(True))
+        if not closed.any():
+            return text
+        suffix = pc.if_else(pa.array(closed), take(self.closers, closer), "")
+        return pc.binary_join_element_wise(text, suffix, "")
+
     def _labels(
         self,
         n: int,
@@ -1045,6 +1063,10 @@ class CommentEngine:
             spans=spans,
             difficulty_tags=difficulty_tags,
         )
+
+
+# What a note may already end with, after which no closer is written.
+_ENDS_PUNCTUATED = pa.array(list(".?!:;,…"), type=pa.string())
 
 
 def _ends_with_stop(strings: pa.Array) -> np.ndarray:
