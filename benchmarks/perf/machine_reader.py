@@ -43,6 +43,7 @@ AUTHORS = ("dev", "dev2")  # two authors, neither of whom read the generator's w
 
 # Surface habits, as a reader notices them: the share of notes showing each.
 HABITS = {
+    "ends with a full stop": r"\.\s*$",
     "sentence inside (. X)": r"\.\s+\S",
     "comma": r", ",
     "parenthesis": r"\(",
