@@ -176,6 +176,8 @@ UNLABELLED_ON_PURPOSE = {
     "mandataire judiciaire": "next to the labelled measure",
     "assistante sociale": "a person, not a fact",
     "115": "a service number",
+    "menace": "a landlord's threat of the labelled eviction",
+    "menacé": "a threat of suicide, labelled as such",
 }
 
 
