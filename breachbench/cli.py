@@ -53,6 +53,10 @@ COMMANDS: dict[str, LazyCommand] = {
         "breachbench.commands.exercise:exercise",
         "Make a class exercise from a synthetic breach (create), and grade submissions.",
     ),
+    "blind": LazyCommand(
+        "breachbench.commands.blind:blind",
+        "A blind test: can a reader tell generated notes from hand-written ones? (make, score)",
+    ),
     "train": LazyCommand(
         "breachbench.commands.train:train",
         "Train a learned detector on DATASET and write it to --out.",

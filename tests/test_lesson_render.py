@@ -107,3 +107,26 @@ def test_handout_and_reid_render(tmp_path: Path) -> None:
     _check(summary.out / "reid.html", tmp_path)
     english = create_exercise(tmp_path / "kit-en", lang="en", groups=1, rows=300)
     _check(english.root / "students" / "group-1" / "handout.html", tmp_path)
+
+
+def test_blind_sheet_and_score_render(tmp_path: Path) -> None:
+    """The reader's sheet and the organiser's score page render, and the sheet prints on A4."""
+    from breachbench.benchmarks.blind import make_kit, score_html, score_kit
+
+    hand = Path(__file__).resolve().parents[1] / "benchmarks/perf/handwritten/dev.jsonl"
+    kit = make_kit(hand, tmp_path / "blind", rows=300, notes=12, seed=4).root
+    _check(kit / "sheet.html", tmp_path)
+    answers = tmp_path / "reader.csv"
+    answers.write_text(
+        (kit / "answers.csv").read_text(encoding="utf-8").replace(",,", ",main,oui"),
+        encoding="utf-8",
+    )
+    page = tmp_path / "score.html"
+    page.write_text(score_html(score_kit(kit, answers), answers="a", kit="k"), encoding="utf-8")
+    _check(page, tmp_path)
+    pdf = tmp_path / "sheet.pdf"
+    _chromium(
+        tmp_path, "--no-pdf-header-footer", f"--print-to-pdf={pdf}", (kit / "sheet.html").as_uri()
+    )
+    boxes = re.findall(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", pdf.read_bytes())
+    assert boxes and all(abs(float(w) - 595) < 1 and abs(float(h) - 842) < 1 for w, h in boxes)

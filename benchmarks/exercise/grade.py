@@ -31,7 +31,14 @@ from breachbench.benchmarks.scoring.predictions import (
 )
 from breachbench.benchmarks.scoring.report import metrics_report
 
-__all__ = ["Grade", "SubmissionError", "grade_submissions", "parse_submission", "score_key"]
+__all__ = [
+    "Grade",
+    "SubmissionError",
+    "grade_submissions",
+    "parse_submission",
+    "read_text_file",
+    "score_key",
+]
 
 
 class SubmissionError(ValueError):
@@ -83,6 +90,23 @@ def _key_ids(key: Path) -> tuple[list[str], dict[str, str]]:
     return ids, texts
 
 
+def read_text_file(path: Path) -> str:
+    """A file a person saved (a spreadsheet export...) as text; a byte-order mark dropped.
+
+    Raises :class:`SubmissionError`: ``name: cannot read`` or ``name line N: not UTF-8``.
+    """
+    name = path.name
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise SubmissionError(f"{name}: cannot read: {error.strerror or error}") from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        raise SubmissionError(f"{name} line {line}: not UTF-8 (save the file as UTF-8)") from None
+
+
 def parse_submission(
     path: Path, *, ids: set[str], texts: dict[str, str], categories: tuple[str, ...]
 ) -> tuple[str, dict[str, Any]]:
@@ -91,15 +115,7 @@ def parse_submission(
     Raises :class:`SubmissionError` naming the first bad line.
     """
     name = path.name
-    try:
-        raw = path.read_bytes()
-    except OSError as error:
-        raise SubmissionError(f"{name}: cannot read: {error.strerror or error}") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = raw[: error.start].count(b"\n") + 1
-        raise SubmissionError(f"{name} line {line}: not UTF-8 (save the file as UTF-8)") from None
+    text = read_text_file(path)
     known = set(categories)
     listing = ", ".join(categories)
     if path.suffix.lower() in (".jsonl", ".json", ".ndjson"):
