@@ -9,7 +9,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from breachbench.benchmarks.exercise.grade import _html_table, _page
+from breachbench.benchmarks.exercise.grade import html_page, html_table
 from breachbench.benchmarks.reports.fmt import ci, pct
 
 __all__ = ["ROWS", "VERDICTS", "score_html", "score_rows", "verdict_line"]
@@ -115,5 +115,5 @@ def score_html(score: dict[str, Any], *, answers: str, kit: str) -> str:
         f" {escape(score['sheet_id'])}. Intervals: 95% Wilson; p-value: exact binomial,"
         " one-sided, against guessing (50%).</p>"
     )
-    table = _html_table(("Figure", "Right / answered", "Value [95% interval]"), score_rows(score))
-    return _page("Blind test: generated or hand-written?", lead + _forest(score) + table)
+    table = html_table(("Figure", "Right / answered", "Value [95% interval]"), score_rows(score))
+    return html_page("Blind test: generated or hand-written?", lead + _forest(score) + table)

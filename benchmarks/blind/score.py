@@ -16,7 +16,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from breachbench.benchmarks.exercise.create import _wilson
+from breachbench.benchmarks.exercise.create import wilson_interval
 
 from .answers import AnswerError, Answers, read_answers
 from .make import KEY_KIND, KEY_NAME, SOURCES, BlindError
@@ -41,7 +41,7 @@ def _block(correct: int, answered: int) -> dict[str, Any]:
     harness's reports (``reports.fmt.ci`` prints it); None values when nothing was answered."""
     if answered == 0:
         return {"value": None, "ci_low": None, "ci_high": None, "correct": 0, "answered": 0}
-    low, high = _wilson(correct, answered)
+    low, high = wilson_interval(correct, answered)
     return {
         "value": correct / answered,
         "ci_low": low,

@@ -69,7 +69,7 @@ def _strings() -> dict[str, Any]:
     return yaml.safe_load(_text("strings.yaml"))
 
 
-def _wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+def wilson_interval(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
     """95% Wilson interval of a proportion: honest for small counts, unlike p ± 2σ."""
     if n == 0:
         return (0.0, 0.0)
@@ -149,7 +149,7 @@ def _solution(
     ]
     for cat in order:
         k, about = per_cat.get(cat, [0, 0])
-        lo, hi = _wilson(k, n)
+        lo, hi = wilson_interval(k, n)
         cells = [
             f" {_millions(m * k / n, lang)}"
             f" [{_millions(m * lo, lang)}, {_millions(m * hi, lang)}] |"

@@ -316,13 +316,13 @@ td:first-child,th:first-child,td:nth-child(2){text-align:left}th{background:#f5f
 """
 
 
-def _html_table(headers: tuple[str, ...], rows: list[list[str]]) -> str:
+def html_table(headers: tuple[str, ...], rows: list[list[str]]) -> str:
     head = "".join(f"<th>{escape(h)}</th>" for h in headers)
     body = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in r) + "</tr>" for r in rows)
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
-def _page(title: str, body: str) -> str:
+def html_page(title: str, body: str) -> str:
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
@@ -337,7 +337,7 @@ def class_html(grades: list[Grade], key: Path) -> str:
         f'<p class="note">Key: {escape(str(key))}. Ranked by micro F1 over (record, category)'
         " pairs; linked disclosure and severity leak only for span submissions (JSON lines).</p>"
     )
-    return _page("Class results", note + _html_table(CLASS_HEADERS, class_rows(grades)))
+    return html_page("Class results", note + html_table(CLASS_HEADERS, class_rows(grades)))
 
 
 def student_html(grade: Grade) -> str:
@@ -349,7 +349,7 @@ def student_html(grade: Grade) -> str:
             " <code>patient_id,category</code>, ids as in the extract, categories from the"
             " handout's list.</p>"
         )
-        return _page(f"Submission {grade.name}", body)
+        return html_page(f"Submission {grade.name}", body)
     assert grade.metrics is not None
     summary = [
         [label, pct(grade.value(key))] for key, label in COLUMNS if grade.value(key) is not None
@@ -363,13 +363,13 @@ def student_html(grade: Grade) -> str:
     missed = [[rid, cat] for rid, cat in grade.missed]
     body = (
         f"<p>Rank {grade.rank}. Submission read as {escape(grade.kind)}.</p>"
-        + _html_table(("Figure", "Value"), summary)
+        + html_table(("Figure", "Value"), summary)
         + "<h2>Per category</h2>"
-        + _html_table(("Category", "In the key", "You flagged", "Precision", "Recall"), per)
+        + html_table(("Category", "In the key", "You flagged", "Precision", "Recall"), per)
         + "<h2>A few sensitive mentions you missed</h2>"
-        + (_html_table(("Record", "Category"), missed) if missed else "<p>None.</p>")
+        + (html_table(("Record", "Category"), missed) if missed else "<p>None.</p>")
     )
-    return _page(f"Submission {grade.name}", body)
+    return html_page(f"Submission {grade.name}", body)
 
 
 def class_markdown(grades: list[Grade]) -> str:

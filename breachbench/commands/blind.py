@@ -16,7 +16,7 @@ from breachbench.benchmarks.blind import (
     verdict_line,
 )
 from breachbench.benchmarks.blind.sheet import sheet_id
-from breachbench.commands.exercise import _write
+from breachbench.commands import write_text_atomically
 from breachbench.generator.options import DIFFICULTIES
 
 
@@ -136,7 +136,7 @@ def score(kit: Path, answers: Path, as_json: bool, report: Path | None) -> None:
         raise click.UsageError(str(error)) from error
     report = report or kit / f"report-{answers.stem}.html"
     try:
-        _write(report, score_html(figures, answers=str(answers), kit=str(kit)))
+        write_text_atomically(report, score_html(figures, answers=str(answers), kit=str(kit)))
     except OSError as error:
         raise click.ClickException(f"{error.filename or report}: {error.strerror}") from error
     if as_json:

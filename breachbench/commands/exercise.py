@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
@@ -16,6 +15,7 @@ from breachbench.benchmarks.exercise.grade import (
     student_html,
 )
 from breachbench.benchmarks.reports.fmt import pct
+from breachbench.commands import write_text_atomically
 
 
 @click.group("exercise")
@@ -51,12 +51,6 @@ def create(directory: Path, lang: str, groups: int, rows: int, seed: int, overwr
     click.echo(f"Kit for {len(kit.groups)} group(s) in {kit.root}: see {kit.root / 'README.md'}")
 
 
-def _write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
 @exercise.command("grade")
 @click.argument("key", type=click.Path(exists=True, path_type=Path))
 @click.argument("submissions", nargs=-1, required=True, type=click.Path(path_type=Path))
@@ -74,11 +68,11 @@ def grade(key: Path, submissions: tuple[Path, ...], out: Path, bootstrap: int) -
     except DatasetError as error:
         raise click.UsageError(f"answer key: {error}") from error
     (out / "students").mkdir(parents=True, exist_ok=True)
-    _write(out / "class.html", class_html(grades, key))
-    _write(out / "class.md", class_markdown(grades))
-    _write(out / "class.csv", class_csv(grades))
+    write_text_atomically(out / "class.html", class_html(grades, key))
+    write_text_atomically(out / "class.md", class_markdown(grades))
+    write_text_atomically(out / "class.csv", class_csv(grades))
     for g in grades:
-        _write(out / "students" / f"{g.name}.html", student_html(g))
+        write_text_atomically(out / "students" / f"{g.name}.html", student_html(g))
     for g in grades:
         if g.error is None:
             click.echo(f"{g.rank:>3}. {g.name}: category F1 {pct(g.value('category_f1'))}")
