@@ -320,6 +320,14 @@ def test_rule_fires_on_a_contradiction_and_not_on_a_consistent_row(
             "birth_country",
         ),
         (make_row("AME à renouveler", [("AME", "social_precarity", P, A)]), "birth_country"),
+        (
+            make_row(
+                "née aux Comores",
+                [("née aux Comores", "ethnic_origin", P, A)],
+                birth_place="Italie",
+            ),
+            "birth_country",
+        ),
     ],
 )
 def test_more_contradictions(row: dict[str, Any], rule: str, tmp_path: Path) -> None:
@@ -395,6 +403,12 @@ def test_more_contradictions(row: dict[str, Any], rule: str, tmp_path: Path) -> 
         # An origin is not a birth; a relative's language or papers are the relative's;
         # a child born in France is on the family's AME.
         make_row("comorienne, à Marseille depuis 2001", [("comorienne", "ethnic_origin", P, A)]),
+        # "Ne" is a negation, not "né" without its accent
+        make_row(
+            "Ne semble pas comorienne",
+            [("comorienne", "ethnic_origin", P, N)],
+            birth_place="Italie",
+        ),
         make_row("d'origine malienne", [("origine malienne", "ethnic_origin", P, A)]),
         make_row("Mme Sarrazin (mère), parle anglais", [("Sarrazin", "person", R, A)]),
         make_row("mari sans-papiers", [("sans-papiers", "ethnic_origin", R, A)]),

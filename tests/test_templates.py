@@ -160,6 +160,7 @@ UNLABELLED_ON_PURPOSE = {
     "islam": "the span is 'converti'",
     "coming out": "the labelled span says the orientation",
     "indétectable": "a qualifier after the labelled status",
+    "trod": "the test's name before or after the labelled virus and result ('TROD VIH +')",
     "angoissée": "a feeling, not a diagnosis",
     "drépanocytose": "a screening test, no diagnosis",
     "titre de séjour": "its lack, stated by the labelled 'sans-papiers'",
