@@ -41,6 +41,7 @@ from breachbench.benchmarks.dataset import open_dataset
 from breachbench.generator.comments.births import load_birth_groups
 from breachbench.generator.contract.taxonomy import load_taxonomy
 from breachbench.generator.data import corpora
+from breachbench.generator.records.dates import desk_days
 
 __all__ = [
     "EXTRA_COLUMNS",
@@ -75,6 +76,7 @@ SINCE_FILE = "checks/since.yaml"
 MARKERS_FILE = "checks/markers.yaml"
 BIRTH_FILE = "checks/birth_country.yaml"
 CONTACTS_FILE = "checks/contacts.yaml"
+DESK_FILE = "checks/desk.yaml"
 EXAMPLES = 3
 
 
@@ -924,10 +926,12 @@ def spelled_out(folded: str) -> str:
 
 
 def rule_date_after_creation(record: Record) -> list[Finding]:
-    """A patient's dated event after the record was created, in a clause that plans nothing."""
+    """A patient's dated event after the record was created, in a clause that plans nothing
+    and is no desk entry of the weeks after the opening (``desk.yaml``)."""
     if record.created_at is None:
         return []
     planning = load_markers().planning
+    desk_end = record.created_at + dt.timedelta(days=desk_days())
     found = []
     for start, end, _ in _patient_spans(record, "date"):
         if _is_birth_date(record, start):
@@ -936,6 +940,8 @@ def rule_date_after_creation(record: Record) -> list[Finding]:
         if interval is None or interval[0] <= record.created_at:
             continue
         if planning.search(spelled_out(clause_around(record, start, end))):
+            continue
+        if interval[0] <= desk_end and _desk_entry(record, start, end):
             continue
         found.append(
             Finding(
@@ -946,6 +952,67 @@ def rule_date_after_creation(record: Record) -> list[Finding]:
                 record.created_at.isoformat(),
             )
         )
+    return found
+
+
+@dataclass(frozen=True)
+class Desk:
+    """``desk.yaml``: what a desk entry's date follows, or is followed by."""
+
+    before: re.Pattern[str]
+    after: re.Pattern[str]
+
+
+@functools.cache
+def load_desk() -> Desk:
+    """The patterns of ``corpora/checks/desk.yaml``, compiled."""
+    raw = corpora.read_yaml(DESK_FILE)
+    before = "|".join(f"(?:{p})" for p in raw["before"])
+    return Desk(
+        before=_compile(rf"(?:{before})\W*$"),
+        after=_compile("|".join(f"(?:{p})" for p in raw["after"])),
+    )
+
+
+def _desk_entry(record: Record, start: int, end: int) -> bool:
+    """True when the date ``[start, end)`` dates a desk entry: the words just before it
+    ("message laissé le"; read past a clause's end, which an abbreviation's dot may
+    make: "envoyé au nouveau méd. le") or just after it in its clause ("RDV du ...
+    reporté")."""
+    _, hi = clause_bounds(record, start, end)
+    desk = load_desk()
+    before = record.folded[max(0, start - 60) : start]
+    return bool(
+        desk.before.search(before)
+        or desk.before.search(spelled_out(before))
+        or desk.after.match(record.folded[end:hi])
+    )
+
+
+def rule_desk_before_opening(record: Record) -> list[Finding]:
+    """A desk entry on the record (an appointment cancelled, a message left, a card
+    scanned) dated before the record was opened: the desk cannot act on a record that
+    does not exist yet, while the patient's history may be older (``desk.yaml``)."""
+    if record.created_at is None:
+        return []
+    pivot = record.created_at.year + PIVOT_AHEAD
+    found = []
+    for start, end, category, _, _ in record.spans:
+        if category != "date" or _is_birth_date(record, start):
+            continue
+        interval = parse_date_span(record.text[start:end], pivot)
+        if interval is None or interval[1] >= record.created_at:
+            continue
+        if _desk_entry(record, start, end):
+            found.append(
+                Finding(
+                    "desk_before_opening",
+                    record.patient_id,
+                    record.text[max(0, start - 24) : end],
+                    "created_at",
+                    record.created_at.isoformat(),
+                )
+            )
     return found
 
 
@@ -1332,6 +1399,8 @@ RULES: tuple[Rule, ...] = (
          rule_date_before_birth, ("birth_date",), ("date",)),
     Rule("date_after_creation", "patient's dated event after created_at, not planned",
          rule_date_after_creation, ("created_at",), ("date",)),
+    Rule("desk_before_opening", "desk entry (RDV annulé, message laissé) before created_at",
+         rule_desk_before_opening, ("created_at",), ("date",)),
     Rule("anachronism", "date next to something that did not exist then (since.yaml)",
          rule_anachronism, (), ("since",)),
     Rule("eligibility", "fact impossible for the patient's sex or age (eligibility.yaml)",

@@ -101,7 +101,11 @@ LACKS_SHIFT = 4
 # order reads in order ("{year|patient:early} : ... {date|patient:recent} : ...").
 # 'lately' is the last weeks before the record's creation: what the desk still has to act
 # on ("bilan du {date|patient:lately} : ..., à rappeler") is not two years old.
-TIMINGS: tuple[str, ...] = ("birth", "future", "recent", "created", "early", "middle", "lately")
+# 'desk' is the desk's own entries on the record ("RDV annulé le", "message laissé le"):
+# on the day it was opened (`created_at`) or in the weeks after (formats/dates.yaml).
+TIMINGS: tuple[str, ...] = (
+    "birth", "future", "recent", "created", "early", "middle", "lately", "desk"
+)  # fmt: skip
 # A date that can only fall in one season: 'winter' (October to February, the flu
 # vaccination campaign), combined with a timing ("{date|patient:recent:winter}").
 SEASONS: tuple[str, ...] = ("winter",)
