@@ -77,6 +77,7 @@ MARKERS_FILE = "checks/markers.yaml"
 BIRTH_FILE = "checks/birth_country.yaml"
 CONTACTS_FILE = "checks/contacts.yaml"
 DESK_FILE = "checks/desk.yaml"
+LASTING_FILE = "checks/lasting.yaml"
 EXAMPLES = 3
 
 
@@ -1016,6 +1017,29 @@ def rule_desk_before_opening(record: Record) -> list[Finding]:
     return found
 
 
+@functools.cache
+def _brief_facts() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """``corpora/checks/lasting.yaml``: facts that do not last, and what says they do."""
+    raw = corpora.read_yaml(LASTING_FILE)
+    facts = "|".join(f"(?:{p})" for p in raw["facts"])
+    return re.compile(rf"(?:{facts})"), re.compile(raw["after"])
+
+
+def rule_brief_since(record: Record) -> list[Finding]:
+    """An event or a course of weeks said to last ("chimio depuis 1982", "IVG depuis
+    2015", "garde à vue depuis des années"): ``lasting.yaml``."""
+    facts, after = _brief_facts()
+    group = load_taxonomy().group_of
+    found = []
+    for start, end, category, subject, assertion in record.spans:
+        if group.get(category) != "sensitive" or (subject, assertion) != ("patient", "affirmed"):
+            continue  # "plus de chimio depuis 2017" is historical
+        if facts.match(record.folded[start:end]) and after.match(record.folded[end : end + 30]):
+            text = record.text[start : end + 20]
+            found.append(Finding("brief_since", record.patient_id, text, "comment", category))
+    return found
+
+
 @functools.lru_cache(maxsize=1024)
 def _excluding_rules(
     sex: str | None, age: int | None
@@ -1401,6 +1425,8 @@ RULES: tuple[Rule, ...] = (
          rule_date_after_creation, ("created_at",), ("date",)),
     Rule("desk_before_opening", "desk entry (RDV annulé, message laissé) before created_at",
          rule_desk_before_opening, ("created_at",), ("date",)),
+    Rule("brief_since", "an event or a course of weeks said to last ('IVG depuis 2015')",
+         rule_brief_since, (), ("since_word",)),
     Rule("anachronism", "date next to something that did not exist then (since.yaml)",
          rule_anachronism, (), ("since",)),
     Rule("eligibility", "fact impossible for the patient's sex or age (eligibility.yaml)",
@@ -1584,6 +1610,7 @@ def _prefilters(batch: pa.RecordBatch, present: set[str]) -> dict[str, np.ndarra
     masks["period"] = _mask(pc.match_substring_regex(folded, r"\b(de|entre) \d{4} (a|et) \d{4}"))
     masks["flu"] = masks["date"] & _mask(pc.match_substring(folded, "grippe"))
     masks["negative"] = masks["sensitive"] & _mask(pc.match_substring(folded, "neg"))
+    masks["since_word"] = masks["sensitive"] & _mask(pc.match_substring(folded, "depuis"))
     return masks
 
 

@@ -156,6 +156,14 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
         make_row("carte scannée le 3 mars 2024", [("3 mars 2024", "date", P, A)]),
         make_row("RDV le 3 mars 2024 à prévoir", [("3 mars 2024", "date", P, A)]),
     ),
+    # An event or a course of weeks does not last; over since then, it may be dated so.
+    "brief_since": (
+        make_row("chimio depuis 1982", [("chimio", "health_condition", P, A)]),
+        make_row(
+            "plus de chimio depuis 2015, diabète depuis 2010",
+            [("chimio", "health_condition", P, H), ("diabète", "health_condition", P, A)],
+        ),
+    ),
     # The record was opened on 1 June 2021: the desk acts on it from then on, while the
     # patient's history may be older.
     "desk_before_opening": (
@@ -329,6 +337,8 @@ def test_rule_fires_on_a_contradiction_and_not_on_a_consistent_row(
             "birth_country",
         ),
         (make_row("AME à renouveler", [("AME", "social_precarity", P, A)]), "birth_country"),
+        (make_row("IVG depuis 2015", [("IVG", "reproductive_health", P, A)]), "brief_since"),
+        (make_row("GAV depuis des années", [("GAV", "justice", P, A)], **MAN), "brief_since"),
         (
             make_row("RDV du 03/05/2021 reporté", [("03/05/2021", "date", P, A)]),
             "desk_before_opening",
@@ -407,6 +417,12 @@ def test_more_contradictions(row: dict[str, Any], rule: str, tmp_path: Path) -> 
         ),
         make_row("vérifier la DDN\n06/2015 : arrivée au cabinet", [("06/2015", "date", P, A)]),
         make_row("enft né en 2011", [("2011", "date", P, A)]),
+        # Lasting facts, and an assault's aftermath, may be dated with "depuis".
+        make_row("viol conjugal depuis 2019", [("viol conjugal", "sexual_violence", P, A)]),
+        make_row("chimio orale depuis mars 2021", [("chimio orale", "health_condition", P, A)]),
+        make_row(
+            "agressions sexuelles depuis 2019", [("agressions sexuelles", "sexual_violence", P, A)]
+        ),
         # A desk entry in the weeks after the opening; a police custody seen ("vue") is
         # history, not the desk's.
         make_row("RDV du 03/06/2021 reporté", [("03/06/2021", "date", P, A)]),
