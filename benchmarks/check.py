@@ -78,6 +78,7 @@ BIRTH_FILE = "checks/birth_country.yaml"
 CONTACTS_FILE = "checks/contacts.yaml"
 DESK_FILE = "checks/desk.yaml"
 LASTING_FILE = "checks/lasting.yaml"
+LEAVING_FILE = "checks/leaving.yaml"
 EXAMPLES = 3
 
 
@@ -1040,6 +1041,35 @@ def rule_brief_since(record: Record) -> list[Finding]:
     return found
 
 
+@functools.cache
+def _leaving() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """``corpora/checks/leaving.yaml``: what closes a record, what presumes it open."""
+    raw = corpora.read_yaml(LEAVING_FILE)
+    return re.compile(raw["leaving"]), re.compile(raw["active"])
+
+
+def rule_after_leaving(record: Record) -> list[Finding]:
+    """A clause that presumes a patient still coming ("à revoir dans un mois", "préfère
+    les RDV le matin") after one that closed the record ("a quitté la région, dossier
+    clos", "patient décédé le ..."): ``leaving.yaml``."""
+    leaving, active = _leaving()
+    relatives = load_markers().relative_words
+    closed = None
+    for lo, hi in record.clauses:
+        clause = record.folded[lo:hi]
+        if closed is None:
+            m = leaving.search(clause)
+            if m and not relatives.search(clause[: m.start()]):
+                closed = record.text[lo + m.start() : lo + m.end()]
+                clause = clause[m.end() :]
+            else:
+                continue
+        if m := active.search(clause):
+            text = f"{closed} ... {m.group(0)}"
+            return [Finding("after_leaving", record.patient_id, text, "comment", "")]
+    return []
+
+
 @functools.lru_cache(maxsize=1024)
 def _excluding_rules(
     sex: str | None, age: int | None
@@ -1427,6 +1457,8 @@ RULES: tuple[Rule, ...] = (
          rule_desk_before_opening, ("created_at",), ("date",)),
     Rule("brief_since", "an event or a course of weeks said to last ('IVG depuis 2015')",
          rule_brief_since, (), ("since_word",)),
+    Rule("after_leaving", "a patient still coming after the record was closed (leaving.yaml)",
+         rule_after_leaving, (), ("leaving",)),
     Rule("anachronism", "date next to something that did not exist then (since.yaml)",
          rule_anachronism, (), ("since",)),
     Rule("eligibility", "fact impossible for the patient's sex or age (eligibility.yaml)",
@@ -1610,6 +1642,9 @@ def _prefilters(batch: pa.RecordBatch, present: set[str]) -> dict[str, np.ndarra
     masks["period"] = _mask(pc.match_substring_regex(folded, r"\b(de|entre) \d{4} (a|et) \d{4}"))
     masks["flu"] = masks["date"] & _mask(pc.match_substring(folded, "grippe"))
     masks["negative"] = masks["sensitive"] & _mask(pc.match_substring(folded, "neg"))
+    masks["leaving"] = _mask(
+        pc.match_substring_regex(folded, _leaving()[0].pattern, ignore_case=True)
+    )
     masks["since_word"] = masks["sensitive"] & _mask(pc.match_substring(folded, "depuis"))
     return masks
 

@@ -156,6 +156,13 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
         make_row("carte scannée le 3 mars 2024", [("3 mars 2024", "date", P, A)]),
         make_row("RDV le 3 mars 2024 à prévoir", [("3 mars 2024", "date", P, A)]),
     ),
+    # Nothing presumes a patient still coming once the record is closed.
+    "after_leaving": (
+        make_row("a quitté la région, dossier clos. À revoir dans un mois"),
+        make_row(
+            "à revoir dans un mois. Mère décédée, à rappeler. A quitté la région, dossier clos"
+        ),
+    ),
     # An event or a course of weeks does not last; over since then, it may be dated so.
     "brief_since": (
         make_row("chimio depuis 1982", [("chimio", "health_condition", P, A)]),
@@ -721,3 +728,25 @@ def test_desk_entries_fall_in_the_weeks_after_the_opening(tmp_path: Path) -> Non
                     elif offset < 0:
                         history += 1
         assert desk > 20 and history > 20, (desk, history)
+
+
+def test_a_closed_record_ends_its_note(tmp_path: Path) -> None:
+    """On generated rows, a clause that closes the record (a death, a move away, the file
+    sent on) is the note's last one, and check finds no patient still coming after it."""
+    from breachbench.benchmarks.check import _leaving, clauses
+    from breachbench.generator.api import generate_dataset
+    from breachbench.generator.options import GenerateOptions
+
+    out = tmp_path / "d.parquet"
+    generate_dataset(out, GenerateOptions(rows=20_000, seed=5), progress=False)
+    info = check_dataset(out, rules=("after_leaving",))
+    assert info["rules"][0]["contradictions"] == 0
+    leaving = _leaving()[0]
+    closed = 0
+    for text in pq.read_table(out, columns=["admin_comment"])["admin_comment"].to_pylist():
+        if text and leaving.search(fold(text)):
+            closed += 1
+            lo, hi = clauses(text)[-1]
+            # The last clause closes the record (a comma may join it to the one before).
+            assert leaving.search(fold(text[max(0, lo - 60) : hi])), text
+    assert closed > 20
