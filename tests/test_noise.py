@@ -292,3 +292,24 @@ def test_a_slip_never_reads_as_another_word_or_a_cut_one() -> None:
         if new & readings:
             wrong.append((text, written))
     assert not wrong, wrong[:5]
+
+
+def test_a_slip_never_writes_an_ordinary_word_of_typo_real_words():
+    """ "patiente" with a slip may read "patinete" or "patientte", never "patente": a
+    reader takes a real word for what it says (``typo_real_words``); without the list,
+    the same draws do write it."""
+    import dataclasses
+
+    model = load_noise()
+    assert "patente" in model.real_words
+    text = "la patiente rappellera"
+    bare = dataclasses.replace(model, real_words=frozenset())
+
+    def slips(noise) -> set[str]:
+        avoid = noise.readings([text])
+        rng = np.random.default_rng(0)
+        return {noise.typo(text, rng, avoid).split()[1] for _ in range(3000)}
+
+    assert "patente" in slips(bare)
+    written = slips(model)
+    assert "patente" not in written and len(written) > 10
