@@ -244,6 +244,15 @@ class Since:
     pattern: re.Pattern[str]
     since: int
     until: int | None
+    unless: re.Pattern[str] | None = None
+
+    def found_in(self, folded: str) -> re.Match[str] | None:
+        """The first match in ``folded`` that is no homonym (``unless``), or None."""
+        for m in self.pattern.finditer(folded):
+            around = folded[max(0, m.start() - 16) : m.end() + 16]
+            if self.unless is None or not self.unless.search(around):
+                return m
+        return None
 
 
 @functools.cache
@@ -254,7 +263,9 @@ def load_since() -> tuple[tuple[Since, ...], re.Pattern[str]]:
         since, until = int(raw["since"]), raw.get("until")
         if until is not None and int(until) < since:
             raise ValueError(f"{SINCE_FILE}: {raw['pattern']}: until before since")
-        items.append(Since(_compile(raw["pattern"]), since, None if until is None else int(until)))
+        unless = _compile(raw["unless"]) if raw.get("unless") else None
+        until = None if until is None else int(until)
+        items.append(Since(_compile(raw["pattern"]), since, until, unless))
     combined = _compile("|".join(f"(?:{i.pattern.pattern})" for i in items))
     return tuple(items), combined
 
@@ -1087,6 +1098,25 @@ def _excluding_rules(
     return spans, clause, any_clause
 
 
+def rule_anachronism_at_opening(record: Record) -> list[Finding]:
+    """Something named in a record opened before it existed (since.yaml), dated or not:
+    "? C2S" in a record of 2005, "prend ses RDV sur Doctolib" in one of 2010. The note is
+    written when the record is opened, and in the desk's weeks after."""
+    if record.created_at is None:
+        return []
+    items, combined = load_since()
+    if not combined.search(record.folded):
+        return []
+    latest = record.created_at + dt.timedelta(days=desk_days())
+    folded = _without_commune_names(record)
+    for item in items:
+        if item.since > latest.year and (m := item.found_in(folded)):
+            text = record.text[m.start() : m.end()]
+            value = f"{record.created_at.isoformat()} (since {item.since})"
+            return [Finding("anachronism_at_opening", record.patient_id, text, "created_at", value)]
+    return []
+
+
 def rule_anachronism(record: Record) -> list[Finding]:
     """A date in the same clause as something that did not exist then (since.yaml)."""
     items, combined = load_since()
@@ -1459,6 +1489,8 @@ RULES: tuple[Rule, ...] = (
          rule_brief_since, (), ("since_word",)),
     Rule("after_leaving", "a patient still coming after the record was closed (leaving.yaml)",
          rule_after_leaving, (), ("leaving",)),
+    Rule("anachronism_at_opening", "named in a record opened before it existed (since.yaml)",
+         rule_anachronism_at_opening, ("created_at",), ("since_any",)),
     Rule("anachronism", "date next to something that did not exist then (since.yaml)",
          rule_anachronism, (), ("since",)),
     Rule("eligibility", "fact impossible for the patient's sex or age (eligibility.yaml)",
@@ -1636,6 +1668,7 @@ def _prefilters(batch: pa.RecordBatch, present: set[str]) -> dict[str, np.ndarra
     masks.update({name: _mask(array) for name, array in gates.items()})
     since = pc.match_substring_regex(folded, load_since()[1].pattern, ignore_case=True)
     masks["since"] = masks["date"] & _mask(since)
+    masks["since_any"] = _mask(since)
     contact = "|".join(f"(?:{r.pattern.pattern})" for r in load_contact_rules())
     masks["contacts"] = _mask(pc.match_substring_regex(folded, contact, ignore_case=True))
     masks["repeated"] = _repeated_candidates(folded)

@@ -156,6 +156,11 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
         make_row("carte scannée le 3 mars 2024", [("3 mars 2024", "date", P, A)]),
         make_row("RDV le 3 mars 2024 à prévoir", [("3 mars 2024", "date", P, A)]),
     ),
+    # A record opened in June 2021 cannot name France Travail (2024), dated or not.
+    "anachronism_at_opening": (
+        make_row("inscrit à France Travail"),
+        make_row("inscrit à Pôle emploi, C2S"),
+    ),
     # Nothing presumes a patient still coming once the record is closed.
     "after_leaving": (
         make_row("a quitté la région, dossier clos. À revoir dans un mois"),
@@ -345,6 +350,10 @@ def test_rule_fires_on_a_contradiction_and_not_on_a_consistent_row(
         ),
         (make_row("AME à renouveler", [("AME", "social_precarity", P, A)]), "birth_country"),
         (make_row("IVG depuis 2015", [("IVG", "reproductive_health", P, A)]), "brief_since"),
+        (
+            make_row("? C2S", created_at=dt.datetime(2005, 3, 1, 10, 0)),
+            "anachronism_at_opening",
+        ),
         (make_row("GAV depuis des années", [("GAV", "justice", P, A)], **MAN), "brief_since"),
         (
             make_row("RDV du 03/05/2021 reporté", [("03/05/2021", "date", P, A)]),
@@ -424,6 +433,12 @@ def test_more_contradictions(row: dict[str, Any], rule: str, tmp_path: Path) -> 
         ),
         make_row("vérifier la DDN\n06/2015 : arrivée au cabinet", [("06/2015", "date", P, A)]),
         make_row("enft né en 2011", [("2011", "date", P, A)]),
+        # A stylesheet and a software key share a name with the CSS and the RSA.
+        make_row(
+            "feuille CSS du site à corriger, clé RSA du logiciel renouvelée",
+            created_at=dt.datetime(2005, 3, 1, 10, 0),
+            birth_date=dt.date(1960, 1, 1),
+        ),
         # Lasting facts, and an assault's aftermath, may be dated with "depuis".
         make_row("viol conjugal depuis 2019", [("viol conjugal", "sexual_violence", P, A)]),
         make_row("chimio orale depuis mars 2021", [("chimio orale", "health_condition", P, A)]),
