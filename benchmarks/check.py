@@ -41,6 +41,7 @@ from breachbench.benchmarks.dataset import open_dataset
 from breachbench.generator.comments.births import load_birth_groups
 from breachbench.generator.contract.taxonomy import load_taxonomy
 from breachbench.generator.data import corpora
+from breachbench.generator.records.dates import desk_days
 
 __all__ = [
     "EXTRA_COLUMNS",
@@ -75,6 +76,9 @@ SINCE_FILE = "checks/since.yaml"
 MARKERS_FILE = "checks/markers.yaml"
 BIRTH_FILE = "checks/birth_country.yaml"
 CONTACTS_FILE = "checks/contacts.yaml"
+DESK_FILE = "checks/desk.yaml"
+LASTING_FILE = "checks/lasting.yaml"
+LEAVING_FILE = "checks/leaving.yaml"
 EXAMPLES = 3
 
 
@@ -240,6 +244,15 @@ class Since:
     pattern: re.Pattern[str]
     since: int
     until: int | None
+    unless: re.Pattern[str] | None = None
+
+    def found_in(self, folded: str) -> re.Match[str] | None:
+        """The first match in ``folded`` that is no homonym (``unless``), or None."""
+        for m in self.pattern.finditer(folded):
+            around = folded[max(0, m.start() - 16) : m.end() + 16]
+            if self.unless is None or not self.unless.search(around):
+                return m
+        return None
 
 
 @functools.cache
@@ -250,7 +263,9 @@ def load_since() -> tuple[tuple[Since, ...], re.Pattern[str]]:
         since, until = int(raw["since"]), raw.get("until")
         if until is not None and int(until) < since:
             raise ValueError(f"{SINCE_FILE}: {raw['pattern']}: until before since")
-        items.append(Since(_compile(raw["pattern"]), since, None if until is None else int(until)))
+        unless = _compile(raw["unless"]) if raw.get("unless") else None
+        until = None if until is None else int(until)
+        items.append(Since(_compile(raw["pattern"]), since, until, unless))
     combined = _compile("|".join(f"(?:{i.pattern.pattern})" for i in items))
     return tuple(items), combined
 
@@ -924,10 +939,12 @@ def spelled_out(folded: str) -> str:
 
 
 def rule_date_after_creation(record: Record) -> list[Finding]:
-    """A patient's dated event after the record was created, in a clause that plans nothing."""
+    """A patient's dated event after the record was created, in a clause that plans nothing
+    and is no desk entry of the weeks after the opening (``desk.yaml``)."""
     if record.created_at is None:
         return []
     planning = load_markers().planning
+    desk_end = record.created_at + dt.timedelta(days=desk_days())
     found = []
     for start, end, _ in _patient_spans(record, "date"):
         if _is_birth_date(record, start):
@@ -936,6 +953,8 @@ def rule_date_after_creation(record: Record) -> list[Finding]:
         if interval is None or interval[0] <= record.created_at:
             continue
         if planning.search(spelled_out(clause_around(record, start, end))):
+            continue
+        if interval[0] <= desk_end and _desk_entry(record, start, end):
             continue
         found.append(
             Finding(
@@ -947,6 +966,119 @@ def rule_date_after_creation(record: Record) -> list[Finding]:
             )
         )
     return found
+
+
+@dataclass(frozen=True)
+class Desk:
+    """``desk.yaml``: what a desk entry's date follows, or is followed by."""
+
+    before: re.Pattern[str]
+    after: re.Pattern[str]
+
+
+@functools.cache
+def load_desk() -> Desk:
+    """The patterns of ``corpora/checks/desk.yaml``, compiled."""
+    raw = corpora.read_yaml(DESK_FILE)
+    before = "|".join(f"(?:{p})" for p in raw["before"])
+    return Desk(
+        before=_compile(rf"(?:{before})\W*$"),
+        after=_compile("|".join(f"(?:{p})" for p in raw["after"])),
+    )
+
+
+def _desk_entry(record: Record, start: int, end: int) -> bool:
+    """True when the date ``[start, end)`` dates a desk entry: the words just before it
+    ("message laissé le"; read past a clause's end, which an abbreviation's dot may
+    make: "envoyé au nouveau méd. le") or just after it in its clause ("RDV du ...
+    reporté")."""
+    _, hi = clause_bounds(record, start, end)
+    desk = load_desk()
+    before = record.folded[max(0, start - 60) : start]
+    return bool(
+        desk.before.search(before)
+        or desk.before.search(spelled_out(before))
+        or desk.after.match(record.folded[end:hi])
+    )
+
+
+def rule_desk_before_opening(record: Record) -> list[Finding]:
+    """A desk entry on the record (an appointment cancelled, a message left, a card
+    scanned) dated before the record was opened: the desk cannot act on a record that
+    does not exist yet, while the patient's history may be older (``desk.yaml``)."""
+    if record.created_at is None:
+        return []
+    pivot = record.created_at.year + PIVOT_AHEAD
+    found = []
+    for start, end, category, _, _ in record.spans:
+        if category != "date" or _is_birth_date(record, start):
+            continue
+        interval = parse_date_span(record.text[start:end], pivot)
+        if interval is None or interval[1] >= record.created_at:
+            continue
+        if _desk_entry(record, start, end):
+            found.append(
+                Finding(
+                    "desk_before_opening",
+                    record.patient_id,
+                    record.text[max(0, start - 24) : end],
+                    "created_at",
+                    record.created_at.isoformat(),
+                )
+            )
+    return found
+
+
+@functools.cache
+def _brief_facts() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """``corpora/checks/lasting.yaml``: facts that do not last, and what says they do."""
+    raw = corpora.read_yaml(LASTING_FILE)
+    facts = "|".join(f"(?:{p})" for p in raw["facts"])
+    return re.compile(rf"(?:{facts})"), re.compile(raw["after"])
+
+
+def rule_brief_since(record: Record) -> list[Finding]:
+    """An event or a course of weeks said to last ("chimio depuis 1982", "IVG depuis
+    2015", "garde à vue depuis des années"): ``lasting.yaml``."""
+    facts, after = _brief_facts()
+    group = load_taxonomy().group_of
+    found = []
+    for start, end, category, subject, assertion in record.spans:
+        if group.get(category) != "sensitive" or (subject, assertion) != ("patient", "affirmed"):
+            continue  # "plus de chimio depuis 2017" is historical
+        if facts.match(record.folded[start:end]) and after.match(record.folded[end : end + 30]):
+            text = record.text[start : end + 20]
+            found.append(Finding("brief_since", record.patient_id, text, "comment", category))
+    return found
+
+
+@functools.cache
+def _leaving() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """``corpora/checks/leaving.yaml``: what closes a record, what presumes it open."""
+    raw = corpora.read_yaml(LEAVING_FILE)
+    return re.compile(raw["leaving"]), re.compile(raw["active"])
+
+
+def rule_after_leaving(record: Record) -> list[Finding]:
+    """A clause that presumes a patient still coming ("à revoir dans un mois", "préfère
+    les RDV le matin") after one that closed the record ("a quitté la région, dossier
+    clos", "patient décédé le ..."): ``leaving.yaml``."""
+    leaving, active = _leaving()
+    relatives = load_markers().relative_words
+    closed = None
+    for lo, hi in record.clauses:
+        clause = record.folded[lo:hi]
+        if closed is None:
+            m = leaving.search(clause)
+            if m and not relatives.search(clause[: m.start()]):
+                closed = record.text[lo + m.start() : lo + m.end()]
+                clause = clause[m.end() :]
+            else:
+                continue
+        if m := active.search(clause):
+            text = f"{closed} ... {m.group(0)}"
+            return [Finding("after_leaving", record.patient_id, text, "comment", "")]
+    return []
 
 
 @functools.lru_cache(maxsize=1024)
@@ -964,6 +1096,25 @@ def _excluding_rules(
         else None
     )
     return spans, clause, any_clause
+
+
+def rule_anachronism_at_opening(record: Record) -> list[Finding]:
+    """Something named in a record opened before it existed (since.yaml), dated or not:
+    "? C2S" in a record of 2005, "prend ses RDV sur Doctolib" in one of 2010. The note is
+    written when the record is opened, and in the desk's weeks after."""
+    if record.created_at is None:
+        return []
+    items, combined = load_since()
+    if not combined.search(record.folded):
+        return []
+    latest = record.created_at + dt.timedelta(days=desk_days())
+    folded = _without_commune_names(record)
+    for item in items:
+        if item.since > latest.year and (m := item.found_in(folded)):
+            text = record.text[m.start() : m.end()]
+            value = f"{record.created_at.isoformat()} (since {item.since})"
+            return [Finding("anachronism_at_opening", record.patient_id, text, "created_at", value)]
+    return []
 
 
 def rule_anachronism(record: Record) -> list[Finding]:
@@ -1332,6 +1483,14 @@ RULES: tuple[Rule, ...] = (
          rule_date_before_birth, ("birth_date",), ("date",)),
     Rule("date_after_creation", "patient's dated event after created_at, not planned",
          rule_date_after_creation, ("created_at",), ("date",)),
+    Rule("desk_before_opening", "desk entry (RDV annulé, message laissé) before created_at",
+         rule_desk_before_opening, ("created_at",), ("date",)),
+    Rule("brief_since", "an event or a course of weeks said to last ('IVG depuis 2015')",
+         rule_brief_since, (), ("since_word",)),
+    Rule("after_leaving", "a patient still coming after the record was closed (leaving.yaml)",
+         rule_after_leaving, (), ("leaving",)),
+    Rule("anachronism_at_opening", "named in a record opened before it existed (since.yaml)",
+         rule_anachronism_at_opening, ("created_at",), ("since_any",)),
     Rule("anachronism", "date next to something that did not exist then (since.yaml)",
          rule_anachronism, (), ("since",)),
     Rule("eligibility", "fact impossible for the patient's sex or age (eligibility.yaml)",
@@ -1509,12 +1668,17 @@ def _prefilters(batch: pa.RecordBatch, present: set[str]) -> dict[str, np.ndarra
     masks.update({name: _mask(array) for name, array in gates.items()})
     since = pc.match_substring_regex(folded, load_since()[1].pattern, ignore_case=True)
     masks["since"] = masks["date"] & _mask(since)
+    masks["since_any"] = _mask(since)
     contact = "|".join(f"(?:{r.pattern.pattern})" for r in load_contact_rules())
     masks["contacts"] = _mask(pc.match_substring_regex(folded, contact, ignore_case=True))
     masks["repeated"] = _repeated_candidates(folded)
     masks["period"] = _mask(pc.match_substring_regex(folded, r"\b(de|entre) \d{4} (a|et) \d{4}"))
     masks["flu"] = masks["date"] & _mask(pc.match_substring(folded, "grippe"))
     masks["negative"] = masks["sensitive"] & _mask(pc.match_substring(folded, "neg"))
+    masks["leaving"] = _mask(
+        pc.match_substring_regex(folded, _leaving()[0].pattern, ignore_case=True)
+    )
+    masks["since_word"] = masks["sensitive"] & _mask(pc.match_substring(folded, "depuis"))
     return masks
 
 

@@ -100,6 +100,7 @@ def _block(options: GenerateOptions, block: int) -> pa.Table:
     created_days = created_ms // 86_400_000
     # The address and contacts the note may copy fit the patient when it was written.
     age = completed_years(people.birth_days, created_days)
+    people = load_people().usage_names_at(people, age)
     residence = places.residence(rng["places"], unit, age)
     birth = places.birth_place(rng["places"], people.age, unit, load_name_origins().of(people))
     nir = person_nir(people, birth, rng["people"].integers(1, 1000, n))

@@ -76,3 +76,29 @@ def test_check_flags_a_fact_under_its_floor():
     assert floors[("mental_health", "spdre")] >= 16
     assert floors[("health_condition", "cancer du colon")] >= 18
     assert floors[("health_condition", "asthme severe")] == 0
+
+
+def _said_to_last(templates, core: str) -> list[tuple]:
+    """Templates that write ``core`` as an affirmed fact followed by "depuis" ("plus de
+    Zubsolv depuis 2019" is historical: over since then)."""
+    return [
+        t.pieces
+        for t in templates
+        for fact, after in zip(t.pieces, t.pieces[1:], strict=False)
+        if fact.text == core and fact.assertion == "affirmed" and after.text.startswith(" depuis")
+    ]
+
+
+def test_brief_facts_take_no_lasting_frame(tmp_path):
+    """An event or a course of weeks listed `brief` takes no frame tagged `lasting`
+    ("Zubsolv depuis {year}"), while the others still do; a listed text that names no
+    entry stops the load."""
+    lasting = load_templates(_corpora(tmp_path / "a", FLOORS))["addiction"]
+    assert _said_to_last(lasting, "Zubsolv") and _said_to_last(lasting, "addiction aux écrans")
+    brief = FLOORS.replace("default: 15,", "default: 15, brief: [Zubsolv],")
+    templates = load_templates(_corpora(tmp_path / "b", brief))["addiction"]
+    assert not _said_to_last(templates, "Zubsolv")
+    assert _said_to_last(templates, "addiction aux écrans")
+    assert len(templates) < len(lasting)
+    with pytest.raises(TemplateError, match="Zubzub"):
+        load_templates(_corpora(tmp_path / "c", brief.replace("[Zubsolv]", "[Zubzub]")))

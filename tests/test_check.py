@@ -156,6 +156,35 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
         make_row("carte scannée le 3 mars 2024", [("3 mars 2024", "date", P, A)]),
         make_row("RDV le 3 mars 2024 à prévoir", [("3 mars 2024", "date", P, A)]),
     ),
+    # A record opened in June 2021 cannot name France Travail (2024), dated or not.
+    "anachronism_at_opening": (
+        make_row("inscrit à France Travail"),
+        make_row("inscrit à Pôle emploi, C2S"),
+    ),
+    # Nothing presumes a patient still coming once the record is closed.
+    "after_leaving": (
+        make_row("a quitté la région, dossier clos. À revoir dans un mois"),
+        make_row(
+            "à revoir dans un mois. Mère décédée, à rappeler. A quitté la région, dossier clos"
+        ),
+    ),
+    # An event or a course of weeks does not last; over since then, it may be dated so.
+    "brief_since": (
+        make_row("chimio depuis 1982", [("chimio", "health_condition", P, A)]),
+        make_row(
+            "plus de chimio depuis 2015, diabète depuis 2010",
+            [("chimio", "health_condition", P, H), ("diabète", "health_condition", P, A)],
+        ),
+    ),
+    # The record was opened on 1 June 2021: the desk acts on it from then on, while the
+    # patient's history may be older.
+    "desk_before_opening": (
+        make_row("message laissé le 12/03/2020", [("12/03/2020", "date", P, A)]),
+        make_row(
+            "hospitalisée en mars 2019, message laissé le 12/06/2021",
+            [("mars 2019", "date", P, A), ("12/06/2021", "date", P, A)],
+        ),
+    ),
     "anachronism": (
         make_row(
             "CSS depuis 2012, SMS du 03/02/1994",
@@ -228,8 +257,8 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "flu_season": (
         make_row("vaccin grippe fait le 13/08/2014", [("13/08/2014", "date", P, A)]),
         make_row(
-            "vaccin grippe fait le 13/11/2014, RDV le 16/06/2015. grippe fait - né le 6 mars",
-            [("13/11/2014", "date", P, A), ("16/06/2015", "date", P, A), ("6 mars", "date", P, A)],
+            "vaccin grippe fait le 13/11/2014, RDV le 16/06/2022. grippe fait - né le 6 mars",
+            [("13/11/2014", "date", P, A), ("16/06/2022", "date", P, A), ("6 mars", "date", P, A)],
         ),
     ),
     "negative_result": (
@@ -328,6 +357,24 @@ def test_rule_fires_on_a_contradiction_and_not_on_a_consistent_row(
             ),
             "birth_country",
         ),
+        (make_row("IVG depuis 2015", [("IVG", "reproductive_health", P, A)]), "brief_since"),
+        (
+            make_row("? C2S", created_at=dt.datetime(2005, 3, 1, 10, 0)),
+            "anachronism_at_opening",
+        ),
+        (make_row("GAV depuis des années", [("GAV", "justice", P, A)], **MAN), "brief_since"),
+        (
+            make_row("RDV du 03/05/2021 reporté", [("03/05/2021", "date", P, A)]),
+            "desk_before_opening",
+        ),
+        (
+            make_row("1re consult. le 14/04/2020", [("14/04/2020", "date", P, A)]),
+            "desk_before_opening",
+        ),
+        (
+            make_row("Consult. impayée du 2 mai 2021", [("2 mai 2021", "date", P, A)]),
+            "desk_before_opening",
+        ),
     ],
 )
 def test_more_contradictions(row: dict[str, Any], rule: str, tmp_path: Path) -> None:
@@ -392,8 +439,30 @@ def test_more_contradictions(row: dict[str, Any], rule: str, tmp_path: Path) -> 
             "déménagement prévu à 16300 Saint-Palais-du-Né en mars 2022",
             [("mars 2022", "date", P, A)],
         ),
-        make_row("vérifier la DDN\n06/2015 : arrivée au cabinet", [("06/2015", "date", P, A)]),
+        # (the arrival at the practice is the record's opening, June 2021)
+        make_row("vérifier la DDN\n06/2021 : arrivée au cabinet", [("06/2021", "date", P, A)]),
         make_row("enft né en 2011", [("2011", "date", P, A)]),
+        # A stylesheet and a software key share a name with the CSS and the RSA.
+        make_row(
+            "feuille CSS du site à corriger, clé RSA du logiciel renouvelée",
+            created_at=dt.datetime(2005, 3, 1, 10, 0),
+            birth_date=dt.date(1960, 1, 1),
+        ),
+        # Lasting facts, and an assault's aftermath, may be dated with "depuis".
+        make_row("viol conjugal depuis 2019", [("viol conjugal", "sexual_violence", P, A)]),
+        make_row("chimio orale depuis mars 2021", [("chimio orale", "health_condition", P, A)]),
+        make_row(
+            "agressions sexuelles depuis 2019", [("agressions sexuelles", "sexual_violence", P, A)]
+        ),
+        # A desk entry in the weeks after the opening; a police custody seen ("vue") is
+        # history, not the desk's.
+        make_row("RDV du 03/06/2021 reporté", [("03/06/2021", "date", P, A)]),
+        make_row("dossier envoyé au nouveau méd. le 20/06/2021", [("20/06/2021", "date", P, A)]),
+        make_row(
+            "garde à vue le 28/06/2017",
+            [("garde à vue", "justice", P, H), ("28/06/2017", "date", P, A)],
+            **MAN,
+        ),
         # A planned date, even when the note shortens "à renouveler".
         make_row(
             "titre de séjour à renouv en juin 2022",
@@ -659,3 +728,70 @@ def test_ages_count_birthdays_by_month_and_day(born: dt.date, years: int, shift:
         return
     created = pa.array([dt.datetime.combine(on, dt.time(9))], pa.timestamp("ms"))
     assert _ages(pa.array([born], pa.date32()), created)[0] == years - (shift < 0)
+
+
+def test_desk_entries_fall_in_the_weeks_after_the_opening(tmp_path: Path) -> None:
+    """On generated rows (8,000 of each difficulty), the desk's own entries are dated on or
+    after the record's opening and no later than ``desk_days`` after it, while the
+    patient's history keeps its older dates; check finds neither kind of contradiction."""
+    from breachbench.benchmarks.check import (
+        _desk_entry,
+        _records,
+        clause_around,
+        load_markers,
+        spelled_out,
+    )
+    from breachbench.generator.api import generate_dataset
+    from breachbench.generator.options import GenerateOptions
+    from breachbench.generator.records.dates import desk_days
+
+    rules = ("desk_before_opening", "date_after_creation")
+    planning = load_markers().planning
+    for difficulty in ("realistic", "hard"):
+        out = tmp_path / f"{difficulty}.parquet"
+        generate_dataset(
+            out, GenerateOptions(rows=8_000, seed=21, difficulty=difficulty), progress=False
+        )
+        found = {r["id"]: r["contradictions"] for r in check_dataset(out, rules=rules)["rules"]}
+        assert found == dict.fromkeys(rules, 0)
+        table = pq.read_table(out)
+        table = table.filter(pa.compute.is_valid(table["admin_comment"]))
+        desk = history = 0
+        for batch in table.to_batches():
+            for record in _records(batch, {"created_at", "birth_date"}):
+                for start, end, category, _, _ in record.spans:
+                    day = parse_date_span(record.text[start:end])
+                    if category != "date" or day is None or day[0] != day[1]:
+                        continue  # a year or a month alone is no day to compare
+                    offset = (day[0] - record.created_at).days
+                    if _desk_entry(record, start, end):
+                        desk += 1
+                        assert offset >= 0, record.text
+                        clause = spelled_out(clause_around(record, start, end))
+                        # "RDV le ... avec le Dr X" may be planned months ahead.
+                        assert offset <= desk_days() or planning.search(clause), record.text
+                    elif offset < 0:
+                        history += 1
+        assert desk > 20 and history > 20, (desk, history)
+
+
+def test_a_closed_record_ends_its_note(tmp_path: Path) -> None:
+    """On generated rows, a clause that closes the record (a death, a move away, the file
+    sent on) is the note's last one, and check finds no patient still coming after it."""
+    from breachbench.benchmarks.check import _leaving, clauses
+    from breachbench.generator.api import generate_dataset
+    from breachbench.generator.options import GenerateOptions
+
+    out = tmp_path / "d.parquet"
+    generate_dataset(out, GenerateOptions(rows=20_000, seed=5), progress=False)
+    info = check_dataset(out, rules=("after_leaving",))
+    assert info["rules"][0]["contradictions"] == 0
+    leaving = _leaving()[0]
+    closed = 0
+    for text in pq.read_table(out, columns=["admin_comment"])["admin_comment"].to_pylist():
+        if text and leaving.search(fold(text)):
+            closed += 1
+            lo, hi = clauses(text)[-1]
+            # The last clause closes the record (a comma may join it to the one before).
+            assert leaving.search(fold(text[max(0, lo - 60) : hi])), text
+    assert closed > 20

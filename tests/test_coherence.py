@@ -28,6 +28,7 @@ from breachbench.generator.comments.templates import (
     parse_markup,
 )
 from breachbench.generator.options import GenerateOptions
+from breachbench.generator.records.dates import desk_days
 from breachbench.generator.records.nir import nir_key
 from breachbench.generator.records.people import FEMALE, MALE
 from breachbench.generator.records.places import load_places
@@ -143,8 +144,10 @@ def test_the_patients_dates_fall_within_their_life(rows):
 
 # What the desk still has to act on is dated in the weeks before the record's creation
 # ('lately'), and a file taken over is taken over when the record is opened.
-_ACTED_ON = re.compile(
-    r"(?:bilan du|copie du dossier médical reçue le|envoyé au nouveau médecin le"
+_ACTED_ON = re.compile(r"(?:bilan du) (\d{1,2})/(\d{1,2})/(\d{4})")
+# The desk's own entries on the record: on its opening day or in the weeks after.
+_DESK_ENTRY = re.compile(
+    r"(?:copie du dossier médical reçue le|envoyé au nouveau médecin le"
     r"|patiente? décédée? le) (\d{1,2})/(\d{1,2})/(\d{4})"
 )
 _TAKEN_OVER = re.compile(r"dossier repris en (\d{4}) quand")
@@ -153,15 +156,21 @@ _TAKEN_OVER = re.compile(r"dossier repris en (\d{4}) quand")
 def test_what_the_desk_still_acts_on_is_weeks_old_not_years(rows):
     """ "bilan du 06/10/2014 : ..., à rappeler pour le lui dire" in a record opened in 2016
     read as a result left two years unsaid: such dates fall in the eight weeks before
-    the record's creation."""
+    the record's creation; and the desk's own entries ("dossier envoyé au nouveau médecin
+    le") in the weeks after it, never before the record existed."""
     wrong, checked = [], 0
+    desk = dt.timedelta(days=desk_days())
     for row in rows:
         created, text = row["created_at"].date(), row["admin_comment"]
-        for m in _ACTED_ON.finditer(text):
-            checked += 1
-            day = dt.date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
-            if not dt.timedelta(0) <= created - day <= dt.timedelta(weeks=8):
-                wrong.append((m.group(), created))
+        for pattern, low, high in (
+            (_ACTED_ON, -dt.timedelta(weeks=8), dt.timedelta(0)),
+            (_DESK_ENTRY, dt.timedelta(0), desk),
+        ):
+            for m in pattern.finditer(text):
+                checked += 1
+                day = dt.date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
+                if not low <= day - created <= high:
+                    wrong.append((m.group(), created))
         for m in _TAKEN_OVER.finditer(text):
             checked += 1
             if int(m.group(1)) != created.year:

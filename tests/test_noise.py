@@ -105,8 +105,15 @@ def test_a_sloppy_note_slips_once() -> None:
     note in capitals or stripped of every accent at the default level."""
     options = GenerateOptions(seed=4, comment_rate=1.0)
     texts = make_block(options, 0, 3000).column("admin_comment").to_pylist()
+    # A note of acronyms only ("ATCD : TROD VIH") is in capitals as written: a note the
+    # noise put in capitals has longer words too.
     words = [[w for w in t.split() if len(w) >= 3 and w.isalpha()] for t in texts]
-    assert not any(t.isupper() for t, w in zip(texts, words, strict=True) if len(w) >= 3)
+    long_word = [any(len(x) >= 6 for x in w) for w in words]
+    assert not any(
+        t.isupper()
+        for t, w, long in zip(texts, words, long_word, strict=True)
+        if len(w) >= 3 and long
+    )
     assert not any("  " in t for t in texts)
     accented = sum(any(c in "éèàêç" for c in t) for t in texts if len(t) > 60)
     assert accented > 0.5 * sum(len(t) > 60 for t in texts)
@@ -285,3 +292,24 @@ def test_a_slip_never_reads_as_another_word_or_a_cut_one() -> None:
         if new & readings:
             wrong.append((text, written))
     assert not wrong, wrong[:5]
+
+
+def test_a_slip_never_writes_an_ordinary_word_of_typo_real_words():
+    """ "patiente" with a slip may read "patinete" or "patientte", never "patente": a
+    reader takes a real word for what it says (``typo_real_words``); without the list,
+    the same draws do write it."""
+    import dataclasses
+
+    model = load_noise()
+    assert "patente" in model.real_words
+    text = "la patiente rappellera"
+    bare = dataclasses.replace(model, real_words=frozenset())
+
+    def slips(noise) -> set[str]:
+        avoid = noise.readings([text])
+        rng = np.random.default_rng(0)
+        return {noise.typo(text, rng, avoid).split()[1] for _ in range(3000)}
+
+    assert "patente" in slips(bare)
+    written = slips(model)
+    assert "patente" not in written and len(written) > 10

@@ -22,6 +22,7 @@ from breachbench.generator.data import corpora
 from breachbench.generator.options import GenerateOptions
 from breachbench.generator.records.contacts import email_form
 from breachbench.generator.records.doctors import assign
+from breachbench.generator.records.people import load_people
 from breachbench.generator.records.places import load_places
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -437,7 +438,6 @@ def test_birth_countries_fit_the_names():
     """A Nguyen born abroad is born in Vietnam, Cambodia or Laos, a Diallo in West
     Africa; both more often abroad than a Martin, who is born in Mali far less often than
     the reference shares of all immigrants say (formats/name_origins.yaml)."""
-    from breachbench.generator.records.people import load_people
     from breachbench.generator.records.places import load_name_origins
 
     places, origins = load_places(), load_name_origins()
@@ -483,3 +483,34 @@ def test_a_child_s_email_is_a_parent_s():
         own += email.split("@")[0].startswith(email_form(first))
     assert children > 20
     assert own <= 0.05 * children  # a parent may share the child's first name
+
+
+def test_first_names_fit_the_sex_and_usage_names_the_age_at_opening():
+    """No woman named René nor man named Frédérique (a sex holding under
+    ``first_name_min_sex_share`` of a name's births draws it no more), and a spouse's name
+    only for those old enough to use one when their record was opened, never equal to
+    the birth name."""
+    settings = corpora.read_yaml("formats/people.yaml")
+    names = corpora.read_table("reference/first_names.parquet").to_pandas()
+    by_sex = names.groupby(["name", "sex"])["weight"].sum().unstack(fill_value=0.0)
+    share = by_sex.div(by_sex.sum(axis=1), axis=0)
+    table = sample()
+    sexes, firsts = table["sex"].to_pylist(), table["first_name"].to_pylist()
+    drawn = [share.at[name, sex] for name, sex in zip(firsts, sexes, strict=True)]
+    assert min(drawn) >= settings["first_name_min_sex_share"]
+    assert share.at["René", "F"] > 0 and "René" not in {
+        n for n, s in zip(firsts, sexes, strict=True) if s == "F"
+    }
+    created = np.asarray(table["created_at"].cast(pa.date32()).cast(pa.int32()))
+    born = np.asarray(table["birth_date"].cast(pa.int32()))
+    age = (created - born) // 365.25
+    first_step = min(a for a, rate in settings["married_name_rate_by_age"] if rate > 0)
+    usage = np.asarray(pc.not_equal(table["last_name"], table["birth_name"]))
+    assert usage.any() and not usage[age < min(first_step, 25)].any()
+    women = np.asarray(pc.equal(table["sex"], "F"))
+    assert usage[women & (age >= 40)].mean() > 0.3  # still realistic where it should be
+    model = load_people()
+    people = model.draw(np.random.default_rng(3), 50_000)
+    married = people.marriage_draw < model._married_rate(people.sex, people.age)
+    assert married.sum() > 5_000
+    assert (people.last_name_index != people.birth_name_index)[married].all()

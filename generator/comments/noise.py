@@ -83,6 +83,9 @@ class NoiseModel:
     accent_min_letters: int
     difficulty_tags: tuple[str, ...]
     levels: dict[str, NoiseLevel]
+    # Ordinary French words (lower case, no accents) a slip must never write: a reader
+    # takes "patente" for what it says, not for "patiente" (``typo_real_words``).
+    real_words: frozenset[str] = frozenset()
 
     @functools.cached_property
     def _accent_table(self) -> dict[int, str]:
@@ -155,10 +158,11 @@ class NoiseModel:
         return self.strip_accents(word).lower()
 
     def readings(self, texts: Iterable[str]) -> frozenset[str]:
-        """What a slip must not write, given the texts of the notes: their words, and
-        every beginning of three letters or more of a word (a cut word to a reader)."""
+        """What a slip must not write, given the texts of the notes: their words, every
+        beginning of three letters or more of a word (a cut word to a reader), and the
+        ordinary words of ``typo_real_words`` ("patente" from "patiente")."""
         words = {self.plain(m.group()) for text in texts for m in _LETTERS.finditer(text)}
-        return frozenset(w[:k] for w in words for k in range(3, len(w) + 1))
+        return frozenset(w[:k] for w in words for k in range(3, len(w) + 1)) | self.real_words
 
     def sms_style(self, text: str, rng: np.random.Generator | None = None) -> str:
         """Words replaced by the shorthand of a hurried secretary ("rendez-vous" -> "rdv")."""
@@ -273,8 +277,10 @@ def load_noise() -> NoiseModel:
     levels = corpora.read_yaml("noise/levels.yaml")
     typos = spec["typos"]
     truncation = spec["truncation"]
+    accents = {str(k): str(v) for k, v in spec["accents"].items()}
+    plain = str.maketrans(accents)
     return NoiseModel(
-        accents={str(k): str(v) for k, v in spec["accents"].items()},
+        accents=accents,
         neighbours={str(k): str(v) for k, v in spec["keyboard_neighbours"].items()},
         typo_kinds=tuple(typos),
         typo_weights=tuple(float(w) for w in typos.values()),
@@ -290,6 +296,9 @@ def load_noise() -> NoiseModel:
         accent_min_letters=max(2, int(spec.get("accent_min_letters", 4))),
         difficulty_tags=tuple(levels["difficulty_tags"]),
         levels={name: _level(raw) for name, raw in levels["levels"].items()},
+        real_words=frozenset(
+            str(w).translate(plain).lower() for w in spec.get("typo_real_words") or ()
+        ),
     )
 
 

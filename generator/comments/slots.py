@@ -32,7 +32,7 @@ from breachbench.generator.comments.compiled import CompiledTemplates, parse_slo
 from breachbench.generator.comments.context import CommentContext
 from breachbench.generator.comments.templates import OTHER, TOWN_FORMS, kinship
 from breachbench.generator.records.contacts import ContactsModel, load_email_book
-from breachbench.generator.records.dates import DateFormats
+from breachbench.generator.records.dates import DateFormats, desk_days
 from breachbench.generator.records.nir import LAYOUTS, nir_matrix
 from breachbench.generator.records.people import DAYS_PER_YEAR, FEMALE, MALE, PeopleModel
 from breachbench.generator.records.places import PlacesModel, load_name_origins
@@ -330,10 +330,17 @@ class SlotFiller:
         u = self.rng.random(len(rows))
         low = np.minimum(low, created)
         if "future" in qualifiers:
-            days = created + 1 + (u * _FUTURE_WINDOW).astype(np.int64)
-            return _in_reading_order(rows, created, created, days)
+            # After the desk's entries: a plan is written once the desk has acted.
+            start = created + desk_days() + 1
+            days = start + (u * _FUTURE_WINDOW).astype(np.int64)
+            return _in_reading_order(rows, start, start, days)
         if "created" in qualifiers:
             return created
+        if "desk" in qualifiers:
+            # The desk's own entries on the record (a cancelled appointment, a message
+            # left) fall on its opening or in the weeks after it, never before it.
+            days = created + (u * (desk_days() + 1)).astype(np.int64)
+            return _in_reading_order(rows, created, created, days)
         if "lately" in qualifiers:
             low = np.maximum(low, created - _LATELY_WINDOW)
         elif "recent" in qualifiers:

@@ -101,7 +101,11 @@ LACKS_SHIFT = 4
 # order reads in order ("{year|patient:early} : ... {date|patient:recent} : ...").
 # 'lately' is the last weeks before the record's creation: what the desk still has to act
 # on ("bilan du {date|patient:lately} : ..., à rappeler") is not two years old.
-TIMINGS: tuple[str, ...] = ("birth", "future", "recent", "created", "early", "middle", "lately")
+# 'desk' is the desk's own entries on the record ("RDV annulé le", "message laissé le"):
+# on the day it was opened (`created_at`) or in the weeks after (formats/dates.yaml).
+TIMINGS: tuple[str, ...] = (
+    "birth", "future", "recent", "created", "early", "middle", "lately", "desk"
+)  # fmt: skip
 # A date that can only fall in one season: 'winter' (October to February, the flu
 # vaccination campaign), combined with a timing ("{date|patient:recent:winter}").
 SEASONS: tuple[str, ...] = ("winter",)
@@ -999,10 +1003,18 @@ class _AgeFloors:
     #: 2018", "gens du voyage depuis 2025"): a frame dating the patient's fact raises
     #: the template's min_age, and so its date's window, to it.
     dated: int = 0
+    #: Facts that do not last (an event, a course of weeks: "IVG", "chimio", "garde à
+    #: vue"): they take no frame tagged ``lasting`` ("{fact} depuis {year}").
+    brief: frozenset[str] = frozenset()
 
     def floor(self, text: str) -> int:
         self.unmet.discard(text)
         return self.listed.get(text, self.default)
+
+    def lasts(self, text: str) -> bool:
+        """False for a listed brief fact (and marks it met)."""
+        self.unmet.discard(f"brief: {text}")
+        return text not in self.brief
 
 
 def _load_age_floors(source: _Source, vocabulary: Taxonomy) -> dict[str, _AgeFloors]:
@@ -1031,7 +1043,9 @@ def _load_age_floors(source: _Source, vocabulary: Taxonomy) -> dict[str, _AgeFlo
         dated = raw.get("dated", 0)
         if isinstance(dated, bool) or not isinstance(dated, int) or not 0 <= dated <= MAX_AGE:
             raise _fail(file, f"{category}.dated", f"must be an age, got {dated!r}")
-        floors[str(category)] = _AgeFloors(default, listed, set(listed), dated)
+        brief = frozenset(str(t) for t in _as_list(raw.get("brief"), file, f"{category}.brief"))
+        unmet = set(listed) | {f"brief: {text}" for text in brief}
+        floors[str(category)] = _AgeFloors(default, listed, unmet, dated, brief)
     return floors
 
 
@@ -1137,9 +1151,12 @@ class _SensitiveLoader:
         entry["tags"] = _tags(entry, self.file, where)
         entry["eligibility"] = _eligibility(entry, self.file, where)
         entry["age_floor"] = 0
+        lasts = True
         if self.floors is not None:
+            text = plain_text(str(entry.get(text_key, entry.get("m"))))
+            lasts = self.floors.lasts(text)
             # A listed entry with its own min_age keeps it: listing it is not an error.
-            floor = self.floors.floor(plain_text(str(entry.get(text_key, entry.get("m")))))
+            floor = self.floors.floor(text)
             if "min_age" in entry:
                 floor = 0
             elif floor > entry["eligibility"].max_age:
@@ -1154,6 +1171,8 @@ class _SensitiveLoader:
         if "implicit" in entry["tags"]:
             # A drug, service or lab result is not a condition: no "suivi pour Truvada".
             entry["frames_exclude"].append("tag:condition")
+        if not lasts:
+            entry["frames_exclude"].append("tag:lasting")  # no "chimio depuis 1982"
         entry["frames_exclude"] = tuple(entry["frames_exclude"])
         return entry
 

@@ -161,3 +161,10 @@ def load_date_formats() -> DateFormats:
         full_years_before=int(spec["full_years_before"]),
         bare_short_years_until=int(spec["bare_short_years_until"]),
     )
+
+
+@functools.cache
+def desk_days() -> int:
+    """Days after the record's opening in which the desk's own entries fall
+    (``desk_days`` of ``formats/dates.yaml``); planned items come after them."""
+    return int(corpora.read_yaml("formats/dates.yaml")["desk_days"])

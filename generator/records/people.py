@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pyarrow as pa
@@ -72,6 +72,9 @@ class People:
     birth_name_index: np.ndarray
     last_name: pa.Array
     last_name_index: np.ndarray
+    # The uniform draw that decided a spouse's name: kept so that the name can be decided
+    # again at the age the record was opened (:meth:`PeopleModel.usage_names_at`).
+    marriage_draw: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -148,15 +151,16 @@ class PeopleModel:
         birth_year, birth_month = self.calendar.year_month(birth_days)
         first = self.draw_first_names(rng, sex, birth_year)
         birth_surname = self.draw_surnames(rng, birth_year)
-        married = np.where(
-            sex == FEMALE,
-            step_rate(self.married_name_steps, age),
-            np.where(age >= 25, self.married_name_rate_men, 0.0),
-        )
-        uses_spouse_name = np.flatnonzero(rng.random(n) < married)
+        married = self._married_rate(sex, age)
+        marriage_draw = rng.random(n)
+        uses_spouse_name = np.flatnonzero(marriage_draw < married)
         last = birth_surname.copy()
-        # A spouse's name comes from a similar generation.
-        last[uses_spouse_name] = self.draw_surnames(rng, birth_year[uses_spouse_name] - 2)
+        # A spouse's name comes from a similar generation; never the birth name itself
+        # ("Martin, née Martin" reads as a clerical error): then the table's next name.
+        spouse = self.draw_surnames(rng, birth_year[uses_spouse_name] - 2)
+        same = spouse == birth_surname[uses_spouse_name]
+        spouse[same] = (spouse[same] + 1) % len(self.surnames)
+        last[uses_spouse_name] = spouse
         return People(
             sex=sex,
             age=age,
@@ -169,7 +173,30 @@ class PeopleModel:
             birth_name_index=birth_surname,
             last_name=take(self.surnames, last),
             last_name_index=last,
+            marriage_draw=marriage_draw,
         )
+
+    def _married_rate(self, sex: np.ndarray, age: np.ndarray) -> np.ndarray:
+        """The share of people of this sex and age who use a spouse's name."""
+        return np.where(
+            sex == FEMALE,
+            step_rate(self.married_name_steps, age),
+            np.where(age >= 25, self.married_name_rate_men, 0.0),
+        )
+
+    def usage_names_at(self, people: People, age: np.ndarray) -> People:
+        """``people`` with a spouse's name only where the person used one at ``age`` (the
+        age when the record was opened): the draw was made at the reference date, and a
+        woman of 45 today was perhaps 17 when her file was opened, and unmarried. The
+        married rate grows with age, so this only takes spouses' names away."""
+        married = self._married_rate(people.sex, age)
+        single = (people.marriage_draw >= married) & (
+            people.last_name_index != people.birth_name_index
+        )
+        if not single.any():
+            return people
+        last = np.where(single, people.birth_name_index, people.last_name_index)
+        return replace(people, last_name=take(self.surnames, last), last_name_index=last)
 
 
 @dataclass(frozen=True)
@@ -224,6 +251,18 @@ def load_people() -> PeopleModel:
     return derived("people", _build_people)
 
 
+def _names_of_their_sex(names: pa.Table, min_share: float) -> pa.Table:
+    """The rows of the first-name table whose sex holds at least ``min_share`` of the
+    name's births over all decades: a woman named René reads as a clerical error."""
+    _, uniques = np.unique(names["name"].to_numpy(zero_copy_only=False), return_inverse=True)
+    female = np.asarray(names["sex"].to_pylist()) == "F"
+    weight = names["weight"].to_numpy().astype(np.float64)
+    totals = np.bincount(uniques, weights=weight)
+    of_sex = np.bincount(uniques * 2 + female, weights=weight, minlength=2 * len(totals))
+    share = of_sex[uniques * 2 + female] / np.maximum(totals[uniques], 1e-12)
+    return names.filter(pa.array(share >= min_share))
+
+
 def _build_people() -> PeopleModel:
     settings = corpora.read_yaml("formats/people.yaml")
     reference = dt.date.fromisoformat(settings["reference_date"])
@@ -235,7 +274,10 @@ def _build_people() -> PeopleModel:
     age_groups = np.concatenate([np.full(len(ages), MALE), np.full(len(ages), FEMALE)])
     age_by_sex = GroupedCategorical.from_groups(age_groups, np.concatenate([male, female]), 2)
 
-    names = corpora.read_table("reference/first_names.parquet")
+    names = _names_of_their_sex(
+        corpora.read_table("reference/first_names.parquet"),
+        float(settings["first_name_min_sex_share"]),
+    )
     name_decades = np.unique(names["decade"].to_numpy().astype(np.int64))
     sex_code = np.where(np.asarray(names["sex"].to_pylist()) == "F", FEMALE, MALE)
     decade_index = np.searchsorted(name_decades, names["decade"].to_numpy().astype(np.int64))
