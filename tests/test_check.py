@@ -395,6 +395,11 @@ def test_more_contradictions(row: dict[str, Any], rule: str, tmp_path: Path) -> 
         # An origin is not a birth; a relative's language or papers are the relative's;
         # a child born in France is on the family's AME.
         make_row("comorienne, à Marseille depuis 2001", [("comorienne", "ethnic_origin", P, A)]),
+        # the negation "ne" is no "né": no birth is named
+        make_row(
+            "ne pas donner de RDV entre 12h et 14h, comorienne ?",
+            [("comorienne", "ethnic_origin", P, "hypothetical")],
+        ),
         make_row("d'origine malienne", [("origine malienne", "ethnic_origin", P, A)]),
         make_row("Mme Sarrazin (mère), parle anglais", [("Sarrazin", "person", R, A)]),
         make_row("mari sans-papiers", [("sans-papiers", "ethnic_origin", R, A)]),
