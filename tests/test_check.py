@@ -472,11 +472,15 @@ def test_more_contradictions(row: dict[str, Any], rule: str, tmp_path: Path) -> 
         # An origin is not a birth; a relative's language or papers are the relative's;
         # a child born in France is on the family's AME.
         make_row("comorienne, à Marseille depuis 2001", [("comorienne", "ethnic_origin", P, A)]),
-        # "Ne" is a negation, not "né" without its accent
+        # "Ne" / "ne" is a negation, not "né" without its accent
         make_row(
             "Ne semble pas comorienne",
             [("comorienne", "ethnic_origin", P, N)],
             birth_place="Italie",
+        ),
+        make_row(
+            "ne pas donner de RDV entre 12h et 14h, comorienne ?",
+            [("comorienne", "ethnic_origin", P, "hypothetical")],
         ),
         make_row("d'origine malienne", [("origine malienne", "ethnic_origin", P, A)]),
         make_row("Mme Sarrazin (mère), parle anglais", [("Sarrazin", "person", R, A)]),

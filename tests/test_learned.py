@@ -17,6 +17,7 @@ from breachbench.benchmarks.learned.artifacts import protocol_warnings
 from breachbench.benchmarks.learned.crf import trim_to_hints
 from breachbench.benchmarks.learned.data import examples
 from breachbench.benchmarks.learned.lexicon import lexicon_categories, stem_index
+from breachbench.benchmarks.learned.sexcue import note_sex
 from breachbench.benchmarks.learned.tokens import (
     bilou,
     bio_tags,
@@ -104,6 +105,33 @@ def test_bilou_marks_last_and_single_tokens_and_decodes_like_bio() -> None:
         (0, 1, "date"),
         (1, 3, "date"),
     ]
+
+
+def test_the_note_says_the_patients_sex_to_every_word() -> None:
+    """Cue words over the whole note (a title with its dot, pronouns, agreed participles)
+    join the sex they point to to each word, so "compagne" five words after "elle" is
+    another feature than in a man's note; "M" with no dot, the negation "ne" and a note
+    with no cue, or as many of each, say nothing."""
+    text = "Elle vient toujours avec sa compagne"
+    rows = features(text, tokenize(text), [], sex=True)
+    assert "sx|w=F|compagne" in rows[-1] and "sx=F" in rows[0]
+    assert "sx|partner=same" in rows[-1] and not any("partner" in f for f in rows[-2])
+    man = "il vient avec son épouse"
+    assert "sx|partner=other" in features(man, tokenize(man), [], sex=True)[-1]
+    assert not any(f.startswith("sx") for f in features(text, tokenize(text), [])[-1])
+    shout = "M. Roux : NE RIEN DIRE À SA FEMME, IL PASSERA"
+    assert note_sex(shout, tokenize(shout)) == "M"
+    for silent in ("ne pas appeler sa femme", "RDV à 9 M sa compagne", "il et elle", ""):
+        assert note_sex(silent, tokenize(silent)) is None, silent
+        assert not any(
+            f.startswith("sx")
+            for row in features(silent, tokenize(silent), [], sex=True)
+            for f in row
+        )
+    assert (
+        note_sex("venue avec son mari, née en 1980", tokenize("venue avec son mari, née en 1980"))
+        == "F"
+    )
 
 
 def test_lexicon_stems_mark_uncovered_neighbours_of_lexicon_words() -> None:

@@ -12,7 +12,7 @@ from typing import Any
 from breachbench.generator.contract.taxonomy import load_taxonomy
 from breachbench.generator.data import corpora
 
-__all__ = ["identifier_lexicon", "keyword_lexicon", "taxonomy_categories"]
+__all__ = ["identifier_lexicon", "keyword_lexicon", "sex_cue_lexicon", "taxonomy_categories"]
 
 
 def _load_yaml(*parts: str) -> Any:
@@ -36,3 +36,10 @@ def keyword_lexicon() -> dict[str, Any]:
 def identifier_lexicon() -> dict[str, Any]:
     """The built-in identifier detector's word lists, ``corpora/detectors/identifiers_fr.yaml``."""
     return _load_yaml("detectors", "identifiers_fr.yaml")
+
+
+@cache
+def sex_cue_lexicon() -> dict[str, Any]:
+    """Words that say the patient's sex, ``corpora/detectors/sex_cues_fr.yaml`` (the CRF's
+    note-level feature, :mod:`breachbench.benchmarks.learned.sexcue`)."""
+    return _load_yaml("detectors", "sex_cues_fr.yaml")

@@ -56,8 +56,9 @@ DEFAULT_PARAMS: dict[str, Any] = {
 # the tagger doubts the words after it (:func:`trim_to_hints`); with c2 0.05, 30k
 # training comments, sensitive-span strict F1 on family-held-out test comments 77.7 ->
 # 79.1, on dev-split comments 79.2 -> 80.3, on the hand-written development notes
-# 64.5 -> 69.3.
-CRF_FORMAT = 4
+# 64.5 -> 69.3. 5 = the patient's sex as the note's cue words say it, joined to each
+# word (:mod:`.sexcue`), for the partner exception of sexual orientation.
+CRF_FORMAT = 5
 # Format 4 tags with :func:`trim_to_hints` at this marginal, chosen on the same dev-split
 # data from 0.5 to 0.9 (sensitive-span strict F1 79.9 untrimmed, 79.9 at 0.5, 80.3 at
 # 0.7, 80.2 at 0.8, 79.9 at 0.9; cutting the words before the hint as well: 80.0 at 0.7).
@@ -79,12 +80,14 @@ class Featurizer:
     The hints are the spans of ``keywords+identifiers``: a lexicon written independently
     of the generator and regular expressions. They are what lets a tagger trained on some
     wording families recognise a diagnosis it never saw in training. ``stems`` adds the
-    lexicon-stem features of format 4 (models of format 3 or older never saw them).
+    lexicon-stem features of format 4 (models of format 3 or older never saw them), ``sex``
+    the note-level sex cue of format 5.
     """
 
-    def __init__(self, hints: bool, *, stems: bool = True) -> None:
+    def __init__(self, hints: bool, *, stems: bool = True, sex: bool = True) -> None:
         self.hints = hints
         self.stems = hints and stems
+        self.sex = sex
         self._detector = builtin(HINTS) if hints else None
 
     def batch(self, texts: Sequence[str]) -> list[tuple[list[Token], list[list[str]], list[Span]]]:
@@ -92,7 +95,7 @@ class Featurizer:
         out = []
         for text, hints in zip(texts, hinted, strict=True):
             tokens = tokenize(text)
-            feats = features(text, tokens, hints, stems=self.stems) if tokens else []
+            feats = features(text, tokens, hints, stems=self.stems, sex=self.sex) if tokens else []
             out.append((tokens, feats, list(hints)))
         return out
 
@@ -234,7 +237,7 @@ class CrfSpanTagger:
         pycrfsuite = _pycrfsuite()
         self.name = name
         self.version = version
-        self._featurizer = Featurizer(hints, stems=crf_format >= 4)
+        self._featurizer = Featurizer(hints, stems=crf_format >= 4, sex=crf_format >= 5)
         self._trim = trim_below if hints and crf_format >= 4 else None
         self._sensitive = frozenset(load_taxonomy().sensitive)
         self._tagger = pycrfsuite.Tagger()

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from breachbench.benchmarks.detectors.fold import strip_accents
 
 from .lexicon import lexicon_categories, uncovered
+from .sexcue import note_sex, partner_match
 
 __all__ = [
     "OUTSIDE",
@@ -71,6 +72,7 @@ def features(
     hints: Sequence[tuple[int, int, str]] = (),
     *,
     stems: bool = False,
+    sex: bool = False,
 ) -> list[list[str]]:
     """One feature list per token of ``text``.
 
@@ -86,6 +88,11 @@ def features(
 
     With ``stems``, a word no hint covers also gets the categories whose lexicon words
     share its stem (:mod:`.lexicon`): "vasectomisé" is near "vasectomie".
+
+    With ``sex``, where the note's cue words say the patient's sex (:mod:`.sexcue`), every
+    token gets that sex joined to its word: "compagne" in a woman's note is another
+    feature than in a man's, which is what the partner exception turns on; a partner's
+    noun also says whether the partner is of that sex, one feature for every such noun.
     """
     words = [text[s:e] for s, e in tokens]
     folded = [_word(w) for w in words]
@@ -103,6 +110,13 @@ def features(
         item.append(f"len={min(len(word), 9)}")
         base.append(item)
     n = len(tokens)
+    said = note_sex(text, tokens) if sex else None
+    if said is not None:
+        for low, item in zip(folded, base, strict=True):
+            item += ("sx=" + said, "sx|w=" + said + "|" + low)
+            match = partner_match(low, said)
+            if match is not None:
+                item.append("sx|partner=" + match)
     if stems:
         for i, free in enumerate(uncovered(tokens, hints)):
             if free:
