@@ -989,16 +989,16 @@ def load_desk() -> Desk:
 
 def _desk_entry(record: Record, start: int, end: int) -> bool:
     """True when the date ``[start, end)`` dates a desk entry: the words just before it
-    ("message laissé le"; read past a clause's end, which an abbreviation's dot may
-    make: "envoyé au nouveau méd. le") or just after it in its clause ("RDV du ...
-    reporté")."""
-    _, hi = clause_bounds(record, start, end)
+    ("message laissé le") or just after it on its line ("RDV du ... reporté"), both read
+    past a clause's end, which an abbreviation's dot may make: "envoyé au nouveau méd.
+    le", "le 09/07 : hosp. en psychiatrie, à revoir dans 15 jours"."""
     desk = load_desk()
     before = record.folded[max(0, start - 60) : start]
+    after = record.folded[end : end + 80].split("\n", 1)[0]
     return bool(
         desk.before.search(before)
         or desk.before.search(spelled_out(before))
-        or desk.after.match(record.folded[end:hi])
+        or desk.after.match(after)
     )
 
 
@@ -1770,6 +1770,15 @@ def _tally(
     return True
 
 
+def within_threshold(info: dict[str, Any], max_per_1000: float) -> bool:
+    """Whether the share of contradicting comments is at most ``max_per_1000``, on the
+    exact count: the report's rate is rounded to two decimals, and one comment in a
+    million rows rounds to 0.00, which must not pass a threshold of 0."""
+    comments = info["comments"]
+    rate = 1000.0 * info["contradicting_comments"] / comments if comments else 0.0
+    return rate <= max_per_1000
+
+
 def format_report(info: dict[str, Any], *, max_per_1000: float = 0.0) -> Any:
     """A rich renderable: the per-rule table, then examples per rule."""
     from rich.console import Group
@@ -1824,7 +1833,7 @@ def format_report(info: dict[str, Any], *, max_per_1000: float = 0.0) -> Any:
         parts.append(
             Text("skipped (columns missing): " + ", ".join(info["skipped_rules"]), style="yellow")
         )
-    verdict = info["contradicting_per_1000"] <= max_per_1000
+    verdict = within_threshold(info, max_per_1000)
     parts.append(
         Text(
             f"{info['contradicting_per_1000']:.2f} contradicting comments per 1,000 "

@@ -491,6 +491,12 @@ def test_more_contradictions(row: dict[str, Any], rule: str, tmp_path: Path) -> 
             [("réfugié", "ethnic_origin", P, A), ("Syrie", "ethnic_origin", P, A)],
             birth_place="Syrie",
         ),
+        # a consultation here a week after the opening, its clause cut by "hosp."
+        make_row(
+            "le 09/07/2012 : hosp. en psychiatrie, à revoir dans 15 jours",
+            [("09/07/2012", "date", P, A)],
+            created_at=dt.datetime(2012, 7, 2, 18, 0),
+        ),
         make_row(None),
     ],
 )
@@ -799,3 +805,13 @@ def test_a_closed_record_ends_its_note(tmp_path: Path) -> None:
             # The last clause closes the record (a comma may join it to the one before).
             assert leaving.search(fold(text[max(0, lo - 60) : hi])), text
     assert closed > 20
+
+
+def test_one_contradiction_in_a_million_rows_is_above_a_threshold_of_zero() -> None:
+    """The report rounds the rate to two decimals; the verdict must not."""
+    from breachbench.benchmarks.check import within_threshold
+
+    info = {"comments": 300_000, "contradicting_comments": 1, "contradicting_per_1000": 0.0}
+    assert not within_threshold(info, 0.0)
+    assert within_threshold(info, 0.01)
+    assert within_threshold({"comments": 0, "contradicting_comments": 0}, 0.0)

@@ -41,14 +41,14 @@ def check(
     share of contradicting comments is above --max-per-1000 (default 0: any
     contradiction).
     """
-    from breachbench.benchmarks.check import check_dataset, format_report
+    from breachbench.benchmarks.check import check_dataset, format_report, within_threshold
 
     try:
         info = check_dataset(dataset, limit=limit, examples=examples)
     except DatasetError as error:
         raise click.UsageError(str(error)) from error
     info["max_per_1000"] = max_per_1000
-    info["passed"] = info["contradicting_per_1000"] <= max_per_1000
+    info["passed"] = within_threshold(info, max_per_1000)
     if as_json:
         click.echo(json.dumps(info, ensure_ascii=False, indent=2))
     else:
