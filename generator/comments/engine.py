@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import copy
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -880,13 +881,9 @@ class CommentEngine:
         lead, separator = lead[dotted], separator[dotted]
         dotted = self._undotted[separator] != separator
         lead, separator = lead[dotted], separator[dotted]
-        before = index[lead - 1]
-        static = before < len(tables.strings)
-        stop = np.zeros(len(lead), dtype=bool)
-        stop[static] = tables.ends_with_stop[before[static]]
-        if not static.all():
-            values = take(slot_values, before[~static] - len(tables.strings))
-            stop[~static] = _ends_with_stop(values)
+        stop = _pieces_end(
+            index[lead - 1], tables.strings, tables.ends_with_stop, slot_values, _ends_with_stop
+        )
         index[lead[stop]] = first + self._undotted[separator[stop]]
 
     @staticmethod
@@ -1077,13 +1074,9 @@ class CommentEngine:
         at = np.searchsorted(written, row_offsets[rows + 1]) - 1
         rows, last = rows[at >= 0], written[at[at >= 0]]
         rows, last = rows[last >= row_offsets[rows]], last[last >= row_offsets[rows]]
-        before = index[last]
-        static = before < len(tables.strings)
-        punctuated = np.zeros(len(rows), dtype=bool)
-        punctuated[static] = tables.ends_punctuated[before[static]]
-        if not static.all():
-            values = take(slot_values, before[~static] - len(tables.strings))
-            punctuated[~static] = _ends_punctuated(values)
+        punctuated = _pieces_end(
+            index[last], tables.strings, tables.ends_punctuated, slot_values, _ends_punctuated
+        )
         rows = rows[~punctuated]
         if not len(rows):
             return index, row_offsets, capitals
@@ -1137,6 +1130,24 @@ class CommentEngine:
             spans=spans,
             difficulty_tags=difficulty_tags,
         )
+
+
+def _pieces_end(
+    pool_index: np.ndarray,
+    strings: pa.Array,
+    static_ends: np.ndarray,
+    slot_values: pa.Array,
+    ends: Callable[[pa.Array], np.ndarray],
+) -> np.ndarray:
+    """Per piece (its index in the pool: the static ``strings``, then ``slot_values``),
+    whether the text really written ends as ``ends`` says: read from ``static_ends`` for
+    static strings, computed on the few slot values among them."""
+    static = pool_index < len(strings)
+    out = np.zeros(len(pool_index), dtype=bool)
+    out[static] = static_ends[pool_index[static]]
+    if not static.all():
+        out[~static] = ends(take(slot_values, pool_index[~static] - len(strings)))
+    return out
 
 
 def _ends_with_stop(strings: pa.Array) -> np.ndarray:
