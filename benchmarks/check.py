@@ -447,6 +447,12 @@ class Record:
             self._clauses = clauses(self.text)
         return self._clauses
 
+    @functools.cached_property
+    def without_communes(self) -> str:
+        """``folded`` with commune names blanked (:func:`_without_commune_names`), worked
+        out once for the several rules that read it."""
+        return _without_commune_names(self)
+
     def span_text(self, start: int, end: int) -> str:
         return self.text[start:end]
 
@@ -1108,7 +1114,7 @@ def rule_anachronism_at_opening(record: Record) -> list[Finding]:
     if not combined.search(record.folded):
         return []
     latest = record.created_at + dt.timedelta(days=desk_days())
-    folded = _without_commune_names(record)
+    folded = record.without_communes
     for item in items:
         if item.since > latest.year and (m := item.found_in(folded)):
             text = record.text[m.start() : m.end()]
@@ -1124,11 +1130,10 @@ def rule_anachronism(record: Record) -> list[Finding]:
         return []
     pivot = (record.created_at or dt.date.today()).year + PIVOT_AHEAD
     found = []
-    folded = None  # communes blanked ("née à Saint-Amé" names no AME), once per record
     for start, end, category, _, _ in record.spans:
         if category != "date":
             continue
-        folded = _without_commune_names(record) if folded is None else folded
+        folded = record.without_communes  # "née à Saint-Amé" names no AME
         interval = parse_date_span(record.text[start:end], pivot)
         if interval is None:
             continue
@@ -1227,7 +1232,7 @@ def rule_eligibility(record: Record) -> list[Finding]:
                 break
     if any_clause is None or not any_clause.search(record.folded):
         return found
-    folded = _without_commune_names(record)
+    folded = record.without_communes
     for lo, hi in record.clauses:
         clause = folded[lo:hi]
         for rule in clause_rules:
@@ -1288,7 +1293,7 @@ def rule_birth_country(record: Record) -> list[Finding]:
                     finding(rule, start, end)
                     break
     markers = load_markers()
-    folded = _without_commune_names(record)
+    folded = record.without_communes
     for lo, hi in record.clauses:
         clause = folded[lo:hi]
         for rule in rules:
