@@ -173,6 +173,19 @@ def test_practices_are_placed_by_population():
     assert _total_variation(observed, _department_population()) < 0.1
 
 
+def test_no_practice_where_the_carte_vitale_is_not_the_insurance():
+    """New Caledonia, French Polynesia and Wallis-et-Futuna insure their own people (no
+    CPAM, AME nor carte Vitale, other phone numbers): no practice there, so none of their
+    residents either, though people may be born there."""
+    places = load_places()
+    excluded = corpora.read_yaml("formats/people.yaml")["practice_excluded_departments"]
+    assert "988" in excluded and "988" in places.departments
+    drawn = assign(0, np.arange(0, 20_000_000, 499)).department_index
+    assert not set(np.asarray(places.departments)[np.unique(drawn)]) & set(excluded)
+    caledonia = places.department == "988"
+    assert places.by_population.masses()[caledonia].sum() > 0  # still a birth place
+
+
 def test_residences_follow_population_within_the_department():
     places = load_places()
     rng = np.random.default_rng(0)

@@ -54,7 +54,7 @@ class Practices:
                 size_spec["max"],
             ).astype(np.int64)
             self.starts = np.concatenate([self.starts, self.starts[-1] + np.cumsum(sizes)])
-            unit = places.by_population.sample(rng, CHUNK)
+            unit = places.by_practice.sample(rng, CHUNK)
             self.department.append(places.department_index[unit])
             self.unit.append(unit)
             low, high = settings["doctor_birth_years"]

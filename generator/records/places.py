@@ -58,6 +58,9 @@ class PlacesModel:
     region: np.ndarray  # per unit, region code as str
     department: np.ndarray  # per unit, department code as str
     by_population: Categorical
+    # Communes where a practice may be: by population, none in a department under a
+    # health-insurance system of its own (formats/people.yaml).
+    by_practice: Categorical
     by_department: GroupedCategorical
     department_weight: np.ndarray
     streets: pa.Array  # every "type name" pair, then "route de <city>" per unit
@@ -507,6 +510,9 @@ def _build_places() -> PlacesModel:
         region=np.asarray(communes["region"].to_pylist(), dtype=object),
         department=department,
         by_population=Categorical.from_weights(weights),
+        by_practice=Categorical.from_weights(
+            np.where(np.isin(department, settings["practice_excluded_departments"]), 0.0, weights)
+        ),
         by_department=GroupedCategorical.from_groups(department_index, weights, len(departments)),
         department_weight=np.bincount(department_index, weights=population),
         streets=pa.array(
