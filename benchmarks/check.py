@@ -817,7 +817,7 @@ def rule_contacts(record: Record) -> list[Finding]:
     relatives = load_markers().relative_words
     found = []
     for lo, hi in record.clauses:
-        clause = record.folded[lo:hi]
+        clause = record.without_communes[lo:hi]  # "à La Rue-Saint-Pierre" is no street
         for rule in rules:
             m = rule.said_in(clause)
             if m is None:
