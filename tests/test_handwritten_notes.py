@@ -1,4 +1,4 @@
-"""The hand-written sets (notes: the test proxy; dev and dev2: the development sets)
+"""The hand-written sets (notes: the test proxy; dev, dev2 and dev3: the development sets)
 follow the contract, hold only fictional identifiers, and the harness runs on them."""
 
 from __future__ import annotations
@@ -17,10 +17,11 @@ from click.testing import CliRunner
 from breachbench.cli import main
 
 HERE = Path(__file__).resolve().parents[1] / "benchmarks" / "perf" / "handwritten"
-SETS = {"notes": "HW", "dev": "HD", "dev2": "HE"}  # set -> patient_id prefix (build_notes.py)
+# set -> patient_id prefix (build_notes.py)
+SETS = {"notes": "HW", "dev": "HD", "dev2": "HE", "dev3": "HF"}
 # The shortest note of each set, in words: dev2 imitates a desk where "Ordo renouvelée." is a
 # whole note.
-MIN_WORDS = {"notes": 3, "dev": 3, "dev2": 2}
+MIN_WORDS = {"notes": 3, "dev": 3, "dev2": 2, "dev3": 3}
 PHONES = Path(__file__).resolve().parents[1] / "corpora" / "formats" / "phones.yaml"
 # RFC 2606: the second-level names and top-level domains reserved for examples.
 RESERVED_DOMAINS = ("example.org", "example.com", "example.net")

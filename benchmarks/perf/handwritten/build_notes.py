@@ -1,11 +1,12 @@
 """Build the hand-written sets (contract JSON lines) from their ``.txt`` sources.
 
-python benchmarks/perf/handwritten/build_notes.py [--check] [notes|dev|dev2 ...]
+python benchmarks/perf/handwritten/build_notes.py [--check] [notes|dev|dev2|dev3 ...]
 
-Three sets, built alike: ``notes.txt`` -> ``notes.jsonl`` (the held-out test proxy, ids
-``HW001``...), ``dev.txt`` -> ``dev.jsonl`` (the development set, ids ``HD001``...) and
+Four sets, built alike: ``notes.txt`` -> ``notes.jsonl`` (the held-out test proxy, ids
+``HW001``...), ``dev.txt`` -> ``dev.jsonl`` (the development set, ids ``HD001``...),
 ``dev2.txt`` -> ``dev2.jsonl`` (the second development set, by a third author, ids
-``HE001``...); with no set named, all are built. Offsets are never typed by hand: each
+``HE001``...) and ``dev3.txt`` -> ``dev3.jsonl`` (the third, by a fourth author, ids
+``HF001``...); with no set named, all are built. Offsets are never typed by hand: each
 label names its span by its text, labels are listed in reading order, and this script
 finds each text after the previous span, on word boundaries. A source holds blocks::
 
@@ -28,7 +29,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 # set name -> patient_id prefix; files HERE/<name>.txt|jsonl
-SETS = {"notes": "HW", "dev": "HD", "dev2": "HE"}
+SETS = {"notes": "HW", "dev": "HD", "dev2": "HE", "dev3": "HF"}
 
 CATEGORIES = {
     "ser": "serology", "ori": "sexual_orientation", "gen": "gender_identity",
