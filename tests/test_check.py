@@ -497,6 +497,18 @@ def test_more_contradictions(row: dict[str, Any], rule: str, tmp_path: Path) -> 
             [("09/07/2012", "date", P, A)],
             created_at=dt.datetime(2012, 7, 2, 18, 0),
         ),
+        # a lab result of the weeks before the opening, then another clause planning a
+        # renewal "à revoir fin mai": no consultation here before the opening
+        make_row(
+            "bilan du 17/01/2019 : pas de VIH, à rappeler pour le lui dire, très inquiet."
+            " à revoir fin mai 2019 pour le renouvellement.",
+            [
+                ("17/01/2019", "date", P, A),
+                ("VIH", "serology", P, N),
+                ("mai 2019", "date", P, A),
+            ],
+            created_at=dt.datetime(2019, 2, 6, 16, 27),
+        ),
         make_row(None),
     ],
 )

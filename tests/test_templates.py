@@ -276,8 +276,8 @@ def test_sex_restricted_cores_follow_the_subject(templates):
             if fact.subject == "patient":
                 assert template.sex == "F", template.source
     texts = {render(t) for t in templates["reproductive_health"]}
-    assert "IVG chez la mère" in texts
-    assert "IVG chez le père" not in texts
+    assert "sœur : IVG" in texts
+    assert "frère : IVG" not in texts
 
 
 def test_implicit_cores_skip_condition_frames(templates):
