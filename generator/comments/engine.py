@@ -61,6 +61,7 @@ from breachbench.generator.comments.context import (
     YEARS,
     CommentContext,
 )
+from breachbench.generator.comments.glue import Glue, load_glue
 from breachbench.generator.comments.noise import (
     EDITS,
     NoiseLevel,
@@ -124,9 +125,6 @@ class Comments:
 # passes that redraw repeated clauses, then passes that give what still repeats a
 # routine note every record fits.
 _ROUNDS = 16
-# The group of the clauses that close a record (routine.yaml, hard_negatives.yaml: a
-# death, a move away, the file sent to the next GP): written last in their note.
-LEAVING_GROUP = "leaving"
 _DEDUPE_ROUNDS = 3
 _FALLBACK_ROUNDS = 4
 
@@ -371,7 +369,8 @@ class CommentEngine:
         )
         partner = self._named_partners(partner, template, clause_row)
         template = self._fit(rng, sampler, family_dist, template, is_fact, clause_row, ctx, partner)
-        template = self._leaving_last(template, first_clause, clauses)
+        # A note in the order a desk writes one (glue.py); clause positions stay.
+        template = template[self._glue.order(template, clause_row)]
         multi_fact = np.zeros(n, dtype=bool)
         multi_fact[commented] = facts >= 2
 
@@ -388,31 +387,19 @@ class CommentEngine:
             partner,
         )
 
-    def _leaving_last(
-        self, template: np.ndarray, first_clause: np.ndarray, clauses: np.ndarray
-    ) -> np.ndarray:
-        """``template`` with the clause that closes a record (a death, a move away, the
-        file sent on: group ``leaving``, at most one per note) swapped with its note's
-        last clause: a note appended over time ends there, and "a quitté la région,
-        dossier clos" before "à revoir dans un mois" reads as a patient still coming.
-        One vectorised swap, no draw: the rows stay what the seed makes them."""
-        closing = self._closing[template]
-        if not closing.any():
-            return template
-        at = np.flatnonzero(closing)
-        row = np.searchsorted(first_clause, at, side="right") - 1
-        last = first_clause[row] + clauses[row] - 1
-        out = template.copy()
-        out[at], out[last] = template[last], template[at]
-        return out
-
     @functools.cached_property
-    def _closing(self) -> np.ndarray:
-        """Per template, whether it closes the record (group ``leaving``)."""
+    def _glue(self) -> Glue:
+        """Each template's topic and the separators by topic pair (``glue.py``)."""
         c = self.compiled
-        if LEAVING_GROUP not in c.group_names:
-            return np.zeros(len(c.group), dtype=bool)
-        return c.group == c.group_names.index(LEAVING_GROUP)
+        family = np.zeros(len(c.piece_codes), dtype=np.int64)
+        family[self.items_template] = self.items_group // 2
+        return load_glue(
+            family,
+            c.group,
+            (*NON_SENSITIVE_FAMILIES, "sensitive"),
+            c.group_names,
+            self.separators.to_pylist()[: len(self.separator_dist)],
+        )
 
     def partner_states(self, rng: np.random.Generator, ctx: CommentContext) -> np.ndarray:
         """Per record: 0 no partner to mention, 1 a male partner, 2 a female one.
@@ -822,9 +809,9 @@ class CommentEngine:
         the pool.
         """
         n_clauses = len(template)
-        separator = self.separator_dist.sample(rng, n_clauses)
-        opener = self.opener_dist.sample(rng, n_clauses)
         first = position == 0
+        separator = self._glue.separator(rng, template, first)
+        opener = self.opener_dist.sample(rng, n_clauses)
         has_lead = ~(first & (rng.random(n_clauses) >= self.opener_rate))
         connectors = len(self.variant_texts)
         lead_index = np.where(
