@@ -349,6 +349,23 @@ def test_rule_fires_on_a_contradiction_and_not_on_a_consistent_row(
             "birth_country",
         ),
         (make_row("AME à renouveler", [("AME", "social_precarity", P, A)]), "birth_country"),
+        # A Portuguese or a Belgian has lived in France freely over the records' span.
+        (
+            make_row(
+                "réfugiée politique",
+                [("réfugiée politique", "ethnic_origin", P, A)],
+                birth_place="Portugal",
+            ),
+            "birth_country",
+        ),
+        (
+            make_row(
+                "? en situation irrégulière",
+                [("situation irrégulière", "ethnic_origin", P, "hypothetical")],
+                birth_place="Belgique",
+            ),
+            "birth_country",
+        ),
         (
             make_row(
                 "née aux Comores",
@@ -485,6 +502,10 @@ def test_more_contradictions(row: dict[str, Any], rule: str, tmp_path: Path) -> 
         make_row("d'origine malienne", [("origine malienne", "ethnic_origin", P, A)]),
         make_row("Mme Sarrazin (mère), parle anglais", [("Sarrazin", "person", R, A)]),
         make_row("mari sans-papiers", [("sans-papiers", "ethnic_origin", R, A)]),
+        make_row("sans-papiers", [("sans-papiers", "ethnic_origin", P, A)], birth_place="Roumanie"),
+        make_row(
+            "naturalisée en 2001", [("naturalisée", "ethnic_origin", P, A)], birth_place="Italie"
+        ),
         make_row("AME (famille)", [("AME", "social_precarity", P, A)], **CHILD),
         make_row(
             "[réfugié] ([Syrie]), parle arabe",
