@@ -78,6 +78,7 @@ BIRTH_FILE = "checks/birth_country.yaml"
 CONTACTS_FILE = "checks/contacts.yaml"
 DESK_FILE = "checks/desk.yaml"
 LASTING_FILE = "checks/lasting.yaml"
+KINSHIP_FILE = "formats/kinship.yaml"
 LEAVING_FILE = "checks/leaving.yaml"
 EXAMPLES = 3
 
@@ -1178,6 +1179,14 @@ def lexicon_age_floors() -> dict[tuple[str, str], int]:
                 if piece.category and piece.slot is None and piece.subject == "patient":
                     at = (piece.category, fold(piece.text))
                     floors[at] = min(floors.get(at, template.min_age), template.min_age)
+    # A frame's partner noun ("chez {partner:son_conjoint}") is a sexual_orientation span
+    # when said of the patient's own sex, for any patient who may have a partner.
+    kinship = corpora.read_yaml(KINSHIP_FILE)
+    youngest = int(kinship["partners"]["min_age"])
+    for forms in kinship["partner_nouns"].values():
+        for noun in forms.values():
+            at = ("sexual_orientation", fold(noun))
+            floors[at] = min(floors.get(at, youngest), youngest)
     return floors
 
 

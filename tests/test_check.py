@@ -502,6 +502,12 @@ def test_more_contradictions(row: dict[str, Any], rule: str, tmp_path: Path) -> 
         make_row("d'origine malienne", [("origine malienne", "ethnic_origin", P, A)]),
         make_row("Mme Sarrazin (mère), parle anglais", [("Sarrazin", "person", R, A)]),
         make_row("mari sans-papiers", [("sans-papiers", "ethnic_origin", R, A)]),
+        # a frame's partner noun, for a woman of 18 (formats/kinship.yaml partners.min_age)
+        make_row(
+            "dépression chez sa conjointe, qui refuse de consulter",
+            [("dépression", "mental_health", R, A), ("sa conjointe", "sexual_orientation", P, A)],
+            birth_date=dt.date(2003, 1, 2),
+        ),
         make_row("sans-papiers", [("sans-papiers", "ethnic_origin", P, A)], birth_place="Roumanie"),
         make_row(
             "naturalisée en 2001", [("naturalisée", "ethnic_origin", P, A)], birth_place="Italie"
