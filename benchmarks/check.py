@@ -79,6 +79,7 @@ CONTACTS_FILE = "checks/contacts.yaml"
 DESK_FILE = "checks/desk.yaml"
 LASTING_FILE = "checks/lasting.yaml"
 KINSHIP_FILE = "formats/kinship.yaml"
+LIFELONG_FILE = "checks/lifelong.yaml"
 LEAVING_FILE = "checks/leaving.yaml"
 EXAMPLES = 3
 
@@ -1060,6 +1061,33 @@ def rule_brief_since(record: Record) -> list[Finding]:
 
 
 @functools.cache
+def _lifelong_facts() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """``corpora/checks/lifelong.yaml``: facts that never end, and what says they did."""
+    raw = corpora.read_yaml(LIFELONG_FILE)
+    facts = "|".join(f"(?:{p})" for p in raw["facts"])
+    return re.compile(rf"(?:{facts})"), re.compile(raw["before"]), re.compile(raw["after"])
+
+
+def rule_lifelong_ended(record: Record) -> list[Finding]:
+    """A fact that never ends said to be over ("plus de VIH depuis 2019", "ancien
+    handicapé", "bipolaire jusqu'en 2010"): ``lifelong.yaml``."""
+    facts, before, after = _lifelong_facts()
+    group = load_taxonomy().group_of
+    found = []
+    for start, end, category, subject, _ in record.spans:
+        if group.get(category) != "sensitive" or subject != "patient":
+            continue
+        if not facts.fullmatch(record.folded[start:end]):
+            continue
+        if before.search(record.folded[max(0, start - 16) : start]) or after.match(
+            record.folded[end : end + 40]
+        ):
+            text = record.text[max(0, start - 12) : end + 16]
+            found.append(Finding("lifelong_ended", record.patient_id, text, "comment", category))
+    return found
+
+
+@functools.cache
 def _leaving() -> tuple[re.Pattern[str], re.Pattern[str]]:
     """``corpora/checks/leaving.yaml``: what closes a record, what presumes it open."""
     raw = corpora.read_yaml(LEAVING_FILE)
@@ -1501,6 +1529,8 @@ RULES: tuple[Rule, ...] = (
          rule_desk_before_opening, ("created_at",), ("date",)),
     Rule("brief_since", "an event or a course of weeks said to last ('IVG depuis 2015')",
          rule_brief_since, (), ("since_word",)),
+    Rule("lifelong_ended", "a fact that never ends said to be over ('plus de VIH depuis 2019')",
+         rule_lifelong_ended, (), ("ended",)),
     Rule("after_leaving", "a patient still coming after the record was closed (leaving.yaml)",
          rule_after_leaving, (), ("leaving",)),
     Rule("anachronism_at_opening", "named in a record opened before it existed (since.yaml)",
@@ -1693,6 +1723,8 @@ def _prefilters(batch: pa.RecordBatch, present: set[str]) -> dict[str, np.ndarra
         pc.match_substring_regex(folded, _leaving()[0].pattern, ignore_case=True)
     )
     masks["since_word"] = masks["sensitive"] & _mask(pc.match_substring(folded, "depuis"))
+    ended = r"plus d|ancien|a ete|jusqu|par le passe|plus rien"
+    masks["ended"] = masks["sensitive"] & _mask(pc.match_substring_regex(folded, ended))
     return masks
 
 

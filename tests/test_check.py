@@ -176,6 +176,14 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
             [("chimio", "health_condition", P, H), ("diabète", "health_condition", P, A)],
         ),
     ),
+    # A fact that never ends is not over; one that may end is ("ATCD de" says neither).
+    "lifelong_ended": (
+        make_row("plus de VIH depuis 2019", [("VIH", "serology", P, H)]),
+        make_row(
+            "ATCD de VIH, plus de VHC depuis 2019",
+            [("VIH", "serology", P, H), ("VHC", "serology", P, H)],
+        ),
+    ),
     # The record was opened on 1 June 2021: the desk acts on it from then on, while the
     # patient's history may be older.
     "desk_before_opening": (
@@ -375,6 +383,12 @@ def test_rule_fires_on_a_contradiction_and_not_on_a_consistent_row(
             "birth_country",
         ),
         (make_row("IVG depuis 2015", [("IVG", "reproductive_health", P, A)]), "brief_since"),
+        (make_row("Ancien autiste.", [("autiste", "health_condition", P, H)]), "lifelong_ended"),
+        (make_row("DID (ancien)", [("DID", "health_condition", P, H)]), "lifelong_ended"),
+        (
+            make_row("bipolaire jusqu'en 2010", [("bipolaire", "mental_health", P, H)]),
+            "lifelong_ended",
+        ),
         (
             make_row("? C2S", created_at=dt.datetime(2005, 3, 1, 10, 0)),
             "anachronism_at_opening",

@@ -1006,6 +1006,9 @@ class _AgeFloors:
     #: Facts that do not last (an event, a course of weeks: "IVG", "chimio", "garde à
     #: vue"): they take no frame tagged ``lasting`` ("{fact} depuis {year}").
     brief: frozenset[str] = frozenset()
+    #: Facts that never end (HIV, type 1 diabetes, autism, a bipolar disorder): they take
+    #: no frame tagged ``ended`` ("plus de {fact} depuis {year}", "ancien {fact}").
+    lifelong: frozenset[str] = frozenset()
 
     def floor(self, text: str) -> int:
         self.unmet.discard(text)
@@ -1015,6 +1018,11 @@ class _AgeFloors:
         """False for a listed brief fact (and marks it met)."""
         self.unmet.discard(f"brief: {text}")
         return text not in self.brief
+
+    def ends(self, text: str) -> bool:
+        """False for a listed lifelong fact (and marks it met)."""
+        self.unmet.discard(f"lifelong: {text}")
+        return text not in self.lifelong
 
 
 def _load_age_floors(source: _Source, vocabulary: Taxonomy) -> dict[str, _AgeFloors]:
@@ -1044,8 +1052,15 @@ def _load_age_floors(source: _Source, vocabulary: Taxonomy) -> dict[str, _AgeFlo
         if isinstance(dated, bool) or not isinstance(dated, int) or not 0 <= dated <= MAX_AGE:
             raise _fail(file, f"{category}.dated", f"must be an age, got {dated!r}")
         brief = frozenset(str(t) for t in _as_list(raw.get("brief"), file, f"{category}.brief"))
-        unmet = set(listed) | {f"brief: {text}" for text in brief}
-        floors[str(category)] = _AgeFloors(default, listed, unmet, dated, brief)
+        lifelong = frozenset(
+            str(t) for t in _as_list(raw.get("lifelong"), file, f"{category}.lifelong")
+        )
+        unmet = (
+            set(listed)
+            | {f"brief: {text}" for text in brief}
+            | {f"lifelong: {text}" for text in lifelong}
+        )
+        floors[str(category)] = _AgeFloors(default, listed, unmet, dated, brief, lifelong)
     return floors
 
 
@@ -1151,10 +1166,11 @@ class _SensitiveLoader:
         entry["tags"] = _tags(entry, self.file, where)
         entry["eligibility"] = _eligibility(entry, self.file, where)
         entry["age_floor"] = 0
-        lasts = True
+        lasts = ends = True
         if self.floors is not None:
             text = plain_text(str(entry.get(text_key, entry.get("m"))))
             lasts = self.floors.lasts(text)
+            ends = self.floors.ends(text)
             # A listed entry with its own min_age keeps it: listing it is not an error.
             floor = self.floors.floor(text)
             if "min_age" in entry:
@@ -1173,6 +1189,8 @@ class _SensitiveLoader:
             entry["frames_exclude"].append("tag:condition")
         if not lasts:
             entry["frames_exclude"].append("tag:lasting")  # no "chimio depuis 1982"
+        if not ends:
+            entry["frames_exclude"].append("tag:ended")  # no "plus de VIH depuis 2019"
         entry["frames_exclude"] = tuple(entry["frames_exclude"])
         return entry
 
