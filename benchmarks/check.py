@@ -80,6 +80,7 @@ DESK_FILE = "checks/desk.yaml"
 LASTING_FILE = "checks/lasting.yaml"
 KINSHIP_FILE = "formats/kinship.yaml"
 LIFELONG_FILE = "checks/lifelong.yaml"
+CLASHES_FILE = "checks/clashes.yaml"
 LEAVING_FILE = "checks/leaving.yaml"
 EXAMPLES = 3
 
@@ -1088,6 +1089,34 @@ def rule_lifelong_ended(record: Record) -> list[Finding]:
 
 
 @functools.cache
+def load_clashes() -> tuple[tuple[str, str, re.Pattern[str], re.Pattern[str]], ...]:
+    """``corpora/checks/clashes.yaml``: (id, why, one, other) per pair of clauses that
+    cannot both hold in one note."""
+    raw = corpora.read_yaml(CLASHES_FILE)
+    return tuple(
+        (str(c["id"]), str(c["why"]), re.compile(c["one"]), re.compile(c["other"]))
+        for c in raw["clashes"]
+    )
+
+
+def rule_clash(record: Record) -> list[Finding]:
+    """Two clauses of one note that contradict each other ("pas de mutuelle renseignée"
+    and "nouvelle mutuelle saisie"): ``clashes.yaml``."""
+    found = []
+    for clash_id, why, one, other in load_clashes():
+        first = one.search(record.folded)
+        if first is None:
+            continue
+        blank = " " * (first.end() - first.start())  # offsets kept: fold() keeps them
+        second = other.search(record.folded[: first.start()] + blank + record.folded[first.end() :])
+        if second is not None:
+            one_text = record.text[first.start() : first.end()]
+            text = f"{one_text} / {record.text[second.start() : second.end()]} ({clash_id})"
+            found.append(Finding("clash", record.patient_id, text, "comment", why))
+    return found
+
+
+@functools.cache
 def _leaving() -> tuple[re.Pattern[str], re.Pattern[str]]:
     """``corpora/checks/leaving.yaml``: what closes a record, what presumes it open."""
     raw = corpora.read_yaml(LEAVING_FILE)
@@ -1531,6 +1560,8 @@ RULES: tuple[Rule, ...] = (
          rule_brief_since, (), ("since_word",)),
     Rule("lifelong_ended", "a fact that never ends said to be over ('plus de VIH depuis 2019')",
          rule_lifelong_ended, (), ("ended",)),
+    Rule("clash", "two clauses of one note that contradict each other (clashes.yaml)",
+         rule_clash, (), ("clash",)),
     Rule("after_leaving", "a patient still coming after the record was closed (leaving.yaml)",
          rule_after_leaving, (), ("leaving",)),
     Rule("anachronism_at_opening", "named in a record opened before it existed (since.yaml)",
@@ -1724,6 +1755,8 @@ def _prefilters(batch: pa.RecordBatch, present: set[str]) -> dict[str, np.ndarra
     )
     masks["since_word"] = masks["sensitive"] & _mask(pc.match_substring(folded, "depuis"))
     ended = r"plus d|ancien|a ete|jusqu|par le passe|plus rien"
+    clash = "|".join(f"(?:{one.pattern})" for _, _, one, _ in load_clashes())
+    masks["clash"] = _mask(pc.match_substring_regex(folded, clash))
     masks["ended"] = masks["sensitive"] & _mask(pc.match_substring_regex(folded, ended))
     return masks
 

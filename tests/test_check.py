@@ -184,6 +184,11 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
             [("VIH", "serology", P, H), ("VHC", "serology", P, H)],
         ),
     ),
+    # Two desk clauses that cannot both hold; each alone, or beside an unrelated one, can.
+    "clash": (
+        make_row("pas de mutuelle renseignée. 12/06/2021 : nouvelle mutuelle saisie"),
+        make_row("pas de mutuelle renseignée. tiers payant"),
+    ),
     # The record was opened on 1 June 2021: the desk acts on it from then on, while the
     # patient's history may be older.
     "desk_before_opening": (
@@ -384,6 +389,15 @@ def test_rule_fires_on_a_contradiction_and_not_on_a_consistent_row(
         ),
         (make_row("IVG depuis 2015", [("IVG", "reproductive_health", P, A)]), "brief_since"),
         (make_row("Ancien autiste.", [("autiste", "health_condition", P, H)]), "lifelong_ended"),
+        (make_row("rappel SMS désactivé à sa demande - SMS de rappel la veille"), "clash"),
+        (make_row("Tiers payant intégral ; pas de tiers payant complémentaire"), "clash"),
+        (
+            make_row(
+                "en CHRS depuis mars 2020, hébergée chez une amie",
+                [("CHRS", "social_precarity", P, A)],
+            ),
+            "clash",
+        ),
         (make_row("DID (ancien)", [("DID", "health_condition", P, H)]), "lifelong_ended"),
         (
             make_row("bipolaire jusqu'en 2010", [("bipolaire", "mental_health", P, H)]),
