@@ -1062,27 +1062,29 @@ def rule_brief_since(record: Record) -> list[Finding]:
 
 
 @functools.cache
-def _lifelong_facts() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
-    """``corpora/checks/lifelong.yaml``: facts that never end, and what says they did."""
+def _lifelong_facts() -> tuple[re.Pattern[str], ...]:
+    """``corpora/checks/lifelong.yaml``: facts that never end, what says they did, and
+    what makes the span a test's object rather than the fact."""
     raw = corpora.read_yaml(LIFELONG_FILE)
     facts = "|".join(f"(?:{p})" for p in raw["facts"])
-    return re.compile(rf"(?:{facts})"), re.compile(raw["before"]), re.compile(raw["after"])
+    return tuple(
+        re.compile(p) for p in (rf"(?:{facts})", raw["before"], raw["after"], raw["tested"])
+    )
 
 
 def rule_lifelong_ended(record: Record) -> list[Finding]:
     """A fact that never ends said to be over ("plus de VIH depuis 2019", "ancien
     handicapé", "bipolaire jusqu'en 2010"): ``lifelong.yaml``."""
-    facts, before, after = _lifelong_facts()
+    facts, before, after, tested = _lifelong_facts()
     group = load_taxonomy().group_of
     found = []
     for start, end, category, subject, _ in record.spans:
         if group.get(category) != "sensitive" or subject != "patient":
             continue
-        if not facts.fullmatch(record.folded[start:end]):
+        lead = record.folded[max(0, start - 16) : start]
+        if not facts.fullmatch(record.folded[start:end]) or tested.search(lead):
             continue
-        if before.search(record.folded[max(0, start - 16) : start]) or after.match(
-            record.folded[end : end + 40]
-        ):
+        if before.search(lead) or after.match(record.folded[end : end + 40]):
             text = record.text[max(0, start - 12) : end + 16]
             found.append(Finding("lifelong_ended", record.patient_id, text, "comment", category))
     return found

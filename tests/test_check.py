@@ -530,6 +530,13 @@ def test_more_contradictions(row: dict[str, Any], rule: str, tmp_path: Path) -> 
         make_row("d'origine malienne", [("origine malienne", "ethnic_origin", P, A)]),
         make_row("Mme Sarrazin (mère), parle anglais", [("Sarrazin", "person", R, A)]),
         make_row("mari sans-papiers", [("sans-papiers", "ethnic_origin", R, A)]),
+        # a trans patient's former name is no maiden name
+        make_row(
+            "carte Vitale au nom de naissance, appeler Mme Martin",
+            [("nom de naissance", "gender_identity", P, A), ("Martin", "person", P, A)],
+            birth_name="Martin",
+        ),
+        make_row("dépistage VIH (ancien)", [("VIH", "serology", P, H)]),
         # a frame's partner noun, for a woman of 18 (formats/kinship.yaml partners.min_age)
         make_row(
             "dépression chez sa conjointe, qui refuse de consulter",
