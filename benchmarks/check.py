@@ -658,6 +658,26 @@ def rule_miss_title(record: Record) -> list[Finding]:
     return found
 
 
+# A maiden name stated as such ("nom de jeune fille : Leroi", "nom de naissance Combes"),
+# not a trans patient's former name ("carte Vitale au nom de naissance", "nom de naissance
+# masculin").
+_MAIDEN = re.compile(
+    r"\bnom de jeune fille\b|(?<!\bau )\bnom de naissance\b(?! (?:masculin|feminin))"
+)
+
+
+def rule_maiden_name(record: Record) -> list[Finding]:
+    """A maiden name written for a patient who uses no other name (her usage name is
+    her birth name): a secretary notes one only where the two differ."""
+    if record.birth_name is None or record.last_name != record.birth_name:
+        return []
+    return [
+        Finding("maiden_name", record.patient_id, record.text[m.start() : m.end() + 16],
+                "last_name", f"{record.last_name}, née {record.birth_name}")
+        for m in _MAIDEN.finditer(record.folded)
+    ]  # fmt: skip
+
+
 @functools.cache
 def _miss_until() -> int:
     return int(corpora.read_yaml("formats/composition.yaml")["miss_title"]["until"])
@@ -1540,6 +1560,8 @@ RULES: tuple[Rule, ...] = (
          rule_title_child, ("birth_date", "created_at"), ("person",)),
     Rule("miss_title", "'Mlle' for a married or older woman", rule_miss_title,
          ("birth_date", "created_at", "last_name"), ("person",)),
+    Rule("maiden_name", "a maiden name for a patient who uses her birth name",
+         rule_maiden_name, ("last_name", "birth_name"), ("maiden",)),
     Rule("patient_name", "patient's name is not the row's first/last/birth name",
          rule_patient_name, ("first_name", "last_name"), ("person",)),
     Rule("patient_phone", "patient's phone is in neither phone column", rule_patient_phone,
@@ -1757,6 +1779,7 @@ def _prefilters(batch: pa.RecordBatch, present: set[str]) -> dict[str, np.ndarra
     )
     masks["since_word"] = masks["sensitive"] & _mask(pc.match_substring(folded, "depuis"))
     ended = r"plus d|ancien|a ete|jusqu|par le passe|plus rien"
+    masks["maiden"] = _mask(pc.match_substring_regex(folded, "jeune fille|nom de naissance"))
     clash = "|".join(f"(?:{one.pattern})" for _, _, one, _ in load_clashes())
     masks["clash"] = _mask(pc.match_substring_regex(folded, clash))
     masks["ended"] = masks["sensitive"] & _mask(pc.match_substring_regex(folded, ended))

@@ -184,6 +184,11 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
             [("VIH", "serology", P, H), ("VHC", "serology", P, H)],
         ),
     ),
+    # A maiden name is noted only where it differs from the name in use.
+    "maiden_name": (
+        make_row("nom de jeune fille : Martin", birth_name="Martin"),
+        make_row("nom de jeune fille : Lefèvre"),
+    ),
     # Two desk clauses that cannot both hold; each alone, or beside an unrelated one, can.
     "clash": (
         make_row("pas de mutuelle renseignée. 12/06/2021 : nouvelle mutuelle saisie"),
@@ -389,6 +394,10 @@ def test_rule_fires_on_a_contradiction_and_not_on_a_consistent_row(
         ),
         (make_row("IVG depuis 2015", [("IVG", "reproductive_health", P, A)]), "brief_since"),
         (make_row("Ancien autiste.", [("autiste", "health_condition", P, H)]), "lifelong_ended"),
+        (
+            make_row("Nom de naissance Combes.", last_name="Combes", birth_name="Combes"),
+            "maiden_name",
+        ),
         (make_row("rappel SMS désactivé à sa demande - SMS de rappel la veille"), "clash"),
         (make_row("Tiers payant intégral ; pas de tiers payant complémentaire"), "clash"),
         (

@@ -82,8 +82,10 @@ NO_UNTIL = 9999
 # partner, a female one.
 NO_PARTNER, MALE_PARTNER, FEMALE_PARTNER = 1, 2, 4
 ANY_PARTNER = NO_PARTNER | MALE_PARTNER | FEMALE_PARTNER
-# Record contacts a template needs when it writes the patient's own (bits of a mask).
-NEEDS_PHONE, NEEDS_MOBILE, NEEDS_HOME, NEEDS_EMAIL = 1, 2, 4, 8
+# Record contacts a template needs when it writes the patient's own (bits of a mask),
+# and whether the record's name is a married one (its usage name is not its birth name:
+# "nom de jeune fille : Leroi" is written only then).
+NEEDS_PHONE, NEEDS_MOBILE, NEEDS_HOME, NEEDS_EMAIL, NEEDS_MARRIED_NAME = 1, 2, 4, 8, 16
 # Contacts an entry names in its ``has`` (the record must hold them: "ne répond pas au
 # fixe") or ``lacks`` (it must not: "pas de portable", "SDF"); a lacked contact is its
 # NEEDS_ bit shifted by LACKS_SHIFT, in the same ``needs`` mask.
@@ -92,8 +94,9 @@ CONTACT_NAMES = {
     "mobile": NEEDS_MOBILE,
     "home": NEEDS_HOME,
     "email": NEEDS_EMAIL,
+    "married_name": NEEDS_MARRIED_NAME,
 }
-LACKS_SHIFT = 4
+LACKS_SHIFT = 5
 # Qualifiers of a slot's subject ({date|patient:birth}, {phone|relative:daughter}):
 # when a date falls, or that an identifier is not the row's own ('other': an old number,
 # another address), or which phone of the row. 'early', 'middle' and 'recent' split a
