@@ -81,6 +81,7 @@ LASTING_FILE = "checks/lasting.yaml"
 KINSHIP_FILE = "formats/kinship.yaml"
 LIFELONG_FILE = "checks/lifelong.yaml"
 CLASHES_FILE = "checks/clashes.yaml"
+AGREEMENT_FILE = "checks/agreement.yaml"
 LEAVING_FILE = "checks/leaving.yaml"
 EXAMPLES = 3
 
@@ -1139,6 +1140,34 @@ def rule_clash(record: Record) -> list[Finding]:
 
 
 @functools.cache
+def load_agreement() -> dict[str, re.Pattern[str]]:
+    """``corpora/checks/agreement.yaml``: by the sex a word agrees with, the clause
+    openings said of the patient that a note about the other sex cannot have (a desk
+    label such as "NB :" may come first)."""
+    raw = corpora.read_yaml(AGREEMENT_FILE)
+    lead = r"\W*(?:(?:nb|ps|info|attention|rq)\s*:\s*)?"
+    return {
+        sex: re.compile(lead + "(?:" + "|".join(f"(?:{p})" for p in raw[sex]) + ")")
+        for sex in ("M", "F")
+    }
+
+
+def rule_agreement(record: Record) -> list[Finding]:
+    """A clause about the patient that opens with a word of the other sex ("Employé de
+    mairie" said of a woman): ``agreement.yaml``."""
+    other = {"F": "M", "M": "F"}.get(record.sex or "")
+    if other is None:
+        return []
+    opening = load_agreement()[other]
+    found = []
+    for lo, hi in record.clauses:
+        if m := opening.match(record.folded, lo, hi):
+            text = record.text[lo : min(hi, m.end() + 16)]
+            found.append(Finding("agreement", record.patient_id, text, "sex", record.sex))
+    return found
+
+
+@functools.cache
 def _leaving() -> tuple[re.Pattern[str], re.Pattern[str]]:
     """``corpora/checks/leaving.yaml``: what closes a record, what presumes it open."""
     raw = corpora.read_yaml(LEAVING_FILE)
@@ -1562,6 +1591,8 @@ RULES: tuple[Rule, ...] = (
          ("birth_date", "created_at", "last_name"), ("person",)),
     Rule("maiden_name", "a maiden name for a patient who uses her birth name",
          rule_maiden_name, ("last_name", "birth_name"), ("maiden",)),
+    Rule("agreement", "a clause about the patient in the other sex's words (agreement.yaml)",
+         rule_agreement, ("sex",), ("agreement",)),
     Rule("patient_name", "patient's name is not the row's first/last/birth name",
          rule_patient_name, ("first_name", "last_name"), ("person",)),
     Rule("patient_phone", "patient's phone is in neither phone column", rule_patient_phone,
@@ -1780,6 +1811,8 @@ def _prefilters(batch: pa.RecordBatch, present: set[str]) -> dict[str, np.ndarra
     masks["since_word"] = masks["sensitive"] & _mask(pc.match_substring(folded, "depuis"))
     ended = r"plus d|ancien|a ete|jusqu|par le passe|plus rien"
     masks["maiden"] = _mask(pc.match_substring_regex(folded, "jeune fille|nom de naissance"))
+    opening = r"\b(absente? au|employee? de|sporti(f|ve) de|etudiante?|deleguee?|eleve|nouve)"
+    masks["agreement"] = _mask(pc.match_substring_regex(folded, opening))
     clash = "|".join(f"(?:{one.pattern})" for _, _, one, _ in load_clashes())
     masks["clash"] = _mask(pc.match_substring_regex(folded, clash))
     masks["ended"] = masks["sensitive"] & _mask(pc.match_substring_regex(folded, ended))

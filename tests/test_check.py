@@ -184,6 +184,11 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
             [("VIH", "serology", P, H), ("VHC", "serology", P, H)],
         ),
     ),
+    # A clause about the patient agrees with her sex; one about a relative with theirs.
+    "agreement": (
+        make_row("Employé de mairie, horaires fixes"),
+        make_row("Employée de mairie. Mari : employé de mairie"),
+    ),
     # A maiden name is noted only where it differs from the name in use.
     "maiden_name": (
         make_row("nom de jeune fille : Martin", birth_name="Martin"),
@@ -394,6 +399,8 @@ def test_rule_fires_on_a_contradiction_and_not_on_a_consistent_row(
         ),
         (make_row("IVG depuis 2015", [("IVG", "reproductive_health", P, A)]), "brief_since"),
         (make_row("Ancien autiste.", [("autiste", "health_condition", P, H)]), "lifelong_ended"),
+        (make_row("NB : sportive de haut niveau", **MAN), "agreement"),
+        (make_row("RAS. Absent au dernier RDV sans prévenir"), "agreement"),
         (
             make_row("Nom de naissance Combes.", last_name="Combes", birth_name="Combes"),
             "maiden_name",
