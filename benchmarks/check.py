@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import itertools
 import re
 import unicodedata
 from collections import Counter
@@ -1167,6 +1168,25 @@ def rule_agreement(record: Record) -> list[Finding]:
     return found
 
 
+# What lies between someone else's fact and the patient's when a comma joins them into
+# one clause: a few words of the first clause, the comma, perhaps a doubt.
+_COMMA_JOIN = re.compile(r"[^.;!?\n]{0,25}, ?(?:\? ?)?")
+
+
+def rule_comma_hands_over(record: Record) -> list[Finding]:
+    """A patient's fact joined by a comma to a relative's or a third party's ("Mère
+    placée en GAV, épicerie sociale"): the reader gives both to the relative."""
+    group = load_taxonomy().group_of
+    facts = [s for s in record.spans if group.get(s[2]) == "sensitive"]
+    found = []
+    for (_, end, _, subject, _), (start, stop, category, then, _) in itertools.pairwise(facts):
+        handed = subject != "patient" and then == "patient"
+        if handed and _COMMA_JOIN.fullmatch(record.text, end, start):
+            text = record.text[max(0, end - 24) : stop]
+            found.append(Finding("comma_hands_over", record.patient_id, text, "comment", category))
+    return found
+
+
 @functools.cache
 def _leaving() -> tuple[re.Pattern[str], re.Pattern[str]]:
     """``corpora/checks/leaving.yaml``: what closes a record, what presumes it open."""
@@ -1617,6 +1637,8 @@ RULES: tuple[Rule, ...] = (
          rule_lifelong_ended, (), ("ended",)),
     Rule("clash", "two clauses of one note that contradict each other (clashes.yaml)",
          rule_clash, (), ("clash",)),
+    Rule("comma_hands_over", "a patient's fact after a comma that hands it to a relative",
+         rule_comma_hands_over, (), ("sensitive",)),
     Rule("after_leaving", "a patient still coming after the record was closed (leaving.yaml)",
          rule_after_leaving, (), ("leaving",)),
     Rule("anachronism_at_opening", "named in a record opened before it existed (since.yaml)",

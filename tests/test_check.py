@@ -189,6 +189,17 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
         make_row("Employé de mairie, horaires fixes"),
         make_row("Employée de mairie. Mari : employé de mairie"),
     ),
+    # A comma after a relative's fact hands the next fact to the relative; a stop does not.
+    "comma_hands_over": (
+        make_row(
+            "Mère placée en GAV, épicerie sociale",
+            [("GAV", "justice", R, A), ("épicerie sociale", "social_precarity", P, A)],
+        ),
+        make_row(
+            "Mère placée en GAV. Épicerie sociale",
+            [("GAV", "justice", R, A), ("Épicerie sociale", "social_precarity", P, A)],
+        ),
+    ),
     # A maiden name is noted only where it differs from the name in use.
     "maiden_name": (
         make_row("nom de jeune fille : Martin", birth_name="Martin"),
