@@ -1126,14 +1126,19 @@ def load_clashes() -> tuple[tuple[str, str, re.Pattern[str], re.Pattern[str]], .
 def rule_clash(record: Record) -> list[Finding]:
     """Two clauses of one note that contradict each other ("pas de mutuelle renseignée"
     and "nouvelle mutuelle saisie"): ``clashes.yaml``."""
+    others = [(a, b) for a, b, _, subject, _ in record.spans if subject != "patient"]
+
+    def own(m: re.Match[str]) -> bool:  # not a relative's fact ("fils hébergé au 115")
+        return not any(a < m.end() and m.start() < b for a, b in others)
+
     found = []
     for clash_id, why, one, other in load_clashes():
-        first = one.search(record.folded)
+        first = next((m for m in one.finditer(record.folded) if own(m)), None)
         if first is None:
             continue
         blank = " " * (first.end() - first.start())  # offsets kept: fold() keeps them
         second = other.search(record.folded[: first.start()] + blank + record.folded[first.end() :])
-        if second is not None:
+        if second is not None and own(second):
             one_text = record.text[first.start() : first.end()]
             text = f"{one_text} / {record.text[second.start() : second.end()]} ({clash_id})"
             found.append(Finding("clash", record.patient_id, text, "comment", why))

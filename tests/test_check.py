@@ -564,6 +564,10 @@ def test_more_contradictions(row: dict[str, Any], rule: str, tmp_path: Path) -> 
             birth_name="Martin",
         ),
         make_row("dépistage VIH (ancien)", [("VIH", "serology", P, H)]),
+        make_row(
+            "en errance, hébergée chez une amie. fils hébergé au 115 ?",
+            [("errance", "social_precarity", P, A), ("hébergé au 115", "social_precarity", R, A)],
+        ),
         # a frame's partner noun, for a woman of 18 (formats/kinship.yaml partners.min_age)
         make_row(
             "dépression chez sa conjointe, qui refuse de consulter",

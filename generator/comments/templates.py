@@ -618,6 +618,9 @@ class _Frame:
     eligibility: _Eligibility = _Eligibility()
     dynamic_partner: bool = False  # holds a {partner:<form>} slot
     role: str = "relative"  # a relative frame's kinship role (formats/kinship.yaml)
+    # exclusion groups its templates join, as a routine note's ``group``: a frame that
+    # says "tiers payant intégral" keeps "pas de tiers payant" out of its note
+    groups: tuple[str, ...] = ()
 
     @property
     def pattern_text(self) -> str:
@@ -907,9 +910,20 @@ def _load_frames(source: _Source, vocabulary: Taxonomy) -> dict[str, list[_Frame
                         p.slot == PARTNER_SLOT for form in parsed.values() for p in form
                     ),
                     role=role,
+                    groups=_groups_of(entry, file, where),
                 )
             )
     return frames
+
+
+def _groups_of(entry: Mapping[str, Any], file: str, where: str) -> tuple[str, ...]:
+    """A frame's or a sensitive phrase's ``group``: a name or a list of names, as a
+    routine note's: the exclusion groups its templates join."""
+    groups = entry.get("group", [])
+    groups = [groups] if isinstance(groups, str) else _as_list(groups, file, where)
+    if not all(isinstance(g, str) and g for g in groups):
+        raise _fail(file, where, f"group must be a name or a list of names, got {groups!r}")
+    return tuple(groups)
 
 
 def _frame_categories(
@@ -1126,7 +1140,7 @@ class _SensitiveLoader:
     def _make(
         self, pieces: tuple[Piece, ...], sex: str, weight: float,
         tags: Iterable[str], source: str, where: str,
-        eligibility: _Eligibility = _Eligibility(),
+        eligibility: _Eligibility = _Eligibility(), more_groups: tuple[str, ...] = (),
     ) -> Template:  # fmt: skip
         if not any(p.category == self.category for p in pieces):
             text = "".join(p.text or "{" + str(p.slot) + "}" for p in pieces)
@@ -1150,6 +1164,7 @@ class _SensitiveLoader:
                     needs=eligibility.needs,
                     born=eligibility.born,
                     group=STORY_GROUP if all_tags & _STORY_TAGS else "",
+                    more_groups=more_groups,
                 )
             )
         except TemplateError as error:
@@ -1303,6 +1318,7 @@ class _SensitiveLoader:
                     pieces, sex, entry["weight"] * frame.weight,
                     (*entry["tags"], *frame.tags),
                     f"{self.file}:{where}+frames.noun[{frame.index}]", where, eligibility,
+                    frame.groups,
                 )  # fmt: skip
 
     def _states(self) -> Iterator[Template]:
@@ -1339,7 +1355,7 @@ class _SensitiveLoader:
                         pieces, sex, entry["weight"] * frame.weight,
                         (*entry["tags"], *frame.tags),
                         f"{self.file}:{where}+frames.state[{frame.index}]{suffix}", where,
-                        eligibility,
+                        eligibility, frame.groups,
                     )  # fmt: skip
 
     def _phrases(self) -> Iterator[Template]:
@@ -1362,6 +1378,7 @@ class _SensitiveLoader:
             yield self._make(
                 pieces, entry["sex"], entry["weight"],
                 entry["tags"], f"{self.file}:{where}", where, entry["eligibility"],
+                _groups_of(entry, self.file, where),
             )  # fmt: skip
 
 
