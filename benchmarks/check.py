@@ -1174,8 +1174,9 @@ def rule_agreement(record: Record) -> list[Finding]:
 
 
 # What lies between someone else's fact and the patient's when a comma joins them into
-# one clause: a few words of the first clause, the comma, perhaps a doubt.
-_COMMA_JOIN = re.compile(r"[^.;!?\n]{0,25}, ?(?:\? ?)?")
+# one clause: a few words of the first clause (no clause separator: "mère suivie pour VIH
+# - Mme Guillot, mélancolique" names the patient again), the comma, perhaps a doubt.
+_COMMA_JOIN = re.compile(r"(?:(?!\s[-–/+]\s)[^.;!?\n]){0,25}, ?(?:\? ?)?")
 
 
 def rule_comma_hands_over(record: Record) -> list[Finding]:
