@@ -564,6 +564,12 @@ def test_more_contradictions(row: dict[str, Any], rule: str, tmp_path: Path) -> 
             birth_name="Martin",
         ),
         make_row("dépistage VIH (ancien)", [("VIH", "serology", P, H)]),
+        # a test before the opening, then a consultation here after it
+        make_row(
+            "bilan IST tous les 3 mois, dernier le 28/04/2021 : syphilis nég. "
+            "Le 05-06-2021 : fins de mois difficiles, à revoir dans 15 jours",
+            [("28/04/2021", "date", P, A), ("05-06-2021", "date", P, A)],
+        ),
         make_row(
             "en errance, hébergée chez une amie. fils hébergé au 115 ?",
             [("errance", "social_precarity", P, A), ("hébergé au 115", "social_precarity", R, A)],
