@@ -665,6 +665,7 @@ def rule_miss_title(record: Record) -> list[Finding]:
 # masculin").
 _MAIDEN = re.compile(
     r"\bnom de jeune fille\b|(?<!\bau )\bnom de naissance\b(?! (?:masculin|feminin))"
+    r"|\bchangement de nom apres (?:le )?mariage\b"
 )
 
 
@@ -1838,7 +1839,8 @@ def _prefilters(batch: pa.RecordBatch, present: set[str]) -> dict[str, np.ndarra
     )
     masks["since_word"] = masks["sensitive"] & _mask(pc.match_substring(folded, "depuis"))
     ended = r"plus d|ancien|a ete|jusqu|par le passe|plus rien"
-    masks["maiden"] = _mask(pc.match_substring_regex(folded, "jeune fille|nom de naissance"))
+    maiden = "jeune fille|nom de naissance|nom apres (le )?mariage"
+    masks["maiden"] = _mask(pc.match_substring_regex(folded, maiden))
     opening = r"\b(absente? au|employee? de|sporti(f|ve) de|etudiante?|deleguee?|eleve|nouve)"
     masks["agreement"] = _mask(pc.match_substring_regex(folded, opening))
     clash = "|".join(f"(?:{one.pattern})" for _, _, one, _ in load_clashes())

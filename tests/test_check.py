@@ -416,6 +416,14 @@ def test_rule_fires_on_a_contradiction_and_not_on_a_consistent_row(
             make_row("Nom de naissance Combes.", last_name="Combes", birth_name="Combes"),
             "maiden_name",
         ),
+        (
+            make_row(
+                "changement de nom après mariage, carte Vitale à mettre à jour",
+                birth_name="Martin",
+                **MAN,
+            ),
+            "maiden_name",
+        ),
         (make_row("rappel SMS désactivé à sa demande - SMS de rappel la veille"), "clash"),
         (make_row("Tiers payant intégral ; pas de tiers payant complémentaire"), "clash"),
         (
