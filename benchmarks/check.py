@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import itertools
 import re
 import unicodedata
 from collections import Counter
@@ -78,6 +79,10 @@ BIRTH_FILE = "checks/birth_country.yaml"
 CONTACTS_FILE = "checks/contacts.yaml"
 DESK_FILE = "checks/desk.yaml"
 LASTING_FILE = "checks/lasting.yaml"
+KINSHIP_FILE = "formats/kinship.yaml"
+LIFELONG_FILE = "checks/lifelong.yaml"
+CLASHES_FILE = "checks/clashes.yaml"
+AGREEMENT_FILE = "checks/agreement.yaml"
 LEAVING_FILE = "checks/leaving.yaml"
 EXAMPLES = 3
 
@@ -655,6 +660,27 @@ def rule_miss_title(record: Record) -> list[Finding]:
     return found
 
 
+# A maiden name stated as such ("nom de jeune fille : Leroi", "nom de naissance Combes"),
+# not a trans patient's former name ("carte Vitale au nom de naissance", "nom de naissance
+# masculin").
+_MAIDEN = re.compile(
+    r"\bnom de jeune fille\b|(?<!\bau )\bnom de naissance\b(?! (?:masculin|feminin))"
+    r"|\bchangement de nom apres (?:le )?mariage\b"
+)
+
+
+def rule_maiden_name(record: Record) -> list[Finding]:
+    """A maiden name written for a patient who uses no other name (her usage name is
+    her birth name): a secretary notes one only where the two differ."""
+    if record.birth_name is None or record.last_name != record.birth_name:
+        return []
+    return [
+        Finding("maiden_name", record.patient_id, record.text[m.start() : m.end() + 16],
+                "last_name", f"{record.last_name}, née {record.birth_name}")
+        for m in _MAIDEN.finditer(record.folded)
+    ]  # fmt: skip
+
+
 @functools.cache
 def _miss_until() -> int:
     return int(corpora.read_yaml("formats/composition.yaml")["miss_title"]["until"])
@@ -1059,6 +1085,116 @@ def rule_brief_since(record: Record) -> list[Finding]:
 
 
 @functools.cache
+def _lifelong_facts() -> tuple[re.Pattern[str], ...]:
+    """``corpora/checks/lifelong.yaml``: facts that never end, what says they did, and
+    what makes the span a test's object rather than the fact."""
+    raw = corpora.read_yaml(LIFELONG_FILE)
+    facts = "|".join(f"(?:{p})" for p in raw["facts"])
+    return tuple(
+        re.compile(p) for p in (rf"(?:{facts})", raw["before"], raw["after"], raw["tested"])
+    )
+
+
+def rule_lifelong_ended(record: Record) -> list[Finding]:
+    """A fact that never ends said to be over ("plus de VIH depuis 2019", "ancien
+    handicapé", "bipolaire jusqu'en 2010"): ``lifelong.yaml``."""
+    facts, before, after, tested = _lifelong_facts()
+    group = load_taxonomy().group_of
+    found = []
+    for start, end, category, subject, _ in record.spans:
+        if group.get(category) != "sensitive" or subject != "patient":
+            continue
+        lead = record.folded[max(0, start - 16) : start]
+        if not facts.fullmatch(record.folded[start:end]) or tested.search(lead):
+            continue
+        if before.search(lead) or after.match(record.folded[end : end + 40]):
+            text = record.text[max(0, start - 12) : end + 16]
+            found.append(Finding("lifelong_ended", record.patient_id, text, "comment", category))
+    return found
+
+
+@functools.cache
+def load_clashes() -> tuple[tuple[str, str, re.Pattern[str], re.Pattern[str]], ...]:
+    """``corpora/checks/clashes.yaml``: (id, why, one, other) per pair of clauses that
+    cannot both hold in one note."""
+    raw = corpora.read_yaml(CLASHES_FILE)
+    return tuple(
+        (str(c["id"]), str(c["why"]), re.compile(c["one"]), re.compile(c["other"]))
+        for c in raw["clashes"]
+    )
+
+
+def rule_clash(record: Record) -> list[Finding]:
+    """Two clauses of one note that contradict each other ("pas de mutuelle renseignée"
+    and "nouvelle mutuelle saisie"): ``clashes.yaml``."""
+    others = [(a, b) for a, b, _, subject, _ in record.spans if subject != "patient"]
+
+    def own(m: re.Match[str]) -> bool:  # not a relative's fact ("fils hébergé au 115")
+        return not any(a < m.end() and m.start() < b for a, b in others)
+
+    found = []
+    for clash_id, why, one, other in load_clashes():
+        first = next((m for m in one.finditer(record.folded) if own(m)), None)
+        if first is None:
+            continue
+        blank = " " * (first.end() - first.start())  # offsets kept: fold() keeps them
+        second = other.search(record.folded[: first.start()] + blank + record.folded[first.end() :])
+        if second is not None and own(second):
+            one_text = record.text[first.start() : first.end()]
+            text = f"{one_text} / {record.text[second.start() : second.end()]} ({clash_id})"
+            found.append(Finding("clash", record.patient_id, text, "comment", why))
+    return found
+
+
+@functools.cache
+def load_agreement() -> dict[str, re.Pattern[str]]:
+    """``corpora/checks/agreement.yaml``: by the sex a word agrees with, the clause
+    openings said of the patient that a note about the other sex cannot have (a desk
+    label such as "NB :" may come first)."""
+    raw = corpora.read_yaml(AGREEMENT_FILE)
+    lead = r"\W*(?:(?:nb|ps|info|attention|rq)\s*:\s*)?"
+    return {
+        sex: re.compile(lead + "(?:" + "|".join(f"(?:{p})" for p in raw[sex]) + ")")
+        for sex in ("M", "F")
+    }
+
+
+def rule_agreement(record: Record) -> list[Finding]:
+    """A clause about the patient that opens with a word of the other sex ("Employé de
+    mairie" said of a woman): ``agreement.yaml``."""
+    other = {"F": "M", "M": "F"}.get(record.sex or "")
+    if other is None:
+        return []
+    opening = load_agreement()[other]
+    found = []
+    for lo, hi in record.clauses:
+        if m := opening.match(record.folded, lo, hi):
+            text = record.text[lo : min(hi, m.end() + 16)]
+            found.append(Finding("agreement", record.patient_id, text, "sex", record.sex))
+    return found
+
+
+# What lies between someone else's fact and the patient's when a comma joins them into
+# one clause: a few words of the first clause (no clause separator: "mère suivie pour VIH
+# - Mme Guillot, mélancolique" names the patient again), the comma, perhaps a doubt.
+_COMMA_JOIN = re.compile(r"(?:(?!\s[-–/+]\s)[^.;!?\n]){0,25}, ?(?:\? ?)?")
+
+
+def rule_comma_hands_over(record: Record) -> list[Finding]:
+    """A patient's fact joined by a comma to a relative's or a third party's ("Mère
+    placée en GAV, épicerie sociale"): the reader gives both to the relative."""
+    group = load_taxonomy().group_of
+    facts = [s for s in record.spans if group.get(s[2]) == "sensitive"]
+    found = []
+    for (_, end, _, subject, _), (start, stop, category, then, _) in itertools.pairwise(facts):
+        handed = subject != "patient" and then == "patient"
+        if handed and _COMMA_JOIN.fullmatch(record.text, end, start):
+            text = record.text[max(0, end - 24) : stop]
+            found.append(Finding("comma_hands_over", record.patient_id, text, "comment", category))
+    return found
+
+
+@functools.cache
 def _leaving() -> tuple[re.Pattern[str], re.Pattern[str]]:
     """``corpora/checks/leaving.yaml``: what closes a record, what presumes it open."""
     raw = corpora.read_yaml(LEAVING_FILE)
@@ -1178,6 +1314,14 @@ def lexicon_age_floors() -> dict[tuple[str, str], int]:
                 if piece.category and piece.slot is None and piece.subject == "patient":
                     at = (piece.category, fold(piece.text))
                     floors[at] = min(floors.get(at, template.min_age), template.min_age)
+    # A frame's partner noun ("chez {partner:son_conjoint}") is a sexual_orientation span
+    # when said of the patient's own sex, for any patient who may have a partner.
+    kinship = corpora.read_yaml(KINSHIP_FILE)
+    youngest = int(kinship["partners"]["min_age"])
+    for forms in kinship["partner_nouns"].values():
+        for noun in forms.values():
+            at = ("sexual_orientation", fold(noun))
+            floors[at] = min(floors.get(at, youngest), youngest)
     return floors
 
 
@@ -1472,6 +1616,10 @@ RULES: tuple[Rule, ...] = (
          rule_title_child, ("birth_date", "created_at"), ("person",)),
     Rule("miss_title", "'Mlle' for a married or older woman", rule_miss_title,
          ("birth_date", "created_at", "last_name"), ("person",)),
+    Rule("maiden_name", "a maiden name for a patient who uses her birth name",
+         rule_maiden_name, ("last_name", "birth_name"), ("maiden",)),
+    Rule("agreement", "a clause about the patient in the other sex's words (agreement.yaml)",
+         rule_agreement, ("sex",), ("agreement",)),
     Rule("patient_name", "patient's name is not the row's first/last/birth name",
          rule_patient_name, ("first_name", "last_name"), ("person",)),
     Rule("patient_phone", "patient's phone is in neither phone column", rule_patient_phone,
@@ -1492,6 +1640,12 @@ RULES: tuple[Rule, ...] = (
          rule_desk_before_opening, ("created_at",), ("date",)),
     Rule("brief_since", "an event or a course of weeks said to last ('IVG depuis 2015')",
          rule_brief_since, (), ("since_word",)),
+    Rule("lifelong_ended", "a fact that never ends said to be over ('plus de VIH depuis 2019')",
+         rule_lifelong_ended, (), ("ended",)),
+    Rule("clash", "two clauses of one note that contradict each other (clashes.yaml)",
+         rule_clash, (), ("clash",)),
+    Rule("comma_hands_over", "a patient's fact after a comma that hands it to a relative",
+         rule_comma_hands_over, (), ("sensitive",)),
     Rule("after_leaving", "a patient still coming after the record was closed (leaving.yaml)",
          rule_after_leaving, (), ("leaving",)),
     Rule("anachronism_at_opening", "named in a record opened before it existed (since.yaml)",
@@ -1684,6 +1838,14 @@ def _prefilters(batch: pa.RecordBatch, present: set[str]) -> dict[str, np.ndarra
         pc.match_substring_regex(folded, _leaving()[0].pattern, ignore_case=True)
     )
     masks["since_word"] = masks["sensitive"] & _mask(pc.match_substring(folded, "depuis"))
+    ended = r"plus d|ancien|a ete|jusqu|par le passe|plus rien"
+    maiden = "jeune fille|nom de naissance|nom apres (le )?mariage"
+    masks["maiden"] = _mask(pc.match_substring_regex(folded, maiden))
+    opening = r"\b(absente? au|employee? de|sporti(f|ve) de|etudiante?|deleguee?|eleve|nouve)"
+    masks["agreement"] = _mask(pc.match_substring_regex(folded, opening))
+    clash = "|".join(f"(?:{one.pattern})" for _, _, one, _ in load_clashes())
+    masks["clash"] = _mask(pc.match_substring_regex(folded, clash))
+    masks["ended"] = masks["sensitive"] & _mask(pc.match_substring_regex(folded, ended))
     return masks
 
 

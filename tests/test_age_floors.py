@@ -102,3 +102,34 @@ def test_brief_facts_take_no_lasting_frame(tmp_path):
     assert len(templates) < len(lasting)
     with pytest.raises(TemplateError, match="Zubzub"):
         load_templates(_corpora(tmp_path / "c", brief.replace("[Zubsolv]", "[Zubzub]")))
+
+
+def _said_to_be_over(templates, core: str) -> list[tuple]:
+    """Templates that say the patient's ``core`` ended ("plus de Zubsolv depuis 2019",
+    "Zubsolv (ancien)", "ancien Zubsolvé", "Zubsolvé jusqu'en 2010")."""
+    return [
+        t.pieces
+        for t in templates
+        for i, fact in enumerate(t.pieces)
+        if fact.text == core
+        and fact.subject == "patient"
+        and (
+            "".join(p.text for p in t.pieces[:i]).lower().endswith(("plus de ", "ancien "))
+            or "".join(p.text for p in t.pieces[i + 1 :]).startswith((" (ancien", " jusqu'en"))
+        )
+    ]
+
+
+def test_lifelong_facts_take_no_ended_frame(tmp_path):
+    """A fact listed `lifelong` (HIV, type 1 diabetes) takes no frame tagged `ended`
+    ("plus de {fact} depuis", "ancien {fact}"), while the others still do; a listed text
+    that names no entry stops the load."""
+    ended = load_templates(_corpora(tmp_path / "a", FLOORS))["addiction"]
+    assert _said_to_be_over(ended, "Zubsolv") and _said_to_be_over(ended, "Zubsolvé")
+    lifelong = FLOORS.replace("default: 15,", "default: 15, lifelong: [Zubsolv, Zubsolvé],")
+    templates = load_templates(_corpora(tmp_path / "b", lifelong))["addiction"]
+    assert not _said_to_be_over(templates, "Zubsolv")
+    assert not _said_to_be_over(templates, "Zubsolvé")
+    assert _said_to_be_over(templates, "addiction aux écrans")
+    with pytest.raises(TemplateError, match="Zubzub"):
+        load_templates(_corpora(tmp_path / "c", lifelong.replace("Zubsolvé]", "Zubzub]")))

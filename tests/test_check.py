@@ -176,6 +176,40 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
             [("chimio", "health_condition", P, H), ("diabète", "health_condition", P, A)],
         ),
     ),
+    # A fact that never ends is not over; one that may end is ("ATCD de" says neither).
+    "lifelong_ended": (
+        make_row("plus de VIH depuis 2019", [("VIH", "serology", P, H)]),
+        make_row(
+            "ATCD de VIH, plus de VHC depuis 2019",
+            [("VIH", "serology", P, H), ("VHC", "serology", P, H)],
+        ),
+    ),
+    # A clause about the patient agrees with her sex; one about a relative with theirs.
+    "agreement": (
+        make_row("Employé de mairie, horaires fixes"),
+        make_row("Employée de mairie. Mari : employé de mairie"),
+    ),
+    # A comma after a relative's fact hands the next fact to the relative; a stop does not.
+    "comma_hands_over": (
+        make_row(
+            "Mère placée en GAV, épicerie sociale",
+            [("GAV", "justice", R, A), ("épicerie sociale", "social_precarity", P, A)],
+        ),
+        make_row(
+            "Mère placée en GAV. Épicerie sociale",
+            [("GAV", "justice", R, A), ("Épicerie sociale", "social_precarity", P, A)],
+        ),
+    ),
+    # A maiden name is noted only where it differs from the name in use.
+    "maiden_name": (
+        make_row("nom de jeune fille : Martin", birth_name="Martin"),
+        make_row("nom de jeune fille : Lefèvre"),
+    ),
+    # Two desk clauses that cannot both hold; each alone, or beside an unrelated one, can.
+    "clash": (
+        make_row("pas de mutuelle renseignée. 12/06/2021 : nouvelle mutuelle saisie"),
+        make_row("pas de mutuelle renseignée. tiers payant"),
+    ),
     # The record was opened on 1 June 2021: the desk acts on it from then on, while the
     # patient's history may be older.
     "desk_before_opening": (
@@ -349,6 +383,23 @@ def test_rule_fires_on_a_contradiction_and_not_on_a_consistent_row(
             "birth_country",
         ),
         (make_row("AME à renouveler", [("AME", "social_precarity", P, A)]), "birth_country"),
+        # A Portuguese or a Belgian has lived in France freely over the records' span.
+        (
+            make_row(
+                "réfugiée politique",
+                [("réfugiée politique", "ethnic_origin", P, A)],
+                birth_place="Portugal",
+            ),
+            "birth_country",
+        ),
+        (
+            make_row(
+                "? en situation irrégulière",
+                [("situation irrégulière", "ethnic_origin", P, "hypothetical")],
+                birth_place="Belgique",
+            ),
+            "birth_country",
+        ),
         (
             make_row(
                 "née aux Comores",
@@ -358,6 +409,35 @@ def test_rule_fires_on_a_contradiction_and_not_on_a_consistent_row(
             "birth_country",
         ),
         (make_row("IVG depuis 2015", [("IVG", "reproductive_health", P, A)]), "brief_since"),
+        (make_row("Ancien autiste.", [("autiste", "health_condition", P, H)]), "lifelong_ended"),
+        (make_row("NB : sportive de haut niveau", **MAN), "agreement"),
+        (make_row("RAS. Absent au dernier RDV sans prévenir"), "agreement"),
+        (
+            make_row("Nom de naissance Combes.", last_name="Combes", birth_name="Combes"),
+            "maiden_name",
+        ),
+        (
+            make_row(
+                "changement de nom après mariage, carte Vitale à mettre à jour",
+                birth_name="Martin",
+                **MAN,
+            ),
+            "maiden_name",
+        ),
+        (make_row("rappel SMS désactivé à sa demande - SMS de rappel la veille"), "clash"),
+        (make_row("Tiers payant intégral ; pas de tiers payant complémentaire"), "clash"),
+        (
+            make_row(
+                "en CHRS depuis mars 2020, hébergée chez une amie",
+                [("CHRS", "social_precarity", P, A)],
+            ),
+            "clash",
+        ),
+        (make_row("DID (ancien)", [("DID", "health_condition", P, H)]), "lifelong_ended"),
+        (
+            make_row("bipolaire jusqu'en 2010", [("bipolaire", "mental_health", P, H)]),
+            "lifelong_ended",
+        ),
         (
             make_row("? C2S", created_at=dt.datetime(2005, 3, 1, 10, 0)),
             "anachronism_at_opening",
@@ -485,6 +565,33 @@ def test_more_contradictions(row: dict[str, Any], rule: str, tmp_path: Path) -> 
         make_row("d'origine malienne", [("origine malienne", "ethnic_origin", P, A)]),
         make_row("Mme Sarrazin (mère), parle anglais", [("Sarrazin", "person", R, A)]),
         make_row("mari sans-papiers", [("sans-papiers", "ethnic_origin", R, A)]),
+        # a trans patient's former name is no maiden name
+        make_row(
+            "carte Vitale au nom de naissance, appeler Mme Martin",
+            [("nom de naissance", "gender_identity", P, A), ("Martin", "person", P, A)],
+            birth_name="Martin",
+        ),
+        make_row("dépistage VIH (ancien)", [("VIH", "serology", P, H)]),
+        # a test before the opening, then a consultation here after it
+        make_row(
+            "bilan IST tous les 3 mois, dernier le 28/04/2021 : syphilis nég. "
+            "Le 05-06-2021 : fins de mois difficiles, à revoir dans 15 jours",
+            [("28/04/2021", "date", P, A), ("05-06-2021", "date", P, A)],
+        ),
+        make_row(
+            "en errance, hébergée chez une amie. fils hébergé au 115 ?",
+            [("errance", "social_precarity", P, A), ("hébergé au 115", "social_precarity", R, A)],
+        ),
+        # a frame's partner noun, for a woman of 18 (formats/kinship.yaml partners.min_age)
+        make_row(
+            "dépression chez sa conjointe, qui refuse de consulter",
+            [("dépression", "mental_health", R, A), ("sa conjointe", "sexual_orientation", P, A)],
+            birth_date=dt.date(2003, 1, 2),
+        ),
+        make_row("sans-papiers", [("sans-papiers", "ethnic_origin", P, A)], birth_place="Roumanie"),
+        make_row(
+            "naturalisée en 2001", [("naturalisée", "ethnic_origin", P, A)], birth_place="Italie"
+        ),
         make_row("AME (famille)", [("AME", "social_precarity", P, A)], **CHILD),
         make_row(
             "[réfugié] ([Syrie]), parle arabe",

@@ -262,6 +262,20 @@ def test_no_comma_after_a_label_clause():
     assert (separator[1::2] == engine._comma).any()
 
 
+def test_no_comma_after_someone_else_s_fact():
+    """A clause whose last sensitive fact is a relative's or a third party's is closed by
+    more than a comma ("Mère placée en GAV, épicerie sociale" gives the mother both), and so
+    is a labelled one; a clause about the patient alone is not."""
+    compiled = load_compiled()
+    ordered = ordered_templates(load_templates(), compiled.keys)
+    sensitive = set(load_taxonomy().sensitive)
+    for i in range(0, len(ordered), 53):
+        subjects = [p.subject for p in ordered[i].pieces if p.category in sensitive]
+        someone_else = bool(subjects) and subjects[-1] != "patient"
+        assert compiled.no_comma_after[i] == (compiled.labelled[i] or someone_else)
+    assert compiled.no_comma_after.sum() > compiled.labelled.sum()
+
+
 def test_compiled_eligibility_and_labels_are_the_templates_own():
     """What compilation derives for the engine (labelled clauses, eligibility classes)
     says what the templates say, read back from the template objects."""

@@ -54,6 +54,7 @@ FIXED_COMPOUNDS = {
     "suivi socio-judiciaire",  # the name of a sentence
     "consultation jeunes consommateurs",  # the name of a service
     "antecedents judiciaires",  # a criminal record
+    "antecedent judiciaire",
     "ordonnance de protection",  # a protection order, not a prescription
 }
 # The guidelines' one exception: the partner's noun phrase is the sexual-orientation span.

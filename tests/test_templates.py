@@ -687,3 +687,15 @@ def test_an_invalid_zipf_exponent_is_a_one_line_error(tmp_path, value):
     (root / "comments/frequencies.yaml").write_text(f"zipf: {value}\n", encoding="utf-8")
     with pytest.raises(TemplateError, match=r"^frequencies\.yaml: zipf: must be a number"):
         load_templates(root)
+
+
+def test_a_frame_s_group_reaches_its_templates(templates):
+    """A frame's ``group`` is one its templates join: the note that says "tiers payant
+    intégral" through a social_precarity story says no "pas de tiers payant" too."""
+    grouped = [
+        t
+        for t in templates["social_precarity"]
+        if any("tiers payant intégral" in (p.text or "") for p in t.pieces)
+    ]
+    assert grouped and all("tiers_payant" in t.more_groups for t in grouped)
+    assert not any("tiers_payant" in t.more_groups for t in templates["serology"])

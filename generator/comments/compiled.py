@@ -122,6 +122,10 @@ class CompiledTemplates:
     # Derived here, once, rather than in every process that generates (about a second of
     # whole-table passes over piece_codes and the eligibility columns, each start-up):
     labelled: np.ndarray  # (templates,) bool: one of its literals reads "label : value"
+    # (templates,) bool: no comma may follow it: labelled, or its last sensitive fact is a
+    # relative's or a third party's ("? dépression chez le père, hypothyroïdie" hands the
+    # patient's hypothyroidism to the father)
+    no_comma_after: np.ndarray
     constraint: np.ndarray  # (templates,) int64: its row of constraint_rows
     # distinct (min_age, max_age, since, until, partner, needs, born)
     constraint_rows: np.ndarray
@@ -342,6 +346,7 @@ def compile_templates(
         axis=0,
         return_inverse=True,
     )
+    labelled = _labelled(piece_codes, variant_texts.slice(0, len(literals)))
     return CompiledTemplates(
         keys=keys,
         piece_codes=piece_codes,
@@ -367,7 +372,8 @@ def compile_templates(
         group_names=group_names,
         shared_start=shared_start,
         shared_clause=shared_clause,
-        labelled=_labelled(piece_codes, variant_texts.slice(0, len(literals))),
+        labelled=labelled,
+        no_comma_after=labelled | _ends_about_someone_else(templates, taxonomy),
         constraint=constraint.reshape(-1).astype(np.int64),
         constraint_rows=constraint_rows,
     )
@@ -381,6 +387,18 @@ def _labelled(piece_codes: np.ndarray, literal_texts: pa.Array) -> np.ndarray:
     colon = pc.match_substring(literal_texts, " : ")
     colon = np.asarray(colon.to_numpy(zero_copy_only=False), dtype=bool)
     return (literal & colon[np.where(literal, value, 0)]).any(axis=1)
+
+
+def _ends_about_someone_else(templates: Sequence[Template], taxonomy: Taxonomy) -> np.ndarray:
+    """Per template: whether its last sensitive fact is about someone other than the
+    patient ("Mère placée en GAV"): after a comma, the next clause's fact ("épicerie
+    sociale") reads as theirs too, so a full stop ends it."""
+    sensitive = set(taxonomy.sensitive)
+    out = np.zeros(len(templates), dtype=bool)
+    for i, template in enumerate(templates):
+        facts = [p.subject for p in template.pieces if p.category in sensitive]
+        out[i] = bool(facts) and facts[-1] != "patient"
+    return out
 
 
 # What a reader takes for the end of a clause: a sentence or list stop, a line break, a

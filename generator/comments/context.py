@@ -15,6 +15,7 @@ from breachbench.generator.comments.births import UNKNOWN_BIRTH, birth_classes
 from breachbench.generator.comments.templates import (
     NEEDS_EMAIL,
     NEEDS_HOME,
+    NEEDS_MARRIED_NAME,
     NEEDS_MOBILE,
     NEEDS_PHONE,
 )
@@ -150,17 +151,21 @@ class CommentContext:
         mobile = _valid(self.mobile)
         home = _valid(self.home) if self.home is not None else np.zeros(n, bool)
         email = _valid(self.email) if self.email is not None else np.zeros(n, bool)
+        married = np.zeros(n, bool)
+        if self.last_name_index is not None and self.birth_name_index is not None:
+            married = self.last_name_index != self.birth_name_index
         return (
             np.where(mobile | home, NEEDS_PHONE, 0)
             | np.where(mobile, NEEDS_MOBILE, 0)
             | np.where(home, NEEDS_HOME, 0)
             | np.where(email, NEEDS_EMAIL, 0)
+            | np.where(married, NEEDS_MARRIED_NAME, 0)
         )
 
 
 # Contacts of a record whose context carries none: a column of its own in the engine's
-# fit table, past the 16 masks of known contacts.
-UNKNOWN_CONTACTS = 16
+# fit table, past the 32 masks of known contacts (and married name).
+UNKNOWN_CONTACTS = 32
 
 # The eligibility tables' range: ages 0..120 and creation years 1990..2049 (a ``since``
 # is compared with the year clipped to it).

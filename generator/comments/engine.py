@@ -818,8 +818,9 @@ class CommentEngine:
             first, connectors + len(self.separators) + opener, connectors + separator
         )
         # A comma never follows a "label : value" clause: "origine de la demande :
-        # mutuelle, éthylisme" reads as a list of origins; a full stop ends it.
-        after_label = ~first & self._labelled[np.roll(template, 1)]
+        # mutuelle, éthylisme" reads as a list of origins; nor a relative's fact: "Mère
+        # placée en GAV, épicerie sociale" gives the mother both. A full stop ends them.
+        after_label = ~first & self._no_comma_after[np.roll(template, 1)]
         lead_index = np.where(
             after_label & (separator == self._comma), connectors + self._stop, lead_index
         )
@@ -833,6 +834,12 @@ class CommentEngine:
     def _labelled(self) -> np.ndarray:
         """Per template: whether one of its literals reads "label : value"."""
         return self.compiled.labelled
+
+    @property
+    def _no_comma_after(self) -> np.ndarray:
+        """Per template: whether a comma may not follow it (labelled, or its last
+        sensitive fact someone else's)."""
+        return self.compiled.no_comma_after
 
     @functools.cached_property
     def _comma(self) -> int:

@@ -82,8 +82,10 @@ NO_UNTIL = 9999
 # partner, a female one.
 NO_PARTNER, MALE_PARTNER, FEMALE_PARTNER = 1, 2, 4
 ANY_PARTNER = NO_PARTNER | MALE_PARTNER | FEMALE_PARTNER
-# Record contacts a template needs when it writes the patient's own (bits of a mask).
-NEEDS_PHONE, NEEDS_MOBILE, NEEDS_HOME, NEEDS_EMAIL = 1, 2, 4, 8
+# Record contacts a template needs when it writes the patient's own (bits of a mask),
+# and whether the record's name is a married one (its usage name is not its birth name:
+# "nom de jeune fille : Leroi" is written only then).
+NEEDS_PHONE, NEEDS_MOBILE, NEEDS_HOME, NEEDS_EMAIL, NEEDS_MARRIED_NAME = 1, 2, 4, 8, 16
 # Contacts an entry names in its ``has`` (the record must hold them: "ne répond pas au
 # fixe") or ``lacks`` (it must not: "pas de portable", "SDF"); a lacked contact is its
 # NEEDS_ bit shifted by LACKS_SHIFT, in the same ``needs`` mask.
@@ -92,8 +94,9 @@ CONTACT_NAMES = {
     "mobile": NEEDS_MOBILE,
     "home": NEEDS_HOME,
     "email": NEEDS_EMAIL,
+    "married_name": NEEDS_MARRIED_NAME,
 }
-LACKS_SHIFT = 4
+LACKS_SHIFT = 5
 # Qualifiers of a slot's subject ({date|patient:birth}, {phone|relative:daughter}):
 # when a date falls, or that an identifier is not the row's own ('other': an old number,
 # another address), or which phone of the row. 'early', 'middle' and 'recent' split a
@@ -615,6 +618,9 @@ class _Frame:
     eligibility: _Eligibility = _Eligibility()
     dynamic_partner: bool = False  # holds a {partner:<form>} slot
     role: str = "relative"  # a relative frame's kinship role (formats/kinship.yaml)
+    # exclusion groups its templates join, as a routine note's ``group``: a frame that
+    # says "tiers payant intégral" keeps "pas de tiers payant" out of its note
+    groups: tuple[str, ...] = ()
 
     @property
     def pattern_text(self) -> str:
@@ -904,9 +910,20 @@ def _load_frames(source: _Source, vocabulary: Taxonomy) -> dict[str, list[_Frame
                         p.slot == PARTNER_SLOT for form in parsed.values() for p in form
                     ),
                     role=role,
+                    groups=_groups_of(entry, file, where),
                 )
             )
     return frames
+
+
+def _groups_of(entry: Mapping[str, Any], file: str, where: str) -> tuple[str, ...]:
+    """A frame's or a sensitive phrase's ``group``: a name or a list of names, as a
+    routine note's: the exclusion groups its templates join."""
+    groups = entry.get("group", [])
+    groups = [groups] if isinstance(groups, str) else _as_list(groups, file, where)
+    if not all(isinstance(g, str) and g for g in groups):
+        raise _fail(file, where, f"group must be a name or a list of names, got {groups!r}")
+    return tuple(groups)
 
 
 def _frame_categories(
@@ -1006,6 +1023,9 @@ class _AgeFloors:
     #: Facts that do not last (an event, a course of weeks: "IVG", "chimio", "garde à
     #: vue"): they take no frame tagged ``lasting`` ("{fact} depuis {year}").
     brief: frozenset[str] = frozenset()
+    #: Facts that never end (HIV, type 1 diabetes, autism, a bipolar disorder): they take
+    #: no frame tagged ``ended`` ("plus de {fact} depuis {year}", "ancien {fact}").
+    lifelong: frozenset[str] = frozenset()
 
     def floor(self, text: str) -> int:
         self.unmet.discard(text)
@@ -1015,6 +1035,11 @@ class _AgeFloors:
         """False for a listed brief fact (and marks it met)."""
         self.unmet.discard(f"brief: {text}")
         return text not in self.brief
+
+    def ends(self, text: str) -> bool:
+        """False for a listed lifelong fact (and marks it met)."""
+        self.unmet.discard(f"lifelong: {text}")
+        return text not in self.lifelong
 
 
 def _load_age_floors(source: _Source, vocabulary: Taxonomy) -> dict[str, _AgeFloors]:
@@ -1044,8 +1069,15 @@ def _load_age_floors(source: _Source, vocabulary: Taxonomy) -> dict[str, _AgeFlo
         if isinstance(dated, bool) or not isinstance(dated, int) or not 0 <= dated <= MAX_AGE:
             raise _fail(file, f"{category}.dated", f"must be an age, got {dated!r}")
         brief = frozenset(str(t) for t in _as_list(raw.get("brief"), file, f"{category}.brief"))
-        unmet = set(listed) | {f"brief: {text}" for text in brief}
-        floors[str(category)] = _AgeFloors(default, listed, unmet, dated, brief)
+        lifelong = frozenset(
+            str(t) for t in _as_list(raw.get("lifelong"), file, f"{category}.lifelong")
+        )
+        unmet = (
+            set(listed)
+            | {f"brief: {text}" for text in brief}
+            | {f"lifelong: {text}" for text in lifelong}
+        )
+        floors[str(category)] = _AgeFloors(default, listed, unmet, dated, brief, lifelong)
     return floors
 
 
@@ -1108,7 +1140,7 @@ class _SensitiveLoader:
     def _make(
         self, pieces: tuple[Piece, ...], sex: str, weight: float,
         tags: Iterable[str], source: str, where: str,
-        eligibility: _Eligibility = _Eligibility(),
+        eligibility: _Eligibility = _Eligibility(), more_groups: tuple[str, ...] = (),
     ) -> Template:  # fmt: skip
         if not any(p.category == self.category for p in pieces):
             text = "".join(p.text or "{" + str(p.slot) + "}" for p in pieces)
@@ -1132,6 +1164,7 @@ class _SensitiveLoader:
                     needs=eligibility.needs,
                     born=eligibility.born,
                     group=STORY_GROUP if all_tags & _STORY_TAGS else "",
+                    more_groups=more_groups,
                 )
             )
         except TemplateError as error:
@@ -1151,10 +1184,11 @@ class _SensitiveLoader:
         entry["tags"] = _tags(entry, self.file, where)
         entry["eligibility"] = _eligibility(entry, self.file, where)
         entry["age_floor"] = 0
-        lasts = True
+        lasts = ends = True
         if self.floors is not None:
             text = plain_text(str(entry.get(text_key, entry.get("m"))))
             lasts = self.floors.lasts(text)
+            ends = self.floors.ends(text)
             # A listed entry with its own min_age keeps it: listing it is not an error.
             floor = self.floors.floor(text)
             if "min_age" in entry:
@@ -1173,6 +1207,8 @@ class _SensitiveLoader:
             entry["frames_exclude"].append("tag:condition")
         if not lasts:
             entry["frames_exclude"].append("tag:lasting")  # no "chimio depuis 1982"
+        if not ends:
+            entry["frames_exclude"].append("tag:ended")  # no "plus de VIH depuis 2019"
         entry["frames_exclude"] = tuple(entry["frames_exclude"])
         return entry
 
@@ -1282,6 +1318,7 @@ class _SensitiveLoader:
                     pieces, sex, entry["weight"] * frame.weight,
                     (*entry["tags"], *frame.tags),
                     f"{self.file}:{where}+frames.noun[{frame.index}]", where, eligibility,
+                    frame.groups,
                 )  # fmt: skip
 
     def _states(self) -> Iterator[Template]:
@@ -1318,7 +1355,7 @@ class _SensitiveLoader:
                         pieces, sex, entry["weight"] * frame.weight,
                         (*entry["tags"], *frame.tags),
                         f"{self.file}:{where}+frames.state[{frame.index}]{suffix}", where,
-                        eligibility,
+                        eligibility, frame.groups,
                     )  # fmt: skip
 
     def _phrases(self) -> Iterator[Template]:
@@ -1341,6 +1378,7 @@ class _SensitiveLoader:
             yield self._make(
                 pieces, entry["sex"], entry["weight"],
                 entry["tags"], f"{self.file}:{where}", where, entry["eligibility"],
+                _groups_of(entry, self.file, where),
             )  # fmt: skip
 
 
