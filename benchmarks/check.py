@@ -1127,9 +1127,15 @@ def load_clashes() -> tuple[tuple[str, str, re.Pattern[str], re.Pattern[str]], .
 def rule_clash(record: Record) -> list[Finding]:
     """Two clauses of one note that contradict each other ("pas de mutuelle renseignée"
     and "nouvelle mutuelle saisie"): ``clashes.yaml``."""
-    others = [(a, b) for a, b, _, subject, _ in record.spans if subject != "patient"]
+    others = [
+        (a, b)
+        for a, b, _, subject, assertion in record.spans
+        if subject != "patient" or assertion == "negated"
+    ]
 
-    def own(m: re.Match[str]) -> bool:  # not a relative's fact ("fils hébergé au 115")
+    # Not a relative's fact ("fils hébergé au 115"), nor one denied ("pas d'hébergement en
+    # foyer pour femmes battues" beside a stay at a friend's).
+    def own(m: re.Match[str]) -> bool:
         return not any(a < m.end() and m.start() < b for a, b in others)
 
     found = []

@@ -465,6 +465,11 @@ def test_more_contradictions(row: dict[str, Any], rule: str, tmp_path: Path) -> 
     "row",
     [
         make_row("certificat crèche pour sa fille"),
+        # A shelter denied is no second lodging.
+        make_row(
+            "Sans logement, hébergée chez une amie. Pas d'hébergement en foyer pour femmes battues",
+            [("foyer pour femmes battues", "violence", P, N)],
+        ),
         make_row("rattaché à la carte Vitale de la mère ; la mère paie en espèces", **CHILD),
         make_row("a oublié sa carte Vitale, paie par chèque"),
         make_row("la mère oublie souvent ses RDV", **CHILD),
