@@ -4,7 +4,11 @@ import itertools
 
 import pytest
 from breachbench.benchmarks.detectors import KeywordDetector
-from breachbench.benchmarks.detectors.data import keyword_lexicon, taxonomy_categories
+from breachbench.benchmarks.detectors.data import (
+    drug_names,
+    keyword_lexicon,
+    taxonomy_categories,
+)
 from breachbench.benchmarks.detectors.fold import fold
 from breachbench.benchmarks.protocol import AnswerNormaliser
 from hypothesis import given, settings
@@ -115,6 +119,38 @@ def test_lexicon_is_large_and_uses_only_sensitive_categories():
     assert set(lexicon["exact"]) <= sensitive
     total = sum(map(len, lexicon["terms"].values())) + sum(map(len, lexicon["exact"].values()))
     assert total >= 300
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # names only the edsnlp-derived table (corpora/reference/drugs.csv) knows
+        ("sous Xeplion depuis 2019", [("Xeplion", "mental_health")]),
+        ("Eliquis 5 mg x2", [("Eliquis", "health_condition")]),
+        ("TIVICAY + Descovy", [("TIVICAY", "serology"), ("Descovy", "serology")]),
+        ("patchs de nicotine", [("nicotine", "addiction")]),
+        ("sous Optilova", [("Optilova", "reproductive_health")]),
+        ("buprenorphine 8 mg", [("buprenorphine", "addiction")]),
+    ],
+)
+def test_finds_drug_names_of_the_reference_table(detector, text, expected):
+    assert found(detector, text) == expected
+
+
+def test_drug_table_is_below_the_lexicon():
+    """A name both list keeps the lexicon's category (Depakote: mental health, as a
+    mood stabiliser, where the ATC table files it with the antiepileptics); a lexicon of
+    one's own gets no drugs unless asked."""
+    assert "Depakote" in drug_names()["health_condition"]
+    assert found(KeywordDetector(), "sous Depakote") == [("Depakote", "mental_health")]
+    own = {"terms": {"serology": ["VIH"]}}
+    assert found(KeywordDetector(own), "Eliquis, VIH") == [("VIH", "serology")]
+    with_drugs = KeywordDetector(own, drugs=drug_names())
+    assert found(with_drugs, "Eliquis, VIH") == [
+        ("Eliquis", "health_condition"),
+        ("VIH", "serology"),
+    ]
+    assert KeywordDetector().version.endswith(f"+drugs-{sum(map(len, drug_names().values()))}")
 
 
 def test_docstring_says_the_lexicon_is_independent():

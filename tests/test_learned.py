@@ -391,3 +391,19 @@ def test_classifier_answers_the_likeliest_category_when_any_is_likely(
 def test_parquet_fixture_is_a_train_split(data: dict[str, Path]) -> None:
     meta = json.loads(pq.read_schema(data["train"]).metadata[b"breachbench"])
     assert meta["options"]["split"] == "train"
+
+
+def test_crf_hints_carry_the_drug_table():
+    """The CRF's hint features come from ``keywords+identifiers``, so a medicine name of
+    ``corpora/reference/drugs.csv`` reaches the tagger as a hint of its category (``h=``
+    features), with no feature of its own."""
+    from breachbench.benchmarks.learned.crf import Featurizer
+
+    text = "sous Xeplion depuis mars"
+    [(tokens, feats, hints)] = Featurizer(hints=True).batch([text])
+    assert [(text[s:e], label) for s, e, label in hints] == [
+        ("Xeplion", "mental_health"),
+        ("mars", "date"),
+    ]
+    i = [text[s:e] for s, e in tokens].index("Xeplion")
+    assert any("mental_health" in f for f in feats[i])

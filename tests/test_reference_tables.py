@@ -215,6 +215,7 @@ def test_sources_hashes_match_files():
         "birth_countries.csv",
         "streets.yaml",
         "faker_pools.yaml",
+        "drugs.csv",
     }
     assert set(doc["outputs"]) == expected
 

