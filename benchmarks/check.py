@@ -1423,6 +1423,12 @@ def rule_birth_country(record: Record) -> list[Finding]:
 
     rules = load_birth_rules()
     group = load_taxonomy().group_of
+    # A country denied names no origin ("pas d'origine malienne, contrairement à ce que
+    # dit l'ancien dossier"): the named-country rule reads the text with denials blanked.
+    undenied = record.folded
+    for start, end, _, _, assertion in record.spans:
+        if assertion == "negated":
+            undenied = undenied[:start] + " " * (end - start) + undenied[end:]
     for start, end, category, subject, _assertion in record.spans:
         if subject != "patient" or group.get(category) != "sensitive":
             continue
@@ -1436,7 +1442,7 @@ def rule_birth_country(record: Record) -> list[Finding]:
                     break
             elif rule.named and category == "ethnic_origin" and "origin" not in text:
                 lo, hi = clause_bounds(record, start, end)
-                clause = record.folded[lo:hi]
+                clause = undenied[lo:hi]
                 if rule.when is not None and not rule.when.search(clause):
                     continue
                 if any(p.search(clause) and country not in b for p, b in rule.named):

@@ -465,6 +465,16 @@ def test_more_contradictions(row: dict[str, Any], rule: str, tmp_path: Path) -> 
     "row",
     [
         make_row("certificat crèche pour sa fille"),
+        # A country denied names no origin: the correction story beside a newcomer's fact.
+        make_row(
+            "Sans-papiers, vient avec une asso, pas d'origine malienne, contrairement à ce"
+            " que dit l'ancien dossier : à corriger.",
+            [
+                ("Sans-papiers", "ethnic_origin", P, A),
+                ("origine malienne", "ethnic_origin", P, N),
+            ],
+            birth_place="Maroc",
+        ),
         # A shelter denied is no second lodging.
         make_row(
             "Sans logement, hébergée chez une amie. Pas d'hébergement en foyer pour femmes battues",
