@@ -1853,7 +1853,7 @@ def _prefilters(batch: pa.RecordBatch, present: set[str]) -> dict[str, np.ndarra
     ended = r"plus d|ancien|a ete|jusqu|par le passe|plus rien"
     maiden = "jeune fille|nom de naissance|nom apres (le )?mariage"
     masks["maiden"] = _mask(pc.match_substring_regex(folded, maiden))
-    opening = r"\b(absente? au|employee? de|sporti(f|ve) de|etudiante?|deleguee?|eleve|nouve)"
+    opening = "|".join(f"(?:{pattern.pattern})" for pattern in load_agreement().values())
     masks["agreement"] = _mask(pc.match_substring_regex(folded, opening))
     clash = "|".join(f"(?:{one.pattern})" for _, _, one, _ in load_clashes())
     masks["clash"] = _mask(pc.match_substring_regex(folded, clash))

@@ -1412,10 +1412,9 @@ def _load_family(family: str, source: _Source, vocabulary: Taxonomy) -> tuple[Te
         if family == "hard_negative":
             tags.add("hard_negative")
         eligibility = _eligibility(entry, file, where)
-        groups = entry.get("group", "")
-        groups = [groups] if isinstance(groups, str) else groups
-        if not (isinstance(groups, list) and groups and all(isinstance(g, str) for g in groups)):
-            raise _fail(file, where, f"group must be a name or a list of names, got {groups!r}")
+        groups = _groups_of(entry, file, where) if "group" in entry else ("",)  # "": none
+        if not groups:
+            raise _fail(file, where, "group must be a name or a list of names, got []")
         try:
             template = _constrained(
                 Template(
