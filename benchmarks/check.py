@@ -1087,18 +1087,43 @@ def rule_brief_since(record: Record) -> list[Finding]:
 @functools.cache
 def _lifelong_facts() -> tuple[re.Pattern[str], ...]:
     """``corpora/checks/lifelong.yaml``: facts that never end, what says they did, and
-    what makes the span a test's object rather than the fact."""
+    what makes the span a test's object (before it) or a test's result (after it) rather
+    than the fact."""
     raw = corpora.read_yaml(LIFELONG_FILE)
     facts = "|".join(f"(?:{p})" for p in raw["facts"])
     return tuple(
-        re.compile(p) for p in (rf"(?:{facts})", raw["before"], raw["after"], raw["tested"])
+        re.compile(p)
+        for p in (rf"(?:{facts})", raw["before"], raw["after"], raw["tested"], raw["tested_after"])
     )
+
+
+@functools.cache
+def _tested_words() -> frozenset[str]:
+    """``lifelong.yaml``'s ``tested_words``, each with every one-typo form of it."""
+    out = set()
+    for word in corpora.read_yaml(LIFELONG_FILE)["tested_words"]:
+        out |= {word, *_deletions(word)}
+        out |= {word[:i] + word[i + 1] + word[i] + word[i + 2 :] for i in range(len(word) - 1)}
+    return frozenset(out)
+
+
+def _typed_test(lead: str) -> bool:
+    """Whether the last word of ``lead`` is a test word of ``lifelong.yaml`` written with
+    at most one typo ("dépistgae VIH"): one letter missing, added, replaced or two swapped."""
+    m = re.search(r"(\w+)\W{0,3}$", lead)
+    if m is None or len(m.group(1)) < 5:
+        return False
+    word, known = m.group(1), _tested_words()
+    # Missing letter or swap: the word is a listed form. Added letter: one deletion of it
+    # is the word. Replaced letter: one deletion of each meets (a deletion is listed).
+    return word in known or any(d in known for d in _deletions(word))
 
 
 def rule_lifelong_ended(record: Record) -> list[Finding]:
     """A fact that never ends said to be over ("plus de VIH depuis 2019", "ancien
-    handicapé", "bipolaire jusqu'en 2010"): ``lifelong.yaml``."""
-    facts, before, after, tested = _lifelong_facts()
+    handicapé", "bipolaire jusqu'en 2010"): ``lifelong.yaml``. A test of it ("dépistage
+    VIH il y a des années", typo'd or not) or its result ("a été VIH + au TROD") is not."""
+    facts, before, after, tested, tested_after = _lifelong_facts()
     group = load_taxonomy().group_of
     found = []
     for start, end, category, subject, _ in record.spans:
@@ -1107,7 +1132,10 @@ def rule_lifelong_ended(record: Record) -> list[Finding]:
         lead = record.folded[max(0, start - 16) : start]
         if not facts.fullmatch(record.folded[start:end]) or tested.search(lead):
             continue
-        if before.search(lead) or after.match(record.folded[end : end + 40]):
+        tail = record.folded[end : end + 40]
+        if _typed_test(lead) or tested_after.match(tail):
+            continue
+        if before.search(lead) or after.match(tail):
             text = record.text[max(0, start - 12) : end + 16]
             found.append(Finding("lifelong_ended", record.patient_id, text, "comment", category))
     return found

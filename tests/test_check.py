@@ -435,6 +435,11 @@ def test_rule_fires_on_a_contradiction_and_not_on_a_consistent_row(
         ),
         (make_row("DID (ancien)", [("DID", "health_condition", P, H)]), "lifelong_ended"),
         (
+            make_row("bilan ok. Plus de VIH depuis 2019", [("VIH", "serology", P, H)]),
+            "lifelong_ended",
+        ),
+        (make_row("A été VIH + (ancien)", [("VIH +", "serology", P, H)]), "lifelong_ended"),
+        (
             make_row("bipolaire jusqu'en 2010", [("bipolaire", "mental_health", P, H)]),
             "lifelong_ended",
         ),
@@ -587,6 +592,16 @@ def test_more_contradictions(row: dict[str, Any], rule: str, tmp_path: Path) -> 
             birth_name="Martin",
         ),
         make_row("dépistage VIH (ancien)", [("VIH", "serology", P, H)]),
+        # a screening written with a typo is still a screening; a positive rapid test
+        # is a result, not an infection said to be over (1M hard rows of seed 12345)
+        make_row("dépistgae VIH il y a des années, plus rien", [("VIH", "serology", P, H)]),
+        make_row("A été VIH + au TROD", [("VIH +", "serology", P, H)]),
+        # a pregnancy's term is a date to come
+        make_row(
+            "Grossesse en cours (terme mai 2015), pas de saignements",
+            [("Grossesse", "reproductive_health", P, A), ("mai 2015", "date", P, A)],
+            created_at=dt.datetime(2014, 11, 3, 10, 0),
+        ),
         # a test before the opening, then a consultation here after it
         make_row(
             "bilan IST tous les 3 mois, dernier le 28/04/2021 : syphilis nég. "

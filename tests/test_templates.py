@@ -276,8 +276,10 @@ def test_sex_restricted_cores_follow_the_subject(templates):
             if fact.subject == "patient":
                 assert template.sex == "F", template.source
     texts = {render(t) for t in templates["reproductive_health"]}
-    assert "sœur : IVG" in texts
-    assert "frère : IVG" not in texts
+    assert "fille : IVG" in texts
+    assert "fils : IVG" not in texts
+    # No sibling's reproductive fact at all ("Sœur : stérilet" for a boy of 9).
+    assert "sœur : IVG" not in texts and "frère : IVG" not in texts
 
 
 def test_implicit_cores_skip_condition_frames(templates):

@@ -39,6 +39,8 @@ from breachbench.generator.data.derived import derived
 from breachbench.generator.records.people import FEMALE, MALE
 
 NON_SENSITIVE_FAMILIES = ("routine", "identifier", "hard_negative")
+# Names of one fact ("VIF", "violences intrafamiliales"): a note states it once.
+SYNONYMS_FILE = "comments/synonyms.yaml"
 
 # Piece kinds in the compiled table.
 EMPTY, LITERAL, SLOT = 0, 1, 2
@@ -268,11 +270,14 @@ def compile_templates(
     category_weights: Mapping[str, float],
     category_min_age: Mapping[str, int] | None = None,
     one_clause_categories: Sequence[str] = (),
+    synonyms: Mapping[str, Sequence[Sequence[str]]] | None = None,
 ) -> CompiledTemplates:
     """Flatten templates into the piece table, the samplers' items and the noise variants.
 
     A template of one of ``one_clause_categories`` without a group of its own takes its
     category's: a comment says such a fact once ("sikh. pentecôtiste" is a contradiction).
+    ``synonyms`` (``comments/synonyms.yaml``) names the texts of one fact: a comment
+    states the patient's fact once, in one of them (:func:`fact_names`).
     """
     keys = template_keys(taxonomy)
     templates = ordered_templates(by_key, keys)
@@ -328,7 +333,9 @@ def compile_templates(
     group_names = tuple(sorted(set(groups) - {""}))
     group_id = {name: i for i, name in enumerate(group_names)}
 
-    shared_start, shared_clause = _shared_clauses(templates)
+    shared_start, shared_clause = _shared_clauses(
+        templates, frozenset(taxonomy.sensitive), synonym_names(synonyms or {})
+    )
     incidence, vocabulary = _tag_incidence(templates)
     literals = list(table.literals)
     variant_texts, variant_bits, tag_bit = _variants(noise, literals)
@@ -462,14 +469,49 @@ def _plain(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
-def _shared_clauses(templates: Sequence[Template]) -> tuple[np.ndarray, np.ndarray]:
+def fact_names(
+    template: Template, sensitive: frozenset[str], synonyms: Mapping[str, str]
+) -> set[str]:
+    """The patient's facts a template states, one name each: its labelled sensitive
+    spans about the patient by category and words (lower case, accents aside), a text
+    of a ``comments/synonyms.yaml`` set named by the set. Two templates naming one fact
+    say it twice ("VIF. Violences intrafamiliales", "VIH+ ; séropositif")."""
+    out = set()
+    for piece in template.pieces:
+        if piece.slot is None and piece.category in sensitive and piece.subject == "patient":
+            words = _words(piece.text)
+            out.add(f"fact {piece.category} {synonyms.get(f'{piece.category} {words}', words)}")
+    return out
+
+
+def synonym_names(document: Mapping[str, Sequence[Sequence[str]]]) -> dict[str, str]:
+    """``comments/synonyms.yaml`` as '<category> <words>' -> the name of its set (its
+    first text's words): what :func:`fact_names` reads."""
+    out: dict[str, str] = {}
+    for category, sets in (document or {}).items():
+        for names in sets:
+            first = _words(str(names[0]))
+            for name in names:
+                out[f"{category} {_words(str(name))}"] = first
+    return out
+
+
+def _shared_clauses(
+    templates: Sequence[Template],
+    sensitive: frozenset[str] = frozenset(),
+    synonyms: Mapping[str, str] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """:attr:`CompiledTemplates.shared_start` and ``shared_clause``: ids of the clauses
-    (:func:`clause_texts`) that more than one template writes. A group that some template
-    holds as a further one (``Template.more_groups``) is a clause every member says, so a
-    comment holds one of them whichever group is a member's first."""
+    (:func:`clause_texts`) that more than one template writes, and of the patient's
+    facts they name (:func:`fact_names`: a note states a fact once). A group that some
+    template holds as a further one (``Template.more_groups``) is a clause every member
+    says, so a comment holds one of them whichever group is a member's first."""
     further = {name for t in templates for name in t.more_groups}
+    synonyms = synonyms or {}
     texts = [
-        clause_texts(t) | {f"group {g}" for g in (t.group, *t.more_groups) if g in further}
+        clause_texts(t)
+        | {f"group {g}" for g in (t.group, *t.more_groups) if g in further}
+        | fact_names(t, sensitive, synonyms)
         for t in templates
     ]
     owners: dict[str, int] = {}
@@ -525,6 +567,7 @@ def load_compiled() -> CompiledTemplates:
             spec["category_weights"],
             spec.get("category_min_age", {}),
             spec.get("one_clause_categories", ()),
+            corpora.read_yaml(SYNONYMS_FILE),
         )
 
     return derived("compiled-templates", compute)

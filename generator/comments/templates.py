@@ -1081,6 +1081,10 @@ def _load_age_floors(source: _Source, vocabulary: Taxonomy) -> dict[str, _AgeFlo
     return floors
 
 
+# An entry that says it is under way ("[chimio] en cours", "régularisation en cours") is
+# no past fact: it takes no frame that makes it historical ("Chimio en cours il y a
+# quelques années", "ATCD de chimio en cours": a reading of seed 4242).
+_UNDER_WAY = re.compile(r"\ben cours\b")
 # Frames tagged `childhood` date a fact to the patient's childhood: only facts that fit
 # a child of this age or younger go into them.
 _CHILDHOOD = 12
@@ -1183,7 +1187,13 @@ class _SensitiveLoader:
         entry["weight"] = _weight(entry, self.file, where)
         entry["tags"] = _tags(entry, self.file, where)
         entry["eligibility"] = _eligibility(entry, self.file, where)
+        # A core's or state's own exclusion groups, joined in every frame it fills ("hébergé
+        # au 115" and "hébergé chez un ami" are two lodgings: one note holds one).
+        entry["groups"] = _groups_of(entry, self.file, where)
         entry["age_floor"] = 0
+        entry["under_way"] = bool(
+            _UNDER_WAY.search(plain_text(str(entry.get(text_key, entry.get("m")))))
+        )
         lasts = ends = True
         if self.floors is not None:
             text = plain_text(str(entry.get(text_key, entry.get("m"))))
@@ -1252,7 +1262,7 @@ class _SensitiveLoader:
         if self._excluded(frame, entry["frames_exclude"]):
             return None
         assertion = _merge_assertion(frame.assertion, entry["assertion"])
-        if assertion is None:
+        if assertion is None or (assertion == "historical" and entry["under_way"]):
             return None
         own: _Eligibility = entry["eligibility"]
         if "childhood" in frame.tags and own.min_age > _CHILDHOOD:
@@ -1318,7 +1328,7 @@ class _SensitiveLoader:
                     pieces, sex, entry["weight"] * frame.weight,
                     (*entry["tags"], *frame.tags),
                     f"{self.file}:{where}+frames.noun[{frame.index}]", where, eligibility,
-                    frame.groups,
+                    (*frame.groups, *entry["groups"]),
                 )  # fmt: skip
 
     def _states(self) -> Iterator[Template]:
@@ -1355,7 +1365,7 @@ class _SensitiveLoader:
                         pieces, sex, entry["weight"] * frame.weight,
                         (*entry["tags"], *frame.tags),
                         f"{self.file}:{where}+frames.state[{frame.index}]{suffix}", where,
-                        eligibility, frame.groups,
+                        eligibility, (*frame.groups, *entry["groups"]),
                     )  # fmt: skip
 
     def _phrases(self) -> Iterator[Template]:
