@@ -4,8 +4,8 @@ Clauses drawn one by one read as facts pasted side by side ("TP ok. Curatelle
 renforcée."), the main tell left in issue 9; a desk writes one matter per note: a fact
 and what to do about it, a missed appointment and the call that follows
 (``shared/REALISM.md``). ``corpora/comments/sequels.yaml`` says which clauses *lead*
-(by sensitive category, group or tag) and, per lead, the rate at which the clause after
-it is its *step* and the weights of the step groups (routine.yaml's ``step_*`` notes).
+(by sensitive category, group, tag or the slots they write) and, per lead, the rate at
+which the clause after it is its *step* and the weights of its step groups.
 
 The engine draws a note's clauses as before, sorts them by topic (``glue.py``), then
 redraws the later non-fact clauses that follow a lead as one of its steps, in whole-batch
