@@ -69,6 +69,7 @@ from breachbench.generator.comments.noise import (
     VariantPool,
     load_noise,
 )
+from breachbench.generator.comments.sequels import Sequels, load_sequels
 from breachbench.generator.comments.slots import SlotFiller
 from breachbench.generator.comments.templates import (
     FEMALE_PARTNER,
@@ -288,7 +289,7 @@ class CommentEngine:
         clone.items_weight = np.where(np.asarray(keep)[self.items_template], self.items_weight, 0)
         clone._samplers = {}
         clone._cache_samplers = False
-        for name in ("_universal", "_drawable"):  # by weight; the fit tables stay (compiled)
+        for name in ("_universal", "_drawable", "_sequels"):  # by weight; the fit tables stay
             clone.__dict__.pop(name, None)
         available = clone._sampler(DEFAULT_DIFFICULTY).group_total.reshape(-1, 2) > 0
         if not available[: len(NON_SENSITIVE_FAMILIES)].all():
@@ -307,6 +308,9 @@ class CommentEngine:
 
             def build() -> GroupedCategorical:
                 scale = self.compiled.scale(self.noise.levels[difficulty].tag_weights)
+                # A step at the desk is only written after its lead (sequels.py): alone,
+                # "mise à jour dans le dossier" says nothing of what was updated.
+                scale = np.where(self._sequels.step, 0.0, scale)
                 return GroupedCategorical.from_groups(
                     self.items_group,
                     self.items_weight * scale[self.items_template],
@@ -369,8 +373,14 @@ class CommentEngine:
         )
         partner = self._named_partners(partner, template, clause_row)
         template = self._fit(rng, sampler, family_dist, template, is_fact, clause_row, ctx, partner)
-        # A note in the order a desk writes one (glue.py); clause positions stay.
+        # A note in the order a desk writes one (glue.py); clause positions stay. Then
+        # the clauses after a lead become its step at the desk (sequels.py), and the
+        # note is sorted again with each step beside its lead.
         template = template[self._glue.order(template, clause_row)]
+        template, sequel = self._link(rng, template, clause_row, position, ctx, partner)
+        if sequel.any():
+            order = self._glue.order(template, clause_row, sequel)
+            template, sequel = template[order], sequel[order]
         multi_fact = np.zeros(n, dtype=bool)
         multi_fact[commented] = facts >= 2
 
@@ -382,19 +392,96 @@ class CommentEngine:
             clause_row,
             position,
             template,
+            sequel,
             difficulty,
             multi_fact,
             partner,
         )
 
+    def _link(
+        self,
+        rng: np.random.Generator,
+        template: np.ndarray,
+        row: np.ndarray,
+        position: np.ndarray,
+        ctx: CommentContext,
+        partner: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The clauses after a lead redrawn as its step (``sequels.py``), and which are.
+
+        Position by position, each pass over the whole batch (a step, or a story, which
+        says its own step, may be followed by a further step of the same lead at
+        ``chain`` times its rate): a step that does not fit the record or repeats a
+        clause of its note is drawn again, at most ``_ROUNDS // 4`` times, then the
+        clause drawn first stays."""
+        sequels = self._sequels
+        lead = sequels.lead[template]  # the lead a clause passes on to the next (-1: none)
+        uniform = rng.random(len(template))
+        fact = self._is_fact_template[template]
+        drawn = template.copy()
+        linked = np.zeros(len(template), dtype=bool)
+        for p in range(1, int(position.max(initial=0)) + 1):
+            at = np.flatnonzero((position == p) & ~fact)
+            at = at[lead[at - 1] >= 0]
+            told = linked[at - 1] | sequels.told[drawn[at - 1]]
+            rate = sequels.rate[lead[at - 1]] * np.where(told, sequels.chain, 1.0)
+            at = at[uniform[at] < rate]
+            for _ in range(max(_ROUNDS // 4, 1)):
+                if not len(at):
+                    break
+                step = sequels.draw(rng, lead[at - 1], ctx.sex[row[at]])
+                drawn[at] = np.where(step >= 0, step, template[at])
+                bad = (step < 0) | ~self.fits(drawn[at], row[at], ctx, partner)
+                bad |= self._repeats_in_note(drawn, row, at)
+                good = at[~bad]
+                linked[good], lead[good] = True, lead[good - 1]
+                drawn[at[bad]] = template[at[bad]]
+                at = at[bad]
+        return drawn, linked
+
+    def _repeats_in_note(self, template: np.ndarray, row: np.ndarray, at: np.ndarray) -> np.ndarray:
+        """Per clause ``at``: whether it, or a later clause of its note, repeats a clause
+        before it (``_repeated``, read on the notes of ``at`` only)."""
+        note = np.flatnonzero(np.isin(row, row[at]))
+        repeated = np.zeros(len(template), dtype=bool)
+        repeated[note] = self._repeated(template[note], row[note])
+        bad = np.zeros(len(at), dtype=bool)
+        for shift in range(int(self.clause_counts.max())):
+            later = np.minimum(at + shift, len(template) - 1)
+            bad |= (row[later] == row[at]) & repeated[later]
+        return bad
+
+    @functools.cached_property
+    def _is_fact_template(self) -> np.ndarray:
+        """Per template: whether it is a sensitive fact (not a routine note, an identifier
+        or a hard negative)."""
+        return self._template_key >= len(NON_SENSITIVE_FAMILIES)
+
+    @functools.cached_property
+    def _template_key(self) -> np.ndarray:
+        """Per template, its key index (``keys``: the families, then the categories)."""
+        key = np.zeros(len(self.compiled.piece_codes), dtype=np.int64)
+        key[self.items_template] = self.items_group // 2
+        return key
+
+    @functools.cached_property
+    def _sequels(self) -> Sequels:
+        """Which clauses lead, and the steps that follow them (``sequels.py``): cached on
+        disk for the full template set (half a second of whole-table passes at each
+        start-up otherwise), built from this engine's weights for a restriction."""
+        keys = self.keys[len(NON_SENSITIVE_FAMILIES) :]
+        if not self._cache_samplers:
+            return load_sequels(
+                self.compiled, self._template_key, keys, items_weight=self.items_weight
+            )
+        return derived("sequels", lambda: load_sequels(self.compiled, self._template_key, keys))
+
     @functools.cached_property
     def _glue(self) -> Glue:
         """Each template's topic and the separators by topic pair (``glue.py``)."""
         c = self.compiled
-        family = np.zeros(len(c.piece_codes), dtype=np.int64)
-        family[self.items_template] = self.items_group // 2
         return load_glue(
-            family,
+            self._template_key,
             c.group,
             (*NON_SENSITIVE_FAMILIES, "sensitive"),
             c.group_names,
@@ -666,6 +753,7 @@ class CommentEngine:
         clause_row: np.ndarray,
         position: np.ndarray,
         template: np.ndarray,
+        sequel: np.ndarray,
         difficulty: str,
         multi_fact: np.ndarray,
         partner: np.ndarray,
@@ -677,7 +765,7 @@ class CommentEngine:
         sms_row = rng.random(n) < level.sms_row
         tables = self._tables()
 
-        codes, per_clause = self._lay_out(rng, tables, position, template)
+        codes, per_clause = self._lay_out(rng, tables, position, template, sequel)
         kind, value, category, subject, assertion = PieceCodes.unpack(codes)
         inst_row = np.repeat(clause_row, per_clause)
 
@@ -801,6 +889,7 @@ class CommentEngine:
         tables: _GenerationTables,
         position: np.ndarray,
         template: np.ndarray,
+        sequel: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Every piece instance's code in reading order, and the number per clause.
 
@@ -810,7 +899,7 @@ class CommentEngine:
         """
         n_clauses = len(template)
         first = position == 0
-        separator = self._glue.separator(rng, template, first)
+        separator = self._glue.separator(rng, template, first, sequel)
         opener = self.opener_dist.sample(rng, n_clauses)
         has_lead = ~(first & (rng.random(n_clauses) >= self.opener_rate))
         connectors = len(self.variant_texts)

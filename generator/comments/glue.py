@@ -8,7 +8,9 @@ desk, what closes the record) and lists remarks of one kind with a comma, but st
 new sentence for a new kind. Each template gets a *topic* from the ``topics`` and
 ``links`` of ``corpora/comments/connectors.yaml``; the engine sorts a note's clauses by
 topic (one stable argsort per batch) and draws each separator from the distribution of
-its pair (same topic or not): no per-row Python work.
+its pair (same topic or not): no per-row Python work. A clause drawn as the step of the
+one before it (``sequels.py``) takes its lead's place in that order and its own
+separator, ``links.sequel`` (mostly a comma: "VIH+, discrétion à l'accueil").
 """
 
 from __future__ import annotations
@@ -23,8 +25,8 @@ from breachbench.generator.data import corpora
 __all__ = ["Glue", "load_glue"]
 
 CONNECTORS_FILE = "comments/connectors.yaml"
-SAME_TOPIC, NEW_TOPIC = 0, 1
-_LINKS = ("same_topic", "new_topic")
+SAME_TOPIC, NEW_TOPIC, SEQUEL = 0, 1, 2
+_LINKS = ("same_topic", "new_topic", "sequel")
 
 
 @dataclass(frozen=True)
@@ -34,24 +36,41 @@ class Glue:
     rank: np.ndarray  # (templates,) int64: position of the template's topic in ``topics``
     lists: np.ndarray  # (topics,) bool: two clauses of the topic are remarks of one kind
     topic_names: tuple[str, ...]
-    separators: GroupedCategorical  # group SAME_TOPIC or NEW_TOPIC -> link * n + separator
+    separators: GroupedCategorical  # group SAME_TOPIC, NEW_TOPIC or SEQUEL -> link * n + separator
     n_separators: int
 
-    def order(self, template: np.ndarray, row: np.ndarray) -> np.ndarray:
+    def order(
+        self, template: np.ndarray, row: np.ndarray, sequel: np.ndarray | None = None
+    ) -> np.ndarray:
         """The permutation that puts each row's clauses in topic order (rows contiguous
-        and ascending, ties in drawn order): one stable argsort, no draw."""
-        key = row.astype(np.int64) * len(self.topic_names) + self.rank[template]
+        and ascending, ties in drawn order): one stable argsort, no draw. A ``sequel``
+        clause (the step of the clause before it) sorts with its lead's topic, so it
+        stays right after it."""
+        rank = self.rank[template]
+        if sequel is not None and sequel.any():
+            at = np.flatnonzero(sequel)
+            rank = rank.copy()
+            rank[at] = rank[at - 1]
+        key = row.astype(np.int64) * len(self.topic_names) + rank
         return np.argsort(key, kind="stable")
 
     def separator(
-        self, rng: np.random.Generator, template: np.ndarray, first: np.ndarray
+        self,
+        rng: np.random.Generator,
+        template: np.ndarray,
+        first: np.ndarray,
+        sequel: np.ndarray | None = None,
     ) -> np.ndarray:
         """A separator index (into ``separators`` of connectors.yaml) per clause, drawn by
-        whether the clause shares the topic of the one before it, when that topic lists;
-        a first clause's is drawn too (one draw per clause, as before) and unused."""
+        whether the clause is the step of the one before it (``sequel``), else whether it
+        shares that clause's topic, when the topic lists; a first clause's is drawn too
+        (one draw per clause, as before) and unused."""
         rank = self.rank[template]
         same = ~first & (rank == np.roll(rank, 1)) & self.lists[rank]
-        drawn = self.separators.sample(rng, np.where(same, SAME_TOPIC, NEW_TOPIC))
+        link = np.where(same, SAME_TOPIC, NEW_TOPIC)
+        if sequel is not None:
+            link = np.where(sequel & ~first, SEQUEL, link)
+        drawn = self.separators.sample(rng, link)
         return drawn % self.n_separators
 
 
@@ -95,6 +114,8 @@ def load_glue(
     weights = np.zeros((len(_LINKS), len(separators)), dtype=np.float64)
     for i, link in enumerate(_LINKS):
         given = links.get(link)
+        if given is None and link == "sequel":  # not given: as two remarks of one kind
+            given = links.get("same_topic")
         if given is None:  # no link given: the separators' own weights
             weights[i] = [float(e["weight"]) for e in document["separators"]]
             continue
