@@ -427,6 +427,11 @@ def test_rule_fires_on_a_contradiction_and_not_on_a_consistent_row(
         (make_row("rappel SMS désactivé à sa demande - SMS de rappel la veille"), "clash"),
         (make_row("Tiers payant intégral ; pas de tiers payant complémentaire"), "clash"),
         (
+            make_row("Ne pas laisser de message. RDV annulé, message laissé sur le répondeur"),
+            "clash",
+        ),
+        (make_row("Ok pr les SMS de rappel. Rappel SMS désactivé à sa demande"), "clash"),
+        (
             make_row(
                 "en CHRS depuis mars 2020, hébergée chez une amie",
                 [("CHRS", "social_precarity", P, A)],
