@@ -453,10 +453,10 @@ class Record:
         return self._clauses
 
     @functools.cached_property
-    def without_communes(self) -> str:
-        """``folded`` with commune names blanked (:func:`_without_commune_names`), worked
-        out once for the several rules that read it."""
-        return _without_commune_names(self)
+    def without_names(self) -> str:
+        """``folded`` with commune and person names blanked (:func:`_without_names`),
+        worked out once for the several rules that read it."""
+        return _without_names(self)
 
     def span_text(self, start: int, end: int) -> str:
         return self.text[start:end]
@@ -843,7 +843,7 @@ def rule_contacts(record: Record) -> list[Finding]:
     relatives = load_markers().relative_words
     found = []
     for lo, hi in record.clauses:
-        clause = record.without_communes[lo:hi]  # "à La Rue-Saint-Pierre" is no street
+        clause = record.without_names[lo:hi]  # "à La Rue-Saint-Pierre" is no street
         for rule in rules:
             m = rule.said_in(clause)
             if m is None:
@@ -1284,7 +1284,7 @@ def rule_anachronism_at_opening(record: Record) -> list[Finding]:
     if not combined.search(record.folded):
         return []
     latest = record.created_at + dt.timedelta(days=desk_days())
-    folded = record.without_communes
+    folded = record.without_names
     for item in items:
         if item.since > latest.year and (m := item.found_in(folded)):
             text = record.text[m.start() : m.end()]
@@ -1303,7 +1303,7 @@ def rule_anachronism(record: Record) -> list[Finding]:
     for start, end, category, _, _ in record.spans:
         if category != "date":
             continue
-        folded = record.without_communes  # "née à Saint-Amé" names no AME
+        folded = record.without_names  # "née à Saint-Amé" names no AME
         interval = parse_date_span(record.text[start:end], pivot)
         if interval is None:
             continue
@@ -1410,7 +1410,7 @@ def rule_eligibility(record: Record) -> list[Finding]:
                 break
     if any_clause is None or not any_clause.search(record.folded):
         return found
-    folded = record.without_communes
+    folded = record.without_names
     for lo, hi in record.clauses:
         clause = folded[lo:hi]
         for rule in clause_rules:
@@ -1477,7 +1477,7 @@ def rule_birth_country(record: Record) -> list[Finding]:
                     finding(rule, start, end)
                     break
     markers = load_markers()
-    folded = record.without_communes
+    folded = record.without_names
     for lo, hi in record.clauses:
         clause = folded[lo:hi]
         for rule in rules:
@@ -1500,15 +1500,18 @@ _PLACE_NAME = re.compile(
 )
 
 
-def _without_commune_names(record: Record) -> str:
-    """The folded text with the commune after each address's postcode, and every name
+def _without_names(record: Record) -> str:
+    """The folded text with the commune after each address's postcode, every name
     written "La Crèche"-like (article and noun both capitalised, as a bare town is),
-    "Saint-Règle"-like or "Crêches-sur-Saône"-like, blanked out: a commune is a name, not
-    a fact ("79260 La Crèche" is no crèche)."""
+    "Saint-Règle"-like or "Crêches-sur-Saône"-like, and every labelled person's name
+    blanked out: a name is not a fact ("79260 La Crèche" is no crèche, "Yasin Paye" no
+    payment)."""
     folded = record.folded
     for m in _PLACE_NAME.finditer(record.text):
         folded = folded[: m.start()] + " " * (m.end() - m.start()) + folded[m.end() :]
     for start, end, category, _, _ in record.spans:
+        if category == "person":
+            folded = folded[:start] + " " * (end - start) + folded[end:]
         if category != "address":
             continue
         m = _POSTCODE.search(folded, start, end)

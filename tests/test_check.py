@@ -597,6 +597,13 @@ def test_more_contradictions(row: dict[str, Any], rule: str, tmp_path: Path) -> 
             birth_name="Martin",
         ),
         make_row("dépistage VIH (ancien)", [("VIH", "serology", P, H)]),
+        # a surname is no fact: "Paye" is no payment by a girl of 2 (1M realistic rows)
+        make_row(
+            "deux dossiers Yasin Paye au cabinet, vérifier la date de naissance",
+            [("Yasin Paye", "person", "third_party", A)],
+            birth_date=dt.date(2023, 2, 27),
+            created_at=dt.datetime(2025, 3, 4, 10, 0),
+        ),
         # a screening written with a typo is still a screening; a positive rapid test
         # is a result, not an infection said to be over (1M hard rows of seed 12345)
         make_row("dépistgae VIH il y a des années, plus rien", [("VIH", "serology", P, H)]),
