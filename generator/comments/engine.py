@@ -442,7 +442,9 @@ class CommentEngine:
     def _repeats_in_note(self, template: np.ndarray, row: np.ndarray, at: np.ndarray) -> np.ndarray:
         """Per clause ``at``: whether it, or a later clause of its note, repeats a clause
         before it (``_repeated``, read on the notes of ``at`` only)."""
-        note = np.flatnonzero(np.isin(row, row[at]))
+        in_note = np.zeros(int(row.max(initial=-1)) + 1, dtype=bool)
+        in_note[row[at]] = True  # a lookup, where np.isin sorts both arrays
+        note = np.flatnonzero(in_note[row])
         repeated = np.zeros(len(template), dtype=bool)
         repeated[note] = self._repeated(template[note], row[note])
         bad = np.zeros(len(at), dtype=bool)
