@@ -4,6 +4,9 @@ it comes from the disk cache or a fresh compile, and any cache problem falls bac
 from __future__ import annotations
 
 import dataclasses
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -17,13 +20,12 @@ from breachbench.generator.comments.compiled import (
     TITLE_SLOT,
     CompiledTemplates,
     PieceCodes,
-    compile_templates,
+    compile_installed,
     load_compiled,
     ordered_templates,
     slot_key,
 )
 from breachbench.generator.comments.engine import CommentContext, CommentEngine, load_engine
-from breachbench.generator.comments.noise import load_noise
 from breachbench.generator.comments.templates import installed_templates, load_templates
 from breachbench.generator.contract.taxonomy import load_taxonomy
 from breachbench.generator.data import corpora
@@ -46,15 +48,7 @@ def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 
 
 def _fresh() -> CompiledTemplates:
-    spec = corpora.read_yaml("formats/composition.yaml")
-    return compile_templates(
-        installed_templates(),
-        load_taxonomy(),
-        load_noise(),
-        spec["category_weights"],
-        spec["category_min_age"],
-        spec.get("one_clause_categories", ()),
-    )
+    return compile_installed(installed_templates())
 
 
 def _assert_same(a: CompiledTemplates, b: CompiledTemplates) -> None:
@@ -311,3 +305,27 @@ def test_a_template_in_two_groups_shares_a_clause_with_each():
     assert shared[stolen] & shared[forgot]
     assert ordered[both].group == "vitale" and compiled.group[both] != compiled.group[mgen]
     assert shared[both] & shared[mgen]
+
+
+@pytest.mark.slow  # two fresh compilations in subprocesses (10-20 s)
+def test_clause_ids_do_not_depend_on_string_hashing(tmp_path: Path):
+    """Two processes with different hash seeds number the shared clauses alike: the ids
+    are assigned in text order, not in a set's (which follows string hashing)."""
+    code = (
+        "import hashlib; "
+        "from breachbench.generator.comments.compiled import compile_installed; "
+        "from breachbench.generator.comments.templates import installed_templates; "
+        "c = compile_installed(installed_templates()); "
+        "print(hashlib.sha256(c.shared_clause.tobytes() + c.shared_start.tobytes()).hexdigest())"
+    )
+    digests = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            env={**os.environ, "PYTHONHASHSEED": seed, CACHE_ENV: str(tmp_path / seed)},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in ("1", "2")
+    }
+    assert len(digests) == 1, digests

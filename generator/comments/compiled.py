@@ -520,7 +520,10 @@ def _shared_clauses(
             owners[clause] = owners.get(clause, 0) + 1
     ids: dict[str, int] = {}
     per_template = [
-        sorted(ids.setdefault(c, len(ids)) for c in clauses if owners[c] > 1) for clauses in texts
+        # In text order, not a set's (its order follows string hashing, which changes
+        # from one process to the next): the same ids in every compilation.
+        sorted(ids.setdefault(c, len(ids)) for c in sorted(clauses) if owners[c] > 1)
+        for clauses in texts
     ]
     start = np.zeros(len(templates) + 1, dtype=np.int64)
     np.cumsum([len(x) for x in per_template], out=start[1:])
@@ -555,19 +558,23 @@ def _variants(
 def load_compiled() -> CompiledTemplates:
     """The installed corpora's templates, compiled; cached on disk across processes."""
 
-    def compute() -> CompiledTemplates:
-        # Through the templates' own disk cache: on a first run it costs a second to write,
-        # which the held-out splits, the test strategies and the next compilation (after
-        # an upgrade of the generator alone) read back instead of expanding them again.
-        spec = corpora.read_yaml("formats/composition.yaml")
-        return compile_templates(
-            load_templates(),
-            load_taxonomy(),
-            load_noise(),
-            spec["category_weights"],
-            spec.get("category_min_age", {}),
-            spec.get("one_clause_categories", ()),
-            corpora.read_yaml(SYNONYMS_FILE),
-        )
+    # Through the templates' own disk cache: on a first run it costs a second to write,
+    # which the held-out splits, the test strategies and the next compilation (after an
+    # upgrade of the generator alone) read back instead of expanding them again.
+    return derived("compiled-templates", lambda: compile_installed(load_templates()))
 
-    return derived("compiled-templates", compute)
+
+def compile_installed(templates: Mapping[str, Sequence[Template]]) -> CompiledTemplates:
+    """``templates`` compiled with the installed corpora's settings (composition, taxonomy,
+    noise, synonyms): the one place that reads them, so that a cached compilation and a
+    fresh one cannot be made from different settings."""
+    spec = corpora.read_yaml("formats/composition.yaml")
+    return compile_templates(
+        templates,
+        load_taxonomy(),
+        load_noise(),
+        spec["category_weights"],
+        spec.get("category_min_age", {}),
+        spec.get("one_clause_categories", ()),
+        corpora.read_yaml(SYNONYMS_FILE),
+    )
