@@ -52,6 +52,28 @@ def test_no_sexual_violence_nor_faith_of_their_own_for_toddlers():
                 assert compiled.min_age[i] >= floor, (t.source, _text(t))
 
 
+def test_no_denial_of_rape_in_a_childs_note():
+    """ "Absence de viol" in a 12-year-old's note reads as a question no desk asks about a
+    child (comments/age_floors.yaml, sexual_violence.negated). A phrase keeps its own age:
+    "pas d'agression sexuelle selon l'ado, mais la mère inquiète" is the desk's story of a
+    child's protection, written for its age."""
+    compiled, ordered = load_compiled(), _ordered()
+    denials = 0
+    for i, t in enumerate(ordered):
+        if ":phrases[" in t.source:
+            continue
+        denied = [
+            p
+            for p in t.pieces
+            if p.slot is None and p.category == "sexual_violence" and p.subject == "patient"
+            and p.assertion == "negated"
+        ]  # fmt: skip
+        if denied:
+            denials += 1
+            assert compiled.min_age[i] >= 16, (t.source, _text(t))
+    assert denials, "no denied sexual violence left to test"
+
+
 def test_a_childs_identity_is_not_corrected_by_the_desk():
     """ "pas musulmane, contrairement à ce que dit l'ancien dossier" is the person's own
     word: not for a small child; a child's other facts may still be corrected."""

@@ -1026,6 +1026,9 @@ class _AgeFloors:
     #: Facts that never end (HIV, type 1 diabetes, autism, a bipolar disorder): they take
     #: no frame tagged ``ended`` ("plus de {fact} depuis {year}", "ancien {fact}").
     lifelong: frozenset[str] = frozenset()
+    #: Youngest patient whose fact of the category is written denied ("absence de viol",
+    #: "pas d'ATCD d'agression sexuelle"): a desk writes no denial of rape about a child.
+    negated: int = 0
 
     def floor(self, text: str) -> int:
         self.unmet.discard(text)
@@ -1065,9 +1068,10 @@ def _load_age_floors(source: _Source, vocabulary: Taxonomy) -> dict[str, _AgeFlo
                 if str(text) in listed:
                     raise _fail(file, f"{category}.fits", f"{text!r} listed twice")
                 listed[str(text)] = age
-        dated = raw.get("dated", 0)
-        if isinstance(dated, bool) or not isinstance(dated, int) or not 0 <= dated <= MAX_AGE:
-            raise _fail(file, f"{category}.dated", f"must be an age, got {dated!r}")
+        dated, negated = raw.get("dated", 0), raw.get("negated", 0)
+        for name, age in (("dated", dated), ("negated", negated)):
+            if isinstance(age, bool) or not isinstance(age, int) or not 0 <= age <= MAX_AGE:
+                raise _fail(file, f"{category}.{name}", f"must be an age, got {age!r}")
         brief = frozenset(str(t) for t in _as_list(raw.get("brief"), file, f"{category}.brief"))
         lifelong = frozenset(
             str(t) for t in _as_list(raw.get("lifelong"), file, f"{category}.lifelong")
@@ -1077,7 +1081,7 @@ def _load_age_floors(source: _Source, vocabulary: Taxonomy) -> dict[str, _AgeFlo
             | {f"brief: {text}" for text in brief}
             | {f"lifelong: {text}" for text in lifelong}
         )
-        floors[str(category)] = _AgeFloors(default, listed, unmet, dated, brief, lifelong)
+        floors[str(category)] = _AgeFloors(default, listed, unmet, dated, brief, lifelong, negated)
     return floors
 
 
@@ -1299,6 +1303,9 @@ class _SensitiveLoader:
         dated = self.floors.dated if self.floors is not None else 0
         if eligibility and dated and frame.subject == "patient" and _dates_patient(frame):
             eligibility = eligibility.merge(_Eligibility(min_age=dated))
+        negated = self.floors.negated if self.floors is not None else 0
+        if eligibility and negated and frame.subject == "patient" and assertion == "negated":
+            eligibility = eligibility.merge(_Eligibility(min_age=negated))
         if sex is None or eligibility is None:
             return None
         return sex, assertion, eligibility
