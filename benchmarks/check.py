@@ -287,6 +287,8 @@ class BirthRule:
     pattern: re.Pattern[str] | None
     named: tuple[tuple[re.Pattern[str], frozenset[str]], ...]  # country word -> countries
     when: re.Pattern[str] | None  # what a clause says for its named countries to count
+    # where a country's name says no flight from it (an origin, a trip): read blanked
+    not_from: re.Pattern[str] | None = None
 
 
 @functools.cache
@@ -319,6 +321,7 @@ def load_birth_rules() -> tuple[BirthRule, ...]:
                 pattern=_compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None,
                 named=named,
                 when=_compile(raw["when"]) if "when" in raw else None,
+                not_from=_compile(raw["not_from"]) if "not_from" in raw else None,
             )
         )
     return tuple(rules)
@@ -1473,6 +1476,8 @@ def rule_birth_country(record: Record) -> list[Finding]:
                 clause = undenied[lo:hi]
                 if rule.when is not None and not rule.when.search(clause):
                     continue
+                if rule.not_from is not None:
+                    clause = rule.not_from.sub(lambda m: " " * len(m.group()), clause)
                 if any(p.search(clause) and country not in b for p, b in rule.named):
                     finding(rule, start, end)
                     break

@@ -597,6 +597,22 @@ def test_more_contradictions(row: dict[str, Any], rule: str, tmp_path: Path) -> 
             birth_name="Martin",
         ),
         make_row("dépistage VIH (ancien)", [("VIH", "serology", P, H)]),
+        # an origin or a trip names no country fled (1M rows of seed 12345)
+        make_row(
+            "bébé d'origine tchétchène, demande d'asile : les papiers se font avec l'AS",
+            [
+                ("origine tchétchène", "ethnic_origin", P, A),
+                ("demande d'asile", "ethnic_origin", P, A),
+            ],
+            birth_place="Liban",
+            birth_date=dt.date(2024, 5, 1),
+        ),
+        make_row(
+            "Peut-être réfugié politique, vaccin fièvre jaune fait pour un voyage au Sénégal",
+            [("réfugié politique", "ethnic_origin", P, "hypothetical")],
+            birth_place="Maroc",
+            **MAN,
+        ),
         # a surname is no fact: "Paye" is no payment by a girl of 2 (1M realistic rows)
         make_row(
             "deux dossiers Yasin Paye au cabinet, vérifier la date de naissance",
