@@ -1174,8 +1174,7 @@ def rule_clash(record: Record) -> list[Finding]:
         first = next((m for m in one.finditer(record.folded) if own(m)), None)
         if first is None:
             continue
-        blank = " " * (first.end() - first.start())  # offsets kept: fold() keeps them
-        second = other.search(record.folded[: first.start()] + blank + record.folded[first.end() :])
+        second = other.search(_blank(record.folded, first.start(), first.end()))
         if second is not None and own(second):
             one_text = record.text[first.start() : first.end()]
             text = f"{one_text} / {record.text[second.start() : second.end()]} ({clash_id})"
@@ -1459,7 +1458,7 @@ def rule_birth_country(record: Record) -> list[Finding]:
     undenied = record.folded
     for start, end, _, _, assertion in record.spans:
         if assertion == "negated":
-            undenied = undenied[:start] + " " * (end - start) + undenied[end:]
+            undenied = _blank(undenied, start, end)
     for start, end, category, subject, _assertion in record.spans:
         if subject != "patient" or group.get(category) != "sensitive":
             continue
@@ -1505,6 +1504,11 @@ _PLACE_NAME = re.compile(
 )
 
 
+def _blank(text: str, start: int, end: int) -> str:
+    """``text`` with ``[start, end)`` in spaces: what a rule must not read, offsets kept."""
+    return text[:start] + " " * (end - start) + text[end:]
+
+
 def _without_names(record: Record) -> str:
     """The folded text with the commune after each address's postcode, every name
     written "La Crèche"-like (article and noun both capitalised, as a bare town is),
@@ -1513,15 +1517,15 @@ def _without_names(record: Record) -> str:
     payment)."""
     folded = record.folded
     for m in _PLACE_NAME.finditer(record.text):
-        folded = folded[: m.start()] + " " * (m.end() - m.start()) + folded[m.end() :]
+        folded = _blank(folded, m.start(), m.end())
     for start, end, category, _, _ in record.spans:
         if category == "person":
-            folded = folded[:start] + " " * (end - start) + folded[end:]
+            folded = _blank(folded, start, end)
         if category != "address":
             continue
         m = _POSTCODE.search(folded, start, end)
         if m is not None:
-            folded = folded[: m.end()] + " " * (end - m.end()) + folded[end:]
+            folded = _blank(folded, m.end(), end)
     return folded
 
 
