@@ -19,7 +19,12 @@ from breachbench.generator.comments.templates import (
     NEEDS_MOBILE,
     NEEDS_PHONE,
 )
-from breachbench.generator.records.people import People, completed_years, load_people
+from breachbench.generator.records.people import (
+    People,
+    calendar_years,
+    completed_years,
+    load_people,
+)
 from breachbench.generator.records.places import BirthPlace, PlacesModel, Residence
 
 __all__ = ["AGES", "FIRST_YEAR", "YEARS", "CommentContext"]
@@ -116,10 +121,7 @@ class CommentContext:
     def created_year(self) -> np.ndarray:
         if self.created_days is None:
             return np.full(len(self.sex), 2025)
-        return (
-            self.created_days.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64)
-            + 1970
-        )
+        return calendar_years(self.created_days)
 
     @functools.cached_property
     def age_year(self) -> np.ndarray:

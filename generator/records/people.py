@@ -39,6 +39,12 @@ def completed_years(birth_days: np.ndarray, days: np.ndarray) -> np.ndarray:
     return (year[on] - year[birth] - (day[on] < day[birth])).astype(np.int64)
 
 
+def calendar_years(days: np.ndarray) -> np.ndarray:
+    """The calendar year of each day (days since 1970-01-01), by table lookup."""
+    first, year, _ = _year_and_day_table()
+    return year[np.asarray(days, dtype=np.int64) - first].astype(np.int64)
+
+
 @functools.cache
 def _year_and_day_table() -> tuple[int, np.ndarray, np.ndarray]:
     """First day of the table, and per day since it: calendar year, and month * 32 + day
