@@ -122,10 +122,12 @@ class Comments:
     difficulty_tags: pa.Array
 
 
-# Rejection rounds before a clause that fits nothing drawn falls back to a routine note,
-# passes that redraw repeated clauses, then passes that give what still repeats a
-# routine note every record fits.
+# Candidates a clause may draw before, fitting none, it falls back to a routine note
+# (drawn about ``_CANDIDATES`` per pass, spread over the clauses left, one each at
+# least); passes that redraw repeated clauses, then passes that give what still repeats
+# a routine note every record fits.
 _ROUNDS = 16
+_CANDIDATES = 4096
 _DEDUPE_ROUNDS = 3
 _FALLBACK_ROUNDS = 4
 
@@ -365,14 +367,14 @@ class CommentEngine:
         first_fact = np.repeat((rng.random(len(commented)) * clauses).astype(np.int64), clauses)
         is_fact = (position - first_fact) % per_clause_count < np.repeat(facts, clauses)
 
-        family_dist = self._family_dist(hard_negative_rate)
+        key_dist = self._key_dist(hard_negative_rate)
         sampler = self._sampler(difficulty)
         partner = self.partner_states(rng, ctx)
         template = self._draw(
-            rng, sampler, family_dist, is_fact, ctx.sex[clause_row], ctx.born_abroad[clause_row]
+            rng, sampler, key_dist, is_fact, ctx.sex[clause_row], ctx.born_abroad[clause_row]
         )
         partner = self._named_partners(partner, template, clause_row)
-        template = self._fit(rng, sampler, family_dist, template, is_fact, clause_row, ctx, partner)
+        template = self._fit(rng, sampler, key_dist, template, is_fact, clause_row, ctx, partner)
         # A note in the order a desk writes one (glue.py); clause positions stay. Then
         # the clauses after a lead become its step at the desk (sequels.py), and the
         # note is sorted again with each step beside its lead.
@@ -531,30 +533,46 @@ class CommentEngine:
         self,
         rng: np.random.Generator,
         sampler: GroupedCategorical,
-        family_dist: Categorical,
+        key_dist: GroupedCategorical,
         is_fact: np.ndarray,
         sex: np.ndarray,
         abroad: np.ndarray,
     ) -> np.ndarray:
         """A template per clause: a sensitive category (by sex, and for a patient born
         abroad sometimes one of ``born_abroad_facts``) for a fact, a family for the
-        others, then a template of that key fitting the patient's sex."""
-        k = len(sex)
-        family = family_dist.sample(rng, k)
-        category = np.where(
-            sex == FEMALE,
-            self.category_dist[FEMALE].sample(rng, k),
-            self.category_dist[MALE].sample(rng, k),
-        )
+        others, then a template of that key fitting the patient's sex.
+
+        The key is one grouped draw (``_key_dist``): a family, or a category by sex,
+        only the one each clause needs."""
+        key = self._key_of_item[key_dist.sample(rng, np.where(is_fact, 1 + sex, 0))]
         bounds, chosen = self._born_abroad_facts
-        if len(chosen) and abroad.any():
-            draw = rng.random(k)
+        if len(chosen):
+            at = np.flatnonzero(is_fact & abroad)
+            draw = rng.random(len(at))
             pick = np.minimum(np.searchsorted(bounds, draw, side="right"), len(chosen) - 1)
-            at = abroad & (draw < bounds[-1])
-            at[at] = self._drawable[sex[at], chosen[pick[at]]]
-            category[at] = chosen[pick[at]]
-        key = np.where(is_fact, len(NON_SENSITIVE_FAMILIES) + category, family)
+            hit = draw < bounds[-1]
+            at, category = at[hit], chosen[pick[hit]]
+            drawable = self._drawable[sex[at], category]
+            key[at[drawable]] = len(NON_SENSITIVE_FAMILIES) + category[drawable]
         return self.items_template[sampler.sample(rng, key * 2 + sex)]
+
+    @functools.cached_property
+    def _key_of_item(self) -> np.ndarray:
+        """The key (a family, then a sensitive category) of each item of ``_key_dist``:
+        the families, then the categories for men, then for women."""
+        families = len(NON_SENSITIVE_FAMILIES)
+        categories = families + np.arange(len(self.keys) - families)
+        return np.concatenate([np.arange(families), categories, categories])
+
+    def _key_dist(self, hard_negative_rate: float | None) -> GroupedCategorical:
+        """A clause's key, by group: 0 a non-fact clause's family, ``1 + sex`` a fact's
+        sensitive category for that sex (the items of ``_key_of_item``)."""
+        families = self._family_weights(hard_negative_rate)
+        masses = [self.category_dist[sex].masses() for sex in (MALE, FEMALE)]
+        sizes = [len(families), len(masses[MALE]), len(masses[FEMALE])]
+        return GroupedCategorical.from_groups(
+            np.repeat(np.arange(3), sizes), np.concatenate([families, *masses]), 3
+        )
 
     @functools.cached_property
     def _born_abroad_facts(self) -> tuple[np.ndarray, np.ndarray]:
@@ -660,7 +678,7 @@ class CommentEngine:
         self,
         rng: np.random.Generator,
         sampler: GroupedCategorical,
-        family_dist: Categorical,
+        key_dist: GroupedCategorical,
         template: np.ndarray,
         is_fact: np.ndarray,
         row: np.ndarray,
@@ -671,24 +689,33 @@ class CommentEngine:
 
         Rejection keeps each clause's distribution the sampler's, restricted to what fits
         (a child draws sensitive categories in proportion to the templates a child can
-        have). The few clauses still unfitted after ``_ROUNDS`` become a routine note that
-        fits everyone.
+        have). The few clauses still unfitted after ``_ROUNDS`` candidates become a
+        routine note that fits everyone.
         """
         template = template.copy()
 
         def redraw(todo: np.ndarray) -> np.ndarray:
             at = row[todo]
             return self._draw(
-                rng, sampler, family_dist, is_fact[todo], ctx.sex[at], ctx.born_abroad[at]
+                rng, sampler, key_dist, is_fact[todo], ctx.sex[at], ctx.born_abroad[at]
             )
 
         def refit(todo: np.ndarray) -> None:
-            for _ in range(_ROUNDS):
-                todo = todo[~self.fits(template[todo], row[todo], ctx, partner)]
-                if not len(todo):
-                    return
-                template[todo] = redraw(todo)
             todo = todo[~self.fits(template[todo], row[todo], ctx, partner)]
+            tried = 0
+            while len(todo) and tried < _ROUNDS:
+                # The first candidate that fits, of ``tries`` drawn at once per clause:
+                # the same law as one at a time, in fewer passes once few are left (each
+                # pass costs ~0.1 ms whatever its size).
+                tries = min(max(_CANDIDATES // len(todo), 1), _ROUNDS - tried)
+                clause = np.repeat(todo, tries)
+                candidate = redraw(clause).reshape(len(todo), tries)
+                fit = self.fits(candidate.ravel(), row[clause], ctx, partner)
+                fit = fit.reshape(len(todo), tries)
+                found = fit.any(axis=1)
+                first = fit.argmax(axis=1)
+                template[todo[found]] = candidate[found, first[found]]
+                todo, tried = todo[~found], tried + tries
             template[todo] = self._fallback(rng, len(todo))
 
         refit(np.arange(len(template)))
@@ -732,18 +759,20 @@ class CommentEngine:
         )
         return np.flatnonzero(ok)
 
-    def _family_dist(self, hard_negative_rate: float | None) -> Categorical:
+    def _family_weights(self, hard_negative_rate: float | None) -> np.ndarray:
+        """The non-fact families' weights (``NON_SENSITIVE_FAMILIES`` order)."""
         weights = self.family_weights
         if hard_negative_rate is None:
-            return Categorical.from_weights([weights[f] for f in NON_SENSITIVE_FAMILIES])
+            return np.array([weights[f] for f in NON_SENSITIVE_FAMILIES], dtype=np.float64)
         rest = weights["routine"] + weights["identifier"]
         other = 1.0 - hard_negative_rate
-        return Categorical.from_weights(
+        return np.array(
             [
                 other * weights["routine"] / rest,
                 other * weights["identifier"] / rest,
                 hard_negative_rate,
-            ]
+            ],
+            dtype=np.float64,
         )
 
     def _assemble(
