@@ -441,12 +441,18 @@ class CommentEngine:
                 at = at[bad]
         return drawn, linked
 
+    @staticmethod
+    def _notes_of(at: np.ndarray, row: np.ndarray) -> np.ndarray:
+        """Every clause of the notes of clauses ``at``, in order (a note's clauses are
+        contiguous in ``row``, so ``_repeated`` reads them as it reads the batch)."""
+        in_note = np.zeros(int(row.max(initial=-1)) + 1, dtype=bool)
+        in_note[row[at]] = True  # a lookup, where np.isin sorts both arrays
+        return np.flatnonzero(in_note[row])
+
     def _repeats_in_note(self, template: np.ndarray, row: np.ndarray, at: np.ndarray) -> np.ndarray:
         """Per clause ``at``: whether it, or a later clause of its note, repeats a clause
         before it (``_repeated``, read on the notes of ``at`` only)."""
-        in_note = np.zeros(int(row.max(initial=-1)) + 1, dtype=bool)
-        in_note[row[at]] = True  # a lookup, where np.isin sorts both arrays
-        note = np.flatnonzero(in_note[row])
+        note = self._notes_of(at, row)
         repeated = np.zeros(len(template), dtype=bool)
         repeated[note] = self._repeated(template[note], row[note])
         bad = np.zeros(len(at), dtype=bool)
@@ -719,8 +725,11 @@ class CommentEngine:
             template[todo] = self._fallback(rng, len(todo))
 
         refit(np.arange(len(template)))
+        todo = np.flatnonzero(self._repeated(template, row))
         for attempt in range(_DEDUPE_ROUNDS + _FALLBACK_ROUNDS):
-            todo = np.flatnonzero(self._repeated(template, row))
+            if attempt:  # only the notes of the clauses just redrawn can repeat now
+                todo = self._notes_of(todo, row)
+                todo = todo[self._repeated(template[todo], row[todo])]
             if not len(todo):
                 break
             if attempt < _DEDUPE_ROUNDS:
