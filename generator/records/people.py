@@ -116,6 +116,7 @@ class PeopleModel:
     first_name_by_sex_decade: GroupedCategorical
     first_name_decades: np.ndarray  # sorted decades available
     surnames: pa.Array
+    surname_spelling: np.ndarray  # per surname row, an id shared by rows of one spelling
     surname_by_decade: GroupedCategorical
     surname_decades: np.ndarray
     married_name_steps: list[list[float]]
@@ -163,9 +164,14 @@ class PeopleModel:
         last = birth_surname.copy()
         # A spouse's name comes from a similar generation; never the birth name itself
         # ("Martin, née Martin" reads as a clerical error): then the table's next name.
+        # Names are compared by spelling: a name has a row per decade table, and a
+        # spouse of the previous decade's "Thomas" made "Thomas, née Thomas".
         spouse = self.draw_surnames(rng, birth_year[uses_spouse_name] - 2)
-        same = spouse == birth_surname[uses_spouse_name]
-        spouse[same] = (spouse[same] + 1) % len(self.surnames)
+        birth_spelling = self.surname_spelling[birth_surname[uses_spouse_name]]
+        same = np.flatnonzero(self.surname_spelling[spouse] == birth_spelling)
+        while len(same):
+            spouse[same] = (spouse[same] + 1) % len(self.surnames)
+            same = same[self.surname_spelling[spouse[same]] == birth_spelling[same]]
         last[uses_spouse_name] = spouse
         return People(
             sex=sex,
@@ -307,6 +313,7 @@ def _build_people() -> PeopleModel:
         ),
         first_name_decades=name_decades,
         surnames=surnames["name"].combine_chunks(),
+        surname_spelling=pc.dictionary_encode(surnames["name"]).combine_chunks().indices.to_numpy(),
         surname_by_decade=GroupedCategorical.from_groups(
             surname_groups, surnames["weight"].to_numpy(), len(surname_decades)
         ),
