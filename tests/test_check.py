@@ -343,6 +343,18 @@ def test_rule_fires_on_a_contradiction_and_not_on_a_consistent_row(
             "eligibility",
         ),
         (make_row("orientée HSH", [("HSH", "sexual_orientation", P, A)], **CHILD), "eligibility"),
+        # A woman's fertility care or breast cancer, said of a man (seed 3031, 300,000 rows).
+        (
+            make_row(
+                "2013 : don d'ovocytes", [("don d'ovocytes", "reproductive_health", P, H)], **MAN
+            ),
+            "eligibility",
+        ),
+        (
+            make_row("Antécédent d'IIU.", [("IIU", "reproductive_health", P, H)], **MAN),
+            "eligibility",
+        ),
+        (make_row("K du sein", [("K du sein", "health_condition", P, A)], **MAN), "eligibility"),
         # A child is on a parent's carte Vitale until 12, and a parent pays.
         (make_row("a oublié sa carte Vitale", **CHILD), "eligibility"),
         (make_row("paie par chèque, pas de carte bancaire", **CHILD), "eligibility"),
