@@ -133,3 +133,48 @@ def test_lifelong_facts_take_no_ended_frame(tmp_path):
     assert _said_to_be_over(templates, "addiction aux écrans")
     with pytest.raises(TemplateError, match="Zubzub"):
         load_templates(_corpora(tmp_path / "c", lifelong.replace("Zubsolvé]", "Zubzub]")))
+
+
+def _denied_ages(templates, source: str) -> tuple[set[int], set[int]]:
+    """The min_ages of the patient's ``source`` entry in frames: denied, and not."""
+    ages: tuple[set[int], set[int]] = (set(), set())
+    for t in templates:
+        if source in t.source and "+frames" in t.source:
+            facts = [p for p in t.pieces if p.category]
+            if all(p.subject == "patient" for p in facts):
+                ages[0 if facts[0].assertion == "negated" else 1].add(t.min_age)
+    return ages
+
+
+def test_negated_floors_by_fact(tmp_path):
+    """`negated` may list facts denied younger than the category's default ("pas
+    d'allergie à l'œuf" for a toddler, no "jamais de lymphome" at 1): a listed fact's
+    denial takes its own age, the others the default; an affirmed fact keeps its ages."""
+    floors = FLOORS.replace(
+        "default: 15,", "default: 15, negated: {default: 12, fits: {8: [addiction aux écrans]}},"
+    )
+    templates = load_templates(_corpora(tmp_path / "a", floors))["addiction"]
+    denied, stated = _denied_ages(templates, "cores[1]")  # sous Zubdix, its own min_age 2
+    assert min(denied) == 12 and min(stated) == 2
+    denied, stated = _denied_ages(templates, "cores[2]")  # addiction aux écrans, fits 6
+    assert min(denied) == 8 and min(stated) == 6
+    # The plain age still floors every denial of the category.
+    plain = FLOORS.replace("default: 15,", "default: 15, negated: 12,")
+    templates = load_templates(_corpora(tmp_path / "b", plain))["addiction"]
+    assert min(_denied_ages(templates, "cores[2]")[0]) == 12
+
+
+@pytest.mark.parametrize(
+    ("negated", "message"),
+    [
+        ("{default: 12, fits: {8: [Zubzub]}}", "negated: Zubzub"),
+        ("{default: 12, fit: {8: [Zubsolv]}}", "unknown keys ['fit']"),
+        ("{default: 12, fits: {huit: [Zubsolv]}}", "keys must be ages"),
+        ("{default: -1}", "must be an age"),
+    ],
+)
+def test_negated_floors_are_validated(tmp_path, negated, message):
+    floors = FLOORS.replace("default: 15,", f"default: 15, negated: {negated},")
+    with pytest.raises(TemplateError) as error:
+        load_templates(_corpora(tmp_path, floors))
+    assert message in str(error.value) and "\n" not in str(error.value)

@@ -25,6 +25,20 @@ def test_order_sorts_each_row_by_topic_and_keeps_ties_as_drawn():
     assert (order[1:][ties] > order[:-1][ties]).all()
 
 
+def test_a_chain_of_steps_stays_after_its_lead():
+    """A fact, two steps of it in a row, then papers: the papers sort after both steps
+    (the second step used to take the first's own topic, desk, after the papers)."""
+    engine = load_engine()
+    glue, c = engine._glue, engine.compiled
+    fact = np.flatnonzero(engine._is_fact_template & (c.group < 0))[0]
+    step = np.flatnonzero(engine._sequels.step)[:2]
+    papers = np.flatnonzero(c.group == c.group_names.index("mutuelle"))[0]
+    template = np.array([fact, step[0], step[1], papers])
+    sequel = np.array([False, True, True, False])
+    order = glue.order(template, np.zeros(4, dtype=np.int64), sequel)
+    assert order.tolist() == [0, 1, 2, 3]
+
+
 def test_leaving_closes_its_note_and_contacts_open_it():
     engine = load_engine()
     glue, c = engine._glue, engine.compiled

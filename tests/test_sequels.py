@@ -87,6 +87,7 @@ def test_leads_must_name_what_exists():
         ("groups", ["no_such_group"], "unknown"),
         ("slots", ["no_such_slot|patient"], "no template writes"),
         ("then", {"step_no_such": 1}, "no routine note"),
+        ("needs", ["relativ"], r"violence: needs names unknown tags \['relativ'\]"),
     )
     for key, value, message in changes:
         document = copy.deepcopy(corpora.read_yaml("comments/sequels.yaml"))

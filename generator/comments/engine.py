@@ -69,6 +69,7 @@ from breachbench.generator.comments.noise import (
     VariantPool,
     load_noise,
 )
+from breachbench.generator.comments.pairs import FactPairs, load_fact_pairs
 from breachbench.generator.comments.sequels import Sequels, load_sequels
 from breachbench.generator.comments.slots import SlotFiller
 from breachbench.generator.comments.templates import (
@@ -375,6 +376,8 @@ class CommentEngine:
         )
         partner = self._named_partners(partner, template, clause_row)
         template = self._fit(rng, sampler, key_dist, template, is_fact, clause_row, ctx, partner)
+        # A note's later facts drawn from what the fact before them leads to (pairs.py).
+        template = self._pair(rng, sampler, template, clause_row, ctx, partner)
         # A note in the order a desk writes one (glue.py); clause positions stay. Then
         # the clauses after a lead become its step at the desk (sequels.py), and the
         # note is sorted again with each step beside its lead.
@@ -448,6 +451,73 @@ class CommentEngine:
         in_note = np.zeros(int(row.max(initial=-1)) + 1, dtype=bool)
         in_note[row[at]] = True  # a lookup, where np.isin sorts both arrays
         return np.flatnonzero(in_note[row])
+
+    def _pair(
+        self,
+        rng: np.random.Generator,
+        sampler: GroupedCategorical,
+        template: np.ndarray,
+        row: np.ndarray,
+        ctx: CommentContext,
+        partner: np.ndarray,
+    ) -> np.ndarray:
+        """A note's later sensitive facts redrawn, at their lead's rate, from the categories
+        the fact before them pairs with (``pairs.py``).
+
+        A paired fact is a template of the paired category for the patient's sex, of a
+        kind that may follow (``unpaired_tags``), that fits the record, repeats no clause
+        of its note and does not go back to the category of the fact before its lead
+        ("surendettée. automutilation, se déclare endettée"); drawn at most
+        ``_ROUNDS // 4`` times, else the fact drawn first stays. Fact by fact of a note,
+        so a third fact follows the second as redrawn."""
+        pairs = self._fact_pairs
+        families = len(NON_SENSITIVE_FAMILIES)
+        fact = np.flatnonzero(self._is_fact_template[template])
+        after = np.zeros(len(fact), dtype=bool)  # a fact of its note comes before it
+        after[1:] = row[fact[1:]] == row[fact[:-1]]
+        if not after.any():
+            return template
+        # Rank of each fact in its note: its distance to the note's first fact.
+        rank = np.arange(len(fact)) - np.maximum.accumulate(
+            np.where(after, 0, np.arange(len(fact)))
+        )
+        uniform = rng.random(len(fact))
+        template = template.copy()
+        for r in range(1, int(rank.max()) + 1):
+            k = np.flatnonzero(rank == r)
+            lead_template = template[fact[k - 1]]
+            lead = self._template_key[lead_template] - families
+            keep = pairs.leads[lead_template] & (uniform[k] < pairs.rate[lead])
+            k, lead = k[keep], lead[keep]
+            # No going back: the category of the fact before the lead (-1: none).
+            back = np.full(len(k), -1)
+            if r > 1:
+                back = self._template_key[template[fact[k - 2]]] - families
+            for _ in range(max(_ROUNDS // 4, 1)):
+                if not len(k):
+                    break
+                at, sex = fact[k], ctx.sex[row[fact[k]]]
+                paired = pairs.draw(rng, lead)
+                group = (families + paired) * 2 + sex
+                ok = (
+                    self._drawable[sex, paired]
+                    & (sampler.group_total[group] > 0)
+                    & (paired != back)
+                )
+                drawn = template[at].copy()
+                drawn[ok] = self.items_template[sampler.sample(rng, group[ok])]
+                ok &= pairs.follows[drawn] & self.fits(drawn, row[at], ctx, partner)
+                first_drawn = template[at]
+                template[at[ok]] = drawn[ok]
+                ok &= ~self._repeats_in_note(template, row, at)
+                template[at] = np.where(ok, template[at], first_drawn)
+                k, lead, back = k[~ok], lead[~ok], back[~ok]
+        return template
+
+    @functools.cached_property
+    def _fact_pairs(self) -> FactPairs:
+        """Which categories a note's next fact is drawn from (``pairs.py``)."""
+        return load_fact_pairs(self.compiled, self.keys[len(NON_SENSITIVE_FAMILIES) :])
 
     def _repeats_in_note(self, template: np.ndarray, row: np.ndarray, at: np.ndarray) -> np.ndarray:
         """Per clause ``at``: whether it, or a later clause of its note, repeats a clause

@@ -45,12 +45,13 @@ class Glue:
         """The permutation that puts each row's clauses in topic order (rows contiguous
         and ascending, ties in drawn order): one stable argsort, no draw. A ``sequel``
         clause (the step of the clause before it) sorts with its lead's topic, so it
-        stays right after it."""
+        stays right after it, and so does a chain of steps ("VIH+, discrétion à l'accueil,
+        ne rien laisser sur le répondeur"): each takes the rank of the last clause before
+        it that is no step (a row's first clause never is)."""
         rank = self.rank[template]
         if sequel is not None and sequel.any():
-            at = np.flatnonzero(sequel)
-            rank = rank.copy()
-            rank[at] = rank[at - 1]
+            index = np.arange(len(template))
+            rank = rank[np.maximum.accumulate(np.where(sequel, 0, index))]
         key = row.astype(np.int64) * len(self.topic_names) + rank
         return np.argsort(key, kind="stable")
 

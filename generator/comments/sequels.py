@@ -85,11 +85,15 @@ def load_sequels(
     n_templates = len(c.piece_codes)
     tags = list(c.tag_vocabulary)
 
-    def tagged(names: Sequence[str], where: str) -> np.ndarray:
+    def columns(names: Sequence[str], where: str) -> np.ndarray:
+        """The tag columns of ``names``, or one line naming the unknown ones."""
         unknown = sorted(set(names) - set(tags))
         if unknown:
             raise ValueError(f"{SEQUELS_FILE}: {where} names unknown tags {unknown}")
-        return c.template_tags[:, [tags.index(t) for t in names]].any(axis=1)
+        return c.template_tags[:, [tags.index(t) for t in names]]
+
+    def tagged(names: Sequence[str], where: str) -> np.ndarray:
+        return columns(names, where).any(axis=1)
 
     unlinked_tags = list(document.get("unlinked_tags", ()))
     told = tagged(document.get("told_tags", ()), "told_tags")
@@ -125,7 +129,7 @@ def load_sequels(
         allowed = set(lead.get("allows", ()))
         match &= ~tagged([t for t in unlinked_tags if t not in allowed], "unlinked_tags")
         if lead.get("needs"):
-            match &= c.template_tags[:, [tags.index(t) for t in lead["needs"]]].all(axis=1)
+            match &= columns(lead["needs"], f"{names[index]}: needs").all(axis=1)
         lead_of[match] = index
     step_group = np.array([group_names.index(g) for g in steps], dtype=np.int64)
     only_steps = [group_names.index(g) for g in steps if g.startswith(STEP_PREFIX)]

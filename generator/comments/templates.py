@@ -1029,10 +1029,18 @@ class _AgeFloors:
     #: Youngest patient whose fact of the category is written denied ("absence de viol",
     #: "pas d'ATCD d'agression sexuelle"): a desk writes no denial of rape about a child.
     negated: int = 0
+    #: Facts denied from another age than ``negated`` ("pas d'allergie à l'œuf" fits a
+    #: toddler where "jamais de lymphome" does not), by the same plain text.
+    negated_listed: dict[str, int] | None = None
 
     def floor(self, text: str) -> int:
         self.unmet.discard(text)
         return self.listed.get(text, self.default)
+
+    def negated_floor(self, text: str) -> int:
+        """The youngest patient whose ``text`` is written denied (and marks it met)."""
+        self.unmet.discard(f"negated: {text}")
+        return (self.negated_listed or {}).get(text, self.negated)
 
     def lasts(self, text: str) -> bool:
         """False for a listed brief fact (and marks it met)."""
@@ -1060,15 +1068,16 @@ def _load_age_floors(source: _Source, vocabulary: Taxonomy) -> dict[str, _AgeFlo
         default = raw.get("default")
         if isinstance(default, bool) or not isinstance(default, int) or not 0 <= default <= MAX_AGE:
             raise _fail(file, f"{category}.default", f"must be an age, got {default!r}")
-        listed: dict[str, int] = {}
-        for age, texts in (raw.get("fits") or {}).items():
-            if isinstance(age, bool) or not isinstance(age, int) or not 0 <= age <= MAX_AGE:
-                raise _fail(file, f"{category}.fits", f"keys must be ages, got {age!r}")
-            for text in _as_list(texts, file, f"{category}.fits.{age}"):
-                if str(text) in listed:
-                    raise _fail(file, f"{category}.fits", f"{text!r} listed twice")
-                listed[str(text)] = age
+        listed = _listed_ages(raw.get("fits"), file, f"{category}.fits")
         dated, negated = raw.get("dated", 0), raw.get("negated", 0)
+        negated_listed: dict[str, int] = {}
+        if isinstance(negated, Mapping):  # {default: 12, fits: {0: [allergie à l'œuf]}}
+            extra = sorted(set(negated) - {"default", "fits"})
+            if extra:
+                raise _fail(file, f"{category}.negated", f"unknown keys {extra} (default, fits)")
+            where = f"{category}.negated.fits"
+            negated_listed = _listed_ages(negated.get("fits"), file, where)
+            negated = negated.get("default", 0)
         for name, age in (("dated", dated), ("negated", negated)):
             if isinstance(age, bool) or not isinstance(age, int) or not 0 <= age <= MAX_AGE:
                 raise _fail(file, f"{category}.{name}", f"must be an age, got {age!r}")
@@ -1080,9 +1089,25 @@ def _load_age_floors(source: _Source, vocabulary: Taxonomy) -> dict[str, _AgeFlo
             set(listed)
             | {f"brief: {text}" for text in brief}
             | {f"lifelong: {text}" for text in lifelong}
+            | {f"negated: {text}" for text in negated_listed}
         )
-        floors[str(category)] = _AgeFloors(default, listed, unmet, dated, brief, lifelong, negated)
+        floors[str(category)] = _AgeFloors(
+            default, listed, unmet, dated, brief, lifelong, negated, negated_listed
+        )
     return floors
+
+
+def _listed_ages(raw: Any, file: str, where: str) -> dict[str, int]:
+    """``{age: [text, ...]}`` of ``age_floors.yaml`` as text -> age, validated."""
+    listed: dict[str, int] = {}
+    for age, texts in (raw or {}).items():
+        if isinstance(age, bool) or not isinstance(age, int) or not 0 <= age <= MAX_AGE:
+            raise _fail(file, where, f"keys must be ages, got {age!r}")
+        for text in _as_list(texts, file, f"{where}.{age}"):
+            if str(text) in listed:
+                raise _fail(file, where, f"{text!r} listed twice")
+            listed[str(text)] = age
+    return listed
 
 
 # An entry that says it is under way ("[chimio] en cours", "régularisation en cours") is
@@ -1194,7 +1219,7 @@ class _SensitiveLoader:
         # A core's or state's own exclusion groups, joined in every frame it fills ("hébergé
         # au 115" and "hébergé chez un ami" are two lodgings: one note holds one).
         entry["groups"] = _groups_of(entry, self.file, where)
-        entry["age_floor"] = 0
+        entry["age_floor"] = entry["negated_floor"] = 0
         entry["under_way"] = bool(
             _UNDER_WAY.search(plain_text(str(entry.get(text_key, entry.get("m")))))
         )
@@ -1203,6 +1228,7 @@ class _SensitiveLoader:
             text = plain_text(str(entry.get(text_key, entry.get("m"))))
             lasts = self.floors.lasts(text)
             ends = self.floors.ends(text)
+            entry["negated_floor"] = self.floors.negated_floor(text)
             # A listed entry with its own min_age keeps it: listing it is not an error.
             floor = self.floors.floor(text)
             if "min_age" in entry:
@@ -1303,7 +1329,7 @@ class _SensitiveLoader:
         dated = self.floors.dated if self.floors is not None else 0
         if eligibility and dated and frame.subject == "patient" and _dates_patient(frame):
             eligibility = eligibility.merge(_Eligibility(min_age=dated))
-        negated = self.floors.negated if self.floors is not None else 0
+        negated = entry["negated_floor"]
         if eligibility and negated and frame.subject == "patient" and assertion == "negated":
             eligibility = eligibility.merge(_Eligibility(min_age=negated))
         if sex is None or eligibility is None:
