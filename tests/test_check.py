@@ -347,6 +347,7 @@ def test_rule_fires_on_a_contradiction_and_not_on_a_consistent_row(
             make_row("Sans-papiers", [("Sans-papiers", "ethnic_origin", P, A)], **CHILD),
             "eligibility",
         ),
+        (make_row("Mineur : autorisation parentale signée", **CHILD), "agreement"),
         # A woman's fertility care or breast cancer, said of a man (seed 3031, 300,000 rows).
         (
             make_row(
