@@ -431,6 +431,20 @@ def test_slot_qualifiers_parse():
     assert (piece.slot, piece.role, piece.category) == ("partner", "son_compagnon", None)
     with pytest.raises(TemplateError):
         parse_markup("{phone|third_party:other}")
+    (piece,) = parse_markup("{phone|third_party:home}")  # an office's landline
+    assert (piece.slot, piece.subject, piece.role) == ("phone", "third_party", "home")
+
+
+def test_a_third_partys_phone_kind_is_the_one_asked():
+    """A pharmacy or a probation office answers on a landline ("pharmacie : 0639987383"
+    was a mobile, a reading of seed 3031)."""
+    engine = load_engine()
+    filler = SlotFiller(engine, _context(2000, 50, 2020, 5), np.random.default_rng(2))
+    rows = np.arange(2000)
+    digits = [re.sub(r"\D", "", p) for p in filler.fill("phone|third_party:home", rows).to_pylist()]
+    assert not [d for d in digits if re.match(r"(33)?0?[67]", d)]
+    digits = [re.sub(r"\D", "", p) for p in filler.fill("phone|third_party", rows).to_pylist()]
+    assert 0.5 < sum(bool(re.match(r"(33)?0?[67]", d)) for d in digits) / len(digits) < 0.9
 
 
 # ------------------------------------------------------------------ the household

@@ -656,6 +656,8 @@ class SlotFiller:
         n = len(rows)
         zone = self.engine.zone_of_unit[self.ctx.unit[rows]]
         mobile = self.rng.random(n) < 0.7
+        if "home" in qualifiers or "mobile" in qualifiers:  # an office's landline, say
+            mobile[:] = "mobile" in qualifiers
         index = np.where(mobile, contacts.mobile(self.rng, n), contacts.landline(self.rng, zone))
         return contacts.phones.numbers(index)
 

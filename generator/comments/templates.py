@@ -342,8 +342,9 @@ def _slot(fields: list[str], subject: str, vocabulary: Taxonomy, allow_fact: boo
 
 def _check_qualifiers(name: str, subject: str, qualifiers: list[str]) -> None:
     """A slot's qualifiers: one relative role (relatives only), one timing (dates only),
-    'other' or a phone kind (the patient's own identifiers only), one preposition form
-    (towns only)."""
+    'other' or a phone kind (the patient's own identifiers only; a third party's phone
+    may be a kind too: a pharmacy or a probation office answers on a landline), one
+    preposition form (towns only)."""
     where = f"slot {{{name}|{':'.join([subject, *qualifiers])}}}"
     roles = kinship().roles
     kinds = {"role": 0, "timing": 0, "own": 0, "season": 0, "form": 0}
@@ -357,7 +358,7 @@ def _check_qualifiers(name: str, subject: str, qualifiers: list[str]) -> None:
         elif qualifier in TOWN_FORMS and name == "town":
             kinds["form"] += 1
         elif (qualifier == OTHER and subject == "patient") or (
-            qualifier in PHONE_KINDS and subject == "patient" and name == "phone"
+            qualifier in PHONE_KINDS and subject in ("patient", "third_party") and name == "phone"
         ):
             kinds["own"] += 1
         else:
