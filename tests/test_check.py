@@ -348,6 +348,7 @@ def test_rule_fires_on_a_contradiction_and_not_on_a_consistent_row(
             "eligibility",
         ),
         (make_row("Mineur : autorisation parentale signée", **CHILD), "agreement"),
+        (make_row("appeler entre 12h et 14h au 06 39 98 12 34. Rappeler après 18h"), "clash"),
         # A woman's fertility care or breast cancer, said of a man (seed 3031, 300,000 rows).
         (
             make_row(
