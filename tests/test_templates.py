@@ -701,3 +701,13 @@ def test_a_frame_s_group_reaches_its_templates(templates):
     ]
     assert grouped and all("tiers_payant" in t.more_groups for t in grouped)
     assert not any("tiers_payant" in t.more_groups for t in templates["serology"])
+
+
+def test_a_rape_is_never_filed_like_a_card_update():
+    """No "Mme Masson : viol, dossier à jour" (readings of seeds 3033 and 2027): the
+    name frames that end with "dossier à jour" are excluded for sexual violence."""
+    texts = [
+        "".join(piece.text or "{}" for piece in template.pieces)
+        for template in load_templates()["sexual_violence"]
+    ]
+    assert texts and not [text for text in texts if text.endswith("dossier à jour")]
