@@ -164,17 +164,58 @@ def test_negated_floors_by_fact(tmp_path):
     assert min(_denied_ages(templates, "cores[2]")[0]) == 12
 
 
+@pytest.mark.parametrize("key", ["negated", "dated"])
 @pytest.mark.parametrize(
-    ("negated", "message"),
+    ("ages", "message"),
     [
-        ("{default: 12, fits: {8: [Zubzub]}}", "negated: Zubzub"),
+        ("{default: 12, fits: {8: [Zubzub]}}", "{key}: Zubzub"),
         ("{default: 12, fit: {8: [Zubsolv]}}", "unknown keys ['fit']"),
         ("{default: 12, fits: {huit: [Zubsolv]}}", "keys must be ages"),
         ("{default: -1}", "must be an age"),
     ],
 )
-def test_negated_floors_are_validated(tmp_path, negated, message):
-    floors = FLOORS.replace("default: 15,", f"default: 15, negated: {negated},")
+def test_ages_by_fact_are_validated(tmp_path, key, ages, message):
+    """`negated` and `dated` are read by one parser: an age, or a default with facts."""
+    floors = FLOORS.replace("default: 15,", f"default: 15, {key}: {ages},")
     with pytest.raises(TemplateError) as error:
         load_templates(_corpora(tmp_path, floors))
-    assert message in str(error.value) and "\n" not in str(error.value)
+    assert message.format(key=key) in str(error.value) and "\n" not in str(error.value)
+
+
+def _dates_patient(t) -> bool:
+    return any(
+        p.slot in ("date", "year", "month_year") and p.subject == "patient"
+        and "birth" not in p.role.split(":")
+        for p in t.pieces
+    )  # fmt: skip
+
+
+def _dated_ages(templates, source: str) -> tuple[set[int], set[int]]:
+    """The min_ages of the patient's ``source`` entry in frames: dated, and not."""
+    ages: tuple[set[int], set[int]] = (set(), set())
+    for t in templates:
+        facts = [p for p in t.pieces if p.category]
+        if (
+            source in t.source
+            and "+frames" in t.source
+            and all(p.subject == "patient" for p in facts)
+        ):
+            ages[0 if _dates_patient(t) else 1].add(t.min_age)
+    return ages
+
+
+def test_dated_floors_by_fact(tmp_path):
+    """`dated` may list facts dated later than the category's default, as `negated`
+    does: a listed fact's dated frames take its own age, the others the default; the
+    undated frames keep the entry's floor."""
+    floors = FLOORS.replace(
+        "default: 15,", "default: 15, dated: {default: 16, fits: {9: [addiction aux écrans]}},"
+    )
+    templates = load_templates(_corpora(tmp_path / "a", floors))["addiction"]
+    dated, undated = _dated_ages(templates, "cores[2]")  # addiction aux écrans, fits 6
+    assert min(dated) == 9 and min(undated) == 6
+    dated, undated = _dated_ages(templates, "cores[1]")  # sous Zubdix, its own min_age 2
+    assert min(dated) == 16 and min(undated) == 2
+    plain = FLOORS.replace("default: 15,", "default: 15, dated: 7,")
+    templates = load_templates(_corpora(tmp_path / "b", plain))["addiction"]
+    assert min(_dated_ages(templates, "cores[2]")[0]) == 7

@@ -218,3 +218,160 @@ def test_the_final_reading_s_classes_are_gone():
         framed = "+frames" in t.source  # a phrase may say "sœur décédée en couches"
         if t.category == "reproductive_health" and framed and text.startswith(("sœur", "frère")):
             raise AssertionError((t.source, text))
+
+
+# A reading of 120 notes next to their rows (seed 5353, realistic and hard; session 14)
+# met a benefit below its legal age, a bare "viol" in a young child's note, facts dated
+# before they are diagnosed or done, and a patient's child in the note of someone too
+# young to have one.
+
+
+def _dates_patient(t: Template) -> bool:
+    return any(
+        p.slot in ("date", "year", "month_year") and p.subject == "patient"
+        and "birth" not in p.role.split(":")
+        for p in t.pieces
+    )  # fmt: skip
+
+
+# A benefit or a measure and the ages a secretary expects of whom it is paid to
+# (youngest, oldest). Who is paid the ASPA is 62 at least (65, or 62 unfit to work): it
+# was the note of a man of 36.
+BENEFITS = {
+    "ASPA": (62, 120),
+    "minimum vieillesse": (62, 120),
+    "ASS": (23, 67),
+    "allocation de solidarité spécifique": (23, 67),
+    "RSA": (21, 67),
+    "RSA socle": (25, 67),
+    "AAH": (20, 120),
+    "APA": (60, 120),
+    "AEEH": (0, 19),
+    "invalidité cat. 2": (18, 64),
+    "ESAT": (18, 62),
+    "OQTF": (18, 120),
+    "rétention administrative": (18, 120),
+}
+
+
+def test_benefits_fit_their_legal_ages():
+    compiled, ordered = load_compiled(), _ordered()
+    met = set()
+    for i, t in enumerate(ordered):
+        for span in _patient_spans(t):
+            if span in BENEFITS:
+                met.add(span)
+                low, high = BENEFITS[span]
+                assert compiled.min_age[i] >= low, (t.source, _text(t))
+                assert t.max_age <= high, (t.source, _text(t))
+    assert met == set(BENEFITS)
+
+
+def test_a_workplace_mandate_ends_with_working_life():
+    """ "pte déléguée CGT" in the note of a woman of 78 (a reading of seed 5353)."""
+    met = 0
+    for t in _ordered():
+        for p in t.pieces:
+            if p.slot is None and p.category == "political_union" and p.subject == "patient":
+                mandate = re.match(r"(délégu|mandat syndical|mandat CSE|élue? CSE)", p.text)
+                if mandate and p.assertion != "historical":
+                    met += 1
+                    assert t.max_age <= 67, (t.source, _text(t))
+    assert met
+
+
+def test_a_young_childs_abuse_is_not_written_as_a_bare_rape():
+    """A child's record says "attouchements", "suspicion d'abus", a signalement; "viol"
+    was the whole fact of a boy of 7. The childhood's words are still a child's."""
+    compiled, ordered = load_compiled(), _ordered()
+    youngest: dict[str, int] = {}
+    for i, t in enumerate(ordered):
+        for span in _patient_spans(t, "sexual_violence"):
+            youngest[span] = min(youngest.get(span, 999), int(compiled.min_age[i]))
+    for bare in ("viol", "violé", "AS", "VS"):
+        assert youngest[bare] >= 12, bare
+    assert youngest["attouchements"] <= 3 and youngest["abus sexuels"] <= 3
+
+
+# A fact and the youngest age at which it is dated ("TSA depuis 2024" at 1, "dépistage
+# VIH en 2009" for a boy then 12, "Dépression en janvier 2006" for a girl then 8).
+DATED = {
+    ("health_condition", "TSA"): 3,
+    ("health_condition", "autisme"): 3,
+    ("health_condition", "autiste"): 3,
+    ("health_condition", "asthmatique"): 2,
+    ("mental_health", "dépression"): 12,
+    ("mental_health", "TDAH"): 5,
+    ("serology", "VIH négatif"): 15,
+    ("serology", "sérologie VIH négative"): 15,
+}
+
+
+def test_facts_are_dated_no_earlier_than_they_are_diagnosed_or_done():
+    """A dated template's min_age is also the youngest age of its date (the date window
+    starts there: slots.py), so the floor is read on the compiled min_age."""
+    compiled, ordered = load_compiled(), _ordered()
+    met = set()
+    for i, t in enumerate(ordered):
+        if not _dates_patient(t):
+            continue
+        for p in t.pieces:
+            key = (p.category, p.text)
+            if p.slot is None and p.subject == "patient" and key in DATED:
+                met.add(key)
+                assert compiled.min_age[i] >= DATED[key], (t.source, _text(t))
+    assert met == set(DATED)
+
+
+CHILD = re.compile(r"^(fils|fille|enfant|ado|petite?-(fils|fille))\b")
+# "enfant avec ses deux mamans" is the patient child's note: the fact is the parents'.
+PARENTS = re.compile(r"deux (mamans|papas)")
+
+
+def test_a_patients_child_is_named_only_in_a_parents_note():
+    """ "enfant se dit fille" was the note of a boy of 0: a phrase that names the
+    patient's child (or grandchild) with a fact about them needs a patient old enough to
+    be their parent."""
+    compiled, ordered = load_compiled(), _ordered()
+    met = 0
+    for i, t in enumerate(ordered):
+        text = _text(t)
+        if ":phrases[" not in t.source or not CHILD.match(text) or PARENTS.search(text):
+            continue
+        if any(p.category and p.subject == "relative" for p in t.pieces[:2]):
+            met += 1
+            youngest = 40 if text.startswith("petit") else 18
+            assert compiled.min_age[i] >= youngest, (t.source, text)
+    assert met > 30
+
+
+def test_check_reads_the_new_floors():
+    from breachbench.benchmarks.check import lexicon_age_floors
+
+    floors = lexicon_age_floors()
+    assert floors[("social_precarity", "aspa")] >= 62
+    assert floors[("sexual_violence", "viol")] >= 12
+    assert floors[("ethnic_origin", "oqtf")] >= 18
+
+
+def test_check_counts_a_removal_order_or_an_old_age_minimum_too_young():
+    """check's eligibility rules read them apart from the lexicons' words: a minor is
+    never under an OQTF nor detained in their own name; the ASPA is no young adult's."""
+    from breachbench.benchmarks.check import fold, load_eligibility
+
+    rules = {r.id: r for r in load_eligibility()}
+    removal, aspa = rules["removal_order_minor"], rules["old_age_benefit_young"]
+    assert removal.excludes("M", 17) and not removal.excludes("M", 18)
+    assert aspa.excludes("M", 36) and not aspa.excludes("M", 62)
+    for span in ("OQTF", "rétention administrative", "CRA", "rétention", "centre de rétention"):
+        assert removal.pattern.search(fold(span)), span
+    assert not removal.pattern.search(fold("rétention urinaire"))
+    assert aspa.pattern.search(fold("ASPA")) and aspa.pattern.search(fold("minimum vieillesse"))
+
+
+def test_a_means_of_contraception_is_no_condition():
+    """ "Père suivi pour préservatifs" (a reading of seed 5353): condoms take no frame
+    tagged ``condition``."""
+    for t in _ordered():
+        if any(p.text == "préservatifs" for p in t.pieces if p.category):
+            assert "suivi pour préservatifs" not in _text(t).lower(), (t.source, _text(t))

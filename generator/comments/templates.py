@@ -1021,6 +1021,9 @@ class _AgeFloors:
     #: 2018", "gens du voyage depuis 2025"): a frame dating the patient's fact raises
     #: the template's min_age, and so its date's window, to it.
     dated: int = 0
+    #: Facts dated from another age than ``dated`` ("TSA depuis {year}" from 3, a
+    #: screening "dépistage VIH en {year}" from 15), by the same plain text.
+    dated_listed: dict[str, int] | None = None
     #: Facts that do not last (an event, a course of weeks: "IVG", "chimio", "garde à
     #: vue"): they take no frame tagged ``lasting`` ("{fact} depuis {year}").
     brief: frozenset[str] = frozenset()
@@ -1042,6 +1045,11 @@ class _AgeFloors:
         """The youngest patient whose ``text`` is written denied (and marks it met)."""
         self.unmet.discard(f"negated: {text}")
         return (self.negated_listed or {}).get(text, self.negated)
+
+    def dated_floor(self, text: str) -> int:
+        """The youngest age at which ``text`` is dated (and marks it met)."""
+        self.unmet.discard(f"dated: {text}")
+        return (self.dated_listed or {}).get(text, self.dated)
 
     def lasts(self, text: str) -> bool:
         """False for a listed brief fact (and marks it met)."""
@@ -1070,18 +1078,8 @@ def _load_age_floors(source: _Source, vocabulary: Taxonomy) -> dict[str, _AgeFlo
         if isinstance(default, bool) or not isinstance(default, int) or not 0 <= default <= MAX_AGE:
             raise _fail(file, f"{category}.default", f"must be an age, got {default!r}")
         listed = _listed_ages(raw.get("fits"), file, f"{category}.fits")
-        dated, negated = raw.get("dated", 0), raw.get("negated", 0)
-        negated_listed: dict[str, int] = {}
-        if isinstance(negated, Mapping):  # {default: 12, fits: {0: [allergie à l'œuf]}}
-            extra = sorted(set(negated) - {"default", "fits"})
-            if extra:
-                raise _fail(file, f"{category}.negated", f"unknown keys {extra} (default, fits)")
-            where = f"{category}.negated.fits"
-            negated_listed = _listed_ages(negated.get("fits"), file, where)
-            negated = negated.get("default", 0)
-        for name, age in (("dated", dated), ("negated", negated)):
-            if isinstance(age, bool) or not isinstance(age, int) or not 0 <= age <= MAX_AGE:
-                raise _fail(file, f"{category}.{name}", f"must be an age, got {age!r}")
+        dated, dated_listed = _ages_by_fact(raw.get("dated", 0), file, f"{category}.dated")
+        negated, negated_listed = _ages_by_fact(raw.get("negated", 0), file, f"{category}.negated")
         brief = frozenset(str(t) for t in _as_list(raw.get("brief"), file, f"{category}.brief"))
         lifelong = frozenset(
             str(t) for t in _as_list(raw.get("lifelong"), file, f"{category}.lifelong")
@@ -1091,11 +1089,27 @@ def _load_age_floors(source: _Source, vocabulary: Taxonomy) -> dict[str, _AgeFlo
             | {f"brief: {text}" for text in brief}
             | {f"lifelong: {text}" for text in lifelong}
             | {f"negated: {text}" for text in negated_listed}
+            | {f"dated: {text}" for text in dated_listed}
         )
         floors[str(category)] = _AgeFloors(
-            default, listed, unmet, dated, brief, lifelong, negated, negated_listed
+            default, listed, unmet, dated, dated_listed, brief, lifelong, negated, negated_listed
         )
     return floors
+
+
+def _ages_by_fact(raw: Any, file: str, where: str) -> tuple[int, dict[str, int]]:
+    """An age of ``age_floors.yaml`` (``dated``, ``negated``), or ``{default: AGE, fits:
+    {AGE: [texts]}}`` when some facts of the category take another: (default, listed)."""
+    listed: dict[str, int] = {}
+    if isinstance(raw, Mapping):  # {default: 12, fits: {0: [allergie à l'œuf]}}
+        extra = sorted(set(raw) - {"default", "fits"})
+        if extra:
+            raise _fail(file, where, f"unknown keys {extra} (default, fits)")
+        listed = _listed_ages(raw.get("fits"), file, f"{where}.fits")
+        raw = raw.get("default", 0)
+    if isinstance(raw, bool) or not isinstance(raw, int) or not 0 <= raw <= MAX_AGE:
+        raise _fail(file, where, f"must be an age, got {raw!r}")
+    return raw, listed
 
 
 def _listed_ages(raw: Any, file: str, where: str) -> dict[str, int]:
@@ -1220,7 +1234,7 @@ class _SensitiveLoader:
         # A core's or state's own exclusion groups, joined in every frame it fills ("hébergé
         # au 115" and "hébergé chez un ami" are two lodgings: one note holds one).
         entry["groups"] = _groups_of(entry, self.file, where)
-        entry["age_floor"] = entry["negated_floor"] = 0
+        entry["age_floor"] = entry["negated_floor"] = entry["dated_floor"] = 0
         entry["under_way"] = bool(
             _UNDER_WAY.search(plain_text(str(entry.get(text_key, entry.get("m")))))
         )
@@ -1230,6 +1244,7 @@ class _SensitiveLoader:
             lasts = self.floors.lasts(text)
             ends = self.floors.ends(text)
             entry["negated_floor"] = self.floors.negated_floor(text)
+            entry["dated_floor"] = self.floors.dated_floor(text)
             # A listed entry with its own min_age keeps it: listing it is not an error.
             floor = self.floors.floor(text)
             if "min_age" in entry:
@@ -1327,7 +1342,7 @@ class _SensitiveLoader:
         alive = kinship().roles.get(frame.role, {}).get("max_patient_age")
         if eligibility and frame.subject == "relative" and alive and assertion != "historical":
             eligibility = eligibility.merge(_Eligibility(max_age=int(alive)))
-        dated = self.floors.dated if self.floors is not None else 0
+        dated = entry["dated_floor"]
         if eligibility and dated and frame.subject == "patient" and _dates_patient(frame):
             eligibility = eligibility.merge(_Eligibility(min_age=dated))
         negated = entry["negated_floor"]
