@@ -1144,13 +1144,23 @@ def rule_lifelong_ended(record: Record) -> list[Finding]:
     return found
 
 
+_Clash = tuple[str, str, re.Pattern[str], re.Pattern[str], re.Pattern[str] | None]
+
+
 @functools.cache
-def load_clashes() -> tuple[tuple[str, str, re.Pattern[str], re.Pattern[str]], ...]:
-    """``corpora/checks/clashes.yaml``: (id, why, one, other) per pair of clauses that
-    cannot both hold in one note."""
+def load_clashes() -> tuple[_Clash, ...]:
+    """``corpora/checks/clashes.yaml``: (id, why, one, other, unless) per pair of clauses
+    that cannot both hold in one note; ``unless`` (optional) is what the rule does not
+    read ("ne pas laisser de message sur le fixe" leaves the mobile's voicemail open)."""
     raw = corpora.read_yaml(CLASHES_FILE)
     return tuple(
-        (str(c["id"]), str(c["why"]), re.compile(c["one"]), re.compile(c["other"]))
+        (
+            str(c["id"]),
+            str(c["why"]),
+            re.compile(c["one"]),
+            re.compile(c["other"]),
+            re.compile(c["unless"]) if c.get("unless") else None,
+        )
         for c in raw["clashes"]
     )
 
@@ -1170,11 +1180,14 @@ def rule_clash(record: Record) -> list[Finding]:
         return not any(a < m.end() and m.start() < b for a, b in others)
 
     found = []
-    for clash_id, why, one, other in load_clashes():
-        first = next((m for m in one.finditer(record.folded) if own(m)), None)
+    for clash_id, why, one, other, unless in load_clashes():
+        folded = record.folded
+        for m in unless.finditer(folded) if unless is not None else ():
+            folded = _blank(folded, m.start(), m.end())
+        first = next((m for m in one.finditer(folded) if own(m)), None)
         if first is None:
             continue
-        second = other.search(_blank(record.folded, first.start(), first.end()))
+        second = other.search(_blank(folded, first.start(), first.end()))
         if second is not None and own(second):
             one_text = record.text[first.start() : first.end()]
             text = f"{one_text} / {record.text[second.start() : second.end()]} ({clash_id})"
@@ -1895,7 +1908,7 @@ def _prefilters(batch: pa.RecordBatch, present: set[str]) -> dict[str, np.ndarra
     masks["maiden"] = _mask(pc.match_substring_regex(folded, maiden))
     opening = "|".join(f"(?:{pattern.pattern})" for pattern in load_agreement().values())
     masks["agreement"] = _mask(pc.match_substring_regex(folded, opening))
-    clash = "|".join(f"(?:{one.pattern})" for _, _, one, _ in load_clashes())
+    clash = "|".join(f"(?:{one.pattern})" for _, _, one, _, _ in load_clashes())
     masks["clash"] = _mask(pc.match_substring_regex(folded, clash))
     masks["ended"] = masks["sensitive"] & _mask(pc.match_substring_regex(folded, ended))
     return masks

@@ -493,6 +493,11 @@ def test_more_contradictions(row: dict[str, Any], rule: str, tmp_path: Path) -> 
     "row",
     [
         make_row("certificat crèche pour sa fille"),
+        # No message on the landline leaves the mobile's voicemail open.
+        make_row(
+            "NE PAS LAISSER DE MESSAGE SUR LE FIXE, rappeler sur le portable. RDV reporté,"
+            " message laissé sur le répondeur."
+        ),
         # A country denied names no origin: the correction story beside a newcomer's fact.
         make_row(
             "Sans-papiers, vient avec une asso, pas d'origine malienne, contrairement à ce"
