@@ -120,9 +120,12 @@ def test_a_sloppy_note_slips_once() -> None:
 
 
 def test_hard_negative_rate_is_honoured() -> None:
+    """A rate of 0 leaves no trap anywhere, a step after its lead included ("TPE en
+    panne" after a payment): the whole block is read, as it costs no more to make."""
+
     def share(rate: float) -> float:
         options = GenerateOptions(seed=5, hard_negative_rate=rate, comment_rate=1.0)
-        tags = make_block(options, 0, 3000).column("difficulty_tags").to_pylist()
+        tags = make_block(options, 0, 65_536).column("difficulty_tags").to_pylist()
         return sum("hard_negative" in t for t in tags) / len(tags)
 
     assert share(0.0) == 0.0

@@ -136,6 +136,7 @@ _ROUNDS = 16
 _CANDIDATES = 4096
 _DEDUPE_ROUNDS = 3
 _FALLBACK_ROUNDS = 4
+_HARD_NEGATIVE_KEY = NON_SENSITIVE_FAMILIES.index("hard_negative")
 
 # Kind of a clause's lead piece (its separator or opener) while a batch is laid out: a
 # connector already indexed in the pool, never noised. Packed piece kinds have two bits.
@@ -387,7 +388,9 @@ class CommentEngine:
         # the clauses after a lead become its step at the desk (sequels.py), and the
         # note is sorted again with each step beside its lead.
         template = template[self._glue.order(template, clause_row)]
-        template, sequel = self._link(rng, template, clause_row, position, ctx, partner)
+        template, sequel = self._link(
+            rng, template, clause_row, position, ctx, partner, traps=hard_negative_rate != 0
+        )
         if sequel.any():
             order = self._glue.order(template, clause_row, sequel)
             template, sequel = template[order], sequel[order]
@@ -416,6 +419,7 @@ class CommentEngine:
         position: np.ndarray,
         ctx: CommentContext,
         partner: np.ndarray,
+        traps: bool = True,
     ) -> tuple[np.ndarray, np.ndarray]:
         """The clauses after a lead redrawn as its step (``sequels.py``), and which are.
 
@@ -423,7 +427,8 @@ class CommentEngine:
         says its own step, may be followed by a further step of the same lead at
         ``chain`` times its rate): a step that does not fit the record or repeats a
         clause of its note is drawn again, at most ``_ROUNDS // 4`` times, then the
-        clause drawn first stays."""
+        clause drawn first stays. Without ``traps`` (``hard_negative_rate`` 0), a step
+        that is a hard negative ("TPE en panne" after a payment) is drawn again too."""
         sequels = self._sequels
         lead = sequels.lead[template]  # the lead a clause passes on to the next (-1: none)
         uniform = rng.random(len(template))
@@ -442,6 +447,8 @@ class CommentEngine:
                 step = sequels.draw(rng, lead[at - 1], ctx.sex[row[at]])
                 drawn[at] = np.where(step >= 0, step, template[at])
                 bad = (step < 0) | ~self.fits(drawn[at], row[at], ctx, partner)
+                if not traps:
+                    bad |= self._template_key[drawn[at]] == _HARD_NEGATIVE_KEY
                 bad |= self._repeats_in_note(drawn, row, at)
                 good = at[~bad]
                 linked[good], lead[good] = True, lead[good - 1]
