@@ -9,6 +9,8 @@ identities of the patients untouched.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pyarrow as pa
 from breachbench.generator.arrays.text import digit_items, fixed_strings
@@ -43,14 +45,50 @@ def _created_at(rng: np.random.Generator, birth_days: np.ndarray) -> np.ndarray:
     high = np.datetime64(settings["created_until"], "D").astype(np.int64)
     start = np.maximum(low, birth_days)
     day = start + np.floor(rng.random(len(birth_days)) * (high - start + 1)).astype(np.int64)
-    weekday = (day + 3) % 7  # 1970-01-01 was a Thursday; 0 = Monday
-    # Weekends move to the next Monday (later, so never before the birth), unless that
-    # is past the end of the window.
-    day = np.minimum(day + np.where(weekday >= 5, 7 - weekday, 0), high)
+    # A weekend or a public holiday moves to the next working day (later, so never
+    # before the birth), or to the last one of the window past its end.
+    day = _next_working_day(int(low), int(high))[day - low]
     open_hour, close_hour = settings["opening_hours"]
     seconds = rng.integers(open_hour * 3600, close_hour * 3600, len(day))
     # Whole seconds, stored in milliseconds: Parquet has no second-resolution timestamp.
     return (day * 86_400 + seconds) * 1000
+
+
+@functools.cache
+def _next_working_day(low: int, high: int) -> np.ndarray:
+    """Per day of ``[low, high]`` (days since 1970), the first working day from it: not a
+    weekend nor a public holiday of ``formats/people.yaml``; the window's last working
+    day past its end."""
+    settings = corpora.read_yaml("formats/people.yaml")
+    days = np.arange(low, high + 1)
+    dates = days.astype("datetime64[D]")
+    closed = (days + 3) % 7 >= 5  # 1970-01-01 was a Thursday; 5, 6 = Saturday, Sunday
+    months = dates.astype("datetime64[M]")
+    month = (months.astype(np.int64) % 12 + 1).tolist()
+    day_of_month = ((dates - months).astype(np.int64) + 1).tolist()
+    labels = np.array([f"{m:02d}-{d:02d}" for m, d in zip(month, day_of_month, strict=True)])
+    closed |= np.isin(labels, list(settings["public_holidays"]))
+    years = range(int(str(dates[0])[:4]), int(str(dates[-1])[:4]) + 1)
+    after = [int(d) for d in settings["public_holidays_after_easter"]]
+    movable = [_easter(year) + offset for year in years for offset in after]
+    closed |= np.isin(days, movable)
+    working = np.flatnonzero(~closed)
+    # The first working day at or after each day; past the last, the last.
+    following = np.searchsorted(working, np.arange(len(days)))
+    return low + working[np.minimum(following, len(working) - 1)]
+
+
+def _easter(year: int) -> int:
+    """Easter Sunday of ``year`` (Gregorian; the anonymous algorithm), in days since 1970."""
+    a, b, c = year % 19, year // 100, year % 100
+    d, e = divmod(b, 4)
+    g = (8 * b + 13) // 25
+    h = (19 * a + b - d - g + 15) % 30
+    i, k = divmod(c, 4)
+    l_ = (32 + 2 * e + 2 * i - h - k) % 7
+    m = (a + 11 * h + 22 * l_) // 451
+    month, day = divmod(h + l_ - 7 * m + 114, 31)
+    return int(np.datetime64(f"{year:04d}-{month:02d}-{day + 1:02d}", "D").astype(np.int64))
 
 
 def _emails(

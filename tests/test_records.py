@@ -323,6 +323,13 @@ def test_created_at_is_plausible():
         assert c.date() >= b
         assert 8 <= c.hour < 19
         assert c.weekday() < 5 or c.date() == dt.date(2025, 12, 31)
+    # Nor a public holiday: fixed ones, and Easter Monday, Ascension and Whit Monday
+    # (Easter 2013 fell on 31 March, 2024 on 31 March).
+    closed = {(1, 1), (5, 1), (5, 8), (7, 14), (8, 15), (11, 1), (11, 11), (12, 25)}
+    movable = {dt.date(2013, 4, 1), dt.date(2013, 5, 9), dt.date(2024, 4, 1), dt.date(2024, 5, 20)}
+    days = [c.date() for c in created]
+    assert not [d for d in days if (d.month, d.day) in closed or d in movable]
+    assert {dt.date(2013, 1, 2), dt.date(2024, 4, 2)} & set(days)  # the days after stay open
 
 
 def _check_labels(table: pa.Table) -> None:
