@@ -130,10 +130,10 @@ class Comments:
 # for 0.4 asked, once facts had the age floors of issue 9; 64 gives 0.398-0.400). Then
 # the passes that redraw repeated clauses, and those that give what still repeats a
 # routine note every record fits. A step or a paired fact is drawn at most
-# ``_ROUNDS // 4`` times.
+# ``_STEP_DRAWS`` times.
 _FIT_CANDIDATES = 64
-_ROUNDS = 16
 _CANDIDATES = 4096
+_STEP_DRAWS = 4
 _DEDUPE_ROUNDS = 3
 _FALLBACK_ROUNDS = 4
 _HARD_NEGATIVE_KEY = NON_SENSITIVE_FAMILIES.index("hard_negative")
@@ -426,7 +426,7 @@ class CommentEngine:
         Position by position, each pass over the whole batch (a step, or a story, which
         says its own step, may be followed by a further step of the same lead at
         ``chain`` times its rate): a step that does not fit the record or repeats a
-        clause of its note is drawn again, at most ``_ROUNDS // 4`` times, then the
+        clause of its note is drawn again, at most ``_STEP_DRAWS`` times, then the
         clause drawn first stays. Without ``traps`` (``hard_negative_rate`` 0), a step
         that is a hard negative ("TPE en panne" after a payment) is drawn again too."""
         sequels = self._sequels
@@ -441,7 +441,7 @@ class CommentEngine:
             told = linked[at - 1] | sequels.told[drawn[at - 1]]
             rate = sequels.rate[lead[at - 1]] * np.where(told, sequels.chain, 1.0)
             at = at[uniform[at] < rate]
-            for _ in range(max(_ROUNDS // 4, 1)):
+            for _ in range(_STEP_DRAWS):
                 if not len(at):
                     break
                 step = sequels.draw(rng, lead[at - 1], ctx.sex[row[at]])
@@ -480,7 +480,7 @@ class CommentEngine:
         kind that may follow (``unpaired_tags``), that fits the record, repeats no clause
         of its note and does not go back to the category of the fact before its lead
         ("surendettée. automutilation, se déclare endettée"); drawn at most
-        ``_ROUNDS // 4`` times, else the fact drawn first stays. Fact by fact of a note,
+        ``_STEP_DRAWS`` times, else the fact drawn first stays. Fact by fact of a note,
         so a third fact follows the second as redrawn."""
         pairs = self._fact_pairs
         families = len(NON_SENSITIVE_FAMILIES)
@@ -505,7 +505,7 @@ class CommentEngine:
             back = np.full(len(k), -1)
             if r > 1:
                 back = self._template_key[template[fact[k - 2]]] - families
-            for _ in range(max(_ROUNDS // 4, 1)):
+            for _ in range(_STEP_DRAWS):
                 if not len(k):
                     break
                 at, sex = fact[k], ctx.sex[row[fact[k]]]
