@@ -26,8 +26,10 @@ from breachbench.generator.records.people import (
     FEMALE,
     MALE,
     People,
+    calendar_years,
     completed_years,
     load_people,
+    month_days,
 )
 from breachbench.generator.records.places import load_name_origins, load_places
 
@@ -61,16 +63,12 @@ def _next_working_day(low: int, high: int) -> np.ndarray:
     day past its end."""
     settings = corpora.read_yaml("formats/people.yaml")
     days = np.arange(low, high + 1)
-    dates = days.astype("datetime64[D]")
     closed = (days + 3) % 7 >= 5  # 1970-01-01 was a Thursday; 5, 6 = Saturday, Sunday
-    months = dates.astype("datetime64[M]")
-    month = (months.astype(np.int64) % 12 + 1).tolist()
-    day_of_month = ((dates - months).astype(np.int64) + 1).tolist()
-    labels = np.array([f"{m:02d}-{d:02d}" for m, d in zip(month, day_of_month, strict=True)])
-    closed |= np.isin(labels, list(settings["public_holidays"]))
-    years = range(int(str(dates[0])[:4]), int(str(dates[-1])[:4]) + 1)
+    fixed = [int(m) * 32 + int(d) for m, d in (h.split("-") for h in settings["public_holidays"])]
+    closed |= np.isin(month_days(days), fixed)
+    years = calendar_years(days[[0, -1]])
     after = [int(d) for d in settings["public_holidays_after_easter"]]
-    movable = [_easter(year) + offset for year in years for offset in after]
+    movable = [_easter(y) + offset for y in range(years[0], years[1] + 1) for offset in after]
     closed |= np.isin(days, movable)
     working = np.flatnonzero(~closed)
     # The first working day at or after each day; past the last, the last.

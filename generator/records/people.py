@@ -45,6 +45,13 @@ def calendar_years(days: np.ndarray) -> np.ndarray:
     return year[np.asarray(days, dtype=np.int64) - first].astype(np.int64)
 
 
+def month_days(days: np.ndarray) -> np.ndarray:
+    """Month * 32 + day of month of each day (days since 1970-01-01), by table lookup:
+    one number per calendar date of any year (25 December is 12 * 32 + 25)."""
+    first, _, day = _year_and_day_table()
+    return day[np.asarray(days, dtype=np.int64) - first].astype(np.int64)
+
+
 @functools.cache
 def _year_and_day_table() -> tuple[int, np.ndarray, np.ndarray]:
     """First day of the table, and per day since it: calendar year, and month * 32 + day
