@@ -1181,9 +1181,7 @@ def rule_clash(record: Record) -> list[Finding]:
 
     found = []
     for clash_id, why, one, other, unless in load_clashes():
-        folded = record.folded
-        for m in unless.finditer(folded) if unless is not None else ():
-            folded = _blank(folded, m.start(), m.end())
+        folded = _blank_matches(record.folded, unless)
         first = next((m for m in one.finditer(folded) if own(m)), None)
         if first is None:
             continue
@@ -1488,8 +1486,7 @@ def rule_birth_country(record: Record) -> list[Finding]:
                 clause = undenied[lo:hi]
                 if rule.when is not None and not rule.when.search(clause):
                     continue
-                if rule.not_from is not None:
-                    clause = rule.not_from.sub(lambda m: " " * len(m.group()), clause)
+                clause = _blank_matches(clause, rule.not_from)
                 if any(p.search(clause) and country not in b for p, b in rule.named):
                     finding(rule, start, end)
                     break
@@ -1520,6 +1517,11 @@ _PLACE_NAME = re.compile(
 def _blank(text: str, start: int, end: int) -> str:
     """``text`` with ``[start, end)`` in spaces: what a rule must not read, offsets kept."""
     return text[:start] + " " * (end - start) + text[end:]
+
+
+def _blank_matches(text: str, pattern: re.Pattern[str] | None) -> str:
+    """``text`` with every match of ``pattern`` in spaces (:func:`_blank`, all at once)."""
+    return text if pattern is None else pattern.sub(lambda m: " " * len(m.group()), text)
 
 
 def _without_names(record: Record) -> str:
