@@ -483,6 +483,13 @@ def test_rule_fires_on_a_contradiction_and_not_on_a_consistent_row(
             make_row("Consult. impayée du 2 mai 2021", [("2 mai 2021", "date", P, A)]),
             "desk_before_opening",
         ),
+        (
+            make_row(
+                "injection de rappel faite par l'IDE du cabinet le 22/02/2011",
+                [("22/02/2011", "date", P, A)],
+            ),
+            "desk_before_opening",
+        ),
     ],
 )
 def test_more_contradictions(row: dict[str, Any], rule: str, tmp_path: Path) -> None:

@@ -276,16 +276,31 @@ def test_sex_restricted_cores_follow_the_subject(templates):
             if fact.subject == "patient":
                 assert template.sex == "F", template.source
     texts = {render(t) for t in templates["reproductive_health"]}
-    assert "fille : IVG" in texts
     assert "fils : IVG" not in texts
-    # No sibling's reproductive fact at all ("Sœur : stérilet" for a boy of 9).
+    # No sibling's reproductive fact at all ("Sœur : stérilet" for a boy of 9), nor a bare
+    # label of anyone's ("Épouse : pilule": frames tagged `label`).
     assert "sœur : IVG" not in texts and "frère : IVG" not in texts
+    assert "épouse : IVG" not in texts and "fille : IVG" not in texts
 
 
 def test_implicit_cores_skip_condition_frames(templates):
     texts = {render(t) for t in templates["serology"]}
     assert "Truvada" in texts
     assert "suivi pour Truvada" not in texts
+
+
+def test_a_person_is_labelled_only_with_what_a_desk_writes_of_them(templates):
+    """Frames like "frère : {fact}" take a relative's illness or addiction, not a service, a
+    drug or a belonging pasted after a person ("Sœur : SMIT", "grand-père : judaïsme",
+    "Grand-mère : TIG": shared/REALISM.md, tell 2)."""
+    serology = {render(t) for t in templates["serology"]}
+    assert "SMIT" in serology and "sœur : SMIT" not in serology
+    assert "ATCD familiaux : protoxyde d'azote" not in {render(t) for t in templates["addiction"]}
+    assert not any(render(t).startswith("grand-père : ") for t in templates["religion"])
+    assert not any(render(t).startswith("grand-mère : ") for t in templates["justice"])
+    health = {render(t) for t in templates["health_condition"]}
+    assert "frère : diabète de type 1" in health
+    assert "frère : 100 %" not in health
 
 
 def test_connectors():

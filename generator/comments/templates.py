@@ -1259,8 +1259,9 @@ class _SensitiveLoader:
             str(p) for p in _as_list(entry.get("frames_exclude"), self.file, where)
         ] + self.excluded
         if "implicit" in entry["tags"]:
-            # A drug, service or lab result is not a condition: no "suivi pour Truvada".
-            entry["frames_exclude"].append("tag:condition")
+            # A drug, service or lab result is not a condition: no "suivi pour Truvada";
+            # nor something a person is labelled with: no "Sœur : SMIT".
+            entry["frames_exclude"].extend(("tag:condition", "tag:label"))
         if not lasts:
             entry["frames_exclude"].append("tag:lasting")  # no "chimio depuis 1982"
         if not ends:
