@@ -195,6 +195,23 @@ def test_birth_dates_written_for_the_patient_are_the_rows(rows):
     assert checked > 20
 
 
+def test_a_written_birth_date_carries_its_year(rows):
+    """ "DDN 12/02" or "né le 3 mars" says too little to be written: a birth date, the
+    patient's or a child's, always has its year (formats/dates.yaml ``birth``), where
+    other dates of a note may go without ("RDV du 12/02")."""
+    births = 0
+    for row in rows:
+        for span in row["spans"]:
+            if span["category"] != "date":
+                continue
+            before = _fold(row["admin_comment"][: span["start"]])
+            if re.search(r"(^|[ (])(nee?|ddn|naissance[^.;]{0,24}) (le )?:? ?$", before):
+                births += 1
+                text = row["admin_comment"][span["start"] : span["end"]]
+                assert re.search(r"\d{4}$|/\d{2}$|\.\d{4}$|-\d{4}$", text), row["admin_comment"]
+    assert births > 100
+
+
 def test_no_partner_or_orientation_for_children(rows):
     partner_words = re.compile(r"\b(mari|épouse|compagnon|compagne|conjointe?)\b")
     for row in rows:

@@ -106,6 +106,12 @@ class _Members:
         return np.searchsorted(self.rows, rows)
 
 
+def _date_form(name: str, qualifiers: tuple[str, ...]) -> str:
+    """The written forms a date slot draws from: a birth date's own (always with its year,
+    formats/dates.yaml ``birth``), else its kind's."""
+    return "birth" if name == "date" and "birth" in qualifiers else name
+
+
 def _town_form(names: pa.Array, qualifiers: tuple[str, ...]) -> pa.Array:
     """``names`` with the preposition the slot's qualifiers ask for ("a", "de"), if any."""
     form = next((q for q in qualifiers if q in TOWN_FORMS), None)
@@ -252,7 +258,8 @@ class SlotFiller:
         people = self.engine.people
         pool = people.name_pool
         if name in ("date", "month_year", "year"):
-            return self._dates(name, rows, self._patient_days(rows, templates, qualifiers))
+            days = self._patient_days(rows, templates, qualifiers)
+            return self._dates(_date_form(name, qualifiers), rows, days)
         if name == "surname":
             index = ctx.last_name_index if "birth" not in qualifiers else ctx.birth_name_index
             if index is None:
@@ -472,6 +479,7 @@ class SlotFiller:
         n = len(rows)
         fields = {f: np.empty(n, dtype=np.int64) for f in _MEMBER_FIELDS}
         days = np.empty(n, dtype=np.int64) if name in _DATE_NAMES else None
+        birth = np.zeros(n, dtype=bool)
         since_day = self._since_day(np.full(n, -1) if templates is None else templates)
         roles = kinship().roles
         for slot_id in np.unique(slot_ids):
@@ -482,6 +490,7 @@ class SlotFiller:
             for field, values in fields.items():
                 values[sel] = getattr(m, field)[at]
             if days is not None:
+                birth[sel] = _date_form(name, qualifiers) == "birth"
                 born = m.birth_days[at]
                 days[sel] = (
                     born
@@ -494,6 +503,16 @@ class SlotFiller:
                     )
                 )
         view = _Members(rows=rows, **fields)
+        if days is not None and birth.any():
+            # Births take their own written forms; the others keep the kind's.
+            order = np.concatenate([np.flatnonzero(~birth), np.flatnonzero(birth)])
+            values = pa.concat_arrays(
+                [
+                    self._dates(name, rows[~birth], days[~birth]),
+                    self._dates("birth", rows[birth], days[birth]),
+                ]
+            )
+            return take(values, np.argsort(order))
         return self._relative(name, view, np.arange(n), rows, days)
 
     def _relative(

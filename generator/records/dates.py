@@ -1,7 +1,8 @@
 """Dates as people write them in comments: "12/03/2019", "12 mars 2019", "03/2019", "2012".
 
 Reads ``formats/dates.yaml``: the month names, the range of dates, and the written forms
-with their weights for each of the slots ``{date}``, ``{month_year}`` and ``{year}``.
+with their weights for each of the slots ``{date}``, ``{month_year}`` and ``{year}``, and
+for a birth date (``birth``), which is written with its year.
 """
 
 from __future__ import annotations
@@ -146,7 +147,12 @@ def load_date_formats() -> DateFormats:
     spec = corpora.read_yaml("formats/dates.yaml")
     low, high = (dt.date.fromisoformat(d) for d in spec["range"])
     formats = {}
-    for slot, key in (("date", "full"), ("month_year", "month_year"), ("year", "year")):
+    for slot, key in (
+        ("date", "full"),
+        ("month_year", "month_year"),
+        ("year", "year"),
+        ("birth", "birth"),
+    ):
         entries = spec[key]
         formats[slot] = (
             tuple(tuple(pattern_tokens(e["pattern"])) for e in entries),
