@@ -40,6 +40,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from breachbench.benchmarks.dataset import open_dataset
 from breachbench.generator.comments.births import load_birth_groups
+from breachbench.generator.comments.homes import load_residence_groups
 from breachbench.generator.contract.taxonomy import load_taxonomy
 from breachbench.generator.data import corpora
 from breachbench.generator.records.dates import desk_days
@@ -68,6 +69,7 @@ EXTRA_COLUMNS: dict[str, pa.DataType] = {
     "email": pa.string(),
     "nir": pa.string(),
     "birth_place": pa.string(),
+    "insee_code": pa.string(),
 }
 """The row columns the rules compare comments with; a rule whose fields a dataset lacks is
 skipped (reported as such), so a hand-labelled file with only ``sex`` still gets checked."""
@@ -76,6 +78,7 @@ ELIGIBILITY_FILE = "checks/eligibility.yaml"
 SINCE_FILE = "checks/since.yaml"
 MARKERS_FILE = "checks/markers.yaml"
 BIRTH_FILE = "checks/birth_country.yaml"
+RESIDENCE_FILE = "checks/residence.yaml"
 CONTACTS_FILE = "checks/contacts.yaml"
 DESK_FILE = "checks/desk.yaml"
 LASTING_FILE = "checks/lasting.yaml"
@@ -442,6 +445,7 @@ class Record:
     has_email: bool = False
     nir: str | None = None
     birth_place: str | None = None  # commune, or country for people born abroad
+    insee_code: str | None = None  # of the commune the patient lives in
     folded: str = field(default="", repr=False)
     _clauses: list[tuple[int, int]] | None = field(default=None, repr=False)
 
@@ -1505,6 +1509,62 @@ def rule_birth_country(record: Record) -> list[Finding]:
     return found
 
 
+@dataclass(frozen=True)
+class ResidenceRule:
+    """One rule of ``residence.yaml``: a fact that only fits some departments of residence."""
+
+    id: str
+    why: str
+    lives: int  # a home class mask (generator.comments.homes)
+    pattern: re.Pattern[str]
+
+
+@functools.cache
+def load_residence_rules() -> tuple[ResidenceRule, ...]:
+    """The rules of ``corpora/checks/residence.yaml``, with the templates' groups."""
+    groups = load_residence_groups()
+    rules = []
+    for raw in corpora.read_yaml(RESIDENCE_FILE)["rules"]:
+        try:
+            lives = groups.mask(raw["lives"])
+        except ValueError as error:
+            raise ValueError(f"{RESIDENCE_FILE}: {raw['id']}: {error}") from None
+        pattern = _compile("|".join(f"(?:{p})" for p in raw["patterns"]))
+        rules.append(ResidenceRule(raw["id"], raw["why"], lives, pattern))
+    return tuple(rules)
+
+
+def department_of(insee_code: str) -> str:
+    """The department of a commune's INSEE code: three characters overseas (97x, 98x)."""
+    return insee_code[:3] if insee_code[:2] in ("97", "98") else insee_code[:2]
+
+
+def rule_residence(record: Record) -> list[Finding]:
+    """A fact or a desk word that does not fit where the patient lives
+    (``residence.yaml``): "frontalier, travaille à Genève" in La Réunion, the CPAM for a
+    patient of Martinique, the AME in Mayotte."""
+    if not record.insee_code:
+        return []
+    groups = load_residence_groups()
+    department = department_of(record.insee_code)
+    home = groups.class_of(department)
+    field_name = f"insee_code ({record.insee_code})"
+    markers = load_markers()
+    folded = record.without_names
+    found: list[Finding] = []
+    for lo, hi in record.clauses:
+        clause = folded[lo:hi]
+        for rule in load_residence_rules():
+            if groups.admits(rule.lives, home):
+                continue
+            m = rule.pattern.search(clause)
+            if m is not None and not markers.relative_words.search(clause[: m.start()]):
+                text = f"{record.text[lo + m.start() : lo + m.end()]} ({rule.id})"
+                found.append(Finding("residence", record.patient_id, text, field_name, rule.why))
+                break
+    return found
+
+
 _POSTCODE = re.compile(r"\b\d{5}\b")
 # "La Crèche", "Le Mans", "Les Ulis": a sentence-initial "La crèche" keeps its noun lower.
 # "Saint-Règle", "Sainte-Foy": a saint's name joined by a hyphen is a place, not "règle".
@@ -1723,6 +1783,8 @@ RULES: tuple[Rule, ...] = (
          rule_eligibility, ("sex",), ("spans", "clause")),
     Rule("birth_country", "fact or language that does not fit the birth place (birth_country.yaml)",
          rule_birth_country, ("birth_place",), ("ethnic_origin", "social_precarity", "birth")),
+    Rule("residence", "fact or desk word that does not fit the department (residence.yaml)",
+         rule_residence, ("insee_code",), ("residence",)),
     Rule("same_sex_partner", "same-sex partner without a sexual_orientation span",
          rule_same_sex_partner, ("sex",), ("partner",)),
     Rule("repeated_clause", "the same clause twice in one note", rule_repeated_clause, (),
@@ -1815,6 +1877,7 @@ def _records(batch: pa.RecordBatch, present: set[str]) -> Iterator[Record]:
             has_email="email" in present,
             nir=get("nir", nulls)[i],
             birth_place=get("birth_place", nulls)[i],
+            insee_code=get("insee_code", nulls)[i],
         )
 
 
@@ -1881,6 +1944,13 @@ def _prefilters(batch: pa.RecordBatch, present: set[str]) -> dict[str, np.ndarra
     gates["birth"] = pc.match_substring_regex(
         folded, "|".join(f"(?:{p})" for p in birth), ignore_case=True
     )
+    # RE2 has no look-arounds: the gate reads the patterns without them (it may let more
+    # rows through, never fewer).
+    residence = "|".join(
+        f"(?:{re.sub(r'[(][?]<?[!=][^)]*[)]', '', r.pattern.pattern)})"
+        for r in load_residence_rules()
+    )
+    gates["residence"] = pc.match_substring_regex(folded, residence, ignore_case=True)
     if "sex" in present:
         sex = batch.column("sex")
         partner = [

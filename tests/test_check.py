@@ -302,6 +302,14 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
             [("VIH", "serology", P, N), ("test de grossesse", "reproductive_health", P, N)],
         ),
     ),
+    "residence": (
+        make_row("frontalier, travaille à Genève", insee_code="97407", **MAN),
+        make_row(
+            "frontalier, travaille à Genève. CPAM : attestation à jour, feuille CSS du site",
+            insee_code="74010",
+            **MAN,
+        ),
+    ),
     "birth_country": (
         make_row("sans-papiers, AME", [("sans-papiers", "ethnic_origin", P, A)]),
         make_row(
@@ -381,6 +389,10 @@ def test_rule_fires_on_a_contradiction_and_not_on_a_consistent_row(
         (make_row("suivi VIh", [("VIh", "serology", P, A)]), "unreadable_span"),
         (make_row("dps 1/6/85", [("1/6/85", "date", P, A)], **CHILD), "date_before_birth"),
         # A language, an interpreter, an arrival from another country than the row's birth.
+        (make_row("carte Vitale bloquée, appeler la CPAM", insee_code="97209"), "residence"),
+        (make_row("carte Vitale bloquée, appeler la CGSS"), "residence"),
+        (make_row("régime local Alsace-Moselle"), "residence"),
+        (make_row("pas de mutuelle, CSS à demander", insee_code="97611"), "residence"),
         (make_row("ne parle que l'arabe, venir avec son fils"), "birth_country"),
         (make_row("vient avec une amie qui traduit", birth_place="Belgique"), "birth_country"),
         (make_row("parle portugais", birth_place="Maroc"), "birth_country"),

@@ -113,6 +113,7 @@ class CompiledTemplates:
     partner: np.ndarray  # partner states it fits, a NO_PARTNER | ... mask
     needs: np.ndarray  # record contacts it writes, a NEEDS_PHONE | ... mask
     born: np.ndarray  # birth classes it fits, a mask (generator.comments.births)
+    lives: np.ndarray  # home classes it fits, a mask (generator.comments.homes)
     group: np.ndarray  # exclusion group id, -1 for none: one per comment
     group_names: tuple[str, ...]
     # Clauses written by more than one template ("feuille de soins papier" as a routine
@@ -129,7 +130,7 @@ class CompiledTemplates:
     # patient's hypothyroidism to the father)
     no_comma_after: np.ndarray
     constraint: np.ndarray  # (templates,) int64: its row of constraint_rows
-    # distinct (min_age, max_age, since, until, partner, needs, born)
+    # distinct (min_age, max_age, since, until, partner, needs, born, lives)
     constraint_rows: np.ndarray
 
     def scale(self, tag_weights: Mapping[str, float]) -> np.ndarray:
@@ -345,11 +346,11 @@ def compile_templates(
             template_bits |= np.where(incidence[:, i], tag_bit[tag], 0)
 
     min_age = _min_ages(templates, category_min_age or {})
-    max_age, since, until, partner, needs, born = map(
-        column, ("max_age", "since", "until", "partner", "needs", "born")
+    max_age, since, until, partner, needs, born, lives = map(
+        column, ("max_age", "since", "until", "partner", "needs", "born", "lives")
     )
     constraint_rows, constraint = np.unique(
-        np.stack([min_age, max_age, since, until, partner, needs, born], axis=1),
+        np.stack([min_age, max_age, since, until, partner, needs, born, lives], axis=1),
         axis=0,
         return_inverse=True,
     )
@@ -375,6 +376,7 @@ def compile_templates(
         partner=partner,
         needs=needs,
         born=born,
+        lives=lives,
         group=np.array([group_id.get(g, -1) for g in groups], dtype=np.int64),
         group_names=group_names,
         shared_start=shared_start,

@@ -17,13 +17,15 @@ import fnmatch
 import functools
 import math
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import yaml
 from breachbench.generator.comments.births import ANY_BIRTH, UNKNOWN_BIRTH, load_birth_groups
+from breachbench.generator.comments.classes import ANY_CLASS, ClassGroups
+from breachbench.generator.comments.homes import ANY_HOME, UNKNOWN_HOME, load_residence_groups
 from breachbench.generator.contract.taxonomy import TAXONOMY_FILE, Taxonomy, load_taxonomy
 
 # {town|...:a} "à Dax", {town|...:de} "d'Auch": the preposition goes in the value.
@@ -173,6 +175,7 @@ class Template:
     needs: int = 0  # record contacts it writes or has, | those it lacks << LACKS_SHIFT
     until: int = NO_UNTIL
     born: int = ANY_BIRTH  # birth classes it fits (generator.comments.births)
+    lives: int = ANY_HOME  # home classes it fits (generator.comments.homes)
     group: str = ""  # at most one template of a non-empty group per comment
     # Further groups of a template in several ("carte Vitale volée" is a story and a
     # word on the card): a comment holds at most one template of each, like ``group``.
@@ -507,7 +510,7 @@ class _Source:
 class _Eligibility:
     """Who an entry or frame fits: the patient's age range, a first year, partner states,
     the record's contacts (``needs``: has | lacks << LACKS_SHIFT), countries of birth
-    (``generator.comments.births``)."""
+    (``generator.comments.births``), departments of residence (``...homes``)."""
 
     min_age: int = 0
     max_age: int = MAX_AGE
@@ -516,6 +519,7 @@ class _Eligibility:
     until: int = NO_UNTIL
     needs: int = 0
     born: int = ANY_BIRTH
+    lives: int = ANY_HOME
 
     def merge(self, other: _Eligibility) -> _Eligibility | None:
         """Both constraints at once, or None when no patient fits both."""
@@ -527,11 +531,12 @@ class _Eligibility:
             min(self.until, other.until),
             self.needs | other.needs,
             self.born & other.born,
+            self.lives & other.lives,
         )
         fits = merged.min_age <= merged.max_age and merged.since <= merged.until
         fits = (
             fits and merged.partner and _contacts_fit(merged.needs) and merged.born & _KNOWN_BIRTHS
-        )
+        ) and bool(merged.lives & _KNOWN_HOMES)
         return merged if fits else None
 
 
@@ -552,7 +557,7 @@ _PARTNER_VALUES = {"any": ANY_PARTNER, "M": MALE_PARTNER, "F": FEMALE_PARTNER}
 
 def _eligibility(entry: Mapping[str, Any], file: str, where: str) -> _Eligibility:
     """``min_age``, ``max_age``, ``since``, ``until``, ``partner``, ``has``, ``lacks`` and
-    ``born`` of an entry, validated."""
+    ``born`` and ``lives`` of an entry, validated."""
 
     def integer(key: str, low: int, high: int, default: int) -> int:
         value = entry.get(key, default)
@@ -577,17 +582,30 @@ def _eligibility(entry: Mapping[str, Any], file: str, where: str) -> _Eligibilit
     needs |= _contact_mask(entry, "lacks", file, where) << LACKS_SHIFT
     if not _contacts_fit(needs):
         raise _fail(file, where, "no record holds the contacts of both its has and lacks")
-    born = ANY_BIRTH
-    if "born" in entry:
-        try:
-            born = load_birth_groups().mask(entry["born"])
-        except ValueError as error:
-            raise _fail(file, where, str(error)) from None
-    return _Eligibility(min_age, max_age, since, _PARTNER_VALUES[partner], until, needs, born)
+    born, lives = (
+        _class_mask(entry, key, groups, file, where)
+        for key, groups in (("born", load_birth_groups), ("lives", load_residence_groups))
+    )
+    return _Eligibility(
+        min_age, max_age, since, _PARTNER_VALUES[partner], until, needs, born, lives
+    )
+
+
+def _class_mask(
+    entry: Mapping[str, Any], key: str, groups: Callable[[], ClassGroups], file: str, where: str
+) -> int:
+    """The class mask of an entry's ``born`` or ``lives`` (every class when absent)."""
+    if key not in entry:
+        return ANY_CLASS
+    try:
+        return groups().mask(entry[key])
+    except ValueError as error:
+        raise _fail(file, where, str(error)) from None
 
 
 # Every birth class but "not known": a merge that leaves none of them fits no patient.
 _KNOWN_BIRTHS = ~(1 << UNKNOWN_BIRTH)
+_KNOWN_HOMES = ~(1 << UNKNOWN_HOME)
 
 
 def _contact_mask(entry: Mapping[str, Any], key: str, file: str, where: str) -> int:
@@ -1211,6 +1229,7 @@ class _SensitiveLoader:
                     partner=eligibility.partner,
                     needs=eligibility.needs,
                     born=eligibility.born,
+                    lives=eligibility.lives,
                     group=STORY_GROUP if all_tags & _STORY_TAGS else "",
                     more_groups=more_groups,
                 )
@@ -1491,6 +1510,7 @@ def _load_family(family: str, source: _Source, vocabulary: Taxonomy) -> tuple[Te
                     partner=eligibility.partner,
                     needs=eligibility.needs,
                     born=eligibility.born,
+                    lives=eligibility.lives,
                     group=groups[0],
                     more_groups=tuple(groups[1:]),
                 )
