@@ -33,7 +33,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
@@ -44,6 +44,9 @@ from breachbench.generator.comments.homes import load_residence_groups
 from breachbench.generator.contract.taxonomy import load_taxonomy
 from breachbench.generator.data import corpora
 from breachbench.generator.records.dates import desk_days
+
+if TYPE_CHECKING:
+    from breachbench.generator.comments.templates import Template
 
 __all__ = [
     "EXTRA_COLUMNS",
@@ -1361,10 +1364,8 @@ def lexicon_age_floors() -> dict[tuple[str, str], int]:
         if key not in sensitive:
             continue
         for template in templates:
-            for piece in template.pieces:
-                if piece.category and piece.slot is None and piece.subject == "patient":
-                    at = (piece.category, fold(piece.text))
-                    floors[at] = min(floors.get(at, template.min_age), template.min_age)
+            for at in _patient_facts(template):
+                floors[at] = min(floors.get(at, template.min_age), template.min_age)
     # A frame's partner noun ("chez {partner:son_conjoint}") is a sexual_orientation span
     # when said of the patient's own sex, for any patient who may have a partner.
     kinship = corpora.read_yaml(KINSHIP_FILE)
@@ -1376,19 +1377,52 @@ def lexicon_age_floors() -> dict[tuple[str, str], int]:
     return floors
 
 
+@functools.cache
+def lexicon_age_ceilings() -> dict[tuple[str, str], int]:
+    """The oldest patient the generator writes each fact of theirs about: (category,
+    folded span text) -> the highest ``max_age`` of the templates of any family holding
+    it as the patient's ("délégué syndical" stops at 67, the ASS too). Facts no template
+    bounds are left out."""
+    from breachbench.generator.comments.templates import MAX_AGE, load_templates
+
+    ceilings: dict[tuple[str, str], int] = {}
+    for templates in load_templates().values():
+        for template in templates:
+            for at in _patient_facts(template):
+                ceilings[at] = max(ceilings.get(at, template.max_age), template.max_age)
+    return {at: age for at, age in ceilings.items() if age < MAX_AGE}
+
+
+def _patient_facts(template: Template) -> Iterator[tuple[str, str]]:
+    """(category, folded text) of a template's labelled literals about the patient."""
+    for piece in template.pieces:
+        if piece.category and piece.slot is None and piece.subject == "patient":
+            yield piece.category, fold(piece.text)
+
+
 def _under_floor(record: Record, field_name: str) -> dict[int, Finding]:
-    """A patient's fact written for someone younger than any lexicon entry allows it,
-    by the span's start."""
+    """A patient's fact written for someone younger than any lexicon entry allows it, or
+    older, by the span's start."""
     if record.age is None:
         return {}
-    floors = lexicon_age_floors()
+    floors, ceilings = lexicon_age_floors(), lexicon_age_ceilings()
     found = {}
-    for start, end, category, subject, _ in record.spans:
-        floor = floors.get((category, record.folded[start:end])) if subject == "patient" else None
+    for start, end, category, subject, assertion in record.spans:
+        if subject != "patient":
+            continue
+        at = (category, record.folded[start:end])
+        # A past fact keeps no ceiling: "ATCD de grossesse extra-utérine" at 91.
+        ceiling = None if assertion == "historical" else ceilings.get(at)
+        floor = floors.get(at)
         if floor is not None and record.age < floor:
             text = f"{record.text[start:end]} (age_floor {floor})"
             why = "fact under its lexicon age floor (age_floors.yaml)"
-            found[start] = Finding("eligibility", record.patient_id, text, field_name, why)
+        elif ceiling is not None and record.age > ceiling:
+            text = f"{record.text[start:end]} (max_age {ceiling})"
+            why = "fact over the oldest age its lexicon entries allow (max_age)"
+        else:
+            continue
+        found[start] = Finding("eligibility", record.patient_id, text, field_name, why)
     return found
 
 

@@ -393,6 +393,19 @@ def test_rule_fires_on_a_contradiction_and_not_on_a_consistent_row(
         (make_row("carte Vitale bloquée, appeler la CGSS"), "residence"),
         (make_row("régime local Alsace-Moselle"), "residence"),
         (make_row("pas de mutuelle, CSS à demander", insee_code="97611"), "residence"),
+        # The oldest age of a lexicon's entries: no union delegate at 78, no ASS at 70.
+        (
+            make_row(
+                "délégué syndical",
+                [("délégué syndical", "political_union", P, A)],
+                **{**MAN, "birth_date": dt.date(1943, 1, 5)},
+            ),
+            "eligibility",
+        ),
+        (
+            make_row("ASS", [("ASS", "social_precarity", P, A)], birth_date=dt.date(1950, 1, 5)),
+            "eligibility",
+        ),
         (make_row("ne parle que l'arabe, venir avec son fils"), "birth_country"),
         (make_row("vient avec une amie qui traduit", birth_place="Belgique"), "birth_country"),
         (make_row("parle portugais", birth_place="Maroc"), "birth_country"),
