@@ -11,9 +11,14 @@ import functools
 import re
 import unicodedata
 
+import numpy as np
+import pytest
 from breachbench.generator.comments.compiled import load_compiled, ordered_templates
+from breachbench.generator.comments.engine import load_engine
+from breachbench.generator.comments.slots import SlotFiller
 from breachbench.generator.comments.templates import Template, load_templates
 from breachbench.generator.data import corpora
+from support.contexts import people_context
 
 IDENTITY = ("religion", "ethnic_origin", "sexual_orientation", "gender_identity", "political_union")
 
@@ -319,7 +324,7 @@ def test_facts_are_dated_no_earlier_than_they_are_diagnosed_or_done():
             key = (p.category, p.text)
             if p.slot is None and p.subject == "patient" and key in DATED:
                 met.add(key)
-                assert compiled.min_age[i] >= DATED[key], (t.source, _text(t))
+                assert compiled.date_min_age[i] >= DATED[key], (t.source, _text(t))
     assert met == set(DATED)
 
 
@@ -375,3 +380,63 @@ def test_a_means_of_contraception_is_no_condition():
     for t in _ordered():
         if any(p.text == "préservatifs" for p in t.pieces if p.category):
             assert "suivi pour préservatifs" not in _text(t).lower(), (t.source, _text(t))
+
+
+def _years_of(filler, key: str, rows, template: int) -> np.ndarray:
+    """The calendar years a slot ``key`` writes for ``rows``, all of one template."""
+    written = filler.fill(key, rows, np.full(len(rows), template)).to_pylist()
+    return np.array([int(re.search(r"\d{4}", y)[0]) for y in written])
+
+
+@pytest.mark.parametrize(
+    ("fragment", "floor"),
+    [("délégué CGT depuis {year}, arrêt", 18), ("en prison de {year} à {year}", 17)],
+)
+def test_an_early_date_keeps_the_facts_floor(fragment: str, floor: int):
+    """The early window fell up to two years under its template's floor ("délégué CGT
+    depuis 2014" for a man of 16 then) to make room for a period: a template with an
+    early date is written for patients older than its floor instead, and its dates keep
+    it; its period ("de {early} à {middle}") still spans two calendar years."""
+    engine = load_engine()
+    at = next(i for i, t in enumerate(engine.templates) if fragment in _text(t))
+    age = int(engine.compiled.min_age[at])
+    ctx = people_context(3000, 9, age=age, year=2021)
+    filler = SlotFiller(engine, ctx, np.random.default_rng(4))
+    rows = np.arange(3000)
+    early = _years_of(filler, "year|patient:early", rows, at)
+    middle = _years_of(filler, "year|patient:middle", rows, at)
+    born = ctx.birth_days.astype("datetime64[D]").astype("datetime64[Y]").astype(int) + 1970
+    assert (early >= born + floor).all(), (early - born).min()
+    assert (middle > early).all()
+
+
+def test_an_ended_fact_ends_after_it_could_begin():
+    """ "Plus de chimio depuis 2019" for a boy born in 2019: a frame that dates a fact's
+    end is written for patients at least two years past the fact's floor."""
+    compiled, ordered = load_compiled(), _ordered()
+    met = 0
+    for i, t in enumerate(ordered):
+        text = _text(t)
+        if t.category == "health_condition" and text.startswith("plus de chimio depuis"):
+            met += 1
+            assert compiled.date_min_age[i] >= 2, (t.source, text)
+    assert met
+
+
+def test_a_congenital_fact_is_never_dated():
+    """ "IMC depuis 2010" for a boy born in 2000: a fact one is born with (age_floors.yaml
+    ``congenital``) takes no frame that dates it, nor "dans l'enfance"."""
+    congenital = {
+        (category, text)
+        for category, raw in corpora.read_yaml("comments/age_floors.yaml").items()
+        for text in raw.get("congenital") or ()
+    }
+    assert ("health_condition", "IMC") in congenital
+    met = 0
+    for t in _ordered():
+        facts = [p.text for p in t.pieces if (p.category, p.text) in congenital]
+        if facts and all(p.subject == "patient" for p in t.pieces if p.text in facts):
+            met += 1
+            text = _text(t)
+            assert not _dates_patient(t) and "enfance" not in text, (t.source, text)
+    assert met > 100

@@ -32,7 +32,13 @@ from breachbench.generator.comments.noise import (
     load_noise,
     variant_pool,
 )
-from breachbench.generator.comments.templates import Piece, Template, load_templates
+from breachbench.generator.comments.templates import (
+    EARLY_ROOM_YEARS,
+    Piece,
+    Template,
+    early_dated,
+    load_templates,
+)
 from breachbench.generator.contract.taxonomy import Taxonomy, load_taxonomy
 from breachbench.generator.data import corpora
 from breachbench.generator.data.derived import derived
@@ -107,6 +113,9 @@ class CompiledTemplates:
     # Eligibility of each template (``generator.comments.templates``): the engine redraws
     # a clause whose template does not fit its record.
     min_age: np.ndarray  # (templates,) int64: patient's age at the record's creation
+    # (templates,) int64: the youngest age its patient dates are drawn at: min_age, less
+    # the room an early date needs (templates.EARLY_ROOM_YEARS) where it writes one
+    date_min_age: np.ndarray
     max_age: np.ndarray
     since: np.ndarray  # first year it can be written (0: always)
     until: np.ndarray  # last year it can be written (templates.NO_UNTIL: always)
@@ -370,6 +379,10 @@ def compile_templates(
         variant_bits=variant_bits,
         template_bits=template_bits,
         min_age=min_age,
+        date_min_age=np.maximum(
+            min_age - EARLY_ROOM_YEARS * np.array([early_dated(t) for t in templates], bool),
+            0,
+        ),
         max_age=max_age,
         since=since,
         until=until,

@@ -750,6 +750,8 @@ def _constrained(template: Template) -> Template:
     """
     roles = kinship().roles
     min_age, partner, needs, sex = template.min_age, template.partner, template.needs, template.sex
+    if early_dated(template):
+        min_age += EARLY_ROOM_YEARS
     previous = ""
     for piece in template.pieces:
         qualifiers = piece.role.split(":") if piece.role else []
@@ -1054,6 +1056,9 @@ class _AgeFloors:
     #: Facts denied from another age than ``negated`` ("pas d'allergie à l'œuf" fits a
     #: toddler where "jamais de lymphome" does not), by the same plain text.
     negated_listed: dict[str, int] | None = None
+    #: Facts one is born with (cerebral palsy, trisomy 21, cystic fibrosis): they take no
+    #: frame that dates the patient's fact ("IMC depuis 2010" for a boy born in 2000).
+    congenital: frozenset[str] = frozenset()
 
     def floor(self, text: str) -> int:
         self.unmet.discard(text)
@@ -1073,6 +1078,11 @@ class _AgeFloors:
         """False for a listed brief fact (and marks it met)."""
         self.unmet.discard(f"brief: {text}")
         return text not in self.brief
+
+    def datable(self, text: str) -> bool:
+        """False for a listed congenital fact (and marks it met)."""
+        self.unmet.discard(f"congenital: {text}")
+        return text not in self.congenital
 
     def ends(self, text: str) -> bool:
         """False for a listed lifelong fact (and marks it met)."""
@@ -1102,15 +1112,28 @@ def _load_age_floors(source: _Source, vocabulary: Taxonomy) -> dict[str, _AgeFlo
         lifelong = frozenset(
             str(t) for t in _as_list(raw.get("lifelong"), file, f"{category}.lifelong")
         )
+        congenital = frozenset(
+            str(t) for t in _as_list(raw.get("congenital"), file, f"{category}.congenital")
+        )
         unmet = (
             set(listed)
             | {f"brief: {text}" for text in brief}
+            | {f"congenital: {text}" for text in congenital}
             | {f"lifelong: {text}" for text in lifelong}
             | {f"negated: {text}" for text in negated_listed}
             | {f"dated: {text}" for text in dated_listed}
         )
         floors[str(category)] = _AgeFloors(
-            default, listed, unmet, dated, dated_listed, brief, lifelong, negated, negated_listed
+            default,
+            listed,
+            unmet,
+            dated,
+            dated_listed,
+            brief,
+            lifelong,
+            negated,
+            negated_listed,
+            congenital,
         )
     return floors
 
@@ -1153,6 +1176,24 @@ _CHILDHOOD = 12
 # Frames tagged `years_ago` ("{fact} il y a des années") put the fact at least this many
 # years back: the patient is that much older than the fact's youngest age.
 _YEARS_AGO = 5
+# A template with an early date ("incarcéré de {year|patient:early} à {year|patient:middle}",
+# "{fact} découvert en {year|patient:early}, dernier bilan en ...") puts it before the
+# middle and recent windows (generator.comments.slots). Its patient is this many years
+# older than its floor, so that the early date keeps the floor (it fell up to two years
+# under it where the windows lacked room: "délégué CGT depuis 2014" for a man of 16 then).
+EARLY_ROOM_YEARS = 4
+# Frames tagged `ended` that date the end ("plus de {fact} depuis {year}") put it at least
+# this many years after the fact's youngest age: the fact began, then lasted ("plus de
+# chimio depuis 2019" for a boy born in 2019, a reading of issue 9).
+_ENDED_AFTER = 2
+
+
+def early_dated(template: Template) -> bool:
+    """Whether a template writes an early date of the patient's (``{year|patient:early}``)."""
+    return any(
+        p.slot in _DATE_SLOTS and p.subject == "patient" and "early" in p.role.split(":")
+        for p in template.pieces
+    )
 
 
 def _dates_patient(frame: _Frame) -> bool:
@@ -1257,9 +1298,10 @@ class _SensitiveLoader:
         entry["under_way"] = bool(
             _UNDER_WAY.search(plain_text(str(entry.get(text_key, entry.get("m")))))
         )
-        lasts = ends = True
+        lasts = ends = entry["datable"] = True
         if self.floors is not None:
             text = plain_text(str(entry.get(text_key, entry.get("m"))))
+            entry["datable"] = self.floors.datable(text)
             lasts = self.floors.lasts(text)
             ends = self.floors.ends(text)
             entry["negated_floor"] = self.floors.negated_floor(text)
@@ -1284,6 +1326,8 @@ class _SensitiveLoader:
             entry["frames_exclude"].append("tag:lasting")  # no "chimio depuis 1982"
         if not ends:
             entry["frames_exclude"].append("tag:ended")  # no "plus de VIH depuis 2019"
+        if not entry["datable"]:  # no "trisomie 21 dans l'enfance" nor "il y a des années"
+            entry["frames_exclude"].extend(("tag:childhood", "tag:years_ago"))
         entry["frames_exclude"] = tuple(entry["frames_exclude"])
         return entry
 
@@ -1361,9 +1405,16 @@ class _SensitiveLoader:
         alive = kinship().roles.get(frame.role, {}).get("max_patient_age")
         if eligibility and frame.subject == "relative" and alive and assertion != "historical":
             eligibility = eligibility.merge(_Eligibility(max_age=int(alive)))
+        if not entry["datable"] and frame.subject == "patient" and _dates_patient(frame):
+            return None  # no "IMC depuis 2010" at 10: a congenital fact is not dated
         dated = entry["dated_floor"]
         if eligibility and dated and frame.subject == "patient" and _dates_patient(frame):
             eligibility = eligibility.merge(_Eligibility(min_age=dated))
+        ended = "ended" in frame.tags and frame.subject == "patient" and _dates_patient(frame)
+        if eligibility and ended:
+            eligibility = eligibility.merge(
+                _Eligibility(min_age=max(own.min_age, dated) + _ENDED_AFTER)
+            )
         negated = entry["negated_floor"]
         if eligibility and negated and frame.subject == "patient" and assertion == "negated":
             eligibility = eligibility.merge(_Eligibility(min_age=negated))
