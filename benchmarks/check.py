@@ -90,6 +90,7 @@ LIFELONG_FILE = "checks/lifelong.yaml"
 CLASHES_FILE = "checks/clashes.yaml"
 AGREEMENT_FILE = "checks/agreement.yaml"
 LEAVING_FILE = "checks/leaving.yaml"
+AGE_FLOORS_FILE = "comments/age_floors.yaml"
 EXAMPLES = 3
 
 
@@ -1356,7 +1357,11 @@ def lexicon_age_floors() -> dict[tuple[str, str], int]:
     """The youngest patient the generator's lexicons write each fact of theirs about:
     (category, folded span text) -> the lowest ``min_age`` of the templates holding it as
     the patient's, entries' own ages and ``comments/age_floors.yaml`` included."""
-    from breachbench.generator.comments.templates import load_templates
+    from breachbench.generator.comments.templates import (
+        EARLY_ROOM_YEARS,
+        early_dated,
+        load_templates,
+    )
 
     floors: dict[tuple[str, str], int] = {}
     sensitive = set(load_taxonomy().sensitive)
@@ -1364,8 +1369,10 @@ def lexicon_age_floors() -> dict[tuple[str, str], int]:
         if key not in sensitive:
             continue
         for template in templates:
+            # A template with an early date dates it that much under its patient's age.
+            age = template.min_age - (EARLY_ROOM_YEARS if early_dated(template) else 0)
             for at in _patient_facts(template):
-                floors[at] = min(floors.get(at, template.min_age), template.min_age)
+                floors[at] = min(floors.get(at, age), age)
     # A frame's partner noun ("chez {partner:son_conjoint}") is a sexual_orientation span
     # when said of the patient's own sex, for any patient who may have a partner.
     kinship = corpora.read_yaml(KINSHIP_FILE)
@@ -1423,6 +1430,67 @@ def _under_floor(record: Record, field_name: str) -> dict[int, Finding]:
         else:
             continue
         found[start] = Finding("eligibility", record.patient_id, text, field_name, why)
+    return found
+
+
+@functools.cache
+def congenital_facts() -> frozenset[tuple[str, str]]:
+    """(category, folded text) of the facts ``comments/age_floors.yaml`` says one is born
+    with: they are never dated after the birth year."""
+    return frozenset(
+        (str(category), fold(str(text)))
+        for category, raw in corpora.read_yaml(AGE_FLOORS_FILE).items()
+        for text in raw.get("congenital") or ()
+    )
+
+
+# What may stand between a fact and the date that dates it: "IMC depuis 2010", "diabète
+# découvert en 2015", "plus de chimio depuis 2019" (a follow-up, "suivi depuis", dates
+# the care, not the fact).
+_DATED_BY = re.compile(
+    r"\s*(?:(?:connue?s?|diagnostiquee?s?|decouverte?s?|depistee?s?|dx)\s+)?"
+    r"(?:depuis|en|des)(?:\s+le)?\s*"
+)
+_ENDED_BEFORE = re.compile(r"\bplus d(?:e\s+|')$")
+_ENDED_AFTER = 2  # years: an ended fact began, then lasted (templates._ENDED_AFTER)
+
+
+def rule_dated_fact(record: Record) -> list[Finding]:
+    """A patient's fact dated where it cannot be: under the youngest age the lexicons
+    give it ("délégué CGT depuis 2014" at 16), its end at or just after that age ("plus
+    de chimio depuis 2019" for a boy born in 2019), a congenital fact after the birth
+    year ("IMC depuis 2010" for a boy born in 2000)."""
+    if record.birth_date is None:
+        return []
+    born = record.birth_date.year
+    pivot = (record.created_at or dt.date.today()).year + PIVOT_AHEAD
+    floors, congenital = lexicon_age_floors(), congenital_facts()
+    dates = [(start, end) for start, end, _ in _patient_spans(record, "date")]
+    found = []
+    for start, end, category, subject, _ in record.spans:
+        if subject != "patient" or category == "date":
+            continue
+        at = (category, record.folded[start:end])
+        floor = floors.get(at)
+        if floor is None and at not in congenital:
+            continue
+        date = next(((a, b) for a, b in dates if a >= end), None)
+        if date is None or not _DATED_BY.fullmatch(record.folded[end : date[0]]):
+            continue
+        interval = parse_date_span(record.text[date[0] : date[1]], pivot)
+        if interval is None:
+            continue
+        year, why = interval[1].year, ""
+        ended = _ENDED_BEFORE.search(record.folded[max(0, start - 12) : start])
+        if at in congenital and year != born:
+            why = "a congenital fact dated after the birth year (age_floors.yaml congenital)"
+        elif floor is not None and year < born + floor:
+            why = f"dated under the fact's youngest age in the lexicons ({floor})"
+        elif floor is not None and ended and year < born + floor + _ENDED_AFTER:
+            why = f"ended within {_ENDED_AFTER} years of the fact's youngest age ({floor})"
+        if why:
+            text = record.text[start : date[1]]
+            found.append(Finding("dated_fact", record.patient_id, text, "birth_date", why))
     return found
 
 
@@ -1813,6 +1881,8 @@ RULES: tuple[Rule, ...] = (
          rule_anachronism_at_opening, ("created_at",), ("since_any",)),
     Rule("anachronism", "date next to something that did not exist then (since.yaml)",
          rule_anachronism, (), ("since",)),
+    Rule("dated_fact", "a fact dated under its floor, ended too soon, or born with and dated",
+         rule_dated_fact, ("birth_date",), ("since_word", "dated_en")),
     Rule("eligibility", "fact impossible for the patient's sex or age (eligibility.yaml)",
          rule_eligibility, ("sex",), ("spans", "clause")),
     Rule("birth_country", "fact or language that does not fit the birth place (birth_country.yaml)",
@@ -2009,6 +2079,7 @@ def _prefilters(batch: pa.RecordBatch, present: set[str]) -> dict[str, np.ndarra
         pc.match_substring_regex(folded, _leaving()[0].pattern, ignore_case=True)
     )
     masks["since_word"] = masks["sensitive"] & _mask(pc.match_substring(folded, "depuis"))
+    masks["dated_en"] = masks["sensitive"] & _mask(pc.match_substring_regex(folded, r"\b(en|des) "))
     ended = r"plus d|ancien|a ete|jusqu|par le passe|plus rien"
     maiden = "jeune fille|nom de naissance|nom apres (le )?mariage"
     masks["maiden"] = _mask(pc.match_substring_regex(folded, maiden))

@@ -302,6 +302,23 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
             [("VIH", "serology", P, N), ("test de grossesse", "reproductive_health", P, N)],
         ),
     ),
+    "dated_fact": (
+        make_row(
+            "IMC depuis 2010",
+            [("IMC", "health_condition", P, A), ("2010", "date", P, A)],
+            **{**MAN, "birth_date": dt.date(2000, 3, 2), "created_at": dt.datetime(2011, 5, 2)},
+        ),
+        make_row(
+            "IMC, kiné depuis 2010 ; trisomie 21 connue depuis 2000",
+            [
+                ("IMC", "health_condition", P, A),
+                ("2010", "date", P, A),
+                ("trisomie 21", "health_condition", P, A),
+                ("2000", "date", P, A),
+            ],
+            **{**MAN, "birth_date": dt.date(2000, 3, 2), "created_at": dt.datetime(2011, 5, 2)},
+        ),
+    ),
     "residence": (
         make_row("frontalier, travaille à Genève", insee_code="97407", **MAN),
         make_row(
@@ -405,6 +422,23 @@ def test_rule_fires_on_a_contradiction_and_not_on_a_consistent_row(
         (
             make_row("ASS", [("ASS", "social_precarity", P, A)], birth_date=dt.date(1950, 1, 5)),
             "eligibility",
+        ),
+        # A fact dated under its floor, or ended as soon as it could begin.
+        (
+            make_row(
+                "délégué CGT depuis 2014",
+                [("délégué CGT", "political_union", P, A), ("2014", "date", P, A)],
+                **{**MAN, "birth_date": dt.date(1998, 1, 5)},
+            ),
+            "dated_fact",
+        ),
+        (
+            make_row(
+                "plus de chimio depuis 2019",
+                [("chimio", "health_condition", P, H), ("2019", "date", P, A)],
+                **{**MAN, "birth_date": dt.date(2019, 1, 5)},
+            ),
+            "dated_fact",
         ),
         (make_row("ne parle que l'arabe, venir avec son fils"), "birth_country"),
         (make_row("vient avec une amie qui traduit", birth_place="Belgique"), "birth_country"),
