@@ -1494,6 +1494,39 @@ def rule_dated_fact(record: Record) -> list[Finding]:
     return found
 
 
+_YEARS_SINCE = re.compile(r"\bdepuis (?:plus de |pres de |presque )?(\d{1,3}) ans\b")
+# The practice's own follow-up ("patiente du cabinet depuis 15 ans"): the note is written
+# when the record is opened, so the years are the practice's only where the clause says
+# the file is older than the record (a paper file, one taken over).
+_FOLLOWED_HERE = re.compile(
+    r"\b(?:patiente?|suivie?|connue?) (?:du|au) cabinet\b|\b(?:patiente?|suivie?) ici\b"
+)
+_OLDER_FILE = re.compile(r"papier|repris|ressaisi|ancien (?:dossier|logiciel)|transfere")
+
+
+def rule_years_since(record: Record) -> list[Finding]:
+    """Years said of the patient that their life or the record cannot hold: "depuis 20
+    ans" at 15, "patiente du cabinet depuis 15 ans" on a record opened that day (unless
+    the clause says the file predates it: a paper file, one taken over)."""
+    markers = load_markers()
+    folded = record.without_names
+    found = []
+    for lo, hi in record.clauses:
+        clause = folded[lo:hi]
+        for m in _YEARS_SINCE.finditer(clause):
+            years, why = int(m[1]), ""
+            if _FOLLOWED_HERE.search(clause[: m.start()]) and not _OLDER_FILE.search(clause):
+                why = "the practice's follow-up older than the record, opened at created_at"
+            elif markers.relative_words.search(clause[: m.start()]):
+                continue  # "sa mère vit ici depuis 40 ans"
+            elif record.age is not None and years > record.age:
+                why = f"{years} years of it at {record.age}"
+            if why:
+                text = record.text[lo + m.start() : lo + m.end()]
+                found.append(Finding("years_since", record.patient_id, text, "created_at", why))
+    return found
+
+
 def rule_eligibility(record: Record) -> list[Finding]:
     """A fact of the patient's that is impossible for their sex or age (eligibility.yaml),
     or under the age floor the lexicons give it (comments/age_floors.yaml)."""
@@ -1883,6 +1916,8 @@ RULES: tuple[Rule, ...] = (
          rule_anachronism, (), ("since",)),
     Rule("dated_fact", "a fact dated under its floor, ended too soon, or born with and dated",
          rule_dated_fact, ("birth_date",), ("since_word", "dated_en")),
+    Rule("years_since", "years said of the patient that the life or the record cannot hold",
+         rule_years_since, ("created_at",), ("years_since",)),
     Rule("eligibility", "fact impossible for the patient's sex or age (eligibility.yaml)",
          rule_eligibility, ("sex",), ("spans", "clause")),
     Rule("birth_country", "fact or language that does not fit the birth place (birth_country.yaml)",
@@ -2079,6 +2114,8 @@ def _prefilters(batch: pa.RecordBatch, present: set[str]) -> dict[str, np.ndarra
         pc.match_substring_regex(folded, _leaving()[0].pattern, ignore_case=True)
     )
     masks["since_word"] = masks["sensitive"] & _mask(pc.match_substring(folded, "depuis"))
+    years = _mask(pc.match_substring_regex(folded, r"depuis (plus de |pres de |presque )?\d+ ans"))
+    masks["years_since"] = years
     masks["dated_en"] = masks["sensitive"] & _mask(pc.match_substring_regex(folded, r"\b(en|des) "))
     ended = r"plus d|ancien|a ete|jusqu|par le passe|plus rien"
     maiden = "jeune fille|nom de naissance|nom apres (le )?mariage"

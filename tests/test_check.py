@@ -319,6 +319,13 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
             **{**MAN, "birth_date": dt.date(2000, 3, 2), "created_at": dt.datetime(2011, 5, 2)},
         ),
     ),
+    "years_since": (
+        make_row("patiente du cabinet depuis 15 ans"),
+        make_row(
+            "patiente du cabinet depuis 15 ans, ancien dossier papier ressaisi. "
+            "Mariée depuis 20 ans ; sa mère vit ici depuis 60 ans"
+        ),
+    ),
     "residence": (
         make_row("frontalier, travaille à Genève", insee_code="97407", **MAN),
         make_row(
@@ -439,6 +446,14 @@ def test_rule_fires_on_a_contradiction_and_not_on_a_consistent_row(
                 **{**MAN, "birth_date": dt.date(2019, 1, 5)},
             ),
             "dated_fact",
+        ),
+        (
+            make_row(
+                "séropositif depuis 20 ans",
+                [("séropositif", "serology", P, A)],
+                **{**MAN, "birth_date": dt.date(2005, 1, 5)},
+            ),
+            "years_since",
         ),
         (make_row("ne parle que l'arabe, venir avec son fils"), "birth_country"),
         (make_row("vient avec une amie qui traduit", birth_place="Belgique"), "birth_country"),
