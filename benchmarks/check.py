@@ -82,6 +82,7 @@ SINCE_FILE = "checks/since.yaml"
 MARKERS_FILE = "checks/markers.yaml"
 BIRTH_FILE = "checks/birth_country.yaml"
 RESIDENCE_FILE = "checks/residence.yaml"
+ORIGIN_REASON_FILE = "checks/origin_reason.yaml"
 CONTACTS_FILE = "checks/contacts.yaml"
 DESK_FILE = "checks/desk.yaml"
 LASTING_FILE = "checks/lasting.yaml"
@@ -1527,6 +1528,29 @@ def rule_years_since(record: Record) -> list[Finding]:
     return found
 
 
+@functools.cache
+def _origin_reason() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    raw = corpora.read_yaml(ORIGIN_REASON_FILE)
+    return _compile(raw["origin"]), _compile(raw["reason"])
+
+
+def rule_origin_reason(record: Record) -> list[Finding]:
+    """A relative's or a third party's origin in a note that gives no reason to write it
+    (``origin_reason.yaml``): "Voisin haïtien. Ecstasy...", where an interpreter, a trip
+    home or a migration story would."""
+    origin, reason = _origin_reason()
+    if reason.search(record.folded):
+        return []
+    found = []
+    for start, end, category, subject, _ in record.spans:
+        others = category == "ethnic_origin" and subject != "patient"
+        if others and origin.search(record.folded[start:end]):
+            text = record.text[start:end]
+            why = "an origin noted with no reason (interpreter, language, family abroad)"
+            found.append(Finding("origin_reason", record.patient_id, text, subject, why))
+    return found
+
+
 def rule_eligibility(record: Record) -> list[Finding]:
     """A fact of the patient's that is impossible for their sex or age (eligibility.yaml),
     or under the age floor the lexicons give it (comments/age_floors.yaml)."""
@@ -1918,6 +1942,8 @@ RULES: tuple[Rule, ...] = (
          rule_dated_fact, ("birth_date",), ("since_word", "dated_en")),
     Rule("years_since", "years said of the patient that the life or the record cannot hold",
          rule_years_since, ("created_at",), ("years_since",)),
+    Rule("origin_reason", "a relative's or third party's origin with no reason to note it",
+         rule_origin_reason, (), ("ethnic_origin",)),
     Rule("eligibility", "fact impossible for the patient's sex or age (eligibility.yaml)",
          rule_eligibility, ("sex",), ("spans", "clause")),
     Rule("birth_country", "fact or language that does not fit the birth place (birth_country.yaml)",

@@ -440,3 +440,20 @@ def test_a_congenital_fact_is_never_dated():
             text = _text(t)
             assert not _dates_patient(t) and "enfance" not in text, (t.source, text)
     assert met > 100
+
+
+def test_an_others_origin_comes_with_a_reason():
+    """ "Voisin haïtien. Ecstasy...": a relative's or a third party's origin is written
+    only where the note says why it matters (an interpreter, a trip home, a migration
+    story: check's ``origin_reason.yaml``), never through a bare frame."""
+    from breachbench.benchmarks.check import _origin_reason, fold
+
+    origin, reason = _origin_reason()
+    met = 0
+    for t in _ordered():
+        for p in t.pieces:
+            others = p.category == "ethnic_origin" and p.subject in ("relative", "third_party")
+            if others and p.slot is None and origin.search(fold(p.text)):
+                met += 1
+                assert reason.search(fold(_text(t))), (t.source, _text(t))
+    assert met > 10

@@ -326,6 +326,13 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
             "Mariée depuis 20 ans ; sa mère vit ici depuis 60 ans"
         ),
     ),
+    "origin_reason": (
+        make_row("Voisin haïtien. Ecstasy le week-end", [("haïtien", "ethnic_origin", T, A)]),
+        make_row(
+            "mère haïtienne, parle peu français : interprète",
+            [("haïtienne", "ethnic_origin", R, A)],
+        ),
+    ),
     "residence": (
         make_row("frontalier, travaille à Genève", insee_code="97407", **MAN),
         make_row(
