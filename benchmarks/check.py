@@ -496,10 +496,28 @@ class Finding:
 _CLAUSE_SEP = re.compile(r"(?<!\bM)(?<!\bDr)[.;!?|]+(?:\s+|$)|\n+|\s(?:--|[-–/+])\s|\s//\s?")
 
 
+@functools.cache
+def _places_with_separators() -> re.Pattern[str] | None:
+    """The communes whose official name holds a clause separator ("Saint-Paterne - Le
+    Chevain"), as one pattern: a note's separator never falls inside one."""
+    names = corpora.read_table("reference/communes.parquet").column("name").to_pylist()
+    joined = sorted({n for n in names if _CLAUSE_SEP.search(n)}, key=len, reverse=True)
+    return re.compile("|".join(map(re.escape, joined))) if joined else None
+
+
+def _separators(text: str) -> Iterator[re.Match[str]]:
+    """:data:`_CLAUSE_SEP` matches of ``text``, bar those inside a commune's name."""
+    places = _places_with_separators()
+    inside = [(m.start(), m.end()) for m in places.finditer(text)] if places else []
+    for match in _CLAUSE_SEP.finditer(text):
+        if not any(lo < match.start() and match.end() < hi for lo, hi in inside):
+            yield match
+
+
 def clauses(text: str) -> list[tuple[int, int]]:
     """``(start, end)`` of each clause: pieces between sentence or list separators."""
     bounds, start = [], 0
-    for match in _CLAUSE_SEP.finditer(text):
+    for match in _separators(text):
         if match.start() > start:
             bounds.append((start, match.start()))
         start = match.end()
@@ -511,7 +529,7 @@ def clauses(text: str) -> list[tuple[int, int]]:
 def clause_bounds(record: Record, start: int, end: int) -> tuple[int, int]:
     """``(lo, hi)`` of the clause that holds ``[start, end)`` (a span may hold a separator)."""
     lo, hi = 0, len(record.text)
-    for match in _CLAUSE_SEP.finditer(record.text):
+    for match in _separators(record.text):
         if match.end() <= start:
             lo = match.end()
         elif match.start() >= end:
