@@ -17,6 +17,7 @@ from breachbench.generator.comments.compiled import load_compiled, ordered_templ
 from breachbench.generator.comments.engine import load_engine
 from breachbench.generator.comments.slots import SlotFiller
 from breachbench.generator.comments.templates import Template, load_templates
+from breachbench.generator.contract.taxonomy import load_taxonomy
 from breachbench.generator.data import corpora
 from support.contexts import people_context
 
@@ -457,3 +458,30 @@ def test_an_others_origin_comes_with_a_reason():
                 met += 1
                 assert reason.search(fold(_text(t))), (t.source, _text(t))
     assert met > 10
+
+
+IDENTITY_OF_OTHERS = re.compile(r"^(voisin |ami (?!:))")  # "voisin {fact}", "ami {fact} ?"
+SENSITIVE = frozenset(load_taxonomy().sensitive)
+
+
+def test_what_a_reading_of_seed_6161_found():
+    """A reading of 100 notes (seed 6161): a neighbour's or a friend's opinion, health or
+    origin with nothing to do with the patient ("Voisin anarchiste", "Ami sous oxygène ?",
+    "Ami zadiste ?"), a stay of months or years ("Hospi du 24/09/2022 au 01/09/23",
+    "ramadan du 22/10/1980 au 20/12/1998"), an electronic tag worn for eleven years
+    ("surveillance électronique dps 2000"), a chemotherapy "de longue date" at 2, a COPD
+    dated at 30."""
+    compiled, ordered = load_compiled(), _ordered()
+    for i, t in enumerate(ordered):
+        text = _text(t)
+        others = (p for p in t.pieces if p.subject == "third_party" and p.category in SENSITIVE)
+        fact = next(others, None)
+        if fact is not None and "+frames." in t.source and IDENTITY_OF_OTHERS.match(text):
+            assert fact.category in ("violence", "justice", "addiction"), (t.source, text)
+        stays = [p.role for p in t.pieces if p.slot == "date"]
+        if " du {date} au {date}" in text:
+            assert all("lately" in r.split(":") for r in stays), (t.source, text)
+        if re.search(r"surveillance électronique depuis \{", text) or "chimio de longue" in text:
+            raise AssertionError((t.source, text))
+        if any(p.text == "BPCO" and p.subject == "patient" for p in t.pieces):
+            assert compiled.date_min_age[i] >= 40, (t.source, text)
