@@ -462,6 +462,11 @@ def test_rule_fires_on_a_contradiction_and_not_on_a_consistent_row(
             ),
             "years_since",
         ),
+        # The practice's own acts fall after the record is opened (a reading of seed 6161).
+        (
+            make_row("DMT faite le 17/01/2021", [("17/01/2021", "date", P, A)]),
+            "desk_before_opening",
+        ),
         (make_row("ne parle que l'arabe, venir avec son fils"), "birth_country"),
         (make_row("vient avec une amie qui traduit", birth_place="Belgique"), "birth_country"),
         (make_row("parle portugais", birth_place="Maroc"), "birth_country"),
