@@ -485,3 +485,17 @@ def test_what_a_reading_of_seed_6161_found():
             raise AssertionError((t.source, text))
         if any(p.text == "BPCO" and p.subject == "patient" for p in t.pieces):
             assert compiled.date_min_age[i] >= 40, (t.source, text)
+
+
+def test_harassment_at_work_ends_with_working_life():
+    """ "évoquer harcèlement au travail" in the note of a woman of 83 (a reading of seed
+    6161): what happens at work is a working-age patient's, unless written as past."""
+    met = 0
+    for t in _ordered():
+        text = _text(t)
+        for p, after in zip(t.pieces, t.pieces[1:], strict=False):
+            at_work = p.slot is None and p.subject == "patient" and p.category == "violence"
+            if at_work and after.text.startswith(" au travail") and p.assertion != "historical":
+                met += 1
+                assert t.max_age <= 67, (t.source, text)
+    assert met > 20
