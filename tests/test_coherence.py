@@ -33,7 +33,7 @@ from breachbench.generator.records.dates import desk_days
 from breachbench.generator.records.nir import nir_key
 from breachbench.generator.records.people import FEMALE, MALE
 from breachbench.generator.records.places import load_places
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from support.contexts import people_context
 
@@ -590,6 +590,7 @@ def test_a_clause_two_templates_write_is_said_once_per_comment():
 
 @settings(max_examples=4, deadline=None)
 @given(seed=st.integers(0, 2**31), difficulty=st.sampled_from(["easy", "realistic", "hard"]))
+@example(seed=0, difficulty="easy")  # two "RDV honoré, RAS. ... se confie enfin" in one note
 def test_no_comment_says_a_clause_twice(seed, difficulty):
     """Four random seeds of 5,000 notes each (a million rows per difficulty through
     ``check``, whose ``repeated_clause`` rule is this one, in ``pytest -m slow``)."""
