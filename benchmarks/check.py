@@ -33,16 +33,20 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from breachbench.benchmarks.dataset import open_dataset
 from breachbench.generator.comments.births import load_birth_groups
+from breachbench.generator.comments.homes import load_residence_groups
 from breachbench.generator.contract.taxonomy import load_taxonomy
 from breachbench.generator.data import corpora
 from breachbench.generator.records.dates import desk_days
+
+if TYPE_CHECKING:
+    from breachbench.generator.comments.templates import Template
 
 __all__ = [
     "EXTRA_COLUMNS",
@@ -68,6 +72,7 @@ EXTRA_COLUMNS: dict[str, pa.DataType] = {
     "email": pa.string(),
     "nir": pa.string(),
     "birth_place": pa.string(),
+    "insee_code": pa.string(),
 }
 """The row columns the rules compare comments with; a rule whose fields a dataset lacks is
 skipped (reported as such), so a hand-labelled file with only ``sex`` still gets checked."""
@@ -76,6 +81,8 @@ ELIGIBILITY_FILE = "checks/eligibility.yaml"
 SINCE_FILE = "checks/since.yaml"
 MARKERS_FILE = "checks/markers.yaml"
 BIRTH_FILE = "checks/birth_country.yaml"
+RESIDENCE_FILE = "checks/residence.yaml"
+ORIGIN_REASON_FILE = "checks/origin_reason.yaml"
 CONTACTS_FILE = "checks/contacts.yaml"
 DESK_FILE = "checks/desk.yaml"
 LASTING_FILE = "checks/lasting.yaml"
@@ -84,6 +91,7 @@ LIFELONG_FILE = "checks/lifelong.yaml"
 CLASHES_FILE = "checks/clashes.yaml"
 AGREEMENT_FILE = "checks/agreement.yaml"
 LEAVING_FILE = "checks/leaving.yaml"
+AGE_FLOORS_FILE = "comments/age_floors.yaml"
 EXAMPLES = 3
 
 
@@ -442,6 +450,7 @@ class Record:
     has_email: bool = False
     nir: str | None = None
     birth_place: str | None = None  # commune, or country for people born abroad
+    insee_code: str | None = None  # of the commune the patient lives in
     folded: str = field(default="", repr=False)
     _clauses: list[tuple[int, int]] | None = field(default=None, repr=False)
 
@@ -487,10 +496,28 @@ class Finding:
 _CLAUSE_SEP = re.compile(r"(?<!\bM)(?<!\bDr)[.;!?|]+(?:\s+|$)|\n+|\s(?:--|[-–/+])\s|\s//\s?")
 
 
+@functools.cache
+def _places_with_separators() -> re.Pattern[str] | None:
+    """The communes whose official name holds a clause separator ("Saint-Paterne - Le
+    Chevain"), as one pattern: a note's separator never falls inside one."""
+    names = corpora.read_table("reference/communes.parquet").column("name").to_pylist()
+    joined = sorted({n for n in names if _CLAUSE_SEP.search(n)}, key=len, reverse=True)
+    return re.compile("|".join(map(re.escape, joined))) if joined else None
+
+
+def _separators(text: str) -> Iterator[re.Match[str]]:
+    """:data:`_CLAUSE_SEP` matches of ``text``, bar those inside a commune's name."""
+    places = _places_with_separators()
+    inside = [(m.start(), m.end()) for m in places.finditer(text)] if places else []
+    for match in _CLAUSE_SEP.finditer(text):
+        if not any(lo < match.start() and match.end() < hi for lo, hi in inside):
+            yield match
+
+
 def clauses(text: str) -> list[tuple[int, int]]:
     """``(start, end)`` of each clause: pieces between sentence or list separators."""
     bounds, start = [], 0
-    for match in _CLAUSE_SEP.finditer(text):
+    for match in _separators(text):
         if match.start() > start:
             bounds.append((start, match.start()))
         start = match.end()
@@ -502,7 +529,7 @@ def clauses(text: str) -> list[tuple[int, int]]:
 def clause_bounds(record: Record, start: int, end: int) -> tuple[int, int]:
     """``(lo, hi)`` of the clause that holds ``[start, end)`` (a span may hold a separator)."""
     lo, hi = 0, len(record.text)
-    for match in _CLAUSE_SEP.finditer(record.text):
+    for match in _separators(record.text):
         if match.end() <= start:
             lo = match.end()
         elif match.start() >= end:
@@ -1349,7 +1376,11 @@ def lexicon_age_floors() -> dict[tuple[str, str], int]:
     """The youngest patient the generator's lexicons write each fact of theirs about:
     (category, folded span text) -> the lowest ``min_age`` of the templates holding it as
     the patient's, entries' own ages and ``comments/age_floors.yaml`` included."""
-    from breachbench.generator.comments.templates import load_templates
+    from breachbench.generator.comments.templates import (
+        EARLY_ROOM_YEARS,
+        early_dated,
+        load_templates,
+    )
 
     floors: dict[tuple[str, str], int] = {}
     sensitive = set(load_taxonomy().sensitive)
@@ -1357,10 +1388,10 @@ def lexicon_age_floors() -> dict[tuple[str, str], int]:
         if key not in sensitive:
             continue
         for template in templates:
-            for piece in template.pieces:
-                if piece.category and piece.slot is None and piece.subject == "patient":
-                    at = (piece.category, fold(piece.text))
-                    floors[at] = min(floors.get(at, template.min_age), template.min_age)
+            # A template with an early date dates it that much under its patient's age.
+            age = template.min_age - (EARLY_ROOM_YEARS if early_dated(template) else 0)
+            for at in _patient_facts(template):
+                floors[at] = min(floors.get(at, age), age)
     # A frame's partner noun ("chez {partner:son_conjoint}") is a sexual_orientation span
     # when said of the patient's own sex, for any patient who may have a partner.
     kinship = corpora.read_yaml(KINSHIP_FILE)
@@ -1372,19 +1403,169 @@ def lexicon_age_floors() -> dict[tuple[str, str], int]:
     return floors
 
 
+@functools.cache
+def lexicon_age_ceilings() -> dict[tuple[str, str], int]:
+    """The oldest patient the generator writes each fact of theirs about: (category,
+    folded span text) -> the highest ``max_age`` of the templates of any family holding
+    it as the patient's ("délégué syndical" stops at 67, the ASS too). Facts no template
+    bounds are left out."""
+    from breachbench.generator.comments.templates import MAX_AGE, load_templates
+
+    ceilings: dict[tuple[str, str], int] = {}
+    for templates in load_templates().values():
+        for template in templates:
+            for at in _patient_facts(template):
+                ceilings[at] = max(ceilings.get(at, template.max_age), template.max_age)
+    return {at: age for at, age in ceilings.items() if age < MAX_AGE}
+
+
+def _patient_facts(template: Template) -> Iterator[tuple[str, str]]:
+    """(category, folded text) of a template's labelled literals about the patient."""
+    for piece in template.pieces:
+        if piece.category and piece.slot is None and piece.subject == "patient":
+            yield piece.category, fold(piece.text)
+
+
 def _under_floor(record: Record, field_name: str) -> dict[int, Finding]:
-    """A patient's fact written for someone younger than any lexicon entry allows it,
-    by the span's start."""
+    """A patient's fact written for someone younger than any lexicon entry allows it, or
+    older, by the span's start."""
     if record.age is None:
         return {}
-    floors = lexicon_age_floors()
+    floors, ceilings = lexicon_age_floors(), lexicon_age_ceilings()
     found = {}
-    for start, end, category, subject, _ in record.spans:
-        floor = floors.get((category, record.folded[start:end])) if subject == "patient" else None
+    for start, end, category, subject, assertion in record.spans:
+        if subject != "patient":
+            continue
+        at = (category, record.folded[start:end])
+        # A past fact keeps no ceiling: "ATCD de grossesse extra-utérine" at 91.
+        ceiling = None if assertion == "historical" else ceilings.get(at)
+        floor = floors.get(at)
         if floor is not None and record.age < floor:
             text = f"{record.text[start:end]} (age_floor {floor})"
             why = "fact under its lexicon age floor (age_floors.yaml)"
-            found[start] = Finding("eligibility", record.patient_id, text, field_name, why)
+        elif ceiling is not None and record.age > ceiling:
+            text = f"{record.text[start:end]} (max_age {ceiling})"
+            why = "fact over the oldest age its lexicon entries allow (max_age)"
+        else:
+            continue
+        found[start] = Finding("eligibility", record.patient_id, text, field_name, why)
+    return found
+
+
+@functools.cache
+def congenital_facts() -> frozenset[tuple[str, str]]:
+    """(category, folded text) of the facts ``comments/age_floors.yaml`` says one is born
+    with: they are never dated after the birth year."""
+    return frozenset(
+        (str(category), fold(str(text)))
+        for category, raw in corpora.read_yaml(AGE_FLOORS_FILE).items()
+        for text in raw.get("congenital") or ()
+    )
+
+
+# What may stand between a fact and the date that dates it: "IMC depuis 2010", "diabète
+# découvert en 2015", "plus de chimio depuis 2019" (a follow-up, "suivi depuis", dates
+# the care, not the fact).
+_DATED_BY = re.compile(
+    r"\s*(?:(?:connue?s?|diagnostiquee?s?|decouverte?s?|depistee?s?|dx)\s+)?"
+    r"(?:depuis|en|des)(?:\s+le)?\s*"
+)
+_ENDED_BEFORE = re.compile(r"\bplus d(?:e\s+|')$")
+_ENDED_AFTER = 2  # years: an ended fact began, then lasted (templates._ENDED_AFTER)
+
+
+def rule_dated_fact(record: Record) -> list[Finding]:
+    """A patient's fact dated where it cannot be: under the youngest age the lexicons
+    give it ("délégué CGT depuis 2014" at 16), its end at or just after that age ("plus
+    de chimio depuis 2019" for a boy born in 2019), a congenital fact after the birth
+    year ("IMC depuis 2010" for a boy born in 2000)."""
+    if record.birth_date is None:
+        return []
+    born = record.birth_date.year
+    pivot = (record.created_at or dt.date.today()).year + PIVOT_AHEAD
+    floors, congenital = lexicon_age_floors(), congenital_facts()
+    dates = [(start, end) for start, end, _ in _patient_spans(record, "date")]
+    found = []
+    for start, end, category, subject, _ in record.spans:
+        if subject != "patient" or category == "date":
+            continue
+        at = (category, record.folded[start:end])
+        floor = floors.get(at)
+        if floor is None and at not in congenital:
+            continue
+        date = next(((a, b) for a, b in dates if a >= end), None)
+        if date is None or not _DATED_BY.fullmatch(record.folded[end : date[0]]):
+            continue
+        interval = parse_date_span(record.text[date[0] : date[1]], pivot)
+        if interval is None:
+            continue
+        year, why = interval[1].year, ""
+        ended = _ENDED_BEFORE.search(record.folded[max(0, start - 12) : start])
+        if at in congenital and year != born:
+            why = "a congenital fact dated after the birth year (age_floors.yaml congenital)"
+        elif floor is not None and year < born + floor:
+            why = f"dated under the fact's youngest age in the lexicons ({floor})"
+        elif floor is not None and ended and year < born + floor + _ENDED_AFTER:
+            why = f"ended within {_ENDED_AFTER} years of the fact's youngest age ({floor})"
+        if why:
+            text = record.text[start : date[1]]
+            found.append(Finding("dated_fact", record.patient_id, text, "birth_date", why))
+    return found
+
+
+_YEARS_SINCE = re.compile(r"\bdepuis (?:plus de |pres de |presque )?(\d{1,3}) ans\b")
+# The practice's own follow-up ("patiente du cabinet depuis 15 ans"): the note is written
+# when the record is opened, so the years are the practice's only where the clause says
+# the file is older than the record (a paper file, one taken over).
+_FOLLOWED_HERE = re.compile(
+    r"\b(?:patiente?|suivie?|connue?) (?:du|au) cabinet\b|\b(?:patiente?|suivie?) ici\b"
+)
+_OLDER_FILE = re.compile(r"papier|repris|ressaisi|ancien (?:dossier|logiciel)|transfere")
+
+
+def rule_years_since(record: Record) -> list[Finding]:
+    """Years said of the patient that their life or the record cannot hold: "depuis 20
+    ans" at 15, "patiente du cabinet depuis 15 ans" on a record opened that day (unless
+    the clause says the file predates it: a paper file, one taken over)."""
+    markers = load_markers()
+    folded = record.without_names
+    found = []
+    for lo, hi in record.clauses:
+        clause = folded[lo:hi]
+        for m in _YEARS_SINCE.finditer(clause):
+            years, why = int(m[1]), ""
+            if _FOLLOWED_HERE.search(clause[: m.start()]) and not _OLDER_FILE.search(clause):
+                why = "the practice's follow-up older than the record, opened at created_at"
+            elif markers.relative_words.search(clause[: m.start()]):
+                continue  # "sa mère vit ici depuis 40 ans"
+            elif record.age is not None and years > record.age:
+                why = f"{years} years of it at {record.age}"
+            if why:
+                text = record.text[lo + m.start() : lo + m.end()]
+                found.append(Finding("years_since", record.patient_id, text, "created_at", why))
+    return found
+
+
+@functools.cache
+def _origin_reason() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    raw = corpora.read_yaml(ORIGIN_REASON_FILE)
+    return _compile(raw["origin"]), _compile(raw["reason"])
+
+
+def rule_origin_reason(record: Record) -> list[Finding]:
+    """A relative's or a third party's origin in a note that gives no reason to write it
+    (``origin_reason.yaml``): "Voisin haïtien. Ecstasy...", where an interpreter, a trip
+    home or a migration story would."""
+    origin, reason = _origin_reason()
+    if reason.search(record.folded):
+        return []
+    found = []
+    for start, end, category, subject, _ in record.spans:
+        others = category == "ethnic_origin" and subject != "patient"
+        if others and origin.search(record.folded[start:end]):
+            text = record.text[start:end]
+            why = "an origin noted with no reason (interpreter, language, family abroad)"
+            found.append(Finding("origin_reason", record.patient_id, text, subject, why))
     return found
 
 
@@ -1501,6 +1682,62 @@ def rule_birth_country(record: Record) -> list[Finding]:
             # "sa mère ne parle que l'arabe" is the mother's
             if m is not None and not markers.relative_words.search(clause[: m.start()]):
                 finding(rule, lo + m.start(), lo + m.end())
+                break
+    return found
+
+
+@dataclass(frozen=True)
+class ResidenceRule:
+    """One rule of ``residence.yaml``: a fact that only fits some departments of residence."""
+
+    id: str
+    why: str
+    lives: int  # a home class mask (generator.comments.homes)
+    pattern: re.Pattern[str]
+
+
+@functools.cache
+def load_residence_rules() -> tuple[ResidenceRule, ...]:
+    """The rules of ``corpora/checks/residence.yaml``, with the templates' groups."""
+    groups = load_residence_groups()
+    rules = []
+    for raw in corpora.read_yaml(RESIDENCE_FILE)["rules"]:
+        try:
+            lives = groups.mask(raw["lives"])
+        except ValueError as error:
+            raise ValueError(f"{RESIDENCE_FILE}: {raw['id']}: {error}") from None
+        pattern = _compile("|".join(f"(?:{p})" for p in raw["patterns"]))
+        rules.append(ResidenceRule(raw["id"], raw["why"], lives, pattern))
+    return tuple(rules)
+
+
+def department_of(insee_code: str) -> str:
+    """The department of a commune's INSEE code: three characters overseas (97x, 98x)."""
+    return insee_code[:3] if insee_code[:2] in ("97", "98") else insee_code[:2]
+
+
+def rule_residence(record: Record) -> list[Finding]:
+    """A fact or a desk word that does not fit where the patient lives
+    (``residence.yaml``): "frontalier, travaille à Genève" in La Réunion, the CPAM for a
+    patient of Martinique, the AME in Mayotte."""
+    if not record.insee_code:
+        return []
+    groups = load_residence_groups()
+    department = department_of(record.insee_code)
+    home = groups.class_of(department)
+    field_name = f"insee_code ({record.insee_code})"
+    markers = load_markers()
+    folded = record.without_names
+    found: list[Finding] = []
+    for lo, hi in record.clauses:
+        clause = folded[lo:hi]
+        for rule in load_residence_rules():
+            if groups.admits(rule.lives, home):
+                continue
+            m = rule.pattern.search(clause)
+            if m is not None and not markers.relative_words.search(clause[: m.start()]):
+                text = f"{record.text[lo + m.start() : lo + m.end()]} ({rule.id})"
+                found.append(Finding("residence", record.patient_id, text, field_name, rule.why))
                 break
     return found
 
@@ -1719,10 +1956,18 @@ RULES: tuple[Rule, ...] = (
          rule_anachronism_at_opening, ("created_at",), ("since_any",)),
     Rule("anachronism", "date next to something that did not exist then (since.yaml)",
          rule_anachronism, (), ("since",)),
+    Rule("dated_fact", "a fact dated under its floor, ended too soon, or born with and dated",
+         rule_dated_fact, ("birth_date",), ("since_word", "dated_en")),
+    Rule("years_since", "years said of the patient that the life or the record cannot hold",
+         rule_years_since, ("created_at",), ("years_since",)),
+    Rule("origin_reason", "a relative's or third party's origin with no reason to note it",
+         rule_origin_reason, (), ("ethnic_origin",)),
     Rule("eligibility", "fact impossible for the patient's sex or age (eligibility.yaml)",
          rule_eligibility, ("sex",), ("spans", "clause")),
     Rule("birth_country", "fact or language that does not fit the birth place (birth_country.yaml)",
          rule_birth_country, ("birth_place",), ("ethnic_origin", "social_precarity", "birth")),
+    Rule("residence", "fact or desk word that does not fit the department (residence.yaml)",
+         rule_residence, ("insee_code",), ("residence",)),
     Rule("same_sex_partner", "same-sex partner without a sexual_orientation span",
          rule_same_sex_partner, ("sex",), ("partner",)),
     Rule("repeated_clause", "the same clause twice in one note", rule_repeated_clause, (),
@@ -1815,6 +2060,7 @@ def _records(batch: pa.RecordBatch, present: set[str]) -> Iterator[Record]:
             has_email="email" in present,
             nir=get("nir", nulls)[i],
             birth_place=get("birth_place", nulls)[i],
+            insee_code=get("insee_code", nulls)[i],
         )
 
 
@@ -1881,6 +2127,13 @@ def _prefilters(batch: pa.RecordBatch, present: set[str]) -> dict[str, np.ndarra
     gates["birth"] = pc.match_substring_regex(
         folded, "|".join(f"(?:{p})" for p in birth), ignore_case=True
     )
+    # RE2 has no look-arounds: the gate reads the patterns without them (it may let more
+    # rows through, never fewer).
+    residence = "|".join(
+        f"(?:{re.sub(r'[(][?]<?[!=][^)]*[)]', '', r.pattern.pattern)})"
+        for r in load_residence_rules()
+    )
+    gates["residence"] = pc.match_substring_regex(folded, residence, ignore_case=True)
     if "sex" in present:
         sex = batch.column("sex")
         partner = [
@@ -1905,6 +2158,9 @@ def _prefilters(batch: pa.RecordBatch, present: set[str]) -> dict[str, np.ndarra
         pc.match_substring_regex(folded, _leaving()[0].pattern, ignore_case=True)
     )
     masks["since_word"] = masks["sensitive"] & _mask(pc.match_substring(folded, "depuis"))
+    years = _mask(pc.match_substring_regex(folded, r"depuis (plus de |pres de |presque )?\d+ ans"))
+    masks["years_since"] = years
+    masks["dated_en"] = masks["sensitive"] & _mask(pc.match_substring_regex(folded, r"\b(en|des) "))
     ended = r"plus d|ancien|a ete|jusqu|par le passe|plus rien"
     maiden = "jeune fille|nom de naissance|nom apres (le )?mariage"
     masks["maiden"] = _mask(pc.match_substring_regex(folded, maiden))

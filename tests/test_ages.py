@@ -11,9 +11,15 @@ import functools
 import re
 import unicodedata
 
+import numpy as np
+import pytest
 from breachbench.generator.comments.compiled import load_compiled, ordered_templates
+from breachbench.generator.comments.engine import load_engine
+from breachbench.generator.comments.slots import SlotFiller
 from breachbench.generator.comments.templates import Template, load_templates
+from breachbench.generator.contract.taxonomy import load_taxonomy
 from breachbench.generator.data import corpora
+from support.contexts import people_context
 
 IDENTITY = ("religion", "ethnic_origin", "sexual_orientation", "gender_identity", "political_union")
 
@@ -319,7 +325,7 @@ def test_facts_are_dated_no_earlier_than_they_are_diagnosed_or_done():
             key = (p.category, p.text)
             if p.slot is None and p.subject == "patient" and key in DATED:
                 met.add(key)
-                assert compiled.min_age[i] >= DATED[key], (t.source, _text(t))
+                assert compiled.date_min_age[i] >= DATED[key], (t.source, _text(t))
     assert met == set(DATED)
 
 
@@ -375,3 +381,121 @@ def test_a_means_of_contraception_is_no_condition():
     for t in _ordered():
         if any(p.text == "préservatifs" for p in t.pieces if p.category):
             assert "suivi pour préservatifs" not in _text(t).lower(), (t.source, _text(t))
+
+
+def _years_of(filler, key: str, rows, template: int) -> np.ndarray:
+    """The calendar years a slot ``key`` writes for ``rows``, all of one template."""
+    written = filler.fill(key, rows, np.full(len(rows), template)).to_pylist()
+    return np.array([int(re.search(r"\d{4}", y)[0]) for y in written])
+
+
+@pytest.mark.parametrize(
+    ("fragment", "floor"),
+    [("délégué CGT depuis {year}, arrêt", 18), ("en prison de {year} à {year}", 17)],
+)
+def test_an_early_date_keeps_the_facts_floor(fragment: str, floor: int):
+    """The early window fell up to two years under its template's floor ("délégué CGT
+    depuis 2014" for a man of 16 then) to make room for a period: a template with an
+    early date is written for patients older than its floor instead, and its dates keep
+    it; its period ("de {early} à {middle}") still spans two calendar years."""
+    engine = load_engine()
+    at = next(i for i, t in enumerate(engine.templates) if fragment in _text(t))
+    age = int(engine.compiled.min_age[at])
+    ctx = people_context(3000, 9, age=age, year=2021)
+    filler = SlotFiller(engine, ctx, np.random.default_rng(4))
+    rows = np.arange(3000)
+    early = _years_of(filler, "year|patient:early", rows, at)
+    middle = _years_of(filler, "year|patient:middle", rows, at)
+    born = ctx.birth_days.astype("datetime64[D]").astype("datetime64[Y]").astype(int) + 1970
+    assert (early >= born + floor).all(), (early - born).min()
+    assert (middle > early).all()
+
+
+def test_an_ended_fact_ends_after_it_could_begin():
+    """ "Plus de chimio depuis 2019" for a boy born in 2019: a frame that dates a fact's
+    end is written for patients at least two years past the fact's floor."""
+    compiled, ordered = load_compiled(), _ordered()
+    met = 0
+    for i, t in enumerate(ordered):
+        text = _text(t)
+        if t.category == "health_condition" and text.startswith("plus de chimio depuis"):
+            met += 1
+            assert compiled.date_min_age[i] >= 2, (t.source, text)
+    assert met
+
+
+def test_a_congenital_fact_is_never_dated():
+    """ "IMC depuis 2010" for a boy born in 2000: a fact one is born with (age_floors.yaml
+    ``congenital``) takes no frame that dates it, nor "dans l'enfance"."""
+    congenital = {
+        (category, text)
+        for category, raw in corpora.read_yaml("comments/age_floors.yaml").items()
+        for text in raw.get("congenital") or ()
+    }
+    assert ("health_condition", "IMC") in congenital
+    met = 0
+    for t in _ordered():
+        facts = [p.text for p in t.pieces if (p.category, p.text) in congenital]
+        if facts and all(p.subject == "patient" for p in t.pieces if p.text in facts):
+            met += 1
+            text = _text(t)
+            assert not _dates_patient(t) and "enfance" not in text, (t.source, text)
+    assert met > 100
+
+
+def test_an_others_origin_comes_with_a_reason():
+    """ "Voisin haïtien. Ecstasy...": a relative's or a third party's origin is written
+    only where the note says why it matters (an interpreter, a trip home, a migration
+    story: check's ``origin_reason.yaml``), never through a bare frame."""
+    from breachbench.benchmarks.check import _origin_reason, fold
+
+    origin, reason = _origin_reason()
+    met = 0
+    for t in _ordered():
+        for p in t.pieces:
+            others = p.category == "ethnic_origin" and p.subject in ("relative", "third_party")
+            if others and p.slot is None and origin.search(fold(p.text)):
+                met += 1
+                assert reason.search(fold(_text(t))), (t.source, _text(t))
+    assert met > 10
+
+
+IDENTITY_OF_OTHERS = re.compile(r"^(voisin |ami (?!:))")  # "voisin {fact}", "ami {fact} ?"
+SENSITIVE = frozenset(load_taxonomy().sensitive)
+
+
+def test_what_a_reading_of_seed_6161_found():
+    """A reading of 100 notes (seed 6161): a neighbour's or a friend's opinion, health or
+    origin with nothing to do with the patient ("Voisin anarchiste", "Ami sous oxygène ?",
+    "Ami zadiste ?"), a stay of months or years ("Hospi du 24/09/2022 au 01/09/23",
+    "ramadan du 22/10/1980 au 20/12/1998"), an electronic tag worn for eleven years
+    ("surveillance électronique dps 2000"), a chemotherapy "de longue date" at 2, a COPD
+    dated at 30."""
+    compiled, ordered = load_compiled(), _ordered()
+    for i, t in enumerate(ordered):
+        text = _text(t)
+        others = (p for p in t.pieces if p.subject == "third_party" and p.category in SENSITIVE)
+        fact = next(others, None)
+        if fact is not None and "+frames." in t.source and IDENTITY_OF_OTHERS.match(text):
+            assert fact.category in ("violence", "justice", "addiction"), (t.source, text)
+        stays = [p.role for p in t.pieces if p.slot == "date"]
+        if " du {date} au {date}" in text:
+            assert all("lately" in r.split(":") for r in stays), (t.source, text)
+        if re.search(r"surveillance électronique depuis \{", text) or "chimio de longue" in text:
+            raise AssertionError((t.source, text))
+        if any(p.text == "BPCO" and p.subject == "patient" for p in t.pieces):
+            assert compiled.date_min_age[i] >= 40, (t.source, text)
+
+
+def test_harassment_at_work_ends_with_working_life():
+    """ "évoquer harcèlement au travail" in the note of a woman of 83 (a reading of seed
+    6161): what happens at work is a working-age patient's, unless written as past."""
+    met = 0
+    for t in _ordered():
+        text = _text(t)
+        for p, after in zip(t.pieces, t.pieces[1:], strict=False):
+            at_work = p.slot is None and p.subject == "patient" and p.category == "violence"
+            if at_work and after.text.startswith(" au travail") and p.assertion != "historical":
+                met += 1
+                assert t.max_age <= 67, (t.source, text)
+    assert met > 20

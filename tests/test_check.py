@@ -302,6 +302,45 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
             [("VIH", "serology", P, N), ("test de grossesse", "reproductive_health", P, N)],
         ),
     ),
+    "dated_fact": (
+        make_row(
+            "IMC depuis 2010",
+            [("IMC", "health_condition", P, A), ("2010", "date", P, A)],
+            **{**MAN, "birth_date": dt.date(2000, 3, 2), "created_at": dt.datetime(2011, 5, 2)},
+        ),
+        make_row(
+            "IMC, kiné depuis 2010 ; trisomie 21 connue depuis 2000",
+            [
+                ("IMC", "health_condition", P, A),
+                ("2010", "date", P, A),
+                ("trisomie 21", "health_condition", P, A),
+                ("2000", "date", P, A),
+            ],
+            **{**MAN, "birth_date": dt.date(2000, 3, 2), "created_at": dt.datetime(2011, 5, 2)},
+        ),
+    ),
+    "years_since": (
+        make_row("patiente du cabinet depuis 15 ans"),
+        make_row(
+            "patiente du cabinet depuis 15 ans, ancien dossier papier ressaisi. "
+            "Mariée depuis 20 ans ; sa mère vit ici depuis 60 ans"
+        ),
+    ),
+    "origin_reason": (
+        make_row("Voisin haïtien. Ecstasy le week-end", [("haïtien", "ethnic_origin", T, A)]),
+        make_row(
+            "mère haïtienne, parle peu français : interprète",
+            [("haïtienne", "ethnic_origin", R, A)],
+        ),
+    ),
+    "residence": (
+        make_row("frontalier, travaille à Genève", insee_code="97407", **MAN),
+        make_row(
+            "frontalier, travaille à Genève. CPAM : attestation à jour, feuille CSS du site",
+            insee_code="74010",
+            **MAN,
+        ),
+    ),
     "birth_country": (
         make_row("sans-papiers, AME", [("sans-papiers", "ethnic_origin", P, A)]),
         make_row(
@@ -381,6 +420,53 @@ def test_rule_fires_on_a_contradiction_and_not_on_a_consistent_row(
         (make_row("suivi VIh", [("VIh", "serology", P, A)]), "unreadable_span"),
         (make_row("dps 1/6/85", [("1/6/85", "date", P, A)], **CHILD), "date_before_birth"),
         # A language, an interpreter, an arrival from another country than the row's birth.
+        (make_row("carte Vitale bloquée, appeler la CPAM", insee_code="97209"), "residence"),
+        (make_row("carte Vitale bloquée, appeler la CGSS"), "residence"),
+        (make_row("régime local Alsace-Moselle"), "residence"),
+        (make_row("pas de mutuelle, CSS à demander", insee_code="97611"), "residence"),
+        # The oldest age of a lexicon's entries: no union delegate at 78, no ASS at 70.
+        (
+            make_row(
+                "délégué syndical",
+                [("délégué syndical", "political_union", P, A)],
+                **{**MAN, "birth_date": dt.date(1943, 1, 5)},
+            ),
+            "eligibility",
+        ),
+        (
+            make_row("ASS", [("ASS", "social_precarity", P, A)], birth_date=dt.date(1950, 1, 5)),
+            "eligibility",
+        ),
+        # A fact dated under its floor, or ended as soon as it could begin.
+        (
+            make_row(
+                "délégué CGT depuis 2014",
+                [("délégué CGT", "political_union", P, A), ("2014", "date", P, A)],
+                **{**MAN, "birth_date": dt.date(1998, 1, 5)},
+            ),
+            "dated_fact",
+        ),
+        (
+            make_row(
+                "plus de chimio depuis 2019",
+                [("chimio", "health_condition", P, H), ("2019", "date", P, A)],
+                **{**MAN, "birth_date": dt.date(2019, 1, 5)},
+            ),
+            "dated_fact",
+        ),
+        (
+            make_row(
+                "séropositif depuis 20 ans",
+                [("séropositif", "serology", P, A)],
+                **{**MAN, "birth_date": dt.date(2005, 1, 5)},
+            ),
+            "years_since",
+        ),
+        # The practice's own acts fall after the record is opened (a reading of seed 6161).
+        (
+            make_row("DMT faite le 17/01/2021", [("17/01/2021", "date", P, A)]),
+            "desk_before_opening",
+        ),
         (make_row("ne parle que l'arabe, venir avec son fils"), "birth_country"),
         (make_row("vient avec une amie qui traduit", birth_place="Belgique"), "birth_country"),
         (make_row("parle portugais", birth_place="Maroc"), "birth_country"),
@@ -527,6 +613,12 @@ def test_more_contradictions(row: dict[str, Any], rule: str, tmp_path: Path) -> 
             "enfant musulmane, patiente depuis 2019", [("musulmane", "religion", P, A)], **CHILD
         ),
         make_row("pt dps 2019", [("2019", "date", P, A)], **CHILD),
+        # A commune's name may hold a separator: "- Le Chevain le 23 octobre" is no clause
+        # of its own (a false alarm of date_after_creation in 100,000 hard rows of seed 7).
+        make_row(
+            "RDV chez l'ophtalmo à Saint-Paterne - Le Chevain le 23 octobre 2021",
+            [("23 octobre 2021", "date", P, A)],
+        ),
         make_row(
             "pas de dépassement d'honoraires : CSS", [("CSS", "social_precarity", P, A)], **CHILD
         ),

@@ -19,6 +19,7 @@ import pytest
 from breachbench.generator.block import make_block
 from breachbench.generator.comments.births import load_birth_groups
 from breachbench.generator.comments.engine import CommentContext, CommentEngine, load_engine
+from breachbench.generator.comments.homes import load_residence_groups
 from breachbench.generator.comments.slots import SlotFiller
 from breachbench.generator.comments.templates import (
     MAX_AGE,
@@ -32,7 +33,7 @@ from breachbench.generator.records.dates import desk_days
 from breachbench.generator.records.nir import nir_key
 from breachbench.generator.records.people import FEMALE, MALE
 from breachbench.generator.records.places import load_places
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from support.contexts import people_context
 
@@ -305,6 +306,7 @@ def test_every_drawn_template_fits_age_year_and_partner(age, year, seed):
     assert (c.since[template] <= year).all() and (year <= c.until[template]).all()
     assert (((c.partner[template] >> partner[row]) & 1) == 1).all()
     assert (((c.born[template] >> ctx.birth_class[row]) & 1) == 1).all()
+    assert (((c.lives[template] >> ctx.home_class[row]) & 1) == 1).all()
     if age < kinship().partners["min_age"]:
         assert (partner == 0).all()
 
@@ -332,6 +334,28 @@ def test_clauses_that_ask_for_a_birth_country_are_written_for_people_born_there(
     key[engine.items_template] = engine.items_group // 2
     ethnic = key[template] == engine.keys.index("ethnic_origin")
     assert ethnic[abroad[row]].mean() > 2 * ethnic[~abroad[row]].mean()
+
+
+@settings(max_examples=6, deadline=None)
+@given(seed=st.integers(0, 2**16))
+def test_clauses_that_ask_for_a_department_are_written_for_people_living_there(seed):
+    """ "frontalier, travaille à Genève" went to a man of Le Port (La Réunion): a clause
+    with ``lives:`` is drawn only for patients whose department it admits, and the CPAM
+    never for one of the overseas departments; with patients spread over the classes,
+    such clauses are drawn."""
+    engine = load_engine()
+    groups = load_residence_groups()
+    ctx = _context(6000, 40, 2020, seed)
+    classes = np.random.default_rng(seed).integers(0, len(groups.names) + 1, 6000)
+    ctx = dataclasses.replace(ctx, home_classes=classes)
+    template, row, _ = _draws(engine, ctx, seed)
+    c = engine.compiled
+    assert (((c.lives[template] >> classes[row]) & 1) == 1).all()
+    constrained = c.lives[template] != -1
+    assert constrained.sum() > 20
+    cpam = np.array(["CPAM" in "".join(p.text or "" for p in t.pieces) for t in engine.templates])
+    overseas = np.isin(classes[row], [groups.class_of(d) for d in ("971", "974", "976")])
+    assert cpam[template].any() and not (cpam[template] & overseas).any()
 
 
 def test_same_sex_partners_are_a_small_realistic_share():
@@ -583,6 +607,7 @@ def test_a_clause_two_templates_write_is_said_once_per_comment():
 
 @settings(max_examples=4, deadline=None)
 @given(seed=st.integers(0, 2**31), difficulty=st.sampled_from(["easy", "realistic", "hard"]))
+@example(seed=0, difficulty="easy")  # two "RDV honoré, RAS. ... se confie enfin" in one note
 def test_no_comment_says_a_clause_twice(seed, difficulty):
     """Four random seeds of 5,000 notes each (a million rows per difficulty through
     ``check``, whose ``repeated_clause`` rule is this one, in ``pytest -m slow``)."""

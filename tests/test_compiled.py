@@ -278,7 +278,8 @@ def test_compiled_eligibility_and_labels_are_the_templates_own():
     rows = compiled.constraint_rows[compiled.constraint]
     for i in range(0, len(ordered), 97):
         t = ordered[i]
-        assert rows[i].tolist()[1:] == [t.max_age, t.since, t.until, t.partner, t.needs, t.born]
+        own = [t.max_age, t.since, t.until, t.partner, t.needs, t.born, t.lives]
+        assert rows[i].tolist()[1:] == own
         assert rows[i][0] == compiled.min_age[i] >= t.min_age
         says_label = any(p.slot is None and " : " in p.text for p in t.pieces)
         assert compiled.labelled[i] == says_label, t.source

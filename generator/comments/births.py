@@ -14,6 +14,7 @@ import functools
 from collections.abc import Sequence
 
 import numpy as np
+from breachbench.generator.comments.classes import ANY_CLASS, CLASSES, UNKNOWN_CLASS, ClassGroups
 from breachbench.generator.data import corpora
 
 __all__ = [
@@ -26,64 +27,23 @@ __all__ = [
 ]
 
 GROUPS_FILE = "formats/birth_groups.yaml"
-BIRTH_CLASSES = 64  # bits of an int64 mask
-UNKNOWN_BIRTH = BIRTH_CLASSES - 1
-_UNKNOWN_BIT = 1 << UNKNOWN_BIRTH
-ANY_BIRTH = -1  # every bit: born anywhere, or not known
+BIRTH_CLASSES = CLASSES
+UNKNOWN_BIRTH = UNKNOWN_CLASS
+ANY_BIRTH = ANY_CLASS  # every bit: born anywhere, or not known
 
 
-class BirthGroups:
-    """The birth countries and the groups of ``birth_groups.yaml``, as class bit masks."""
+class BirthGroups(ClassGroups):
+    """The birth countries and the groups of ``birth_groups.yaml``, as class bit masks;
+    ``abroad`` is every country, and ``except`` keeps out born in France."""
 
     def __init__(self, countries: Sequence[str], codes: Sequence[int], groups: dict) -> None:
-        if len(countries) + 1 >= UNKNOWN_BIRTH:
-            raise ValueError(f"{len(countries)} birth countries do not fit a 64-bit mask")
-        self.countries = tuple(countries)
+        super().__init__("born", GROUPS_FILE, countries, groups, builtin={"abroad": countries})
+        self.countries = self.names
         self.country_codes = np.asarray(codes, dtype=np.int64)
-        self._class = {name: 1 + i for i, name in enumerate(self.countries)}
-        abroad = sum(1 << c for c in self._class.values())
-        self._masks: dict[str, int] = {"abroad": abroad}
-        for name, spec in groups.items():
-            if isinstance(spec, dict) and set(spec) == {"except"}:
-                excluded = self._countries_mask(spec["except"], f"group {name}")
-                self._masks[name] = abroad & ~excluded
-            elif isinstance(spec, list):
-                self._masks[name] = self._countries_mask(spec, f"group {name}")
-            else:
-                raise ValueError(f"{GROUPS_FILE}: group {name}: a list or {{except: [...]}}")
-
-    def _countries_mask(self, names: object, where: str) -> int:
-        names = [names] if isinstance(names, str) else names
-        if not isinstance(names, list) or not names:
-            raise ValueError(f"{where}: expected a country name or a list of them")
-        mask = 0
-        for name in names:
-            if name not in self._class:
-                raise ValueError(f"{where}: {name!r} is not a country of birth_countries.csv")
-            mask |= 1 << self._class[name]
-        return mask
-
-    def mask(self, born: object) -> int:
-        """The signed 64-bit mask of a ``born:`` value: group names and countries, joined.
-
-        Raises ValueError on an unknown name."""
-        names = [born] if isinstance(born, str) else born
-        if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
-            raise ValueError(f"born must be a group, a country or a list of them, got {born!r}")
-        mask = _UNKNOWN_BIT
-        for name in names:
-            if name in self._masks:
-                mask |= self._masks[name]
-            elif name in self._class:
-                mask |= 1 << self._class[name]
-            else:
-                groups = ", ".join(sorted(self._masks))
-                raise ValueError(f"born: {name!r} is neither a group ({groups}) nor a country")
-        return int(np.int64(np.uint64(mask)))  # bit 63 set: a negative int64
 
     def countries_of(self, mask: int) -> frozenset[str]:
         """The countries a mask admits (for ``breachbench check``)."""
-        return frozenset(c for c, k in self._class.items() if (mask >> k) & 1)
+        return self.names_of(mask)
 
 
 @functools.cache

@@ -32,7 +32,13 @@ from breachbench.generator.comments.noise import (
     load_noise,
     variant_pool,
 )
-from breachbench.generator.comments.templates import Piece, Template, load_templates
+from breachbench.generator.comments.templates import (
+    EARLY_ROOM_YEARS,
+    Piece,
+    Template,
+    early_dated,
+    load_templates,
+)
 from breachbench.generator.contract.taxonomy import Taxonomy, load_taxonomy
 from breachbench.generator.data import corpora
 from breachbench.generator.data.derived import derived
@@ -107,12 +113,16 @@ class CompiledTemplates:
     # Eligibility of each template (``generator.comments.templates``): the engine redraws
     # a clause whose template does not fit its record.
     min_age: np.ndarray  # (templates,) int64: patient's age at the record's creation
+    # (templates,) int64: the youngest age its patient dates are drawn at: min_age, less
+    # the room an early date needs (templates.EARLY_ROOM_YEARS) where it writes one
+    date_min_age: np.ndarray
     max_age: np.ndarray
     since: np.ndarray  # first year it can be written (0: always)
     until: np.ndarray  # last year it can be written (templates.NO_UNTIL: always)
     partner: np.ndarray  # partner states it fits, a NO_PARTNER | ... mask
     needs: np.ndarray  # record contacts it writes, a NEEDS_PHONE | ... mask
     born: np.ndarray  # birth classes it fits, a mask (generator.comments.births)
+    lives: np.ndarray  # home classes it fits, a mask (generator.comments.homes)
     group: np.ndarray  # exclusion group id, -1 for none: one per comment
     group_names: tuple[str, ...]
     # Clauses written by more than one template ("feuille de soins papier" as a routine
@@ -129,7 +139,7 @@ class CompiledTemplates:
     # patient's hypothyroidism to the father)
     no_comma_after: np.ndarray
     constraint: np.ndarray  # (templates,) int64: its row of constraint_rows
-    # distinct (min_age, max_age, since, until, partner, needs, born)
+    # distinct (min_age, max_age, since, until, partner, needs, born, lives)
     constraint_rows: np.ndarray
 
     def scale(self, tag_weights: Mapping[str, float]) -> np.ndarray:
@@ -345,11 +355,11 @@ def compile_templates(
             template_bits |= np.where(incidence[:, i], tag_bit[tag], 0)
 
     min_age = _min_ages(templates, category_min_age or {})
-    max_age, since, until, partner, needs, born = map(
-        column, ("max_age", "since", "until", "partner", "needs", "born")
+    max_age, since, until, partner, needs, born, lives = map(
+        column, ("max_age", "since", "until", "partner", "needs", "born", "lives")
     )
     constraint_rows, constraint = np.unique(
-        np.stack([min_age, max_age, since, until, partner, needs, born], axis=1),
+        np.stack([min_age, max_age, since, until, partner, needs, born, lives], axis=1),
         axis=0,
         return_inverse=True,
     )
@@ -369,12 +379,17 @@ def compile_templates(
         variant_bits=variant_bits,
         template_bits=template_bits,
         min_age=min_age,
+        date_min_age=np.maximum(
+            min_age - EARLY_ROOM_YEARS * np.array([early_dated(t) for t in templates], bool),
+            0,
+        ),
         max_age=max_age,
         since=since,
         until=until,
         partner=partner,
         needs=needs,
         born=born,
+        lives=lives,
         group=np.array([group_id.get(g, -1) for g in groups], dtype=np.int64),
         group_names=group_names,
         shared_start=shared_start,

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 from breachbench.generator.comments.births import UNKNOWN_BIRTH, birth_classes
+from breachbench.generator.comments.homes import UNKNOWN_HOME, home_classes
 from breachbench.generator.comments.templates import (
     NEEDS_EMAIL,
     NEEDS_HOME,
@@ -53,6 +54,7 @@ class CommentContext:
     birth_name_index: np.ndarray | None = None
     birth_place: pa.Array | None = None
     birth_classes: np.ndarray | None = None  # generator.comments.births, None: not known
+    home_classes: np.ndarray | None = None  # generator.comments.homes, None: not known
     mobile: pa.Array | None = None  # null where the record has none
     home: pa.Array | None = None
     email: pa.Array | None = None
@@ -102,6 +104,9 @@ class CommentContext:
             birth_classes=None
             if birth is None
             else birth_classes(birth.born_abroad, birth.code_value),
+            home_classes=home_classes(np.asarray(places.departments))[
+                places.department_index[unit]
+            ],
             mobile=mobile,
             home=home,
             email=email,
@@ -137,6 +142,14 @@ class CommentContext:
         if self.birth_classes is None:
             return np.full(len(self.sex), UNKNOWN_BIRTH, dtype=np.int64)
         return self.birth_classes
+
+    @functools.cached_property
+    def home_class(self) -> np.ndarray:
+        """Per record, its home class; :data:`UNKNOWN_HOME` (fits every clause) when the
+        context carries no residences."""
+        if self.home_classes is None:
+            return np.full(len(self.sex), UNKNOWN_HOME, dtype=np.int64)
+        return self.home_classes
 
     @functools.cached_property
     def born_abroad(self) -> np.ndarray:

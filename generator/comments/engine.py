@@ -62,6 +62,7 @@ from breachbench.generator.comments.context import (
     CommentContext,
 )
 from breachbench.generator.comments.glue import Glue, load_glue
+from breachbench.generator.comments.homes import ANY_HOME, HOME_CLASSES
 from breachbench.generator.comments.noise import (
     EDITS,
     NoiseLevel,
@@ -687,24 +688,28 @@ class CommentEngine:
         self, template: np.ndarray, row: np.ndarray, ctx: CommentContext, partner: np.ndarray
     ) -> np.ndarray:
         """Whether each template fits its record: age at creation, the year (``since``,
-        ``until``), the partner, the contacts it writes and the country of birth (sex is
-        the sampler's)."""
-        by_age, by_profile, constraint = self._fit_tables
+        ``until``), the partner, the contacts it writes, the country of birth and the
+        department of residence (sex is the sampler's)."""
+        by_age, by_profile, by_home, constraint = self._fit_tables
         profile = (ctx.contacts[row] * 3 + partner[row]) * BIRTH_CLASSES + ctx.birth_class[row]
+        at = constraint[template]
         return (
-            by_age[constraint[template], ctx.age_year[row]]
-            & by_profile[constraint[template], profile]
+            by_age[at, ctx.age_year[row]]
+            & by_profile[at, profile]
+            & by_home[at, ctx.home_class[row]]
         )
 
     @functools.cached_property
-    def _fit_tables(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _fit_tables(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Eligibility as two lookups: templates share a few hundred distinct constraints
         (``CompiledTemplates.constraint_rows``), and a record is an (age, year) and a
-        (contacts, partner, birth class) profile, so whether a template fits is two table
-        reads instead of six comparisons of gathered arrays."""
+        (contacts, partner, birth class) profile and a home class, so whether a template
+        fits is three table reads instead of seven comparisons of gathered arrays."""
         c = self.compiled
         rows = c.constraint_rows
-        min_age, max_age, since, until, partner, needs, born = (rows[:, i, None] for i in range(7))
+        min_age, max_age, since, until, partner, needs, born, lives = (
+            rows[:, i, None] for i in range(8)
+        )
         age = np.arange(AGES)[None, :, None]
         year = (FIRST_YEAR + np.arange(YEARS))[None, None, :]
         by_age = (
@@ -724,7 +729,8 @@ class CommentEngine:
             & (unknown | ((lacks[:, :, None, None] & contacts) == 0))
             & (((born[:, :, None, None] >> birth) & 1) == 1)
         ).reshape(len(rows), -1)
-        return by_age, by_profile, c.constraint
+        by_home = ((lives >> np.arange(HOME_CLASSES)[None, :]) & 1) == 1
+        return by_age, by_profile, by_home, c.constraint
 
     def _repeated(self, template: np.ndarray, row: np.ndarray) -> np.ndarray:
         """Clauses that repeat an earlier clause of their comment, or its group (two
@@ -846,6 +852,7 @@ class CommentEngine:
             & (c.partner == 7)
             & (c.needs == 0)
             & (c.born == ANY_BIRTH)
+            & (c.lives == ANY_HOME)
             & (c.group < 0)
         )
         return np.flatnonzero(ok)

@@ -68,7 +68,6 @@ _PAST_WINDOW = 20 * _YEAR
 _FUTURE_WINDOW = 300
 _RECENT_WINDOW = 2 * _YEAR
 _LATELY_WINDOW = 8 * 7  # 'lately': what the desk still acts on
-_PERIOD_ROOM = 2 * _YEAR
 
 
 _MEMBER_FIELDS = ("sex", "birth_days", "birth_year", "first", "last", "phone", "order")
@@ -318,17 +317,12 @@ class SlotFiller:
             return birth
         compiled = self.engine.compiled
         valid = templates >= 0
-        min_age = np.where(valid, compiled.min_age[np.where(valid, templates, 0)], 0)
+        # A template with an early date is written for patients older than its floor by
+        # the room a period ("de {early} à {middle}") needs before the recent window
+        # (templates.EARLY_ROOM_YEARS): its dates keep the floor, date_min_age.
+        min_age = np.where(valid, compiled.date_min_age[np.where(valid, templates, 0)], 0)
         low = np.maximum(birth + (min_age * DAYS_PER_YEAR).astype(np.int64), birth)
-        since = self._since_day(templates)
-        low = np.maximum(low, since)
-        if "early" in qualifiers:
-            # A period ("de {early} à {middle}") needs two calendar years before the
-            # recent window: where the template's youngest age leaves less, its start
-            # falls up to two years earlier, never before birth or the template's first
-            # year (the middle window keeps the floor, and still follows).
-            room = created - _RECENT_WINDOW - _PERIOD_ROOM
-            low = np.maximum(np.minimum(low, room), np.maximum(birth, since))
+        low = np.maximum(low, self._since_day(templates))
         return self._timeline(rows, low, created, qualifiers)
 
     def _timeline(

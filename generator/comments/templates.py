@@ -17,13 +17,15 @@ import fnmatch
 import functools
 import math
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import yaml
 from breachbench.generator.comments.births import ANY_BIRTH, UNKNOWN_BIRTH, load_birth_groups
+from breachbench.generator.comments.classes import ANY_CLASS, ClassGroups
+from breachbench.generator.comments.homes import ANY_HOME, UNKNOWN_HOME, load_residence_groups
 from breachbench.generator.contract.taxonomy import TAXONOMY_FILE, Taxonomy, load_taxonomy
 
 # {town|...:a} "à Dax", {town|...:de} "d'Auch": the preposition goes in the value.
@@ -173,6 +175,7 @@ class Template:
     needs: int = 0  # record contacts it writes or has, | those it lacks << LACKS_SHIFT
     until: int = NO_UNTIL
     born: int = ANY_BIRTH  # birth classes it fits (generator.comments.births)
+    lives: int = ANY_HOME  # home classes it fits (generator.comments.homes)
     group: str = ""  # at most one template of a non-empty group per comment
     # Further groups of a template in several ("carte Vitale volée" is a story and a
     # word on the card): a comment holds at most one template of each, like ``group``.
@@ -507,7 +510,7 @@ class _Source:
 class _Eligibility:
     """Who an entry or frame fits: the patient's age range, a first year, partner states,
     the record's contacts (``needs``: has | lacks << LACKS_SHIFT), countries of birth
-    (``generator.comments.births``)."""
+    (``generator.comments.births``), departments of residence (``...homes``)."""
 
     min_age: int = 0
     max_age: int = MAX_AGE
@@ -516,6 +519,7 @@ class _Eligibility:
     until: int = NO_UNTIL
     needs: int = 0
     born: int = ANY_BIRTH
+    lives: int = ANY_HOME
 
     def merge(self, other: _Eligibility) -> _Eligibility | None:
         """Both constraints at once, or None when no patient fits both."""
@@ -527,11 +531,12 @@ class _Eligibility:
             min(self.until, other.until),
             self.needs | other.needs,
             self.born & other.born,
+            self.lives & other.lives,
         )
         fits = merged.min_age <= merged.max_age and merged.since <= merged.until
         fits = (
             fits and merged.partner and _contacts_fit(merged.needs) and merged.born & _KNOWN_BIRTHS
-        )
+        ) and bool(merged.lives & _KNOWN_HOMES)
         return merged if fits else None
 
 
@@ -552,7 +557,7 @@ _PARTNER_VALUES = {"any": ANY_PARTNER, "M": MALE_PARTNER, "F": FEMALE_PARTNER}
 
 def _eligibility(entry: Mapping[str, Any], file: str, where: str) -> _Eligibility:
     """``min_age``, ``max_age``, ``since``, ``until``, ``partner``, ``has``, ``lacks`` and
-    ``born`` of an entry, validated."""
+    ``born`` and ``lives`` of an entry, validated."""
 
     def integer(key: str, low: int, high: int, default: int) -> int:
         value = entry.get(key, default)
@@ -577,17 +582,30 @@ def _eligibility(entry: Mapping[str, Any], file: str, where: str) -> _Eligibilit
     needs |= _contact_mask(entry, "lacks", file, where) << LACKS_SHIFT
     if not _contacts_fit(needs):
         raise _fail(file, where, "no record holds the contacts of both its has and lacks")
-    born = ANY_BIRTH
-    if "born" in entry:
-        try:
-            born = load_birth_groups().mask(entry["born"])
-        except ValueError as error:
-            raise _fail(file, where, str(error)) from None
-    return _Eligibility(min_age, max_age, since, _PARTNER_VALUES[partner], until, needs, born)
+    born, lives = (
+        _class_mask(entry, key, groups, file, where)
+        for key, groups in (("born", load_birth_groups), ("lives", load_residence_groups))
+    )
+    return _Eligibility(
+        min_age, max_age, since, _PARTNER_VALUES[partner], until, needs, born, lives
+    )
+
+
+def _class_mask(
+    entry: Mapping[str, Any], key: str, groups: Callable[[], ClassGroups], file: str, where: str
+) -> int:
+    """The class mask of an entry's ``born`` or ``lives`` (every class when absent)."""
+    if key not in entry:
+        return ANY_CLASS
+    try:
+        return groups().mask(entry[key])
+    except ValueError as error:
+        raise _fail(file, where, str(error)) from None
 
 
 # Every birth class but "not known": a merge that leaves none of them fits no patient.
 _KNOWN_BIRTHS = ~(1 << UNKNOWN_BIRTH)
+_KNOWN_HOMES = ~(1 << UNKNOWN_HOME)
 
 
 def _contact_mask(entry: Mapping[str, Any], key: str, file: str, where: str) -> int:
@@ -732,6 +750,8 @@ def _constrained(template: Template) -> Template:
     """
     roles = kinship().roles
     min_age, partner, needs, sex = template.min_age, template.partner, template.needs, template.sex
+    if early_dated(template):
+        min_age += EARLY_ROOM_YEARS
     previous = ""
     for piece in template.pieces:
         qualifiers = piece.role.split(":") if piece.role else []
@@ -1036,6 +1056,9 @@ class _AgeFloors:
     #: Facts denied from another age than ``negated`` ("pas d'allergie à l'œuf" fits a
     #: toddler where "jamais de lymphome" does not), by the same plain text.
     negated_listed: dict[str, int] | None = None
+    #: Facts one is born with (cerebral palsy, trisomy 21, cystic fibrosis): they take no
+    #: frame that dates the patient's fact ("IMC depuis 2010" for a boy born in 2000).
+    congenital: frozenset[str] = frozenset()
 
     def floor(self, text: str) -> int:
         self.unmet.discard(text)
@@ -1055,6 +1078,11 @@ class _AgeFloors:
         """False for a listed brief fact (and marks it met)."""
         self.unmet.discard(f"brief: {text}")
         return text not in self.brief
+
+    def datable(self, text: str) -> bool:
+        """False for a listed congenital fact (and marks it met)."""
+        self.unmet.discard(f"congenital: {text}")
+        return text not in self.congenital
 
     def ends(self, text: str) -> bool:
         """False for a listed lifelong fact (and marks it met)."""
@@ -1084,15 +1112,28 @@ def _load_age_floors(source: _Source, vocabulary: Taxonomy) -> dict[str, _AgeFlo
         lifelong = frozenset(
             str(t) for t in _as_list(raw.get("lifelong"), file, f"{category}.lifelong")
         )
+        congenital = frozenset(
+            str(t) for t in _as_list(raw.get("congenital"), file, f"{category}.congenital")
+        )
         unmet = (
             set(listed)
             | {f"brief: {text}" for text in brief}
+            | {f"congenital: {text}" for text in congenital}
             | {f"lifelong: {text}" for text in lifelong}
             | {f"negated: {text}" for text in negated_listed}
             | {f"dated: {text}" for text in dated_listed}
         )
         floors[str(category)] = _AgeFloors(
-            default, listed, unmet, dated, dated_listed, brief, lifelong, negated, negated_listed
+            default,
+            listed,
+            unmet,
+            dated,
+            dated_listed,
+            brief,
+            lifelong,
+            negated,
+            negated_listed,
+            congenital,
         )
     return floors
 
@@ -1135,6 +1176,24 @@ _CHILDHOOD = 12
 # Frames tagged `years_ago` ("{fact} il y a des années") put the fact at least this many
 # years back: the patient is that much older than the fact's youngest age.
 _YEARS_AGO = 5
+# A template with an early date ("incarcéré de {year|patient:early} à {year|patient:middle}",
+# "{fact} découvert en {year|patient:early}, dernier bilan en ...") puts it before the
+# middle and recent windows (generator.comments.slots). Its patient is this many years
+# older than its floor, so that the early date keeps the floor (it fell up to two years
+# under it where the windows lacked room: "délégué CGT depuis 2014" for a man of 16 then).
+EARLY_ROOM_YEARS = 4
+# Frames tagged `ended` that date the end ("plus de {fact} depuis {year}") put it at least
+# this many years after the fact's youngest age: the fact began, then lasted ("plus de
+# chimio depuis 2019" for a boy born in 2019, a reading of issue 9).
+_ENDED_AFTER = 2
+
+
+def early_dated(template: Template) -> bool:
+    """Whether a template writes an early date of the patient's (``{year|patient:early}``)."""
+    return any(
+        p.slot in _DATE_SLOTS and p.subject == "patient" and "early" in p.role.split(":")
+        for p in template.pieces
+    )
 
 
 def _dates_patient(frame: _Frame) -> bool:
@@ -1211,6 +1270,7 @@ class _SensitiveLoader:
                     partner=eligibility.partner,
                     needs=eligibility.needs,
                     born=eligibility.born,
+                    lives=eligibility.lives,
                     group=STORY_GROUP if all_tags & _STORY_TAGS else "",
                     more_groups=more_groups,
                 )
@@ -1238,9 +1298,10 @@ class _SensitiveLoader:
         entry["under_way"] = bool(
             _UNDER_WAY.search(plain_text(str(entry.get(text_key, entry.get("m")))))
         )
-        lasts = ends = True
+        lasts = ends = entry["datable"] = True
         if self.floors is not None:
             text = plain_text(str(entry.get(text_key, entry.get("m"))))
+            entry["datable"] = self.floors.datable(text)
             lasts = self.floors.lasts(text)
             ends = self.floors.ends(text)
             entry["negated_floor"] = self.floors.negated_floor(text)
@@ -1266,6 +1327,8 @@ class _SensitiveLoader:
             entry["frames_exclude"].append("tag:lasting")  # no "chimio depuis 1982"
         if not ends:
             entry["frames_exclude"].append("tag:ended")  # no "plus de VIH depuis 2019"
+        if not entry["datable"]:  # no "trisomie 21 dans l'enfance" nor "il y a des années"
+            entry["frames_exclude"].extend(("tag:childhood", "tag:years_ago"))
         entry["frames_exclude"] = tuple(entry["frames_exclude"])
         return entry
 
@@ -1343,9 +1406,16 @@ class _SensitiveLoader:
         alive = kinship().roles.get(frame.role, {}).get("max_patient_age")
         if eligibility and frame.subject == "relative" and alive and assertion != "historical":
             eligibility = eligibility.merge(_Eligibility(max_age=int(alive)))
+        if not entry["datable"] and frame.subject == "patient" and _dates_patient(frame):
+            return None  # no "IMC depuis 2010" at 10: a congenital fact is not dated
         dated = entry["dated_floor"]
         if eligibility and dated and frame.subject == "patient" and _dates_patient(frame):
             eligibility = eligibility.merge(_Eligibility(min_age=dated))
+        ended = "ended" in frame.tags and frame.subject == "patient" and _dates_patient(frame)
+        if eligibility and ended:
+            eligibility = eligibility.merge(
+                _Eligibility(min_age=max(own.min_age, dated) + _ENDED_AFTER)
+            )
         negated = entry["negated_floor"]
         if eligibility and negated and frame.subject == "patient" and assertion == "negated":
             eligibility = eligibility.merge(_Eligibility(min_age=negated))
@@ -1492,6 +1562,7 @@ def _load_family(family: str, source: _Source, vocabulary: Taxonomy) -> tuple[Te
                     partner=eligibility.partner,
                     needs=eligibility.needs,
                     born=eligibility.born,
+                    lives=eligibility.lives,
                     group=groups[0],
                     more_groups=tuple(groups[1:]),
                 )
