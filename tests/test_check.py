@@ -586,6 +586,8 @@ def test_more_contradictions(row: dict[str, Any], rule: str, tmp_path: Path) -> 
     "row",
     [
         make_row("certificat crèche pour sa fille"),
+        # "âme sœur" is no AME (the state medical aid, not given in Mayotte).
+        make_row("son âme sœur l'accompagne", insee_code="97610"),
         # No message on the landline leaves the mobile's voicemail open.
         make_row(
             "NE PAS LAISSER DE MESSAGE SUR LE FIXE, rappeler sur le portable. RDV reporté,"
