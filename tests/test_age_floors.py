@@ -135,6 +135,23 @@ def test_lifelong_facts_take_no_ended_frame(tmp_path):
         load_templates(_corpora(tmp_path / "c", lifelong.replace("Zubsolvé]", "Zubzub]")))
 
 
+def test_only_lethal_facts_take_death_frames(tmp_path):
+    """A frame tagged `death` ("père décédé de {fact}") takes only the facts listed
+    `lethal`; a listed text that names no entry stops the load."""
+
+    def died(templates) -> set[str]:
+        texts = {"".join(p.text for p in t.pieces) for t in templates}
+        return {text for text in texts if text.startswith("père décédé")}
+
+    assert not died(load_templates(_corpora(tmp_path / "a", FLOORS))["addiction"])
+    lethal = FLOORS.replace("default: 15,", "default: 15, lethal: [Zubsolv],")
+    assert died(load_templates(_corpora(tmp_path / "b", lethal))["addiction"]) == {
+        "père décédé de Zubsolv"
+    }
+    with pytest.raises(TemplateError, match="Zubzub"):
+        load_templates(_corpora(tmp_path / "c", lethal.replace("[Zubsolv]", "[Zubzub]")))
+
+
 def _denied_ages(templates, source: str) -> tuple[set[int], set[int]]:
     """The min_ages of the patient's ``source`` entry in frames: denied, and not."""
     ages: tuple[set[int], set[int]] = (set(), set())

@@ -303,6 +303,24 @@ def test_a_person_is_labelled_only_with_what_a_desk_writes_of_them(templates):
     assert "frère : 100 %" not in health
 
 
+def test_a_relative_dies_only_of_what_people_die_of(templates):
+    """Frames tagged `death` take the facts listed `lethal` in age_floors.yaml: a
+    million rows wrote "père décédé d'herpès génital", "d'autisme", "de fibromyalgie"."""
+    texts = {render(t) for category in templates.values() for t in category}
+    died = {text for text in texts if text.startswith("père décédé d")}
+    assert {"père décédé de sida", "père décédé d'infarctus", "père décédé de cirrhose"} <= died
+    assert (
+        not {
+            "père décédé d'herpès génital",
+            "père décédé d'autisme",
+            "père décédé de fibromyalgie",
+            "père décédé d'AIT",
+            "père décédé d'hypothyroïdie",
+        }
+        & died
+    )
+
+
 def test_connectors():
     connectors = load_connectors()
     assert ". " in connectors.separators and "\n" in connectors.separators

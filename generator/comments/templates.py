@@ -1059,6 +1059,10 @@ class _AgeFloors:
     #: Facts one is born with (cerebral palsy, trisomy 21, cystic fibrosis): they take no
     #: frame that dates the patient's fact ("IMC depuis 2010" for a boy born in 2000).
     congenital: frozenset[str] = frozenset()
+    #: Facts someone dies of (a cancer, a heart attack, cirrhosis, AIDS, an overdose):
+    #: the only ones frames tagged ``death`` take ("père décédé de {fact}"), not "père
+    #: décédé d'herpès génital" or "d'hypothyroïdie".
+    lethal: frozenset[str] = frozenset()
 
     def floor(self, text: str) -> int:
         self.unmet.discard(text)
@@ -1089,6 +1093,11 @@ class _AgeFloors:
         self.unmet.discard(f"lifelong: {text}")
         return text not in self.lifelong
 
+    def kills(self, text: str) -> bool:
+        """True for a listed lethal fact (and marks it met)."""
+        self.unmet.discard(f"lethal: {text}")
+        return text in self.lethal
+
 
 def _load_age_floors(source: _Source, vocabulary: Taxonomy) -> dict[str, _AgeFloors]:
     """``comments/age_floors.yaml`` by category, validated; empty when a corpora has none."""
@@ -1115,11 +1124,13 @@ def _load_age_floors(source: _Source, vocabulary: Taxonomy) -> dict[str, _AgeFlo
         congenital = frozenset(
             str(t) for t in _as_list(raw.get("congenital"), file, f"{category}.congenital")
         )
+        lethal = frozenset(str(t) for t in _as_list(raw.get("lethal"), file, f"{category}.lethal"))
         unmet = (
             set(listed)
             | {f"brief: {text}" for text in brief}
             | {f"congenital: {text}" for text in congenital}
             | {f"lifelong: {text}" for text in lifelong}
+            | {f"lethal: {text}" for text in lethal}
             | {f"negated: {text}" for text in negated_listed}
             | {f"dated: {text}" for text in dated_listed}
         )
@@ -1134,6 +1145,7 @@ def _load_age_floors(source: _Source, vocabulary: Taxonomy) -> dict[str, _AgeFlo
             negated,
             negated_listed,
             congenital,
+            lethal,
         )
     return floors
 
@@ -1299,11 +1311,13 @@ class _SensitiveLoader:
             _UNDER_WAY.search(plain_text(str(entry.get(text_key, entry.get("m")))))
         )
         lasts = ends = entry["datable"] = True
+        kills = False
         if self.floors is not None:
             text = plain_text(str(entry.get(text_key, entry.get("m"))))
             entry["datable"] = self.floors.datable(text)
             lasts = self.floors.lasts(text)
             ends = self.floors.ends(text)
+            kills = self.floors.kills(text)
             entry["negated_floor"] = self.floors.negated_floor(text)
             entry["dated_floor"] = self.floors.dated_floor(text)
             # A listed entry with its own min_age keeps it: listing it is not an error.
@@ -1327,6 +1341,8 @@ class _SensitiveLoader:
             entry["frames_exclude"].append("tag:lasting")  # no "chimio depuis 1982"
         if not ends:
             entry["frames_exclude"].append("tag:ended")  # no "plus de VIH depuis 2019"
+        if not kills:
+            entry["frames_exclude"].append("tag:death")  # no "décédé d'herpès génital"
         if not entry["datable"]:  # no "trisomie 21 dans l'enfance" nor "il y a des années"
             entry["frames_exclude"].extend(("tag:childhood", "tag:years_ago"))
         entry["frames_exclude"] = tuple(entry["frames_exclude"])
