@@ -321,6 +321,27 @@ def test_a_relative_dies_only_of_what_people_die_of(templates):
     )
 
 
+def test_whatever_a_residence_rule_reads_is_drawn_only_where_it_is_given(templates):
+    """Every template whose text a `residence` rule of checks/residence.yaml reads (the
+    CSS, the AME, the CPAM, a cross-border job) carries a ``lives:`` restriction: "C2S"
+    and "complémentaire santé solidaire", synonyms of the CSS, went without one and
+    were written in Mayotte, where the CSS is not given (1M realistic rows, seed 12345)."""
+    from breachbench.benchmarks.check import fold
+    from breachbench.generator.comments.templates import ANY_HOME
+
+    rules = load_yaml_file(CORPORA / "checks" / "residence.yaml")["rules"]
+    patterns = [re.compile(p) for rule in rules for p in rule["patterns"]]
+    unbounded = {
+        render(t)
+        for category in templates.values()
+        for t in category
+        if t.lives == ANY_HOME
+        and all(p.subject == "patient" for p in t.pieces if p.category)
+        and any(p.search(fold(render(t))) for p in patterns)
+    }
+    assert not unbounded, sorted(unbounded)[:10]
+
+
 def test_connectors():
     connectors = load_connectors()
     assert ". " in connectors.separators and "\n" in connectors.separators
