@@ -342,6 +342,13 @@ def test_whatever_a_residence_rule_reads_is_drawn_only_where_it_is_given(templat
     assert not unbounded, sorted(unbounded)[:10]
 
 
+def test_a_transition_is_dated_from_16(templates):
+    """A dated transition is a teenager's or an adult's: no "Transition en février 1983"
+    for a girl then 15 (a reading of seed 9191)."""
+    dated = [t for t in templates["gender_identity"] if render(t) == "transition en {year}"]
+    assert dated and min(t.min_age for t in dated) == 16
+
+
 def test_connectors():
     connectors = load_connectors()
     assert ". " in connectors.separators and "\n" in connectors.separators
