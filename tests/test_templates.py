@@ -342,6 +342,14 @@ def test_whatever_a_residence_rule_reads_is_drawn_only_where_it_is_given(templat
     assert not unbounded, sorted(unbounded)[:10]
 
 
+def test_a_dead_mother_was_ill_not_on_a_treatment(templates):
+    """ "mère décédée, était {fact}" (tag condition) takes conditions, not a drug or a
+    service (tag implicit): no "mère décédée, était sous TPE" or "sous Ritaline"."""
+    serology = {render(t) for t in templates["serology"]}
+    assert "mère décédée, était séropositive" in serology
+    assert not any(t.startswith("mère décédée, était sous") for t in serology)
+
+
 def test_a_transition_is_dated_from_16(templates):
     """A dated transition is a teenager's or an adult's: no "Transition en février 1983"
     for a girl then 15 (a reading of seed 9191)."""
