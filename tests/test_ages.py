@@ -7,6 +7,7 @@ takes seconds and equals it (``pytest -m slow``)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import re
 import unicodedata
@@ -15,10 +16,12 @@ import numpy as np
 import pytest
 from breachbench.generator.comments.compiled import load_compiled, ordered_templates
 from breachbench.generator.comments.engine import load_engine
-from breachbench.generator.comments.slots import SlotFiller
+from breachbench.generator.comments.slots import SlotFiller, _birthday
 from breachbench.generator.comments.templates import Template, load_templates
 from breachbench.generator.contract.taxonomy import load_taxonomy
 from breachbench.generator.data import corpora
+from hypothesis import given
+from hypothesis import strategies as st
 from support.contexts import people_context
 
 IDENTITY = ("religion", "ethnic_origin", "sexual_orientation", "gender_identity", "political_union")
@@ -499,3 +502,20 @@ def test_harassment_at_work_ends_with_working_life():
                 met += 1
                 assert t.max_age <= 67, (t.source, text)
     assert met > 20
+
+
+@given(
+    st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2025, 12, 31)),
+    st.integers(0, 110),
+)
+def test_a_dated_fact_falls_on_or_after_the_birthday_of_its_floor(birth, years):
+    """A fact's floor in days is the day the patient turns it, as a reader counts: born
+    on 29 February, the 1st of March; "years * 365.2425" days fell a day short one year
+    in four ("plus d'obésité morbide depuis 2023" the day before a girl turned 8)."""
+    epoch = dt.date(1970, 1, 1)
+    try:
+        expected = birth.replace(year=birth.year + years)
+    except ValueError:  # 29 February in a year without one
+        expected = dt.date(birth.year + years, 3, 1)
+    days = _birthday(np.array([(birth - epoch).days]), np.array([years]))
+    assert int(days[0]) == (expected - epoch).days
