@@ -350,6 +350,17 @@ def test_a_dead_mother_was_ill_not_on_a_treatment(templates):
     assert not any(t.startswith("mère décédée, était sous") for t in serology)
 
 
+def test_no_mutuelle_as_a_fact_joins_the_mutuelle_group(templates):
+    """ "pas de mutuelle" said as a fact shares the `mutuelle` group of the desk's
+    "pas de mutuelle renseignée" and "mutuelle : X", so a note says it once: "Pas de
+    mutuelle : les papiers se font avec l'assistante sociale ... - pas de mutuelle
+    renseignée" (1M rows, seed 12345)."""
+    facts = [t for t in templates["social_precarity"] if render(t).lower() == "pas de mutuelle"]
+    routine = [t for t in templates["routine"] if render(t) == "pas de mutuelle renseignée"]
+    assert facts and routine
+    assert all("mutuelle" in (t.group, *t.more_groups) for t in facts + routine)
+
+
 def test_a_transition_is_dated_from_16(templates):
     """A dated transition is a teenager's or an adult's: no "Transition en février 1983"
     for a girl then 15 (a reading of seed 9191)."""
