@@ -361,6 +361,16 @@ def test_no_mutuelle_as_a_fact_joins_the_mutuelle_group(templates):
     assert all("mutuelle" in (t.group, *t.more_groups) for t in facts + routine)
 
 
+def test_a_partner_shares_the_patients_home(templates):
+    """A partner's fact keeps the entry's ``lives:`` (they share the patient's home): "?
+    AME chez le compagnon" was written in Bandrele, Mayotte, where the AME is not given
+    (1M hard rows, seed 12345)."""
+    from breachbench.generator.comments.templates import ANY_HOME
+
+    partner = [t for t in templates["social_precarity"] if render(t) == "? AME chez le compagnon"]
+    assert partner and all(t.lives != ANY_HOME for t in partner)
+
+
 def test_a_transition_is_dated_from_16(templates):
     """A dated transition is a teenager's or an adult's: no "Transition en février 1983"
     for a girl then 15 (a reading of seed 9191)."""

@@ -1405,8 +1405,11 @@ class _SensitiveLoader:
                 partner = _PARTNER_VALUES[entry["sex"]]
             if frame.dynamic_partner or frame.eligibility.partner != ANY_PARTNER:
                 # A partner is of the patient's generation: the entry's ages hold for both
-                # (no pregnant wife at 74).
-                own = _Eligibility(own.min_age, own.max_age, own.since, partner, own.until)
+                # (no pregnant wife at 74). And shares the patient's home: no "? AME chez le
+                # compagnon" in Mayotte, where the AME is not given.
+                own = _Eligibility(
+                    own.min_age, own.max_age, own.since, partner, own.until, lives=own.lives
+                )
             elif frame.subject == "relative":
                 own = _relative_ages(own, frame.role, partner)  # type: ignore[assignment]
                 if own is None:
