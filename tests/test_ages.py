@@ -16,10 +16,11 @@ import numpy as np
 import pytest
 from breachbench.generator.comments.compiled import load_compiled, ordered_templates
 from breachbench.generator.comments.engine import load_engine
-from breachbench.generator.comments.slots import SlotFiller, _birthday
+from breachbench.generator.comments.slots import SlotFiller
 from breachbench.generator.comments.templates import Template, load_templates
 from breachbench.generator.contract.taxonomy import load_taxonomy
 from breachbench.generator.data import corpora
+from breachbench.generator.records.people import birthday
 from hypothesis import given
 from hypothesis import strategies as st
 from support.contexts import people_context
@@ -517,5 +518,5 @@ def test_a_dated_fact_falls_on_or_after_the_birthday_of_its_floor(birth, years):
         expected = birth.replace(year=birth.year + years)
     except ValueError:  # 29 February in a year without one
         expected = dt.date(birth.year + years, 3, 1)
-    days = _birthday(np.array([(birth - epoch).days]), np.array([years]))
+    days = birthday(np.array([(birth - epoch).days]), np.array([years]))
     assert int(days[0]) == (expected - epoch).days

@@ -34,7 +34,13 @@ from breachbench.generator.comments.templates import OTHER, TOWN_FORMS, kinship
 from breachbench.generator.records.contacts import ContactsModel, load_email_book
 from breachbench.generator.records.dates import DateFormats, desk_days
 from breachbench.generator.records.nir import LAYOUTS, nir_matrix
-from breachbench.generator.records.people import DAYS_PER_YEAR, FEMALE, MALE, PeopleModel
+from breachbench.generator.records.people import (
+    DAYS_PER_YEAR,
+    FEMALE,
+    MALE,
+    PeopleModel,
+    birthday,
+)
 from breachbench.generator.records.places import PlacesModel, load_name_origins
 from breachbench.generator.records.prepositions import load_prepositions
 
@@ -103,19 +109,6 @@ class _Members:
 
     def at(self, rows: np.ndarray) -> np.ndarray:
         return np.searchsorted(self.rows, rows)
-
-
-def _birthday(birth_days: np.ndarray, years: np.ndarray) -> np.ndarray:
-    """The day each person turns ``years`` (days since 1970; born on 29 February, the
-    1st of March in other years). A floor of ``years * DAYS_PER_YEAR`` days falls a day
-    short of it one year in four: "plus d'obésité morbide depuis 2023" dated the day
-    before a girl turned 8, the fact's floor (1M rows, seed 12345)."""
-    day = np.asarray(birth_days, dtype=np.int64).astype("datetime64[D]")
-    month = day.astype("datetime64[M]")
-    year = month.astype("datetime64[Y]")
-    later = year + np.asarray(years, dtype=np.int64)
-    start = later.astype("datetime64[M]") + (month - year.astype("datetime64[M]"))
-    return (start.astype("datetime64[D]") + (day - month.astype("datetime64[D]"))).astype(np.int64)
 
 
 def _date_form(name: str, qualifiers: tuple[str, ...]) -> str:
@@ -334,7 +327,7 @@ class SlotFiller:
         # the room a period ("de {early} à {middle}") needs before the recent window
         # (templates.EARLY_ROOM_YEARS): its dates keep the floor, date_min_age.
         min_age = np.where(valid, compiled.date_min_age[np.where(valid, templates, 0)], 0)
-        low = _birthday(birth, min_age)
+        low = birthday(birth, min_age)
         low = np.maximum(low, self._since_day(templates))
         return self._timeline(rows, low, created, qualifiers)
 

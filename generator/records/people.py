@@ -39,6 +39,21 @@ def completed_years(birth_days: np.ndarray, days: np.ndarray) -> np.ndarray:
     return (year[on] - year[birth] - (day[on] < day[birth])).astype(np.int64)
 
 
+def birthday(birth_days: np.ndarray, years: np.ndarray) -> np.ndarray:
+    """The first day (days since 1970-01-01) on which people born on ``birth_days`` have
+    completed ``years``, as :func:`completed_years` counts them (29 February from 1
+    March). ``years * DAYS_PER_YEAR`` days falls a day short of it one year in four: a
+    fact floored at 8 was dated the day before a girl turned 8."""
+    birth = np.asarray(birth_days, dtype=np.int64)
+    years = np.asarray(years, dtype=np.int64)
+    # Two days under the average-year estimate is never past the birthday (nor more
+    # than four days before it, from 1800 to 2200): step forward to it.
+    day = birth + np.floor(years * DAYS_PER_YEAR).astype(np.int64) - 2
+    for _ in range(4):
+        day += completed_years(birth, day) < years
+    return day
+
+
 def calendar_years(days: np.ndarray) -> np.ndarray:
     """The calendar year of each day (days since 1970-01-01), by table lookup."""
     first, year, _ = _year_and_day_table()
