@@ -1117,23 +1117,20 @@ def _load_age_floors(source: _Source, vocabulary: Taxonomy) -> dict[str, _AgeFlo
         listed = _listed_ages(raw.get("fits"), file, f"{category}.fits")
         dated, dated_listed = _ages_by_fact(raw.get("dated", 0), file, f"{category}.dated")
         negated, negated_listed = _ages_by_fact(raw.get("negated", 0), file, f"{category}.negated")
-        brief = frozenset(str(t) for t in _as_list(raw.get("brief"), file, f"{category}.brief"))
-        lifelong = frozenset(
-            str(t) for t in _as_list(raw.get("lifelong"), file, f"{category}.lifelong")
+        # Lists of facts by plain text; each must name an entry (``unmet`` until one does).
+        brief, lifelong, congenital, lethal = (
+            frozenset(str(t) for t in _as_list(raw.get(key), file, f"{category}.{key}"))
+            for key in ("brief", "lifelong", "congenital", "lethal")
         )
-        congenital = frozenset(
-            str(t) for t in _as_list(raw.get("congenital"), file, f"{category}.congenital")
-        )
-        lethal = frozenset(str(t) for t in _as_list(raw.get("lethal"), file, f"{category}.lethal"))
-        unmet = (
-            set(listed)
-            | {f"brief: {text}" for text in brief}
-            | {f"congenital: {text}" for text in congenital}
-            | {f"lifelong: {text}" for text in lifelong}
-            | {f"lethal: {text}" for text in lethal}
-            | {f"negated: {text}" for text in negated_listed}
-            | {f"dated: {text}" for text in dated_listed}
-        )
+        named = {
+            "brief": brief,
+            "congenital": congenital,
+            "lifelong": lifelong,
+            "lethal": lethal,
+            "negated": negated_listed,
+            "dated": dated_listed,
+        }
+        unmet = set(listed) | {f"{key}: {text}" for key, texts in named.items() for text in texts}
         floors[str(category)] = _AgeFloors(
             default,
             listed,
