@@ -1471,7 +1471,6 @@ _DATED_BY = re.compile(
     r"(?:depuis|en|des)(?:\s+le)?\s*"
 )
 _ENDED_BEFORE = re.compile(r"\bplus d(?:e\s+|')$")
-_ENDED_AFTER = 2  # years: an ended fact began, then lasted (templates._ENDED_AFTER)
 
 
 def rule_dated_fact(record: Record) -> list[Finding]:
@@ -1479,6 +1478,8 @@ def rule_dated_fact(record: Record) -> list[Finding]:
     give it ("délégué CGT depuis 2014" at 16), its end at or just after that age ("plus
     de chimio depuis 2019" for a boy born in 2019), a congenital fact after the birth
     year ("IMC depuis 2010" for a boy born in 2000)."""
+    from breachbench.generator.comments.templates import ENDED_AFTER_YEARS
+
     if record.birth_date is None:
         return []
     born = record.birth_date.year
@@ -1505,8 +1506,8 @@ def rule_dated_fact(record: Record) -> list[Finding]:
             why = "a congenital fact dated after the birth year (age_floors.yaml congenital)"
         elif floor is not None and year < born + floor:
             why = f"dated under the fact's youngest age in the lexicons ({floor})"
-        elif floor is not None and ended and year < born + floor + _ENDED_AFTER:
-            why = f"ended within {_ENDED_AFTER} years of the fact's youngest age ({floor})"
+        elif floor is not None and ended and year < born + floor + ENDED_AFTER_YEARS:
+            why = f"ended within {ENDED_AFTER_YEARS} years of the fact's youngest age ({floor})"
         if why:
             text = record.text[start : date[1]]
             found.append(Finding("dated_fact", record.patient_id, text, "birth_date", why))

@@ -1194,7 +1194,7 @@ EARLY_ROOM_YEARS = 4
 # Frames tagged `ended` that date the end ("plus de {fact} depuis {year}") put it at least
 # this many years after the fact's youngest age: the fact began, then lasted ("plus de
 # chimio depuis 2019" for a boy born in 2019, a reading of issue 9).
-_ENDED_AFTER = 2
+ENDED_AFTER_YEARS = 2
 
 
 def early_dated(template: Template) -> bool:
@@ -1430,7 +1430,7 @@ class _SensitiveLoader:
         ended = "ended" in frame.tags and frame.subject == "patient" and _dates_patient(frame)
         if eligibility and ended:
             eligibility = eligibility.merge(
-                _Eligibility(min_age=max(own.min_age, dated) + _ENDED_AFTER)
+                _Eligibility(min_age=max(own.min_age, dated) + ENDED_AFTER_YEARS)
             )
         negated = entry["negated_floor"]
         if eligibility and negated and frame.subject == "patient" and assertion == "negated":
