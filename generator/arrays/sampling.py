@@ -119,19 +119,41 @@ class GroupedCategorical:
 
     def sample(self, rng: np.random.Generator, group: np.ndarray) -> np.ndarray:
         """One item per entry of ``group``; drawing from a group with no weight raises."""
+        return self.draws.sample(rng, group)
+
+    @functools.cached_property
+    def draws(self) -> GroupedDraws:
+        """What drawing reads, without the arrays it was built from."""
+        return GroupedDraws(
+            _entries(self.probability, self.item_order, self.item_order[self.alias]),
+            self.group_start,
+            self.group_size,
+            self.group_total,
+        )
+
+
+@dataclass(frozen=True)
+class GroupedDraws:
+    """A :class:`GroupedCategorical` as drawing reads it: one 16-byte record per position
+    and each group's slice, a third of the memory of the arrays it is built from (what a
+    table of a million templates keeps per process)."""
+
+    entries: np.ndarray  # per position: acceptance probability, item kept, item of the alias
+    group_start: np.ndarray
+    group_size: np.ndarray
+    group_total: np.ndarray  # total weight per group (0: the group cannot be drawn)
+
+    def sample(self, rng: np.random.Generator, group: np.ndarray) -> np.ndarray:
+        """One item per entry of ``group``; drawing from a group with no weight raises."""
         group = np.asarray(group, dtype=np.int64)
         if len(group) and self._has_empty_group and (self.group_total[group] <= 0).any():
             raise ValueError("drawing from an empty group")
         size = self.group_size[group]
         fraction, whole = _split(rng.random(len(group)) * size)
         position = self.group_start[group] + np.minimum(whole.astype(np.int64), size - 1)
-        entry = self._entries[position]
+        entry = self.entries[position]
         keep = fraction < entry["probability"]
         return _choose(keep, entry["item"].astype(np.int64), entry["alias"].astype(np.int64))
-
-    @functools.cached_property
-    def _entries(self) -> np.ndarray:
-        return _entries(self.probability, self.item_order, self.item_order[self.alias])
 
     @functools.cached_property
     def _has_empty_group(self) -> bool:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
+from breachbench.generator.comments.aged import age_class
 from breachbench.generator.comments.births import UNKNOWN_BIRTH, birth_classes
 from breachbench.generator.comments.homes import UNKNOWN_HOME, home_classes
 from breachbench.generator.comments.templates import (
@@ -121,6 +122,11 @@ class CommentContext:
         if self.birth_days is None or self.created_days is None:
             return np.full(len(self.sex), 40)
         return completed_years(self.birth_days, self.created_days)
+
+    @functools.cached_property
+    def age_class(self) -> np.ndarray:
+        """The age class templates are drawn by (``generator.comments.aged``)."""
+        return age_class(self.age)
 
     @functools.cached_property
     def created_year(self) -> np.ndarray:

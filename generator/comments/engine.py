@@ -39,6 +39,7 @@ from breachbench.generator.arrays.text import (
     take,
     utf8_lengths,
 )
+from breachbench.generator.comments.aged import AGE_CLASSES, AgedSampler
 from breachbench.generator.comments.births import ANY_BIRTH, BIRTH_CLASSES
 from breachbench.generator.comments.compiled import (
     EMPTY,
@@ -269,7 +270,8 @@ class CommentEngine:
         self.template_bits = compiled.template_bits
         self.tag_bit = difficulty_bits(self.noise)
         self.tag_names = pa.array(list(self.noise.difficulty_tags), type=pa.string())
-        self._samplers: dict[str, GroupedCategorical] = {}
+        self._samplers: dict[str, AgedSampler] = {}
+        self._key_dists: dict[tuple[str, float | None], GroupedCategorical] = {}
         # Samplers of the full template set are cached on disk; a restriction's are not.
         self._cache_samplers = True
 
@@ -298,10 +300,11 @@ class CommentEngine:
         clone = copy.copy(self)
         clone.items_weight = np.where(np.asarray(keep)[self.items_template], self.items_weight, 0)
         clone._samplers = {}
+        clone._key_dists = {}
         clone._cache_samplers = False
         for name in ("_universal", "_drawable", "_sequels"):  # by weight; the fit tables stay
             clone.__dict__.pop(name, None)
-        available = clone._sampler(DEFAULT_DIFFICULTY).group_total.reshape(-1, 2) > 0
+        available = clone._sampler(DEFAULT_DIFFICULTY).total.reshape(-1, 2) > 0
         if not available[: len(NON_SENSITIVE_FAMILIES)].all():
             raise ValueError("a restriction must keep every non-sensitive family for both sexes")
         weights = [self.category_dist[sex] for sex in (MALE, FEMALE)]
@@ -312,19 +315,19 @@ class CommentEngine:
             clone.category_dist[sex] = Categorical.from_weights(mass)
         return clone
 
-    def _sampler(self, difficulty: str) -> GroupedCategorical:
-        """The template sampler of a difficulty level: weights scaled by template tags."""
+    def _sampler(self, difficulty: str) -> AgedSampler:
+        """The template sampler of a difficulty level: weights scaled by template tags,
+        templates by (key, sex, age class)."""
         if difficulty not in self._samplers:
 
-            def build() -> GroupedCategorical:
-                scale = self.compiled.scale(self.noise.levels[difficulty].tag_weights)
-                # A step at the desk is only written after its lead (sequels.py): alone,
-                # "mise à jour dans le dossier" says nothing of what was updated.
-                scale = np.where(self._sequels.step, 0.0, scale)
-                return GroupedCategorical.from_groups(
+            def build() -> AgedSampler:
+                return AgedSampler.build(
                     self.items_group,
-                    self.items_weight * scale[self.items_template],
+                    self.items_template,
+                    self.item_weights(difficulty),
                     2 * len(self.keys),
+                    self.compiled.min_age,
+                    self.compiled.max_age,
                 )
 
             if self._cache_samplers:
@@ -332,6 +335,15 @@ class CommentEngine:
             else:
                 self._samplers[difficulty] = build()
         return self._samplers[difficulty]
+
+    def item_weights(self, difficulty: str) -> np.ndarray:
+        """The weight of each sampler item at a difficulty level: scaled by its
+        template's tags."""
+        scale = self.compiled.scale(self.noise.levels[difficulty].tag_weights)
+        # A step at the desk is only written after its lead (sequels.py): alone,
+        # "mise à jour dans le dossier" says nothing of what was updated.
+        scale = np.where(self._sequels.step, 0.0, scale)
+        return self.items_weight * scale[self.items_template]
 
     # ------------------------------------------------------------------ generation
     def generate(
@@ -375,12 +387,10 @@ class CommentEngine:
         first_fact = np.repeat((rng.random(len(commented)) * clauses).astype(np.int64), clauses)
         is_fact = (position - first_fact) % per_clause_count < np.repeat(facts, clauses)
 
-        key_dist = self._key_dist(hard_negative_rate)
         sampler = self._sampler(difficulty)
+        key_dist = self._key_dist(difficulty, hard_negative_rate)
         partner = self.partner_states(rng, ctx)
-        template = self._draw(
-            rng, sampler, key_dist, is_fact, ctx.sex[clause_row], ctx.born_abroad[clause_row]
-        )
+        template = self._draw(rng, sampler, key_dist, is_fact, clause_row, ctx)
         partner = self._named_partners(partner, template, clause_row)
         template = self._fit(rng, sampler, key_dist, template, is_fact, clause_row, ctx, partner)
         # A note's later facts drawn from what the fact before them leads to (pairs.py).
@@ -468,7 +478,7 @@ class CommentEngine:
     def _pair(
         self,
         rng: np.random.Generator,
-        sampler: GroupedCategorical,
+        sampler: AgedSampler,
         template: np.ndarray,
         row: np.ndarray,
         ctx: CommentContext,
@@ -509,16 +519,13 @@ class CommentEngine:
             for _ in range(_STEP_DRAWS):
                 if not len(k):
                     break
-                at, sex = fact[k], ctx.sex[row[fact[k]]]
+                at = fact[k]
+                sex, klass = ctx.sex[row[at]], ctx.age_class[row[at]]
                 paired = pairs.draw(rng, lead)
                 group = (families + paired) * 2 + sex
-                ok = (
-                    self._drawable[sex, paired]
-                    & (sampler.group_total[group] > 0)
-                    & (paired != back)
-                )
+                ok = self._drawable[sex, paired] & sampler.can_draw(group, klass) & (paired != back)
                 drawn = template[at].copy()
-                drawn[ok] = self.items_template[sampler.sample(rng, group[ok])]
+                drawn[ok] = sampler.sample(rng, group[ok], klass[ok])
                 ok &= pairs.follows[drawn] & self.fits(drawn, row[at], ctx, partner)
                 first_drawn = template[at]
                 template[at[ok]] = drawn[ok]
@@ -621,47 +628,64 @@ class CommentEngine:
     def _draw(
         self,
         rng: np.random.Generator,
-        sampler: GroupedCategorical,
+        sampler: AgedSampler,
         key_dist: GroupedCategorical,
         is_fact: np.ndarray,
-        sex: np.ndarray,
-        abroad: np.ndarray,
+        row: np.ndarray,
+        ctx: CommentContext,
     ) -> np.ndarray:
-        """A template per clause: a sensitive category (by sex, and for a patient born
-        abroad sometimes one of ``born_abroad_facts``) for a fact, a family for the
-        others, then a template of that key fitting the patient's sex.
+        """A template per clause of record ``row``: a key (a family for a clause that is
+        no fact, a sensitive category by sex for a fact, for a patient born abroad
+        sometimes one of ``born_abroad_facts``), then a template of that key for the
+        patient's sex, both among what the patient's age class can have
+        (``generator.comments.aged``). A group no key of which has a template the class
+        can have, gives a routine note every record fits (what its redraws would end in)."""
+        sex, klass = ctx.sex[row], ctx.age_class[row]
+        kind = np.where(is_fact, 1 + ctx.born_abroad[row], 0)
+        group = (kind * 2 + sex) * AGE_CLASSES + klass
+        drawable = key_dist.group_total[group] > 0
+        if drawable.all():
+            key = key_dist.sample(rng, group) % len(self.keys)
+            return sampler.sample(rng, key * 2 + sex, klass)
+        template = np.empty(len(group), dtype=np.int64)
+        some = np.flatnonzero(drawable)
+        key = key_dist.sample(rng, group[some]) % len(self.keys)
+        template[some] = sampler.sample(rng, key * 2 + sex[some], klass[some])
+        template[~drawable] = self._fallback(rng, int((~drawable).sum()))
+        return template
 
-        The key is one grouped draw (``_key_dist``): a family, or a category by sex,
-        only the one each clause needs."""
-        key = self._key_of_item[key_dist.sample(rng, np.where(is_fact, 1 + sex, 0))]
-        bounds, chosen = self._born_abroad_facts
-        if len(chosen):
-            at = np.flatnonzero(is_fact & abroad)
-            draw = rng.random(len(at))
-            pick = np.minimum(np.searchsorted(bounds, draw, side="right"), len(chosen) - 1)
-            hit = draw < bounds[-1]
-            at, category = at[hit], chosen[pick[hit]]
-            drawable = self._drawable[sex[at], category]
-            key[at[drawable]] = len(NON_SENSITIVE_FAMILIES) + category[drawable]
-        return self.items_template[sampler.sample(rng, key * 2 + sex)]
+    def _key_dist(self, difficulty: str, hard_negative_rate: float | None) -> GroupedCategorical:
+        """A clause's key, by group ``(kind * 2 + sex) * AGE_CLASSES + age class``, kind 0
+        a clause that is no fact, 1 a fact, 2 a fact of a patient born abroad; items are
+        ``group * len(keys) + key``.
 
-    @functools.cached_property
-    def _key_of_item(self) -> np.ndarray:
-        """The key (a family, then a sensitive category) of each item of ``_key_dist``:
-        the families, then the categories for men, then for women."""
-        families = len(NON_SENSITIVE_FAMILIES)
-        categories = families + np.arange(len(self.keys) - families)
-        return np.concatenate([np.arange(families), categories, categories])
-
-    def _key_dist(self, hard_negative_rate: float | None) -> GroupedCategorical:
-        """A clause's key, by group: 0 a non-fact clause's family, ``1 + sex`` a fact's
-        sensitive category for that sex (the items of ``_key_of_item``)."""
-        families = self._family_weights(hard_negative_rate)
-        masses = [self.category_dist[sex].masses() for sex in (MALE, FEMALE)]
-        sizes = [len(families), len(masses[MALE]), len(masses[FEMALE])]
-        return GroupedCategorical.from_groups(
-            np.repeat(np.arange(3), sizes), np.concatenate([families, *masses]), 3
+        A key's weight (its family's, or its category's for the sex, mixed for a patient
+        born abroad with ``born_abroad_facts`` as one draw then an override did) times the
+        share of its templates' weight the age class can have: what rejection from every
+        template gave the key once its templates that do not fit were redrawn."""
+        cached = self._key_dists.get((difficulty, hard_negative_rate))
+        if cached is not None:
+            return cached
+        keys, families = len(self.keys), len(NON_SENSITIVE_FAMILIES)
+        base = np.zeros((3, 2, keys))
+        base[0, :, :families] = self._family_weights(hard_negative_rate)
+        shares, chosen = self._born_abroad_facts
+        for sex in (MALE, FEMALE):
+            mass = self.category_dist[sex].masses()
+            mass = mass / mass.sum()
+            base[1, sex, families:] = mass
+            override = np.zeros(len(mass))
+            np.add.at(override, chosen, np.diff(shares, prepend=0.0))
+            override *= self._drawable[sex]
+            base[2, sex, families:] = (1.0 - override.sum()) * mass + override
+        class_share = self._sampler(difficulty).shares().reshape(keys, 2, AGE_CLASSES)
+        masses = base[:, :, None, :] * class_share.transpose(1, 2, 0)[None]  # kind, sex, class, key
+        n_groups = 3 * 2 * AGE_CLASSES
+        dist = GroupedCategorical.from_groups(
+            np.repeat(np.arange(n_groups), keys), masses.ravel(), n_groups
         )
+        self._key_dists[(difficulty, hard_negative_rate)] = dist
+        return dist
 
     @functools.cached_property
     def _born_abroad_facts(self) -> tuple[np.ndarray, np.ndarray]:
@@ -771,7 +795,7 @@ class CommentEngine:
     def _fit(
         self,
         rng: np.random.Generator,
-        sampler: GroupedCategorical,
+        sampler: AgedSampler,
         key_dist: GroupedCategorical,
         template: np.ndarray,
         is_fact: np.ndarray,
@@ -789,10 +813,7 @@ class CommentEngine:
         template = template.copy()
 
         def redraw(todo: np.ndarray) -> np.ndarray:
-            at = row[todo]
-            return self._draw(
-                rng, sampler, key_dist, is_fact[todo], ctx.sex[at], ctx.born_abroad[at]
-            )
+            return self._draw(rng, sampler, key_dist, is_fact[todo], row[todo], ctx)
 
         def refit(todo: np.ndarray) -> None:
             todo = todo[~self.fits(template[todo], row[todo], ctx, partner)]
