@@ -175,6 +175,18 @@ class _GenerationTables:
         )
 
 
+class _FitTable:
+    """A (constraint, column) table of whether a constraint admits a column, read by one
+    flat gather."""
+
+    def __init__(self, table: np.ndarray) -> None:
+        self.width = table.shape[1]
+        self.flat = np.ascontiguousarray(table).ravel()
+
+    def flat_take(self, constraint: np.ndarray, column: np.ndarray) -> np.ndarray:
+        return self.flat[constraint * self.width + column]
+
+
 def _weighted_texts(entries: list[dict]) -> tuple[pa.Array, Categorical]:
     return (
         pa.array([entry["text"] for entry in entries], type=pa.string()),
@@ -717,15 +729,16 @@ class CommentEngine:
         by_age, by_profile, by_home, constraint = self._fit_tables
         profile = (ctx.contacts[row] * 3 + partner[row]) * BIRTH_CLASSES + ctx.birth_class[row]
         at = constraint[template]
+        # Flat offsets: one gather each, where a (row, column) index pair costs a third more.
         return (
-            by_age[at, ctx.age_year[row]]
-            & by_profile[at, profile]
-            & by_home[at, ctx.home_class[row]]
+            by_age.flat_take(at, ctx.age_year[row])
+            & by_profile.flat_take(at, profile)
+            & by_home.flat_take(at, ctx.home_class[row])
         )
 
     @functools.cached_property
-    def _fit_tables(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Eligibility as two lookups: templates share a few hundred distinct constraints
+    def _fit_tables(self) -> tuple[_FitTable, _FitTable, _FitTable, np.ndarray]:
+        """Eligibility as table reads: templates share a few thousand distinct constraints
         (``CompiledTemplates.constraint_rows``), and a record is an (age, year) and a
         (contacts, partner, birth class) profile and a home class, so whether a template
         fits is three table reads instead of seven comparisons of gathered arrays."""
@@ -754,7 +767,7 @@ class CommentEngine:
             & (((born[:, :, None, None] >> birth) & 1) == 1)
         ).reshape(len(rows), -1)
         by_home = ((lives >> np.arange(HOME_CLASSES)[None, :]) & 1) == 1
-        return by_age, by_profile, by_home, c.constraint
+        return _FitTable(by_age), _FitTable(by_profile), _FitTable(by_home), c.constraint
 
     def _repeated(self, template: np.ndarray, row: np.ndarray) -> np.ndarray:
         """Clauses that repeat an earlier clause of their comment, or its group (two
