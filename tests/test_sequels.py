@@ -94,3 +94,24 @@ def test_leads_must_name_what_exists():
         document["leads"][0][key] = value
         with pytest.raises(ValueError, match=message):
             load_sequels(engine.compiled, engine._template_key, engine.keys[3:], document)
+
+
+def test_a_fact_in_doubt_leads_to_what_waits_for_the_doctor_but_an_identity_does_not():
+    engine = load_engine()
+    sequels, c = engine._sequels, engine.compiled
+    tags = list(c.tag_vocabulary)
+    doubtful = c.template_tags[:, tags.index("hypothetical")]
+    category = engine._template_key - 3  # the sensitive categories after the families
+    keys = list(engine.keys[3:])
+    doubt = sequels.lead_names.index("doubt")
+    health = doubtful & (category == keys.index("health_condition"))
+    assert (sequels.lead[health] == doubt).any()
+    origin = doubtful & (category == keys.index("ethnic_origin"))
+    assert origin.any() and not (sequels.lead[origin] == doubt).any()
+
+
+def test_a_clause_that_says_its_step_leads_at_the_rate_of_a_story():
+    engine = load_engine()
+    c = engine.compiled
+    told = c.template_tags[:, list(c.tag_vocabulary).index("told")]
+    assert told.any() and engine._sequels.told[told].all()

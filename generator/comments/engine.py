@@ -214,6 +214,17 @@ class CommentEngine:
         self.clause_dist = Categorical.from_weights(
             [spec["clauses_per_comment"][k] for k in self.clause_counts]
         )
+        # A sensitive note's clause count has its own law: a fact is written with what
+        # follows from it (composition.yaml, clauses_per_sensitive_comment).
+        per_sensitive = spec.get("clauses_per_sensitive_comment", spec["clauses_per_comment"])
+        if set(per_sensitive) - set(spec["clauses_per_comment"]):
+            raise ValueError(
+                "formats/composition.yaml: clauses_per_sensitive_comment has counts "
+                "clauses_per_comment lacks"
+            )
+        self.sensitive_clause_dist = Categorical.from_weights(
+            [per_sensitive.get(k, 0) for k in self.clause_counts]
+        )
         self.sensitive_counts = np.array(sorted(spec["sensitive_clauses"]), dtype=np.int64)
         self.sensitive_dist = Categorical.from_weights(
             [spec["sensitive_clauses"][k] for k in self.sensitive_counts]
@@ -381,9 +392,16 @@ class CommentEngine:
         is_sensitive = has_comment & (rng.random(n) < sensitive_rate)
         commented = np.flatnonzero(has_comment)
 
-        clauses = self.clause_counts[self.clause_dist.sample(rng, len(commented))]
+        sensitive_note = is_sensitive[commented]
+        clauses = self.clause_counts[
+            np.where(
+                sensitive_note,
+                self.sensitive_clause_dist.sample(rng, len(commented)),
+                self.clause_dist.sample(rng, len(commented)),
+            )
+        ]
         facts = np.where(
-            is_sensitive[commented],
+            sensitive_note,
             self.sensitive_counts[self.sensitive_dist.sample(rng, len(commented))],
             0,
         )
