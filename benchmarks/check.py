@@ -89,6 +89,7 @@ LASTING_FILE = "checks/lasting.yaml"
 KINSHIP_FILE = "formats/kinship.yaml"
 LIFELONG_FILE = "checks/lifelong.yaml"
 CLASHES_FILE = "checks/clashes.yaml"
+DEAD_RELATIVE_FILE = "checks/dead_relative.yaml"
 AGREEMENT_FILE = "checks/agreement.yaml"
 LEAVING_FILE = "checks/leaving.yaml"
 AGE_FLOORS_FILE = "comments/age_floors.yaml"
@@ -1174,22 +1175,28 @@ def rule_lifelong_ended(record: Record) -> list[Finding]:
 _Clash = tuple[str, str, re.Pattern[str], re.Pattern[str], re.Pattern[str] | None]
 
 
+def _pattern_pairs(file: str, key: str, one: str, other: str) -> tuple[_Clash, ...]:
+    """(id, why, one, other, unless) per entry of ``file``'s list ``key``: two patterns
+    that cannot both hold in one note, and what the rule does not read (``unless``)."""
+    raw = corpora.read_yaml(file)
+    return tuple(
+        (
+            str(c["id"]),
+            str(c["why"]),
+            re.compile(c[one]),
+            re.compile(c[other]),
+            re.compile(c["unless"]) if c.get("unless") else None,
+        )
+        for c in raw[key]
+    )
+
+
 @functools.cache
 def load_clashes() -> tuple[_Clash, ...]:
     """``corpora/checks/clashes.yaml``: (id, why, one, other, unless) per pair of clauses
     that cannot both hold in one note; ``unless`` (optional) is what the rule does not
     read ("ne pas laisser de message sur le fixe" leaves the mobile's voicemail open)."""
-    raw = corpora.read_yaml(CLASHES_FILE)
-    return tuple(
-        (
-            str(c["id"]),
-            str(c["why"]),
-            re.compile(c["one"]),
-            re.compile(c["other"]),
-            re.compile(c["unless"]) if c.get("unless") else None,
-        )
-        for c in raw["clashes"]
-    )
+    return _pattern_pairs(CLASHES_FILE, "clashes", "one", "other")
 
 
 def rule_clash(record: Record) -> list[Finding]:
@@ -1217,6 +1224,29 @@ def rule_clash(record: Record) -> list[Finding]:
             one_text = record.text[first.start() : first.end()]
             text = f"{one_text} / {record.text[second.start() : second.end()]} ({clash_id})"
             found.append(Finding("clash", record.patient_id, text, "comment", why))
+    return found
+
+
+@functools.cache
+def load_dead_relatives() -> tuple[_Clash, ...]:
+    """``corpora/checks/dead_relative.yaml``: (id, why, dead, alive, unless) per relative."""
+    return _pattern_pairs(DEAD_RELATIVE_FILE, "relatives", "dead", "alive")
+
+
+def rule_dead_relative(record: Record) -> list[Finding]:
+    """A parent said to be dead and present in the same note ("mère décédée, était
+    dépressive" beside "accompagne sa mère", "mère : néo du sein"): ``dead_relative.yaml``.
+    Spans do not matter here: the death is often a relative's labelled fact."""
+    found = []
+    for relative_id, why, dead, alive, unless in load_dead_relatives():
+        first = dead.search(record.folded)
+        if first is None:
+            continue
+        rest = _blank_matches(_blank_matches(record.folded, dead), unless)
+        if (second := alive.search(rest)) is not None:
+            one_text = record.text[first.start() : first.end()]
+            text = f"{one_text} / {record.text[second.start() : second.end() + 20]} ({relative_id})"
+            found.append(Finding("dead_relative", record.patient_id, text, "comment", why))
     return found
 
 
@@ -1949,6 +1979,8 @@ RULES: tuple[Rule, ...] = (
          rule_lifelong_ended, (), ("ended",)),
     Rule("clash", "two clauses of one note that contradict each other (clashes.yaml)",
          rule_clash, (), ("clash",)),
+    Rule("dead_relative", "a parent said to be dead and present in the same note",
+         rule_dead_relative, (), ("dead",)),
     Rule("comma_hands_over", "a patient's fact after a comma that hands it to a relative",
          rule_comma_hands_over, (), ("sensitive",)),
     Rule("after_leaving", "a patient still coming after the record was closed (leaving.yaml)",
@@ -2169,6 +2201,8 @@ def _prefilters(batch: pa.RecordBatch, present: set[str]) -> dict[str, np.ndarra
     masks["agreement"] = _mask(pc.match_substring_regex(folded, opening))
     clash = "|".join(f"(?:{one.pattern})" for _, _, one, _, _ in load_clashes())
     masks["clash"] = _mask(pc.match_substring_regex(folded, clash))
+    dead = "|".join(f"(?:{pattern.pattern})" for _, _, pattern, _, _ in load_dead_relatives())
+    masks["dead"] = _mask(pc.match_substring_regex(folded, dead))
     masks["ended"] = masks["sensitive"] & _mask(pc.match_substring_regex(folded, ended))
     return masks
 

@@ -782,8 +782,40 @@ def _constrained(template: Template) -> Template:
         previous = piece.text if piece.slot is None else ""
     if min_age > template.max_age or not partner or not _contacts_fit(needs):
         raise TemplateError(f"{template.source}: no patient fits its roles, ages and contacts")
-    template = replace(template, min_age=min_age, partner=partner, needs=needs, sex=sex)
+    template = replace(
+        template, min_age=min_age, partner=partner, needs=needs, sex=sex,
+        more_groups=_kin_groups(template),
+    )  # fmt: skip
     return _partner_words(template)
+
+
+@functools.cache
+def _kin_mentions() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """(role, pattern) of the roles of ``formats/kinship.yaml`` that list ``mentions``."""
+    return tuple(
+        (role, re.compile(spec["mentions"], re.IGNORECASE))
+        for role, spec in kinship().roles.items()
+        if spec.get("mentions")
+    )
+
+
+def _kin_groups(template: Template) -> tuple[str, ...]:
+    """The template's further groups with ``kin:<role>`` for each relative it names by
+    a word or a slot of ``formats/kinship.yaml`` ``mentions``: a note says one thing
+    about its mother, so a dead mother is never beside a living one."""
+    groups = list(template.more_groups)
+    text = "".join(p.text or "" for p in template.pieces)
+    roles = {
+        q
+        for p in template.pieces
+        if p.slot and p.subject == "relative" and p.role
+        for q in p.role.split(":")
+    }
+    for role, pattern in _kin_mentions():
+        group = f"kin:{role}"
+        if (role in roles or pattern.search(text)) and group not in (template.group, *groups):
+            groups.append(group)
+    return tuple(groups)
 
 
 # A partner named by a literal noun ("battu par sa compagne", "son mari l'accompagne"):
