@@ -1600,14 +1600,80 @@ def rule_origin_reason(record: Record) -> list[Finding]:
     return found
 
 
+@functools.cache
+def _relative_words() -> tuple[re.Pattern[str], re.Pattern[str], dict[str, tuple[int, int, str]]]:
+    """``eligibility.yaml`` ``relatives``: the kinship word just before a span, the one
+    just after it ("chez la mère"), and per folded word the relative's years older than
+    the patient (youngest, oldest; formats/kinship.yaml) and sex."""
+    words = corpora.read_yaml(ELIGIBILITY_FILE)["relatives"]
+    roles = corpora.read_yaml(KINSHIP_FILE)["roles"]
+    table = {}
+    for word, (role, sex) in words.items():
+        low, high = roles[role]["years"]
+        table[str(word)] = (-int(high), -int(low), str(sex))
+    alternatives = "|".join(sorted(map(re.escape, table), key=len, reverse=True))
+    before = re.compile(rf"(?:^|[^\w-])({alternatives}) ?(?:: ?)?$")
+    after = re.compile(rf"^ chez (?:le |la |l'|son |sa )({alternatives})\b")
+    return before, after, table
+
+
+def _relative_findings(record: Record, field_name: str) -> list[Finding]:
+    """A relative's fact, where the note says whose it is, that the relative cannot have
+    at any age their role allows: a rule of eligibility.yaml, or the lexicons' floors and
+    ceilings, read against the relative's sex and ages ("père : K prostate" for a
+    toddler, "grand-mère enceinte")."""
+    if record.age is None:
+        return []
+    before, after, table = _relative_words()
+    floors, ceilings = lexicon_age_floors(), lexicon_age_ceilings()
+    found = []
+    for start, end, category, subject, assertion in record.spans:
+        if subject != "relative":
+            continue
+        m = before.search(record.folded[max(0, start - 16) : start]) or after.match(
+            record.folded[end : end + 24]
+        )
+        if m is None:
+            continue
+        older_low, older_high = table[m.group(1)][:2]
+        sex = table[m.group(1)][2]
+        youngest, oldest = record.age + older_low, record.age + older_high
+        text = record.folded[start:end]
+        floor = floors.get((category, text))
+        ceiling = None if assertion == "historical" else ceilings.get((category, text))
+        why = ""
+        if floor is not None and oldest < floor:
+            why = f"relative's fact under its lexicon age floor {floor}"
+        elif ceiling is not None and youngest > ceiling:
+            why = f"relative's fact over its lexicon max_age {ceiling}"
+        for rule in load_eligibility():
+            if why:
+                break
+            if rule.scope != "span" or not (
+                category in rule.categories or (rule.pattern and rule.pattern.search(text))
+            ):
+                continue
+            if (rule.sex is not None and sex != rule.sex) or (
+                rule.min_age is not None and oldest < rule.min_age
+            ):
+                why = rule.why
+            elif rule.max_age is not None and youngest >= rule.max_age:
+                why = "" if assertion == "historical" else rule.why
+        if why:
+            where = f"{record.text[max(0, start - 12) : end]} ({m.group(1)})"
+            found.append(Finding("eligibility", record.patient_id, where, field_name, why))
+    return found
+
+
 def rule_eligibility(record: Record) -> list[Finding]:
     """A fact of the patient's that is impossible for their sex or age (eligibility.yaml),
-    or under the age floor the lexicons give it (comments/age_floors.yaml)."""
+    or under the age floor the lexicons give it (comments/age_floors.yaml); a relative's,
+    where the note says whose, for the relative's sex and ages (:func:`_relative_findings`)."""
     if record.sex is None and record.age is None:
         return []
     field_name = f"sex/age ({record.sex}, {record.age})"
     under_floor = _under_floor(record, field_name)
-    found = list(under_floor.values())
+    found = list(under_floor.values()) + _relative_findings(record, field_name)
     span_rules, clause_rules, any_clause = _excluding_rules(record.sex, record.age)
     if not span_rules and not clause_rules:
         return found

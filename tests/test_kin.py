@@ -5,7 +5,7 @@ fit babies and teenagers, ended and story frames take facts that can end or happ
 from __future__ import annotations
 
 import pytest
-from breachbench.benchmarks.check import Record, rule_dead_relative
+from breachbench.benchmarks.check import Record, rule_dead_relative, rule_eligibility
 from breachbench.generator.comments.templates import load_templates
 
 
@@ -73,3 +73,74 @@ def test_check_counts_a_dead_parent_present_in_the_same_note(text):
 )
 def test_check_reads_a_dead_parent_alone_or_other_people(text):
     assert _dead(text) == []
+
+
+def _facts_of(templates, category: str, words: str) -> list:
+    return [t for t in templates[category] if words in _text(t) and "+frames" in t.source]
+
+
+def test_a_relative_fact_fits_every_age_the_household_draws(templates):
+    """A father is 20 to 45 years older than the patient (formats/kinship.yaml): "K
+    prostate" (from 40) is his only once the patient is 20, where it was given to
+    toddlers; a grandmother (36 to 85 years older) is never pregnant."""
+    fathers = [t for t in _facts_of(templates, "health_condition", "K prostate")
+               if _text(t).lower().startswith("père")]  # fmt: skip
+    assert fathers and min(t.min_age for t in fathers) == 20
+    grandmothers = [
+        t for t in templates["reproductive_health"] if "grand-mère" in _text(t).lower()
+        and any(p.subject == "relative" and "grossesse" in p.text for p in t.pieces if p.category)
+    ]  # fmt: skip
+    assert not [t for t in grandmothers if t.partner and t.max_age >= t.min_age]
+
+
+def test_a_transition_under_way_is_no_pensioners(templates):
+    """ "mari en transition" beside a woman of 89 (a reading of issue 9)."""
+    under_way = [
+        t for t in templates["gender_identity"]
+        if "en transition" in _text(t) and not _text(t).startswith(("fils", "fille", "petit"))
+    ]  # fmt: skip
+    assert under_way and max(t.max_age for t in under_way) <= 70
+    assert any(_text(t).startswith("mari en transition") for t in under_way)
+
+
+def test_a_phrase_naming_a_relative_fits_the_relatives_ages(templates):
+    """ "sœur [FIV|...|relative] en cours" was written for boys of 0 to 8 (a sister is at
+    most 10 years older): a phrase's relative, named by a word of formats/kinship.yaml
+    ``words``, is read like a frame's; "mère Alzheimer en EHPAD" fits no baby."""
+    (ivf,) = [t for t in templates["reproductive_health"] if _text(t) == "sœur FIV en cours"]
+    assert ivf.min_age >= 30
+    ehpad = [t for t in templates["health_condition"] if _text(t) == "mère Alzheimer en EHPAD"]
+    assert ehpad and ehpad[0].min_age >= 18 and ehpad[0].max_age <= 75
+
+
+def _relative(text: str, fact: str, category: str, age: int, sex: str = "M") -> list:
+    start = text.index(fact)
+    span = (start, start + len(fact), category, "relative", "affirmed")
+    record = Record("P", text, [span], sex=sex, age=age)
+    return [f for f in rule_eligibility(record) if "(" in f.text]
+
+
+@pytest.mark.parametrize(
+    ("text", "fact", "category", "age", "sex"),
+    [
+        ("Sœur FIV en cours", "FIV", "reproductive_health", 2, "M"),  # she is 12 at most
+        ("grand-mère enceinte", "enceinte", "reproductive_health", 30, "F"),  # 66 at least
+        ("mari enceinte", "enceinte", "reproductive_health", 30, "F"),  # a man
+        ("diabète. ALD chez la mère. fils détenu", "détenu", "justice", 33, "F"),  # 13 at most
+    ],
+)
+def test_check_reads_a_relatives_fact_against_their_sex_and_ages(text, fact, category, age, sex):
+    assert len(_relative(text, fact, category, age, sex)) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "fact", "category", "age", "sex"),
+    [
+        ("Sœur FIV en cours", "FIV", "reproductive_health", 30, "M"),
+        ("épouse enceinte", "enceinte", "reproductive_health", 30, "M"),
+        ("père : K prostate", "K prostate", "health_condition", 30, "F"),
+        ("fils détenu", "détenu", "justice", 60, "F"),
+    ],
+)
+def test_check_lets_a_relatives_fact_that_fits_pass(text, fact, category, age, sex):
+    assert _relative(text, fact, category, age, sex) == []

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import fnmatch
 import functools
+import itertools
 import math
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -649,15 +650,36 @@ class _Frame:
 
 def _relative_ages(own: _Eligibility, role: str, partner: int) -> _Eligibility | None:
     """The patient's ages at which a fact an entry gives to ages ``own`` fits the relative
-    of ``role``: the relative's age plus the years between them (formats/kinship.yaml), so
-    a mother never gets a baby's fact and a son a pensioner's only for old patients.
+    of ``role`` at every age the household may draw for them: the patient's age plus any
+    of the years between them (formats/kinship.yaml). A mother never gets a baby's fact,
+    a grandmother no pregnancy, and a father a prostate cancer only once the patient is
+    old enough that even the youngest father is 20 years older (where a fact that fitted
+    the oldest father the household could draw gave it to toddlers' fathers).
     None when no patient fits."""
     low, high = kinship().roles[role]["years"]
-    min_age = max(0, own.min_age + int(low)) if own.min_age > 0 else 0
-    max_age = min(MAX_AGE, own.max_age + int(high)) if own.max_age < MAX_AGE else MAX_AGE
+    min_age = max(0, own.min_age + int(high)) if own.min_age > 0 else 0
+    max_age = min(MAX_AGE, own.max_age + int(low)) if own.max_age < MAX_AGE else MAX_AGE
     if min_age > max_age:
         return None
     return _Eligibility(min_age, max_age, own.since, partner, own.until)
+
+
+@functools.cache
+def _role_words() -> re.Pattern[str]:
+    """A word of ``formats/kinship.yaml`` ``words`` ending a phrase's text before a span
+    ("sœur ", "mère : "), its role by group name."""
+    alternatives = "|".join(
+        f"(?P<{role}>{'|'.join(map(re.escape, spec['words']))})"
+        for role, spec in kinship().roles.items()
+        if spec.get("words")
+    )
+    return re.compile(rf"(?:^|[\s(])(?:{alternatives}) ?(?:: ?)?$", re.IGNORECASE)
+
+
+def _role_named(text: str) -> str | None:
+    """The kinship role whose word ends ``text`` (see :func:`_role_words`), or None."""
+    match = _role_words().search(text)
+    return match.lastgroup if match else None
 
 
 def _fail(file: str, where: str, message: str) -> TemplateError:
@@ -1536,6 +1558,53 @@ class _SensitiveLoader:
                         eligibility, (*frame.groups, *entry["groups"]),
                     )  # fmt: skip
 
+    @functools.cached_property
+    def _entry_floors(self) -> dict[str, int]:
+        """The youngest age of each core's and state's fact, by plain text: its own
+        ``min_age``, else its floor of ``age_floors.yaml`` (a phrase naming the same
+        fact about a relative reads it, :meth:`_named_relatives`)."""
+        floors: dict[str, int] = {}
+        for key in ("cores", "states"):
+            for raw in _as_list(self.document.get(key), self.file, key):
+                if not isinstance(raw, Mapping):
+                    continue
+                text = plain_text(str(raw.get("text", raw.get("m"))))
+                age = raw.get("min_age")
+                if not isinstance(age, int) and self.floors is not None:
+                    age = self.floors.listed.get(text, self.floors.default)
+                floors[text] = min(floors.get(text, MAX_AGE), int(age or 0))
+        return floors
+
+    def _named_relatives(
+        self, pieces: tuple[Piece, ...], eligibility: _Eligibility
+    ) -> _Eligibility | None:
+        """A phrase's ages with its relatives' facts of this category, each named just
+        before by a word of its role ("sœur [FIV|...|relative]", formats/kinship.yaml
+        ``words``), fitting the relative at every age the role allows
+        (:func:`_relative_ages`); a partner's hold for the patient, of their generation."""
+        for before, piece in itertools.pairwise(pieces):
+            if piece.category != self.category or piece.subject != "relative":
+                continue
+            role = _role_named(before.text or "")
+            if role is None:
+                continue
+            text = plain_text(piece.text)
+            floor = self._entry_floors.get(text)
+            if floor is None:  # a form no core writes ("violée"): the category's floor
+                floor = self.floors.listed.get(text, self.floors.default) if self.floors else 0
+            own = _Eligibility(min_age=floor)
+            ages = own if role == "partner" else _relative_ages(own, role, ANY_PARTNER)
+            alive = kinship().roles[role].get("max_patient_age", MAX_AGE)
+            if piece.assertion == "historical":
+                alive = MAX_AGE  # "mère décédée du sida" fits an old patient too
+            merged = ages and eligibility.merge(
+                _Eligibility(min_age=ages.min_age, max_age=min(ages.max_age, int(alive)))
+            )
+            if merged is None:
+                return None
+            eligibility = merged
+        return eligibility
+
     def _phrases(self) -> Iterator[Template]:
         raws = _as_list(self.document.get("phrases"), self.file, "phrases")
         for index, raw in enumerate(raws):
@@ -1553,6 +1622,9 @@ class _SensitiveLoader:
             if any(p.category == self.category and p.subject == "patient" for p in pieces):
                 # A phrase's ages are the patient's: floored only for the patient's fact.
                 entry = self._floored(entry)
+            entry["eligibility"] = self._named_relatives(pieces, entry["eligibility"])
+            if entry["eligibility"] is None:
+                continue  # no patient's relative is old enough for the fact
             yield self._make(
                 pieces, entry["sex"], entry["weight"],
                 entry["tags"], f"{self.file}:{where}", where, entry["eligibility"],
