@@ -144,3 +144,27 @@ def test_check_reads_a_relatives_fact_against_their_sex_and_ages(text, fact, cat
 )
 def test_check_lets_a_relatives_fact_that_fits_pass(text, fact, category, age, sex):
     assert _relative(text, fact, category, age, sex) == []
+
+
+@pytest.mark.parametrize(
+    ("category", "fact", "floor"),
+    [
+        ("health_condition", "leucemie", 1),  # not a baby days old's
+        ("health_condition", "chimio", 1),
+        ("health_condition", "lymphome", 3),
+        ("violence", "maltraitance psychologique", 3),
+        ("violence", "battu", 1),
+        ("sexual_violence", "inceste", 3),
+        ("justice", "incarcere", 16),  # held from 13, but "sort de prison" at 14 reads wrong
+        ("justice", "sortie de prison", 16),
+        ("justice", "casier judiciaire", 16),
+        ("addiction", "oh chronique", 18),
+        ("addiction", "methadone", 16),
+    ],
+)
+def test_floors_a_secretary_would_accept(category, fact, floor):
+    """The youngest patient the lexicons write each fact about (age_floors.yaml and the
+    entries' own min_age), as check reads it."""
+    from breachbench.benchmarks.check import lexicon_age_floors
+
+    assert lexicon_age_floors()[(category, fact)] >= floor
