@@ -291,7 +291,7 @@ class BirthRule:
     id: str
     why: str
     scope: str
-    born: frozenset[str]  # countries that fit; born in France never does
+    born: frozenset[str]  # countries that fit; "France" where born in France does
     min_age: int | None
     pattern: re.Pattern[str] | None
     named: tuple[tuple[re.Pattern[str], frozenset[str]], ...]  # country word -> countries

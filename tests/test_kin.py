@@ -168,3 +168,28 @@ def test_floors_a_secretary_would_accept(category, fact, floor):
     from breachbench.benchmarks.check import lexicon_age_floors
 
     assert lexicon_age_floors()[(category, fact)] >= floor
+
+
+def test_an_origin_agrees_with_the_birth_place(templates):
+    """ "d'origine rom ?" for a girl born in Côte d'Ivoire (a reading of issue 9): an
+    origin fits a patient born in France or in a country of the origin (``born:``)."""
+    from breachbench.generator.comments.births import load_birth_groups
+
+    groups = load_birth_groups()
+    rom = [t for t in templates["ethnic_origin"] if _text(t).strip() == "d'origine rom ?"]
+    assert rom
+    for t in rom:
+        countries = groups.countries_of(t.born)
+        assert {"France", "Roumanie"} <= countries and "Côte d'Ivoire" not in countries
+
+
+def test_check_reads_an_origin_against_the_birth_place():
+    from breachbench.benchmarks.check import rule_birth_country
+
+    def found(place: str) -> int:
+        text = "d'origine rom ?"
+        span = (0, len("d'origine rom"), "ethnic_origin", "patient", "hypothetical")
+        return len(rule_birth_country(Record("P", text, [span], birth_place=place, age=30)))
+
+    assert found("Côte d'Ivoire") == 1
+    assert found("Roumanie") == found("Quimper") == 0
