@@ -90,6 +90,7 @@ KINSHIP_FILE = "formats/kinship.yaml"
 LIFELONG_FILE = "checks/lifelong.yaml"
 CLASHES_FILE = "checks/clashes.yaml"
 DEAD_RELATIVE_FILE = "checks/dead_relative.yaml"
+SERVICES_FILE = "checks/services.yaml"
 AGREEMENT_FILE = "checks/agreement.yaml"
 LEAVING_FILE = "checks/leaving.yaml"
 AGE_FLOORS_FILE = "comments/age_floors.yaml"
@@ -1116,6 +1117,32 @@ def rule_brief_since(record: Record) -> list[Finding]:
 
 
 @functools.cache
+def _services() -> tuple[re.Pattern[str], ...]:
+    """``corpora/checks/services.yaml``: bare services, what says they ended or happened
+    (before and after the span), and what makes one a follow-up (before it)."""
+    raw = corpora.read_yaml(SERVICES_FILE)
+    return tuple(re.compile(raw[k]) for k in ("services", "before", "after", "follow_up"))  # type: ignore[return-value]
+
+
+def rule_service_as_fact(record: Record) -> list[Finding]:
+    """A bare service said to have ended or to have happened ("plus de CeGIDD depuis
+    2016", "Psychiatre (vue aux urgences le ...)"): ``services.yaml``."""
+    services, before, after, follow_up = _services()
+    found = []
+    for start, end, category, subject, _ in record.spans:
+        if subject != "patient" or not services.fullmatch(record.folded[start:end]):
+            continue
+        if follow_up.search(record.folded[max(0, start - 24) : start]):
+            continue
+        if before.search(record.folded[max(0, start - 12) : start]) or after.match(
+            record.folded[end : end + 30]
+        ):
+            text = record.text[max(0, start - 8) : end + 20]
+            found.append(Finding("service_as_fact", record.patient_id, text, "comment", category))
+    return found
+
+
+@functools.cache
 def _lifelong_facts() -> tuple[re.Pattern[str], ...]:
     """``corpora/checks/lifelong.yaml``: facts that never end, what says they did, and
     what makes the span a test's object (before it) or a test's result (after it) rather
@@ -2043,6 +2070,8 @@ RULES: tuple[Rule, ...] = (
          rule_brief_since, (), ("since_word",)),
     Rule("lifelong_ended", "a fact that never ends said to be over ('plus de VIH depuis 2019')",
          rule_lifelong_ended, (), ("ended",)),
+    Rule("service_as_fact", "a bare service said to end or happen ('plus de CeGIDD depuis')",
+         rule_service_as_fact, (), ("sensitive",)),
     Rule("clash", "two clauses of one note that contradict each other (clashes.yaml)",
          rule_clash, (), ("clash",)),
     Rule("dead_relative", "a parent said to be dead and present in the same note",

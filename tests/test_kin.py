@@ -193,3 +193,33 @@ def test_check_reads_an_origin_against_the_birth_place():
 
     assert found("Côte d'Ivoire") == 1
     assert found("Roumanie") == found("Quimper") == 0
+
+
+def test_a_bare_service_neither_ends_nor_happens(templates):
+    """ "plus de CeGIDD depuis 2016" and "Psychiatre (vue aux urgences le ...)" (issue 9):
+    a service (tag ``service``) takes no frame tagged ``ended`` or ``story``; a drug still
+    stops and a follow-up phrased as such still ends."""
+    texts = {_text(t) for family in templates.values() for t in family}
+    assert not any(t.startswith(("plus de CeGIDD", "plus de CSAPA depuis")) for t in texts)
+    assert not any(t.startswith(("psychiatre (vu", "CMP (vu")) for t in texts)
+    assert "plus de Subutex depuis {year}" in texts
+    assert "plus de suivi au CeGIDD depuis {year}" in texts
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Plus de CeGIDD depuis 2016", 1),
+        ("psychiatre (vue aux urgences le 12/03), le Dr veut la revoir", 1),
+        ("Suivi CMP (vue aux urgences le 12/03), le Dr veut la revoir", 0),
+        ("suivie par un psychiatre jusqu'en 2020", 0),
+        ("psychiatre depuis 1999", 0),
+    ],
+)
+def test_check_reads_a_bare_service_said_to_end_or_happen(text, expected):
+    from breachbench.benchmarks.check import rule_service_as_fact
+
+    word = next(w for w in ("CeGIDD", "psychiatre", "CMP") if w in text)
+    start = text.index(word)
+    span = (start, start + len(word), "serology", "patient", "affirmed")
+    assert len(rule_service_as_fact(Record("P", text, [span]))) == expected

@@ -1388,6 +1388,10 @@ class _SensitiveLoader:
             # A drug, service or lab result is not a condition: no "suivi pour Truvada";
             # nor something a person is labelled with: no "Sœur : SMIT".
             entry["frames_exclude"].extend(("tag:condition", "tag:label"))
+        if "service" in entry["tags"]:
+            # A place or a service is no fact that ends nor a story's event: no "plus de
+            # CeGIDD depuis 2016", no "Psychiatre (vue aux urgences le ...)".
+            entry["frames_exclude"].extend(("tag:ended", "tag:story"))
         if not lasts:
             entry["frames_exclude"].append("tag:lasting")  # no "chimio depuis 1982"
         if not ends:
