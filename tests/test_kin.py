@@ -223,3 +223,22 @@ def test_check_reads_a_bare_service_said_to_end_or_happen(text, expected):
     start = text.index(word)
     span = (start, start + len(word), "serology", "patient", "affirmed")
     assert len(rule_service_as_fact(Record("P", text, [span]))) == expected
+
+
+def test_what_a_reading_of_notes_with_relatives_found(templates):
+    """A reading of 100 notes with relatives (seed 7171, session 16): a mother's IVG in
+    her baby's record, a grandfather's death certificate for a woman of 49 dated before
+    her record opened, a man of 60's children on their mother's card, a brother who
+    translates for a woman born in France, a drug "chez la sœur, qui vient à sa place"."""
+    texts = {_text(t): t for family in templates.values() for t in family}
+    assert not [t for t in texts if t.startswith("mère suivie pour IVG")]
+    assert not [t for t in texts if t.startswith(("Truvada chez la sœur", "Subutex chez la sœur"))]
+    (certificate,) = [t for s, t in texts.items() if s.startswith("certificat de décès du grand")]
+    assert certificate.max_age <= 40
+    assert any(p.role and "desk" in p.role for p in certificate.pieces if p.slot == "date")
+    (cards,) = [
+        t for s, t in texts.items() if s == "enfants rattachés sur la carte Vitale de la mère"
+    ]
+    assert cards.max_age <= 55
+    (brother,) = [t for s, t in texts.items() if s.endswith("l'accompagne, c'est lui qui traduit")]
+    assert brother.born != -1
