@@ -111,6 +111,9 @@ def test_a_phrase_naming_a_relative_fits_the_relatives_ages(templates):
     assert ivf.min_age >= 30
     ehpad = [t for t in templates["health_condition"] if _text(t) == "mère Alzheimer en EHPAD"]
     assert ehpad and ehpad[0].min_age >= 18 and ehpad[0].max_age <= 75
+    # A partner is of the patient's generation: the fact's oldest age holds for both.
+    (pregnant,) = [t for t in templates["reproductive_health"] if _text(t) == "compagne enceinte"]
+    assert pregnant.max_age <= 50
 
 
 def _relative(text: str, fact: str, category: str, age: int, sex: str = "M") -> list:

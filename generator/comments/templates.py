@@ -1563,21 +1563,23 @@ class _SensitiveLoader:
                     )  # fmt: skip
 
     @functools.cached_property
-    def _entry_floors(self) -> dict[str, int]:
-        """The youngest age of each core's and state's fact, by plain text: its own
-        ``min_age``, else its floor of ``age_floors.yaml`` (a phrase naming the same
-        fact about a relative reads it, :meth:`_named_relatives`)."""
-        floors: dict[str, int] = {}
+    def _entry_ages(self) -> dict[str, tuple[int, int]]:
+        """The ages of each core's and state's fact, by plain text: its own ``min_age``,
+        else its floor of ``age_floors.yaml``, and its ``max_age`` (a phrase naming the
+        same fact about a relative reads them, :meth:`_named_relatives`)."""
+        ages: dict[str, tuple[int, int]] = {}
         for key in ("cores", "states"):
             for raw in _as_list(self.document.get(key), self.file, key):
                 if not isinstance(raw, Mapping):
                     continue
                 text = plain_text(str(raw.get("text", raw.get("m"))))
-                age = raw.get("min_age")
-                if not isinstance(age, int) and self.floors is not None:
-                    age = self.floors.listed.get(text, self.floors.default)
-                floors[text] = min(floors.get(text, MAX_AGE), int(age or 0))
-        return floors
+                low = raw.get("min_age")
+                if not isinstance(low, int) and self.floors is not None:
+                    low = self.floors.listed.get(text, self.floors.default)
+                high = raw.get("max_age", MAX_AGE)
+                known_low, known_high = ages.get(text, (MAX_AGE, 0))
+                ages[text] = (min(known_low, int(low or 0)), max(known_high, int(high)))
+        return ages
 
     def _named_relatives(
         self, pieces: tuple[Piece, ...], eligibility: _Eligibility
@@ -1593,10 +1595,10 @@ class _SensitiveLoader:
             if role is None:
                 continue
             text = plain_text(piece.text)
-            floor = self._entry_floors.get(text)
-            if floor is None:  # a form no core writes ("violée"): the category's floor
-                floor = self.floors.listed.get(text, self.floors.default) if self.floors else 0
-            own = _Eligibility(min_age=floor)
+            low, high = self._entry_ages.get(text, (-1, MAX_AGE))
+            if low < 0:  # a form no core writes ("violée"): the category's floor
+                low = self.floors.listed.get(text, self.floors.default) if self.floors else 0
+            own = _Eligibility(min_age=low, max_age=high)
             ages = own if role == "partner" else _relative_ages(own, role, ANY_PARTNER)
             alive = kinship().roles[role].get("max_patient_age", MAX_AGE)
             if piece.assertion == "historical":
