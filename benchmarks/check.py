@@ -89,6 +89,8 @@ LASTING_FILE = "checks/lasting.yaml"
 KINSHIP_FILE = "formats/kinship.yaml"
 LIFELONG_FILE = "checks/lifelong.yaml"
 CLASHES_FILE = "checks/clashes.yaml"
+DEAD_RELATIVE_FILE = "checks/dead_relative.yaml"
+SERVICES_FILE = "checks/services.yaml"
 AGREEMENT_FILE = "checks/agreement.yaml"
 LEAVING_FILE = "checks/leaving.yaml"
 AGE_FLOORS_FILE = "comments/age_floors.yaml"
@@ -290,7 +292,7 @@ class BirthRule:
     id: str
     why: str
     scope: str
-    born: frozenset[str]  # countries that fit; born in France never does
+    born: frozenset[str]  # countries that fit; "France" where born in France does
     min_age: int | None
     pattern: re.Pattern[str] | None
     named: tuple[tuple[re.Pattern[str], frozenset[str]], ...]  # country word -> countries
@@ -1115,6 +1117,32 @@ def rule_brief_since(record: Record) -> list[Finding]:
 
 
 @functools.cache
+def _services() -> tuple[re.Pattern[str], ...]:
+    """``corpora/checks/services.yaml``: bare services, what says they ended or happened
+    (before and after the span), and what makes one a follow-up (before it)."""
+    raw = corpora.read_yaml(SERVICES_FILE)
+    return tuple(re.compile(raw[k]) for k in ("services", "before", "after", "follow_up"))  # type: ignore[return-value]
+
+
+def rule_service_as_fact(record: Record) -> list[Finding]:
+    """A bare service said to have ended or to have happened ("plus de CeGIDD depuis
+    2016", "Psychiatre (vue aux urgences le ...)"): ``services.yaml``."""
+    services, before, after, follow_up = _services()
+    found = []
+    for start, end, category, subject, _ in record.spans:
+        if subject != "patient" or not services.fullmatch(record.folded[start:end]):
+            continue
+        if follow_up.search(record.folded[max(0, start - 24) : start]):
+            continue
+        if before.search(record.folded[max(0, start - 12) : start]) or after.match(
+            record.folded[end : end + 30]
+        ):
+            text = record.text[max(0, start - 8) : end + 20]
+            found.append(Finding("service_as_fact", record.patient_id, text, "comment", category))
+    return found
+
+
+@functools.cache
 def _lifelong_facts() -> tuple[re.Pattern[str], ...]:
     """``corpora/checks/lifelong.yaml``: facts that never end, what says they did, and
     what makes the span a test's object (before it) or a test's result (after it) rather
@@ -1174,22 +1202,28 @@ def rule_lifelong_ended(record: Record) -> list[Finding]:
 _Clash = tuple[str, str, re.Pattern[str], re.Pattern[str], re.Pattern[str] | None]
 
 
+def _pattern_pairs(file: str, key: str, one: str, other: str) -> tuple[_Clash, ...]:
+    """(id, why, one, other, unless) per entry of ``file``'s list ``key``: two patterns
+    that cannot both hold in one note, and what the rule does not read (``unless``)."""
+    raw = corpora.read_yaml(file)
+    return tuple(
+        (
+            str(c["id"]),
+            str(c["why"]),
+            re.compile(c[one]),
+            re.compile(c[other]),
+            re.compile(c["unless"]) if c.get("unless") else None,
+        )
+        for c in raw[key]
+    )
+
+
 @functools.cache
 def load_clashes() -> tuple[_Clash, ...]:
     """``corpora/checks/clashes.yaml``: (id, why, one, other, unless) per pair of clauses
     that cannot both hold in one note; ``unless`` (optional) is what the rule does not
     read ("ne pas laisser de message sur le fixe" leaves the mobile's voicemail open)."""
-    raw = corpora.read_yaml(CLASHES_FILE)
-    return tuple(
-        (
-            str(c["id"]),
-            str(c["why"]),
-            re.compile(c["one"]),
-            re.compile(c["other"]),
-            re.compile(c["unless"]) if c.get("unless") else None,
-        )
-        for c in raw["clashes"]
-    )
+    return _pattern_pairs(CLASHES_FILE, "clashes", "one", "other")
 
 
 def rule_clash(record: Record) -> list[Finding]:
@@ -1217,6 +1251,29 @@ def rule_clash(record: Record) -> list[Finding]:
             one_text = record.text[first.start() : first.end()]
             text = f"{one_text} / {record.text[second.start() : second.end()]} ({clash_id})"
             found.append(Finding("clash", record.patient_id, text, "comment", why))
+    return found
+
+
+@functools.cache
+def load_dead_relatives() -> tuple[_Clash, ...]:
+    """``corpora/checks/dead_relative.yaml``: (id, why, dead, alive, unless) per relative."""
+    return _pattern_pairs(DEAD_RELATIVE_FILE, "relatives", "dead", "alive")
+
+
+def rule_dead_relative(record: Record) -> list[Finding]:
+    """A parent said to be dead and present in the same note ("mère décédée, était
+    dépressive" beside "accompagne sa mère", "mère : néo du sein"): ``dead_relative.yaml``.
+    Spans do not matter here: the death is often a relative's labelled fact."""
+    found = []
+    for relative_id, why, dead, alive, unless in load_dead_relatives():
+        first = dead.search(record.folded)
+        if first is None:
+            continue
+        rest = _blank_matches(_blank_matches(record.folded, dead), unless)
+        if (second := alive.search(rest)) is not None:
+            one_text = record.text[first.start() : first.end()]
+            text = f"{one_text} / {record.text[second.start() : second.end() + 20]} ({relative_id})"
+            found.append(Finding("dead_relative", record.patient_id, text, "comment", why))
     return found
 
 
@@ -1570,14 +1627,80 @@ def rule_origin_reason(record: Record) -> list[Finding]:
     return found
 
 
+@functools.cache
+def _relative_words() -> tuple[re.Pattern[str], re.Pattern[str], dict[str, tuple[int, int, str]]]:
+    """``eligibility.yaml`` ``relatives``: the kinship word just before a span, the one
+    just after it ("chez la mère"), and per folded word the relative's years older than
+    the patient (youngest, oldest; formats/kinship.yaml) and sex."""
+    words = corpora.read_yaml(ELIGIBILITY_FILE)["relatives"]
+    roles = corpora.read_yaml(KINSHIP_FILE)["roles"]
+    table = {}
+    for word, (role, sex) in words.items():
+        low, high = roles[role]["years"]
+        table[str(word)] = (-int(high), -int(low), str(sex))
+    alternatives = "|".join(sorted(map(re.escape, table), key=len, reverse=True))
+    before = re.compile(rf"(?:^|[^\w-])({alternatives}) ?(?:: ?)?$")
+    after = re.compile(rf"^ chez (?:le |la |l'|son |sa )({alternatives})\b")
+    return before, after, table
+
+
+def _relative_findings(record: Record, field_name: str) -> list[Finding]:
+    """A relative's fact, where the note says whose it is, that the relative cannot have
+    at any age their role allows: a rule of eligibility.yaml, or the lexicons' floors and
+    ceilings, read against the relative's sex and ages ("père : K prostate" for a
+    toddler, "grand-mère enceinte")."""
+    if record.age is None:
+        return []
+    before, after, table = _relative_words()
+    floors, ceilings = lexicon_age_floors(), lexicon_age_ceilings()
+    found = []
+    for start, end, category, subject, assertion in record.spans:
+        if subject != "relative":
+            continue
+        m = before.search(record.folded[max(0, start - 16) : start]) or after.match(
+            record.folded[end : end + 24]
+        )
+        if m is None:
+            continue
+        older_low, older_high = table[m.group(1)][:2]
+        sex = table[m.group(1)][2]
+        youngest, oldest = record.age + older_low, record.age + older_high
+        text = record.folded[start:end]
+        floor = floors.get((category, text))
+        ceiling = None if assertion == "historical" else ceilings.get((category, text))
+        why = ""
+        if floor is not None and oldest < floor:
+            why = f"relative's fact under its lexicon age floor {floor}"
+        elif ceiling is not None and youngest > ceiling:
+            why = f"relative's fact over its lexicon max_age {ceiling}"
+        for rule in load_eligibility():
+            if why:
+                break
+            if rule.scope != "span" or not (
+                category in rule.categories or (rule.pattern and rule.pattern.search(text))
+            ):
+                continue
+            if (rule.sex is not None and sex != rule.sex) or (
+                rule.min_age is not None and oldest < rule.min_age
+            ):
+                why = rule.why
+            elif rule.max_age is not None and youngest >= rule.max_age:
+                why = "" if assertion == "historical" else rule.why
+        if why:
+            where = f"{record.text[max(0, start - 12) : end]} ({m.group(1)})"
+            found.append(Finding("eligibility", record.patient_id, where, field_name, why))
+    return found
+
+
 def rule_eligibility(record: Record) -> list[Finding]:
     """A fact of the patient's that is impossible for their sex or age (eligibility.yaml),
-    or under the age floor the lexicons give it (comments/age_floors.yaml)."""
+    or under the age floor the lexicons give it (comments/age_floors.yaml); a relative's,
+    where the note says whose, for the relative's sex and ages (:func:`_relative_findings`)."""
     if record.sex is None and record.age is None:
         return []
     field_name = f"sex/age ({record.sex}, {record.age})"
     under_floor = _under_floor(record, field_name)
-    found = list(under_floor.values())
+    found = list(under_floor.values()) + _relative_findings(record, field_name)
     span_rules, clause_rules, any_clause = _excluding_rules(record.sex, record.age)
     if not span_rules and not clause_rules:
         return found
@@ -1947,8 +2070,12 @@ RULES: tuple[Rule, ...] = (
          rule_brief_since, (), ("since_word",)),
     Rule("lifelong_ended", "a fact that never ends said to be over ('plus de VIH depuis 2019')",
          rule_lifelong_ended, (), ("ended",)),
+    Rule("service_as_fact", "a bare service said to end or happen ('plus de CeGIDD depuis')",
+         rule_service_as_fact, (), ("sensitive",)),
     Rule("clash", "two clauses of one note that contradict each other (clashes.yaml)",
          rule_clash, (), ("clash",)),
+    Rule("dead_relative", "a parent said to be dead and present in the same note",
+         rule_dead_relative, (), ("dead",)),
     Rule("comma_hands_over", "a patient's fact after a comma that hands it to a relative",
          rule_comma_hands_over, (), ("sensitive",)),
     Rule("after_leaving", "a patient still coming after the record was closed (leaving.yaml)",
@@ -2169,6 +2296,8 @@ def _prefilters(batch: pa.RecordBatch, present: set[str]) -> dict[str, np.ndarra
     masks["agreement"] = _mask(pc.match_substring_regex(folded, opening))
     clash = "|".join(f"(?:{one.pattern})" for _, _, one, _, _ in load_clashes())
     masks["clash"] = _mask(pc.match_substring_regex(folded, clash))
+    dead = "|".join(f"(?:{pattern.pattern})" for _, _, pattern, _, _ in load_dead_relatives())
+    masks["dead"] = _mask(pc.match_substring_regex(folded, dead))
     masks["ended"] = masks["sensitive"] & _mask(pc.match_substring_regex(folded, ended))
     return masks
 

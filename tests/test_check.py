@@ -206,6 +206,14 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
         make_row("nom de jeune fille : Lefèvre"),
     ),
     # Two desk clauses that cannot both hold; each alone, or beside an unrelated one, can.
+    "service_as_fact": (
+        make_row("Plus de CeGIDD depuis 2016", [("CeGIDD", "serology", P, H)]),
+        make_row("plus de suivi au CeGIDD depuis 2016", [("CeGIDD", "serology", P, H)]),
+    ),
+    "dead_relative": (
+        make_row("mère décédée, était diabétique. ALD (selon la mère)."),
+        make_row("mère décédée du sida en 1992. Beau-père alcoolique, grand-mère : Alzheimer"),
+    ),
     "clash": (
         make_row("pas de mutuelle renseignée. 12/06/2021 : nouvelle mutuelle saisie"),
         make_row("pas de mutuelle renseignée. tiers payant"),

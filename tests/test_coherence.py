@@ -328,7 +328,9 @@ def test_clauses_that_ask_for_a_birth_country_are_written_for_people_born_there(
     template, row, _ = _draws(engine, ctx, seed)
     c = engine.compiled
     assert (((c.born[template] >> classes[row]) & 1) == 1).all()
-    constrained = c.born[template] != -1
+    # Clauses that admit no one born in France go to patients born abroad (an origin,
+    # "d'origine rom", admits France and the origin's countries).
+    constrained = (c.born[template] != -1) & ((c.born[template] & 1) == 0)
     assert constrained.sum() > 50 and abroad[row[constrained]].all()
     key = np.full(len(c.piece_codes), -1)
     key[engine.items_template] = engine.items_group // 2

@@ -30,6 +30,7 @@ GROUPS_FILE = "formats/birth_groups.yaml"
 BIRTH_CLASSES = CLASSES
 UNKNOWN_BIRTH = UNKNOWN_CLASS
 ANY_BIRTH = ANY_CLASS  # every bit: born anywhere, or not known
+FRANCE = "France"  # class 0 by name, in a group or a born: list ("France, Maroc")
 
 
 class BirthGroups(ClassGroups):
@@ -37,7 +38,9 @@ class BirthGroups(ClassGroups):
     ``abroad`` is every country, and ``except`` keeps out born in France."""
 
     def __init__(self, countries: Sequence[str], codes: Sequence[int], groups: dict) -> None:
-        super().__init__("born", GROUPS_FILE, countries, groups, builtin={"abroad": countries})
+        super().__init__(
+            "born", GROUPS_FILE, countries, groups, builtin={"abroad": countries}, rest=FRANCE
+        )
         self.countries = self.names
         self.country_codes = np.asarray(codes, dtype=np.int64)
 

@@ -38,12 +38,15 @@ class ClassGroups:
         *,
         builtin: Mapping[str, Sequence[str]] | None = None,
         except_rest: bool = False,
+        rest: str | None = None,
     ) -> None:
         if len(names) + 1 >= UNKNOWN_CLASS:
             raise ValueError(f"{file}: {len(names)} classes do not fit a 64-bit mask")
         self.key = key
         self.names = tuple(names)
         self._class = {name: 1 + i for i, name in enumerate(self.names)}
+        # ``rest`` names class 0 in lists ("France": born in France, and of an origin)
+        self._rest = rest
         named = sum(1 << c for c in self._class.values())
         everything = named | (1 if except_rest else 0)
         self._masks: dict[str, int] = {
@@ -64,9 +67,9 @@ class ClassGroups:
             raise ValueError(f"{where}: expected a name or a list of them")
         mask = 0
         for name in names:
-            if name not in self._class:
+            if name != self._rest and name not in self._class:
                 raise ValueError(f"{where}: {name!r} is not a class of its table")
-            mask |= 1 << self._class[name]
+            mask |= 1 << self._class.get(name, 0)
         return mask
 
     def mask(self, value: object) -> int:
@@ -80,8 +83,8 @@ class ClassGroups:
         for name in names:
             if name in self._masks:
                 mask |= self._masks[name]
-            elif name in self._class:
-                mask |= 1 << self._class[name]
+            elif name in self._class or name == self._rest:
+                mask |= 1 << self._class.get(name, 0)
             else:
                 groups = ", ".join(sorted(self._masks))
                 raise ValueError(f"{self.key}: {name!r} is neither a group ({groups}) nor a name")
@@ -93,7 +96,8 @@ class ClassGroups:
 
     def names_of(self, mask: int) -> frozenset[str]:
         """The names a mask admits (for ``breachbench check``)."""
-        return frozenset(c for c, k in self._class.items() if (mask >> k) & 1)
+        rest = {self._rest} if self._rest and mask & 1 else set()
+        return frozenset(c for c, k in self._class.items() if (mask >> k) & 1) | rest
 
     def admits(self, mask: int, klass: int) -> bool:
         return bool((mask >> klass) & 1)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import fnmatch
 import functools
+import itertools
 import math
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -649,15 +650,36 @@ class _Frame:
 
 def _relative_ages(own: _Eligibility, role: str, partner: int) -> _Eligibility | None:
     """The patient's ages at which a fact an entry gives to ages ``own`` fits the relative
-    of ``role``: the relative's age plus the years between them (formats/kinship.yaml), so
-    a mother never gets a baby's fact and a son a pensioner's only for old patients.
+    of ``role`` at every age the household may draw for them: the patient's age plus any
+    of the years between them (formats/kinship.yaml). A mother never gets a baby's fact,
+    a grandmother no pregnancy, and a father a prostate cancer only once the patient is
+    old enough that even the youngest father is 20 years older (where a fact that fitted
+    the oldest father the household could draw gave it to toddlers' fathers).
     None when no patient fits."""
     low, high = kinship().roles[role]["years"]
-    min_age = max(0, own.min_age + int(low)) if own.min_age > 0 else 0
-    max_age = min(MAX_AGE, own.max_age + int(high)) if own.max_age < MAX_AGE else MAX_AGE
+    min_age = max(0, own.min_age + int(high)) if own.min_age > 0 else 0
+    max_age = min(MAX_AGE, own.max_age + int(low)) if own.max_age < MAX_AGE else MAX_AGE
     if min_age > max_age:
         return None
     return _Eligibility(min_age, max_age, own.since, partner, own.until)
+
+
+@functools.cache
+def _role_words() -> re.Pattern[str]:
+    """A word of ``formats/kinship.yaml`` ``words`` ending a phrase's text before a span
+    ("sœur ", "mère : "), its role by group name."""
+    alternatives = "|".join(
+        f"(?P<{role}>{'|'.join(map(re.escape, spec['words']))})"
+        for role, spec in kinship().roles.items()
+        if spec.get("words")
+    )
+    return re.compile(rf"(?:^|[\s(])(?:{alternatives}) ?(?:: ?)?$", re.IGNORECASE)
+
+
+def _role_named(text: str) -> str | None:
+    """The kinship role whose word ends ``text`` (see :func:`_role_words`), or None."""
+    match = _role_words().search(text)
+    return match.lastgroup if match else None
 
 
 def _fail(file: str, where: str, message: str) -> TemplateError:
@@ -782,8 +804,40 @@ def _constrained(template: Template) -> Template:
         previous = piece.text if piece.slot is None else ""
     if min_age > template.max_age or not partner or not _contacts_fit(needs):
         raise TemplateError(f"{template.source}: no patient fits its roles, ages and contacts")
-    template = replace(template, min_age=min_age, partner=partner, needs=needs, sex=sex)
+    template = replace(
+        template, min_age=min_age, partner=partner, needs=needs, sex=sex,
+        more_groups=_kin_groups(template),
+    )  # fmt: skip
     return _partner_words(template)
+
+
+@functools.cache
+def _kin_mentions() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """(role, pattern) of the roles of ``formats/kinship.yaml`` that list ``mentions``."""
+    return tuple(
+        (role, re.compile(spec["mentions"], re.IGNORECASE))
+        for role, spec in kinship().roles.items()
+        if spec.get("mentions")
+    )
+
+
+def _kin_groups(template: Template) -> tuple[str, ...]:
+    """The template's further groups with ``kin:<role>`` for each relative it names by
+    a word or a slot of ``formats/kinship.yaml`` ``mentions``: a note says one thing
+    about its mother, so a dead mother is never beside a living one."""
+    groups = list(template.more_groups)
+    text = "".join(p.text or "" for p in template.pieces)
+    roles = {
+        q
+        for p in template.pieces
+        if p.slot and p.subject == "relative" and p.role
+        for q in p.role.split(":")
+    }
+    for role, pattern in _kin_mentions():
+        group = f"kin:{role}"
+        if (role in roles or pattern.search(text)) and group not in (template.group, *groups):
+            groups.append(group)
+    return tuple(groups)
 
 
 # A partner named by a literal noun ("battu par sa compagne", "son mari l'accompagne"):
@@ -1334,6 +1388,10 @@ class _SensitiveLoader:
             # A drug, service or lab result is not a condition: no "suivi pour Truvada";
             # nor something a person is labelled with: no "Sœur : SMIT".
             entry["frames_exclude"].extend(("tag:condition", "tag:label"))
+        if "service" in entry["tags"]:
+            # A place or a service is no fact that ends nor a story's event: no "plus de
+            # CeGIDD depuis 2016", no "Psychiatre (vue aux urgences le ...)".
+            entry["frames_exclude"].extend(("tag:ended", "tag:story"))
         if not lasts:
             entry["frames_exclude"].append("tag:lasting")  # no "chimio depuis 1982"
         if not ends:
@@ -1504,6 +1562,55 @@ class _SensitiveLoader:
                         eligibility, (*frame.groups, *entry["groups"]),
                     )  # fmt: skip
 
+    @functools.cached_property
+    def _entry_ages(self) -> dict[str, tuple[int, int]]:
+        """The ages of each core's and state's fact, by plain text: its own ``min_age``,
+        else its floor of ``age_floors.yaml``, and its ``max_age`` (a phrase naming the
+        same fact about a relative reads them, :meth:`_named_relatives`)."""
+        ages: dict[str, tuple[int, int]] = {}
+        for key in ("cores", "states"):
+            for raw in _as_list(self.document.get(key), self.file, key):
+                if not isinstance(raw, Mapping):
+                    continue
+                text = plain_text(str(raw.get("text", raw.get("m"))))
+                low = raw.get("min_age")
+                if not isinstance(low, int) and self.floors is not None:
+                    low = self.floors.listed.get(text, self.floors.default)
+                high = raw.get("max_age", MAX_AGE)
+                known_low, known_high = ages.get(text, (MAX_AGE, 0))
+                ages[text] = (min(known_low, int(low or 0)), max(known_high, int(high)))
+        return ages
+
+    def _named_relatives(
+        self, pieces: tuple[Piece, ...], eligibility: _Eligibility
+    ) -> _Eligibility | None:
+        """A phrase's ages with its relatives' facts of this category, each named just
+        before by a word of its role ("sœur [FIV|...|relative]", formats/kinship.yaml
+        ``words``), fitting the relative at every age the role allows
+        (:func:`_relative_ages`); a partner's hold for the patient, of their generation."""
+        for before, piece in itertools.pairwise(pieces):
+            if piece.category != self.category or piece.subject != "relative":
+                continue
+            role = _role_named(before.text or "")
+            if role is None:
+                continue
+            text = plain_text(piece.text)
+            low, high = self._entry_ages.get(text, (-1, MAX_AGE))
+            if low < 0:  # a form no core writes ("violée"): the category's floor
+                low = self.floors.listed.get(text, self.floors.default) if self.floors else 0
+            own = _Eligibility(min_age=low, max_age=high)
+            ages = own if role == "partner" else _relative_ages(own, role, ANY_PARTNER)
+            alive = kinship().roles[role].get("max_patient_age", MAX_AGE)
+            if piece.assertion == "historical":
+                alive = MAX_AGE  # "mère décédée du sida" fits an old patient too
+            merged = ages and eligibility.merge(
+                _Eligibility(min_age=ages.min_age, max_age=min(ages.max_age, int(alive)))
+            )
+            if merged is None:
+                return None
+            eligibility = merged
+        return eligibility
+
     def _phrases(self) -> Iterator[Template]:
         raws = _as_list(self.document.get("phrases"), self.file, "phrases")
         for index, raw in enumerate(raws):
@@ -1521,6 +1628,9 @@ class _SensitiveLoader:
             if any(p.category == self.category and p.subject == "patient" for p in pieces):
                 # A phrase's ages are the patient's: floored only for the patient's fact.
                 entry = self._floored(entry)
+            entry["eligibility"] = self._named_relatives(pieces, entry["eligibility"])
+            if entry["eligibility"] is None:
+                continue  # no patient's relative is old enough for the fact
             yield self._make(
                 pieces, entry["sex"], entry["weight"],
                 entry["tags"], f"{self.file}:{where}", where, entry["eligibility"],
