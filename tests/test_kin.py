@@ -218,12 +218,14 @@ def test_a_bare_service_neither_ends_nor_happens(templates):
         ("suivie par un psychiatre jusqu'en 2020", 0),
         ("psychiatre depuis 1999", 0),
         ("hébergée en CHRS jusqu'en 2006, droits ouverts", 0),
+        ("En CADA jusqu'en 2019, parle peu français", 0),
+        ("CADA jusqu'en 2019", 1),
     ],
 )
 def test_check_reads_a_bare_service_said_to_end_or_happen(text, expected):
     from breachbench.benchmarks.check import rule_service_as_fact
 
-    word = next(w for w in ("CeGIDD", "psychiatre", "CMP", "CHRS") if w in text)
+    word = next(w for w in ("CeGIDD", "psychiatre", "CMP", "CHRS", "CADA") if w in text)
     start = text.index(word)
     span = (start, start + len(word), "serology", "patient", "affirmed")
     assert len(rule_service_as_fact(Record("P", text, [span]))) == expected
