@@ -1644,6 +1644,38 @@ def _relative_words() -> tuple[re.Pattern[str], re.Pattern[str], dict[str, tuple
     return before, after, table
 
 
+@functools.cache
+def _relative_floors() -> dict[tuple[str, str], int]:
+    """The youngest relative the generator's templates write each fact about, where the
+    template says whose it is ("le mari [boirait] d'après la fille", for women from 30:
+    a husband from 26): (category, folded text) -> the template's youngest patient plus
+    the role's fewest years older. A fact the lexicons give the patient only in a phrase
+    of their own ("il boirait depuis la retraite", from 60) keeps its own floor for a
+    relative."""
+    from breachbench.generator.comments.templates import load_templates
+
+    before, after, table = _relative_words()
+    floors: dict[tuple[str, str], int] = {}
+    for templates in load_templates().values():
+        for template in templates:
+            text, spans = "", []
+            for piece in template.pieces:
+                if piece.category and piece.slot is None and piece.subject == "relative":
+                    spans.append((len(text), len(text) + len(piece.text), piece.category))
+                text += piece.text if piece.slot is None else "X"
+            folded = fold(text)
+            for start, end, category in spans:
+                m = before.search(folded[max(0, start - 16) : start]) or after.match(
+                    folded[end : end + 24]
+                )
+                if m is None:
+                    continue
+                age = max(0, template.min_age + table[m.group(1)][0])
+                at = (category, folded[start:end])
+                floors[at] = min(floors.get(at, age), age)
+    return floors
+
+
 def _relative_findings(record: Record, field_name: str) -> list[Finding]:
     """A relative's fact, where the note says whose it is, that the relative cannot have
     at any age their role allows: a rule of eligibility.yaml, or the lexicons' floors and
@@ -1667,6 +1699,9 @@ def _relative_findings(record: Record, field_name: str) -> list[Finding]:
         youngest, oldest = record.age + older_low, record.age + older_high
         text = record.folded[start:end]
         floor = floors.get((category, text))
+        relative_floor = _relative_floors().get((category, text))
+        if floor is None or (relative_floor is not None and relative_floor < floor):
+            floor = relative_floor
         ceiling = None if assertion == "historical" else ceilings.get((category, text))
         why = ""
         if floor is not None and oldest < floor:

@@ -32,7 +32,12 @@ from breachbench.benchmarks.check import (
 )
 from breachbench.generator.comments.compiled import load_compiled, ordered_templates
 from breachbench.generator.comments.noise import EDITS, load_noise
-from breachbench.generator.comments.templates import Piece, Template, load_templates
+from breachbench.generator.comments.templates import (
+    FEMALE_PARTNER,
+    Piece,
+    Template,
+    load_templates,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -70,9 +75,11 @@ def reachable() -> tuple[Template, ...]:
     return tuple(out)
 
 
-def _text(piece: Piece, sex: str, year: int) -> str:
+def _text(piece: Piece, sex: str, year: int, partner: int = 0) -> str:
     if piece.slot is None:
         return piece.text
+    if piece.slot == "partner" and partner == FEMALE_PARTNER:
+        return "conjointe"  # the partner's noun agrees with the partner the template asks
     if piece.slot == "patient_name":
         return ("M. " if sex == "M" else "Mme ") + "Martin"
     if piece.slot in _DATES:
@@ -93,7 +100,7 @@ def record(
     ``literal`` rewrites literal pieces (a noisy variant of each)."""
     text, spans = "", []
     for piece in template.pieces:
-        value = _text(piece, sex, year)
+        value = _text(piece, sex, year, template.partner)
         if piece.slot is None and literal is not None:
             value = literal.get(value, value)
         if piece.slot == "patient_name":
