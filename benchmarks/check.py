@@ -1644,6 +1644,14 @@ def _relative_words() -> tuple[re.Pattern[str], re.Pattern[str], dict[str, tuple
     return before, after, table
 
 
+def _kin_word(folded: str, start: int, end: int) -> re.Match[str] | None:
+    """The kinship word of ``eligibility.yaml`` ``relatives`` that says whose the span
+    ``start:end`` of folded text is: just before it ("mère : "), or just after it ("chez
+    la mère"); its group 1 is the word."""
+    before, after, _ = _relative_words()
+    return before.search(folded[max(0, start - 16) : start]) or after.match(folded[end : end + 24])
+
+
 @functools.cache
 def _relative_floors() -> dict[tuple[str, str], int]:
     """The youngest relative the generator's templates write each fact about, where the
@@ -1654,7 +1662,7 @@ def _relative_floors() -> dict[tuple[str, str], int]:
     relative."""
     from breachbench.generator.comments.templates import load_templates
 
-    before, after, table = _relative_words()
+    table = _relative_words()[2]
     floors: dict[tuple[str, str], int] = {}
     for templates in load_templates().values():
         for template in templates:
@@ -1665,9 +1673,7 @@ def _relative_floors() -> dict[tuple[str, str], int]:
                 text += piece.text if piece.slot is None else "X"
             folded = fold(text)
             for start, end, category in spans:
-                m = before.search(folded[max(0, start - 16) : start]) or after.match(
-                    folded[end : end + 24]
-                )
+                m = _kin_word(folded, start, end)
                 if m is None:
                     continue
                 age = max(0, template.min_age + table[m.group(1)][0])
@@ -1683,25 +1689,21 @@ def _relative_findings(record: Record, field_name: str) -> list[Finding]:
     toddler, "grand-mère enceinte")."""
     if record.age is None:
         return []
-    before, after, table = _relative_words()
+    table = _relative_words()[2]
     floors, ceilings = lexicon_age_floors(), lexicon_age_ceilings()
     found = []
     for start, end, category, subject, assertion in record.spans:
         if subject != "relative":
             continue
-        m = before.search(record.folded[max(0, start - 16) : start]) or after.match(
-            record.folded[end : end + 24]
-        )
+        m = _kin_word(record.folded, start, end)
         if m is None:
             continue
         older_low, older_high = table[m.group(1)][:2]
         sex = table[m.group(1)][2]
         youngest, oldest = record.age + older_low, record.age + older_high
         text = record.folded[start:end]
-        floor = floors.get((category, text))
-        relative_floor = _relative_floors().get((category, text))
-        if floor is None or (relative_floor is not None and relative_floor < floor):
-            floor = relative_floor
+        known = (floors.get((category, text)), _relative_floors().get((category, text)))
+        floor = min((f for f in known if f is not None), default=None)
         ceiling = None if assertion == "historical" else ceilings.get((category, text))
         why = ""
         if floor is not None and oldest < floor:
