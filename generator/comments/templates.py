@@ -1574,12 +1574,19 @@ class _SensitiveLoader:
                     continue
                 text = plain_text(str(raw.get("text", raw.get("m"))))
                 low = raw.get("min_age")
-                if not isinstance(low, int) and self.floors is not None:
-                    low = self.floors.listed.get(text, self.floors.default)
+                if not isinstance(low, int):
+                    low = self._floor_of(text)
                 high = raw.get("max_age", MAX_AGE)
                 known_low, known_high = ages.get(text, (MAX_AGE, 0))
-                ages[text] = (min(known_low, int(low or 0)), max(known_high, int(high)))
+                ages[text] = (min(known_low, int(low)), max(known_high, int(high)))
         return ages
+
+    def _floor_of(self, text: str) -> int:
+        """A fact's floor in ``age_floors.yaml`` (listed, else the category's), 0 where
+        the category has none."""
+        if self.floors is None:
+            return 0
+        return int(self.floors.listed.get(text, self.floors.default))
 
     def _named_relatives(
         self, pieces: tuple[Piece, ...], eligibility: _Eligibility
@@ -1597,7 +1604,7 @@ class _SensitiveLoader:
             text = plain_text(piece.text)
             low, high = self._entry_ages.get(text, (-1, MAX_AGE))
             if low < 0:  # a form no core writes ("violée"): the category's floor
-                low = self.floors.listed.get(text, self.floors.default) if self.floors else 0
+                low = self._floor_of(text)
             own = _Eligibility(min_age=low, max_age=high)
             ages = own if role == "partner" else _relative_ages(own, role, ANY_PARTNER)
             alive = kinship().roles[role].get("max_patient_age", MAX_AGE)
