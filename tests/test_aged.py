@@ -67,6 +67,7 @@ def _rejection_from_every_template(
         np.zeros(families, dtype=np.int64), engine._family_weights(None), 1
     )
     shares, chosen = engine._born_abroad_facts
+    shares = np.cumsum(shares)  # the old law's cumulative shares
     out = np.full(len(row), -1)
     todo = np.arange(len(row))
     while len(todo):

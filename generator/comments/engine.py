@@ -705,7 +705,7 @@ class CommentEngine:
             mass = mass / mass.sum()
             base[1, sex, families:] = mass
             override = np.zeros(len(mass))
-            np.add.at(override, chosen, np.diff(shares, prepend=0.0))
+            override[chosen] = shares
             override *= self._drawable[sex]
             base[2, sex, families:] = (1.0 - override.sum()) * mass + override
         class_share = self._sampler(difficulty).shares().reshape(keys, 2, AGE_CLASSES)
@@ -719,8 +719,8 @@ class CommentEngine:
 
     @functools.cached_property
     def _born_abroad_facts(self) -> tuple[np.ndarray, np.ndarray]:
-        """``born_abroad_facts`` (formats/composition.yaml) as cumulative shares and the
-        sensitive-category indices they choose."""
+        """``born_abroad_facts`` (formats/composition.yaml) as shares and the
+        sensitive-category indices they choose (each named once)."""
         sensitive = list(self.keys[len(NON_SENSITIVE_FAMILIES) :])
         unknown = set(self._born_abroad_shares) - set(sensitive)
         if unknown:
@@ -730,7 +730,7 @@ class CommentEngine:
         if (shares < 0).any() or shares.sum() > 1:
             raise ValueError("formats/composition.yaml: born_abroad_facts must sum to 1 at most")
         chosen = np.array([sensitive.index(n) for n in names], dtype=np.int64)
-        return np.cumsum(shares), chosen
+        return shares, chosen
 
     @functools.cached_property
     def _drawable(self) -> np.ndarray:
