@@ -20,7 +20,7 @@ from breachbench.generator.contract.schema import RECORD_SCHEMA
 from breachbench.generator.contract.taxonomy import load_taxonomy
 from breachbench.generator.data import corpora
 from breachbench.generator.options import GenerateOptions
-from breachbench.generator.records.contacts import email_form
+from breachbench.generator.records.contacts import email_form, load_contacts
 from breachbench.generator.records.doctors import assign
 from breachbench.generator.records.people import load_people
 from breachbench.generator.records.places import load_places
@@ -109,6 +109,24 @@ def test_every_phone_is_a_possible_french_number_in_a_fiction_block():
     # The usual formats all appear.
     assert any(v.startswith("+33") for v in mobiles)
     assert any(re.fullmatch(r"0\d( \d\d){4}", v) for v in mobiles)
+
+
+@settings(max_examples=50, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), share=st.sampled_from([0.0, 0.3, 1.0]))
+def test_phone_numbers_are_null_exactly_where_asked(seed: int, share: float) -> None:
+    # A row without a number takes the pool's empty string before its validity is set:
+    # it must read as null, and the others as the number their index names.
+    phones = load_contacts().phones
+    rng = np.random.default_rng(seed)
+    index = phones.draw(rng, rng.integers(0, 3, 200))
+    null = rng.random(200) < share
+
+    numbers = phones.numbers(index, null)
+
+    numbers.validate(full=True)
+    plain = phones.pool.take(pa.array(index)).to_pylist()
+    assert numbers.to_pylist() == [None if n else v for v, n in zip(plain, null, strict=True)]
+    assert all(value for value in plain)
 
 
 @pytest.mark.parametrize(

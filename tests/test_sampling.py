@@ -51,3 +51,26 @@ def test_grouped_draws_stay_in_their_group_and_follow_weights(
         expected = np.array(weights)[members] / np.array(weights)[members].sum()
         tolerance = 6 * np.sqrt(expected * (1 - expected) / n) + 1e-9
         assert (np.abs(share / n - expected) <= tolerance).all()
+
+
+class _LargestUniform:
+    """A generator whose every uniform number is the largest numpy draws, 1 - 2**-53."""
+
+    def random(self, n: int) -> np.ndarray:
+        return np.full(n, 1.0 - 2.0**-53)
+
+
+@settings(max_examples=60, deadline=None)
+@given(sizes=st.lists(st.integers(1, 5_000), min_size=1, max_size=6))
+def test_the_largest_uniform_still_picks_a_column_of_its_group(sizes: list[int]) -> None:
+    # The samplers read the whole part of ``u * size`` without clamping it to
+    # ``size - 1``: that u * size < size for every u < 1 is what keeps a draw in its group.
+    group_of = np.repeat(np.arange(len(sizes)), sizes)
+    grouped = GroupedCategorical.from_groups(group_of, np.ones(len(group_of)), len(sizes))
+    wanted = np.arange(len(sizes))
+
+    items = grouped.sample(_LargestUniform(), wanted)  # type: ignore[arg-type]
+
+    assert (group_of[items] == wanted).all()
+    flat = Categorical.from_weights(np.ones(sizes[0])).sample(_LargestUniform(), 3)  # type: ignore[arg-type]
+    assert ((flat >= 0) & (flat < sizes[0])).all()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import concurrent.futures
+
 import numpy as np
 import pyarrow as pa
-from breachbench.generator.arrays.text import join_pieces
+from breachbench.generator.arrays.text import HeadedPool, join_pieces
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -36,3 +38,38 @@ def test_join_pieces_equals_python_join(
         for row, is_null in zip(rows, null, strict=True)
     ]
     assert joined.to_pylist() == expected
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    head=st.lists(st.text(max_size=6), min_size=1, max_size=10),
+    tails=st.lists(st.lists(st.text(max_size=12), max_size=30), min_size=1, max_size=5),
+    cut=st.integers(0, 3),
+)
+def test_headed_pool_is_its_head_then_each_tail(
+    head: list[str], tails: list[list[str]], cut: int
+) -> None:
+    # Sliced arrays on both sides: offsets must not be assumed to start at 0. Tails grow
+    # and shrink from call to call, so the buffers are both reused and reallocated.
+    pool = HeadedPool(pa.array(["x", *head], type=pa.string()).slice(1))
+    for tail in tails:
+        tail_array = pa.array(["yy"] * cut + tail, type=pa.string()).slice(cut)
+
+        joined = pool.with_tail(tail_array)
+
+        joined.validate(full=True)
+        assert joined.to_pylist() == head + tail
+
+
+def test_headed_pool_keeps_threads_apart() -> None:
+    pool = HeadedPool(pa.array(["tête", "é"]))
+
+    def tails(worker: int) -> bool:
+        for size in range(1, 300):
+            tail = [f"{worker}-{i}" for i in range(size)]
+            if pool.with_tail(pa.array(tail)).to_pylist() != ["tête", "é", *tail]:
+                return False
+        return True
+
+    with concurrent.futures.ThreadPoolExecutor(4) as executor:
+        assert all(executor.map(tails, range(4)))

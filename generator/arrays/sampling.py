@@ -69,12 +69,9 @@ class Categorical:
         return mass
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        k = len(self.probability)
-        fraction, whole = _split(rng.random(n) * k)
-        index = np.minimum(whole.astype(np.int64), k - 1)
-        entry = self._entries[index]
-        keep = fraction < entry["probability"]
-        return _choose(keep, index, entry["alias"].astype(np.int64))
+        scaled = rng.random(n)
+        scaled *= len(self.probability)
+        return _pick(self._entries, scaled, 0)
 
     @functools.cached_property
     def _entries(self) -> np.ndarray:
@@ -148,12 +145,9 @@ class GroupedDraws:
         group = np.asarray(group, dtype=np.int64)
         if len(group) and self._has_empty_group and (self.group_total[group] <= 0).any():
             raise ValueError("drawing from an empty group")
-        size = self.group_size[group]
-        fraction, whole = _split(rng.random(len(group)) * size)
-        position = self.group_start[group] + np.minimum(whole.astype(np.int64), size - 1)
-        entry = self.entries[position]
-        keep = fraction < entry["probability"]
-        return _choose(keep, entry["item"].astype(np.int64), entry["alias"].astype(np.int64))
+        scaled = rng.random(len(group))
+        scaled *= self.group_size[group]
+        return _pick(self.entries, scaled, self.group_start[group])
 
     @functools.cached_property
     def _has_empty_group(self) -> bool:
@@ -177,15 +171,25 @@ def _entries(probability: np.ndarray, item: np.ndarray, alias: np.ndarray) -> np
     return entries
 
 
-def _split(scaled: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The fraction and whole part of non-negative numbers: ``np.modf`` without its
-    per-element libm call (a third of the sampling time), fraction written in place."""
-    whole = np.floor(scaled)
-    scaled -= whole
-    return scaled, whole
+def _pick(entries: np.ndarray, scaled: np.ndarray, start: np.ndarray | int) -> np.ndarray:
+    """The items that uniform numbers scaled to their table's size pick: the whole part
+    is the column (counted from ``start``), the fraction the coin between its item and
+    its alias.
 
-
-def _choose(keep: np.ndarray, index: np.ndarray, alias: np.ndarray) -> np.ndarray:
-    """``np.where(keep, index, alias)`` for integer arrays, in a third of the time:
-    ``where`` on int64 does not vectorise, a multiply-add does."""
-    return alias + (index - alias) * keep
+    A uniform double is at most ``1 - 2**-53``, and that times a size below ``2**53``
+    rounds to less than the size: the whole part is always a column of the table, and
+    needs no clamp. Temporaries are reused in place: a sampler called a few hundred times
+    per block spends as much on allocating arrays as on computing them.
+    """
+    whole = scaled.astype(np.int64)  # truncation is floor: scaled is non-negative
+    scaled -= whole  # the fraction, in place
+    whole += start
+    entry = entries[whole]
+    item = entry["item"].astype(np.int64)
+    alias = entry["alias"].astype(np.int64)
+    # ``np.where(keep, item, alias)`` as a multiply-add, a third of the time: ``where``
+    # on int64 does not vectorise.
+    item -= alias
+    item *= scaled < entry["probability"]
+    item += alias
+    return item

@@ -9,6 +9,7 @@ are rows of indices into a pool of every part, taken and joined once (:func:`joi
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -132,6 +133,75 @@ def string_pool(parts: Sequence[pa.Array]) -> tuple[pa.Array, list[int]]:
     """
     starts = np.cumsum([0, *(len(part) for part in parts)]).tolist()
     return pa.concat_arrays([part.cast(pa.string()) for part in parts]), starts
+
+
+class HeadedPool:
+    """A fixed head of strings with a tail that changes at every call, as one array.
+
+    The comment pool is every literal variant (megabytes, fixed per process) followed by
+    a block's slot values (a few hundred kilobytes): ``pa.concat_arrays`` would copy the
+    head at every block. Here the head is copied once into buffers with room after it,
+    and each call writes only its tail there. The array a call returns is valid until the
+    next call on the same thread (each thread has its own buffers): take from it, do not
+    keep it.
+    """
+
+    def __init__(self, head: pa.Array) -> None:
+        head = head.cast(pa.string())
+        if head.null_count:
+            raise ValueError("HeadedPool: the head holds nulls")
+        offsets = _offsets(head)
+        self._head_offsets = (offsets - offsets[0]).astype(np.int32)
+        self._head_data = _data(head, offsets)
+        self._local = threading.local()
+
+    def __len__(self) -> int:
+        return len(self._head_offsets) - 1
+
+    def with_tail(self, tail: pa.Array) -> pa.Array:
+        """The head then ``tail`` (strings without nulls), as one string array."""
+        if tail.null_count:
+            raise ValueError("HeadedPool: the tail holds nulls")
+        tail_offsets = _offsets(tail)
+        tail_data = _data(tail, tail_offsets)
+        n_head, head_bytes = len(self), len(self._head_data)
+        n, size = n_head + len(tail), head_bytes + len(tail_data)
+        if size >= 2**31:
+            raise ValueError("HeadedPool: more than 2 GiB of strings")
+        offsets, data = self._buffers(n + 1, size)
+        offsets[n_head + 1 : n + 1] = tail_offsets[1:] - tail_offsets[0] + head_bytes
+        data[head_bytes:size] = tail_data
+        return pa.Array.from_buffers(
+            pa.string(), n, [None, pa.py_buffer(offsets[: n + 1]), pa.py_buffer(data[:size])]
+        )
+
+    def _buffers(self, n_offsets: int, size: int) -> tuple[np.ndarray, np.ndarray]:
+        """This thread's offsets and bytes, the head in place, with room for the tail."""
+        local = self._local
+        offsets, data = getattr(local, "offsets", None), getattr(local, "data", None)
+        if offsets is None or len(offsets) < n_offsets or len(data) < size:
+            # Half as much room again as asked: tails vary a little from block to block.
+            head_count, head_bytes = len(self._head_offsets), len(self._head_data)
+            offsets = np.empty(head_count + (n_offsets - head_count) * 3 // 2 + 1, np.int32)
+            data = np.empty(head_bytes + (size - head_bytes) * 3 // 2 + 1, np.uint8)
+            offsets[:head_count] = self._head_offsets
+            data[:head_bytes] = self._head_data
+            local.offsets, local.data = offsets, data
+        return offsets, data
+
+
+def _offsets(strings: pa.Array) -> np.ndarray:
+    """A string array's offsets as numpy, for its own slice."""
+    buffer = strings.buffers()[1]
+    return np.frombuffer(buffer, np.int32, count=len(strings) + 1, offset=4 * strings.offset)
+
+
+def _data(strings: pa.Array, offsets: np.ndarray) -> np.ndarray:
+    """The bytes of a string array's own values (no copy)."""
+    buffer = strings.buffers()[2]
+    if buffer is None:
+        return np.zeros(0, np.uint8)
+    return np.frombuffer(buffer, np.uint8)[offsets[0] : offsets[-1]]
 
 
 def take(values: pa.Array, index: np.ndarray) -> pa.Array:

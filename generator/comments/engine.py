@@ -31,8 +31,10 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from breachbench.generator.arrays.ragged import ragged_positions
 from breachbench.generator.arrays.sampling import Categorical, GroupedCategorical
 from breachbench.generator.arrays.text import (
+    HeadedPool,
     join_pieces,
     stable_order,
     string_pool,
@@ -151,8 +153,10 @@ class _GenerationTables:
     """What every batch reads of the compiled arrays, derived once per engine."""
 
     strings: pa.Array  # literal variants, separators, openers, closers: the pool's head
+    pool: HeadedPool  # the same strings, as the head of each batch's pool
     lengths: np.ndarray  # their lengths in code points
-    codes: np.ndarray  # piece codes with an empty column 0 for the lead
+    codes: np.ndarray  # every template's non-empty piece codes, templates end to end
+    code_start: np.ndarray  # where each template's codes start in ``codes``
     pieces: np.ndarray  # non-empty pieces per template
     ends_with_stop: np.ndarray  # each pool string ends with '.', '?', '!' or ':'
     ends_punctuated: np.ndarray  # each pool string ends with punctuation (no closer after)
@@ -162,13 +166,17 @@ class _GenerationTables:
     def build(cls, engine: CommentEngine) -> _GenerationTables:
         heads = (engine.variant_texts, engine.separators, engine.openers, engine.closers)
         strings, starts = string_pool(heads)
-        codes = np.zeros((len(engine.piece_codes), engine.piece_codes.shape[1] + 1), np.int64)
-        codes[:, 1:] = engine.piece_codes
+        # Ragged, not the padded (templates, width) table: a batch then gathers its
+        # clauses' pieces and no padding (about 2.6 pieces a template, of 15 columns).
+        present = (engine.piece_codes & 3) != EMPTY
+        pieces = present.sum(axis=1)
         return cls(
             strings=strings,
+            pool=HeadedPool(strings),
             lengths=utf8_lengths(strings),
-            codes=codes,
-            pieces=((engine.piece_codes & 3) != EMPTY).sum(axis=1),
+            codes=engine.piece_codes[present],
+            code_start=np.concatenate([[0], np.cumsum(pieces)[:-1]]).astype(np.int64),
+            pieces=pieces,
             ends_with_stop=_ends_with_stop(strings),
             ends_punctuated=_ends_punctuated(strings),
             first_closer=starts[3],
@@ -975,7 +983,7 @@ class CommentEngine:
         self._label_partners(category, subject, slot, value[slot], inst_row[slot], ctx, partner)
         index[slot[slot_order]] = len(tables.strings) + np.arange(len(slot_order))
         self._undot_after_stops(kind, index, tables, slot_values)
-        pool = pa.concat_arrays([tables.strings, slot_values])
+        pool = tables.pool.with_tail(slot_values)
         lengths = np.concatenate([tables.lengths, utf8_lengths(slot_values)])[index]
 
         # Reading order is already row-major: rows ascend, pieces follow clause order.
@@ -1094,11 +1102,15 @@ class CommentEngine:
         lead_index = np.where(
             after_label & (separator == self._comma), connectors + self._stop, lead_index
         )
-        codes = np.take(tables.codes, template, axis=0)
-        codes[:, 0] = PieceCodes.pack(np.where(has_lead, _LEAD, EMPTY), lead_index, -1, 0, 0)
-        present = (codes & 3) != EMPTY
-        per_clause = tables.pieces[template] + has_lead
-        return np.compress(present.ravel(), codes.ravel()), per_clause
+        pieces = tables.pieces[template]
+        per_clause = pieces + has_lead
+        codes = np.empty(int(per_clause.sum()), dtype=np.int64)
+        lead_at = (np.cumsum(per_clause) - per_clause)[has_lead]
+        codes[lead_at] = PieceCodes.pack(_LEAD, lead_index[has_lead], -1, 0, 0)
+        is_piece = np.ones(len(codes), dtype=bool)
+        is_piece[lead_at] = False
+        codes[is_piece] = tables.codes[ragged_positions(tables.code_start[template], pieces)]
+        return codes, per_clause
 
     @property
     def _labelled(self) -> np.ndarray:

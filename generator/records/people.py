@@ -87,22 +87,38 @@ def _year_and_day_table() -> tuple[int, np.ndarray, np.ndarray]:
 
 @dataclass(frozen=True)
 class People:
-    """Columns describing a batch of people, as numpy arrays and Arrow strings."""
+    """Columns describing a batch of people, as numpy arrays; names as indices into the
+    name tables, spelt out (one ``take`` each) only when read.
+
+    First names are redrawn by origin and usage names by the age the record was opened
+    (:meth:`PeopleModel.usage_names_at`): names spelt at each step were taken twice.
+    """
 
     sex: np.ndarray  # 0 male, 1 female
     age: np.ndarray  # completed years at the reference date
     birth_days: np.ndarray  # days since 1970-01-01
     birth_year: np.ndarray
     birth_month: np.ndarray
-    first_name: pa.Array
     first_name_index: np.ndarray
-    birth_name: pa.Array
     birth_name_index: np.ndarray
-    last_name: pa.Array
     last_name_index: np.ndarray
     # The uniform draw that decided a spouse's name: kept so that the name can be decided
     # again at the age the record was opened (:meth:`PeopleModel.usage_names_at`).
     marriage_draw: np.ndarray
+    first_names: pa.Array  # what first_name_index reads
+    surnames: pa.Array  # what birth_name_index and last_name_index read
+
+    @functools.cached_property
+    def first_name(self) -> pa.Array:
+        return take(self.first_names, self.first_name_index)
+
+    @functools.cached_property
+    def birth_name(self) -> pa.Array:
+        return take(self.surnames, self.birth_name_index)
+
+    @functools.cached_property
+    def last_name(self) -> pa.Array:
+        return take(self.surnames, self.last_name_index)
 
 
 @dataclass(frozen=True)
@@ -201,13 +217,12 @@ class PeopleModel:
             birth_days=birth_days,
             birth_year=birth_year,
             birth_month=birth_month,
-            first_name=take(self.first_names, first),
             first_name_index=first,
-            birth_name=take(self.surnames, birth_surname),
             birth_name_index=birth_surname,
-            last_name=take(self.surnames, last),
             last_name_index=last,
             marriage_draw=marriage_draw,
+            first_names=self.first_names,
+            surnames=self.surnames,
         )
 
     def _married_rate(self, sex: np.ndarray, age: np.ndarray) -> np.ndarray:
@@ -230,7 +245,7 @@ class PeopleModel:
         if not single.any():
             return people
         last = np.where(single, people.birth_name_index, people.last_name_index)
-        return replace(people, last_name=take(self.surnames, last), last_name_index=last)
+        return replace(people, last_name_index=last)
 
 
 @dataclass(frozen=True)

@@ -41,8 +41,7 @@ class BirthPlace:
     born_abroad: np.ndarray
     place: pa.Array  # commune or country name
     code_value: np.ndarray  # INSEE code as used by the NIR key (2A -> 19, 2B -> 18)
-    code: pa.Array  # 5-character INSEE code of the commune, or 99xxx for a country
-    code_bytes: np.ndarray  # the same code as an (n, 5) byte matrix, for the NIR
+    code_bytes: np.ndarray  # 5-character INSEE code (99xxx for a country), for the NIR
 
 
 @dataclass(frozen=True)
@@ -80,7 +79,6 @@ class PlacesModel:
     max_abroad: float
     origin_names: tuple[str, ...]
     birth_place_names: pa.Array  # commune names, then country names
-    birth_codes: pa.Array  # INSEE codes of communes, then 99xxx country codes
     birth_code_values: np.ndarray
     birth_code_bytes: np.ndarray
     route_rate: float
@@ -185,7 +183,6 @@ class PlacesModel:
             born_abroad=abroad,
             place=take(self.birth_place_names, place),
             code_value=self.birth_code_values[place],
-            code=take(self.birth_codes, place),
             code_bytes=self._birth_code_items[place].view(np.uint8).reshape(n, -1),
         )
 
@@ -404,8 +401,7 @@ class NameOrigins:
         changed = first != people.first_name_index
         if not changed.any():
             return people
-        names = load_people().first_names
-        return replace(people, first_name=take(names, first), first_name_index=first)
+        return replace(people, first_name_index=first)
 
 
 @functools.cache
@@ -539,7 +535,6 @@ def _build_places() -> PlacesModel:
         birth_place_names=pa.concat_arrays(
             [communes["name"].combine_chunks(), countries["name"].combine_chunks()]
         ),
-        birth_codes=pa.array(codes + country_codes),
         birth_code_values=np.concatenate(
             [code_value, np.array([int(code) for code in country_codes], dtype=np.int64)]
         ),
