@@ -64,6 +64,7 @@ EXTRA_COLUMNS: dict[str, pa.DataType] = {
     "sex": pa.string(),
     "birth_date": pa.date32(),
     "created_at": pa.timestamp("ms"),
+    "updated_at": pa.timestamp("ms"),
     "first_name": pa.string(),
     "last_name": pa.string(),
     "birth_name": pa.string(),
@@ -439,8 +440,9 @@ class Record:
     spans: list[tuple[int, int, str, str, str]]
     sex: str | None = None
     birth_date: dt.date | None = None
-    created_at: dt.date | None = None
-    age: int | None = None
+    created_at: dt.date | None = None  # the record's opening
+    updated_at: dt.date | None = None  # the comment's last edit: the note's date
+    age: int | None = None  # at the note's date
     first_name: str | None = None
     last_name: str | None = None
     birth_name: str | None = None
@@ -458,6 +460,31 @@ class Record:
 
     def __post_init__(self) -> None:
         self.folded = fold(self.text)
+
+    @property
+    def note_date(self) -> dt.date | None:
+        """The day the note is written as of: the comment's last edit (``updated_at``);
+        in datasets without that column, the record's opening (``created_at``)."""
+        return self.updated_at or self.created_at
+
+    @property
+    def note_field(self) -> str:
+        """The column :attr:`note_date` comes from, as findings name it."""
+        return "updated_at" if self.updated_at is not None else "created_at"
+
+    @property
+    def desk_end(self) -> dt.date | None:
+        """The last day a desk entry of the note may fall on: the note's date; in datasets
+        without ``updated_at``, ``desk_days`` after the opening (the desk's entries were
+        drawn in the weeks after it)."""
+        if self.updated_at is not None or self.created_at is None:
+            return self.updated_at
+        return self.created_at + dt.timedelta(days=desk_days())
+
+    def pivot(self, ahead: int = 0) -> int:
+        """The year a two-digit year is read up to: the note's year (today's without one)
+        plus ``ahead``."""
+        return (self.note_date or dt.date.today()).year + ahead
 
     @property
     def clauses(self) -> list[tuple[int, int]]:
@@ -915,7 +942,7 @@ def rule_nir(record: Record) -> list[Finding]:
 
 
 PIVOT_AHEAD = 5
-"""A two-digit year is read up to this many years after the record's creation ("RDV le
+"""A two-digit year is read up to this many years after the note's date ("RDV le
 19/6/20" written in 2019 is 2020), earlier ones in the 1900s."""
 
 
@@ -932,7 +959,7 @@ def rule_birth_date_stated(record: Record) -> list[Finding]:
     """A birth date written in the comment (DDN, né le) that is not the row's."""
     if record.birth_date is None:
         return []
-    pivot = (record.created_at or dt.date.today()).year
+    pivot = record.pivot()
     markers = load_markers()
     found = []
     for start, end, _ in _patient_spans(record, "date"):
@@ -959,7 +986,7 @@ def rule_date_before_birth(record: Record) -> list[Finding]:
     """A dated event of the patient's that falls before the patient's birth."""
     if record.birth_date is None:
         return []
-    pivot = (record.created_at or dt.date.today()).year + PIVOT_AHEAD
+    pivot = record.pivot(PIVOT_AHEAD)
     found = []
     for start, end, _ in _patient_spans(record, "date"):
         if _is_birth_date(record, start):
@@ -1003,30 +1030,32 @@ def spelled_out(folded: str) -> str:
 
 
 def rule_date_after_creation(record: Record) -> list[Finding]:
-    """A patient's dated event after the record was created, in a clause that plans nothing
-    and is no desk entry of the weeks after the opening (``desk.yaml``)."""
-    if record.created_at is None:
+    """A patient's dated event after the note's date (``updated_at``, its last edit), in a
+    clause that plans nothing. In datasets without ``updated_at`` the note's date is the
+    record's opening, and a desk entry of the weeks after it passes (``desk.yaml``)."""
+    note = record.note_date
+    if note is None:
         return []
     planning = load_markers().planning
-    desk_end = record.created_at + dt.timedelta(days=desk_days())
+    desk_end = record.desk_end
     found = []
     for start, end, _ in _patient_spans(record, "date"):
         if _is_birth_date(record, start):
             continue  # a birth date is checked by rule_birth_date_stated
-        interval = parse_date_span(record.text[start:end], record.created_at.year + PIVOT_AHEAD)
-        if interval is None or interval[0] <= record.created_at:
+        interval = parse_date_span(record.text[start:end], record.pivot(PIVOT_AHEAD))
+        if interval is None or interval[0] <= note:
             continue
         if planning.search(spelled_out(clause_around(record, start, end))):
             continue
-        if interval[0] <= desk_end and _desk_entry(record, start, end):
+        if desk_end is not None and interval[0] <= desk_end and _desk_entry(record, start, end):
             continue
         found.append(
             Finding(
                 "date_after_creation",
                 record.patient_id,
                 record.text[start:end],
-                "created_at",
-                record.created_at.isoformat(),
+                record.note_field,
+                note.isoformat(),
             )
         )
     return found
@@ -1072,7 +1101,7 @@ def rule_desk_before_opening(record: Record) -> list[Finding]:
     does not exist yet, while the patient's history may be older (``desk.yaml``)."""
     if record.created_at is None:
         return []
-    pivot = record.created_at.year + PIVOT_AHEAD
+    pivot = record.pivot(PIVOT_AHEAD)
     found = []
     for start, end, category, _, _ in record.spans:
         if category != "date" or _is_birth_date(record, start):
@@ -1372,21 +1401,24 @@ def _excluding_rules(
 
 
 def rule_anachronism_at_opening(record: Record) -> list[Finding]:
-    """Something named in a record opened before it existed (since.yaml), dated or not:
-    "? C2S" in a record of 2005, "prend ses RDV sur Doctolib" in one of 2010. The note is
-    written when the record is opened, and in the desk's weeks after."""
-    if record.created_at is None:
+    """Something named in a note written before it existed (since.yaml), dated or not:
+    "? C2S" in a note of 2005, "prend ses RDV sur Doctolib" in one of 2010. The note is
+    written as of ``updated_at`` (in datasets without it, when the record is opened and
+    in the desk's weeks after)."""
+    latest = record.desk_end
+    if latest is None:
         return []
     items, combined = load_since()
     if not combined.search(record.folded):
         return []
-    latest = record.created_at + dt.timedelta(days=desk_days())
     folded = record.without_names
     for item in items:
         if item.since > latest.year and (m := item.found_in(folded)):
             text = record.text[m.start() : m.end()]
-            value = f"{record.created_at.isoformat()} (since {item.since})"
-            return [Finding("anachronism_at_opening", record.patient_id, text, "created_at", value)]
+            value = f"{record.note_date.isoformat()} (since {item.since})"
+            return [
+                Finding("anachronism_at_opening", record.patient_id, text, record.note_field, value)
+            ]
     return []
 
 
@@ -1395,7 +1427,7 @@ def rule_anachronism(record: Record) -> list[Finding]:
     items, combined = load_since()
     if not combined.search(record.folded):
         return []
-    pivot = (record.created_at or dt.date.today()).year + PIVOT_AHEAD
+    pivot = record.pivot(PIVOT_AHEAD)
     found = []
     for start, end, category, _, _ in record.spans:
         if category != "date":
@@ -1540,7 +1572,7 @@ def rule_dated_fact(record: Record) -> list[Finding]:
     if record.birth_date is None:
         return []
     born = record.birth_date.year
-    pivot = (record.created_at or dt.date.today()).year + PIVOT_AHEAD
+    pivot = record.pivot(PIVOT_AHEAD)
     floors, congenital = lexicon_age_floors(), congenital_facts()
     dates = [(start, end) for start, end, _ in _patient_spans(record, "date")]
     found = []
@@ -1572,9 +1604,9 @@ def rule_dated_fact(record: Record) -> list[Finding]:
 
 
 _YEARS_SINCE = re.compile(r"\bdepuis (?:plus de |pres de |presque )?(\d{1,3}) ans\b")
-# The practice's own follow-up ("patiente du cabinet depuis 15 ans"): the note is written
-# when the record is opened, so the years are the practice's only where the clause says
-# the file is older than the record (a paper file, one taken over).
+# The practice's own follow-up ("patiente du cabinet depuis 15 ans"): it cannot be older
+# than the record, opened at `created_at`, on the note's date, unless the clause says the
+# file is older than the record (a paper file, one taken over).
 _FOLLOWED_HERE = re.compile(
     r"\b(?:patiente?|suivie?|connue?) (?:du|au) cabinet\b|\b(?:patiente?|suivie?) ici\b"
 )
@@ -1582,18 +1614,24 @@ _OLDER_FILE = re.compile(r"papier|repris|ressaisi|ancien (?:dossier|logiciel)|tr
 
 
 def rule_years_since(record: Record) -> list[Finding]:
-    """Years said of the patient that their life or the record cannot hold: "depuis 20
-    ans" at 15, "patiente du cabinet depuis 15 ans" on a record opened that day (unless
-    the clause says the file predates it: a paper file, one taken over)."""
+    """Years said of the patient that their life or the record cannot hold at the note's
+    date: "depuis 20 ans" at 15, "patiente du cabinet depuis 15 ans" in a note written 2
+    years after the record was opened (unless the clause says the file predates it: a
+    paper file, one taken over)."""
     markers = load_markers()
     folded = record.without_names
+    opened = None
+    if record.created_at is not None and record.note_date is not None:
+        # Years the record has been open, rounded as one says them ("depuis 3 ans").
+        opened = round((record.note_date - record.created_at).days / 365.2425)
     found = []
     for lo, hi in record.clauses:
         clause = folded[lo:hi]
         for m in _YEARS_SINCE.finditer(clause):
             years, why = int(m[1]), ""
             if _FOLLOWED_HERE.search(clause[: m.start()]) and not _OLDER_FILE.search(clause):
-                why = "the practice's follow-up older than the record, opened at created_at"
+                if opened is not None and years > opened:
+                    why = f"the practice's follow-up older than the record ({opened} years open)"
             elif markers.relative_words.search(clause[: m.start()]):
                 continue  # "sa mère vit ici depuis 40 ans"
             elif record.age is not None and years > record.age:
@@ -2099,7 +2137,8 @@ RULES: tuple[Rule, ...] = (
          rule_birth_date_stated, ("birth_date",), ("date",)),
     Rule("date_before_birth", "patient's dated event before birth_date",
          rule_date_before_birth, ("birth_date",), ("date",)),
-    Rule("date_after_creation", "patient's dated event after created_at, not planned",
+    Rule("date_after_creation", "patient's dated event after the note's date (updated_at), "
+         "not planned",
          rule_date_after_creation, ("created_at",), ("date",)),
     Rule("desk_before_opening", "desk entry (RDV annulé, message laissé) before created_at",
          rule_desk_before_opening, ("created_at",), ("date",)),
@@ -2155,7 +2194,8 @@ RULES: tuple[Rule, ...] = (
 
 
 def _ages(birth: pa.Array, created: pa.Array) -> np.ndarray:
-    """Whole years between birth and creation, vectorised; -1 where unknown."""
+    """Whole years between birth and the note's date (``created``: its column),
+    vectorised; -1 where unknown."""
     b = pc.fill_null(birth.cast(pa.int32()), -(10**6)).to_numpy(zero_copy_only=False)
     c = pc.fill_null(created.cast(pa.date32()).cast(pa.int32()), -(10**6)).to_numpy(
         zero_copy_only=False
@@ -2177,14 +2217,20 @@ def _year_and_day(days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return year, month * 32 + (date - month_start).astype(np.int64) + 1
 
 
+def _note_column(present: set[str]) -> str:
+    """The column of the note's date: ``updated_at``, or ``created_at`` in datasets
+    written before it."""
+    return "updated_at" if "updated_at" in present else "created_at"
+
+
 def _records(batch: pa.RecordBatch, present: set[str]) -> Iterator[Record]:
     """The rows of ``batch`` (already filtered by the caller) as :class:`Record` objects."""
     if not batch.num_rows:
         return
     columns = {name: batch.column(name) for name in batch.schema.names}
     ages = (
-        _ages(columns["birth_date"], columns["created_at"])
-        if {"birth_date", "created_at"} <= present
+        _ages(columns["birth_date"], columns[_note_column(present)])
+        if {"birth_date", _note_column(present)} <= present
         else np.full(batch.num_rows, -1)
     )
     data = {
@@ -2205,6 +2251,7 @@ def _records(batch: pa.RecordBatch, present: set[str]) -> Iterator[Record]:
     get = data.get
     for i, (pid, text) in enumerate(zip(data["patient_id"], data["admin_comment"], strict=True)):
         created = get("created_at", nulls)[i]
+        updated = get("updated_at", nulls)[i]
         mobile, home = get("phone_mobile", nulls)[i], get("phone_home", nulls)[i]
         yield Record(
             patient_id=pid,
@@ -2213,6 +2260,7 @@ def _records(batch: pa.RecordBatch, present: set[str]) -> Iterator[Record]:
             sex=get("sex", nulls)[i],
             birth_date=get("birth_date", nulls)[i],
             created_at=created.date() if created is not None else None,
+            updated_at=updated.date() if updated is not None else None,
             age=int(ages[i]) if ages[i] >= 0 else None,
             first_name=get("first_name", nulls)[i],
             last_name=get("last_name", nulls)[i],

@@ -449,6 +449,7 @@ def _record(
         "doctor_rpps": "1999" + draw(_digits(7)),
         "doctor_name": f"Dr {draw(_first_names('F'))} {draw(_surnames())}",
         "created_at": dt.datetime(2015, 1, 5, 9, 0) + dt.timedelta(minutes=index % 500_000),
+        "updated_at": dt.datetime(2019, 3, 4, 9, 0) + dt.timedelta(minutes=index % 500_000),
         "admin_comment": comment,
         "sensitive": any(taxonomy.group_of[c] == "sensitive" for c in categories),
         "categories": categories,

@@ -36,7 +36,9 @@ from breachbench.generator.records.places import load_name_origins, load_places
 BLOCK_ROWS = 65_536
 ID_PREFIX = "PAT"
 _SEX_CODES = pa.array(["M", "F"])  # indexed by people.MALE / people.FEMALE
-_STREAMS = ("people", "places", "contacts", "comments", "created")
+# A stream is the SeedSequence child of its position: a new one goes at the end, so
+# that the others draw what they drew before it.
+_STREAMS = ("people", "places", "contacts", "comments", "created", "updated")
 
 
 def _created_at(rng: np.random.Generator, birth_days: np.ndarray) -> np.ndarray:
@@ -46,21 +48,55 @@ def _created_at(rng: np.random.Generator, birth_days: np.ndarray) -> np.ndarray:
     low = np.datetime64(settings["created_from"], "D").astype(np.int64)
     high = np.datetime64(settings["created_until"], "D").astype(np.int64)
     start = np.maximum(low, birth_days)
-    day = start + np.floor(rng.random(len(birth_days)) * (high - start + 1)).astype(np.int64)
-    # A weekend or a public holiday moves to the next working day (later, so never
-    # before the birth), or to the last one of the window past its end.
-    day = _next_working_day(int(low), int(high))[day - low]
+    day = _working_day_from(rng.random(len(birth_days)), start, int(low), int(high))
     open_hour, close_hour = settings["opening_hours"]
     seconds = rng.integers(open_hour * 3600, close_hour * 3600, len(day))
     # Whole seconds, stored in milliseconds: Parquet has no second-resolution timestamp.
     return (day * 86_400 + seconds) * 1000
 
 
+def _updated_at(rng: np.random.Generator, created_ms: np.ndarray) -> np.ndarray:
+    """When each record's comment was last edited (milliseconds since 1970), the day its
+    note is written as of: an active record's in the last years of the window, a left
+    one's any day from its opening (``formats/people.yaml`` ``updated``); never before
+    ``created_ms``, on a working day, during opening hours."""
+    settings = corpora.read_yaml("formats/people.yaml")
+    law = settings["updated"]
+    low = np.datetime64(settings["created_from"], "D").astype(np.int64)
+    high = np.datetime64(settings["created_until"], "D").astype(np.int64)
+    n = len(created_ms)
+    created_day = created_ms // 86_400_000
+    active = rng.random(n) < float(law["active_rate"])
+    recent = high - round(float(law["active_years"]) * 365.2425) + 1
+    start = np.where(active, np.maximum(created_day, recent), created_day)
+    # The opening is itself a working day: there is always one from ``start``.
+    day = _working_day_from(rng.random(n), start, int(low), int(high))
+    open_hour, close_hour = settings["opening_hours"]
+    # On the opening day itself, after the opening's hour.
+    opened = np.where(day == created_day, created_ms // 1000 - created_day * 86_400, 0)
+    first = np.maximum(opened, open_hour * 3600)
+    seconds = first + np.floor(rng.random(n) * (close_hour * 3600 - first)).astype(np.int64)
+    return (day * 86_400 + seconds) * 1000
+
+
+def _working_day_from(u: np.ndarray, start: np.ndarray, low: int, high: int) -> np.ndarray:
+    """For each uniform ``u``, a working day from ``start`` to ``high``, all equally likely
+    (the window's last working day when ``start`` is past it).
+
+    A day drawn from the calendar and moved to the next working day gave Mondays (and the
+    day after a public holiday) three times their share: a histogram of the opening days
+    by weekday showed it.
+    """
+    working = _working_days(low, high)
+    first = np.minimum(np.searchsorted(working, start), len(working) - 1)
+    count = len(working) - first
+    return working[first + np.floor(u * count).astype(np.int64)]
+
+
 @functools.cache
-def _next_working_day(low: int, high: int) -> np.ndarray:
-    """Per day of ``[low, high]`` (days since 1970), the first working day from it: not a
-    weekend nor a public holiday of ``formats/people.yaml``; the window's last working
-    day past its end."""
+def _working_days(low: int, high: int) -> np.ndarray:
+    """The working days of ``[low, high]`` (days since 1970), in order: not a weekend nor
+    a public holiday of ``formats/people.yaml``."""
     settings = corpora.read_yaml("formats/people.yaml")
     days = np.arange(low, high + 1)
     closed = (days + 3) % 7 >= 5  # 1970-01-01 was a Thursday; 5, 6 = Saturday, Sunday
@@ -70,10 +106,7 @@ def _next_working_day(low: int, high: int) -> np.ndarray:
     after = [int(d) for d in settings["public_holidays_after_easter"]]
     movable = [_easter(y) + offset for y in range(years[0], years[1] + 1) for offset in after]
     closed |= np.isin(days, movable)
-    working = np.flatnonzero(~closed)
-    # The first working day at or after each day; past the last, the last.
-    following = np.searchsorted(working, np.arange(len(days)))
-    return low + working[np.minimum(following, len(working) - 1)]
+    return low + np.flatnonzero(~closed)
 
 
 def _easter(year: int) -> int:
@@ -134,7 +167,9 @@ def _block(options: GenerateOptions, block: int) -> pa.Table:
     unit = places.draw_local_units(rng["places"], practice.unit)
     created_ms = _created_at(rng["created"], people.birth_days)
     created_days = created_ms // 86_400_000
-    # The address and contacts the note may copy fit the patient when it was written.
+    updated_ms = _updated_at(rng["updated"], created_ms)
+    # The usage name, address and contacts fit the patient when the record was opened
+    # (the note, written as of updated_at, copies them as the row holds them).
     age = completed_years(people.birth_days, created_days)
     people = load_people().usage_names_at(people, age)
     residence = places.residence(rng["places"], unit, age)
@@ -156,6 +191,7 @@ def _block(options: GenerateOptions, block: int) -> pa.Table:
         unit,
         places,
         created_days=created_days,
+        note_days=updated_ms // 86_400_000,
         birth=birth,
         residence=residence,
         mobile=mobile,
@@ -189,6 +225,7 @@ def _block(options: GenerateOptions, block: int) -> pa.Table:
         "doctor_rpps": practice.rpps,
         "doctor_name": practice.name,
         "created_at": pa.array(created_ms, type=pa.timestamp("ms")),
+        "updated_at": pa.array(updated_ms, type=pa.timestamp("ms")),
         "admin_comment": comments.text,
         "sensitive": comments.sensitive,
         "categories": comments.categories,

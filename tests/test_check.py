@@ -72,6 +72,8 @@ def make_row(comment: str | None, labels: list[Label] = (), **fields: Any) -> di
         "difficulty_tags": [],
     }
     row.update(fields)
+    # The note is last edited seven weeks after the opening unless the case says when.
+    row.setdefault("updated_at", row["created_at"] + dt.timedelta(days=49))
     return row
 
 
@@ -87,7 +89,7 @@ def counts(path: Path) -> dict[str, int]:
 P, R, T = "patient", "relative", "third_party"
 A, H, N = "affirmed", "historical", "negated"
 MAN = {"sex": "M", "first_name": "Paul", "nir": "180056912345678"}
-CHILD = {"birth_date": dt.date(2018, 3, 2)}  # 3 at creation
+CHILD = {"birth_date": dt.date(2018, 3, 2)}  # 3 on the note's date
 
 # rule -> (contradicting row, consistent row)
 CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
@@ -873,6 +875,70 @@ def test_jsonl_with_few_row_columns_skips_the_rules_it_cannot_run(tmp_path: Path
     assert {"patient_phone", "date_after_creation"} <= set(info["skipped_rules"])
 
 
+_OPENED = dt.datetime(2012, 3, 5, 9, 0)
+
+
+def _pregnant_at_opening(**dates: dt.datetime) -> dict[str, Any]:
+    """A pregnancy in the note of a girl who was 12 when her record was opened."""
+    return make_row(
+        "grossesse en cours",
+        [("grossesse", "reproductive_health", P, A)],
+        birth_date=dt.date(2000, 1, 10),
+        patient_id="P1",
+        **dates,
+    )
+
+
+def test_rules_read_the_note_s_date_and_the_opening_where_they_mean_it(
+    tmp_path: Path,
+) -> None:
+    """The note is written as of ``updated_at``: a fact's age, what is named and what is
+    dated read it, while a desk entry cannot predate the opening (``created_at``)."""
+    dates = {"created_at": _OPENED, "updated_at": dt.datetime(2024, 6, 3, 10, 0)}
+    rows = [
+        # 12 when the record was opened, 24 when the note was written: a woman's own.
+        _pregnant_at_opening(**dates),
+        make_row(
+            "C2S, hospitalisée en mars 2023, patiente du cabinet depuis 10 ans",
+            [("mars 2023", "date", P, A)],
+            patient_id="P2",
+            **dates,
+        ),
+        # Twelve years open, not fifteen; a desk entry before the opening; a stay after
+        # the note's date, planned by nothing.
+        make_row(
+            "patiente du cabinet depuis 15 ans. message laissé le 12/03/2010. "
+            "hospitalisée le 12/09/2024",
+            [("12/03/2010", "date", P, A), ("12/09/2024", "date", P, A)],
+            patient_id="P3",
+            **dates,
+        ),
+    ]
+    found = counts(write(tmp_path / "d.parquet", rows))
+    assert found["eligibility"] == 0 and found["anachronism_at_opening"] == 0
+    assert found["years_since"] == 1 and found["desk_before_opening"] == 1
+    assert found["date_after_creation"] == 1
+
+
+def test_a_dataset_without_updated_at_reads_the_note_at_created_at(tmp_path: Path) -> None:
+    """Datasets written before ``updated_at`` date the note at ``created_at``: ages are
+    at the opening, and a desk entry of the ``desk_days`` after it passes."""
+    rows = [
+        _pregnant_at_opening(created_at=_OPENED),
+        make_row(
+            "message laissé le 12/06/2021. hospitalisée le 12/09/2021",
+            [("12/06/2021", "date", P, A), ("12/09/2021", "date", P, A)],
+            patient_id="P2",
+        ),
+    ]
+    table = pa.Table.from_pylist(rows, schema=RECORD_SCHEMA).drop_columns(["updated_at"])
+    path = tmp_path / "old.parquet"
+    pq.write_table(table, path)
+    found = counts(path)
+    assert found["eligibility"] == 1  # a pregnancy at 12
+    assert found["date_after_creation"] == 1  # the stay, not the message of the desk's weeks
+
+
 def test_reader_reads_requested_extra_columns(tmp_path: Path) -> None:
     path = write(tmp_path / "d.parquet", [make_row("x")])
     dataset = open_dataset(path, extra_columns={"sex": pa.string(), "nope": pa.int8()})
@@ -1049,10 +1115,11 @@ def test_ages_count_birthdays_by_month_and_day(born: dt.date, years: int, shift:
     assert _ages(pa.array([born], pa.date32()), created)[0] == years - (shift < 0)
 
 
-def test_desk_entries_fall_in_the_weeks_after_the_opening(tmp_path: Path) -> None:
+def test_desk_entries_fall_in_the_weeks_before_the_note(tmp_path: Path) -> None:
     """On generated rows (8,000 of each difficulty), the desk's own entries are dated on or
-    after the record's opening and no later than ``desk_days`` after it, while the
-    patient's history keeps its older dates; check finds neither kind of contradiction."""
+    after the record's opening, on or before the note's date (``updated_at``) and no
+    earlier than ``desk_days`` before it, while the patient's history keeps its older
+    dates; check finds neither kind of contradiction."""
     from breachbench.benchmarks.check import (
         _desk_entry,
         _records,
@@ -1077,18 +1144,21 @@ def test_desk_entries_fall_in_the_weeks_after_the_opening(tmp_path: Path) -> Non
         table = table.filter(pa.compute.is_valid(table["admin_comment"]))
         desk = history = 0
         for batch in table.to_batches():
-            for record in _records(batch, {"created_at", "birth_date"}):
+            for record in _records(batch, {"created_at", "updated_at", "birth_date"}):
+                assert record.updated_at >= record.created_at
                 for start, end, category, _, _ in record.spans:
                     day = parse_date_span(record.text[start:end])
                     if category != "date" or day is None or day[0] != day[1]:
                         continue  # a year or a month alone is no day to compare
-                    offset = (day[0] - record.created_at).days
+                    offset = (day[0] - record.updated_at).days
                     if _desk_entry(record, start, end):
                         desk += 1
-                        assert offset >= 0, record.text
+                        assert day[0] >= record.created_at, record.text
+                        # Else the opening itself ("21/10/10 : arrivée au cabinet").
+                        assert offset >= -desk_days() or day[0] == record.created_at, record.text
                         clause = spelled_out(clause_around(record, start, end))
                         # "RDV le ... avec le Dr X" may be planned months ahead.
-                        assert offset <= desk_days() or planning.search(clause), record.text
+                        assert offset <= 0 or planning.search(clause), record.text
                     elif offset < 0:
                         history += 1
         assert desk > 20 and history > 20, (desk, history)

@@ -52,7 +52,8 @@ def _fold(text: str) -> str:
 
 
 def _age(row: dict) -> int:
-    return (row["created_at"].date() - row["birth_date"]).days * 400 // 146_097
+    """The patient's age on the note's date (``updated_at``), as the note reads it."""
+    return (row["updated_at"].date() - row["birth_date"]).days * 400 // 146_097
 
 
 def _spans(row: dict, category: str, subject: str | None = None):
@@ -124,7 +125,7 @@ _DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{2}|\d{4})$")
 
 
 def test_the_patients_dates_fall_within_their_life(rows):
-    """Past events between birth and the record's creation; nothing before birth."""
+    """Past events between birth and the note's date; nothing before birth."""
     wrong = []
     checked = 0
     for row in rows:
@@ -144,10 +145,12 @@ def test_the_patients_dates_fall_within_their_life(rows):
     assert not wrong, wrong[:5]
 
 
-# What the desk still has to act on is dated in the weeks before the record's creation
-# ('lately'), and a file taken over is taken over when the record is opened.
+# What the desk still has to act on is dated in the eight weeks before the desk's weeks
+# that end on the note's date ('lately'), and a file taken over is taken over when the
+# record is opened.
 _ACTED_ON = re.compile(r"(?:bilan du) (\d{1,2})/(\d{1,2})/(\d{4})")
-# The desk's own entries on the record: on its opening day or in the weeks after.
+# The desk's own entries on the record: in the weeks before the note's date, never before
+# the record's opening.
 _DESK_ENTRY = re.compile(
     r"(?:copie du dossier médical reçue le|envoyé au nouveau médecin le"
     r"|patiente? décédée? le) (\d{1,2})/(\d{1,2})/(\d{4})"
@@ -156,23 +159,22 @@ _TAKEN_OVER = re.compile(r"dossier repris en (\d{4}) quand")
 
 
 def test_what_the_desk_still_acts_on_is_weeks_old_not_years(rows):
-    """ "bilan du 06/10/2014 : ..., à rappeler pour le lui dire" in a record opened in 2016
-    read as a result left two years unsaid: such dates fall in the eight weeks before
-    the record's creation; and the desk's own entries ("dossier envoyé au nouveau médecin
-    le") in the weeks after it, never before the record existed."""
+    """ "bilan du 06/10/2014 : ..., à rappeler pour le lui dire" in a note of 2016 read
+    as a result left two years unsaid: such dates fall in the eight weeks before the
+    desk's weeks; and the desk's own entries ("dossier envoyé au nouveau médecin le") in
+    these weeks, before the note's date and never before the record existed."""
     wrong, checked = [], 0
     desk = dt.timedelta(days=desk_days())
     for row in rows:
         created, text = row["created_at"].date(), row["admin_comment"]
-        for pattern, low, high in (
-            (_ACTED_ON, -dt.timedelta(weeks=8), dt.timedelta(0)),
-            (_DESK_ENTRY, dt.timedelta(0), desk),
-        ):
+        note = row["updated_at"].date()
+        weeks = max(created, note - desk)
+        for pattern, first in ((_ACTED_ON, weeks - dt.timedelta(weeks=8)), (_DESK_ENTRY, weeks)):
             for m in pattern.finditer(text):
                 checked += 1
                 day = dt.date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
-                if not low <= day - created <= high:
-                    wrong.append((m.group(), created))
+                if not first <= day <= note:
+                    wrong.append((m.group(), created, note))
         for m in _TAKEN_OVER.finditer(text):
             checked += 1
             if int(m.group(1)) != created.year:
@@ -490,6 +492,34 @@ def test_a_third_partys_phone_kind_is_the_one_asked():
     assert 0.5 < sum(bool(re.match(r"(33)?0?[67]", d)) for d in digits) / len(digits) < 0.9
 
 
+@settings(max_examples=20, deadline=None)
+@given(open_years=st.integers(0, 20), seed=st.integers(0, 2**16))
+def test_a_note_s_timeline_ends_on_its_last_edit(open_years, seed):
+    """A note is written as of ``note_days`` (``updated_at``): the desk's entries in the
+    ``desk_days`` before it and never before the record's opening, the past before
+    them (or from its first possible day, when that falls inside them: a fact from 10
+    for a girl who turned 10 last week), plans after it, the opening where it is meant."""
+    rng = np.random.default_rng(seed)
+    ctx = _context(500, 40, 2024, seed)
+    note = ctx.created_days + open_years * 365 + rng.integers(0, 365, 500)
+    ctx = dataclasses.replace(ctx, note_days=note)
+    filler = SlotFiller(load_engine(), ctx, rng)
+    rows = np.arange(500)
+    desk = np.maximum(ctx.created_days, note - desk_days())
+    low = note - rng.integers(0, 30 * 365, 500)
+    for timing in ("desk", "lately", "recent", "middle", "early", "future", "created"):
+        days = filler._timeline(rows, low, note, (timing,))
+        if timing == "desk":
+            assert ((desk <= days) & (days <= note)).all()
+        elif timing == "future":
+            assert (days > note).all()
+        elif timing == "created":
+            assert (days == ctx.created_days).all()
+        else:
+            assert (days >= np.minimum(low, note)).all()
+            assert (days <= np.maximum(desk, np.minimum(low, note))).all()
+
+
 # ------------------------------------------------------------------ the household
 
 
@@ -509,7 +539,7 @@ def test_relatives_fit_their_role(role):
     low, high = spec["years"]
     gap = (m.birth_days - ctx.birth_days) / 365.2425
     assert (gap >= min(low, low / 2) - 1).all() and (gap <= high + 1).all()
-    assert (m.birth_days < ctx.created_days).all()
+    assert (m.birth_days < ctx.note_days).all()
     # A relative's NIR: their own sex digit, birth year, and a valid key.
     nir = filler._member_nir(m, np.arange(len(m.rows)), m.rows)
     digits = nir.astype(np.int64) - ord("0")

@@ -350,6 +350,24 @@ def test_created_at_is_plausible():
     assert {dt.date(2013, 1, 2), dt.date(2024, 4, 2)} & set(days)  # the days after stay open
 
 
+def test_updated_at_is_plausible():
+    """The comment's last edit: never before the opening nor after the window, a working
+    day in opening hours; most in the window's last years, some long before (records
+    left), as ``formats/people.yaml`` ``updated`` says."""
+    table = sample()
+    created = table["created_at"].to_pylist()
+    updated = table["updated_at"].to_pylist()
+    law = corpora.read_yaml("formats/people.yaml")["updated"]
+    for c, u in zip(created, updated, strict=True):
+        assert c <= u <= dt.datetime(2026, 1, 1)
+        assert 8 <= u.hour < 19
+        assert u.weekday() < 5 or u.date() == dt.date(2025, 12, 31)
+    recent = dt.datetime(2026, 1, 1) - dt.timedelta(days=365.2425 * law["active_years"])
+    share = np.mean([u >= recent for u in updated])
+    assert law["active_rate"] - 0.05 < share < 1.0
+    assert np.mean([u.year < 2015 for u in updated]) > 0.02  # left years ago
+
+
 def _check_labels(table: pa.Table) -> None:
     taxonomy = load_taxonomy()
     for row in table.select(["admin_comment", "sensitive", "categories", "spans"]).to_pylist():
@@ -559,3 +577,15 @@ def test_first_names_fit_the_sex_and_usage_names_the_age_at_opening():
     assert (people.last_name_index != people.birth_name_index)[married].all()
     same_spelling = np.asarray(pc.equal(people.last_name, people.birth_name))
     assert not same_spelling[married].any()
+
+
+def test_opening_and_edit_days_are_working_days_with_no_weekday_favoured():
+    # A calendar day moved to the next working day gave Mondays three times their share.
+    table = large()
+    for column in ("created_at", "updated_at"):
+        days = table[column].to_numpy().astype("datetime64[D]").astype(np.int64)
+        weekday = (days + 3) % 7  # 1970-01-01 was a Thursday; 0 is Monday
+        shares = np.bincount(weekday, minlength=7) / len(days)
+        assert shares[5] == shares[6] == 0, column
+        # Monday loses Easter and Whit Mondays; no weekday holds more than 22%.
+        assert (shares[:5] > 0.18).all() and (shares[:5] < 0.22).all(), (column, shares)

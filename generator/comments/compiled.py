@@ -112,7 +112,7 @@ class CompiledTemplates:
     template_bits: np.ndarray  # difficulty bits of each template (its tags)
     # Eligibility of each template (``generator.comments.templates``): the engine redraws
     # a clause whose template does not fit its record.
-    min_age: np.ndarray  # (templates,) int64: patient's age at the record's creation
+    min_age: np.ndarray  # (templates,) int64: patient's age on the note's date
     # (templates,) int64: the youngest age its patient dates are drawn at: min_age, less
     # the room an early date needs (templates.EARLY_ROOM_YEARS) where it writes one
     date_min_age: np.ndarray

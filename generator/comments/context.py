@@ -37,9 +37,12 @@ class CommentContext:
     """What the engine may read of each record when it chooses templates and fills slots.
 
     Every mention of the patient is the record's own: title and names by its sex and
-    names, its phones, email, address, NIR and birth; dated events fall between its
-    birth and ``created_days``. Contexts built without the record's contacts (held-out
-    evaluation, tests) let the engine draw contacts as before.
+    names, its phones, email, address, NIR and birth. The note is written as of
+    ``note_days``, when the comment was last edited (``updated_at``): ages, eligibility and
+    the timeline read it; ``created_days``, the record's opening, is read only where a
+    clause means the opening ("dossier ouvert le", the practice's own follow-up).
+    Contexts built without the record's contacts (held-out evaluation, tests) let the
+    engine draw contacts as before.
     """
 
     sex: np.ndarray
@@ -49,7 +52,8 @@ class CommentContext:
     unit: np.ndarray  # residence row of the commune table
     department_index: np.ndarray
     birth_days: np.ndarray | None = None
-    created_days: np.ndarray | None = None  # day the record was created (the note's date)
+    created_days: np.ndarray | None = None  # day the record was opened
+    note_days: np.ndarray | None = None  # day the note was last written; None: opening
     first_name_index: np.ndarray | None = None
     last_name_index: np.ndarray | None = None
     birth_name_index: np.ndarray | None = None
@@ -67,6 +71,8 @@ class CommentContext:
         if self.created_days is None:
             days = np.full(len(self.sex), load_people().reference_days - 1, dtype=np.int64)
             object.__setattr__(self, "created_days", days)
+        if self.note_days is None:
+            object.__setattr__(self, "note_days", self.created_days)
 
     @classmethod
     def for_people(
@@ -77,6 +83,7 @@ class CommentContext:
         places: PlacesModel,
         *,
         created_days: np.ndarray | None = None,
+        note_days: np.ndarray | None = None,
         birth: BirthPlace | None = None,
         residence: Residence | None = None,
         mobile: pa.Array | None = None,
@@ -85,7 +92,8 @@ class CommentContext:
     ) -> CommentContext:
         """The context of people living in the commune-table rows ``unit``.
 
-        Without ``created_days`` the notes are written the day before the reference date.
+        Without ``created_days`` the records are opened the day before the reference
+        date; without ``note_days`` the notes are written the day the records are opened.
         """
         if created_days is None:
             created_days = np.full(len(people.sex), load_people().reference_days - 1)
@@ -98,6 +106,7 @@ class CommentContext:
             department_index=places.department_index[unit],
             birth_days=people.birth_days,
             created_days=np.asarray(created_days, dtype=np.int64),
+            note_days=None if note_days is None else np.asarray(note_days, dtype=np.int64),
             first_name_index=people.first_name_index,
             last_name_index=people.last_name_index,
             birth_name_index=people.birth_name_index,
@@ -118,10 +127,10 @@ class CommentContext:
 
     @functools.cached_property
     def age(self) -> np.ndarray:
-        """Completed calendar years at the record's creation, as a reader counts them."""
-        if self.birth_days is None or self.created_days is None:
+        """Completed calendar years on the note's date, as a reader counts them."""
+        if self.birth_days is None or self.note_days is None:
             return np.full(len(self.sex), 40)
-        return completed_years(self.birth_days, self.created_days)
+        return completed_years(self.birth_days, self.note_days)
 
     @functools.cached_property
     def age_class(self) -> np.ndarray:
@@ -129,17 +138,22 @@ class CommentContext:
         return age_class(self.age)
 
     @functools.cached_property
-    def created_year(self) -> np.ndarray:
-        if self.created_days is None:
+    def note_year(self) -> np.ndarray:
+        """The calendar year of the note's date (a ``since`` is compared with it)."""
+        if self.note_days is None:
             return np.full(len(self.sex), 2025)
-        return calendar_years(self.created_days)
+        return calendar_years(self.note_days)
 
     @functools.cached_property
-    def age_year(self) -> np.ndarray:
-        """Column of :attr:`CommentEngine._fit_tables`' age-and-year table: age * YEARS +
-        created year - FIRST_YEAR, both clipped to the table."""
-        age = np.clip(self.age, 0, AGES - 1)
-        return age * YEARS + np.clip(self.created_year - FIRST_YEAR, 0, YEARS - 1)
+    def age_column(self) -> np.ndarray:
+        """Column of :attr:`CommentEngine._fit_tables`' age table: the age, clipped to it."""
+        return np.clip(self.age, 0, AGES - 1)
+
+    @functools.cached_property
+    def year_column(self) -> np.ndarray:
+        """Column of :attr:`CommentEngine._fit_tables`' year table: the note's year from
+        FIRST_YEAR, clipped to it."""
+        return np.clip(self.note_year - FIRST_YEAR, 0, YEARS - 1)
 
     @functools.cached_property
     def birth_class(self) -> np.ndarray:
@@ -188,7 +202,7 @@ class CommentContext:
 # fit table, past the 32 masks of known contacts (and married name).
 UNKNOWN_CONTACTS = 32
 
-# The eligibility tables' range: ages 0..120 and creation years 1990..2049 (a ``since``
+# The eligibility tables' range: ages 0..120 and the note's years 1990..2049 (a ``since``
 # is compared with the year clipped to it).
 AGES = 121
 FIRST_YEAR, YEARS = 1990, 60

@@ -7,9 +7,11 @@ about a relative names a role (``{phone|relative:daughter}``) and is filled from
 household drawn per record and role (``formats/kinship.yaml``): a daughter is a woman of
 the next generation, carrying the family's name or her own, whose email is made of her
 own name and whose NIR holds her own sex and birth; every slot of one role in a batch
-reads the same person. Dates follow a timeline: a patient's past events fall between
-their birth (or the youngest age the template allows, or the year the service existed)
-and the record's creation, planned ones after it.
+reads the same person. Dates follow a timeline: the note is written as of its last
+edit (``CommentContext.note_days``, the row's ``updated_at``); a patient's past events
+fall between their birth (or the youngest age the template allows, or the year the
+service existed) and that day, the desk's entries in the weeks before it (never before
+the record's opening), planned ones after it.
 
 One method per slot kind fills every instance of its kind in a batch at once; third
 parties and values the markup calls 'other' are drawn from the same models as the
@@ -317,8 +319,8 @@ class SlotFiller:
         """Days of the patient's dates: a birth, a planned item, or a past event no earlier
         than the template's youngest age and first year."""
         ctx = self.ctx
-        created = ctx.created_days[rows]
-        birth = ctx.birth_days[rows] if ctx.birth_days is not None else created - 40 * _YEAR
+        note = ctx.note_days[rows]
+        birth = ctx.birth_days[rows] if ctx.birth_days is not None else note - 40 * _YEAR
         if "birth" in qualifiers:
             return birth
         compiled = self.engine.compiled
@@ -329,44 +331,65 @@ class SlotFiller:
         min_age = np.where(valid, compiled.date_min_age[np.where(valid, templates, 0)], 0)
         low = birthday(birth, min_age)
         low = np.maximum(low, self._since_day(templates))
-        return self._timeline(rows, low, created, qualifiers)
+        return self._timeline(rows, low, note, qualifiers)
 
     def _timeline(
-        self, rows: np.ndarray, low: np.ndarray, created: np.ndarray, qualifiers: tuple[str, ...]
+        self, rows: np.ndarray, low: np.ndarray, note: np.ndarray, qualifiers: tuple[str, ...]
     ) -> np.ndarray:
+        """Days of dated slots of the records ``rows`` whose note is last edited on
+        ``note``: the desk's entries in the weeks before it (from the record's opening at
+        the earliest), the past from ``low`` to the start of these weeks, so that "{lately}
+        : carte Vitale perdue. {desk} : nouvelle carte reçue" never runs backwards (unless
+        ``low`` falls in them), and plans after it."""
         u = self.rng.random(len(rows))
-        low = np.minimum(low, created)
+        if "adult" in qualifiers and self.ctx.birth_days is not None:
+            # From the patient's age of having a partner: a partner's death never falls in
+            # the widow's childhood.
+            adult = int(kinship().partners["min_age"])
+            low = np.maximum(low, birthday(self.ctx.birth_days[rows], adult))
+        # The desk's weeks: from the opening, or ``desk_days`` before the note's date.
+        desk = np.maximum(self.ctx.created_days[rows], note - desk_days())
+        # The past ends where they begin, or where it begins if that is later: a fact a
+        # girl has from 10 turned 10 between the desk's first week and the note ("en
+        # 2024" for a birthday on 2 January 2025, a note of the 20th).
+        past_end = np.maximum(desk, np.minimum(low, note))
+        low = np.minimum(low, past_end)
         if "future" in qualifiers:
-            # After the desk's entries: a plan is written once the desk has acted.
-            start = created + desk_days() + 1
+            # After the note's date, and so after the desk's entries: a plan is written
+            # once the desk has acted.
+            start = note + 1
             days = start + (u * _FUTURE_WINDOW).astype(np.int64)
             return _in_reading_order(rows, start, start, days)
         if "created" in qualifiers:
-            return created
+            return self.ctx.created_days[rows]
         if "desk" in qualifiers:
             # The desk's own entries on the record (a cancelled appointment, a message
-            # left) fall on its opening or in the weeks after it, never before it.
-            days = created + (u * (desk_days() + 1)).astype(np.int64)
-            return _in_reading_order(rows, created, created, days)
+            # left), never before the record's opening, nor before what the template
+            # names existed ("vu en téléconsultation le 28/11/17" in a note of January
+            # 2018: the teleconsultation is from 2018).
+            first = np.maximum(desk, low)
+            days = first + (u * (note - first + 1)).astype(np.int64)
+            return _in_reading_order(rows, first, note, days)
+        high = past_end  # or the split below
         if "lately" in qualifiers:
-            low = np.maximum(low, created - _LATELY_WINDOW)
+            low = np.maximum(low, high - _LATELY_WINDOW)
         elif "recent" in qualifiers:
-            low = np.maximum(low, created - _RECENT_WINDOW)
+            low = np.maximum(low, high - _RECENT_WINDOW)
         elif "early" in qualifiers or "middle" in qualifiers:
             # Before the recent window, split in two: early, then middle, then recent
             # never run backwards in one note. The split falls on a January 1st where
             # the window holds one, so "de {early} à {middle}" never reads "de 2012 à
             # 2012".
-            recent = np.maximum(low, created - _RECENT_WINDOW)
+            recent = np.maximum(low, high - _RECENT_WINDOW)
             half = _new_year_near(low, low + (recent - low) // 2, recent)
             if "early" in qualifiers:
-                created = np.maximum(half - 1, low)
+                high = np.maximum(half - 1, low)
             else:
-                low, created = half, recent
-        days = low + (u * (created - low + 1)).astype(np.int64)
+                low, high = half, recent
+        days = low + (u * (high - low + 1)).astype(np.int64)
         if "winter" in qualifiers:
-            days = _in_winter(self.rng, days, low, created)
-        return _in_reading_order(rows, low, created, days)
+            days = _in_winter(self.rng, days, low, high)
+        return _in_reading_order(rows, low, high, days)
 
     def _dates(self, name: str, rows: np.ndarray, days: np.ndarray) -> pa.Array:
         return self.engine.dates.render_days(self.rng, name, days)
@@ -397,14 +420,15 @@ class SlotFiller:
         else:
             sex = np.full(n, FEMALE if spec["sex"] == "F" else MALE)
         low, high = spec["years"]
-        created = ctx.created_days[rows]
-        patient_birth = ctx.birth_days[rows] if ctx.birth_days is not None else created - 40 * _YEAR
+        # Born before the note is written: their ages are at its date.
+        note = ctx.note_days[rows]
+        patient_birth = ctx.birth_days[rows] if ctx.birth_days is not None else note - 40 * _YEAR
         offset = rng.integers(low, high + 1, n) * DAYS_PER_YEAR + rng.integers(-180, 181, n)
-        birth_days = np.minimum(patient_birth + offset.astype(np.int64), created - 30)
+        birth_days = np.minimum(patient_birth + offset.astype(np.int64), note - 30)
         if low > 0:
             # Never older than the patient they descend from, nor born before them.
             birth_days = np.maximum(birth_days, patient_birth + int(low * DAYS_PER_YEAR) // 2)
-            birth_days = np.minimum(birth_days, created - 30)
+            birth_days = np.minimum(birth_days, note - 30)
         birth_year, _ = people.calendar.year_month(
             np.clip(birth_days, people.calendar.first_day, people.reference_days)
         )
@@ -498,7 +522,7 @@ class SlotFiller:
                     else self._timeline(
                         rows[sel],
                         np.maximum(born, since_day[sel]),
-                        self.ctx.created_days[rows[sel]],
+                        self.ctx.note_days[rows[sel]],
                         qualifiers,
                     )
                 )
@@ -644,7 +668,7 @@ class SlotFiller:
         """Birth years of someone the patient knows: a generation around the patient's."""
         shift = self.rng.choice(np.array([-30, 0, 30]), len(rows))
         years = self.ctx.birth_year[rows] + shift + self.rng.integers(-5, 6, len(rows))
-        return np.minimum(years, self.ctx.created_year[rows] - 18)
+        return np.minimum(years, self.ctx.note_year[rows] - 18)
 
     def _first_name(self, rows: np.ndarray, sex: int) -> pa.Array:
         people = self.engine.people
@@ -746,11 +770,11 @@ class SlotFiller:
         qualifiers: tuple[str, ...],
         templates: np.ndarray | None = None,
     ) -> pa.Array:
-        created = self.ctx.created_days[rows]
-        low = created - _PAST_WINDOW
+        note = self.ctx.note_days[rows]
+        low = note - _PAST_WINDOW
         if templates is not None:
             low = np.maximum(low, self._since_day(templates))
-        days = self._timeline(rows, low, created, qualifiers)
+        days = self._timeline(rows, low, note, qualifiers)
         return self._dates(name, rows, days)
 
     def _nir(self, rows: np.ndarray, qualifiers: tuple[str, ...] = ()) -> pa.Array:

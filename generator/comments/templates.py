@@ -105,12 +105,17 @@ LACKS_SHIFT = 5
 # another address), or which phone of the row. 'early', 'middle' and 'recent' split a
 # life's past into three successive windows, so a dated log written with them in that
 # order reads in order ("{year|patient:early} : ... {date|patient:recent} : ...").
-# 'lately' is the last weeks before the record's creation: what the desk still has to act
-# on ("bilan du {date|patient:lately} : ..., à rappeler") is not two years old.
-# 'desk' is the desk's own entries on the record ("RDV annulé le", "message laissé le"):
-# on the day it was opened (`created_at`) or in the weeks after (formats/dates.yaml).
+# 'lately' is the last weeks before the note's date (`updated_at`, its last edit): what the
+# desk still has to act on ("bilan du {date|patient:lately} : ..., à rappeler") is not two
+# years old. 'desk' is the desk's own entries on the record ("RDV annulé le", "message
+# laissé le"): in the weeks before the note's date, never before the record was opened
+# (`created_at`; formats/dates.yaml). 'created' is the opening itself ("arrivée au
+# cabinet en {year|patient:created}").
+# 'adult' is any day once the patient is of age to have a partner (formats/kinship.yaml
+# partners.min_age): a partner's death, whoever's date it is, never falls in the
+# patient's childhood ("a perdu son mari en 1961" for a woman born in 1955).
 TIMINGS: tuple[str, ...] = (
-    "birth", "future", "recent", "created", "early", "middle", "lately", "desk"
+    "birth", "future", "recent", "created", "early", "middle", "lately", "desk", "adult"
 )  # fmt: skip
 # A date that can only fall in one season: 'winter' (October to February, the flu
 # vaccination campaign), combined with a timing ("{date|patient:recent:winter}").

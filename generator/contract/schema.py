@@ -85,6 +85,13 @@ _FIELDS: list[tuple[str, pa.DataType, bool, str]] = [
         "When the record was created in the practice software.",
     ),
     (
+        "updated_at",
+        pa.timestamp("ms"),
+        False,
+        "When the administrative comment was last edited, the date its note is written as "
+        "of: never before created_at, a working day in opening hours.",
+    ),
+    (
         "admin_comment",
         pa.string(),
         True,

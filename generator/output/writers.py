@@ -76,6 +76,7 @@ STATISTICS_COLUMNS: tuple[str, ...] = (
     "insee_code",
     "doctor_rpps",
     "created_at",
+    "updated_at",
     "sensitive",
 )
 NESTED_JSON_COLUMNS: tuple[str, ...] = ("categories", "spans", "difficulty_tags")

@@ -171,6 +171,7 @@ def load_date_formats() -> DateFormats:
 
 @functools.cache
 def desk_days() -> int:
-    """Days after the record's opening in which the desk's own entries fall
-    (``desk_days`` of ``formats/dates.yaml``); planned items come after them."""
+    """Days before the note's date (``updated_at``) in which the desk's own entries fall
+    (``desk_days`` of ``formats/dates.yaml``), never before the record's opening; planned
+    items come after the note's date."""
     return int(corpora.read_yaml("formats/dates.yaml")["desk_days"])
