@@ -698,6 +698,47 @@ def rule_title_child(record: Record) -> list[Finding]:
     return found
 
 
+# A patient's age as a note states it (formats/ages.yaml): at the start of a clause,
+# "patiente de 96 ans", "ado de 15 ans", "bébé de 8 mois", "jeune femme de 24 ans"; or
+# right after the patient's name, "Mme Martin, 91 ans", "M. Roux (67 ans)". Folded text.
+_STATED_AGE = re.compile(
+    r"(?:^|[.:;!?\n]\s*)(?:nouvel(?:le)?\s+)?(?:patiente?|ado|bebe|enfant|jeune (?:femme|homme))"
+    r"\s+de\s+(\d{1,3})\s+(ans|mois|jours?)\b"
+)
+_AGE_AFTER_NAME = re.compile(r"(?:,\s*|\s*\()(\d{1,3})\s+(ans|mois|jours?)\b")
+AGE_GATE = r"\d (?:ans|mois|jours?)\b"
+
+
+def rule_age_stated(record: Record) -> list[Finding]:
+    """The patient's age as the note states it, against the one the row's birth date gives
+    on the note's day: "patiente de 96 ans" at 91."""
+    if record.birth_date is None or record.note_date is None or record.age is None:
+        return []
+    stated = [(m.group(1), m.group(2), m.start()) for m in _STATED_AGE.finditer(record.folded)]
+    for _, end, _ in _patient_spans(record, "person"):
+        if m := _AGE_AFTER_NAME.match(record.folded, end):
+            stated.append((m.group(1), m.group(2), end))
+    found = []
+    for number, unit, at in stated:
+        if not _is_age_on(record, int(number), unit):
+            text = record.text[max(0, at - 24) : at + 16].strip()
+            value = f"born {record.birth_date}, note of {record.note_date}"
+            found.append(Finding("age_stated", record.patient_id, text, "birth_date", value))
+    return found
+
+
+def _is_age_on(record: Record, number: int, unit: str) -> bool:
+    """Whether ``number`` ``unit`` (ans, mois, jours) is the patient's age on the note's
+    day: completed years or months; days within one (a note of the birth day says 0 or 1)."""
+    born, on = record.birth_date, record.note_date
+    assert born is not None and on is not None
+    if unit == "ans":
+        return number == record.age
+    if unit == "mois":
+        return number == (on.year - born.year) * 12 + on.month - born.month - (on.day < born.day)
+    return abs((on - born).days - number) <= 1
+
+
 _MISS = re.compile(r"\b(?:Mlle|Mademoiselle|Melle)\s*$")
 
 
@@ -2117,6 +2158,8 @@ RULES: tuple[Rule, ...] = (
          ("sex",), ("person",)),
     Rule("title_child", "title before the name of a child (named by first name)",
          rule_title_child, ("birth_date", "created_at"), ("person",)),
+    Rule("age_stated", "the patient's age as stated, not the row's on the note's day",
+         rule_age_stated, ("birth_date", "created_at"), ("age",)),
     Rule("miss_title", "'Mlle' for a married or older woman", rule_miss_title,
          ("birth_date", "created_at", "last_name"), ("person",)),
     Rule("maiden_name", "a maiden name for a patient who uses her birth name",
@@ -2319,6 +2362,7 @@ def _prefilters(batch: pa.RecordBatch, present: set[str]) -> dict[str, np.ndarra
     gates = {
         "spans": pc.greater(pc.list_value_length(batch.column("spans")), 0),
         "join": pc.match_substring_regex(texts, joined),
+        "age": pc.match_substring_regex(folded, AGE_GATE),
     }
     spans = batch.column("spans")
     parents = pc.list_parent_indices(spans).to_numpy()

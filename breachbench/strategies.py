@@ -180,6 +180,7 @@ def _slot_filler(slot: str) -> st.SearchStrategy[str]:
         "street": _streets(),
         "city": _cities(),
         "town": st.sampled_from(_CITIES).map(lambda pc: pc[1]),  # a bare commune, unlabelled
+        "age": st.integers(2, 99).map(lambda n: f"{n} ans"),  # an age, unlabelled
         "date": _dates(),
         "month_year": st.builds(
             lambda m, y: f"{m} {y}", st.sampled_from(_MONTHS), st.integers(1990, 2025)

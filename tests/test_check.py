@@ -285,6 +285,11 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
         make_row("Mme Martin a appelé", [("Martin", "person", P, A)], **CHILD),
         make_row("Claire Martin a appelé", [("Claire Martin", "person", P, A)], **CHILD),
     ),
+    # Claire Martin is 41 on the note's day (born 1980-05-17, note of 2021-07-20).
+    "age_stated": (
+        make_row("patiente de 45 ans, vit seule"),
+        make_row("Mme Martin, 41 ans, vit seule", [("Martin", "person", P, A)]),
+    ),
     "miss_title": (
         make_row("Mlle Martin a appelé", [("Martin", "person", P, A)]),
         make_row(
@@ -370,6 +375,33 @@ def test_rule_fires_on_a_contradiction_and_not_on_a_consistent_row(
     found = counts(write(tmp_path / "bad.parquet", [bad]))
     assert found[rule] >= 1, found
     assert counts(write(tmp_path / "good.parquet", [good]))[rule] == 0
+
+
+# 3 months and 12 days on the note's day, 2021-06-01
+BABY = {"birth_date": dt.date(2021, 2, 20), "updated_at": dt.datetime(2021, 6, 1, 9, 30)}
+
+
+@pytest.mark.parametrize(
+    ("text", "labels", "fields", "wrong"),
+    [
+        ("bébé de 3 mois, vaccins à jour", [], BABY, False),
+        ("Bébé de 4 mois, vaccins à jour", [], BABY, True),
+        ("bebe de 101 jours", [], BABY, False),
+        ("RDV annulé. bébé de 12 jours", [], BABY, True),
+        ("M. Martin (41 ans) : RDV à redonner", [("Martin", "person", P, A)], MAN, False),
+        ("M. Martin (40 ans) : RDV à redonner", [("Martin", "person", P, A)], MAN, True),
+        ("nouvelle patiente de 41 ans, dossier à récupérer", [], {}, False),
+        # Someone else's age, or the patient's own years of something: no finding.
+        ("mère d'un enfant de 12 ans, suivi à Bordeaux", [], {}, False),
+        ("sa fille (14 ans) l'accompagne", [], {}, False),
+        ("patiente du cabinet depuis 20 ans", [], {}, False),
+    ],
+)
+def test_stated_age_is_the_rows_on_the_notes_day(
+    text: str, labels: list[Label], fields: dict[str, Any], wrong: bool, tmp_path: Path
+) -> None:
+    found = counts(write(tmp_path / "age.parquet", [make_row(text, labels, **fields)]))
+    assert found["age_stated"] == int(wrong), found
 
 
 @pytest.mark.parametrize(

@@ -67,8 +67,9 @@ def test_every_piece_is_valid_per_taxonomy(templates):
                     # The partner's noun: labelled by the engine when it reveals orientation.
                     assert piece.category is None and piece.role and not piece.text
                     continue
-                if piece.slot == "town":
-                    # A bare commune: never labelled (TAXONOMY.md, "Not labelled").
+                if piece.slot in ("town", "age"):
+                    # A bare commune, an age: never labelled (TAXONOMY.md, "Not labelled";
+                    # an age is no identifier).
                     assert piece.category is None and not piece.text, template.source
                     continue
                 if piece.category is None:

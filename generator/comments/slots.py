@@ -33,6 +33,7 @@ from breachbench.generator.arrays.text import join_columns, take
 from breachbench.generator.comments.compiled import CompiledTemplates, parse_slot_key
 from breachbench.generator.comments.context import CommentContext
 from breachbench.generator.comments.templates import OTHER, TOWN_FORMS, kinship
+from breachbench.generator.records.ages import load_age_forms
 from breachbench.generator.records.contacts import ContactsModel, load_email_book
 from breachbench.generator.records.dates import DateFormats, desk_days
 from breachbench.generator.records.nir import LAYOUTS, nir_matrix
@@ -576,6 +577,8 @@ class SlotFiller:
             return self._dates(name, rows, days)
         if name == "nir":
             return self._render_nir(self._member_nir(m, at, rows))
+        if name == "age":
+            return load_age_forms().render(m.birth_days[at], self.ctx.note_days[rows])
         # Addresses and cities of relatives live near the patient.
         return getattr(self, "_" + name)(rows, ())
 
@@ -637,6 +640,13 @@ class SlotFiller:
         """Patients too young for a title: a secretary names a child by first name and
         surname ("Léa Martin a appelé"), never "Mme Martin" at 4."""
         return self.ctx.age[rows] < self.engine.titles_min_age
+
+    def _age(self, rows: np.ndarray, qualifiers: tuple[str, ...]) -> pa.Array:
+        """The patient's age on the day of the note, as the row's birth date gives it."""
+        ctx = self.ctx
+        if ctx.birth_days is None:  # a context without birth dates: the age it assumes
+            return load_age_forms().in_years(ctx.age[rows])
+        return load_age_forms().render(ctx.birth_days[rows], ctx.note_days[rows])
 
     def _title(self, rows: np.ndarray) -> pa.Array:
         e = self.engine

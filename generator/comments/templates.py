@@ -65,6 +65,8 @@ SLOT_CATEGORIES: dict[str, str | None] = {
     # A bare commune or birth country ("à Dax", "au Maroc"): not labelled, as the
     # guidelines want (generator/records/prepositions.py).
     "town": None,
+    # An age on the day of the note ("96 ans", "8 mois"): no identifier, not labelled.
+    "age": None,
 }
 
 FAMILIES: tuple[str, ...] = ("routine", "identifier", "hard_negative", "sensitive")

@@ -39,6 +39,18 @@ def completed_years(birth_days: np.ndarray, days: np.ndarray) -> np.ndarray:
     return (year[on] - year[birth] - (day[on] < day[birth])).astype(np.int64)
 
 
+def completed_months(birth_days: np.ndarray, days: np.ndarray) -> np.ndarray:
+    """Age in completed calendar months on ``days`` of people born on ``birth_days``: a
+    month counts from the same day of the month ("8 mois" on the day a baby turns 8
+    months; one born on the 31st turns a month on the 1st after a shorter month)."""
+    first, year, day = _year_and_day_table()
+    birth = np.asarray(birth_days, dtype=np.int64) - first
+    on = np.asarray(days, dtype=np.int64) - first
+    day_on, day_born = day[on].astype(np.int64), day[birth].astype(np.int64)
+    months = (year[on].astype(np.int64) - year[birth]) * 12 + day_on // 32 - day_born // 32
+    return months - (day_on % 32 < day_born % 32)
+
+
 def birthday(birth_days: np.ndarray, years: np.ndarray) -> np.ndarray:
     """The first day (days since 1970-01-01) on which people born on ``birth_days`` have
     completed ``years``, as :func:`completed_years` counts them (29 February from 1
