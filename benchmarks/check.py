@@ -94,6 +94,8 @@ DEAD_RELATIVE_FILE = "checks/dead_relative.yaml"
 SERVICES_FILE = "checks/services.yaml"
 AGREEMENT_FILE = "checks/agreement.yaml"
 LEAVING_FILE = "checks/leaving.yaml"
+ONE_OF_KIND_FILE = "checks/one_of_kind.yaml"
+FRAME_FACT_FILE = "checks/frame_fact.yaml"
 AGE_FLOORS_FILE = "comments/age_floors.yaml"
 EXAMPLES = 3
 
@@ -1348,6 +1350,82 @@ def rule_dead_relative(record: Record) -> list[Finding]:
 
 
 @functools.cache
+def load_frame_fact() -> tuple[tuple[str, str, re.Pattern[str]], ...]:
+    """``checks/frame_fact.yaml``: (id, why, pattern) per rule."""
+    raw = corpora.read_yaml(FRAME_FACT_FILE)
+    return tuple((r["id"], r["why"], re.compile(r["pattern"])) for r in raw["rules"])
+
+
+def rule_frame_fact(record: Record) -> list[Finding]:
+    """A relative's fact against its frame ("trisomie 21 chez la sœur, qui vient parfois
+    à sa place", "atteint d'hospit en psy"): ``frame_fact.yaml``."""
+    return [
+        Finding(
+            "frame_fact",
+            record.patient_id,
+            f"{record.text[m.start() : m.end()]} ({rid})",
+            "comment",
+            why,
+        )
+        for rid, why, pattern in load_frame_fact()
+        for m in pattern.finditer(record.folded)
+    ]
+
+
+@functools.cache
+def load_one_of_kind() -> tuple[tuple[str, str, str, re.Pattern[str]], ...]:
+    """``checks/one_of_kind.yaml``: (id, why, category, pattern) per kind of condition."""
+    raw = corpora.read_yaml(ONE_OF_KIND_FILE)
+    return tuple((k["id"], k["why"], k["category"], re.compile(k["pattern"])) for k in raw["kinds"])
+
+
+def rule_one_of_kind(record: Record) -> list[Finding]:
+    """Two serious conditions of one kind said of the patient in one note ("tumeur
+    cérébrale" and "? leucémie" for a toddler): ``one_of_kind.yaml``."""
+    found = []
+    for kind_id, why, category, pattern in load_one_of_kind():
+        named: dict[str, int] = {}
+        for start, end, span_category, subject, assertion in record.spans:
+            if span_category != category or subject != "patient" or assertion == "negated":
+                continue
+            if (m := pattern.search(record.folded[start:end])) is not None:
+                named.setdefault(m.group(0), start)
+        if len(named) > 1:
+            text = " / ".join(sorted(named, key=named.__getitem__))
+            found.append(Finding("one_of_kind", record.patient_id, f"{text} ({kind_id})",
+                                 "comment", why))  # fmt: skip
+    return found
+
+
+@functools.cache
+def load_partner_death() -> re.Pattern[str]:
+    """``dead_relative.yaml`` ``partner_death``: a partner's death words and the year after."""
+    return re.compile(corpora.read_yaml(DEAD_RELATIVE_FILE)["partner_death"])
+
+
+def rule_partner_death_young(record: Record) -> list[Finding]:
+    """A partner's death dated before the patient could have had one ("a perdu son mari
+    (AVC) en 1961" for a woman born in 1955): the year is under the partners' ``min_age``
+    of formats/kinship.yaml past the birth year, so the patient was a child all of it."""
+    if record.birth_date is None:
+        return []
+    from breachbench.generator.comments.templates import kinship
+
+    adult = int(kinship().partners["min_age"])
+    return [
+        Finding(
+            "partner_death_young",
+            record.patient_id,
+            record.text[m.start() : m.end()],
+            f"birth_date ({record.birth_date})",
+            f"a partner's death dated before the patient was {adult}",
+        )
+        for m in load_partner_death().finditer(record.folded)
+        if int(m.group("year")) - record.birth_date.year < adult
+    ]
+
+
+@functools.cache
 def load_agreement() -> dict[str, re.Pattern[str]]:
     """``corpora/checks/agreement.yaml``: by the sex a word agrees with, the clause
     openings said of the patient that a note about the other sex cannot have (a desk
@@ -2193,19 +2271,26 @@ RULES: tuple[Rule, ...] = (
          rule_service_as_fact, (), ("sensitive",)),
     Rule("clash", "two clauses of one note that contradict each other (clashes.yaml)",
          rule_clash, (), ("clash",)),
-    Rule("dead_relative", "a parent said to be dead and present in the same note",
+    Rule("dead_relative", "a parent or a partner said dead and present in the same note",
          rule_dead_relative, (), ("dead",)),
+    Rule("frame_fact", "a relative's fact against its frame (acts for the patient, a disease)",
+         rule_frame_fact, (), ("sensitive",)),
+    Rule("one_of_kind", "two serious conditions of one kind said of the patient (cancers)",
+         rule_one_of_kind, (), ("sensitive",)),
+    Rule("partner_death_young", "a partner's death dated in the patient's childhood",
+         rule_partner_death_young, ("birth_date",), ("dead",)),
     Rule("comma_hands_over", "a patient's fact after a comma that hands it to a relative",
          rule_comma_hands_over, (), ("sensitive",)),
     Rule("after_leaving", "a patient still coming after the record was closed (leaving.yaml)",
          rule_after_leaving, (), ("leaving",)),
-    Rule("anachronism_at_opening", "named in a record opened before it existed (since.yaml)",
+    Rule("anachronism_at_opening", "named in a note written before it existed (since.yaml)",
          rule_anachronism_at_opening, ("created_at",), ("since_any",)),
     Rule("anachronism", "date next to something that did not exist then (since.yaml)",
          rule_anachronism, (), ("since",)),
     Rule("dated_fact", "a fact dated under its floor, ended too soon, or born with and dated",
          rule_dated_fact, ("birth_date",), ("since_word", "dated_en")),
-    Rule("years_since", "years said of the patient that the life or the record cannot hold",
+    Rule("years_since", "years said of the patient that the life or the record cannot hold "
+         "at the note's date",
          rule_years_since, ("created_at",), ("years_since",)),
     Rule("origin_reason", "a relative's or third party's origin with no reason to note it",
          rule_origin_reason, (), ("ethnic_origin",)),

@@ -216,6 +216,38 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
         make_row("mère décédée, était diabétique. ALD (selon la mère)."),
         make_row("mère décédée du sida en 1992. Beau-père alcoolique, grand-mère : Alzheimer"),
     ),
+    "frame_fact": (
+        make_row(
+            "trisomie 21 chez la sœur, qui vient parfois à sa place : ne rien lui remettre",
+            [("trisomie 21", "health_condition", R, A)],
+        ),
+        make_row(
+            "trisomie 21. Frère alcoolique, vient parfois chercher les ordonnances à sa place",
+            [("trisomie 21", "health_condition", P, A), ("alcoolique", "addiction", R, A)],
+        ),
+    ),
+    "one_of_kind": (
+        make_row(
+            "tumeur cérébrale. ? leucémie",
+            [
+                ("tumeur cérébrale", "health_condition", P, A),
+                ("leucémie", "health_condition", P, "hypothetical"),
+            ],
+        ),
+        make_row(
+            "tumeur cérébrale, chimio en cours. mère : leucémie",
+            [
+                ("tumeur cérébrale", "health_condition", P, A),
+                ("chimio", "health_condition", P, A),
+                ("leucémie", "health_condition", R, A),
+            ],
+        ),
+    ),
+    # Born in 1980: a partner who died in 1990 died in her childhood.
+    "partner_death_young": (
+        make_row("a perdu son mari (AVC) en 1990, vit seule depuis"),
+        make_row("a perdu son mari (AVC) en 2015, vit seule depuis"),
+    ),
     "clash": (
         make_row("pas de mutuelle renseignée. 12/06/2021 : nouvelle mutuelle saisie"),
         make_row("pas de mutuelle renseignée. tiers payant"),

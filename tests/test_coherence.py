@@ -208,7 +208,9 @@ def test_a_written_birth_date_carries_its_year(rows):
             if span["category"] != "date":
                 continue
             before = _fold(row["admin_comment"][: span["start"]])
-            if re.search(r"(^|[ (])(nee?|ddn|naissance[^.;]{0,24}) (le )?:? ?$", before):
+            # "naissance" then the date in the same clause: "vérifier la date de naissance,
+            # CNI vue le 17 février" dates the identity card, not the birth.
+            if re.search(r"(^|[ (])(nee?|ddn|naissance[^.;,]{0,24}) (le )?:? ?$", before):
                 births += 1
                 text = row["admin_comment"][span["start"] : span["end"]]
                 assert re.search(r"\d{4}$|/\d{2}$|\.\d{4}$|-\d{4}$", text), row["admin_comment"]
@@ -236,11 +238,15 @@ def test_same_sex_partner_nouns_are_orientation_spans_about_the_patient(rows):
     missed = []
     for row in rows:
         covered = [(s["start"], s["end"]) for s, _ in _spans(row, "sexual_orientation", "patient")]
+        # "compagne de sa mère" is the mother's partner: a relative's orientation span.
+        theirs = [(s["start"], s["end"]) for s, _ in _spans(row, "sexual_orientation", "relative")]
         emails = [(s["start"], s["end"]) for s in row["spans"] if s["category"] == "email"]
         for match in same[row["sex"]].finditer(row["admin_comment"]):
             if any(s <= match.start() < e for s, e in emails):  # "mari.guichard@..."
                 continue
             if "ex-" in row["admin_comment"][max(0, match.start() - 3) : match.start()].lower():
+                continue
+            if any(s <= match.start() and match.end() <= e for s, e in theirs):
                 continue
             if any(s <= match.start() and match.end() <= e for s, e in covered):
                 found += 1

@@ -216,6 +216,9 @@ def test_a_bare_service_neither_ends_nor_happens(templates):
         ("psychiatre (vue aux urgences le 12/03), le Dr veut la revoir", 1),
         ("Suivi CMP (vue aux urgences le 12/03), le Dr veut la revoir", 0),
         ("suivie par un psychiatre jusqu'en 2020", 0),
+        # A hard note of 1M rows (seed 12345): seen there until 2017 is a follow-up.
+        ("Vu au CeGIDD jusqu'en 2017, prévenir le médecin s'il annule", 0),
+        ("trichomonase. mis à l'abri par le 115 jusqu'en 2021", 0),
         ("psychiatre depuis 1999", 0),
         ("hébergée en CHRS jusqu'en 2006, droits ouverts", 0),
         ("En CADA jusqu'en 2019, parle peu français", 0),
@@ -225,7 +228,7 @@ def test_a_bare_service_neither_ends_nor_happens(templates):
 def test_check_reads_a_bare_service_said_to_end_or_happen(text, expected):
     from breachbench.benchmarks.check import rule_service_as_fact
 
-    word = next(w for w in ("CeGIDD", "psychiatre", "CMP", "CHRS", "CADA") if w in text)
+    word = next(w for w in ("CeGIDD", "psychiatre", "CMP", "CHRS", "CADA", "115") if w in text)
     start = text.index(word)
     span = (start, start + len(word), "serology", "patient", "affirmed")
     assert len(rule_service_as_fact(Record("P", text, [span]))) == expected

@@ -809,6 +809,9 @@ def _constrained(template: Template) -> Template:
                         )
                     sex = merged
         previous = piece.text if piece.slot is None else ""
+    if any(p.slot is None and _GRANDCHILD_WORD.search(p.text) for p in template.pieces):
+        # "signalement au procureur pour le petit-fils" named a grandchild at 16
+        min_age = max(min_age, int(roles["grandson"]["min_patient_age"]))
     if min_age > template.max_age or not partner or not _contacts_fit(needs):
         raise TemplateError(f"{template.source}: no patient fits its roles, ages and contacts")
     template = replace(
@@ -816,6 +819,12 @@ def _constrained(template: Template) -> Template:
         more_groups=_kin_groups(template),
     )  # fmt: skip
     return _partner_words(template)
+
+
+# A grandchild named by a literal word ("petit-fils", "petite-fille", "petits-enfants"):
+# the patient is as old as the grandson role asks (formats/kinship.yaml), as a slot of it
+# would make them. "petite fille" without the hyphen is a little girl, not a grandchild.
+_GRANDCHILD_WORD = re.compile(r"(?<![\w-])petite?s?-(?:fils|filles?|enfants)\b", re.IGNORECASE)
 
 
 @functools.cache
@@ -840,6 +849,8 @@ def _kin_groups(template: Template) -> tuple[str, ...]:
         if p.slot and p.subject == "relative" and p.role
         for q in p.role.split(":")
     }
+    if any(p.slot == PARTNER_SLOT for p in template.pieces):  # {partner:son_conjoint}
+        roles.add("partner")
     for role, pattern in _kin_mentions():
         group = f"kin:{role}"
         if (role in roles or pattern.search(text)) and group not in (template.group, *groups):
@@ -1124,10 +1135,25 @@ class _AgeFloors:
     #: the only ones frames tagged ``death`` take ("père décédé de {fact}"), not "père
     #: décédé d'herpès génital" or "d'hypothyroïdie".
     lethal: frozenset[str] = frozenset()
+    #: Oldest person a fact of the category is written about, when the entry writes no
+    #: ``max_age`` of its own: a drug user's substitution or a chlamydia is no one's of 85,
+    #: a patient's or a relative's (``MAX_AGE``: no ceiling).
+    ceiling: int = MAX_AGE
+    #: Facts whose ceiling differs from ``ceiling``, by the same plain text.
+    ceiling_listed: dict[str, int] | None = None
+    #: Facts that leave the person unable to act for someone else (trisomy 21, dementia,
+    #: a stay in hospital): they take no frame tagged ``acts`` ("{fact} chez la sœur, qui
+    #: vient parfois à sa place").
+    dependent: frozenset[str] = frozenset()
 
     def floor(self, text: str) -> int:
         self.unmet.discard(text)
         return self.listed.get(text, self.default)
+
+    def ceiling_of(self, text: str) -> int:
+        """The oldest person ``text`` is written about (and marks it met)."""
+        self.unmet.discard(f"ceiling: {text}")
+        return (self.ceiling_listed or {}).get(text, self.ceiling)
 
     def negated_floor(self, text: str) -> int:
         """The youngest patient whose ``text`` is written denied (and marks it met)."""
@@ -1154,6 +1180,11 @@ class _AgeFloors:
         self.unmet.discard(f"lifelong: {text}")
         return text not in self.lifelong
 
+    def acts(self, text: str) -> bool:
+        """False for a listed dependent fact (and marks it met)."""
+        self.unmet.discard(f"dependent: {text}")
+        return text not in self.dependent
+
     def kills(self, text: str) -> bool:
         """True for a listed lethal fact (and marks it met)."""
         self.unmet.discard(f"lethal: {text}")
@@ -1178,18 +1209,23 @@ def _load_age_floors(source: _Source, vocabulary: Taxonomy) -> dict[str, _AgeFlo
         listed = _listed_ages(raw.get("fits"), file, f"{category}.fits")
         dated, dated_listed = _ages_by_fact(raw.get("dated", 0), file, f"{category}.dated")
         negated, negated_listed = _ages_by_fact(raw.get("negated", 0), file, f"{category}.negated")
+        ceiling, ceiling_listed = _ages_by_fact(
+            raw.get("ceiling", MAX_AGE), file, f"{category}.ceiling"
+        )
         # Lists of facts by plain text; each must name an entry (``unmet`` until one does).
-        brief, lifelong, congenital, lethal = (
+        brief, lifelong, congenital, lethal, dependent = (
             frozenset(str(t) for t in _as_list(raw.get(key), file, f"{category}.{key}"))
-            for key in ("brief", "lifelong", "congenital", "lethal")
+            for key in ("brief", "lifelong", "congenital", "lethal", "dependent")
         )
         named = {
             "brief": brief,
             "congenital": congenital,
             "lifelong": lifelong,
             "lethal": lethal,
+            "dependent": dependent,
             "negated": negated_listed,
             "dated": dated_listed,
+            "ceiling": ceiling_listed,
         }
         unmet = set(listed) | {f"{key}: {text}" for key, texts in named.items() for text in texts}
         floors[str(category)] = _AgeFloors(
@@ -1204,6 +1240,9 @@ def _load_age_floors(source: _Source, vocabulary: Taxonomy) -> dict[str, _AgeFlo
             negated_listed,
             congenital,
             lethal,
+            ceiling,
+            ceiling_listed,
+            dependent,
         )
     return floors
 
@@ -1368,7 +1407,7 @@ class _SensitiveLoader:
         entry["under_way"] = bool(
             _UNDER_WAY.search(plain_text(str(entry.get(text_key, entry.get("m")))))
         )
-        lasts = ends = entry["datable"] = True
+        lasts = ends = acts = entry["datable"] = True
         kills = False
         if self.floors is not None:
             text = plain_text(str(entry.get(text_key, entry.get("m"))))
@@ -1376,10 +1415,14 @@ class _SensitiveLoader:
             lasts = self.floors.lasts(text)
             ends = self.floors.ends(text)
             kills = self.floors.kills(text)
+            acts = self.floors.acts(text)
             entry["negated_floor"] = self.floors.negated_floor(text)
             entry["dated_floor"] = self.floors.dated_floor(text)
             # A listed entry with its own min_age keeps it: listing it is not an error.
             floor = self.floors.floor(text)
+            ceiling = self.floors.ceiling_of(text)
+            if "max_age" not in entry and ceiling < entry["eligibility"].max_age:
+                entry["eligibility"] = replace(entry["eligibility"], max_age=ceiling)
             if "min_age" in entry:
                 floor = 0
             elif floor > entry["eligibility"].max_age:
@@ -1403,6 +1446,8 @@ class _SensitiveLoader:
             entry["frames_exclude"].append("tag:lasting")  # no "chimio depuis 1982"
         if not ends:
             entry["frames_exclude"].append("tag:ended")  # no "plus de VIH depuis 2019"
+        if not acts:  # no "trisomie 21 chez la sœur, qui vient parfois à sa place"
+            entry["frames_exclude"].append("tag:acts")
         if not kills:
             entry["frames_exclude"].append("tag:death")  # no "décédé d'herpès génital"
         if not entry["datable"]:  # no "trisomie 21 dans l'enfance" nor "il y a des années"
@@ -1583,7 +1628,7 @@ class _SensitiveLoader:
                 low = raw.get("min_age")
                 if not isinstance(low, int):
                     low = self._floor_of(text)
-                high = raw.get("max_age", MAX_AGE)
+                high = raw.get("max_age", self._ceiling_of(text))
                 known_low, known_high = ages.get(text, (MAX_AGE, 0))
                 ages[text] = (min(known_low, int(low)), max(known_high, int(high)))
         return ages
@@ -1594,6 +1639,13 @@ class _SensitiveLoader:
         if self.floors is None:
             return 0
         return int(self.floors.listed.get(text, self.floors.default))
+
+    def _ceiling_of(self, text: str) -> int:
+        """A fact's ceiling in ``age_floors.yaml`` (listed, else the category's),
+        ``MAX_AGE`` where the category has none."""
+        if self.floors is None:
+            return MAX_AGE
+        return int((self.floors.ceiling_listed or {}).get(text, self.floors.ceiling))
 
     def _named_relatives(
         self, pieces: tuple[Piece, ...], eligibility: _Eligibility
