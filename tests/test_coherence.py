@@ -655,3 +655,25 @@ def test_no_comment_says_a_clause_twice(seed, difficulty):
     texts = make_block(options, 0, 5_000).column("admin_comment").to_pylist()
     twice = [t for t in texts if rule_repeated_clause(Record("P", t, []))]
     assert not twice, twice[:5]
+
+
+def test_a_note_writes_one_wording_of_an_entry(rows):
+    """An entry with several wordings (``text: [a, b]``) is one note written several
+    ways: a comment holds one of them, never two ("ordonnance à déposer à la pharmacie du
+    centre. Ordo à déposer à la pharmacie du centre")."""
+    wordings: dict[str, list[str]] = {}
+    for family in ("routine", "hard_negative"):
+        for template in load_templates()[family]:
+            if all(p.slot is None for p in template.pieces):
+                text = _fold("".join(p.text for p in template.pieces))
+                wordings.setdefault(template.source, []).append(text)
+    several = {s: texts for s, texts in wordings.items() if len(texts) > 1}
+    assert several
+    seen = 0
+    for row in rows:
+        note = _fold(row["admin_comment"])
+        for texts in several.values():
+            held = [t for t in texts if t in note]
+            seen += bool(held)
+            assert len(held) <= 1, (held, row["admin_comment"])
+    assert seen > 100  # the wordings are drawn

@@ -544,6 +544,14 @@ def _append(path: Path, key: str, line: str) -> None:
         ("routine.yaml", "entries", '{text: "ok", sex: X}', "sex"),
         ("routine.yaml", "entries", '{text: "ok", group: []}', "group"),
         ("routine.yaml", "entries", '{text: "ok", group: [story, 3]}', "group"),
+        ("routine.yaml", "entries", "{text: []}", "text"),
+        ("routine.yaml", "entries", '{text: ["ok", ""]}', "text"),
+        ("routine.yaml", "entries", '{text: ["ok", "ok"]}', "same wording"),
+        ("routine.yaml", "entries", '{text: "RDV ((le matin)) seulement"}', "two or more"),
+        ("routine.yaml", "entries", '{text: "RDV ((le matin|le soir seulement"}', "unbalanced"),
+        ("routine.yaml", "entries", '{text: "voir ((Mme [X|person]|lui))"}', "plain"),
+        ("routine.yaml", "entries", '{text: "((|))"}', "empty"),
+        ("routine.yaml", "entries", '{text: "((a|b))((a|b))((a|b))((a|b))((a|b))"}', "more than"),
         ("routine.yaml", "entries", '{text: "pas de fax", lacks: [fax]}', "lacks lists"),
         ("routine.yaml", "entries", '{text: "fixe", has: [home], lacks: [home]}', "no record"),
         ("routine.yaml", "entries", '{text: "muet", has: [mobile], lacks: [phone]}', "no record"),
@@ -817,3 +825,47 @@ def test_a_note_says_once_that_the_patient_comes_with_the_partner(templates):
     for template in itertools.chain.from_iterable(templates.values()):
         if template.family != "sensitive" and says.search(render(template)):
             assert "with_partner" in (template.group, *template.more_groups), template.source
+
+
+def test_an_entrys_wordings_are_one_note_written_several_ways():
+    """``text: [a, b, c]``: one template per wording, sharing the entry's weight, its
+    eligibility as written, its source (a held-out split keeps them together) and a group of their
+    own beside the entry's, so that a note holds one of them."""
+    by_source: dict[str, list[Template]] = {}
+    for template in load_templates()["routine"]:
+        by_source.setdefault(template.source, []).append(template)
+    several = {s: ts for s, ts in by_source.items() if len(ts) > 1}
+    assert len(several) >= 20
+    for source, templates in several.items():
+        groups = {(t.group, *t.more_groups) for t in templates}
+        assert len(groups) == 1, source
+        assert f"wordings of {source}" in next(iter(groups))
+        assert len({t.weight for t in templates}) == 1
+        assert len({t.pieces for t in templates}) == len(templates)
+
+
+@pytest.mark.parametrize(
+    ("text", "wordings"),
+    [
+        ("RDV ((le matin|avant midi))", ["RDV le matin", "RDV avant midi"]),
+        ("ordo((| à renouveler)) à déposer", ["ordo à déposer", "ordo à renouveler à déposer"]),
+        (
+            "((TP|tiers payant)) ((AMO|part Sécu))",
+            ["TP AMO", "TP part Sécu", "tiers payant AMO", "tiers payant part Sécu"],
+        ),
+        (
+            ["pas de RDV le mercredi", "le mercredi ((non|jamais))"],
+            ["pas de RDV le mercredi", "le mercredi non", "le mercredi jamais"],
+        ),
+    ],
+)
+def test_alternatives_expand_in_order(tmp_path, text, wordings):
+    root = _copy_corpora(tmp_path, sensitive=[])
+    path = root / "comments" / "routine.yaml"
+    document = load_yaml_file(path)
+    document["entries"] = [{"text": text, "weight": 3}]
+    path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+    routine = load_templates(root)["routine"]
+    assert ["".join(p.text for p in t.pieces) for t in routine] == wordings
+    assert {t.weight for t in routine} == {3 / len(wordings)}
+    assert len({t.source for t in routine}) == 1

@@ -1714,22 +1714,7 @@ def _load_family(family: str, source: _Source, vocabulary: Taxonomy) -> tuple[Te
     for index, raw in enumerate(_as_list(document.get("entries"), file, "entries")):
         where = f"entries[{index}]"
         entry = _entry(raw, file, where)
-        text = entry.get("text")
-        if not isinstance(text, str) or not text.strip():
-            raise _fail(file, where, "missing or empty 'text'")
-        try:
-            pieces = _parse(
-                text,
-                str(entry.get("subject", "patient")),
-                str(entry.get("assertion", "affirmed")),
-                vocabulary,
-            )
-        except TemplateError as error:
-            raise _fail(file, where, str(error)) from None
-        if any(p.category in vocabulary.sensitive for p in pieces):
-            raise _fail(file, where, f"a {family} note must not hold a sensitive span: {text!r}")
-        if family == "identifier" and not any(p.category for p in pieces):
-            raise _fail(file, where, f"an identifier note needs an identifier: {text!r}")
+        wordings = _wordings(entry.get("text"), file, where)
         tags = set(_tags(entry, file, where))
         if family == "hard_negative":
             tags.add("hard_negative")
@@ -1737,32 +1722,99 @@ def _load_family(family: str, source: _Source, vocabulary: Taxonomy) -> tuple[Te
         groups = _groups_of(entry, file, where) if "group" in entry else ("",)  # "": none
         if not groups:
             raise _fail(file, where, "group must be a name or a list of names, got []")
-        try:
-            template = _constrained(
-                Template(
-                    family=family,
-                    category=None,
-                    pieces=pieces,
-                    sex=_sex(entry, file, where),
-                    weight=_weight(entry, file, where),
-                    tags=tuple(sorted(tags)),
-                    source=f"{file.removeprefix('comments/')}:{where}",
-                    min_age=eligibility.min_age,
-                    max_age=eligibility.max_age,
-                    since=eligibility.since,
-                    until=eligibility.until,
-                    partner=eligibility.partner,
-                    needs=eligibility.needs,
-                    born=eligibility.born,
-                    lives=eligibility.lives,
-                    group=groups[0],
-                    more_groups=tuple(groups[1:]),
+        source = f"{file.removeprefix('comments/')}:{where}"
+        if len(wordings) > 1:
+            # One note, several ways to write it: a comment says it once, in one of them.
+            groups = (*groups, f"wordings of {source}") if groups[0] else (f"wordings of {source}",)
+        for text in wordings:
+            try:
+                pieces = _parse(
+                    text,
+                    str(entry.get("subject", "patient")),
+                    str(entry.get("assertion", "affirmed")),
+                    vocabulary,
                 )
-            )
-        except TemplateError as error:
-            raise _fail(file, where, str(error)) from None
-        templates.append(template)
+            except TemplateError as error:
+                raise _fail(file, where, str(error)) from None
+            if any(p.category in vocabulary.sensitive for p in pieces):
+                raise _fail(
+                    file, where, f"a {family} note must not hold a sensitive span: {text!r}"
+                )
+            if family == "identifier" and not any(p.category for p in pieces):
+                raise _fail(file, where, f"an identifier note needs an identifier: {text!r}")
+            try:
+                template = _constrained(
+                    Template(
+                        family=family,
+                        category=None,
+                        pieces=pieces,
+                        sex=_sex(entry, file, where),
+                        weight=_weight(entry, file, where) / len(wordings),
+                        tags=tuple(sorted(tags)),
+                        source=source,
+                        min_age=eligibility.min_age,
+                        max_age=eligibility.max_age,
+                        since=eligibility.since,
+                        until=eligibility.until,
+                        partner=eligibility.partner,
+                        needs=eligibility.needs,
+                        born=eligibility.born,
+                        lives=eligibility.lives,
+                        group=groups[0],
+                        more_groups=tuple(groups[1:]),
+                    )
+                )
+            except TemplateError as error:
+                raise _fail(file, where, str(error)) from None
+            templates.append(template)
     return tuple(templates)
+
+
+def _wordings(text: Any, file: str, where: str) -> tuple[str, ...]:
+    """An entry's ``text``: one string or a list of wordings of the same note, in which
+    ``((a|b|c))`` writes one of its alternatives (plain text, possibly empty).
+
+    A desk writes the same thing in many ways; one wording per note, repeated across a
+    whole dataset, is a sentence thousands of generated notes share word for word (a
+    third of 30,000 notes shared a sentence of over 40 characters with another). The
+    wordings of one entry share its weight, its eligibility, its groups and its source
+    (so a held-out split keeps them together), and a note holds one of them.
+    """
+    written = text if isinstance(text, list) else [text]
+    if not written or not all(isinstance(w, str) and w.strip() for w in written):
+        raise _fail(file, where, "missing or empty 'text'")
+    wordings = [w for wording in written for w in _alternatives(wording, file, where)]
+    if len(set(wordings)) < len(wordings):
+        raise _fail(file, where, f"the same wording twice: {written!r}")
+    if len(wordings) > MAX_WORDINGS:
+        raise _fail(file, where, f"{len(wordings)} wordings, more than {MAX_WORDINGS}")
+    return tuple(wordings)
+
+
+#: Most wordings one entry may expand to: each is a template of its own.
+MAX_WORDINGS = 24
+_ALTERNATIVES = re.compile(r"\(\((.*?)\)\)")
+
+
+def _alternatives(text: str, file: str, where: str) -> list[str]:
+    """Every text ``((a|b))`` choices write, in order: "RDV ((le matin|avant midi))"."""
+    parts = _ALTERNATIVES.split(text)
+    literals, choices = parts[0::2], [c.split("|") for c in parts[1::2]]
+    if any("((" in part or "))" in part for part in literals):
+        raise _fail(file, where, f"unbalanced (( )) in {text!r}")
+    for options in choices:
+        if len(options) < 2 or any(re.search(r"[][{}]", o) for o in options):
+            raise _fail(file, where, f"(( )) takes two or more plain alternatives: {text!r}")
+    out = []
+    for picked in itertools.product(*choices):
+        pieces = [literals[0]]
+        for option, literal in zip(picked, literals[1:], strict=True):
+            pieces += [option, literal]
+        wording = re.sub(r"  +", " ", "".join(pieces)).strip()
+        if not wording:
+            raise _fail(file, where, f"an empty wording in {text!r}")
+        out.append(wording)
+    return out
 
 
 @functools.cache
