@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 import yaml
 from breachbench.generator.arrays.sampling import Categorical
+from breachbench.generator.comments.splits import template_families
 from breachbench.generator.comments.templates import (
     SLOT_CATEGORIES,
     Piece,
@@ -829,17 +830,19 @@ def test_a_note_says_once_that_the_patient_comes_with_the_partner(templates):
 
 def test_an_entrys_wordings_are_one_note_written_several_ways():
     """``text: [a, b, c]``: one template per wording, sharing the entry's weight, its
-    eligibility as written, its source (a held-out split keeps them together) and a group of their
-    own beside the entry's, so that a note holds one of them."""
-    by_source: dict[str, list[Template]] = {}
+    family (the source without the wording's number: a held-out split keeps them
+    together) and a group of their own beside the entry's, so that a note holds one."""
+    by_family: dict[str, list[Template]] = {}
     for template in load_templates()["routine"]:
-        by_source.setdefault(template.source, []).append(template)
-    several = {s: ts for s, ts in by_source.items() if len(ts) > 1}
+        (family,) = template_families(template.source)
+        by_family.setdefault(family, []).append(template)
+    several = {f: ts for f, ts in by_family.items() if len(ts) > 1}
     assert len(several) >= 20
-    for source, templates in several.items():
+    for family, templates in several.items():
+        assert [t.source for t in templates] == [f"{family}:w{i}" for i in range(len(templates))]
         groups = {(t.group, *t.more_groups) for t in templates}
-        assert len(groups) == 1, source
-        assert f"wordings of {source}" in next(iter(groups))
+        assert len(groups) == 1, family
+        assert f"wordings of {family}" in next(iter(groups))
         assert len({t.weight for t in templates}) == 1
         assert len({t.pieces for t in templates}) == len(templates)
 
@@ -868,4 +871,4 @@ def test_alternatives_expand_in_order(tmp_path, text, wordings):
     routine = load_templates(root)["routine"]
     assert ["".join(p.text for p in t.pieces) for t in routine] == wordings
     assert {t.weight for t in routine} == {3 / len(wordings)}
-    assert len({t.source for t in routine}) == 1
+    assert {template_families(t.source) for t in routine} == {("routine.yaml:entries[0]",)}

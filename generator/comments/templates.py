@@ -547,6 +547,10 @@ class _Eligibility:
         ) and bool(merged.lives & _KNOWN_HOMES)
         return merged if fits else None
 
+    def fields(self) -> dict[str, int]:
+        """As :class:`Template`'s fields of the same names."""
+        return dict(vars(self))
+
 
 def _contacts_fit(needs: int) -> bool:
     """Whether some record holds every contact of ``needs`` and none it lacks (a record
@@ -1372,14 +1376,7 @@ class _SensitiveLoader:
                     weight=weight,
                     tags=tuple(sorted(all_tags)),
                     source=source,
-                    min_age=eligibility.min_age,
-                    max_age=eligibility.max_age,
-                    since=eligibility.since,
-                    until=eligibility.until,
-                    partner=eligibility.partner,
-                    needs=eligibility.needs,
-                    born=eligibility.born,
-                    lives=eligibility.lives,
+                    **eligibility.fields(),
                     group=STORY_GROUP if all_tags & _STORY_TAGS else "",
                     more_groups=more_groups,
                 )
@@ -1726,7 +1723,7 @@ def _load_family(family: str, source: _Source, vocabulary: Taxonomy) -> tuple[Te
         if len(wordings) > 1:
             # One note, several ways to write it: a comment says it once, in one of them.
             groups = (*groups, f"wordings of {source}") if groups[0] else (f"wordings of {source}",)
-        for text in wordings:
+        for number, text in enumerate(wordings):
             try:
                 pieces = _parse(
                     text,
@@ -1751,15 +1748,10 @@ def _load_family(family: str, source: _Source, vocabulary: Taxonomy) -> tuple[Te
                         sex=_sex(entry, file, where),
                         weight=_weight(entry, file, where) / len(wordings),
                         tags=tuple(sorted(tags)),
-                        source=source,
-                        min_age=eligibility.min_age,
-                        max_age=eligibility.max_age,
-                        since=eligibility.since,
-                        until=eligibility.until,
-                        partner=eligibility.partner,
-                        needs=eligibility.needs,
-                        born=eligibility.born,
-                        lives=eligibility.lives,
+                        # Unique per template; its family (generator.comments.splits)
+                        # drops the wording's number.
+                        source=f"{source}:w{number}" if len(wordings) > 1 else source,
+                        **eligibility.fields(),
                         group=groups[0],
                         more_groups=tuple(groups[1:]),
                     )
@@ -1777,8 +1769,9 @@ def _wordings(text: Any, file: str, where: str) -> tuple[str, ...]:
     A desk writes the same thing in many ways; one wording per note, repeated across a
     whole dataset, is a sentence thousands of generated notes share word for word (a
     third of 30,000 notes shared a sentence of over 40 characters with another). The
-    wordings of one entry share its weight, its eligibility, its groups and its source
-    (so a held-out split keeps them together), and a note holds one of them.
+    wordings of one entry share its weight, its eligibility, its groups and its family
+    (its source with a wording number: a held-out split keeps them together), and a note
+    holds one of them.
     """
     written = text if isinstance(text, list) else [text]
     if not written or not all(isinstance(w, str) and w.strip() for w in written):
