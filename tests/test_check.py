@@ -478,6 +478,15 @@ def test_stated_age_is_the_rows_on_the_notes_day(
         (make_row("a oublié sa carte Vitale", **CHILD), "eligibility"),
         (make_row("paie par chèque, pas de carte bancaire", **CHILD), "eligibility"),
         (make_row("oublie souvent ses RDV, SMS la veille", **CHILD), "eligibility"),
+        # A doubt about a child of 3 is taken up with the parents (seed 3131, 100,000 rows).
+        (
+            make_row(
+                "peut-être battue. à voir avc le Dr avant d'en parler à la pte.",
+                [("battue", "violence", P, "hypothetical")],
+                **CHILD,
+            ),
+            "eligibility",
+        ),
         (
             make_row("patiente musulmane", [("musulmane", "religion", P, A)], **CHILD),
             "eligibility",
