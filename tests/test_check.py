@@ -462,6 +462,19 @@ def test_stated_age_is_the_rows_on_the_notes_day(
         ),
         (make_row("Mineur : autorisation parentale signée", **CHILD), "agreement"),
         (make_row("appeler entre 12h et 14h au 06 39 98 12 34. Rappeler après 18h"), "clash"),
+        # A story's discretion on the phone, then the step asking it again or lifting it
+        # (seed 3131, 100,000 rows).
+        (
+            make_row("Dépression ? ne pas l'aborder au téléphone. Ne pas en parler au téléphone"),
+            "clash",
+        ),
+        (
+            make_row(
+                "Son mari est au courant, ok pour lui parler au téléphone. "
+                "ne pas en parler au téléphone"
+            ),
+            "clash",
+        ),
         # A woman's fertility care or breast cancer, said of a man (seed 3031, 300,000 rows).
         (
             make_row(
