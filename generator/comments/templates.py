@@ -303,7 +303,25 @@ def _parse(
             literal.append(c)
             i += 1
     flush()
+    _check_named_elision(pieces)
     return tuple(pieces)
+
+
+# Slots that write a first name: the word before them cannot be elided, since the value
+# is drawn after the templates load ("accord de Adèle Attal").
+_NAME_SLOTS = ("first_name_m", "first_name_f", "full_name")
+
+
+def _check_named_elision(pieces: list[Piece]) -> None:
+    """Refuse "de {full_name}", "que {first_name_f}": an eliding word before a name."""
+    for before, piece in itertools.pairwise(pieces):
+        literal = before.slot is None and before.category is None
+        if piece.slot in _NAME_SLOTS and literal and _ELIDABLE_RE.search(before.text):
+            word = before.text.split()[-1]
+            raise TemplateError(
+                f"'{word} {{{piece.slot}}}' cannot be elided before a name drawn later "
+                f"('{word} Anne'): reword it"
+            )
 
 
 def _span(fields: list[str], subject: str, assertion: str, vocabulary: Taxonomy) -> Piece:
