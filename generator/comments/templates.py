@@ -122,6 +122,9 @@ TIMINGS: tuple[str, ...] = (
 # A date that can only fall in one season: 'winter' (October to February, the flu
 # vaccination campaign), combined with a timing ("{date|patient:recent:winter}").
 SEASONS: tuple[str, ...] = ("winter",)
+# How far ahead a planned date ('future') may fall: 'far' for what waits months (a
+# specialist, a term, a hearing; formats/dates.yaml future_days), else the desk's weeks.
+HORIZONS: tuple[str, ...] = ("far",)
 OTHER = "other"
 PHONE_KINDS: tuple[str, ...] = ("mobile", "home")
 
@@ -376,7 +379,7 @@ def _check_qualifiers(name: str, subject: str, qualifiers: list[str]) -> None:
     preposition form (towns only)."""
     where = f"slot {{{name}|{':'.join([subject, *qualifiers])}}}"
     roles = kinship().roles
-    kinds = {"role": 0, "timing": 0, "own": 0, "season": 0, "form": 0}
+    kinds = {"role": 0, "timing": 0, "own": 0, "season": 0, "form": 0, "horizon": 0}
     for qualifier in qualifiers:
         if qualifier in roles and subject == "relative":
             kinds["role"] += 1
@@ -384,6 +387,8 @@ def _check_qualifiers(name: str, subject: str, qualifiers: list[str]) -> None:
             kinds["timing"] += 1
         elif qualifier in SEASONS and name in _DATE_SLOTS:
             kinds["season"] += 1
+        elif qualifier in HORIZONS and name in _DATE_SLOTS and "future" in qualifiers:
+            kinds["horizon"] += 1
         elif qualifier in TOWN_FORMS and name == "town":
             kinds["form"] += 1
         elif (qualifier == OTHER and subject == "patient") or (
