@@ -267,3 +267,15 @@ def test_what_a_reading_of_notes_with_relatives_found(templates):
     assert cards.max_age <= 55
     (brother,) = [t for s, t in texts.items() if s.endswith("l'accompagne, c'est lui qui traduit")]
     assert brother.born != -1
+
+
+def test_check_reads_an_ex_wife_s_fact_as_a_relative_s():
+    """'ex-femme bénéficiaire de l'AME' is the ex-wife's AME, not the patient's: no
+    finding for a patient of Saint-Pierre-et-Miquelon, where the AME is not given."""
+    from breachbench.benchmarks.check import rule_residence
+
+    def found(text: str) -> int:
+        return len(rule_residence(Record("P", text, [], age=50, insee_code="97502")))
+
+    assert found("ex-femme bénéficiaire de l'AME") == 0
+    assert found("bénéficiaire de l'AME") == 1
