@@ -74,6 +74,11 @@ class DateFormats:
             # A year alone reads with two digits for the last century ("depuis 98"), not
             # this one ("depuis 10", "le courrier de 20").
             short |= self._two_digit(slot)[choice] & (year > self.bare_short_years_until)
+        if slot == "month_year":
+            # A month and a two-digit year read as a day and a month where the year could
+            # be a month ("depuis 01/06" is the 1st of June, not January 2006): those
+            # years are written with four digits.
+            short |= self._two_digit(slot)[choice] & (year % 100 <= 12)
         choice = np.where(short, self._four_digit(slot), choice)
         index, offsets = pool.patterns[slot].indices(choice, columns)
         return join_pieces(pool.strings, index, offsets)
