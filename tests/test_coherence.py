@@ -209,8 +209,11 @@ def test_a_written_birth_date_carries_its_year(rows):
                 continue
             before = _fold(row["admin_comment"][: span["start"]])
             # "naissance" then the date in the same clause: "vérifier la date de naissance,
-            # CNI vue le 17 février" dates the identity card, not the birth.
-            if re.search(r"(^|[ (])(nee?|ddn|naissance[^.;,]{0,24}) (le )?:? ?$", before):
+            # CNI vue le 17 février" dates the identity card, not the birth, and so does
+            # "vérifier la date de naissance - certificat sport fait le 14 décembre".
+            if re.search(
+                r"(^|[ (])(nee?|ddn|naissance(?:(?! - )[^.;,]){0,24}) (le )?:? ?$", before
+            ):
                 births += 1
                 text = row["admin_comment"][span["start"] : span["end"]]
                 assert re.search(r"\d{4}$|/\d{2}$|\.\d{4}$|-\d{4}$", text), row["admin_comment"]
