@@ -1946,6 +1946,23 @@ def rule_eligibility(record: Record) -> list[Finding]:
     return found
 
 
+@functools.cache
+def _communes_named_like_countries() -> frozenset[str]:
+    """Birth countries that are a French commune's name too (Suisse, in the Moselle)."""
+    from breachbench.generator.records.places import load_places
+
+    places = load_places()
+    communes = places.birth_place_names[: len(places.insee_code)].to_pylist()
+    return frozenset(load_birth_groups().countries) & frozenset(communes)
+
+
+def _nir_born_in_france(nir: str | None) -> bool:
+    """Whether a NIR says its holder was born in France (a department, not 99 at its 6th
+    and 7th digits): "Suisse" is a commune of the Moselle as well as a country."""
+    digits = re.sub(r"[\s.-]", "", nir or "")
+    return len(digits) >= 7 and digits[5:7] != "99"
+
+
 def rule_birth_country(record: Record) -> list[Finding]:
     """A fact or a need of the patient's that does not fit their birth place
     (``birth_country.yaml``): "sans-papiers" or "ne parle que l'arabe" for a patient born
@@ -1953,7 +1970,10 @@ def rule_birth_country(record: Record) -> list[Finding]:
     if not record.birth_place:
         return []
     countries = load_birth_groups().countries
-    country = record.birth_place if record.birth_place in countries else "France"
+    abroad = record.birth_place in countries and not (
+        record.birth_place in _communes_named_like_countries() and _nir_born_in_france(record.nir)
+    )
+    country = record.birth_place if abroad else "France"
     field_name = f"birth_place ({record.birth_place})"
     found: list[Finding] = []
 

@@ -30,7 +30,7 @@ from breachbench.generator.comments.templates import (
     parse_markup,
 )
 from breachbench.generator.options import GenerateOptions
-from breachbench.generator.records.dates import desk_days
+from breachbench.generator.records.dates import desk_days, future_days
 from breachbench.generator.records.nir import nir_key
 from breachbench.generator.records.people import FEMALE, MALE
 from breachbench.generator.records.places import load_places
@@ -210,8 +210,11 @@ def test_a_written_birth_date_carries_its_year(rows):
                 continue
             before = _fold(row["admin_comment"][: span["start"]])
             # "naissance" then the date in the same clause: "vérifier la date de naissance,
-            # CNI vue le 17 février" dates the identity card, not the birth.
-            if re.search(r"(^|[ (])(nee?|ddn|naissance[^.;,]{0,24}) (le )?:? ?$", before):
+            # CNI vue le 17 février" dates the identity card, not the birth, and so does
+            # "vérifier la date de naissance - certificat sport fait le 14 décembre".
+            if re.search(
+                r"(^|[ (])(nee?|ddn|naissance(?:(?! - )[^.;,]){0,24}) (le )?:? ?$", before
+            ):
                 births += 1
                 text = row["admin_comment"][span["start"] : span["end"]]
                 assert re.search(r"\d{4}$|/\d{2}$|\.\d{4}$|-\d{4}$", text), row["admin_comment"]
@@ -525,6 +528,34 @@ def test_a_note_s_timeline_ends_on_its_last_edit(open_years, seed):
         else:
             assert (days >= np.minimum(low, note)).all()
             assert (days <= np.maximum(desk, np.minimum(low, note))).all()
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 2**16))
+def test_plans_fall_in_the_desk_s_weeks_unless_they_wait_months(seed):
+    """A desk books weeks ahead: 'RDV le {date|patient:future}' falls within future_days'
+    soon; what waits months says so ('terme prévu le {date|patient:future:far}') and
+    falls within far, never the ten months one window gave ('transfert prévu le' 300 days
+    after the note, a reading of seed 8181)."""
+    rng = np.random.default_rng(seed)
+    ctx = _context(500, 40, 2024, seed)
+    filler = SlotFiller(load_engine(), ctx, rng)
+    rows, note = np.arange(500), ctx.note_days
+    low = note - 10 * 365
+    windows = future_days()
+    soon = filler._timeline(rows, low, note, ("future",))
+    far = filler._timeline(rows, low, note, ("future", "far"))
+    assert ((soon > note) & (soon <= note + windows["soon"])).all()
+    assert ((far > note) & (far <= note + windows["far"])).all()
+    assert windows["soon"] <= 90 and windows["far"] < 280  # a term: under nine months ahead
+
+
+def test_far_is_a_plan_s_horizon_only():
+    (piece,) = parse_markup("{month_year|patient:future:far}")
+    assert piece.role == "future:far"
+    for markup in ("{date|patient:far}", "{date|patient:recent:far}", "{phone|patient:far}"):
+        with pytest.raises(TemplateError):
+            parse_markup(markup)
 
 
 # ------------------------------------------------------------------ the household

@@ -198,6 +198,22 @@ def test_check_reads_an_origin_against_the_birth_place():
     assert found("Roumanie") == found("Quimper") == 0
 
 
+def test_check_reads_a_commune_named_like_a_country_as_france():
+    """Suisse is a commune of the Moselle too: 'patient berbère' born there (NIR 57) is no
+    origin out of place (a false alarm in 300,000 realistic rows of seed 12345)."""
+    from breachbench.benchmarks.check import rule_birth_country
+
+    def found(nir: str | None) -> int:
+        text = "patient berbère"
+        span = (8, 15, "ethnic_origin", "patient", "affirmed")
+        record = Record("P", text, [span], birth_place="Suisse", nir=nir, age=45)
+        return len(rule_birth_country(record))
+
+    assert found("179015766274148") == 0  # born in the Moselle
+    assert found("1 79 01 99 140 274 48") == 1  # born in Switzerland
+    assert found(None) == 1  # no NIR: the name is the country's
+
+
 def test_a_bare_service_neither_ends_nor_happens(templates):
     """ "plus de CeGIDD depuis 2016" and "Psychiatre (vue aux urgences le ...)" (issue 9):
     a service (tag ``service``) takes no frame tagged ``ended`` or ``story``; a drug still
@@ -251,3 +267,15 @@ def test_what_a_reading_of_notes_with_relatives_found(templates):
     assert cards.max_age <= 55
     (brother,) = [t for s, t in texts.items() if s.endswith("l'accompagne, c'est lui qui traduit")]
     assert brother.born != -1
+
+
+def test_check_reads_an_ex_wife_s_fact_as_a_relative_s():
+    """'ex-femme bénéficiaire de l'AME' is the ex-wife's AME, not the patient's: no
+    finding for a patient of Saint-Pierre-et-Miquelon, where the AME is not given."""
+    from breachbench.benchmarks.check import rule_residence
+
+    def found(text: str) -> int:
+        return len(rule_residence(Record("P", text, [], age=50, insee_code="97502")))
+
+    assert found("ex-femme bénéficiaire de l'AME") == 0
+    assert found("bénéficiaire de l'AME") == 1

@@ -490,6 +490,21 @@ def test_a_written_date_reads_back_as_its_day(
         assert interval is None or interval[0] <= day <= interval[1], (text, pivot)
 
 
+@settings(max_examples=30, deadline=None)
+@given(day=st.dates(dt.date(1950, 1, 1), dt.date(2030, 12, 31)), seed=st.integers(0, 2**16))
+def test_a_month_and_year_never_reads_as_a_day_and_month(day, seed):
+    """'{mm}/{yy}' writes 'depuis 03/19' for March 2019, never 'depuis 01/06' (the 1st of
+    June to a reader) for January 2006: a two-digit year that could be a month takes four
+    digits (a candidate of session 17's readings)."""
+    from breachbench.generator.records.dates import load_date_formats
+    from breachbench.generator.records.people import EPOCH
+
+    days = np.full(200, (day - EPOCH).days)
+    for text in load_date_formats().render_days(np.random.default_rng(seed), "month_year", days):
+        m = re.fullmatch(r"(\d{1,2})/(\d{2})", text.as_py())
+        assert m is None or int(m[2]) > 12, text
+
+
 def test_birth_countries_fit_the_names():
     """A Nguyen born abroad is born in Vietnam, Cambodia or Laos, a Diallo in West
     Africa; both more often abroad than a Martin, who is born in Mali far less often than

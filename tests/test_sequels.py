@@ -115,3 +115,16 @@ def test_a_clause_that_says_its_step_leads_at_the_rate_of_a_story():
     c = engine.compiled
     told = c.template_tags[:, list(c.tag_vocabulary).index("told")]
     assert told.any() and engine._sequels.told[told].all()
+
+
+def test_an_orientation_leads_to_discretion_not_to_a_follow_up():
+    """'Homosexualité, la revoir tous les 3 mois' (a reading of seed 8181): an orientation
+    is no condition to see again, what follows it is the desk's discretion."""
+    engine = load_engine()
+    sequels = engine._sequels
+    category = engine._template_key - 3  # the sensitive categories after the families
+    orientation = category == list(engine.keys[3:]).index("sexual_orientation")
+    leads = {sequels.lead_names[k] for k in np.unique(sequels.lead[orientation]) if k >= 0}
+    assert leads == {"orientation"}
+    then = corpora.read_yaml("comments/sequels.yaml")["leads"]
+    assert all("step_follow" not in lead["then"] for lead in then if lead["name"] in leads)

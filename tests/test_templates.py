@@ -429,6 +429,25 @@ def test_parse_markup_rejects(markup):
         parse_markup(markup)
 
 
+@pytest.mark.parametrize(
+    "markup",
+    [
+        "accord de {full_name|relative:mother} (mère)",
+        "fille de {first_name_f}",
+        "dit que {first_name_m} viendra",
+    ],
+)
+def test_an_eliding_word_before_a_name_slot_is_refused(markup):
+    # "accord de Adèle Attal (mère)": the word before a name cannot be elided at load time.
+    with pytest.raises(TemplateError, match="cannot be elided"):
+        parse_markup(markup)
+
+
+def test_a_name_slot_after_a_word_that_never_elides_loads():
+    assert parse_markup("accord de la mère, {full_name|relative:mother}, pour la vaccination")
+    assert parse_markup("voir avec {first_name_f|relative:daughter}")
+
+
 def test_elide():
     assert elide("ATCD de ", "hépatite C") == "ATCD d'"
     assert elide("pas de ", "IVG") == "pas d'"

@@ -35,7 +35,7 @@ from breachbench.generator.comments.context import CommentContext
 from breachbench.generator.comments.templates import OTHER, TOWN_FORMS, kinship
 from breachbench.generator.records.ages import load_age_forms
 from breachbench.generator.records.contacts import ContactsModel, load_email_book
-from breachbench.generator.records.dates import DateFormats, desk_days
+from breachbench.generator.records.dates import DateFormats, desk_days, future_days
 from breachbench.generator.records.nir import LAYOUTS, nir_matrix
 from breachbench.generator.records.people import (
     DAYS_PER_YEAR,
@@ -72,9 +72,8 @@ class SlotSources(Protocol):
 
 _YEAR = 365
 # Where a date without a life to bound it falls: third parties' events, up to this many
-# days before the note; planned items up to this many days after it.
+# days before the note (planned items: formats/dates.yaml future_days).
 _PAST_WINDOW = 20 * _YEAR
-_FUTURE_WINDOW = 300
 _RECENT_WINDOW = 2 * _YEAR
 _LATELY_WINDOW = 8 * 7  # 'lately': what the desk still acts on
 
@@ -359,7 +358,8 @@ class SlotFiller:
             # After the note's date, and so after the desk's entries: a plan is written
             # once the desk has acted.
             start = note + 1
-            days = start + (u * _FUTURE_WINDOW).astype(np.int64)
+            window = future_days()["far" if "far" in qualifiers else "soon"]
+            days = start + (u * window).astype(np.int64)
             return _in_reading_order(rows, start, start, days)
         if "created" in qualifiers:
             return self.ctx.created_days[rows]

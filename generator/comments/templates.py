@@ -122,6 +122,9 @@ TIMINGS: tuple[str, ...] = (
 # A date that can only fall in one season: 'winter' (October to February, the flu
 # vaccination campaign), combined with a timing ("{date|patient:recent:winter}").
 SEASONS: tuple[str, ...] = ("winter",)
+# How far ahead a planned date ('future') may fall: 'far' for what waits months (a
+# specialist, a term, a hearing; formats/dates.yaml future_days), else the desk's weeks.
+HORIZONS: tuple[str, ...] = ("far",)
 OTHER = "other"
 PHONE_KINDS: tuple[str, ...] = ("mobile", "home")
 
@@ -303,7 +306,25 @@ def _parse(
             literal.append(c)
             i += 1
     flush()
+    _check_named_elision(pieces)
     return tuple(pieces)
+
+
+# Slots that write a first name: the word before them cannot be elided, since the value
+# is drawn after the templates load ("accord de Adèle Attal").
+_NAME_SLOTS = ("first_name_m", "first_name_f", "full_name")
+
+
+def _check_named_elision(pieces: list[Piece]) -> None:
+    """Refuse "de {full_name}", "que {first_name_f}": an eliding word before a name."""
+    for before, piece in itertools.pairwise(pieces):
+        literal = before.slot is None and before.category is None
+        if piece.slot in _NAME_SLOTS and literal and _ELIDABLE_RE.search(before.text):
+            word = before.text.split()[-1]
+            raise TemplateError(
+                f"'{word} {{{piece.slot}}}' cannot be elided before a name drawn later "
+                f"('{word} Anne'): reword it"
+            )
 
 
 def _span(fields: list[str], subject: str, assertion: str, vocabulary: Taxonomy) -> Piece:
@@ -358,7 +379,7 @@ def _check_qualifiers(name: str, subject: str, qualifiers: list[str]) -> None:
     preposition form (towns only)."""
     where = f"slot {{{name}|{':'.join([subject, *qualifiers])}}}"
     roles = kinship().roles
-    kinds = {"role": 0, "timing": 0, "own": 0, "season": 0, "form": 0}
+    kinds = {"role": 0, "timing": 0, "own": 0, "season": 0, "form": 0, "horizon": 0}
     for qualifier in qualifiers:
         if qualifier in roles and subject == "relative":
             kinds["role"] += 1
@@ -366,6 +387,8 @@ def _check_qualifiers(name: str, subject: str, qualifiers: list[str]) -> None:
             kinds["timing"] += 1
         elif qualifier in SEASONS and name in _DATE_SLOTS:
             kinds["season"] += 1
+        elif qualifier in HORIZONS and name in _DATE_SLOTS and "future" in qualifiers:
+            kinds["horizon"] += 1
         elif qualifier in TOWN_FORMS and name == "town":
             kinds["form"] += 1
         elif (qualifier == OTHER and subject == "patient") or (

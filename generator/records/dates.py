@@ -74,6 +74,11 @@ class DateFormats:
             # A year alone reads with two digits for the last century ("depuis 98"), not
             # this one ("depuis 10", "le courrier de 20").
             short |= self._two_digit(slot)[choice] & (year > self.bare_short_years_until)
+        if slot == "month_year":
+            # A month and a two-digit year read as a day and a month where the year could
+            # be a month ("depuis 01/06" is the 1st of June, not January 2006): those
+            # years are written with four digits.
+            short |= self._two_digit(slot)[choice] & (year % 100 <= 12)
         choice = np.where(short, self._four_digit(slot), choice)
         index, offsets = pool.patterns[slot].indices(choice, columns)
         return join_pieces(pool.strings, index, offsets)
@@ -175,3 +180,19 @@ def desk_days() -> int:
     (``desk_days`` of ``formats/dates.yaml``), never before the record's opening; planned
     items come after the note's date."""
     return int(corpora.read_yaml("formats/dates.yaml")["desk_days"])
+
+
+@functools.cache
+def future_days() -> dict[str, int]:
+    """Days after the note's date (``updated_at``) within which planned items fall
+    (``future_days`` of ``formats/dates.yaml``): ``soon`` for what the desk books (an
+    appointment, a blood test, an absence), ``far`` for what waits months (a specialist at
+    the hospital, a term, a hearing, a permit's renewal), the ``far`` qualifier of a date
+    slot ("{date|patient:future:far}")."""
+    raw = corpora.read_yaml("formats/dates.yaml")["future_days"]
+    days = {key: raw.get(key) for key in ("soon", "far")}
+    if any(not isinstance(d, int) or d < 1 for d in days.values()) or days["soon"] > days["far"]:
+        raise ValueError(
+            "formats/dates.yaml: future_days: needs soon and far, whole days, soon <= far"
+        )
+    return days
