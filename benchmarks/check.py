@@ -1166,23 +1166,28 @@ def rule_desk_before_opening(record: Record) -> list[Finding]:
 
 
 @functools.cache
-def _brief_facts() -> tuple[re.Pattern[str], re.Pattern[str]]:
-    """``corpora/checks/lasting.yaml``: facts that do not last, and what says they do."""
+def _brief_facts() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """``corpora/checks/lasting.yaml``: facts that do not last, what says they do, and
+    the facts that say their own time (read whatever their assertion)."""
     raw = corpora.read_yaml(LASTING_FILE)
     facts = "|".join(f"(?:{p})" for p in raw["facts"])
-    return re.compile(rf"(?:{facts})"), re.compile(raw["after"])
+    return re.compile(rf"(?:{facts})"), re.compile(raw["after"]), re.compile(raw["recent"])
 
 
 def rule_brief_since(record: Record) -> list[Finding]:
     """An event or a course of weeks said to last ("chimio depuis 1982", "IVG depuis
     2015", "garde à vue depuis des années"): ``lasting.yaml``."""
-    facts, after = _brief_facts()
+    facts, after, recent = _brief_facts()
     group = load_taxonomy().group_of
     found = []
     for start, end, category, subject, assertion in record.spans:
-        if group.get(category) != "sensitive" or (subject, assertion) != ("patient", "affirmed"):
+        if group.get(category) != "sensitive" or subject != "patient":
+            continue
+        surface = record.folded[start:end]
+        if assertion != "affirmed" and not recent.match(surface):
             continue  # "plus de chimio depuis 2017" is historical
-        if facts.match(record.folded[start:end]) and after.match(record.folded[end : end + 30]):
+        brief = facts.match(surface) or recent.match(surface)
+        if brief and after.match(record.folded[end : end + 30]):
             text = record.text[start : end + 20]
             found.append(Finding("brief_since", record.patient_id, text, "comment", category))
     return found

@@ -61,6 +61,12 @@ FIXED_COMPOUNDS = {
 PARTNER_PHRASE = re.compile(
     r"^(?:son|sa|ses|un|une|le|la)\s|^l'|^(?:ex-)?(?:mari|epouse|femme|compagnon|compagne|conjointe?)$"
 )
+# ... and only that noun phrase: "vit avec sa compagne" gives "sa compagne", "PACS avec son
+# compagnon" gives "son compagnon" (the verb or the PACS before it only carries the fact).
+PARTNER_INSIDE = re.compile(
+    r"\s(?:(?:son|sa)\s(?:compagnon|compagne|copain|copine|conjointe?|mari|femme|amie?|epoux|epouse)"
+    r"|(?:un|une)\s(?:compagnon|compagne|copain|copine))$"
+)
 YEAR = re.compile(r"\b(?:19[4-9]\d|20[0-4]\d)\b")
 FULL_DATE = re.compile(r"\b\d{1,2}[/.-]\d{1,2}(?:[/.-]\d{2,4})?\b")
 TITLE = re.compile(rf"^(?:{_TITLES})\s")
@@ -120,6 +126,8 @@ def violations(table) -> dict[str, list[str]]:
         exception = category == "sexual_orientation" and PARTNER_PHRASE.match(surface)
         if LEADING_WORD.match(surface) and not compound and not exception:
             add("span starts with a determiner, title, kinship noun or frame", text, span)
+        if category == "sexual_orientation" and PARTNER_INSIDE.search(surface):
+            add("partner's noun inside a longer span", text, span)
         if YEAR.search(surface) or FULL_DATE.search(surface):
             add("date inside a sensitive span", text, span)
         if PARTNER_BEFORE.search(before) and span["subject"] == "third_party":
@@ -162,6 +170,9 @@ def test_the_rules_catch_what_they_are_about() -> None:
         "partner is not a relative": table("compagnon VIH+", 10, 14, "serology", "third_party"),
         "drug or service not labelled with what it implies": table(
             "suivi au CSAPA", 9, 14, "mental_health"
+        ),
+        "partner's noun inside a longer span": table(
+            "vit avec sa compagne", 0, 20, "sexual_orientation"
         ),
         "'pas de X' not negated": table("pas de TS", 7, 9, "mental_health"),
         "'ATCD de X' not historical": table("ATCD de dépression", 8, 18, "mental_health"),
@@ -207,6 +218,27 @@ def _entries() -> tuple[tuple[str, str, dict], ...]:
                         )
                     )
     return tuple(found)
+
+
+def _surfaces(entry_text: str) -> list[str]:
+    """The labelled words of an entry's text: its bracketed parts, or the whole text."""
+    parts = re.findall(r"\[([^\]|]+)(?:\|[^\]]*)?\]", entry_text)
+    return parts or [entry_text]
+
+
+def test_partner_nouns_are_the_whole_span_in_the_lexicons() -> None:
+    """The guidelines' exception, on every orientation entry rather than on a sample of
+    rows: "vit avec [sa compagne]", "PACS avec [son compagnon]", not the whole phrase."""
+    wrong = [
+        (where, surface)
+        for where, _, entry in _entries()
+        if where.startswith("sexual_orientation.yaml")
+        for form in (entry.get(k) for k in ("text", "m", "f"))
+        if isinstance(form, str)
+        for surface in _surfaces(form)
+        if PARTNER_INSIDE.search(fold(surface))
+    ]
+    assert not wrong, wrong
 
 
 def test_eligibility_annotations_are_well_formed() -> None:

@@ -257,3 +257,20 @@ def test_an_acute_sti_does_not_last(templates):
     text = "gonorrhée depuis 1996"
     span = (0, len("gonorrhée"), "serology", "patient", "affirmed")
     assert rule_brief_since(Record("P", text, [span]))
+
+
+def test_a_recent_release_does_not_last(templates):
+    """ "Récemment libérée depuis des années, ne veut pas que la famille le sache" (a
+    reading of 200 justice spans, seed 8282): a release is an event, brief in
+    age_floors.yaml, and takes no lasting frame; check's brief_since reads it."""
+    from breachbench.benchmarks.check import Record, rule_brief_since
+
+    lasting = [
+        _text(t)
+        for t in templates["justice"]
+        if "lasting" in t.tags and any("récemment libéré" in p.text for p in t.pieces)
+    ]
+    assert lasting == []
+    text = "récemment libérée depuis des années"
+    span = (0, len("récemment libérée"), "justice", "patient", "historical")
+    assert rule_brief_since(Record("P", text, [span]))

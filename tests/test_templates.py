@@ -152,7 +152,6 @@ UNLABELLED_ON_PURPOSE = {
     "sa compagne": "partner",
     "son mari": "partner",
     "sa femme": "partner",
-    "vit avec son mari": "partner",
     "en couple avec une femme": "partner",
     # outside the minimal span, or another sense of the word
     "pratiquant": "a qualifier after the labelled religion",
