@@ -53,8 +53,11 @@ def _fold(text: str) -> str:
 
 
 def _age(row: dict) -> int:
-    """The patient's age on the note's date (``updated_at``), as the note reads it."""
-    return (row["updated_at"].date() - row["birth_date"]).days * 400 // 146_097
+    """The patient's age on the note's date (``updated_at``), as the note reads it: whole
+    years, a birthday counted on the day (days * 400 // 146,097 is a day short on some
+    birthdays: a girl whose note falls on her 14th read as 13)."""
+    note, birth = row["updated_at"].date(), row["birth_date"]
+    return note.year - birth.year - ((note.month, note.day) < (birth.month, birth.day))
 
 
 def _spans(row: dict, category: str, subject: str | None = None):
