@@ -807,6 +807,15 @@ def test_more_contradictions(row: dict[str, Any], rule: str, tmp_path: Path) -> 
             "ne pas donner de RDV entre 12h et 14h, comorienne ?",
             [("comorienne", "ethnic_origin", P, "hypothetical")],
         ),
+        # a prescription that has not arrived is no arrival (1M rows, seed 12345)
+        make_row(
+            "Serait comorienne, diabète connu de la pharmacie aussi, qui appelle si "
+            "l'ordonnance n'est pas arrivée",
+            [
+                ("comorienne", "ethnic_origin", P, "hypothetical"),
+                ("diabète", "health_condition", P, A),
+            ],
+        ),
         make_row("d'origine malienne", [("origine malienne", "ethnic_origin", P, A)]),
         make_row("Mme Sarrazin (mère), parle anglais", [("Sarrazin", "person", R, A)]),
         make_row("mari sans-papiers", [("sans-papiers", "ethnic_origin", R, A)]),

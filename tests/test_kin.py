@@ -235,6 +235,8 @@ def test_a_bare_service_neither_ends_nor_happens(templates):
         # A hard note of 1M rows (seed 12345): seen there until 2017 is a follow-up.
         ("Vu au CeGIDD jusqu'en 2017, prévenir le médecin s'il annule", 0),
         ("trichomonase. mis à l'abri par le 115 jusqu'en 2021", 0),
+        # A visit happened (1M realistic rows, seed 12345, after the merges of session 18).
+        ("Visite médicale OFII (ancienne), prend ses RDV sur Doctolib", 0),
         ("psychiatre depuis 1999", 0),
         ("hébergée en CHRS jusqu'en 2006, droits ouverts", 0),
         ("En CADA jusqu'en 2019, parle peu français", 0),
@@ -244,7 +246,9 @@ def test_a_bare_service_neither_ends_nor_happens(templates):
 def test_check_reads_a_bare_service_said_to_end_or_happen(text, expected):
     from breachbench.benchmarks.check import rule_service_as_fact
 
-    word = next(w for w in ("CeGIDD", "psychiatre", "CMP", "CHRS", "CADA", "115") if w in text)
+    word = next(
+        w for w in ("CeGIDD", "psychiatre", "CMP", "CHRS", "CADA", "115", "OFII") if w in text
+    )
     start = text.index(word)
     span = (start, start + len(word), "serology", "patient", "affirmed")
     assert len(rule_service_as_fact(Record("P", text, [span]))) == expected
