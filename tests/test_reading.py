@@ -274,3 +274,25 @@ def test_a_recent_release_does_not_last(templates):
     text = "récemment libérée depuis des années"
     span = (0, len("récemment libérée"), "justice", "patient", "historical")
     assert rule_brief_since(Record("P", text, [span]))
+
+
+def test_a_denied_origin_is_never_written_for_one_born_in_its_countries(templates):
+    """An origin's ``born:`` says where the affirmed origin fits. Denied, it fits everyone
+    but those born in its own countries abroad: "Pas d'origine maghrébine, contrairement
+    à ce que dit l'ancien dossier : à corriger" was written for a boy of 17 born in
+    Algeria (a reading of 4,000 hard rows, seed 4343, session 18)."""
+    from breachbench.generator.comments.births import load_birth_groups
+
+    groups = load_birth_groups()
+    denied = [
+        t
+        for family in templates.values()
+        for t in family
+        if t.category == "ethnic_origin"
+        and any(p.assertion == "negated" and "maghréb" in (p.text or "") for p in t.pieces)
+    ]
+    assert denied
+    for template in denied:
+        born_in = groups.countries_of(template.born)
+        assert "Algérie" not in born_in and "Maroc" not in born_in, _text(template)
+        assert "France" in born_in, _text(template)

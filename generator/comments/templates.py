@@ -640,6 +640,8 @@ def _class_mask(
 
 # Every birth class but "not known": a merge that leaves none of them fits no patient.
 _KNOWN_BIRTHS = ~(1 << UNKNOWN_BIRTH)
+_BORN_IN_FRANCE = 1  # birth class 0 (generator.comments.births)
+_BITS_64 = (1 << 64) - 1
 _KNOWN_HOMES = ~(1 << UNKNOWN_HOME)
 
 
@@ -1565,6 +1567,15 @@ class _SensitiveLoader:
         negated = entry["negated_floor"]
         if eligibility and negated and frame.subject == "patient" and assertion == "negated":
             eligibility = eligibility.merge(_Eligibility(min_age=negated))
+        if eligibility and self.category == "ethnic_origin" and assertion == "negated":
+            # An origin's `born:` says where the affirmed origin fits; denied, it fits
+            # everyone but those born in its own countries abroad: no "pas d'origine
+            # maghrébine, contrairement à l'ancien dossier" for a boy born in Algeria.
+            abroad = own.born & ~(_BORN_IN_FRANCE | 1 << UNKNOWN_BIRTH) & _BITS_64
+            if own.born != ANY_BIRTH and abroad:
+                others = ~abroad & _BITS_64  # as a signed 64-bit mask, as the loader's
+                born = others - (1 << 64) if others >> 63 else others
+                eligibility = eligibility.merge(_Eligibility(born=born))
         if sex is None or eligibility is None:
             return None
         return sex, assertion, eligibility
