@@ -88,7 +88,7 @@ class ClassGroups:
             else:
                 groups = ", ".join(sorted(self._masks))
                 raise ValueError(f"{self.key}: {name!r} is neither a group ({groups}) nor a name")
-        return int(np.int64(np.uint64(mask)))  # bit 63 set: a negative int64
+        return signed_mask(mask)
 
     def class_of(self, name: str) -> int:
         """A name's class, 0 (the rest) for a name the table does not hold."""
@@ -101,3 +101,9 @@ class ClassGroups:
 
     def admits(self, mask: int, klass: int) -> bool:
         return bool((mask >> klass) & 1)
+
+
+def signed_mask(mask: int) -> int:
+    """A mask of up to 64 class bits as the signed int64 the compiled tables hold (bit 63
+    set: a negative int)."""
+    return int(np.int64(np.uint64(mask & (1 << CLASSES) - 1)))

@@ -25,7 +25,7 @@ from typing import Any
 
 import yaml
 from breachbench.generator.comments.births import ANY_BIRTH, UNKNOWN_BIRTH, load_birth_groups
-from breachbench.generator.comments.classes import ANY_CLASS, ClassGroups
+from breachbench.generator.comments.classes import ANY_CLASS, ClassGroups, signed_mask
 from breachbench.generator.comments.homes import ANY_HOME, UNKNOWN_HOME, load_residence_groups
 from breachbench.generator.contract.taxonomy import TAXONOMY_FILE, Taxonomy, load_taxonomy
 
@@ -641,7 +641,6 @@ def _class_mask(
 # Every birth class but "not known": a merge that leaves none of them fits no patient.
 _KNOWN_BIRTHS = ~(1 << UNKNOWN_BIRTH)
 _BORN_IN_FRANCE = 1  # birth class 0 (generator.comments.births)
-_BITS_64 = (1 << 64) - 1
 _KNOWN_HOMES = ~(1 << UNKNOWN_HOME)
 
 
@@ -1571,11 +1570,9 @@ class _SensitiveLoader:
             # An origin's `born:` says where the affirmed origin fits; denied, it fits
             # everyone but those born in its own countries abroad: no "pas d'origine
             # maghrébine, contrairement à l'ancien dossier" for a boy born in Algeria.
-            abroad = own.born & ~(_BORN_IN_FRANCE | 1 << UNKNOWN_BIRTH) & _BITS_64
+            abroad = signed_mask(own.born & ~(_BORN_IN_FRANCE | 1 << UNKNOWN_BIRTH))
             if own.born != ANY_BIRTH and abroad:
-                others = ~abroad & _BITS_64  # as a signed 64-bit mask, as the loader's
-                born = others - (1 << 64) if others >> 63 else others
-                eligibility = eligibility.merge(_Eligibility(born=born))
+                eligibility = eligibility.merge(_Eligibility(born=signed_mask(~abroad)))
         if sex is None or eligibility is None:
             return None
         return sex, assertion, eligibility
