@@ -15,6 +15,7 @@ from breachbench.generator.comments.noise import (
     load_noise,
     variant_pool,
 )
+from breachbench.generator.data import corpora
 from breachbench.generator.options import DIFFICULTIES, GenerateOptions
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -100,20 +101,46 @@ def test_noise_tags_follow_the_level(difficulty: str) -> None:
     assert exact.equals(table)
 
 
+def _capital_runs(value: object) -> list[str]:
+    """The fixed runs in capitals of every string in a corpus file, read between its
+    ``{slots}``: runs of three words or more, one of six letters (not an acronym, nor
+    a lone "ATTENTION" that a note in capitals could hold)."""
+    if isinstance(value, dict):
+        return [run for item in value.values() for run in _capital_runs(item)]
+    if isinstance(value, list):
+        return [run for item in value for run in _capital_runs(item)]
+    if not isinstance(value, str):
+        return []
+    pieces = (piece.strip(" :-,.") for piece in re.split(r"\{[^}]*\}", value))
+    return [
+        p for p in pieces if p.isupper() and len(p.split()) >= 3 and re.search(r"[A-ZÉÈ]{6}", p)
+    ]
+
+
+#: Warnings the corpora write in capitals, as a secretary types them.
+_WRITTEN_IN_CAPITALS = tuple(
+    run
+    for path in sorted(corpora.path("comments").rglob("*.yaml"))
+    for run in _capital_runs(corpora.read_yaml(str(path.relative_to(corpora.path("")))))
+)
+
+
 def test_a_sloppy_note_slips_once() -> None:
     """People slip locally (shared/REALISM.md, tell 3): one typo per note at most, and no
     note in capitals or stripped of every accent at the default level."""
     options = GenerateOptions(seed=4, comment_rate=1.0)
     texts = make_block(options, 0, 3000).column("admin_comment").to_pylist()
-    # A note of acronyms only ("ATCD : TROD VIH") is in capitals as written: a note the
-    # noise put in capitals has longer words too.
+    # A note of acronyms only ("ATCD : TROD VIH") is in capitals as written, and so is a
+    # warning the corpora type in capitals ("NE PAS DONNER LES RÉSULTATS AU TÉLÉPHONE"):
+    # a note the noise put in capitals has longer words, outside those warnings.
     words = [[w for w in t.split() if len(w) >= 3 and w.isalpha()] for t in texts]
     long_word = [any(len(x) >= 6 for x in w) for w in words]
-    assert not any(
-        t.isupper()
+    shouted = [
+        t
         for t, w, long in zip(texts, words, long_word, strict=True)
-        if len(w) >= 3 and long
-    )
+        if t.isupper() and len(w) >= 3 and long
+    ]
+    assert not [t for t in shouted if not any(run in t for run in _WRITTEN_IN_CAPITALS)]
     assert not any("  " in t for t in texts)
     accented = sum(any(c in "éèàêç" for c in t) for t in texts if len(t) > 60)
     assert accented > 0.5 * sum(len(t) > 60 for t in texts)
