@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from breachbench.generator.output.target import pid_alive, remove_dead_leftovers
 from breachbench.generator.run.runner import (
+    BLOCK_ROWS,
     iter_spans,
     ordered_map,
     part_name,
@@ -47,8 +48,8 @@ def _dead_pid() -> int:
 
 def test_spans_of_an_astronomical_row_count_are_planned_lazily() -> None:
     started = time.monotonic()
-    spans = iter_spans(0, 10**15, 65_536)
-    assert next(spans) == (0, 65_536)
+    spans = iter_spans(0, 10**15, BLOCK_ROWS)
+    assert next(spans) == (0, BLOCK_ROWS)
     assert time.monotonic() - started < 1.0
     with pytest.raises(ValueError):
         iter_spans(1, 10, 4096)  # checked at once, not at the first next()

@@ -59,9 +59,9 @@ MAX_ENCODED_TASK_ROWS = 4 * BLOCK_ROWS
 MIN_ENCODED_ROW_GROUP_ROWS = 8_192
 #: Rows per part file of a directory output (the last part may be shorter).
 DEFAULT_PART_ROWS = -(-1_048_576 // BLOCK_ROWS) * BLOCK_ROWS
-#: Below this many rows a run stays in-process: starting workers (spawn, imports, corpora)
-#: costs about as much as it saves.
-POOL_MIN_ROWS = 4 * TASK_ROWS
+#: Below this many rows (two tasks) a run stays in-process: starting workers (spawn,
+#: imports, corpora) costs about as much as it saves.
+POOL_MIN_ROWS = 2 * TASK_ROWS
 
 T = TypeVar("T")
 R = TypeVar("R")
