@@ -1621,14 +1621,18 @@ def lexicon_age_ceilings() -> dict[tuple[str, str], int]:
     """The oldest patient the generator writes each fact of theirs about: (category,
     folded span text) -> the highest ``max_age`` of the templates of any family holding
     it as the patient's ("délégué syndical" stops at 67, the ASS too). Facts no template
-    bounds are left out."""
+    bounds are left out, and so are identifiers: "travaille à [94220 Charenton-le-Pont]"
+    stops at 70 for the work, not for the town, which "déménage à {city}" may draw at any
+    age."""
     from breachbench.generator.comments.templates import MAX_AGE, load_templates
 
+    sensitive = set(load_taxonomy().sensitive)
     ceilings: dict[tuple[str, str], int] = {}
     for templates in load_templates().values():
         for template in templates:
             for at in _patient_facts(template):
-                ceilings[at] = max(ceilings.get(at, template.max_age), template.max_age)
+                if at[0] in sensitive:
+                    ceilings[at] = max(ceilings.get(at, template.max_age), template.max_age)
     return {at: age for at, age in ceilings.items() if age < MAX_AGE}
 
 

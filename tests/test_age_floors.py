@@ -78,6 +78,17 @@ def test_check_flags_a_fact_under_its_floor():
     assert floors[("health_condition", "asthme severe")] == 0
 
 
+def test_check_ceilings_are_of_facts_not_of_identifiers():
+    """ "déménage à 94220 Charenton-le-Pont" at 71: the town is the one the hard negative
+    "travaille à [94220 Charenton-le-Pont]" (max_age 70) holds, and was flagged as a fact
+    over its age (1 in a million hard rows)."""
+    from breachbench.benchmarks.check import lexicon_age_ceilings
+
+    ceilings = lexicon_age_ceilings()
+    assert ("political_union", "delegue syndical") in ceilings
+    assert not [at for at in ceilings if at[0] == "address"]
+
+
 def _said_to_last(templates, core: str) -> list[tuple]:
     """Templates that write ``core`` as an affirmed fact followed by "depuis" ("plus de
     Zubsolv depuis 2019" is historical: over since then)."""
