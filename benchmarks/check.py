@@ -86,6 +86,7 @@ RESIDENCE_FILE = "checks/residence.yaml"
 ORIGIN_REASON_FILE = "checks/origin_reason.yaml"
 CONTACTS_FILE = "checks/contacts.yaml"
 DESK_FILE = "checks/desk.yaml"
+OPENING_FILE = "checks/opening.yaml"
 LASTING_FILE = "checks/lasting.yaml"
 KINSHIP_FILE = "formats/kinship.yaml"
 LIFELONG_FILE = "checks/lifelong.yaml"
@@ -1110,6 +1111,7 @@ class Desk:
 
     before: re.Pattern[str]
     after: re.Pattern[str]
+    here: re.Pattern[str]  # what a visit here of any year since the opening follows
 
 
 @functools.cache
@@ -1117,9 +1119,11 @@ def load_desk() -> Desk:
     """The patterns of ``corpora/checks/desk.yaml``, compiled."""
     raw = corpora.read_yaml(DESK_FILE)
     before = "|".join(f"(?:{p})" for p in raw["before"])
+    here = "|".join(f"(?:{p})" for p in raw["here"])
     return Desk(
         before=_compile(rf"(?:{before})\W*$"),
         after=_compile("|".join(f"(?:{p})" for p in raw["after"])),
+        here=_compile(rf"(?:{here})\W*$"),
     )
 
 
@@ -1138,10 +1142,20 @@ def _desk_entry(record: Record, start: int, end: int) -> bool:
     )
 
 
+def _visit_here(record: Record, start: int) -> bool:
+    """True when the date at ``start`` dates a visit at this practice of any year since
+    the opening ("revu en avril 2018", "perdu de vue jusqu'au 16/07/23"; ``desk.yaml``
+    ``here``)."""
+    before = record.folded[max(0, start - 60) : start]
+    here = load_desk().here
+    return bool(here.search(before) or here.search(spelled_out(before)))
+
+
 def rule_desk_before_opening(record: Record) -> list[Finding]:
     """A desk entry on the record (an appointment cancelled, a message left, a card
-    scanned) dated before the record was opened: the desk cannot act on a record that
-    does not exist yet, while the patient's history may be older (``desk.yaml``)."""
+    scanned) or a visit here ("revu en avril 2018") dated before the record was opened:
+    the desk cannot act on a record that does not exist yet, nor the practice see a
+    patient before it, while the patient's history may be older (``desk.yaml``)."""
     if record.created_at is None:
         return []
     pivot = record.pivot(PIVOT_AHEAD)
@@ -1152,7 +1166,7 @@ def rule_desk_before_opening(record: Record) -> list[Finding]:
         interval = parse_date_span(record.text[start:end], pivot)
         if interval is None or interval[1] >= record.created_at:
             continue
-        if _desk_entry(record, start, end):
+        if _desk_entry(record, start, end) or _visit_here(record, start):
             found.append(
                 Finding(
                     "desk_before_opening",
@@ -1163,6 +1177,38 @@ def rule_desk_before_opening(record: Record) -> list[Finding]:
                 )
             )
     return found
+
+
+@functools.cache
+def load_opening() -> tuple[int, re.Pattern[str]]:
+    """``corpora/checks/opening.yaml``: the years after the opening by which a note no
+    longer says the patient is new, and what says so."""
+    raw = corpora.read_yaml(OPENING_FILE)
+    return int(raw["years"]), _compile("|".join(f"(?:{p})" for p in raw["new"]))
+
+
+def rule_new_after_opening(record: Record) -> list[Finding]:
+    """A note that says the patient is new here ("nouveau patient", "première
+    consultation au cabinet") written ``years`` or more after the record was opened
+    (``opening.yaml``): it belongs near the opening."""
+    note, opened = record.updated_at, record.created_at
+    if note is None or opened is None:
+        return []
+    years, new = load_opening()
+    if (note.year - opened.year - ((note.month, note.day) < (opened.month, opened.day))) < years:
+        return []
+    m = new.search(record.folded) or new.search(spelled_out(record.folded))
+    if m is None:
+        return []
+    return [
+        Finding(
+            "new_after_opening",
+            record.patient_id,
+            m.group(0),
+            "created_at",
+            f"{opened.isoformat()} (note {note.isoformat()})",
+        )
+    ]
 
 
 @functools.cache
@@ -2286,8 +2332,11 @@ RULES: tuple[Rule, ...] = (
     Rule("date_after_creation", "patient's dated event after the note's date (updated_at), "
          "not planned",
          rule_date_after_creation, ("created_at",), ("date",)),
-    Rule("desk_before_opening", "desk entry (RDV annulé, message laissé) before created_at",
+    Rule("desk_before_opening", "desk entry or visit here (RDV annulé, message laissé, revu "
+         "en) before created_at",
          rule_desk_before_opening, ("created_at",), ("date",)),
+    Rule("new_after_opening", "a new patient's note written years after created_at "
+         "(opening.yaml)", rule_new_after_opening, ("created_at", "updated_at"), ("opening",)),
     Rule("brief_since", "an event or a course of weeks said to last ('IVG depuis 2015')",
          rule_brief_since, (), ("since_word",)),
     Rule("lifelong_ended", "a fact that never ends said to be over ('plus de VIH depuis 2019')",
@@ -2525,6 +2574,9 @@ def _prefilters(batch: pa.RecordBatch, present: set[str]) -> dict[str, np.ndarra
         pc.match_substring_regex(folded, _leaving()[0].pattern, ignore_case=True)
     )
     masks["since_word"] = masks["sensitive"] & _mask(pc.match_substring(folded, "depuis"))
+    masks["opening"] = _mask(
+        pc.match_substring_regex(folded, r"nouve|premi|1re|arrivee", ignore_case=True)
+    )
     years = _mask(pc.match_substring_regex(folded, r"depuis (plus de |pres de |presque )?\d+ ans"))
     masks["years_since"] = years
     masks["dated_en"] = masks["sensitive"] & _mask(pc.match_substring_regex(folded, r"\b(en|des) "))
