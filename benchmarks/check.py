@@ -1722,6 +1722,52 @@ def congenital_facts() -> frozenset[tuple[str, str]]:
     )
 
 
+@functools.cache
+def childhood_facts() -> dict[str, tuple[str, ...]]:
+    """Per category, the folded texts of the facts ``comments/age_floors.yaml`` says
+    happened in childhood (``childhood``): they are never dated in adulthood."""
+    return {
+        str(category): tuple(fold(str(text)) for text in raw.get("childhood") or ())
+        for category, raw in corpora.read_yaml(AGE_FLOORS_FILE).items()
+    }
+
+
+def _childhood_dated_late(record: Record, start: int, category: str, dates) -> str | None:
+    """The text of a childhood fact at ``start`` and its date, when that date falls on or
+    after the patient's 18th birthday: "maltraitance infantile en 1984" at 35, "1984 :
+    maltraitance infantile" (not a visit's date: "RDV du ... : maltraitance infantile,
+    se confie enfin")."""
+    folded = record.folded
+    facts = childhood_facts().get(category, ())
+    fact = next((t for t in facts if folded.startswith(t, start)), None)
+    if fact is None or record.birth_date is None:
+        return None
+    end = start + len(fact)
+    after = next(((a, b) for a, b in dates if a >= end), None)
+    before = next(((a, b) for a, b in reversed(dates) if b <= start), None)
+    if after is not None and _DATED_BY.fullmatch(folded[end : after[0]]):
+        date, text = after, record.text[start : after[1]]
+    elif (
+        before is not None
+        and re.fullmatch(r"\s*:\s*", folded[before[1] : start])
+        # "RDV du 26/07/2025 : maltraitance infantile, se confie enfin" dates the visit
+        and not _desk_entry(record, *before)
+    ):
+        date, text = before, record.text[before[0] : end]
+    else:
+        return None
+    interval = parse_date_span(record.text[date[0] : date[1]], record.pivot(PIVOT_AHEAD))
+    born = record.birth_date
+    if interval is None or interval[0].year - born.year - 1 < _MAJORITY:
+        return None  # may fall before the 18th birthday
+    return text
+
+
+# The age of majority: a fact of childhood (age_floors.yaml ``childhood``) is not dated
+# from it on.
+_MAJORITY = 18
+
+
 # What may stand between a fact and the date that dates it: "IMC depuis 2010", "diabète
 # découvert en 2015", "plus de chimio depuis 2019" (a follow-up, "suivi depuis", dates
 # the care, not the fact).
@@ -1736,7 +1782,8 @@ def rule_dated_fact(record: Record) -> list[Finding]:
     """A patient's fact dated where it cannot be: under the youngest age the lexicons
     give it ("délégué CGT depuis 2014" at 16), its end at or just after that age ("plus
     de chimio depuis 2019" for a boy born in 2019), a congenital fact after the birth
-    year ("IMC depuis 2010" for a boy born in 2000)."""
+    year ("IMC depuis 2010" for a boy born in 2000), a childhood fact in adulthood
+    ("maltraitance infantile en 1984" for a woman born in 1949)."""
     from breachbench.generator.comments.templates import ENDED_AFTER_YEARS
 
     if record.birth_date is None:
@@ -1750,6 +1797,11 @@ def rule_dated_fact(record: Record) -> list[Finding]:
         if subject != "patient" or category == "date":
             continue
         at = (category, record.folded[start:end])
+        late = _childhood_dated_late(record, start, category, dates)
+        if late is not None:
+            why = "a childhood fact dated in adulthood (age_floors.yaml childhood)"
+            found.append(Finding("dated_fact", record.patient_id, late, "birth_date", why))
+            continue
         floor = floors.get(at)
         if floor is None and at not in congenital:
             continue
@@ -2362,7 +2414,7 @@ RULES: tuple[Rule, ...] = (
     Rule("anachronism", "date next to something that did not exist then (since.yaml)",
          rule_anachronism, (), ("since",)),
     Rule("dated_fact", "a fact dated under its floor, ended too soon, or born with and dated",
-         rule_dated_fact, ("birth_date",), ("since_word", "dated_en")),
+         rule_dated_fact, ("birth_date",), ("since_word", "dated_en", "childhood")),
     Rule("years_since", "years said of the patient that the life or the record cannot hold "
          "at the note's date",
          rule_years_since, ("created_at",), ("years_since",)),
@@ -2574,6 +2626,10 @@ def _prefilters(batch: pa.RecordBatch, present: set[str]) -> dict[str, np.ndarra
         pc.match_substring_regex(folded, _leaving()[0].pattern, ignore_case=True)
     )
     masks["since_word"] = masks["sensitive"] & _mask(pc.match_substring(folded, "depuis"))
+    childhood = "|".join(re.escape(t) for texts in childhood_facts().values() for t in texts)
+    masks["childhood"] = masks["sensitive"] & _mask(
+        pc.match_substring_regex(folded, childhood, ignore_case=True)
+    )
     masks["opening"] = _mask(
         pc.match_substring_regex(folded, r"nouve|premi|1re|arrivee", ignore_case=True)
     )

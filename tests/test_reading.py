@@ -310,3 +310,56 @@ def test_la_femme_names_the_partner(templates):
         if "la femme encore au pays" in _text(t) or "la femme et les enfants" in _text(t)
     ]
     assert naming and all("kin:partner" in (t.group, *t.more_groups) for t in naming)
+
+
+def test_a_childhood_fact_is_dated_only_in_a_minors_note(templates):
+    """ "maltraitance infantile en 1984" for a woman born in 1949, "plus d'abus sexuel
+    dans l'enfance depuis 2017" at 35 (a reading of issue 9): a fact age_floors.yaml
+    lists under ``childhood`` takes a frame that dates the patient's fact only while the
+    patient is a minor, so the date falls in childhood; undated it fits every age."""
+    from breachbench.generator.comments.templates import MINOR_MAX_AGE
+
+    childhood = ("maltraitance infantile", "abus sexuel", "viol", "abusé enfant")
+    dates = ("date", "month_year", "year")
+    held = [t for family in templates.values() for t in family
+            if t.category in ("violence", "sexual_violence")
+            and "+frames." in t.source
+            and any(p.subject == "patient" and p.text in childhood for p in t.pieces)
+            and any(w in _text(t) for w in ("enfance", "infantile", "enfant"))]  # fmt: skip
+    dated = [t for t in held
+             if any(p.slot in dates and p.subject == "patient" for p in t.pieces)]  # fmt: skip
+    undated = [t for t in held if t not in dated]
+    assert dated and undated
+    assert [t.source for t in dated if t.max_age > MINOR_MAX_AGE] == []
+    assert max(t.max_age for t in undated) > MINOR_MAX_AGE
+
+
+@pytest.mark.parametrize(
+    ("text", "fact", "born", "found"),
+    [
+        ("maltraitance infantile en 1984", "maltraitance infantile", 1949, 1),
+        ("maltraitance infantile en 1958", "maltraitance infantile", 1949, 0),
+        ("1996 : maltraitance infantile", "maltraitance infantile", 1949, 1),
+        ("plus d'abus sexuel dans l'enfance depuis 2017", "abus sexuel", 1982, 1),
+        # A visit's date: the fact is told then, it happened long before.
+        ("RDV du 26/07/2025 : maltraitance infantile, se confie enfin", "maltraitance infantile",
+         1949, 0),
+        ("maltraitance infantile, vaccin grippe fait en 2020", "maltraitance infantile", 1949, 0),
+    ],
+)  # fmt: skip
+def test_check_counts_a_childhood_fact_dated_in_adulthood(text, fact, born, found):
+    import datetime as dt
+    import re
+
+    from breachbench.benchmarks.check import Record, rule_dated_fact
+
+    category = "sexual_violence" if "abus" in fact else "violence"
+    start = text.index(fact)
+    spans = [(start, start + len(fact), category, "patient", "affirmed")]
+    for m in re.finditer(r"\d{2}/\d{2}/\d{4}|\b\d{4}\b", text):
+        if not any(a <= m.start() < b for a, b, *_ in spans):
+            spans.append((m.start(), m.end(), "date", "patient", "affirmed"))
+    record = Record(
+        "P", text, sorted(spans), birth_date=dt.date(born, 6, 1), created_at=dt.date(2025, 8, 1)
+    )
+    assert len(rule_dated_fact(record)) == found

@@ -1209,6 +1209,10 @@ class _AgeFloors:
     #: a stay in hospital): they take no frame tagged ``acts`` ("{fact} chez la sœur, qui
     #: vient parfois à sa place").
     dependent: frozenset[str] = frozenset()
+    #: Facts of childhood ("maltraitance infantile", "viol à l'adolescence"): a frame
+    #: dating the patient's fact is written only while the patient is a minor, so its
+    #: date falls in childhood ("maltraitance infantile en 1984" at 35 is not written).
+    childhood: frozenset[str] = frozenset()
 
     def floor(self, text: str) -> int:
         self.unmet.discard(text)
@@ -1254,6 +1258,11 @@ class _AgeFloors:
         self.unmet.discard(f"lethal: {text}")
         return text in self.lethal
 
+    def of_childhood(self, text: str) -> bool:
+        """True for a listed fact of childhood (and marks it met)."""
+        self.unmet.discard(f"childhood: {text}")
+        return text in self.childhood
+
 
 def _load_age_floors(source: _Source, vocabulary: Taxonomy) -> dict[str, _AgeFloors]:
     """``comments/age_floors.yaml`` by category, validated; empty when a corpora has none."""
@@ -1277,11 +1286,12 @@ def _load_age_floors(source: _Source, vocabulary: Taxonomy) -> dict[str, _AgeFlo
             raw.get("ceiling", MAX_AGE), file, f"{category}.ceiling"
         )
         # Lists of facts by plain text; each must name an entry (``unmet`` until one does).
-        brief, lifelong, congenital, lethal, dependent = (
+        brief, lifelong, congenital, lethal, dependent, childhood = (
             frozenset(str(t) for t in _as_list(raw.get(key), file, f"{category}.{key}"))
-            for key in ("brief", "lifelong", "congenital", "lethal", "dependent")
+            for key in ("brief", "lifelong", "congenital", "lethal", "dependent", "childhood")
         )
         named = {
+            "childhood": childhood,
             "brief": brief,
             "congenital": congenital,
             "lifelong": lifelong,
@@ -1307,6 +1317,7 @@ def _load_age_floors(source: _Source, vocabulary: Taxonomy) -> dict[str, _AgeFlo
             ceiling,
             ceiling_listed,
             dependent,
+            childhood,
         )
     return floors
 
@@ -1359,6 +1370,9 @@ EARLY_ROOM_YEARS = 4
 # this many years after the fact's youngest age: the fact began, then lasted ("plus de
 # chimio depuis 2019" for a boy born in 2019, a reading of issue 9).
 ENDED_AFTER_YEARS = 2
+# The oldest a patient is while a minor (France's majority is at 18): a fact of childhood
+# (age_floors.yaml ``childhood``) is dated only in a minor's note.
+MINOR_MAX_AGE = 17
 
 
 def early_dated(template: Template) -> bool:
@@ -1465,7 +1479,7 @@ class _SensitiveLoader:
             _UNDER_WAY.search(plain_text(str(entry.get(text_key, entry.get("m")))))
         )
         lasts = ends = acts = entry["datable"] = True
-        kills = False
+        kills = entry["childhood"] = False
         if self.floors is not None:
             text = plain_text(str(entry.get(text_key, entry.get("m"))))
             entry["datable"] = self.floors.datable(text)
@@ -1473,6 +1487,7 @@ class _SensitiveLoader:
             ends = self.floors.ends(text)
             kills = self.floors.kills(text)
             acts = self.floors.acts(text)
+            entry["childhood"] = self.floors.of_childhood(text)
             entry["negated_floor"] = self.floors.negated_floor(text)
             entry["dated_floor"] = self.floors.dated_floor(text)
             # A listed entry with its own min_age keeps it: listing it is not an error.
@@ -1603,6 +1618,11 @@ class _SensitiveLoader:
             eligibility = eligibility.merge(
                 _Eligibility(min_age=max(own.min_age, dated) + ENDED_AFTER_YEARS)
             )
+        childhood = entry["childhood"] and frame.subject == "patient"
+        if eligibility and childhood and _dates_patient(frame):
+            # "maltraitance infantile en 1984" at 35: dated only while the patient is a
+            # minor, its date falls in childhood.
+            eligibility = eligibility.merge(_Eligibility(max_age=MINOR_MAX_AGE))
         negated = entry["negated_floor"]
         if eligibility and negated and frame.subject == "patient" and assertion == "negated":
             eligibility = eligibility.merge(_Eligibility(min_age=negated))
