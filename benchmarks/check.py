@@ -1663,6 +1663,33 @@ def lexicon_age_floors() -> dict[tuple[str, str], int]:
 
 
 @functools.cache
+def lexicon_affirmed_floors() -> dict[tuple[str, str], int]:
+    """The youngest patient the lexicons state each fact about, affirmed: (category,
+    folded span text) -> the lowest ``min_age`` of the templates holding it as the
+    patient's affirmed fact. A denial or a question may be written younger ("pas d'OH"
+    at 13, where "OH" says a drinking problem from 16)."""
+    from breachbench.generator.comments.templates import (
+        EARLY_ROOM_YEARS,
+        early_dated,
+        load_templates,
+    )
+
+    floors: dict[tuple[str, str], int] = {}
+    sensitive = set(load_taxonomy().sensitive)
+    for key, templates in load_templates().items():
+        if key not in sensitive:
+            continue
+        for template in templates:
+            age = template.min_age - (EARLY_ROOM_YEARS if early_dated(template) else 0)
+            for piece in template.pieces:
+                stated = piece.subject == "patient" and piece.assertion == "affirmed"
+                if piece.category and piece.slot is None and stated:
+                    at = (piece.category, fold(piece.text))
+                    floors[at] = min(floors.get(at, age), age)
+    return floors
+
+
+@functools.cache
 def lexicon_age_ceilings() -> dict[tuple[str, str], int]:
     """The oldest patient the generator writes each fact of theirs about: (category,
     folded span text) -> the highest ``max_age`` of the templates of any family holding
@@ -1699,6 +1726,8 @@ def _under_floor(record: Record, field_name: str) -> dict[int, Finding]:
         # A past fact keeps no ceiling: "ATCD de grossesse extra-utérine" at 91.
         ceiling = None if assertion == "historical" else ceilings.get(at)
         floor = floors.get(at)
+        if assertion == "affirmed":
+            floor = lexicon_affirmed_floors().get(at, floor)
         if floor is not None and record.age < floor:
             text = f"{record.text[start:end]} (age_floor {floor})"
             why = "fact under its lexicon age floor (age_floors.yaml)"

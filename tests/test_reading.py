@@ -363,3 +363,29 @@ def test_check_counts_a_childhood_fact_dated_in_adulthood(text, fact, born, foun
         "P", text, sorted(spans), birth_date=dt.date(born, 6, 1), created_at=dt.date(2025, 8, 1)
     )
     assert len(rule_dated_fact(record)) == found
+
+
+def test_a_drinking_problem_is_an_older_teenagers(templates):
+    """ "OH connu" at 13, "OH depuis 2023" at 14 (a reading of issue 9): "OH", a GP's
+    shorthand for a drinking problem, and its withdrawal or relapse are stated from 16;
+    denied or asked ("pas d'OH", "OH ? haleine") they keep 13."""
+    stated, other = [], []
+    for t in templates["addiction"]:
+        for p in t.pieces:
+            if p.subject == "patient" and p.text in ("OH", "OH+", "OH ++", "sevrage OH"):
+                (stated if p.assertion == "affirmed" else other).append(t)
+    assert stated and other
+    assert min(t.min_age for t in stated) >= 16
+    assert min(t.min_age for t in other) == 13
+
+
+@pytest.mark.parametrize(
+    ("text", "assertion", "age", "found"),
+    [("OH", "affirmed", 13, 1), ("OH", "affirmed", 16, 0), ("OH", "negated", 13, 0)],
+)
+def test_check_counts_a_drinking_problem_stated_at_13(text, assertion, age, found):
+    from breachbench.benchmarks.check import Record, rule_eligibility
+
+    spans = [(0, len(text), "addiction", "patient", assertion)]
+    findings = rule_eligibility(Record("P", text, spans, sex="M", age=age))
+    assert len(findings) == found
