@@ -389,3 +389,34 @@ def test_check_counts_a_drinking_problem_stated_at_13(text, assertion, age, foun
     spans = [(0, len(text), "addiction", "patient", assertion)]
     findings = rule_eligibility(Record("P", text, spans, sex="M", age=age))
     assert len(findings) == found
+
+
+@pytest.mark.parametrize(
+    ("fact", "category", "oldest"),
+    [("mineur non accompagné", "ethnic_origin", 17), ("mineure isolée", "ethnic_origin", 17),
+     ("à la rue", "social_precarity", 85), ("SDF", "social_precarity", 85),
+     ("sans domicile fixe", "social_precarity", 85)],
+)  # fmt: skip
+def test_a_status_of_an_age_is_not_written_past_it(templates, fact, category, oldest):
+    """ "Pt mineur non accompagné." at 90, "à la rue" at 93 (a reading of issue 9): an
+    unaccompanied minor is under 18, and living rough is not written past 85
+    (age_floors.yaml ``ceiling``); a past one ("ancien SDF") keeps no ceiling."""
+    stated = [t for t in templates[category]
+              if any(p.subject == "patient" and p.text == fact and p.assertion == "affirmed"
+                     for p in t.pieces)]  # fmt: skip
+    assert stated
+    assert max(t.max_age for t in stated) <= oldest
+
+
+@pytest.mark.parametrize(
+    ("text", "category", "age", "found"),
+    [("mineur non accompagné", "ethnic_origin", 40, 1),
+     ("mineur non accompagné", "ethnic_origin", 17, 0),
+     ("à la rue", "social_precarity", 93, 1), ("à la rue", "social_precarity", 60, 0)],
+)  # fmt: skip
+def test_check_counts_a_status_past_its_age(text, category, age, found):
+    from breachbench.benchmarks.check import Record, rule_eligibility
+
+    spans = [(0, len(text), category, "patient", "affirmed")]
+    findings = rule_eligibility(Record("P", text, spans, sex="M", age=age))
+    assert len(findings) == found
