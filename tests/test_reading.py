@@ -420,3 +420,18 @@ def test_check_counts_a_status_past_its_age(text, category, age, found):
     spans = [(0, len(text), category, "patient", "affirmed")]
     findings = rule_eligibility(Record("P", text, spans, sex="M", age=age))
     assert len(findings) == found
+
+
+def test_a_neighbours_or_grandmothers_bare_fact_is_not_a_childs(templates):
+    """ "Grand-mère VIH +." at 2, "Voisin battu." at 1 (a reading of issue 9): a bare
+    neighbour's or grandmother's fact, with no reason to note it, is written from 16;
+    a family history ("grand-mère : diabète") stays open to every age."""
+    import re
+
+    bare_frame = re.compile(r"(voisin|grand-mère) (?!:)")
+    bare = [t for family in templates.values() for t in family
+            if "+frames." in t.source and bare_frame.match(_text(t))]  # fmt: skip
+    assert bare and min(t.min_age for t in bare) >= 16
+    history = [t for family in templates.values() for t in family
+               if "+frames." in t.source and _text(t).startswith("grand-mère : ")]  # fmt: skip
+    assert history and min(t.min_age for t in history) < 16
