@@ -435,3 +435,48 @@ def test_a_neighbours_or_grandmothers_bare_fact_is_not_a_childs(templates):
     history = [t for family in templates.values() for t in family
                if "+frames." in t.source and _text(t).startswith("grand-mère : ")]  # fmt: skip
     assert history and min(t.min_age for t in history) < 16
+
+
+def test_where_the_patient_lives_and_homelessness_are_one_lodging(templates):
+    """ "Nouvelle adresse : 4 route Victor Hugo, 74140 Sciez. Sans-abri : tiers payant
+    intégral" (a reading of issue 9): a note that writes where the patient lives now (the
+    patient's own {address} or {street}) and one that says they have no home ("SDF",
+    "sans domicile fixe") both join group lodging, so a note holds one of them; an old
+    or a work address ({address|patient:other}) and a past homelessness do not."""
+    own, other = [], []
+    for family in templates.values():
+        for t in family:
+            for p in t.pieces:
+                if p.slot in ("address", "street") and p.subject == "patient":
+                    (other if "other" in p.role.split(":") else own).append(t)
+    assert own and other
+    assert [t.source for t in own if "lodging" not in (t.group, *t.more_groups)] == []
+    assert any("lodging" not in (t.group, *t.more_groups) for t in other)
+    homeless = [t for t in templates["social_precarity"]
+                if any(p.subject == "patient" and p.text in ("SDF", "sans domicile fixe")
+                       and p.assertion == "affirmed" for p in t.pieces)]  # fmt: skip
+    assert homeless
+    assert [t.source for t in homeless if "lodging" not in (t.group, *t.more_groups)] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "labels", "found"),
+    [
+        ("nouvelle adresse : 3 rue des Lilas. SDF", [("SDF", "patient", "affirmed")], 1),
+        ("Domicile : 3 rue des Lilas. À la rue", [("À la rue", "patient", "affirmed")], 1),
+        ("ancienne adresse : 3 rue des Lilas. SDF", [("SDF", "patient", "affirmed")], 0),
+        ("nouvelle adresse : 3 rue des Lilas. père SDF", [("SDF", "relative", "affirmed")], 0),
+        ("aide à domicile : Isabelle. Sans domicile", [("Sans domicile", "patient", "affirmed")],
+         0),
+        ("n'est plus SDF, habite 3 rue des Lilas", [("SDF", "patient", "historical")], 0),
+    ],
+)  # fmt: skip
+def test_check_counts_a_homeless_patients_new_address(text, labels, found):
+    from breachbench.benchmarks.check import Record, rule_clash
+
+    spans = []
+    for words, subject, assertion in labels:
+        start = text.index(words)
+        spans.append((start, start + len(words), "social_precarity", subject, assertion))
+    findings = [f for f in rule_clash(Record("P", text, spans)) if "housed_homeless" in f.text]
+    assert len(findings) == found
