@@ -86,6 +86,7 @@ RESIDENCE_FILE = "checks/residence.yaml"
 ORIGIN_REASON_FILE = "checks/origin_reason.yaml"
 CONTACTS_FILE = "checks/contacts.yaml"
 DESK_FILE = "checks/desk.yaml"
+OPENING_FILE = "checks/opening.yaml"
 LASTING_FILE = "checks/lasting.yaml"
 KINSHIP_FILE = "formats/kinship.yaml"
 LIFELONG_FILE = "checks/lifelong.yaml"
@@ -1110,6 +1111,7 @@ class Desk:
 
     before: re.Pattern[str]
     after: re.Pattern[str]
+    here: re.Pattern[str]  # what a visit here of any year since the opening follows
 
 
 @functools.cache
@@ -1117,9 +1119,11 @@ def load_desk() -> Desk:
     """The patterns of ``corpora/checks/desk.yaml``, compiled."""
     raw = corpora.read_yaml(DESK_FILE)
     before = "|".join(f"(?:{p})" for p in raw["before"])
+    here = "|".join(f"(?:{p})" for p in raw["here"])
     return Desk(
         before=_compile(rf"(?:{before})\W*$"),
         after=_compile("|".join(f"(?:{p})" for p in raw["after"])),
+        here=_compile(rf"(?:{here})\W*$"),
     )
 
 
@@ -1138,10 +1142,20 @@ def _desk_entry(record: Record, start: int, end: int) -> bool:
     )
 
 
+def _visit_here(record: Record, start: int) -> bool:
+    """True when the date at ``start`` dates a visit at this practice of any year since
+    the opening ("revu en avril 2018", "perdu de vue jusqu'au 16/07/23"; ``desk.yaml``
+    ``here``)."""
+    before = record.folded[max(0, start - 60) : start]
+    here = load_desk().here
+    return bool(here.search(before) or here.search(spelled_out(before)))
+
+
 def rule_desk_before_opening(record: Record) -> list[Finding]:
     """A desk entry on the record (an appointment cancelled, a message left, a card
-    scanned) dated before the record was opened: the desk cannot act on a record that
-    does not exist yet, while the patient's history may be older (``desk.yaml``)."""
+    scanned) or a visit here ("revu en avril 2018") dated before the record was opened:
+    the desk cannot act on a record that does not exist yet, nor the practice see a
+    patient before it, while the patient's history may be older (``desk.yaml``)."""
     if record.created_at is None:
         return []
     pivot = record.pivot(PIVOT_AHEAD)
@@ -1152,7 +1166,7 @@ def rule_desk_before_opening(record: Record) -> list[Finding]:
         interval = parse_date_span(record.text[start:end], pivot)
         if interval is None or interval[1] >= record.created_at:
             continue
-        if _desk_entry(record, start, end):
+        if _desk_entry(record, start, end) or _visit_here(record, start):
             found.append(
                 Finding(
                     "desk_before_opening",
@@ -1163,6 +1177,38 @@ def rule_desk_before_opening(record: Record) -> list[Finding]:
                 )
             )
     return found
+
+
+@functools.cache
+def load_opening() -> tuple[int, re.Pattern[str]]:
+    """``corpora/checks/opening.yaml``: the years after the opening by which a note no
+    longer says the patient is new, and what says so."""
+    raw = corpora.read_yaml(OPENING_FILE)
+    return int(raw["years"]), _compile("|".join(f"(?:{p})" for p in raw["new"]))
+
+
+def rule_new_after_opening(record: Record) -> list[Finding]:
+    """A note that says the patient is new here ("nouveau patient", "première
+    consultation au cabinet") written ``years`` or more after the record was opened
+    (``opening.yaml``): it belongs near the opening."""
+    note, opened = record.updated_at, record.created_at
+    if note is None or opened is None:
+        return []
+    years, new = load_opening()
+    if (note.year - opened.year - ((note.month, note.day) < (opened.month, opened.day))) < years:
+        return []
+    m = new.search(record.folded) or new.search(spelled_out(record.folded))
+    if m is None:
+        return []
+    return [
+        Finding(
+            "new_after_opening",
+            record.patient_id,
+            m.group(0),
+            "created_at",
+            f"{opened.isoformat()} (note {note.isoformat()})",
+        )
+    ]
 
 
 @functools.cache
@@ -1617,6 +1663,33 @@ def lexicon_age_floors() -> dict[tuple[str, str], int]:
 
 
 @functools.cache
+def lexicon_affirmed_floors() -> dict[tuple[str, str], int]:
+    """The youngest patient the lexicons state each fact about, affirmed: (category,
+    folded span text) -> the lowest ``min_age`` of the templates holding it as the
+    patient's affirmed fact. A denial or a question may be written younger ("pas d'OH"
+    at 13, where "OH" says a drinking problem from 16)."""
+    from breachbench.generator.comments.templates import (
+        EARLY_ROOM_YEARS,
+        early_dated,
+        load_templates,
+    )
+
+    floors: dict[tuple[str, str], int] = {}
+    sensitive = set(load_taxonomy().sensitive)
+    for key, templates in load_templates().items():
+        if key not in sensitive:
+            continue
+        for template in templates:
+            age = template.min_age - (EARLY_ROOM_YEARS if early_dated(template) else 0)
+            for piece in template.pieces:
+                stated = piece.subject == "patient" and piece.assertion == "affirmed"
+                if piece.category and piece.slot is None and stated:
+                    at = (piece.category, fold(piece.text))
+                    floors[at] = min(floors.get(at, age), age)
+    return floors
+
+
+@functools.cache
 def lexicon_age_ceilings() -> dict[tuple[str, str], int]:
     """The oldest patient the generator writes each fact of theirs about: (category,
     folded span text) -> the highest ``max_age`` of the templates of any family holding
@@ -1657,6 +1730,8 @@ def _under_floor(record: Record, field_name: str) -> dict[int, Finding]:
         # A past fact keeps no ceiling: "ATCD de grossesse extra-utérine" at 91.
         ceiling = None if assertion == "historical" else ceilings.get(at)
         floor = floors.get(at)
+        if assertion == "affirmed":
+            floor = lexicon_affirmed_floors().get(at, floor)
         if floor is not None and record.age < floor:
             text = f"{record.text[start:end]} (age_floor {floor})"
             why = "fact under its lexicon age floor (age_floors.yaml)"
@@ -1680,6 +1755,52 @@ def congenital_facts() -> frozenset[tuple[str, str]]:
     )
 
 
+@functools.cache
+def childhood_facts() -> dict[str, tuple[str, ...]]:
+    """Per category, the folded texts of the facts ``comments/age_floors.yaml`` says
+    happened in childhood (``childhood``): they are never dated in adulthood."""
+    return {
+        str(category): tuple(fold(str(text)) for text in raw.get("childhood") or ())
+        for category, raw in corpora.read_yaml(AGE_FLOORS_FILE).items()
+    }
+
+
+def _childhood_dated_late(record: Record, start: int, category: str, dates) -> str | None:
+    """The text of a childhood fact at ``start`` and its date, when that date falls on or
+    after the patient's 18th birthday: "maltraitance infantile en 1984" at 35, "1984 :
+    maltraitance infantile" (not a visit's date: "RDV du ... : maltraitance infantile,
+    se confie enfin")."""
+    folded = record.folded
+    facts = childhood_facts().get(category, ())
+    fact = next((t for t in facts if folded.startswith(t, start)), None)
+    if fact is None or record.birth_date is None:
+        return None
+    end = start + len(fact)
+    after = next(((a, b) for a, b in dates if a >= end), None)
+    before = next(((a, b) for a, b in reversed(dates) if b <= start), None)
+    if after is not None and _DATED_BY.fullmatch(folded[end : after[0]]):
+        date, text = after, record.text[start : after[1]]
+    elif (
+        before is not None
+        and re.fullmatch(r"\s*:\s*", folded[before[1] : start])
+        # "RDV du 26/07/2025 : maltraitance infantile, se confie enfin" dates the visit
+        and not _desk_entry(record, *before)
+    ):
+        date, text = before, record.text[before[0] : end]
+    else:
+        return None
+    interval = parse_date_span(record.text[date[0] : date[1]], record.pivot(PIVOT_AHEAD))
+    born = record.birth_date
+    if interval is None or interval[0].year - born.year - 1 < _MAJORITY:
+        return None  # may fall before the 18th birthday
+    return text
+
+
+# The age of majority: a fact of childhood (age_floors.yaml ``childhood``) is not dated
+# from it on.
+_MAJORITY = 18
+
+
 # What may stand between a fact and the date that dates it: "IMC depuis 2010", "diabète
 # découvert en 2015", "plus de chimio depuis 2019" (a follow-up, "suivi depuis", dates
 # the care, not the fact).
@@ -1694,7 +1815,8 @@ def rule_dated_fact(record: Record) -> list[Finding]:
     """A patient's fact dated where it cannot be: under the youngest age the lexicons
     give it ("délégué CGT depuis 2014" at 16), its end at or just after that age ("plus
     de chimio depuis 2019" for a boy born in 2019), a congenital fact after the birth
-    year ("IMC depuis 2010" for a boy born in 2000)."""
+    year ("IMC depuis 2010" for a boy born in 2000), a childhood fact in adulthood
+    ("maltraitance infantile en 1984" for a woman born in 1949)."""
     from breachbench.generator.comments.templates import ENDED_AFTER_YEARS
 
     if record.birth_date is None:
@@ -1708,6 +1830,11 @@ def rule_dated_fact(record: Record) -> list[Finding]:
         if subject != "patient" or category == "date":
             continue
         at = (category, record.folded[start:end])
+        late = _childhood_dated_late(record, start, category, dates)
+        if late is not None:
+            why = "a childhood fact dated in adulthood (age_floors.yaml childhood)"
+            found.append(Finding("dated_fact", record.patient_id, late, "birth_date", why))
+            continue
         floor = floors.get(at)
         if floor is None and at not in congenital:
             continue
@@ -2290,8 +2417,11 @@ RULES: tuple[Rule, ...] = (
     Rule("date_after_creation", "patient's dated event after the note's date (updated_at), "
          "not planned",
          rule_date_after_creation, ("created_at",), ("date",)),
-    Rule("desk_before_opening", "desk entry (RDV annulé, message laissé) before created_at",
+    Rule("desk_before_opening", "desk entry or visit here (RDV annulé, message laissé, revu "
+         "en) before created_at",
          rule_desk_before_opening, ("created_at",), ("date",)),
+    Rule("new_after_opening", "a new patient's note written years after created_at "
+         "(opening.yaml)", rule_new_after_opening, ("created_at", "updated_at"), ("opening",)),
     Rule("brief_since", "an event or a course of weeks said to last ('IVG depuis 2015')",
          rule_brief_since, (), ("since_word",)),
     Rule("lifelong_ended", "a fact that never ends said to be over ('plus de VIH depuis 2019')",
@@ -2317,7 +2447,7 @@ RULES: tuple[Rule, ...] = (
     Rule("anachronism", "date next to something that did not exist then (since.yaml)",
          rule_anachronism, (), ("since",)),
     Rule("dated_fact", "a fact dated under its floor, ended too soon, or born with and dated",
-         rule_dated_fact, ("birth_date",), ("since_word", "dated_en")),
+         rule_dated_fact, ("birth_date",), ("since_word", "dated_en", "childhood")),
     Rule("years_since", "years said of the patient that the life or the record cannot hold "
          "at the note's date",
          rule_years_since, ("created_at",), ("years_since",)),
@@ -2529,6 +2659,13 @@ def _prefilters(batch: pa.RecordBatch, present: set[str]) -> dict[str, np.ndarra
         pc.match_substring_regex(folded, _leaving()[0].pattern, ignore_case=True)
     )
     masks["since_word"] = masks["sensitive"] & _mask(pc.match_substring(folded, "depuis"))
+    childhood = "|".join(re.escape(t) for texts in childhood_facts().values() for t in texts)
+    masks["childhood"] = masks["sensitive"] & _mask(
+        pc.match_substring_regex(folded, childhood, ignore_case=True)
+    )
+    masks["opening"] = _mask(
+        pc.match_substring_regex(folded, r"nouve|premi|1re|arrivee", ignore_case=True)
+    )
     years = _mask(pc.match_substring_regex(folded, r"depuis (plus de |pres de |presque )?\d+ ans"))
     masks["years_since"] = years
     masks["dated_en"] = masks["sensitive"] & _mask(pc.match_substring_regex(folded, r"\b(en|des) "))

@@ -261,6 +261,11 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
             [("mars 2019", "date", P, A), ("12/06/2021", "date", P, A)],
         ),
     ),
+    # A new patient's note written years after the opening belongs near it.
+    "new_after_opening": (
+        make_row("nouvelle patiente de 41 ans", updated_at=dt.datetime(2024, 6, 1, 9, 30)),
+        make_row("nouvelle patiente de 41 ans, MT déclaré le jour de la première consultation"),
+    ),
     "anachronism": (
         make_row(
             "CSS depuis 2012, SMS du 03/02/1994",

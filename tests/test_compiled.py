@@ -279,6 +279,7 @@ def test_compiled_eligibility_and_labels_are_the_templates_own():
     for i in range(0, len(ordered), 97):
         t = ordered[i]
         own = [t.max_age, t.since, t.until, t.partner, t.needs, t.born, t.lives]
+        own += [t.min_open, t.max_open]
         assert rows[i].tolist()[1:] == own
         assert rows[i][0] == compiled.min_age[i] >= t.min_age
         says_label = any(p.slot is None and " : " in p.text for p in t.pieces)

@@ -310,3 +310,173 @@ def test_la_femme_names_the_partner(templates):
         if "la femme encore au pays" in _text(t) or "la femme et les enfants" in _text(t)
     ]
     assert naming and all("kin:partner" in (t.group, *t.more_groups) for t in naming)
+
+
+def test_a_childhood_fact_is_dated_only_in_a_minors_note(templates):
+    """ "maltraitance infantile en 1984" for a woman born in 1949, "plus d'abus sexuel
+    dans l'enfance depuis 2017" at 35 (a reading of issue 9): a fact age_floors.yaml
+    lists under ``childhood`` takes a frame that dates the patient's fact only while the
+    patient is a minor, so the date falls in childhood; undated it fits every age."""
+    from breachbench.generator.comments.templates import MINOR_MAX_AGE
+
+    childhood = ("maltraitance infantile", "abus sexuel", "viol", "abusé enfant")
+    dates = ("date", "month_year", "year")
+    held = [t for family in templates.values() for t in family
+            if t.category in ("violence", "sexual_violence")
+            and "+frames." in t.source
+            and any(p.subject == "patient" and p.text in childhood for p in t.pieces)
+            and any(w in _text(t) for w in ("enfance", "infantile", "enfant"))]  # fmt: skip
+    dated = [t for t in held
+             if any(p.slot in dates and p.subject == "patient" for p in t.pieces)]  # fmt: skip
+    undated = [t for t in held if t not in dated]
+    assert dated and undated
+    assert [t.source for t in dated if t.max_age > MINOR_MAX_AGE] == []
+    assert max(t.max_age for t in undated) > MINOR_MAX_AGE
+
+
+@pytest.mark.parametrize(
+    ("text", "fact", "born", "found"),
+    [
+        ("maltraitance infantile en 1984", "maltraitance infantile", 1949, 1),
+        ("maltraitance infantile en 1958", "maltraitance infantile", 1949, 0),
+        ("1996 : maltraitance infantile", "maltraitance infantile", 1949, 1),
+        ("plus d'abus sexuel dans l'enfance depuis 2017", "abus sexuel", 1982, 1),
+        # A visit's date: the fact is told then, it happened long before.
+        ("RDV du 26/07/2025 : maltraitance infantile, se confie enfin", "maltraitance infantile",
+         1949, 0),
+        ("maltraitance infantile, vaccin grippe fait en 2020", "maltraitance infantile", 1949, 0),
+    ],
+)  # fmt: skip
+def test_check_counts_a_childhood_fact_dated_in_adulthood(text, fact, born, found):
+    import datetime as dt
+    import re
+
+    from breachbench.benchmarks.check import Record, rule_dated_fact
+
+    category = "sexual_violence" if "abus" in fact else "violence"
+    start = text.index(fact)
+    spans = [(start, start + len(fact), category, "patient", "affirmed")]
+    for m in re.finditer(r"\d{2}/\d{2}/\d{4}|\b\d{4}\b", text):
+        if not any(a <= m.start() < b for a, b, *_ in spans):
+            spans.append((m.start(), m.end(), "date", "patient", "affirmed"))
+    record = Record(
+        "P", text, sorted(spans), birth_date=dt.date(born, 6, 1), created_at=dt.date(2025, 8, 1)
+    )
+    assert len(rule_dated_fact(record)) == found
+
+
+def test_a_drinking_problem_is_an_older_teenagers(templates):
+    """ "OH connu" at 13, "OH depuis 2023" at 14 (a reading of issue 9): "OH", a GP's
+    shorthand for a drinking problem, and its withdrawal or relapse are stated from 16;
+    denied or asked ("pas d'OH", "OH ? haleine") they keep 13."""
+    stated, other = [], []
+    for t in templates["addiction"]:
+        for p in t.pieces:
+            if p.subject == "patient" and p.text in ("OH", "OH+", "OH ++", "sevrage OH"):
+                (stated if p.assertion == "affirmed" else other).append(t)
+    assert stated and other
+    assert min(t.min_age for t in stated) >= 16
+    assert min(t.min_age for t in other) == 13
+
+
+@pytest.mark.parametrize(
+    ("text", "assertion", "age", "found"),
+    [("OH", "affirmed", 13, 1), ("OH", "affirmed", 16, 0), ("OH", "negated", 13, 0)],
+)
+def test_check_counts_a_drinking_problem_stated_at_13(text, assertion, age, found):
+    from breachbench.benchmarks.check import Record, rule_eligibility
+
+    spans = [(0, len(text), "addiction", "patient", assertion)]
+    findings = rule_eligibility(Record("P", text, spans, sex="M", age=age))
+    assert len(findings) == found
+
+
+@pytest.mark.parametrize(
+    ("fact", "category", "oldest"),
+    [("mineur non accompagné", "ethnic_origin", 17), ("mineure isolée", "ethnic_origin", 17),
+     ("à la rue", "social_precarity", 85), ("SDF", "social_precarity", 85),
+     ("sans domicile fixe", "social_precarity", 85)],
+)  # fmt: skip
+def test_a_status_of_an_age_is_not_written_past_it(templates, fact, category, oldest):
+    """ "Pt mineur non accompagné." at 90, "à la rue" at 93 (a reading of issue 9): an
+    unaccompanied minor is under 18, and living rough is not written past 85
+    (age_floors.yaml ``ceiling``); a past one ("ancien SDF") keeps no ceiling."""
+    stated = [t for t in templates[category]
+              if any(p.subject == "patient" and p.text == fact and p.assertion == "affirmed"
+                     for p in t.pieces)]  # fmt: skip
+    assert stated
+    assert max(t.max_age for t in stated) <= oldest
+
+
+@pytest.mark.parametrize(
+    ("text", "category", "age", "found"),
+    [("mineur non accompagné", "ethnic_origin", 40, 1),
+     ("mineur non accompagné", "ethnic_origin", 17, 0),
+     ("à la rue", "social_precarity", 93, 1), ("à la rue", "social_precarity", 60, 0)],
+)  # fmt: skip
+def test_check_counts_a_status_past_its_age(text, category, age, found):
+    from breachbench.benchmarks.check import Record, rule_eligibility
+
+    spans = [(0, len(text), category, "patient", "affirmed")]
+    findings = rule_eligibility(Record("P", text, spans, sex="M", age=age))
+    assert len(findings) == found
+
+
+def test_a_neighbours_or_grandmothers_bare_fact_is_not_a_childs(templates):
+    """ "Grand-mère VIH +." at 2, "Voisin battu." at 1 (a reading of issue 9): a bare
+    neighbour's or grandmother's fact, with no reason to note it, is written from 16;
+    a family history ("grand-mère : diabète") stays open to every age."""
+    import re
+
+    bare_frame = re.compile(r"(voisin|grand-mère) (?!:)")
+    bare = [t for family in templates.values() for t in family
+            if "+frames." in t.source and bare_frame.match(_text(t))]  # fmt: skip
+    assert bare and min(t.min_age for t in bare) >= 16
+    history = [t for family in templates.values() for t in family
+               if "+frames." in t.source and _text(t).startswith("grand-mère : ")]  # fmt: skip
+    assert history and min(t.min_age for t in history) < 16
+
+
+def test_where_the_patient_lives_and_homelessness_are_one_lodging(templates):
+    """ "Nouvelle adresse : 4 route Victor Hugo, 74140 Sciez. Sans-abri : tiers payant
+    intégral" (a reading of issue 9): a note that writes where the patient lives now (the
+    patient's own {address} or {street}) and one that says they have no home ("SDF",
+    "sans domicile fixe") both join group lodging, so a note holds one of them; an old
+    or a work address ({address|patient:other}) and a past homelessness do not."""
+    own, other = [], []
+    for family in templates.values():
+        for t in family:
+            for p in t.pieces:
+                if p.slot in ("address", "street") and p.subject == "patient":
+                    (other if "other" in p.role.split(":") else own).append(t)
+    assert own and other
+    assert [t.source for t in own if "lodging" not in (t.group, *t.more_groups)] == []
+    assert any("lodging" not in (t.group, *t.more_groups) for t in other)
+    homeless = [t for t in templates["social_precarity"]
+                if any(p.subject == "patient" and p.text in ("SDF", "sans domicile fixe")
+                       and p.assertion == "affirmed" for p in t.pieces)]  # fmt: skip
+    assert homeless
+    assert [t.source for t in homeless if "lodging" not in (t.group, *t.more_groups)] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "labels", "found"),
+    [
+        ("nouvelle adresse : 3 rue des Lilas. SDF", [("SDF", "patient", "affirmed")], 1),
+        ("Domicile : 3 rue des Lilas. À la rue", [("À la rue", "patient", "affirmed")], 1),
+        ("ancienne adresse : 3 rue des Lilas. SDF", [("SDF", "patient", "affirmed")], 0),
+        ("nouvelle adresse : 3 rue des Lilas. père SDF", [("SDF", "relative", "affirmed")], 0),
+        ("aide à domicile : Isabelle. Sans domicile", [("Sans domicile", "patient", "affirmed")],
+         0),
+        ("n'est plus SDF, habite 3 rue des Lilas", [("SDF", "patient", "historical")], 0),
+    ],
+)  # fmt: skip
+def test_check_counts_a_homeless_patients_new_address(text, labels, found):
+    from breachbench.benchmarks.check import Record, rule_clash
+
+    spans = []
+    for words, subject, assertion in labels:
+        start = text.index(words)
+        spans.append((start, start + len(words), "social_precarity", subject, assertion))
+    findings = [f for f in rule_clash(Record("P", text, spans)) if "housed_homeless" in f.text]
+    assert len(findings) == found

@@ -123,6 +123,9 @@ class CompiledTemplates:
     needs: np.ndarray  # record contacts it writes, a NEEDS_PHONE | ... mask
     born: np.ndarray  # birth classes it fits, a mask (generator.comments.births)
     lives: np.ndarray  # home classes it fits, a mask (generator.comments.homes)
+    # completed years the record has been open on the note's date (templates.MAX_OPEN)
+    min_open: np.ndarray
+    max_open: np.ndarray
     group: np.ndarray  # exclusion group id, -1 for none: one per comment
     group_names: tuple[str, ...]
     # Clauses written by more than one template ("feuille de soins papier" as a routine
@@ -139,7 +142,8 @@ class CompiledTemplates:
     # patient's hypothyroidism to the father)
     no_comma_after: np.ndarray
     constraint: np.ndarray  # (templates,) int64: its row of constraint_rows
-    # distinct (min_age, max_age, since, until, partner, needs, born, lives)
+    # distinct (min_age, max_age, since, until, partner, needs, born, lives, min_open,
+    # max_open)
     constraint_rows: np.ndarray
 
     def scale(self, tag_weights: Mapping[str, float]) -> np.ndarray:
@@ -355,11 +359,15 @@ def compile_templates(
             template_bits |= np.where(incidence[:, i], tag_bit[tag], 0)
 
     min_age = _min_ages(templates, category_min_age or {})
-    max_age, since, until, partner, needs, born, lives = map(
-        column, ("max_age", "since", "until", "partner", "needs", "born", "lives")
+    max_age, since, until, partner, needs, born, lives, min_open, max_open = map(
+        column,
+        ("max_age", "since", "until", "partner", "needs", "born", "lives", "min_open", "max_open"),
     )
     constraint_rows, constraint = np.unique(
-        np.stack([min_age, max_age, since, until, partner, needs, born, lives], axis=1),
+        np.stack(
+            [min_age, max_age, since, until, partner, needs, born, lives, min_open, max_open],
+            axis=1,
+        ),
         axis=0,
         return_inverse=True,
     )
@@ -390,6 +398,8 @@ def compile_templates(
         needs=needs,
         born=born,
         lives=lives,
+        min_open=min_open,
+        max_open=max_open,
         group=np.array([group_id.get(g, -1) for g in groups], dtype=np.int64),
         group_names=group_names,
         shared_start=shared_start,

@@ -156,6 +156,17 @@ class CommentContext:
         return np.clip(self.note_year - FIRST_YEAR, 0, YEARS - 1)
 
     @functools.cached_property
+    def open_years(self) -> np.ndarray:
+        """Completed years from the record's opening to the note's date: a template's
+        ``min_open`` and ``max_open`` read them ("nouveau patient" in its first year)."""
+        return completed_years(self.created_days, self.note_days)
+
+    @functools.cached_property
+    def open_column(self) -> np.ndarray:
+        """Column of :attr:`CommentEngine._fit_tables`' years-open table, clipped to it."""
+        return np.clip(self.open_years, 0, OPEN_YEARS - 1)
+
+    @functools.cached_property
     def birth_class(self) -> np.ndarray:
         """Per record, its birth class; :data:`UNKNOWN_BIRTH` (fits every clause) when the
         context carries no birth places."""
@@ -206,6 +217,7 @@ UNKNOWN_CONTACTS = 32
 # is compared with the year clipped to it).
 AGES = 121
 FIRST_YEAR, YEARS = 1990, 60
+OPEN_YEARS = 121  # years a record has been open, 0..120 (templates.MAX_OPEN)
 
 
 def _valid(array: pa.Array) -> np.ndarray:

@@ -60,6 +60,7 @@ from breachbench.generator.comments.compiled import (
 from breachbench.generator.comments.context import (
     AGES,
     FIRST_YEAR,
+    OPEN_YEARS,
     UNKNOWN_CONTACTS,
     YEARS,
     CommentContext,
@@ -80,6 +81,7 @@ from breachbench.generator.comments.templates import (
     FEMALE_PARTNER,
     LACKS_SHIFT,
     MALE_PARTNER,
+    MAX_OPEN,
     NO_UNTIL,
     Template,
     kinship,
@@ -750,8 +752,9 @@ class CommentEngine:
         self, template: np.ndarray, row: np.ndarray, ctx: CommentContext, partner: np.ndarray
     ) -> np.ndarray:
         """Whether each template fits its record: age on the note's date, its year (``since``,
-        ``until``), the partner, the contacts it writes, the country of birth and the
-        department of residence (sex is the sampler's)."""
+        ``until``), the partner, the contacts it writes, the country of birth, the
+        department of residence and how long the record has been open (sex is the
+        sampler's)."""
         tables, constraint = self._fit_tables
         at = constraint[template]
         columns = (
@@ -761,6 +764,7 @@ class CommentEngine:
             ctx.contacts,
             ctx.birth_class,
             ctx.home_class,
+            ctx.open_column,
         )
         fit = tables[0].flat_take(at, columns[0][row])
         for table, column in zip(tables[1:], columns[1:], strict=True):
@@ -772,7 +776,7 @@ class CommentEngine:
         """Eligibility as table reads: templates share a few thousand distinct constraints
         (``CompiledTemplates.constraint_rows``), and each condition of a constraint reads
         one property of the record (age, year, partner, contacts, birth class, home
-        class), so whether a template fits is one small table read per condition.
+        class, years open), so whether a template fits is one small table read per condition.
 
         One table per condition, not their product: an (age x year) table and a
         (contacts x partner x birth) one held 20 and 18 MB, and each read of them missed
@@ -780,9 +784,10 @@ class CommentEngine:
         """
         c = self.compiled
         rows = c.constraint_rows
-        min_age, max_age, since, until, partner, needs, born, lives = (
-            rows[:, i, None] for i in range(8)
+        min_age, max_age, since, until, partner, needs, born, lives, min_open, max_open = (
+            rows[:, i, None] for i in range(10)
         )
+        opened = np.arange(OPEN_YEARS)[None, :]
         age = np.arange(AGES)[None, :]
         year = FIRST_YEAR + np.arange(YEARS)[None, :]
         contacts = np.arange(UNKNOWN_CONTACTS + 1)[None, :]
@@ -795,6 +800,7 @@ class CommentEngine:
             unknown | (((has & ~contacts) == 0) & ((lacks & contacts) == 0)),
             ((born >> np.arange(BIRTH_CLASSES)[None, :]) & 1) == 1,
             ((lives >> np.arange(HOME_CLASSES)[None, :]) & 1) == 1,
+            (min_open <= opened) & (opened <= max_open),
         )
         return tuple(_FitTable(table) for table in tables), c.constraint
 
@@ -916,6 +922,8 @@ class CommentEngine:
             & (c.needs == 0)
             & (c.born == ANY_BIRTH)
             & (c.lives == ANY_HOME)
+            & (c.min_open == 0)
+            & (c.max_open >= MAX_OPEN)
             & (c.group < 0)
         )
         return np.flatnonzero(ok)

@@ -32,7 +32,7 @@ from breachbench.generator.arrays.sampling import Categorical
 from breachbench.generator.arrays.text import join_columns, take
 from breachbench.generator.comments.compiled import CompiledTemplates, parse_slot_key
 from breachbench.generator.comments.context import CommentContext
-from breachbench.generator.comments.templates import OTHER, TOWN_FORMS, kinship
+from breachbench.generator.comments.templates import HERE, OTHER, TOWN_FORMS, kinship
 from breachbench.generator.records.ages import load_age_forms
 from breachbench.generator.records.contacts import ContactsModel, load_email_book
 from breachbench.generator.records.dates import DateFormats, desk_days, future_days
@@ -347,6 +347,10 @@ class SlotFiller:
             # the widow's childhood.
             adult = int(kinship().partners["min_age"])
             low = np.maximum(low, birthday(self.ctx.birth_days[rows], adult))
+        if HERE in qualifiers:
+            # A visit at this practice: not before the record was opened ("Revu en
+            # {middle:here}" in a record opened after it read as seen by no one).
+            low = np.maximum(low, self.ctx.created_days[rows])
         # The desk's weeks: from the opening, or ``desk_days`` before the note's date.
         desk = np.maximum(self.ctx.created_days[rows], note - desk_days())
         # The past ends where they begin, or where it begins if that is later: a fact a

@@ -119,6 +119,16 @@ LACKS_SHIFT = 5
 TIMINGS: tuple[str, ...] = (
     "birth", "future", "recent", "created", "early", "middle", "lately", "desk", "adult"
 )  # fmt: skip
+# 'here' dates a visit at this practice ("Revu en {month_year|patient:middle:here}"): it
+# falls on or after the record's opening (`created_at`), within its timing's window cut
+# there. In the early or middle window it needs a record open long enough to hold them
+# before the recent one: the template takes `min_open: HERE_ROOM_YEARS` at least.
+HERE = "here"
+HERE_ROOM_YEARS = 3
+# How long the record has been open on the note's date (completed years from
+# `created_at` to `updated_at`), the range a template's `min_open` and `max_open` give:
+# "nouveau patient" is written in a record's first year, not ten years on.
+MAX_OPEN = MAX_AGE
 # A date that can only fall in one season: 'winter' (October to February, the flu
 # vaccination campaign), combined with a timing ("{date|patient:recent:winter}").
 SEASONS: tuple[str, ...] = ("winter",)
@@ -187,6 +197,9 @@ class Template:
     until: int = NO_UNTIL
     born: int = ANY_BIRTH  # birth classes it fits (generator.comments.births)
     lives: int = ANY_HOME  # home classes it fits (generator.comments.homes)
+    # completed years the record has been open on the note's date (see MAX_OPEN)
+    min_open: int = 0
+    max_open: int = MAX_OPEN
     group: str = ""  # at most one template of a non-empty group per comment
     # Further groups of a template in several ("carte Vitale volée" is a story and a
     # word on the card): a comment holds at most one template of each, like ``group``.
@@ -379,7 +392,7 @@ def _check_qualifiers(name: str, subject: str, qualifiers: list[str]) -> None:
     preposition form (towns only)."""
     where = f"slot {{{name}|{':'.join([subject, *qualifiers])}}}"
     roles = kinship().roles
-    kinds = {"role": 0, "timing": 0, "own": 0, "season": 0, "form": 0, "horizon": 0}
+    kinds = {"role": 0, "timing": 0, "own": 0, "season": 0, "form": 0, "horizon": 0, "here": 0}
     for qualifier in qualifiers:
         if qualifier in roles and subject == "relative":
             kinds["role"] += 1
@@ -389,6 +402,11 @@ def _check_qualifiers(name: str, subject: str, qualifiers: list[str]) -> None:
             kinds["season"] += 1
         elif qualifier in HORIZONS and name in _DATE_SLOTS and "future" in qualifiers:
             kinds["horizon"] += 1
+        elif qualifier == HERE and name in _DATE_SLOTS and subject == "patient":
+            if set(qualifiers) & {"birth", "future", "created", "desk"}:
+                # a birth, a plan, the opening and the desk's weeks are placed already
+                raise TemplateError(f"'here' does not fit {where}")
+            kinds["here"] += 1
         elif qualifier in TOWN_FORMS and name == "town":
             kinds["form"] += 1
         elif (qualifier == OTHER and subject == "patient") or (
@@ -551,6 +569,8 @@ class _Eligibility:
     needs: int = 0
     born: int = ANY_BIRTH
     lives: int = ANY_HOME
+    min_open: int = 0
+    max_open: int = MAX_OPEN
 
     def merge(self, other: _Eligibility) -> _Eligibility | None:
         """Both constraints at once, or None when no patient fits both."""
@@ -563,8 +583,11 @@ class _Eligibility:
             self.needs | other.needs,
             self.born & other.born,
             self.lives & other.lives,
+            max(self.min_open, other.min_open),
+            min(self.max_open, other.max_open),
         )
         fits = merged.min_age <= merged.max_age and merged.since <= merged.until
+        fits = fits and merged.min_open <= merged.max_open
         fits = (
             fits and merged.partner and _contacts_fit(merged.needs) and merged.born & _KNOWN_BIRTHS
         ) and bool(merged.lives & _KNOWN_HOMES)
@@ -591,8 +614,8 @@ _PARTNER_VALUES = {"any": ANY_PARTNER, "M": MALE_PARTNER, "F": FEMALE_PARTNER}
 
 
 def _eligibility(entry: Mapping[str, Any], file: str, where: str) -> _Eligibility:
-    """``min_age``, ``max_age``, ``since``, ``until``, ``partner``, ``has``, ``lacks`` and
-    ``born`` and ``lives`` of an entry, validated."""
+    """``min_age``, ``max_age``, ``since``, ``until``, ``partner``, ``has``, ``lacks``,
+    ``born``, ``lives``, ``min_open`` and ``max_open`` of an entry, validated."""
 
     def integer(key: str, low: int, high: int, default: int) -> int:
         value = entry.get(key, default)
@@ -621,9 +644,14 @@ def _eligibility(entry: Mapping[str, Any], file: str, where: str) -> _Eligibilit
         _class_mask(entry, key, groups, file, where)
         for key, groups in (("born", load_birth_groups), ("lives", load_residence_groups))
     )
+    min_open = integer("min_open", 0, MAX_OPEN, 0)
+    max_open = integer("max_open", 0, MAX_OPEN, MAX_OPEN)
+    if min_open > max_open:
+        raise _fail(file, where, f"min_open {min_open} is above max_open {max_open}")
     return _Eligibility(
-        min_age, max_age, since, _PARTNER_VALUES[partner], until, needs, born, lives
-    )
+        min_age, max_age, since, _PARTNER_VALUES[partner], until, needs, born, lives,
+        min_open, max_open,
+    )  # fmt: skip
 
 
 def _class_mask(
@@ -696,7 +724,10 @@ def _relative_ages(own: _Eligibility, role: str, partner: int) -> _Eligibility |
     max_age = min(MAX_AGE, own.max_age + int(low)) if own.max_age < MAX_AGE else MAX_AGE
     if min_age > max_age:
         return None
-    return _Eligibility(min_age, max_age, own.since, partner, own.until)
+    return _Eligibility(
+        min_age, max_age, own.since, partner, own.until,
+        min_open=own.min_open, max_open=own.max_open,
+    )  # fmt: skip
 
 
 @functools.cache
@@ -807,11 +838,14 @@ def _constrained(template: Template) -> Template:
     """
     roles = kinship().roles
     min_age, partner, needs, sex = template.min_age, template.partner, template.needs, template.sex
+    min_open = template.min_open
     if early_dated(template):
         min_age += EARLY_ROOM_YEARS
     previous = ""
     for piece in template.pieces:
         qualifiers = piece.role.split(":") if piece.role else []
+        if HERE in qualifiers and set(qualifiers) & {"early", "middle"}:
+            min_open = max(min_open, HERE_ROOM_YEARS)
         if piece.slot == PARTNER_SLOT:
             partner &= MALE_PARTNER | FEMALE_PARTNER
         elif piece.slot and piece.subject == "relative":
@@ -842,9 +876,11 @@ def _constrained(template: Template) -> Template:
         min_age = max(min_age, int(roles["grandson"]["min_patient_age"]))
     if min_age > template.max_age or not partner or not _contacts_fit(needs):
         raise TemplateError(f"{template.source}: no patient fits its roles, ages and contacts")
+    if min_open > template.max_open:
+        raise TemplateError(f"{template.source}: its visits here need a record open longer")
     template = replace(
         template, min_age=min_age, partner=partner, needs=needs, sex=sex,
-        more_groups=_kin_groups(template),
+        more_groups=_kin_groups(template), min_open=min_open,
     )  # fmt: skip
     return _partner_words(template)
 
@@ -1173,6 +1209,10 @@ class _AgeFloors:
     #: a stay in hospital): they take no frame tagged ``acts`` ("{fact} chez la sœur, qui
     #: vient parfois à sa place").
     dependent: frozenset[str] = frozenset()
+    #: Facts of childhood ("maltraitance infantile", "viol à l'adolescence"): a frame
+    #: dating the patient's fact is written only while the patient is a minor, so its
+    #: date falls in childhood ("maltraitance infantile en 1984" at 35 is not written).
+    childhood: frozenset[str] = frozenset()
 
     def floor(self, text: str) -> int:
         self.unmet.discard(text)
@@ -1218,6 +1258,11 @@ class _AgeFloors:
         self.unmet.discard(f"lethal: {text}")
         return text in self.lethal
 
+    def of_childhood(self, text: str) -> bool:
+        """True for a listed fact of childhood (and marks it met)."""
+        self.unmet.discard(f"childhood: {text}")
+        return text in self.childhood
+
 
 def _load_age_floors(source: _Source, vocabulary: Taxonomy) -> dict[str, _AgeFloors]:
     """``comments/age_floors.yaml`` by category, validated; empty when a corpora has none."""
@@ -1241,11 +1286,12 @@ def _load_age_floors(source: _Source, vocabulary: Taxonomy) -> dict[str, _AgeFlo
             raw.get("ceiling", MAX_AGE), file, f"{category}.ceiling"
         )
         # Lists of facts by plain text; each must name an entry (``unmet`` until one does).
-        brief, lifelong, congenital, lethal, dependent = (
+        brief, lifelong, congenital, lethal, dependent, childhood = (
             frozenset(str(t) for t in _as_list(raw.get(key), file, f"{category}.{key}"))
-            for key in ("brief", "lifelong", "congenital", "lethal", "dependent")
+            for key in ("brief", "lifelong", "congenital", "lethal", "dependent", "childhood")
         )
         named = {
+            "childhood": childhood,
             "brief": brief,
             "congenital": congenital,
             "lifelong": lifelong,
@@ -1271,6 +1317,7 @@ def _load_age_floors(source: _Source, vocabulary: Taxonomy) -> dict[str, _AgeFlo
             ceiling,
             ceiling_listed,
             dependent,
+            childhood,
         )
     return floors
 
@@ -1323,6 +1370,9 @@ EARLY_ROOM_YEARS = 4
 # this many years after the fact's youngest age: the fact began, then lasted ("plus de
 # chimio depuis 2019" for a boy born in 2019, a reading of issue 9).
 ENDED_AFTER_YEARS = 2
+# The oldest a patient is while a minor (France's majority is at 18): a fact of childhood
+# (age_floors.yaml ``childhood``) is dated only in a minor's note.
+MINOR_MAX_AGE = 17
 
 
 def early_dated(template: Template) -> bool:
@@ -1429,7 +1479,7 @@ class _SensitiveLoader:
             _UNDER_WAY.search(plain_text(str(entry.get(text_key, entry.get("m")))))
         )
         lasts = ends = acts = entry["datable"] = True
-        kills = False
+        kills = entry["childhood"] = False
         if self.floors is not None:
             text = plain_text(str(entry.get(text_key, entry.get("m"))))
             entry["datable"] = self.floors.datable(text)
@@ -1437,6 +1487,7 @@ class _SensitiveLoader:
             ends = self.floors.ends(text)
             kills = self.floors.kills(text)
             acts = self.floors.acts(text)
+            entry["childhood"] = self.floors.of_childhood(text)
             entry["negated_floor"] = self.floors.negated_floor(text)
             entry["dated_floor"] = self.floors.dated_floor(text)
             # A listed entry with its own min_age keeps it: listing it is not an error.
@@ -1536,14 +1587,18 @@ class _SensitiveLoader:
                 # (no pregnant wife at 74). And shares the patient's home: no "? AME chez le
                 # compagnon" in Mayotte, where the AME is not given.
                 own = _Eligibility(
-                    own.min_age, own.max_age, own.since, partner, own.until, lives=own.lives
-                )
+                    own.min_age, own.max_age, own.since, partner, own.until, lives=own.lives,
+                    min_open=own.min_open, max_open=own.max_open,
+                )  # fmt: skip
             elif frame.subject == "relative":
                 own = _relative_ages(own, frame.role, partner)  # type: ignore[assignment]
                 if own is None:
                     return None
             else:
-                own = _Eligibility(since=own.since, partner=partner, until=own.until)
+                own = _Eligibility(
+                    since=own.since, partner=partner, until=own.until,
+                    min_open=own.min_open, max_open=own.max_open,
+                )  # fmt: skip
         eligibility = own.merge(frame.eligibility)
         if eligibility and "years_ago" in frame.tags and frame.subject == "patient":
             # No "grossesse extra-utérine il y a des années" at 17.
@@ -1563,6 +1618,11 @@ class _SensitiveLoader:
             eligibility = eligibility.merge(
                 _Eligibility(min_age=max(own.min_age, dated) + ENDED_AFTER_YEARS)
             )
+        childhood = entry["childhood"] and frame.subject == "patient"
+        if eligibility and childhood and _dates_patient(frame):
+            # "maltraitance infantile en 1984" at 35: dated only while the patient is a
+            # minor, its date falls in childhood.
+            eligibility = eligibility.merge(_Eligibility(max_age=MINOR_MAX_AGE))
         negated = entry["negated_floor"]
         if eligibility and negated and frame.subject == "patient" and assertion == "negated":
             eligibility = eligibility.merge(_Eligibility(min_age=negated))
