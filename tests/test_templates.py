@@ -1001,6 +1001,23 @@ def test_frame_wordings_are_every_choice_in_step_up_to_the_cap(choices, forms):
             assert form == (f"{plain} {key}" if key else plain)
 
 
+def test_frames_written_several_ways_are_one_family_and_one_group():
+    """The installed frames written several ways: each wording is a template family
+    member of its frame (a held-out split keeps them together) and joins the group of its
+    frame's wordings."""
+    frames: dict[str, set[str]] = defaultdict(set)
+    for template in itertools.chain.from_iterable(load_templates().values()):
+        frame = template.source.partition("+")[2]
+        if ":w" not in frame:
+            continue
+        family = template_families(template.source)[1]
+        assert ":" not in family, template.source
+        assert f"wordings of {family}" in template.more_groups, template.source
+        frames[family].add(frame.removesuffix(":m").removesuffix(":f"))
+    assert len(frames) >= 30
+    assert all(2 <= len(w) <= MAX_FRAME_WORDINGS for w in frames.values())
+
+
 @pytest.mark.parametrize(
     ("family", "share"), [("routine", 0.95), ("identifier", 0.75), ("hard_negative", 0.5)]
 )
