@@ -43,7 +43,7 @@ from breachbench.generator.comments.births import load_birth_groups
 from breachbench.generator.comments.homes import load_residence_groups
 from breachbench.generator.contract.taxonomy import load_taxonomy
 from breachbench.generator.data import corpora
-from breachbench.generator.records.dates import desk_days
+from breachbench.generator.records.dates import desk_days, load_date_formats
 
 if TYPE_CHECKING:
     from breachbench.generator.comments.templates import Template
@@ -537,11 +537,28 @@ def _places_with_separators() -> re.Pattern[str] | None:
     return re.compile("|".join(map(re.escape, joined))) if joined else None
 
 
+@functools.cache
+def _month_dots() -> re.Pattern[str]:
+    """The dot of an abbreviated month inside a written date ("RDV du 17 nov. 2025
+    reporté", ``month_abbreviations`` of ``formats/dates.yaml``), accents typed or not: it
+    ends no clause. Read as one, two postponed visits left "2025 reporté" twice in a note
+    (rule ``repeated_clause``, 100,000 realistic rows of seed 3131)."""
+    written = load_date_formats().month_abbreviations.to_pylist()
+    stems = {fold(m.removesuffix(".")) for m in written if m.endswith(".")}
+    stems |= {m.removesuffix(".") for m in written if m.endswith(".")}
+    alternatives = "|".join(map(re.escape, sorted(stems, key=len, reverse=True)))
+    return re.compile(rf"\b(?:{alternatives})(\.\s+)(?=\d)", re.IGNORECASE)
+
+
 def _separators(text: str) -> Iterator[re.Match[str]]:
-    """:data:`_CLAUSE_SEP` matches of ``text``, bar those inside a commune's name."""
+    """:data:`_CLAUSE_SEP` matches of ``text``, bar those inside a commune's name and the
+    dot of an abbreviated month in a date."""
     places = _places_with_separators()
     inside = [(m.start(), m.end()) for m in places.finditer(text)] if places else []
+    dots = {m.span(1) for m in _month_dots().finditer(text)} if "." in text else set()
     for match in _CLAUSE_SEP.finditer(text):
+        if match.span() in dots:
+            continue
         if not any(lo < match.start() and match.end() < hi for lo, hi in inside):
             yield match
 

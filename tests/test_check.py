@@ -1294,3 +1294,25 @@ def test_one_contradiction_in_a_million_rows_is_above_a_threshold_of_zero() -> N
     assert not within_threshold(info, 0.0)
     assert within_threshold(info, 0.01)
     assert within_threshold({"comments": 0, "contradicting_comments": 0}, 0.0)
+
+
+def test_the_dot_of_an_abbreviated_month_ends_no_clause() -> None:
+    """ "RDV du 17 nov. 2025 reporté" is one clause: two postponed visits of a note are no
+    clause written twice ("2025 reporté" twice, 100,000 realistic rows of seed 3131),
+    whether the accents are typed or not; a sentence's dot still ends one."""
+    from breachbench.benchmarks.check import Record, clauses, rule_repeated_clause
+
+    for text in (
+        "grève SNCF : RDV du 17 nov. 2025 reporté. RDV du 5 déc. 2025 reporté.",
+        "RDV du 3 Févr. 2024 reporté. RDV du 9 fevr. 2024 reporté",
+    ):
+        assert not rule_repeated_clause(Record("P", text, [])), text
+    assert rule_repeated_clause(
+        Record("P", "RDV reporté en nov. tiers payant. RDV reporté en nov.", [])
+    )
+    text = "vu le 3 janv. 2024. tiers payant, vu en sept. puis en oct."
+    assert [text[lo:hi] for lo, hi in clauses(text)] == [
+        "vu le 3 janv. 2024",
+        "tiers payant, vu en sept",
+        "puis en oct",
+    ]

@@ -40,6 +40,14 @@ def test_template_families_cut_entry_and_frame() -> None:
         "sensitive/serology.yaml:states[4]",
         "frames.state[2]",
     )
+    assert template_families("sensitive/serology.yaml:states[4]+frames.state[2]:w1:f") == (
+        "sensitive/serology.yaml:states[4]",
+        "frames.state[2]",
+    )
+    assert template_families("sensitive/serology.yaml:cores[1]+frames.noun[9]:w3") == (
+        "sensitive/serology.yaml:cores[1]",
+        "frames.noun[9]",
+    )
     assert template_families("routine.yaml:entries[7]") == ("routine.yaml:entries[7]",)
     assert family_group("frames.noun[12]") == "frames.noun"
 

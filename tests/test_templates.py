@@ -16,10 +16,12 @@ import yaml
 from breachbench.generator.arrays.sampling import Categorical
 from breachbench.generator.comments.splits import template_families
 from breachbench.generator.comments.templates import (
+    MAX_FRAME_WORDINGS,
     SLOT_CATEGORIES,
     Piece,
     Template,
     TemplateError,
+    _frame_wordings,
     elide,
     escape_markup,
     load_connectors,
@@ -581,6 +583,17 @@ def _append(path: Path, key: str, line: str) -> None:
         ("sensitive/addiction.yaml", "states", '{m: "ivre"}', "state"),
         ("frames.yaml", "noun", '{text: "sans fait"}', "{fact}"),
         ("frames.yaml", "state", '{text: "{fact}"}', "gender"),
+        ("frames.yaml", "noun", "{text: []}", "text"),
+        ("frames.yaml", "noun", '{text: ["{fact} ici", "sans fait"]}', "{fact}"),
+        ("frames.yaml", "noun", '{text: ["{fact} ici", "{fact} ((ici|là))"]}', "same wording"),
+        ("frames.yaml", "noun", '{text: "{fact} ((a|b)) ((c|d)) ((e|f)) ((g|h))"}', "more than 8"),
+        (
+            "frames.yaml",
+            "noun",
+            '{text: [{ms: "{fact} ((vu|su))", fs: "{fact} vue", mp: "{fact} x", fp: "{fact} y"}]}',
+            "different (( ))",
+        ),
+        ("frames.yaml", "state", '{text: {m: "{fact} ((a|b))"}, gender: each}', "agreement forms"),
     ],
 )
 def test_invalid_entries_raise_one_line_errors(tmp_path, file, key, entry, needle):
@@ -890,6 +903,119 @@ def test_alternatives_expand_in_order(tmp_path, text, wordings):
     assert ["".join(p.text for p in t.pieces) for t in routine] == wordings
     assert {t.weight for t in routine} == {3 / len(wordings)}
     assert {template_families(t.source) for t in routine} == {("routine.yaml:entries[0]",)}
+
+
+def test_a_frames_wordings_meet_every_fact(tmp_path):
+    """A frame's ``text`` may be a list of wordings, and ``((a|b))`` inside one writes one
+    of its alternatives, as an entry's: each wording meets every core, with the frame's
+    weight shared among them, a family of its own (the wording's number dropped: a
+    held-out split keeps the frame whole) and a group of their own, so that a note holds
+    one of them. Agreement forms expand in step: the n-th wording of each form."""
+    root = _copy_corpora(tmp_path, sensitive=[])
+    (root / "comments/sensitive/serology.yaml").write_text(
+        'category: serology\ncores:\n  - {text: "hépatite C", g: f}\n', encoding="utf-8"
+    )
+    agreement = {
+        key: f"{{fact}} (({a}|{b}))"
+        for key, a, b in (
+            ("ms", "connu", "signalé"),
+            ("fs", "connue", "signalée"),
+            ("mp", "connus", "signalés"),
+            ("fp", "connues", "signalées"),
+        )
+    }
+    frames = {
+        "noun": [
+            {"text": [agreement, "suivi pour {fact} ici"], "weight": 3},
+            {"text": "{fact}"},
+        ],
+        "state": [{"text": "{fact}", "gender": "each"}],
+    }
+    (root / "comments/frames.yaml").write_text(
+        yaml.safe_dump(frames, allow_unicode=True), encoding="utf-8"
+    )
+    serology = load_templates(root)["serology"]
+    assert ["".join(p.text for p in t.pieces) for t in serology] == [
+        "hépatite C connue",
+        "hépatite C signalée",
+        "suivi pour hépatite C ici",
+        "hépatite C",
+    ]
+    entry = "sensitive/serology.yaml:cores[0]"
+    assert [t.source for t in serology] == [
+        f"{entry}+frames.noun[0]:w0",
+        f"{entry}+frames.noun[0]:w1",
+        f"{entry}+frames.noun[0]:w2",
+        f"{entry}+frames.noun[1]",
+    ]
+    assert {template_families(t.source) for t in serology[:3]} == {(entry, "frames.noun[0]")}
+    assert [t.weight for t in serology] == [1.0, 1.0, 1.0, 1.0]  # 3 shared by 3, and 1
+    assert all("wordings of frames.noun[0]" in t.more_groups for t in serology[:3])
+    assert not any("wordings" in g for g in (serology[3].group, *serology[3].more_groups))
+
+
+def test_a_glob_that_excludes_one_wording_excludes_the_frame(tmp_path):
+    """``frames_exclude`` globs match every wording of a frame: a fact takes a frame whole
+    or not at all, whichever wording a note draws."""
+    root = _copy_corpora(tmp_path, sensitive=[])
+    (root / "comments/sensitive/serology.yaml").write_text(
+        'category: serology\nframes_exclude: ["*chez le père"]\n'
+        'cores:\n  - {text: "hépatite C", g: f}\n',
+        encoding="utf-8",
+    )
+    frames = {
+        "noun": [{"text": ["{fact} du père", "{fact} chez le père"]}, {"text": "{fact}"}],
+        "state": [{"text": "{fact}", "gender": "each"}],
+    }
+    (root / "comments/frames.yaml").write_text(
+        yaml.safe_dump(frames, allow_unicode=True), encoding="utf-8"
+    )
+    serology = load_templates(root)["serology"]
+    assert [t.source for t in serology] == ["sensitive/serology.yaml:cores[0]+frames.noun[1]"]
+
+
+_WORD = st.text(alphabet="abcdefghij", min_size=1, max_size=4)
+
+
+@given(
+    choices=st.lists(st.lists(_WORD, min_size=2, max_size=3, unique=True), min_size=0, max_size=4),
+    forms=st.booleans(),
+)
+def test_frame_wordings_are_every_choice_in_step_up_to_the_cap(choices, forms):
+    """``((a|b))`` in a frame writes every combination of its alternatives, in order, the
+    agreement forms of one wording choosing alike; more than the cap is refused."""
+    text = "{fact}" + "".join(f" (({'|'.join(options)}))" for options in choices)
+    count = int(np.prod([len(options) for options in choices]))
+    keys = ("ms", "fs", "mp", "fp") if forms else ("",)
+    written = {key: text + f" {key}" for key in keys} if forms else text
+    if count > MAX_FRAME_WORDINGS:
+        with pytest.raises(TemplateError, match="more than"):
+            _frame_wordings(written, keys, "comments/frames.yaml", "noun[0]")
+        return
+    wordings = _frame_wordings(written, keys, "comments/frames.yaml", "noun[0]")
+    expected = [" ".join(("{fact}", *picked)) for picked in itertools.product(*choices)]
+    assert len(wordings) == count
+    for wording, plain in zip(wordings, expected, strict=True):
+        assert set(wording) == set(keys)
+        for key, form in wording.items():
+            assert form == (f"{plain} {key}" if key else plain)
+
+
+def test_frames_written_several_ways_are_one_family_and_one_group():
+    """The installed frames written several ways: each wording is a template family
+    member of its frame (a held-out split keeps them together) and joins the group of its
+    frame's wordings."""
+    frames: dict[str, set[str]] = defaultdict(set)
+    for template in itertools.chain.from_iterable(load_templates().values()):
+        frame = template.source.partition("+")[2]
+        if ":w" not in frame:
+            continue
+        family = template_families(template.source)[1]
+        assert ":" not in family, template.source
+        assert f"wordings of {family}" in template.more_groups, template.source
+        frames[family].add(frame.removesuffix(":m").removesuffix(":f"))
+    assert len(frames) >= 30
+    assert all(2 <= len(w) <= MAX_FRAME_WORDINGS for w in frames.values())
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ and a template belongs to a split only when **all** its families do: a core of t
 split inside a frame of the train split is drawn by no split at all.
 
 A family's id is the ``source`` of the templates built from it, cut at ``+`` (entry, then
-frame) with the ``:m``/``:f`` agreement suffix and an entry's ``:w2`` wording number
+frame) with the ``:m``/``:f`` agreement suffix and an entry's or a frame's ``:w2`` wording number
 dropped, e.g.
 ``sensitive/serology.yaml:cores[3]`` and ``frames.noun[2]``. Families are grouped by kind
 (``sensitive/serology.yaml:cores``, ``frames.noun``, ``routine.yaml:entries``...); within a
@@ -50,9 +50,10 @@ __all__ = [
 SPLITS: tuple[str, ...] = ("train", "dev", "test")
 DEFAULT_FRACTIONS: tuple[float, float, float] = (0.7, 0.15, 0.15)
 _SALT = b"breachbench-split-v1\0"
-# The suffix of a template's source that names no family of its own: the agreement of a
-# sexed text (":m", ":f"), or one of an entry's wordings (":w2", templates._wordings).
-_AGREEMENT = re.compile(r":([mf]|w\d+)$")
+# The suffixes of a template's source that name no family of their own: the agreement of
+# a sexed text (":m", ":f"), and one of an entry's or a frame's wordings (":w2",
+# templates._wordings, templates._frame_wordings), both on a state frame (":w1:f").
+_AGREEMENT = re.compile(r"(?::(?:[mf]|w\d+))+$")
 
 
 def template_families(source: str) -> tuple[str, ...]:

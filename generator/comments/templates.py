@@ -704,11 +704,24 @@ class _Frame:
     # exclusion groups its templates join, as a routine note's ``group``: a frame that
     # says "tiers payant intégral" keeps "pas de tiers payant" out of its note
     groups: tuple[str, ...] = ()
+    # one of the frame's wordings (its number, None when written one way only), and the
+    # first form of every wording of the frame, which ``frames_exclude`` globs match
+    wording: int | None = None
+    all_wordings: tuple[str, ...] = ()
 
     @property
-    def pattern_text(self) -> str:
-        """The text ``frames_exclude`` globs match: the masculine singular form."""
-        return next(iter(self.forms.values()))
+    def pattern_texts(self) -> tuple[str, ...]:
+        """The texts ``frames_exclude`` globs match: the first form (the masculine
+        singular) of each of the frame's wordings. A glob that matches one excludes the
+        frame whole, so every wording of a frame takes the same facts."""
+        return self.all_wordings or (next(iter(self.forms.values())),)
+
+    @property
+    def source(self) -> str:
+        """The frame's part of a template's source: ``frames.noun[2]``, with the wording's
+        number (``frames.noun[2]:w1``) when the frame is written several ways."""
+        suffix = f":w{self.wording}" if self.wording is not None else ""
+        return f"frames.{self.kind}[{self.index}]{suffix}"
 
 
 def _relative_ages(own: _Eligibility, role: str, partner: int) -> _Eligibility | None:
@@ -1010,28 +1023,23 @@ def _load_frames(source: _Source, vocabulary: Taxonomy) -> dict[str, list[_Frame
         for index, raw in enumerate(_as_list(document.get(kind), file, kind)):
             where = f"{kind}[{index}]"
             entry = _entry(raw, file, where)
-            text = entry.get("text")
-            if isinstance(text, Mapping):
-                if set(text) != set(keys):
-                    raise _fail(file, where, f"agreement forms must be exactly {keys}")
-                forms = {k: str(text[k]) for k in keys}
-            elif isinstance(text, str):
-                forms = {"": text}
-            else:
-                raise _fail(file, where, "missing 'text'")
+            wordings = _frame_wordings(entry.get("text"), keys, file, where)
             subject = str(entry.get("subject", "patient"))
             assertion = str(entry.get("assertion", "affirmed"))
-            try:
-                _check_attributes(subject, assertion, vocabulary, "frame")
-                parsed = {
-                    key: _parse(form, subject, assertion, vocabulary, allow_fact=True)
-                    for key, form in forms.items()
-                }
-            except TemplateError as error:
-                raise _fail(file, where, str(error)) from None
-            for key, pieces in parsed.items():
-                if sum(p.slot == FACT for p in pieces) != 1:
-                    raise _fail(file, where, f"needs exactly one {{fact}}: {forms[key]!r}")
+            parsings = []
+            for forms in wordings:
+                try:
+                    _check_attributes(subject, assertion, vocabulary, "frame")
+                    parsed = {
+                        key: _parse(form, subject, assertion, vocabulary, allow_fact=True)
+                        for key, form in forms.items()
+                    }
+                except TemplateError as error:
+                    raise _fail(file, where, str(error)) from None
+                for key, pieces in parsed.items():
+                    if sum(p.slot == FACT for p in pieces) != 1:
+                        raise _fail(file, where, f"needs exactly one {{fact}}: {forms[key]!r}")
+                parsings.append(parsed)
             gender = entry.get("gender")
             allowed = ("m", "f", "each") if kind == "state" else ("m", "f")
             if gender is not None and gender not in allowed:
@@ -1049,28 +1057,84 @@ def _load_frames(source: _Source, vocabulary: Taxonomy) -> dict[str, list[_Frame
             role = str(entry.get("role", "relative"))
             if role not in kinship().roles or (role != "relative" and subject != "relative"):
                 raise _fail(file, where, f"role must be a relative frame's kinship role: {role!r}")
-            frames[kind].append(
-                _Frame(
-                    index=index,
-                    kind=kind,
-                    forms=forms,
-                    pieces=parsed,
-                    subject=subject,
-                    assertion=assertion,
-                    sex=sex,
-                    gender=gender,
-                    weight=_weight(entry, file, where),
-                    tags=_tags(entry, file, where),
-                    categories=_frame_categories(entry, file, where, vocabulary),
-                    eligibility=_eligibility(entry, file, where),
-                    dynamic_partner=any(
-                        p.slot == PARTNER_SLOT for form in parsed.values() for p in form
-                    ),
-                    role=role,
-                    groups=_groups_of(entry, file, where),
+            groups = _groups_of(entry, file, where)
+            several = len(wordings) > 1
+            if several:
+                # One frame, several ways to write it: a note says it once, in one of them.
+                groups = (*groups, f"wordings of frames.{kind}[{index}]")
+            tags = _tags(entry, file, where)
+            categories = _frame_categories(entry, file, where, vocabulary)
+            eligibility = _eligibility(entry, file, where)
+            weight = _weight(entry, file, where) / len(wordings)
+            firsts = tuple(next(iter(forms.values())) for forms in wordings)
+            for number, (forms, parsed) in enumerate(zip(wordings, parsings, strict=True)):
+                frames[kind].append(
+                    _Frame(
+                        index=index,
+                        kind=kind,
+                        forms=forms,
+                        pieces=parsed,
+                        subject=subject,
+                        assertion=assertion,
+                        sex=sex,
+                        gender=gender,
+                        weight=weight,
+                        tags=tags,
+                        categories=categories,
+                        eligibility=eligibility,
+                        dynamic_partner=any(
+                            p.slot == PARTNER_SLOT for form in parsed.values() for p in form
+                        ),
+                        role=role,
+                        groups=groups,
+                        wording=number if several else None,
+                        all_wordings=firsts if several else (),
+                    )
                 )
-            )
     return frames
+
+
+#: Most wordings one frame may expand to. Every wording of a frame meets every core or
+#: state that fits it (a story frame fits hundreds), so a frame's wordings multiply the
+#: templates, the cold load and the compiled tables: fewer than an entry's 24.
+MAX_FRAME_WORDINGS = 8
+
+
+def _frame_wordings(
+    text: Any, keys: tuple[str, ...], file: str, where: str
+) -> list[dict[str, str]]:
+    """A frame's ``text``: one wording or a list of them, each a string or its agreement
+    forms (``keys``), in which ``((a|b))`` writes one of its alternatives, as an entry's
+    (:func:`_wordings`). The forms of one wording expand together: their ``(( ))`` must
+    offer the same number of alternatives, the n-th form of each written with the n-th.
+    """
+    written = text if isinstance(text, list) else [text]
+    if not written:
+        raise _fail(file, where, "missing 'text'")
+    wordings: list[dict[str, str]] = []
+    for wording in written:
+        if isinstance(wording, Mapping):
+            if set(wording) != set(keys):
+                raise _fail(file, where, f"agreement forms must be exactly {keys}")
+            if not all(isinstance(wording[k], str) and wording[k].strip() for k in keys):
+                raise _fail(file, where, f"agreement forms must be non-empty strings: {wording!r}")
+            expanded = {k: _alternatives(wording[k], file, where) for k in keys}
+            if len({len(v) for v in expanded.values()}) > 1:
+                raise _fail(file, where, f"agreement forms with different (( )): {wording!r}")
+            together = zip(*expanded.values(), strict=True)
+            wordings += [dict(zip(keys, texts, strict=True)) for texts in together]
+        elif isinstance(wording, str) and wording.strip():
+            wordings += [{"": w} for w in _alternatives(wording, file, where)]
+        else:
+            raise _fail(file, where, "missing 'text'")
+    firsts = [tuple(w.values()) for w in wordings]
+    if len(set(firsts)) < len(firsts):
+        raise _fail(file, where, f"the same wording twice: {written!r}")
+    if len(wordings) > MAX_FRAME_WORDINGS:
+        raise _fail(
+            file, where, f"{len(wordings)} wordings, more than {MAX_FRAME_WORDINGS} for a frame"
+        )
+    return wordings
 
 
 def _groups_of(entry: Mapping[str, Any], file: str, where: str) -> tuple[str, ...]:
@@ -1101,7 +1165,7 @@ def _excluded(frame: _Frame, patterns: Iterable[str]) -> bool:
         if pattern.startswith("tag:"):
             if pattern[4:] in frame.tags or pattern[4:] in {frame.subject, frame.assertion}:
                 return True
-        elif fnmatch.fnmatchcase(frame.pattern_text, pattern):
+        elif any(fnmatch.fnmatchcase(text, pattern) for text in frame.pattern_texts):
             return True
     return False
 
@@ -1661,7 +1725,7 @@ class _SensitiveLoader:
                 yield self._make(
                     pieces, sex, entry["weight"] * frame.weight,
                     (*entry["tags"], *frame.tags),
-                    f"{self.file}:{where}+frames.noun[{frame.index}]", where, eligibility,
+                    f"{self.file}:{where}+{frame.source}", where, eligibility,
                     (*frame.groups, *entry["groups"]),
                 )  # fmt: skip
 
@@ -1698,7 +1762,7 @@ class _SensitiveLoader:
                     yield self._make(
                         pieces, sex, entry["weight"] * frame.weight,
                         (*entry["tags"], *frame.tags),
-                        f"{self.file}:{where}+frames.state[{frame.index}]{suffix}", where,
+                        f"{self.file}:{where}+{frame.source}{suffix}", where,
                         eligibility, (*frame.groups, *entry["groups"]),
                     )  # fmt: skip
 

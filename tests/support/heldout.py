@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from breachbench.generator.comments.engine import CommentContext, CommentEngine, load_engine
+from breachbench.generator.comments.splits import template_families
 from breachbench.generator.records.doctors import assign
 from breachbench.generator.records.nir import person_nir
 from breachbench.generator.records.people import load_people
@@ -25,11 +26,14 @@ __all__ = ["HeldoutResult", "evaluate_heldout", "split_families"]
 
 
 def _entry(source: str) -> str:
-    return source.split("+", 1)[0]
+    return template_families(source)[0]
 
 
 def _frame(source: str) -> str | None:
-    return source.split("+", 1)[1] if "+" in source else None
+    # A frame's family, not one of its wordings or agreements ("frames.state[2]:w1:f"):
+    # a frame is held out whole, or its other wordings would teach the test's.
+    families = template_families(source)
+    return families[1] if len(families) > 1 else None
 
 
 def split_families(
