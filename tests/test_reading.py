@@ -469,6 +469,8 @@ def test_where_the_patient_lives_and_homelessness_are_one_lodging(templates):
         ("aide à domicile : Isabelle. Sans domicile", [("Sans domicile", "patient", "affirmed")],
          0),
         ("n'est plus SDF, habite 3 rue des Lilas", [("SDF", "patient", "historical")], 0),
+        ("SDF. son fils habite à Sélestat, l'appeler si souci", [("SDF", "patient", "affirmed")],
+         0),
     ],
 )  # fmt: skip
 def test_check_counts_a_homeless_patients_new_address(text, labels, found):
