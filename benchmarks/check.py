@@ -1366,6 +1366,14 @@ def load_clashes() -> tuple[_Clash, ...]:
     return _pattern_pairs(CLASHES_FILE, "clashes", "one", "other")
 
 
+@functools.cache
+def load_clash_spans() -> dict[str, str]:
+    """Clash id -> the category whose affirmed span of the patient must hold its ``one``
+    (``span:`` in ``clashes.yaml``, optional): "incarcéré" is the patient's prison now."""
+    raw = corpora.read_yaml(CLASHES_FILE)
+    return {str(c["id"]): str(c["span"]) for c in raw["clashes"] if c.get("span")}
+
+
 def rule_clash(record: Record) -> list[Finding]:
     """Two clauses of one note that contradict each other ("pas de mutuelle renseignée"
     and "nouvelle mutuelle saisie"): ``clashes.yaml``."""
@@ -1381,9 +1389,25 @@ def rule_clash(record: Record) -> list[Finding]:
         return not any(a < m.end() and m.start() < b for a, b in others)
 
     found = []
+    spans = load_clash_spans()
     for clash_id, why, one, other, unless in load_clashes():
         folded = _blank_matches(record.folded, unless)
         first = next((m for m in one.finditer(folded) if own(m)), None)
+        if clash_id in spans and first is not None:
+            # ``one`` read only inside the patient's affirmed span of that category.
+            inside = [
+                (a, b)
+                for a, b, category, subject, assertion in record.spans
+                if category == spans[clash_id] and subject == "patient" and assertion == "affirmed"
+            ]
+            first = next(
+                (
+                    m
+                    for m in one.finditer(folded)
+                    if own(m) and any(a <= m.start() and m.end() <= b for a, b in inside)
+                ),
+                None,
+            )
         if first is None:
             continue
         second = other.search(_blank(folded, first.start(), first.end()))

@@ -469,6 +469,8 @@ def test_where_the_patient_lives_and_homelessness_are_one_lodging(templates):
         ("aide à domicile : Isabelle. Sans domicile", [("Sans domicile", "patient", "affirmed")],
          0),
         ("n'est plus SDF, habite 3 rue des Lilas", [("SDF", "patient", "historical")], 0),
+        ("SDF. son fils habite à Sélestat, l'appeler si souci", [("SDF", "patient", "affirmed")],
+         0),
     ],
 )  # fmt: skip
 def test_check_counts_a_homeless_patients_new_address(text, labels, found):
@@ -479,4 +481,34 @@ def test_check_counts_a_homeless_patients_new_address(text, labels, found):
         start = text.index(words)
         spans.append((start, start + len(words), "social_precarity", subject, assertion))
     findings = [f for f in rule_clash(Record("P", text, spans)) if "housed_homeless" in f.text]
+    assert len(findings) == found
+
+
+@pytest.mark.parametrize(
+    ("text", "labels", "found"),
+    [
+        ("Incarcération dps 2007. RDV tous les mois pr le renouv", [("Incarcération", "affirmed")],
+         1),
+        ("écroué dps des années : discrétion à l'accueil", [("écroué", "affirmed")], 1),
+        ("Joignable le soir, sur les chantiers. En prison", [("En prison", "affirmed")], 1),
+        ("incarcéré depuis mars, dossier transmis à l'unité sanitaire", [("incarcéré", "affirmed")],
+         0),
+        ("détenu, sa mère appelle pour avoir des nouvelles", [("détenu", "affirmed")], 0),
+        ("en maison d'arrêt, consultations à l'unité sanitaire, ne viendra plus au cabinet",
+         [("maison d'arrêt", "affirmed")], 0),
+        ("fils incarcéré, RDV le mardi", [("incarcéré", "relative")], 0),
+        ("ancien détenu, RDV le mardi", [("détenu", "historical")], 0),
+        ("sort de détention le 12/03, RDV à prévoir", [("sort de détention", "affirmed")], 0),
+    ],
+)  # fmt: skip
+def test_check_counts_a_held_patient_at_the_desk(text, labels, found):
+    from breachbench.benchmarks.check import Record, rule_clash
+
+    spans = []
+    for words, attribute in labels:
+        start = text.index(words)
+        subject = "relative" if attribute == "relative" else "patient"
+        assertion = "affirmed" if attribute == "relative" else attribute
+        spans.append((start, start + len(words), "justice", subject, assertion))
+    findings = [f for f in rule_clash(Record("P", text, spans)) if "held_at_large" in f.text]
     assert len(findings) == found

@@ -78,7 +78,9 @@ from breachbench.generator.comments.pairs import FactPairs, load_fact_pairs
 from breachbench.generator.comments.sequels import Sequels, load_sequels
 from breachbench.generator.comments.slots import SlotFiller
 from breachbench.generator.comments.templates import (
+    AT_LARGE_TAG,
     FEMALE_PARTNER,
+    HELD_TAG,
     LACKS_SHIFT,
     MALE_PARTNER,
     MAX_OPEN,
@@ -816,10 +818,15 @@ class CommentEngine:
         key = np.where(group >= 0, group, len(c.group_names) + template)
         masks, ids = self._shared_clauses
         mask = masks[template]
+        # 1: the patient held in prison now, 2: at large (comes, calls, works, lives at an
+        # address): a note never says both (3 is a clash).
+        side = self._held_side[template]
         repeated = np.zeros(len(template), dtype=bool)
         for shift in range(1, int(self.clause_counts.max())):
             same_row = row[shift:] == row[:-shift]
-            repeated[shift:] |= same_row & (key[shift:] == key[:-shift])
+            repeated[shift:] |= same_row & (
+                (key[shift:] == key[:-shift]) | ((side[shift:] | side[:-shift]) == 3)
+            )
             # Shared clauses: a mask of their ids finds the candidates, their ids decide.
             maybe = np.flatnonzero(same_row & ((mask[shift:] & mask[:-shift]) != 0))
             if len(maybe):
@@ -827,6 +834,17 @@ class CommentEngine:
                 meet = (later[:, :, None] == earlier[:, None, :]) & (later[:, :, None] >= 0)
                 repeated[maybe[meet.any(axis=(1, 2))] + shift] = True
         return repeated
+
+    @functools.cached_property
+    def _held_side(self) -> np.ndarray:
+        """Per template: 1 tagged ``held`` (the patient in prison now, age_floors.yaml),
+        2 tagged ``at_large`` (comments/at_large.yaml), else 0."""
+        c = self.compiled
+        side = np.zeros(len(c.piece_codes), dtype=np.int8)
+        for tag, value in ((HELD_TAG, 1), (AT_LARGE_TAG, 2)):
+            if tag in c.tag_vocabulary:
+                side[c.template_tags[:, c.tag_vocabulary.index(tag)]] = value
+        return side
 
     @functools.cached_property
     def _shared_clauses(self) -> tuple[np.ndarray, np.ndarray]:

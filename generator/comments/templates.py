@@ -18,6 +18,7 @@ import functools
 import itertools
 import math
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -149,6 +150,15 @@ _FREQUENCIES_FILE = "comments/frequencies.yaml"  # the Zipf exponent (see _rank_
 MAX_ZIPF = 4.0
 _CONNECTORS_FILE = "comments/connectors.yaml"
 _AGE_FLOORS_FILE = "comments/age_floors.yaml"
+_AT_LARGE_FILE = "comments/at_large.yaml"
+# A held fact (``held`` in age_floors.yaml) until its template is made; the patient's
+# affirmed one is then tagged HELD_TAG and joins LODGING_GROUP. A template whose text
+# says the patient is at large (at_large.yaml) is tagged AT_LARGE_TAG: the engine never
+# writes both in one note.
+_HELD_FACT = "held_fact"
+HELD_TAG = "held"
+AT_LARGE_TAG = "at_large"
+LODGING_GROUP = "lodging"
 
 # Tags derived from span attributes, so a frame or phrase never has to repeat them.
 _ATTRIBUTE_TAGS = {"relative", "third_party", "negated", "hypothetical", "historical"}
@@ -1277,6 +1287,10 @@ class _AgeFloors:
     #: dating the patient's fact is written only while the patient is a minor, so its
     #: date falls in childhood ("maltraitance infantile en 1984" at 35 is not written).
     childhood: frozenset[str] = frozenset()
+    #: Facts that say the person is held in prison now ("incarcéré", "en détention"):
+    #: the patient's affirmed one joins ``group: lodging``, takes the frames tagged
+    #: ``prison`` and shares no note with a clause of ``comments/at_large.yaml``.
+    held: frozenset[str] = frozenset()
 
     def floor(self, text: str) -> int:
         self.unmet.discard(text)
@@ -1317,6 +1331,11 @@ class _AgeFloors:
         self.unmet.discard(f"dependent: {text}")
         return text not in self.dependent
 
+    def holds(self, text: str) -> bool:
+        """True for a listed fact of one held in prison now (and marks it met)."""
+        self.unmet.discard(f"held: {text}")
+        return text in self.held
+
     def kills(self, text: str) -> bool:
         """True for a listed lethal fact (and marks it met)."""
         self.unmet.discard(f"lethal: {text}")
@@ -1350,10 +1369,12 @@ def _load_age_floors(source: _Source, vocabulary: Taxonomy) -> dict[str, _AgeFlo
             raw.get("ceiling", MAX_AGE), file, f"{category}.ceiling"
         )
         # Lists of facts by plain text; each must name an entry (``unmet`` until one does).
-        brief, lifelong, congenital, lethal, dependent, childhood = (
+        brief, lifelong, congenital, lethal, dependent, childhood, held = (
             frozenset(str(t) for t in _as_list(raw.get(key), file, f"{category}.{key}"))
-            for key in ("brief", "lifelong", "congenital", "lethal", "dependent", "childhood")
-        )
+            for key in (
+                "brief", "lifelong", "congenital", "lethal", "dependent", "childhood", "held"
+            )
+        )  # fmt: skip
         named = {
             "childhood": childhood,
             "brief": brief,
@@ -1361,6 +1382,7 @@ def _load_age_floors(source: _Source, vocabulary: Taxonomy) -> dict[str, _AgeFlo
             "lifelong": lifelong,
             "lethal": lethal,
             "dependent": dependent,
+            "held": held,
             "negated": negated_listed,
             "dated": dated_listed,
             "ceiling": ceiling_listed,
@@ -1382,6 +1404,7 @@ def _load_age_floors(source: _Source, vocabulary: Taxonomy) -> dict[str, _AgeFlo
             ceiling_listed,
             dependent,
             childhood,
+            held,
         )
     return floors
 
@@ -1504,6 +1527,15 @@ class _SensitiveLoader:
             text = "".join(p.text or "{" + str(p.slot) + "}" for p in pieces)
             raise _fail(self.file, where, f"no span of category {self.category!r}: {text!r}")
         all_tags = set(tags) | _derived_tags(pieces, self.vocabulary)
+        if _HELD_FACT in all_tags:
+            all_tags.discard(_HELD_FACT)
+            if any(
+                p.category == self.category and p.subject == "patient" and p.assertion == "affirmed"
+                for p in pieces
+            ):  # the patient in prison now: the prison is their lodging
+                all_tags.add(HELD_TAG)
+                if LODGING_GROUP not in more_groups:
+                    more_groups = (*more_groups, LODGING_GROUP)
         try:
             return _constrained(
                 Template(
@@ -1543,7 +1575,7 @@ class _SensitiveLoader:
             _UNDER_WAY.search(plain_text(str(entry.get(text_key, entry.get("m")))))
         )
         lasts = ends = acts = entry["datable"] = True
-        kills = entry["childhood"] = False
+        kills = entry["childhood"] = held = False
         if self.floors is not None:
             text = plain_text(str(entry.get(text_key, entry.get("m"))))
             entry["datable"] = self.floors.datable(text)
@@ -1551,6 +1583,7 @@ class _SensitiveLoader:
             ends = self.floors.ends(text)
             kills = self.floors.kills(text)
             acts = self.floors.acts(text)
+            held = self.floors.holds(text)
             entry["childhood"] = self.floors.of_childhood(text)
             entry["negated_floor"] = self.floors.negated_floor(text)
             entry["dated_floor"] = self.floors.dated_floor(text)
@@ -1584,6 +1617,10 @@ class _SensitiveLoader:
             entry["frames_exclude"].append("tag:ended")  # no "plus de VIH depuis 2019"
         if not acts:  # no "trisomie 21 chez la sœur, qui vient parfois à sa place"
             entry["frames_exclude"].append("tag:acts")
+        if held:  # the template is the prison's if its frame says the patient's fact
+            entry["tags"] = (*entry["tags"], _HELD_FACT)
+        else:  # no "sa mère appelle pour lui, {fact}" for a record or a probation
+            entry["frames_exclude"].append("tag:prison")
         if not kills:
             entry["frames_exclude"].append("tag:death")  # no "décédé d'herpès génital"
         if not entry["datable"]:  # no "trisomie 21 dans l'enfance" nor "il y a des années"
@@ -2019,11 +2056,59 @@ def _expand_templates(root: Path | None) -> dict[str, tuple[Template, ...]]:
             category, document, frames, vocabulary, zipf, floors.get(category)
         )
         result[category] = tuple(loader.templates())
+    result = _mark_at_large(result, source)
     sensitive_dir = source._root() / "comments" / "sensitive"
     for extra in sorted(sensitive_dir.glob("*.yaml")):
         if extra.stem not in vocabulary.sensitive:
             raise TemplateError(f"sensitive/{extra.name}: not a sensitive category of the taxonomy")
     return result
+
+
+def _mark_at_large(
+    result: dict[str, tuple[Template, ...]], source: _Source
+) -> dict[str, tuple[Template, ...]]:
+    """Every template tagged AT_LARGE_TAG whose text ``comments/at_large.yaml`` reads as
+    the patient coming, calling, working or living at an address, and no held fact's own
+    frame that does ("{fact}. Consultations longues" for "incarcéré")."""
+    if not source.exists(_AT_LARGE_FILE):
+        return result
+    document = source.read(_AT_LARGE_FILE) or {}
+    if not isinstance(document, Mapping):
+        raise _fail(_AT_LARGE_FILE, "top level", "expected a mapping with 'patterns'")
+    raw = _as_list(document.get("patterns"), _AT_LARGE_FILE, "patterns")
+    if not raw or not all(isinstance(p, str) and p for p in raw):
+        raise _fail(_AT_LARGE_FILE, "patterns", "expected a list of regular expressions")
+    try:
+        pattern = re.compile("|".join(f"(?:{p})" for p in raw))
+    except re.error as error:
+        raise _fail(_AT_LARGE_FILE, "patterns", f"not a regular expression: {error}") from None
+    marked = {}
+    for key, templates in result.items():
+        kept = []
+        for template in templates:
+            if HELD_TAG in template.tags:
+                if "prison" not in template.tags and pattern.search(at_large_text(template)):
+                    continue  # a frame tagged prison says what the prison changes
+            elif pattern.search(at_large_text(template)):
+                template = replace(template, tags=tuple(sorted({*template.tags, AT_LARGE_TAG})))
+            kept.append(template)
+        marked[key] = tuple(kept)
+    return marked
+
+
+def at_large_text(template: Template) -> str:
+    """A template's text as ``comments/at_large.yaml`` reads it: accents removed, lower
+    case, the patient's own slots as ``{name}`` and another person's as ``{other}``."""
+
+    def own(piece: Piece) -> bool:
+        return piece.subject in (None, "patient") and piece.role != "other"
+
+    text = "".join(
+        p.text if p.slot is None else "{" + (p.slot if own(p) else "other") + "}"
+        for p in template.pieces
+    )
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 @functools.cache
