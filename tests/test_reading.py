@@ -512,3 +512,14 @@ def test_check_counts_a_held_patient_at_the_desk(text, labels, found):
         spans.append((start, start + len(words), "justice", subject, assertion))
     findings = [f for f in rule_clash(Record("P", text, spans)) if "held_at_large" in f.text]
     assert len(findings) == found
+
+
+def test_a_home_someone_holds_the_keys_to_is_a_lodging(templates):
+    """ "le voisin, M. Faivre, a les clés et peut ouvrir pour une VAD ... SDF depuis 2003"
+    and "enfant sans domicile. Mme Lenoir (mère), nouvelle adresse à saisir" (1M rows,
+    seed 12345, after the lodging group was made): a neighbour who keeps the keys, or a
+    new address to enter, says the patient has a home, so they join group lodging."""
+    homes = [t for family in templates.values() for t in family
+             if "a les clés" in _text(t) or "nouvelle adresse à saisir" in _text(t)]  # fmt: skip
+    assert len(homes) >= 5
+    assert [t.source for t in homes if "lodging" not in (t.group, *t.more_groups)] == []
