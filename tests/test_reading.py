@@ -4,6 +4,8 @@ partners dead and alive in one note, a grown child at 24."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from breachbench.generator.comments.templates import load_templates
 
@@ -517,9 +519,11 @@ def test_check_counts_a_held_patient_at_the_desk(text, labels, found):
 def test_a_home_someone_holds_the_keys_to_is_a_lodging(templates):
     """ "le voisin, M. Faivre, a les clés et peut ouvrir pour une VAD ... SDF depuis 2003"
     and "enfant sans domicile. Mme Lenoir (mère), nouvelle adresse à saisir" (1M rows,
-    seed 12345, after the lodging group was made): a neighbour who keeps the keys, or a
-    new address to enter, says the patient has a home, so they join group lodging."""
+    seed 12345, after the lodging group was made), "SDF, VAD : clé chez la gardienne": a
+    neighbour who keeps the keys, a new address to enter, a home visit or a door code
+    says the patient has a home, so they join group lodging."""
     homes = [t for family in templates.values() for t in family
-             if "a les clés" in _text(t) or "nouvelle adresse à saisir" in _text(t)]  # fmt: skip
-    assert len(homes) >= 5
+             if re.search(r"a les clés|nouvelle adresse à saisir|\bVAD\b|digicode|gardienne",
+                          _text(t)) and "+frames." not in t.source]  # fmt: skip
+    assert len(homes) >= 15
     assert [t.source for t in homes if "lodging" not in (t.group, *t.more_groups)] == []
