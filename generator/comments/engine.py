@@ -943,6 +943,9 @@ class CommentEngine:
             & (c.min_open == 0)
             & (c.max_open >= MAX_OPEN)
             & (c.group < 0)
+            # A clause with no candidate left may follow a patient held in prison now:
+            # "détention. consultation longue à prévoir" (1M rows, seed 12345).
+            & (self._held_side == 0)
         )
         return np.flatnonzero(ok)
 
