@@ -501,6 +501,8 @@ def test_check_counts_a_homeless_patients_new_address(text, labels, found):
         ("fils incarcéré, RDV le mardi", [("incarcéré", "relative")], 0),
         ("ancien détenu, RDV le mardi", [("détenu", "historical")], 0),
         ("sort de détention le 12/03, RDV à prévoir", [("sort de détention", "affirmed")], 0),
+        ("Incarcéré ++. CMU : tiers payant intégral, droits à renouv en mars 2024",
+         [("Incarcéré", "affirmed")], 0),
     ],
 )  # fmt: skip
 def test_check_counts_a_held_patient_at_the_desk(text, labels, found):
