@@ -259,6 +259,8 @@ def test_a_million_rows_on_two_workers_in_bounded_memory(tmp_path: Path) -> None
     _, _, small_peak = run(262_144)
     out, _, peak = run(1_000_000)
     assert peak < small_peak * 1.05 + 16 * 2**20, (small_peak, peak)
-    assert peak < 560 * 2**20
+    # The templates' tables are most of a worker (316,020 templates since the frames'
+    # wordings, some 80 MB more; a block of 131,072 rows, some 20 MB): 610 MB measured.
+    assert peak < 660 * 2**20
     ids = pq.read_table(out, columns=["patient_id"])["patient_id"]
     assert len(ids.unique()) == 1_000_000
