@@ -1676,22 +1676,7 @@ def lexicon_age_floors() -> dict[tuple[str, str], int]:
     """The youngest patient the generator's lexicons write each fact of theirs about:
     (category, folded span text) -> the lowest ``min_age`` of the templates holding it as
     the patient's, entries' own ages and ``comments/age_floors.yaml`` included."""
-    from breachbench.generator.comments.templates import (
-        EARLY_ROOM_YEARS,
-        early_dated,
-        load_templates,
-    )
-
-    floors: dict[tuple[str, str], int] = {}
-    sensitive = set(load_taxonomy().sensitive)
-    for key, templates in load_templates().items():
-        if key not in sensitive:
-            continue
-        for template in templates:
-            # A template with an early date dates it that much under its patient's age.
-            age = template.min_age - (EARLY_ROOM_YEARS if early_dated(template) else 0)
-            for at in _patient_facts(template):
-                floors[at] = min(floors.get(at, age), age)
+    floors = _lowest_ages(_patient_facts)
     # A frame's partner noun ("chez {partner:son_conjoint}") is a sexual_orientation span
     # when said of the patient's own sex, for any patient who may have a partner.
     kinship = corpora.read_yaml(KINSHIP_FILE)
@@ -1709,6 +1694,23 @@ def lexicon_affirmed_floors() -> dict[tuple[str, str], int]:
     folded span text) -> the lowest ``min_age`` of the templates holding it as the
     patient's affirmed fact. A denial or a question may be written younger ("pas d'OH"
     at 13, where "OH" says a drinking problem from 16)."""
+    return _lowest_ages(_affirmed_patient_facts)
+
+
+def _affirmed_patient_facts(template: Template) -> Iterator[tuple[str, str]]:
+    """(category, folded text) of a template's labelled literals stating a patient's fact."""
+    for piece in template.pieces:
+        stated = piece.subject == "patient" and piece.assertion == "affirmed"
+        if piece.category and piece.slot is None and stated:
+            yield piece.category, fold(piece.text)
+
+
+def _lowest_ages(
+    facts_of: Callable[[Template], Iterator[tuple[str, str]]],
+) -> dict[tuple[str, str], int]:
+    """Per fact ``facts_of`` reads in the sensitive families' templates, the lowest
+    ``min_age`` of a template holding it; a template with an early date dates it that
+    much under its patient's age."""
     from breachbench.generator.comments.templates import (
         EARLY_ROOM_YEARS,
         early_dated,
@@ -1722,11 +1724,8 @@ def lexicon_affirmed_floors() -> dict[tuple[str, str], int]:
             continue
         for template in templates:
             age = template.min_age - (EARLY_ROOM_YEARS if early_dated(template) else 0)
-            for piece in template.pieces:
-                stated = piece.subject == "patient" and piece.assertion == "affirmed"
-                if piece.category and piece.slot is None and stated:
-                    at = (piece.category, fold(piece.text))
-                    floors[at] = min(floors.get(at, age), age)
+            for at in facts_of(template):
+                floors[at] = min(floors.get(at, age), age)
     return floors
 
 
