@@ -33,7 +33,7 @@ from breachbench.generator.options import GenerateOptions
 from breachbench.generator.records.dates import desk_days, future_days
 from breachbench.generator.records.nir import nir_key
 from breachbench.generator.records.people import FEMALE, MALE
-from breachbench.generator.records.places import load_places
+from breachbench.generator.records.places import CAPITAL, CITY, load_places
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from support.contexts import people_context
@@ -600,9 +600,29 @@ def test_city_addresses_have_city_street_types(rows):
     places = load_places()
     size = dict(zip(places.insee_code.to_pylist(), places.size_class.tolist(), strict=True))
     rural = re.compile(r"^\d+(?: bis| ter)? (route|lieu-dit|hameau|sentier) ")
-    cities = [r for r in rows if size[r["insee_code"]] == 2]
+    cities = [r for r in rows if size[r["insee_code"]] >= CITY]
     assert len(cities) > 1000
     assert not [r["address"] for r in cities if rural.match(r["address"])][:5]
+
+
+def test_an_arrondissement_has_the_size_of_its_whole_commune():
+    """Paris 1er has 15,000 people, but the streets of Paris: its size class is the
+    capital's, as Lyon's and Marseille's arrondissements are cities."""
+    places = load_places()
+    size = dict(zip(places.insee_code.to_pylist(), places.size_class.tolist(), strict=True))
+    assert {size[f"751{n:02d}"] for n in range(1, 21)} == {CAPITAL}
+    assert {size[f"6938{n}"] for n in range(1, 10)} == {CITY}
+    assert {size[f"132{n:02d}"] for n in range(1, 17)} == {CITY}
+
+
+def test_paris_addresses_have_paris_street_types(rows):
+    """No chemin, lotissement, montée or "route de Paris" in Paris (it had them in its
+    small arrondissements, which were sized as towns)."""
+    types = "route|lieu-dit|hameau|sentier|chemin|lotissement|montée|ruelle"
+    rural = re.compile(rf"(^\d+(?: bis| ter)? ({types}) )|Lotissement")
+    paris = [r for r in rows if r["city"] == "Paris"]
+    assert len(paris) > 100
+    assert not [r["address"] for r in paris if rural.search(r["address"])][:5]
 
 
 def test_a_practices_patients_live_near_it(rows):
@@ -625,8 +645,8 @@ def test_second_address_lines_fit_the_commune_and_the_resident(rows):
     places = load_places()
     size = dict(zip(places.insee_code.to_pylist(), places.size_class.tolist(), strict=True))
     floor = re.compile(r", (\d+)(?:er|e) étage")
-    highest = {0: 2, 1: 6, 2: 15}
-    floors = {0: 0, 1: 0, 2: 0}
+    highest = {0: 2, 1: 6, 2: 15, 3: 15}
+    floors = {0: 0, 1: 0, 2: 0, 3: 0}
     wrong = []
     for row in rows:
         cls = size[row["insee_code"]]
@@ -634,7 +654,7 @@ def test_second_address_lines_fit_the_commune_and_the_resident(rows):
             floors[cls] += 1
             if int(m.group(1)) > highest[cls]:
                 wrong.append((cls, row["address"]))
-        if cls == 2 and "Hameau" in row["address"]:
+        if cls >= CITY and "Hameau" in row["address"]:
             wrong.append((cls, row["address"]))
         if "EHPAD" in row["address"] and _age(row) < 70:
             wrong.append((_age(row), row["address"]))

@@ -24,7 +24,8 @@ from breachbench.generator.records.people import FEMALE, MALE, People, load_peop
 from breachbench.generator.records.prepositions import load_prepositions
 
 # Size classes of communes, for the street types that fit them (reference/streets.yaml).
-VILLAGE, TOWN, CITY = 0, 1, 2
+VILLAGE, TOWN, CITY, CAPITAL = 0, 1, 2, 3
+N_SIZES = 4
 
 
 @dataclass(frozen=True)
@@ -64,10 +65,10 @@ class PlacesModel:
     department_weight: np.ndarray
     streets: pa.Array  # every "type name" pair, then "route de <city>" per unit
     street_combos: Categorical  # over the "type name" pairs only (town weights)
-    # The same pairs by size of commune (VILLAGE, TOWN, CITY): item size * pairs + pair.
+    # The same pairs by size of commune (VILLAGE ... CAPITAL): item size * pairs + pair.
     street_by_size: GroupedCategorical
     n_street_combos: int
-    size_class: np.ndarray  # per commune-table row
+    size_class: np.ndarray  # per commune-table row, by its whole commune's population
     area_index: np.ndarray  # postal area (department and first postcode digits) per row
     by_area: GroupedCategorical
     local_rate: float  # share of a practice's patients living in its postal area
@@ -83,7 +84,7 @@ class PlacesModel:
     birth_code_bytes: np.ndarray
     route_rate: float
     complements: pa.Array  # "", then ", " + every rendering of every second-line pattern
-    # The renderings by size of commune (VILLAGE, TOWN, CITY): item size * renderings +
+    # The renderings by size of commune (VILLAGE ... CAPITAL): item size * renderings +
     # rendering; floors and buildings that fit the commune.
     by_complement: GroupedCategorical
     complement_rate: float
@@ -131,7 +132,7 @@ class PlacesModel:
         size = self.size_class[unit]
         street = self.street_by_size.sample(rng, size) % self.n_street_combos
         # No "route de <neighbour>" in a city.
-        route = np.flatnonzero((rng.random(n) < self.route_rate) & (size != CITY))
+        route = np.flatnonzero((rng.random(n) < self.route_rate) & (size < CITY))
         if len(route):
             neighbour = self.draw_units(rng, self.department_index[unit[route]])
             street[route] = len(self.street_combos) + neighbour
@@ -263,7 +264,23 @@ COMPLEMENT_NUMBERS = range(1, 40)
 COMPLEMENT_LETTERS = "ABCDEFGH"
 
 
-_SIZE_KEYS = ("village", "weight", "city")  # weight keys of VILLAGE, TOWN, CITY
+_SIZE_KEYS = ("village", "weight", "city", "capital")  # weight keys of VILLAGE ... CAPITAL
+
+
+def by_size(values: dict, size: int, default: float) -> float:
+    """A value given by size class (``village``, ``weight`` for towns, ``city``,
+    ``capital``): the class's own key, else the next smaller class's down to the town's
+    (a capital is a city unless said otherwise), else ``default``."""
+    keys = ("village", "weight") if size == VILLAGE else reversed(_SIZE_KEYS[1 : size + 1])
+    for key in keys:
+        if key in values:
+            return float(values[key])
+    return default
+
+
+def size_weight(item: dict, size: int) -> float:
+    """An item's weight in a size class (:func:`by_size`, ``weight`` required)."""
+    return by_size(item, size, float(item["weight"]))
 
 
 def _render_complements(items: list[dict]) -> tuple[list[str], np.ndarray, np.ndarray]:
@@ -285,13 +302,13 @@ def _render_complements(items: list[dict]) -> tuple[list[str], np.ndarray, np.nd
         numbers = list(COMPLEMENT_NUMBERS) if numbered else [0]
         caps = item.get("max_n", {})
         low, decay = int(item.get("min_n", 1)), float(item.get("n_decay", 1.0))
-        share = np.zeros((3, len(numbers)))
-        for size, key in enumerate(_SIZE_KEYS):
-            weight = float(item.get(key, item["weight"]))
+        share = np.zeros((N_SIZES, len(numbers)))
+        for size in range(N_SIZES):
+            weight = size_weight(item, size)
             if not numbered:
                 share[size] = weight
                 continue
-            high = int(caps.get(key, max(COMPLEMENT_NUMBERS)))
+            high = int(by_size(caps, size, max(COMPLEMENT_NUMBERS)))
             n = np.array(numbers)
             relative = np.where((n >= low) & (n <= high), decay ** (n - low), 0.0)
             if weight > 0 and not relative.sum():
@@ -455,6 +472,26 @@ def load_places() -> PlacesModel:
     return derived("places", _build_places)
 
 
+def _size_classes(sizes: dict, communes: pa.Table, department: np.ndarray) -> np.ndarray:
+    """Each commune-table row's size class, by the population of its whole commune: an
+    arrondissement of Paris (15,000 people in the 1st) has a capital's streets, not a
+    small town's routes and hameaux."""
+    city = np.asarray(communes["city"].to_pylist(), dtype=object)
+    keys = np.char.add(department.astype(str), np.char.add(":", city.astype(str)))
+    _, commune = np.unique(keys, return_inverse=True)
+    population = communes["population"].to_numpy().astype(np.float64)
+    whole = np.bincount(commune.reshape(-1), weights=population)[commune.reshape(-1)]
+    return np.select(
+        [
+            whole >= sizes["capital_from"],
+            whole >= sizes["city_from"],
+            whole < sizes["village_below"],
+        ],
+        [CAPITAL, CITY, VILLAGE],
+        TOWN,
+    )
+
+
 def _build_places() -> PlacesModel:
     communes = corpora.read_table("reference/communes.parquet")
     population = communes["population"].to_numpy().astype(np.float64)
@@ -476,15 +513,9 @@ def _build_places() -> PlacesModel:
     streets = corpora.read_yaml("reference/streets.yaml")
     type_weight = np.array([float(t["weight"]) for t in streets["types"]])
     by_size = [
-        np.array([float(t.get(key, t["weight"])) for t in streets["types"]])
-        for key in ("village", "weight", "city")
+        np.array([size_weight(t, size) for t in streets["types"]]) for size in range(N_SIZES)
     ]
-    sizes = streets.get("size_classes", {"village_below": 0, "city_from": np.inf})
-    size_class = np.where(
-        population >= sizes["city_from"],
-        CITY,
-        np.where(population < sizes["village_below"], VILLAGE, TOWN),
-    )
+    size_class = _size_classes(streets["size_classes"], communes, department)
     name_weight = np.array([float(t["weight"]) for t in streets["names"]])
     combos = [f"{t['name']} {m['name']}" for t in streets["types"] for m in streets["names"]]
     complements, complement_weights, complement_min_age = _render_complements(
@@ -516,9 +547,9 @@ def _build_places() -> PlacesModel:
         ),
         street_combos=Categorical.from_weights(np.outer(type_weight, name_weight).ravel()),
         street_by_size=GroupedCategorical.from_groups(
-            np.repeat(np.arange(3), len(type_weight) * len(name_weight)),
+            np.repeat(np.arange(N_SIZES), len(type_weight) * len(name_weight)),
             np.concatenate([np.outer(w, name_weight).ravel() for w in by_size]),
-            3,
+            N_SIZES,
         ),
         n_street_combos=len(type_weight) * len(name_weight),
         size_class=size_class.astype(np.int64),
@@ -542,7 +573,7 @@ def _build_places() -> PlacesModel:
         route_rate=float(streets["route_de_neighbour_weight"]),
         complements=pa.array(["", *(", " + text for text in complements)]),
         by_complement=GroupedCategorical.from_groups(
-            np.repeat(np.arange(3), len(complements)), complement_weights.ravel(), 3
+            np.repeat(np.arange(N_SIZES), len(complements)), complement_weights.ravel(), N_SIZES
         ),
         complement_rate=float(streets["complements"]["rate"]),
         complement_min_age=np.concatenate([[0], complement_min_age]),
