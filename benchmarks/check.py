@@ -1239,7 +1239,8 @@ def _brief_facts() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
 
 def rule_brief_since(record: Record) -> list[Finding]:
     """An event or a course of weeks said to last ("chimio depuis 1982", "IVG depuis
-    2015", "garde à vue depuis des années"): ``lasting.yaml``."""
+    2015", "garde à vue depuis des années", "Baby blues connu de la pharmacie"):
+    ``lasting.yaml``."""
     facts, after, recent = _brief_facts()
     group = load_taxonomy().group_of
     found = []
@@ -2463,7 +2464,7 @@ RULES: tuple[Rule, ...] = (
     Rule("new_after_opening", "a new patient's note written years after created_at "
          "(opening.yaml)", rule_new_after_opening, ("created_at", "updated_at"), ("opening",)),
     Rule("brief_since", "an event or a course of weeks said to last ('IVG depuis 2015')",
-         rule_brief_since, (), ("since_word",)),
+         rule_brief_since, (), ("lasting_word",)),
     Rule("lifelong_ended", "a fact that never ends said to be over ('plus de VIH depuis 2019')",
          rule_lifelong_ended, (), ("ended",)),
     Rule("service_as_fact", "a bare service said to end or happen ('plus de CeGIDD depuis')",
@@ -2699,6 +2700,10 @@ def _prefilters(batch: pa.RecordBatch, present: set[str]) -> dict[str, np.ndarra
         pc.match_substring_regex(folded, _leaving()[0].pattern, ignore_case=True)
     )
     masks["since_word"] = masks["sensitive"] & _mask(pc.match_substring(folded, "depuis"))
+    # What says a fact lasts: "depuis", or a pharmacy that renews its prescription.
+    masks["lasting_word"] = masks["sensitive"] & _mask(
+        pc.match_substring_regex(folded, "depuis|pharmacie")
+    )
     childhood = "|".join(re.escape(t) for texts in childhood_facts().values() for t in texts)
     masks["childhood"] = masks["sensitive"] & _mask(
         pc.match_substring_regex(folded, childhood, ignore_case=True)

@@ -659,6 +659,15 @@ def test_stated_age_is_the_rows_on_the_notes_day(
         ),
         (make_row("GAV depuis des années", [("GAV", "justice", P, A)], **MAN), "brief_since"),
         (
+            make_row(
+                "Covid connu aussi de la pharmacie du quartier, qui appelle quand l'ordo n'est "
+                "pas arrivée",
+                [("Covid", "health_condition", P, A)],
+            ),
+            "brief_since",
+        ),
+        (make_row("covid depuis 2021", [("covid", "health_condition", P, A)]), "brief_since"),
+        (
             make_row("RDV du 03/05/2021 reporté", [("03/05/2021", "date", P, A)]),
             "desk_before_opening",
         ),
