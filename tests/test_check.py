@@ -667,6 +667,12 @@ def test_stated_age_is_the_rows_on_the_notes_day(
             "brief_since",
         ),
         (make_row("covid depuis 2021", [("covid", "health_condition", P, A)]), "brief_since"),
+        (  # 16 on the note's day: "Mme Lagrange" reads as her mother
+            make_row(
+                "Mme Martin a appelé", [("Martin", "person", P, A)], birth_date=dt.date(2005, 3, 2)
+            ),
+            "title_child",
+        ),
         (
             make_row("RDV du 03/05/2021 reporté", [("03/05/2021", "date", P, A)]),
             "desk_before_opening",
