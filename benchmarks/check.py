@@ -1204,15 +1204,63 @@ def load_opening() -> tuple[int, re.Pattern[str]]:
     return int(raw["years"]), _compile("|".join(f"(?:{p})" for p in raw["new"]))
 
 
+@functools.cache
+def load_arrival() -> tuple[tuple[int, re.Pattern[str]], ...]:
+    """``corpora/checks/opening.yaml`` ``arrival``: per class, the years after the opening
+    by which a newcomer's state no longer holds, and the facts that state it."""
+    raw = corpora.read_yaml(OPENING_FILE)
+    return tuple(
+        (int(c["years"]), re.compile("|".join(f"(?:{p})" for p in c["facts"])))
+        for c in raw["arrival"]
+    )
+
+
+def _opening_detail(record: Record) -> str:
+    return f"{record.created_at.isoformat()} (note {record.updated_at.isoformat()})"
+
+
+def _open_years(record: Record) -> int | None:
+    """Completed years from ``created_at`` to the note's date (``updated_at``)."""
+    note, opened = record.updated_at, record.created_at
+    if note is None or opened is None:
+        return None
+    return note.year - opened.year - ((note.month, note.day) < (opened.month, opened.day))
+
+
+def rule_arrival_after_opening(record: Record) -> list[Finding]:
+    """A newcomer's state ("primo-arrivant", "demandeur d'asile", "en CADA") stated about
+    the patient years after the record was opened (``opening.yaml`` ``arrival``)."""
+    years = _open_years(record)
+    if years is None:
+        return []
+    found = []
+    for start, end, category, subject, assertion in record.spans:
+        if category != "ethnic_origin" or subject != "patient" or assertion != "affirmed":
+            continue
+        surface = record.folded[start:end]
+        for limit, facts in load_arrival():
+            if years >= limit and facts.match(surface):
+                text = record.text[start:end]
+                found.append(
+                    Finding(
+                        "arrival_after_opening",
+                        record.patient_id,
+                        text,
+                        "created_at",
+                        _opening_detail(record),
+                    )
+                )
+                break
+    return found
+
+
 def rule_new_after_opening(record: Record) -> list[Finding]:
     """A note that says the patient is new here ("nouveau patient", "première
     consultation au cabinet") written ``years`` or more after the record was opened
     (``opening.yaml``): it belongs near the opening."""
-    note, opened = record.updated_at, record.created_at
-    if note is None or opened is None:
-        return []
     years, new = load_opening()
-    if (note.year - opened.year - ((note.month, note.day) < (opened.month, opened.day))) < years:
+    open_years = _open_years(record)
+    if open_years is None or open_years < years:
         return []
     m = new.search(record.folded) or new.search(spelled_out(record.folded))
     if m is None:
@@ -1223,7 +1271,7 @@ def rule_new_after_opening(record: Record) -> list[Finding]:
             record.patient_id,
             m.group(0),
             "created_at",
-            f"{opened.isoformat()} (note {note.isoformat()})",
+            _opening_detail(record),
         )
     ]
 
@@ -2463,6 +2511,9 @@ RULES: tuple[Rule, ...] = (
          rule_desk_before_opening, ("created_at",), ("date",)),
     Rule("new_after_opening", "a new patient's note written years after created_at "
          "(opening.yaml)", rule_new_after_opening, ("created_at", "updated_at"), ("opening",)),
+    Rule("arrival_after_opening", "a newcomer's state (primo-arrivant, asylum procedure) "
+         "years after created_at (opening.yaml)",
+         rule_arrival_after_opening, ("created_at", "updated_at"), ("ethnic_origin",)),
     Rule("brief_since", "an event or a course of weeks said to last ('IVG depuis 2015')",
          rule_brief_since, (), ("lasting_word",)),
     Rule("lifelong_ended", "a fact that never ends said to be over ('plus de VIH depuis 2019')",

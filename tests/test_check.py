@@ -266,6 +266,20 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
         make_row("nouvelle patiente de 41 ans", updated_at=dt.datetime(2024, 6, 1, 9, 30)),
         make_row("nouvelle patiente de 41 ans, MT déclaré le jour de la première consultation"),
     ),
+    # A newcomer's state years after the opening: a record no one updated.
+    "arrival_after_opening": (
+        make_row(
+            "Demandeuse d'asile, AME en attente",
+            [("Demandeuse d'asile", "ethnic_origin", P, A)],
+            updated_at=dt.datetime(2030, 6, 1, 9, 30),
+            birth_place="Afghanistan",
+        ),
+        make_row(  # the procedure's own years, or a past state later on
+            "Demandeuse d'asile, AME en attente",
+            [("Demandeuse d'asile", "ethnic_origin", P, A)],
+            birth_place="Afghanistan",
+        ),
+    ),
     "anachronism": (
         make_row(
             "CSS depuis 2012, SMS du 03/02/1994",
@@ -667,6 +681,26 @@ def test_stated_age_is_the_rows_on_the_notes_day(
             "brief_since",
         ),
         (make_row("covid depuis 2021", [("covid", "health_condition", P, A)]), "brief_since"),
+        (
+            make_row(
+                "primo-arrivant, bilan de santé à faire",
+                [("primo-arrivant", "ethnic_origin", P, A)],
+                updated_at=dt.datetime(2023, 6, 2, 9, 30),
+                birth_place="Afghanistan",
+                **MAN,
+            ),
+            "arrival_after_opening",
+        ),
+        (
+            make_row(
+                "primo-arrivant, bilan de santé à faire",
+                [("primo-arrivant", "ethnic_origin", P, A)],
+                updated_at=dt.datetime(2023, 6, 2, 9, 30),
+                birth_place="Afghanistan",
+                **MAN,
+            ),
+            "arrival_after_opening",
+        ),
         (  # 16 on the note's day: "Mme Lagrange" reads as her mother
             make_row(
                 "Mme Martin a appelé", [("Martin", "person", P, A)], birth_date=dt.date(2005, 3, 2)
