@@ -683,6 +683,14 @@ def test_stated_age_is_the_rows_on_the_notes_day(
         (make_row("covid depuis 2021", [("covid", "health_condition", P, A)]), "brief_since"),
         (
             make_row(
+                "vient de Gassin, nouveau dans le secteur",
+                updated_at=dt.datetime(2024, 12, 5, 9, 30),
+                **MAN,
+            ),
+            "new_after_opening",
+        ),
+        (
+            make_row(
                 "primo-arrivant, bilan de santé à faire",
                 [("primo-arrivant", "ethnic_origin", P, A)],
                 updated_at=dt.datetime(2023, 6, 2, 9, 30),
