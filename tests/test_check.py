@@ -681,6 +681,10 @@ def test_stated_age_is_the_rows_on_the_notes_day(
             "brief_since",
         ),
         (make_row("covid depuis 2021", [("covid", "health_condition", P, A)]), "brief_since"),
+        (  # 71: the children are adults
+            make_row("double rattachement des enfants à faire", birth_date=dt.date(1950, 1, 1)),
+            "eligibility",
+        ),
         (
             make_row(
                 "vient de Gassin, nouveau dans le secteur",
