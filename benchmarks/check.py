@@ -1396,7 +1396,7 @@ def load_clash_spans() -> dict[str, str]:
 def load_clash_assertions() -> dict[str, tuple[frozenset[str], frozenset[str]]]:
     """Class id -> how each side reads the patient's spans (``assertions`` of its sides
     in ``comments/clashes.yaml``, default affirmed): "SDF en 2009" is no homeless patient
-    now, "SDF ??" may be one."""
+    now, "SDF ??" may be one, "antécédent d'amputation" is still seen."""
     return {
         str(c["id"]): tuple(  # type: ignore[misc]
             frozenset(side.get("assertions", ["affirmed"])) for side in c["sides"]

@@ -1,8 +1,9 @@
 """Sides that never share a note: comments/clashes.yaml (issue 9).
 
 "Incarcération dps 2007 ... RDV tous les mois pr le renouv" (a patient held in prison now
-at the desk), "SDF, VAD : clé chez la gardienne" (a home and no home): one table of
-classes of two sides, read by the template loader (each template tagged with the sides it is
+at the desk), "SDF, VAD : clé chez la gardienne" (a home and no home), "paraplégie,
+l'employeur pas au courant" (a fact nobody can hide, kept secret): one table of classes
+of two sides, read by the template loader (each template tagged with the sides it is
 on), the engine (never both sides of a class in one note) and `breachbench check` (rule
 `clash`, one finding per class)."""
 
@@ -116,6 +117,11 @@ def test_the_sides_hold_what_a_reader_finds(templates):
                  "VAD à prévoir le jeudi après-midi"):  # fmt: skip
         assert text in housed
     assert any("RN 7" in t for t in housed)
+    visible, secret = texts(f"{CLASH_TAG}visible_secret:0"), texts(f"{CLASH_TAG}visible_secret:1")
+    assert "paraplégie" in visible and "personne d'autre n'est au courant" in secret
+    # "paraplégie, l'employeur pas au courant" is not made
+    assert not any(re.search(r"parapl|fauteuil|amput", t) and "pas au courant" in t
+                   for f in templates.values() for t in map(_text, f))  # fmt: skip
 
 
 def test_held_facts_keep_their_prison_frames(templates):
@@ -193,6 +199,11 @@ def test_no_note_the_engine_writes_holds_both_sides(age, seed):
          "housed_homeless"),
         ("habite au bord de la RN 7, accès compliqué en visite à domicile. À la rue",
          [("À la rue", "social_precarity", "affirmed")], "housed_homeless"),
+        ("paraplégie, l'employeur pas au courant", [("paraplégie", "health_condition", "affirmed")],
+         "visible_secret"),
+        ("Amputé. VIH+, personne d'autre n'est au courant",
+         [("Amputé", "health_condition", "affirmed"), ("VIH+", "serology", "affirmed")],
+         "visible_secret"),
     ],
 )  # fmt: skip
 def test_check_counts_a_note_holding_both_sides_per_class(text, spans, clash):
@@ -209,6 +220,9 @@ def test_check_counts_a_note_holding_both_sides_per_class(text, spans, clash):
 @pytest.mark.parametrize(
     ("text", "spans"),
     [
+        ("fils en fauteuil roulant, la mère pas au courant", [("fauteuil roulant", "relative")]),
+        ("pas de paraplégie. VIH+, l'employeur pas au courant", [("paraplégie", "negated")]),
+        ("paraplégie, ne sait pas utiliser Doctolib", [("paraplégie", "affirmed")]),
         ("ancien SDF, digicode 1234", [("SDF", "historical")]),
     ],
 )  # fmt: skip
