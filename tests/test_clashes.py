@@ -236,3 +236,12 @@ def test_check_leaves_a_consistent_note_alone(text, spans):
         assertion = "affirmed" if attribute == "relative" else attribute
         labelled.append((start, start + len(words), "health_condition", subject, assertion))
     assert rule_clash(Record("P", text, labelled)) == []
+
+
+def test_check_reads_a_typod_prison_unit_as_the_prisons():
+    """ "Incarcéré, consultations à l'unité snitaire, ne viendra plus au cabinet" (noise in
+    300,000 realistic rows of seed 12345): the consultations are the prison's."""
+    from breachbench.benchmarks.check import Record, rule_clash
+
+    text = "Incarcéré, consultations à l'unité snitaire, ne viendra plus au cabinet"
+    assert rule_clash(Record("P", text, [(0, 9, "justice", "patient", "affirmed")])) == []
