@@ -91,6 +91,8 @@ LASTING_FILE = "checks/lasting.yaml"
 KINSHIP_FILE = "formats/kinship.yaml"
 LIFELONG_FILE = "checks/lifelong.yaml"
 CLASHES_FILE = "checks/clashes.yaml"
+# The classes of sides the generator keeps out of one note, read here as a reader sees them.
+CLASS_CLASHES_FILE = "comments/clashes.yaml"
 DEAD_RELATIVE_FILE = "checks/dead_relative.yaml"
 SERVICES_FILE = "checks/services.yaml"
 AGREEMENT_FILE = "checks/agreement.yaml"
@@ -1409,18 +1411,47 @@ def _pattern_pairs(file: str, key: str, one: str, other: str) -> tuple[_Clash, .
 
 @functools.cache
 def load_clashes() -> tuple[_Clash, ...]:
-    """``corpora/checks/clashes.yaml``: (id, why, one, other, unless) per pair of clauses
-    that cannot both hold in one note; ``unless`` (optional) is what the rule does not
-    read ("ne pas laisser de message sur le fixe" leaves the mobile's voicemail open)."""
-    return _pattern_pairs(CLASHES_FILE, "clashes", "one", "other")
+    """(id, why, one, other, unless) per pair of clauses that cannot both hold in one
+    note: ``corpora/checks/clashes.yaml`` (desk clauses), then the classes of
+    ``corpora/comments/clashes.yaml`` the generator keeps apart, each side as a reader
+    finds it (``read``); ``unless`` (optional) is what the rule does not read ("ne pas
+    laisser de message sur le fixe" leaves the mobile's voicemail open)."""
+    return _pattern_pairs(CLASHES_FILE, "clashes", "one", "other") + tuple(
+        (
+            str(c["id"]),
+            str(c["why"]),
+            re.compile(c["sides"][0]["read"]["text"]),
+            re.compile(c["sides"][1]["read"]["text"]),
+            re.compile(c["unless"]) if c.get("unless") else None,
+        )
+        for c in corpora.read_yaml(CLASS_CLASHES_FILE)["classes"]
+    )
 
 
 @functools.cache
 def load_clash_spans() -> dict[str, str]:
     """Clash id -> the category whose affirmed span of the patient must hold its ``one``
-    (``span:`` in ``clashes.yaml``, optional): "incarcéré" is the patient's prison now."""
-    raw = corpora.read_yaml(CLASHES_FILE)
-    return {str(c["id"]): str(c["span"]) for c in raw["clashes"] if c.get("span")}
+    (``span:`` of a class's first side in ``comments/clashes.yaml``, or of a clash in
+    ``checks/clashes.yaml``; optional): "incarcéré" is the patient's prison now."""
+    raw = corpora.read_yaml(CLASHES_FILE)["clashes"]
+    spans = {str(c["id"]): str(c["span"]) for c in raw if c.get("span")}
+    for c in corpora.read_yaml(CLASS_CLASHES_FILE)["classes"]:
+        if c["sides"][0]["read"].get("span"):
+            spans[str(c["id"])] = str(c["sides"][0]["read"]["span"])
+    return spans
+
+
+@functools.cache
+def load_clash_assertions() -> dict[str, tuple[frozenset[str], frozenset[str]]]:
+    """Class id -> how each side reads the patient's spans (``assertions`` of its sides
+    in ``comments/clashes.yaml``, default affirmed): "SDF en 2009" is no homeless patient
+    now, "SDF ??" may be one, "antécédent d'amputation" is still seen."""
+    return {
+        str(c["id"]): tuple(  # type: ignore[misc]
+            frozenset(side.get("assertions", ["affirmed"])) for side in c["sides"]
+        )
+        for c in corpora.read_yaml(CLASS_CLASHES_FILE)["classes"]
+    }
 
 
 def rule_clash(record: Record) -> list[Finding]:
@@ -1431,17 +1462,29 @@ def rule_clash(record: Record) -> list[Finding]:
         for a, b, _, subject, assertion in record.spans
         if subject != "patient" or assertion == "negated"
     ]
+    assertions = load_clash_assertions()
+
+    def unread(said: frozenset[str]) -> list[tuple[int, int]]:
+        """The spans a side does not read: others', denied ones, and the patient's said
+        otherwise than the side's ``said`` (all patient spans but denied ones when empty)."""
+        return others + [
+            (a, b)
+            for a, b, _, subject, assertion in record.spans
+            if said and subject == "patient" and assertion not in said
+        ]
 
     # Not a relative's fact ("fils hébergé au 115"), nor one denied ("pas d'hébergement en
     # foyer pour femmes battues" beside a stay at a friend's).
-    def own(m: re.Match[str]) -> bool:
-        return not any(a < m.end() and m.start() < b for a, b in others)
+    def own(m: re.Match[str], blocked: list[tuple[int, int]] = others) -> bool:
+        return not any(a < m.end() and m.start() < b for a, b in blocked)
 
     found = []
     spans = load_clash_spans()
     for clash_id, why, one, other, unless in load_clashes():
+        first_said, second_said = assertions.get(clash_id, (frozenset(), frozenset()))
+        first_unread, second_unread = unread(first_said), unread(second_said)
         folded = _blank_matches(record.folded, unless)
-        first = next((m for m in one.finditer(folded) if own(m)), None)
+        first = next((m for m in one.finditer(folded) if own(m, first_unread)), None)
         if clash_id in spans and first is not None:
             # ``one`` read only inside the patient's affirmed span of that category.
             inside = [
@@ -1453,14 +1496,15 @@ def rule_clash(record: Record) -> list[Finding]:
                 (
                     m
                     for m in one.finditer(folded)
-                    if own(m) and any(a <= m.start() and m.end() <= b for a, b in inside)
+                    if own(m, first_unread)
+                    and any(a <= m.start() and m.end() <= b for a, b in inside)
                 ),
                 None,
             )
         if first is None:
             continue
         second = other.search(_blank(folded, first.start(), first.end()))
-        if second is not None and own(second):
+        if second is not None and own(second, second_unread):
             one_text = record.text[first.start() : first.end()]
             text = f"{one_text} / {record.text[second.start() : second.end()]} ({clash_id})"
             found.append(Finding("clash", record.patient_id, text, "comment", why))

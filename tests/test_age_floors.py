@@ -31,7 +31,24 @@ def _corpora(tmp_path: Path, floors: str) -> Path:
     document["phrases"] = [{"text": "père [Zubsolv|addiction|relative]"}]
     path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
     (root / "comments/age_floors.yaml").write_text(floors, encoding="utf-8")
+    _clash_facts_only(root, {"addiction"})
     return root
+
+
+def _clash_facts_only(root: Path, kept: set[str]) -> None:
+    """comments/clashes.yaml names facts by category: keep those of ``kept`` only (a side
+    left with none reads nothing, so every other template keeps its sides)."""
+    path = root / "comments/clashes.yaml"
+    clashes = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for c in clashes["classes"]:
+        for side in c["sides"]:
+            if "facts" not in side:
+                continue
+            side["facts"] = {k: v for k, v in side["facts"].items() if k in kept}
+            if not side["facts"]:
+                del side["facts"]
+                side.setdefault("spans", ["(?!)"])
+    path.write_text(yaml.safe_dump(clashes, allow_unicode=True), encoding="utf-8")
 
 
 def _ages(templates, source: str) -> set[int]:

@@ -439,12 +439,16 @@ def test_a_neighbours_or_grandmothers_bare_fact_is_not_a_childs(templates):
     assert history and min(t.min_age for t in history) < 16
 
 
-def test_where_the_patient_lives_and_homelessness_are_one_lodging(templates):
+HOUSED, HOMELESS = "clash:housed_homeless:1", "clash:housed_homeless:0"
+
+
+def test_where_the_patient_lives_and_homelessness_never_meet(templates):
     """ "Nouvelle adresse : 4 route Victor Hugo, 74140 Sciez. Sans-abri : tiers payant
     intégral" (a reading of issue 9): a note that writes where the patient lives now (the
     patient's own {address} or {street}) and one that says they have no home ("SDF",
-    "sans domicile fixe") both join group lodging, so a note holds one of them; an old
-    or a work address ({address|patient:other}) and a past homelessness do not."""
+    "sans domicile fixe") are the two sides of housed_homeless (comments/clashes.yaml),
+    so a note holds one of them; an old or a work address ({address|patient:other}) is
+    no home. Two addresses of the patient share group address: a note gives one."""
     own, other = [], []
     for family in templates.values():
         for t in family:
@@ -452,13 +456,15 @@ def test_where_the_patient_lives_and_homelessness_are_one_lodging(templates):
                 if p.slot in ("address", "street") and p.subject == "patient":
                     (other if "other" in p.role.split(":") else own).append(t)
     assert own and other
-    assert [t.source for t in own if "lodging" not in (t.group, *t.more_groups)] == []
-    assert any("lodging" not in (t.group, *t.more_groups) for t in other)
+    assert [t.source for t in own if HOUSED not in t.tags] == []
+    assert any(HOUSED not in t.tags for t in other)
+    routine = [t for t in own if t.family != "sensitive"]
+    assert [t.source for t in routine if "address" not in (t.group, *t.more_groups)] == []
     homeless = [t for t in templates["social_precarity"]
                 if any(p.subject == "patient" and p.text in ("SDF", "sans domicile fixe")
                        and p.assertion == "affirmed" for p in t.pieces)]  # fmt: skip
     assert homeless
-    assert [t.source for t in homeless if "lodging" not in (t.group, *t.more_groups)] == []
+    assert [t.source for t in homeless if HOMELESS not in t.tags] == []
 
 
 @pytest.mark.parametrize(
@@ -518,14 +524,14 @@ def test_check_counts_a_held_patient_at_the_desk(text, labels, found):
     assert len(findings) == found
 
 
-def test_a_home_someone_holds_the_keys_to_is_a_lodging(templates):
+def test_a_home_someone_holds_the_keys_to_is_a_home(templates):
     """ "le voisin, M. Faivre, a les clés et peut ouvrir pour une VAD ... SDF depuis 2003"
     and "enfant sans domicile. Mme Lenoir (mère), nouvelle adresse à saisir" (1M rows,
     seed 12345, after the lodging group was made), "SDF, VAD : clé chez la gardienne": a
     neighbour who keeps the keys, a new address to enter, a home visit or a door code
-    says the patient has a home, so they join group lodging."""
+    says the patient has a home: the housed side of housed_homeless."""
     homes = [t for family in templates.values() for t in family
              if re.search(r"a les clés|nouvelle adresse à saisir|\bVAD\b|digicode|gardienne",
                           _text(t)) and "+frames." not in t.source]  # fmt: skip
     assert len(homes) >= 15
-    assert [t.source for t in homes if "lodging" not in (t.group, *t.more_groups)] == []
+    assert [t.source for t in homes if HOUSED not in t.tags] == []

@@ -31,6 +31,7 @@ from breachbench.generator.comments.templates import (
 from breachbench.generator.data.corpora import load_yaml_file
 from hypothesis import given
 from hypothesis import strategies as st
+from test_age_floors import _clash_facts_only
 
 CORPORA = Path(str(files("breachbench.corpora")))
 TAXONOMY = yaml.safe_load((CORPORA / "taxonomy/taxonomy.yaml").read_text(encoding="utf-8"))
@@ -538,6 +539,7 @@ def _copy_corpora(tmp_path: Path, *, sensitive: Iterable[str] | None = None) -> 
                 path.write_text(f"category: {path.stem}\n", encoding="utf-8")
         emptied = {path.stem for path in (root / "comments" / "sensitive").glob("*.yaml")}
         _floor_defaults_only(root, emptied - set(sensitive))
+        _clash_facts_only(root, set(sensitive))
     return root
 
 

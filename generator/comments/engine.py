@@ -78,9 +78,8 @@ from breachbench.generator.comments.pairs import FactPairs, load_fact_pairs
 from breachbench.generator.comments.sequels import Sequels, load_sequels
 from breachbench.generator.comments.slots import SlotFiller
 from breachbench.generator.comments.templates import (
-    AT_LARGE_TAG,
+    CLASH_TAG,
     FEMALE_PARTNER,
-    HELD_TAG,
     LACKS_SHIFT,
     MALE_PARTNER,
     MAX_OPEN,
@@ -818,14 +817,16 @@ class CommentEngine:
         key = np.where(group >= 0, group, len(c.group_names) + template)
         masks, ids = self._shared_clauses
         mask = masks[template]
-        # 1: the patient held in prison now, 2: at large (comes, calls, works, lives at an
-        # address): a note never says both (3 is a clash).
-        side = self._held_side[template]
+        # The sides of comments/clashes.yaml a template is on, one bit per class: a note
+        # never holds both sides of a class (a patient in prison now and one at the desk).
+        one, other = (side[template] for side in self._clash_sides)
         repeated = np.zeros(len(template), dtype=bool)
         for shift in range(1, int(self.clause_counts.max())):
             same_row = row[shift:] == row[:-shift]
             repeated[shift:] |= same_row & (
-                (key[shift:] == key[:-shift]) | ((side[shift:] | side[:-shift]) == 3)
+                (key[shift:] == key[:-shift])
+                | ((one[shift:] & other[:-shift]) != 0)
+                | ((other[shift:] & one[:-shift]) != 0)
             )
             # Shared clauses: a mask of their ids finds the candidates, their ids decide.
             maybe = np.flatnonzero(same_row & ((mask[shift:] & mask[:-shift]) != 0))
@@ -836,15 +837,19 @@ class CommentEngine:
         return repeated
 
     @functools.cached_property
-    def _held_side(self) -> np.ndarray:
-        """Per template: 1 tagged ``held`` (the patient in prison now, age_floors.yaml),
-        2 tagged ``at_large`` (comments/at_large.yaml), else 0."""
+    def _clash_sides(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per template, the classes of ``comments/clashes.yaml`` whose side 0 and whose
+        side 1 it is on, as bits (tags ``clash:<class>:<side>``, one bit per class)."""
         c = self.compiled
-        side = np.zeros(len(c.piece_codes), dtype=np.int8)
-        for tag, value in ((HELD_TAG, 1), (AT_LARGE_TAG, 2)):
-            if tag in c.tag_vocabulary:
-                side[c.template_tags[:, c.tag_vocabulary.index(tag)]] = value
-        return side
+        sides = np.zeros((2, len(c.piece_codes)), dtype=np.int64)
+        classes: dict[str, int] = {}
+        for i, tag in enumerate(c.tag_vocabulary):
+            if tag.startswith(CLASH_TAG):
+                name, side = tag[len(CLASH_TAG) :].rsplit(":", 1)
+                bit = classes.setdefault(name, len(classes))
+                sides[int(side), c.template_tags[:, i]] |= np.int64(1) << bit
+        assert len(classes) < 63, "more classes of clashes than bits"
+        return sides[0], sides[1]
 
     @functools.cached_property
     def _shared_clauses(self) -> tuple[np.ndarray, np.ndarray]:
@@ -944,8 +949,9 @@ class CommentEngine:
             & (c.max_open >= MAX_OPEN)
             & (c.group < 0)
             # A clause with no candidate left may follow a patient held in prison now:
-            # "détention. consultation longue à prévoir" (1M rows, seed 12345).
-            & (self._held_side == 0)
+            # "détention. consultation longue à prévoir" (1M rows, seed 12345): it is on
+            # no side of a class of clashes.
+            & ((self._clash_sides[0] | self._clash_sides[1]) == 0)
         )
         return np.flatnonzero(ok)
 

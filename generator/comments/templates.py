@@ -150,15 +150,18 @@ _FREQUENCIES_FILE = "comments/frequencies.yaml"  # the Zipf exponent (see _rank_
 MAX_ZIPF = 4.0
 _CONNECTORS_FILE = "comments/connectors.yaml"
 _AGE_FLOORS_FILE = "comments/age_floors.yaml"
-_AT_LARGE_FILE = "comments/at_large.yaml"
+_CLASHES_FILE = "comments/clashes.yaml"
 # A held fact (``held`` in age_floors.yaml) until its template is made; the patient's
-# affirmed one is then tagged HELD_TAG and joins LODGING_GROUP. A template whose text
-# says the patient is at large (at_large.yaml) is tagged AT_LARGE_TAG: the engine never
-# writes both in one note.
+# affirmed one is then tagged HELD_TAG (a side of a class of clashes.yaml).
 _HELD_FACT = "held_fact"
 HELD_TAG = "held"
-AT_LARGE_TAG = "at_large"
-LODGING_GROUP = "lodging"
+# The frames only a held fact takes ("{fact}, dossier transmis à l'USMP").
+PRISON_TAG = "prison"
+# The side of a class of ``comments/clashes.yaml`` a template is on: the tag
+# ``clash:<class id>:<side, 0 or 1>``; the engine never writes both sides in one note. A
+# fact listed on a side is tagged ``_CLASH_FACT`` + the same until its template is made.
+CLASH_TAG = "clash:"
+_CLASH_FACT = "clash_fact:"
 
 # Tags derived from span attributes, so a frame or phrase never has to repeat them.
 _ATTRIBUTE_TAGS = {"relative", "third_party", "negated", "hypothetical", "historical"}
@@ -1288,8 +1291,8 @@ class _AgeFloors:
     #: date falls in childhood ("maltraitance infantile en 1984" at 35 is not written).
     childhood: frozenset[str] = frozenset()
     #: Facts that say the person is held in prison now ("incarcéré", "en détention"):
-    #: the patient's affirmed one joins ``group: lodging``, takes the frames tagged
-    #: ``prison`` and shares no note with a clause of ``comments/at_large.yaml``.
+    #: the patient's affirmed one is tagged ``held`` (a side of ``comments/clashes.yaml``)
+    #: and takes the frames tagged ``prison``.
     held: frozenset[str] = frozenset()
 
     def floor(self, text: str) -> int:
@@ -1490,10 +1493,12 @@ class _SensitiveLoader:
         vocabulary: Taxonomy,
         zipf: float = 1.0,
         floors: _AgeFloors | None = None,
+        clashes: _ClashTable | None = None,
     ) -> None:
         self.category = category
         self.zipf = zipf
         self.floors = floors
+        self.clashes = clashes
         self.file = f"sensitive/{category}.yaml"
         self.document = document
         self.frames = frames
@@ -1532,10 +1537,17 @@ class _SensitiveLoader:
             if any(
                 p.category == self.category and p.subject == "patient" and p.assertion == "affirmed"
                 for p in pieces
-            ):  # the patient in prison now: the prison is their lodging
+            ):  # the patient in prison now
                 all_tags.add(HELD_TAG)
-                if LODGING_GROUP not in more_groups:
-                    more_groups = (*more_groups, LODGING_GROUP)
+        facts = {t for t in all_tags if t.startswith(_CLASH_FACT)}
+        if facts:  # the patient's own fact, said as the side reads it (in a wheelchair)
+            all_tags -= facts
+            own = [p for p in pieces if p.category == self.category and p.subject == "patient"]
+            assertions = {p.assertion for p in own}
+            for fact in facts:
+                side = CLASH_TAG + fact[len(_CLASH_FACT) :]
+                if assertions & self.clashes.assertions[side]:
+                    all_tags.add(side)
         try:
             return _constrained(
                 Template(
@@ -1576,6 +1588,9 @@ class _SensitiveLoader:
         )
         lasts = ends = acts = entry["datable"] = True
         kills = entry["childhood"] = held = False
+        if self.clashes is not None:  # a fact listed on a side of a class of clashes
+            text = plain_text(str(entry.get(text_key, entry.get("m"))))
+            entry["tags"] = (*entry["tags"], *self.clashes.fact_tags(self.category, text))
         if self.floors is not None:
             text = plain_text(str(entry.get(text_key, entry.get("m"))))
             entry["datable"] = self.floors.datable(text)
@@ -1620,7 +1635,7 @@ class _SensitiveLoader:
         if held:  # the template is the prison's if its frame says the patient's fact
             entry["tags"] = (*entry["tags"], _HELD_FACT)
         else:  # no "sa mère appelle pour lui, {fact}" for a record or a probation
-            entry["frames_exclude"].append("tag:prison")
+            entry["frames_exclude"].append(f"tag:{PRISON_TAG}")
         if not kills:
             entry["frames_exclude"].append("tag:death")  # no "décédé d'herpès génital"
         if not entry["datable"]:  # no "trisomie 21 dans l'enfance" nor "il y a des années"
@@ -2045,6 +2060,7 @@ def _expand_templates(root: Path | None) -> dict[str, tuple[Template, ...]]:
     frames = _load_frames(source, vocabulary)
     zipf = _load_zipf(source)
     floors = _load_age_floors(source, vocabulary)
+    clashes = _load_clashes(source)
     for category in vocabulary.sensitive:
         relative = f"comments/sensitive/{category}.yaml"
         if not source.exists(relative):
@@ -2053,10 +2069,11 @@ def _expand_templates(root: Path | None) -> dict[str, tuple[Template, ...]]:
         if not isinstance(document, Mapping):
             raise TemplateError(f"sensitive/{category}.yaml: top level: expected a mapping")
         loader = _SensitiveLoader(
-            category, document, frames, vocabulary, zipf, floors.get(category)
+            category, document, frames, vocabulary, zipf, floors.get(category), clashes
         )
         result[category] = tuple(loader.templates())
-    result = _mark_at_large(result, source)
+    if clashes is not None:
+        result = clashes.mark(result, {t for kind in frames.values() for f in kind for t in f.tags})
     sensitive_dir = source._root() / "comments" / "sensitive"
     for extra in sorted(sensitive_dir.glob("*.yaml")):
         if extra.stem not in vocabulary.sensitive:
@@ -2064,40 +2081,183 @@ def _expand_templates(root: Path | None) -> dict[str, tuple[Template, ...]]:
     return result
 
 
-def _mark_at_large(
-    result: dict[str, tuple[Template, ...]], source: _Source
-) -> dict[str, tuple[Template, ...]]:
-    """Every template tagged AT_LARGE_TAG whose text ``comments/at_large.yaml`` reads as
-    the patient coming, calling, working or living at an address, and no held fact's own
-    frame that does ("{fact}. Consultations longues" for "incarcéré")."""
-    if not source.exists(_AT_LARGE_FILE):
-        return result
-    document = source.read(_AT_LARGE_FILE) or {}
+@dataclass
+class _ClashSide:
+    """One side of a class of ``comments/clashes.yaml``: what puts a template on it."""
+
+    tag: str  # clash:<class id>:<index>
+    assertions: frozenset[str]  # of the patient's facts and spans the side reads
+    facts: frozenset[tuple[str, str]]  # (category, plain text)
+    tags: frozenset[str]
+    spans: re.Pattern[str] | None
+    patterns: re.Pattern[str] | None
+    unless: re.Pattern[str] | None
+    except_tags: frozenset[str]
+
+    def holds(self, template: Template, text: str, own: str) -> bool:
+        tags = set(template.tags)
+        if tags & self.except_tags:
+            return False
+        if self.tag in tags or tags & self.tags:
+            return True
+        if self.unless is not None:
+            text, own = self.unless.sub(" ", text), self.unless.sub(" ", own)
+        return bool(
+            (self.spans is not None and self.spans.search(own))
+            or (self.patterns is not None and self.patterns.search(text))
+        )
+
+
+@dataclass
+class _ClashTable:
+    """``comments/clashes.yaml``: classes of two sides that never share a note."""
+
+    sides: tuple[tuple[_ClashSide, _ClashSide], ...]
+    unmet: set[tuple[str, str]]
+
+    @functools.cached_property
+    def assertions(self) -> dict[str, frozenset[str]]:
+        return {side.tag: side.assertions for pair in self.sides for side in pair}
+
+    def fact_tags(self, category: str, text: str) -> tuple[str, ...]:
+        """The private tags of a lexicon entry listed on sides by its plain text."""
+        tags = tuple(
+            _CLASH_FACT + side.tag[len(CLASH_TAG) :]
+            for pair in self.sides
+            for side in pair
+            if (category, text) in side.facts
+        )
+        if tags:
+            self.unmet.discard((category, text))
+        return tags
+
+    def mark(
+        self, result: dict[str, tuple[Template, ...]], frame_tags: set[str]
+    ) -> dict[str, tuple[Template, ...]]:
+        """Every template tagged with the sides it is on; one on both sides of a class
+        ("{fact}, l'employeur pas au courant" for "paraplégie", "{fact}. Consultations
+        longues" for "incarcéré") is not made."""
+        if self.unmet:
+            unmet = ", ".join(f"{c}: {t!r}" for c, t in sorted(self.unmet))
+            raise TemplateError(f"{_CLASHES_FILE}: facts: no lexicon entry reads {unmet}")
+        known = {t for templates in result.values() for x in templates for t in x.tags}
+        # A frame's tag is known where no fact takes it; the loader's own, where no frame
+        # or fact has them (a corpora with frames of its own).
+        known |= frame_tags | {HELD_TAG, PRISON_TAG}
+        for pair in self.sides:
+            for side in pair:
+                unknown = sorted((side.tags | side.except_tags) - known)
+                if unknown:
+                    raise TemplateError(
+                        f"{_CLASHES_FILE}: {side.tag}: no template has the tag {unknown[0]!r}"
+                    )
+        marked = {}
+        for key, templates in result.items():
+            kept = []
+            for template in templates:
+                text = at_large_text(template)
+                on = set()
+                for one, other in self.sides:
+                    a = one.holds(template, text, _own_span_text(template, one.assertions))
+                    b = other.holds(template, text, _own_span_text(template, other.assertions))
+                    if a and b:
+                        break
+                    on |= {one.tag} if a else {other.tag} if b else set()
+                else:
+                    if on - set(template.tags):
+                        template = replace(template, tags=tuple(sorted({*template.tags, *on})))
+                    kept.append(template)
+            marked[key] = tuple(kept)
+        return marked
+
+
+def _load_clashes(source: _Source) -> _ClashTable | None:
+    """``comments/clashes.yaml``, validated (one line per error); None without it."""
+    file = _CLASHES_FILE
+    if not source.exists(file):
+        return None
+    document = source.read(file) or {}
     if not isinstance(document, Mapping):
-        raise _fail(_AT_LARGE_FILE, "top level", "expected a mapping with 'patterns'")
-    raw = _as_list(document.get("patterns"), _AT_LARGE_FILE, "patterns")
-    if not raw or not all(isinstance(p, str) and p for p in raw):
-        raise _fail(_AT_LARGE_FILE, "patterns", "expected a list of regular expressions")
-    try:
-        pattern = re.compile("|".join(f"(?:{p})" for p in raw))
-    except re.error as error:
-        raise _fail(_AT_LARGE_FILE, "patterns", f"not a regular expression: {error}") from None
-    marked = {}
-    for key, templates in result.items():
-        kept = []
-        for template in templates:
-            if HELD_TAG in template.tags:
-                if "prison" not in template.tags and pattern.search(at_large_text(template)):
-                    continue  # a frame tagged prison says what the prison changes
-            elif pattern.search(at_large_text(template)):
-                template = replace(template, tags=tuple(sorted({*template.tags, AT_LARGE_TAG})))
-            kept.append(template)
-        marked[key] = tuple(kept)
-    return marked
+        raise _fail(file, "top level", "expected a mapping with 'classes'")
+
+    def pattern(raw: Any, where: str) -> re.Pattern[str] | None:
+        texts = _as_list(raw, file, where)
+        if not all(isinstance(p, str) and p for p in texts):
+            raise _fail(file, where, "expected regular expressions")
+        if not texts:
+            return None
+        try:
+            return re.compile("|".join(f"(?:{p})" for p in texts))
+        except re.error as error:
+            raise _fail(file, where, f"not a regular expression: {error}") from None
+
+    def facts(raw: Any, where: str) -> frozenset[tuple[str, str]]:
+        if raw is None:
+            return frozenset()
+        if not isinstance(raw, Mapping):
+            raise _fail(file, where, "expected lists of plain texts by sensitive category")
+        return frozenset((str(c), t) for c, texts in raw.items() for t in names(texts, where))
+
+    def names(raw: Any, where: str) -> frozenset[str]:
+        texts = _as_list(raw, file, where)
+        if not all(isinstance(t, str) and t for t in texts):
+            raise _fail(file, where, f"expected a list of texts, got {raw!r}")
+        return frozenset(texts)
+
+    sides, ids = [], set()
+    for index, raw in enumerate(_as_list(document.get("classes"), file, "classes")):
+        entry = _entry(raw, file, f"classes[{index}]")
+        name = entry.get("id")
+        if not isinstance(name, str) or not re.fullmatch(r"[a-z_]+", name) or name in ids:
+            raise _fail(file, f"classes[{index}]", f"needs a new id of [a-z_], got {name!r}")
+        ids.add(name)
+        pair = _as_list(entry.get("sides"), file, f"{name}.sides")
+        if len(pair) != 2:
+            raise _fail(file, f"{name}.sides", "expected two sides")
+        made = []
+        for i, side in enumerate(pair):
+            where = f"{name}.sides[{i}]"
+            side = _entry(side, file, where)
+            unknown = set(side) - {"name", "facts", "tags", "spans", "patterns", "unless",
+                                   "except_tags", "assertions", "read"}  # fmt: skip
+            assertions = names(side.get("assertions", ["affirmed"]), f"{where}.assertions")
+            if not assertions or assertions - {"affirmed", "hypothetical", "historical"}:
+                raise _fail(file, f"{where}.assertions", f"got {sorted(assertions)!r}")
+            if unknown:
+                raise _fail(file, where, f"unknown key {sorted(unknown)[0]!r}")
+            made.append(
+                _ClashSide(
+                    f"{CLASH_TAG}{name}:{i}",
+                    assertions,
+                    facts(side.get("facts"), f"{where}.facts"),
+                    names(side.get("tags"), f"{where}.tags"),
+                    pattern(side.get("spans"), f"{where}.spans"),
+                    pattern(side.get("patterns"), f"{where}.patterns"),
+                    pattern(side.get("unless"), f"{where}.unless"),
+                    names(side.get("except_tags"), f"{where}.except_tags"),
+                )
+            )
+            if not (made[-1].facts or made[-1].tags or made[-1].spans or made[-1].patterns):
+                raise _fail(file, where, "needs facts, tags, spans or patterns")
+        sides.append((made[0], made[1]))
+    unmet = {fact for pair in sides for side in pair for fact in side.facts}
+    return _ClashTable(tuple(sides), unmet)
+
+
+def _own_span_text(template: Template, assertions: frozenset[str]) -> str:
+    """The patient's labelled spans of a template said as ``assertions`` ("SDF ??" is
+    hypothetical), folded as ``at_large_text`` folds, one per line."""
+    text = "\n".join(
+        p.text or ""
+        for p in template.pieces
+        if p.category and p.subject == "patient" and p.assertion in assertions
+    )
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def at_large_text(template: Template) -> str:
-    """A template's text as ``comments/at_large.yaml`` reads it: accents removed, lower
+    """A template's text as ``comments/clashes.yaml`` reads it: accents removed, lower
     case, the patient's own slots as ``{name}`` and another person's as ``{other}``."""
 
     def own(piece: Piece) -> bool:
