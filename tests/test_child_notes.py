@@ -1,6 +1,7 @@
 """A child's note is about a child (issue 9, a reading of session 20): "a besoin de temps
 avec le Dr" for a boy of 4, "à prévenir en cas d'hospitalisation (accord de la patiente)"
-at 3, "si elle annule, reprogrammer" at 0: a secretary writes what the parents do."""
+at 3, "si elle annule, reprogrammer" at 0, "procès d'assises du fils" at 0: a secretary
+writes what the parents do, and a child has no grown child of their own."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ def _rule(rule_id: str):
     return rule
 
 
-@pytest.mark.parametrize("rule_id", ["adult_framing_child", "adult_life_child"])
+@pytest.mark.parametrize("rule_id", ["adult_framing_child", "adult_life_child", "own_child_minor"])
 def test_no_template_speaks_of_a_child_as_of_an_adult(folded, rule_id):
     """The rules of checks/eligibility.yaml that read an adult's life in a child's note
     find nothing in a template written at its youngest patient's age."""
@@ -58,6 +59,9 @@ def test_no_template_speaks_of_a_child_as_of_an_adult(folded, rule_id):
         ("a parlé de C2S en consult", 2, 1),
         ("a parlé de C2S en consult", 40, 0),
         ("a fait une TS après son divorce", 12, 1),
+        ("procès d'assises du fils le 12/03/2020", 5, 1),
+        ("procès d'assises du fils le 12/03/2020", 60, 0),
+        ("RDV pris par la mère pour le fils", 3, 0),  # the patient is the son
     ],
 )
 def test_check_reads_an_adults_doing_in_a_childs_note(text, age, found):
