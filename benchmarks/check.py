@@ -1974,12 +1974,21 @@ def rule_kin_reason(record: Record) -> list[Finding]:
     categories, min_age, reason = _kin_reason()
     if record.age is None or record.age >= min_age or reason.search(record.folded):
         return []
-    return [
-        Finding("kin_reason", record.patient_id, record.text[start:end], subject,
-                "someone else's fact in a child's note, with no stake of the child's")
-        for start, end, category, subject, _ in record.spans
-        if category in categories and subject != "patient"
-    ]  # fmt: skip
+    text, found = record.text, []
+    for start, end, category, subject, _ in record.spans:
+        if category not in categories or subject == "patient":
+            continue
+        # Set against the patient's own fact of its kind in one sentence, it is the
+        # patient's history ("le père est bipolaire, lui pas de trouble de l'humeur").
+        lo = max(text.rfind(mark, 0, start) for mark in (". ", "\n", "; "))
+        ends = [i for i in (text.find(mark, end) for mark in (". ", "\n", "; ")) if i >= 0]
+        hi = min(ends, default=len(text))
+        if any(c == category and s == "patient" and lo < a < hi
+               for a, _, c, s, _ in record.spans):  # fmt: skip
+            continue
+        why = "someone else's fact in a child's note, with no stake of the child's"
+        found.append(Finding("kin_reason", record.patient_id, text[start:end], subject, why))
+    return found
 
 
 @functools.cache

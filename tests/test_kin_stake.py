@@ -109,3 +109,17 @@ def test_kin_floors_the_bare_fact_and_bears_opens_the_stake(tmp_path):
     assert relatives(floored, True) and max(t.max_age for t in floored if STAKE_TAG in t.tags) <= 17
     with pytest.raises(TemplateError, match="Zubzub"):
         load_templates(_corpora(tmp_path / "c", kin.replace("[Zubsolv]", "[Zubzub]")))
+
+
+def test_check_reads_a_parents_fact_set_against_the_patients_own_as_history():
+    """ "Le père est bipolaire, lui pas de trouble de l'humeur mais anxiété ++" at 16 (100,000
+    hard rows of seed 7): the father's fact beside the patient's own of its kind, in one
+    sentence, is the patient's history; in another sentence it is bare."""
+    text = "Le père est bipolaire, lui pas de trouble de l'humeur mais anxiété ++"
+    father = (text.index("bipolaire"), text.index("bipolaire") + 9, "mental_health")
+    own = (text.index("trouble"), text.index("trouble") + 19, "mental_health", "patient")
+    spans = [(*father, "relative", "affirmed"), (*own, "negated")]
+    assert rule_kin_reason(Record("P", text, spans, sex="M", age=16)) == []
+    apart = text.replace(", lui", ". Lui")
+    spans = [(*father, "relative", "affirmed"), (own[0], own[1], *own[2:], "negated")]
+    assert len(rule_kin_reason(Record("P", apart, spans, sex="M", age=16))) == 1
