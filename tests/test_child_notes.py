@@ -59,6 +59,8 @@ def test_no_template_speaks_of_a_child_as_of_an_adult(folded, rule_id):
         ("a parlé de C2S en consult", 2, 1),
         ("a parlé de C2S en consult", 40, 0),
         ("a fait une TS après son divorce", 12, 1),
+        ("rappel DTP fait, noté dans le carnet qu'il avait apporté", 0, 1),
+        ("rappel DTP fait, noté dans le carnet de santé apporté par les parents", 0, 0),
         ("procès d'assises du fils le 12/03/2020", 5, 1),
         ("procès d'assises du fils le 12/03/2020", 60, 0),
         ("RDV pris par la mère pour le fils", 3, 0),  # the patient is the son
