@@ -84,6 +84,7 @@ MARKERS_FILE = "checks/markers.yaml"
 BIRTH_FILE = "checks/birth_country.yaml"
 RESIDENCE_FILE = "checks/residence.yaml"
 ORIGIN_REASON_FILE = "checks/origin_reason.yaml"
+KIN_REASON_FILE = "checks/kin_reason.yaml"
 CONTACTS_FILE = "checks/contacts.yaml"
 DESK_FILE = "checks/desk.yaml"
 OPENING_FILE = "checks/opening.yaml"
@@ -2054,6 +2055,36 @@ def rule_origin_reason(record: Record) -> list[Finding]:
 
 
 @functools.cache
+def _kin_reason() -> tuple[frozenset[str], int, re.Pattern[str]]:
+    raw = corpora.read_yaml(KIN_REASON_FILE)
+    return frozenset(raw["categories"]), int(raw["min_age"]), _compile(raw["reason"])
+
+
+def rule_kin_reason(record: Record) -> list[Finding]:
+    """Someone else's present fact in a minor's note that gives the child no stake in it
+    (``kin_reason.yaml``): "père sous PrEP" at 1, where the baby's serology follow-up, who
+    takes the child home or what not to say to the father would."""
+    categories, min_age, reason = _kin_reason()
+    if record.age is None or record.age >= min_age or reason.search(record.folded):
+        return []
+    text, found = record.text, []
+    for start, end, category, subject, _ in record.spans:
+        if category not in categories or subject == "patient":
+            continue
+        # Set against the patient's own fact of its kind in one sentence, it is the
+        # patient's history ("le père est bipolaire, lui pas de trouble de l'humeur").
+        lo = max(text.rfind(mark, 0, start) for mark in (". ", "\n", "; "))
+        ends = [i for i in (text.find(mark, end) for mark in (". ", "\n", "; ")) if i >= 0]
+        hi = min(ends, default=len(text))
+        if any(c == category and s == "patient" and lo < a < hi
+               for a, _, c, s, _ in record.spans):  # fmt: skip
+            continue
+        why = "someone else's fact in a child's note, with no stake of the child's"
+        found.append(Finding("kin_reason", record.patient_id, text[start:end], subject, why))
+    return found
+
+
+@functools.cache
 def _relative_words() -> tuple[re.Pattern[str], re.Pattern[str], dict[str, tuple[int, int, str]]]:
     """``eligibility.yaml`` ``relatives``: the kinship word just before a span, the one
     just after it ("chez la mère"), and per folded word the relative's years older than
@@ -2589,6 +2620,8 @@ RULES: tuple[Rule, ...] = (
          rule_years_since, ("created_at",), ("years_since",)),
     Rule("origin_reason", "a relative's or third party's origin with no reason to note it",
          rule_origin_reason, (), ("ethnic_origin",)),
+    Rule("kin_reason", "someone else's fact in a minor's note with no stake of the child's",
+         rule_kin_reason, ("birth_date",), ("sensitive",)),
     Rule("eligibility", "fact impossible for the patient's sex or age (eligibility.yaml)",
          rule_eligibility, ("sex",), ("spans", "clause")),
     Rule("birth_country", "fact or language that does not fit the birth place (birth_country.yaml)",

@@ -399,6 +399,14 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
             [("haïtienne", "ethnic_origin", R, A)],
         ),
     ),
+    "kin_reason": (
+        make_row("père sous PrEP", [("PrEP", "serology", R, A)], **CHILD),
+        make_row(
+            "VIH chez la mère : suivi sérologique de l'enfant au CHU",
+            [("VIH", "serology", R, A)],
+            **CHILD,
+        ),
+    ),
     "residence": (
         make_row("frontalier, travaille à Genève", insee_code="97407", **MAN),
         make_row(
@@ -809,7 +817,11 @@ def test_more_contradictions(row: dict[str, Any], rule: str, tmp_path: Path) -> 
         make_row(
             "habite impasse de la Prison", [("impasse de la Prison", "address", P, A)], **CHILD
         ),
-        make_row("sœur : maltraitance en EHPAD", [("maltraitance", "violence", R, A)], **CHILD),
+        make_row(
+            "sœur : maltraitance en EHPAD",
+            [("maltraitance", "violence", R, A)],
+            birth_date=dt.date(1991, 3, 2),  # 30, under EHPAD's 40 (a minor's note: kin_reason)
+        ),
         make_row("ATCD familiaux : CMPP", [("CMPP", "mental_health", R, H)]),
         make_row("dossier repris du Dr Morel (retraite)", [("Morel", "person", T, A)], **CHILD),
         make_row("adresse pro : 79260 La Crèche", [("79260 La Crèche", "address", P, A)]),

@@ -154,6 +154,9 @@ _CLASHES_FILE = "comments/clashes.yaml"
 # A held fact (``held`` in age_floors.yaml) until its template is made; the patient's
 # affirmed one is then tagged HELD_TAG (a side of a class of clashes.yaml).
 _HELD_FACT = "held_fact"
+# Frames and phrases that give a child's stake in someone else's fact ("{fact} chez la
+# mère : suivi sérologique de l'enfant"): age_floors.yaml `kin` and `bears`.
+STAKE_TAG = "stake"
 HELD_TAG = "held"
 # The frames only a held fact takes ("{fact}, dossier transmis à l'USMP").
 PRISON_TAG = "prison"
@@ -1294,6 +1297,17 @@ class _AgeFloors:
     #: the patient's affirmed one is tagged ``held`` (a side of ``comments/clashes.yaml``)
     #: and takes the frames tagged ``prison``.
     held: frozenset[str] = frozenset()
+    #: Youngest patient whose relative's (or a third party's) fact of the category a
+    #: note writes bare, in a frame or a phrase not tagged ``stake`` (nor ``death`` for a
+    #: frame: "père sous PrEP" in a baby's note says nothing of the baby): 0 where it
+    #: fits every age.
+    kin: int = 0
+    #: Facts written bare about someone else from another age than ``kin``.
+    kin_listed: dict[str, int] | None = None
+    #: Someone else's facts that bear on a child (a mother's HIV, a father's violence or
+    #: prison): the only ones frames tagged ``stake`` take ("{fact} chez la mère : suivi
+    #: sérologique de l'enfant"); a category that lists none takes no such frame.
+    bears: frozenset[str] = frozenset()
 
     def floor(self, text: str) -> int:
         self.unmet.discard(text)
@@ -1344,6 +1358,16 @@ class _AgeFloors:
         self.unmet.discard(f"lethal: {text}")
         return text in self.lethal
 
+    def kin_floor(self, text: str) -> int:
+        """The youngest patient whose relative's ``text`` is written bare (and marks it met)."""
+        self.unmet.discard(f"kin: {text}")
+        return (self.kin_listed or {}).get(text, self.kin)
+
+    def bears_on_child(self, text: str) -> bool:
+        """True for a listed fact that bears on a child (and marks it met)."""
+        self.unmet.discard(f"bears: {text}")
+        return text in self.bears
+
     def of_childhood(self, text: str) -> bool:
         """True for a listed fact of childhood (and marks it met)."""
         self.unmet.discard(f"childhood: {text}")
@@ -1371,11 +1395,13 @@ def _load_age_floors(source: _Source, vocabulary: Taxonomy) -> dict[str, _AgeFlo
         ceiling, ceiling_listed = _ages_by_fact(
             raw.get("ceiling", MAX_AGE), file, f"{category}.ceiling"
         )
+        kin, kin_listed = _ages_by_fact(raw.get("kin", 0), file, f"{category}.kin")
         # Lists of facts by plain text; each must name an entry (``unmet`` until one does).
-        brief, lifelong, congenital, lethal, dependent, childhood, held = (
+        brief, lifelong, congenital, lethal, dependent, childhood, held, bears = (
             frozenset(str(t) for t in _as_list(raw.get(key), file, f"{category}.{key}"))
             for key in (
-                "brief", "lifelong", "congenital", "lethal", "dependent", "childhood", "held"
+                "brief", "lifelong", "congenital", "lethal", "dependent", "childhood", "held",
+                "bears",
             )
         )  # fmt: skip
         named = {
@@ -1386,6 +1412,8 @@ def _load_age_floors(source: _Source, vocabulary: Taxonomy) -> dict[str, _AgeFlo
             "lethal": lethal,
             "dependent": dependent,
             "held": held,
+            "bears": bears,
+            "kin": kin_listed,
             "negated": negated_listed,
             "dated": dated_listed,
             "ceiling": ceiling_listed,
@@ -1408,6 +1436,9 @@ def _load_age_floors(source: _Source, vocabulary: Taxonomy) -> dict[str, _AgeFlo
             dependent,
             childhood,
             held,
+            kin,
+            kin_listed,
+            bears,
         )
     return floors
 
@@ -1583,11 +1614,12 @@ class _SensitiveLoader:
         # au 115" and "hébergé chez un ami" are two lodgings: one note holds one).
         entry["groups"] = _groups_of(entry, self.file, where)
         entry["age_floor"] = entry["negated_floor"] = entry["dated_floor"] = 0
+        entry["kin_floor"] = 0
         entry["under_way"] = bool(
             _UNDER_WAY.search(plain_text(str(entry.get(text_key, entry.get("m")))))
         )
         lasts = ends = acts = entry["datable"] = True
-        kills = entry["childhood"] = held = False
+        kills = entry["childhood"] = held = bears = False
         if self.clashes is not None:  # a fact listed on a side of a class of clashes
             text = plain_text(str(entry.get(text_key, entry.get("m"))))
             entry["tags"] = (*entry["tags"], *self.clashes.fact_tags(self.category, text))
@@ -1602,6 +1634,8 @@ class _SensitiveLoader:
             entry["childhood"] = self.floors.of_childhood(text)
             entry["negated_floor"] = self.floors.negated_floor(text)
             entry["dated_floor"] = self.floors.dated_floor(text)
+            entry["kin_floor"] = self.floors.kin_floor(text)
+            bears = self.floors.bears_on_child(text)
             # A listed entry with its own min_age keeps it: listing it is not an error.
             floor = self.floors.floor(text)
             ceiling = self.floors.ceiling_of(text)
@@ -1638,6 +1672,8 @@ class _SensitiveLoader:
             entry["frames_exclude"].append(f"tag:{PRISON_TAG}")
         if not kills:
             entry["frames_exclude"].append("tag:death")  # no "décédé d'herpès génital"
+        if not bears:  # no "père sous PrEP : c'est la mère qui accompagne l'enfant"
+            entry["frames_exclude"].append(f"tag:{STAKE_TAG}")
         if not entry["datable"]:  # no "trisomie 21 dans l'enfance" nor "il y a des années"
             entry["frames_exclude"].extend(("tag:childhood", "tag:years_ago"))
         entry["frames_exclude"] = tuple(entry["frames_exclude"])
@@ -1739,6 +1775,14 @@ class _SensitiveLoader:
             # "maltraitance infantile en 1984" at 35: dated only while the patient is a
             # minor, its date falls in childhood.
             eligibility = eligibility.merge(_Eligibility(max_age=MINOR_MAX_AGE))
+        kin = entry["kin_floor"]
+        # Someone else's fact, bare, in a minor's note says nothing of the child ("père
+        # sous PrEP" at 1, "PrEP chez la mère en 2015"): it is written there only with the
+        # child's stake (frames tagged `stake`, about minors only) or as a parent's death
+        # (tag `death`: the child lives without them).
+        bare = frame.subject != "patient" and not {STAKE_TAG, "death"} & set(frame.tags)
+        if eligibility and kin and bare:
+            eligibility = eligibility.merge(_Eligibility(min_age=kin))
         negated = entry["negated_floor"]
         if eligibility and negated and frame.subject == "patient" and assertion == "negated":
             eligibility = eligibility.merge(_Eligibility(min_age=negated))
@@ -1881,6 +1925,17 @@ class _SensitiveLoader:
             eligibility = merged
         return eligibility
 
+    def _bare_kin(self, pieces: tuple[Piece, ...], entry: Mapping[str, Any]) -> bool:
+        """A phrase that states someone else's fact of this category (the caller knows
+        none is the patient's) and gives no stake of the patient's in it (tag ``stake``),
+        its ages not its own."""
+        return (
+            bool(entry["kin_floor"])
+            and "min_age" not in entry
+            and STAKE_TAG not in entry["tags"]
+            and any(p.category == self.category for p in pieces)
+        )
+
     def _phrases(self) -> Iterator[Template]:
         raws = _as_list(self.document.get("phrases"), self.file, "phrases")
         for index, raw in enumerate(raws):
@@ -1898,6 +1953,13 @@ class _SensitiveLoader:
             if any(p.category == self.category and p.subject == "patient" for p in pieces):
                 # A phrase's ages are the patient's: floored only for the patient's fact.
                 entry = self._floored(entry)
+            elif self._bare_kin(pieces, entry):
+                # Only someone else's fact, with no stake of the patient's ("mère
+                # sous curatelle" in a baby's note): written from the category's `kin`.
+                kin = entry["eligibility"].merge(_Eligibility(min_age=entry["kin_floor"]))
+                if kin is None:
+                    continue  # no patient old enough to be told of it bare
+                entry["eligibility"] = kin
             entry["eligibility"] = self._named_relatives(pieces, entry["eligibility"])
             if entry["eligibility"] is None:
                 continue  # no patient's relative is old enough for the fact
