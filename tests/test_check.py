@@ -711,16 +711,6 @@ def test_stated_age_is_the_rows_on_the_notes_day(
             ),
             "arrival_after_opening",
         ),
-        (
-            make_row(
-                "primo-arrivant, bilan de santé à faire",
-                [("primo-arrivant", "ethnic_origin", P, A)],
-                updated_at=dt.datetime(2023, 6, 2, 9, 30),
-                birth_place="Afghanistan",
-                **MAN,
-            ),
-            "arrival_after_opening",
-        ),
         (  # 16 on the note's day: "Mme Lagrange" reads as her mother
             make_row(
                 "Mme Martin a appelé", [("Martin", "person", P, A)], birth_date=dt.date(2005, 3, 2)
