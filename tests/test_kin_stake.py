@@ -76,6 +76,10 @@ def test_a_childs_stake_takes_only_the_facts_that_bear_on_a_child(templates):
         ("père sous PrEP", "PrEP", 30, 0),
         ("VIH chez la mère : suivi sérologique de l'enfant au CHU", "VIH", 1, 0),
         ("père incarcéré : l'enfant vit chez sa mère", "incarcéré", 9, 0),
+        # A teenager's partner's fact is her own stake (1M easy rows, seed 12345).
+        ("Implant ++, partenaire VIH+ indétectable.", "VIH+", 17, 0),
+        # A typo took "interprète": "quand elle accompagne" still says it (1M hard rows).
+        ("mère VIH+, prévoir un itnerprète quand elle accompagne.", "VIH+", 4, 0),
     ],
 )
 def test_check_counts_someone_elses_bare_fact_in_a_minors_note(text, span, age, found):
