@@ -819,14 +819,12 @@ class CommentEngine:
         mask = masks[template]
         # The sides of comments/clashes.yaml a template is on, one bit per class: a note
         # never holds both sides of a class (a patient in prison now and one at the desk).
-        one, other = (side[template] for side in self._clash_sides)
+        packed, swapped = (sides[template] for sides in self._clash_pairs)
         repeated = np.zeros(len(template), dtype=bool)
         for shift in range(1, int(self.clause_counts.max())):
             same_row = row[shift:] == row[:-shift]
             repeated[shift:] |= same_row & (
-                (key[shift:] == key[:-shift])
-                | ((one[shift:] & other[:-shift]) != 0)
-                | ((other[shift:] & one[:-shift]) != 0)
+                (key[shift:] == key[:-shift]) | ((packed[shift:] & swapped[:-shift]) != 0)
             )
             # Shared clauses: a mask of their ids finds the candidates, their ids decide.
             maybe = np.flatnonzero(same_row & ((mask[shift:] & mask[:-shift]) != 0))
@@ -848,8 +846,20 @@ class CommentEngine:
                 name, side = tag[len(CLASH_TAG) :].rsplit(":", 1)
                 bit = classes.setdefault(name, len(classes))
                 sides[int(side), c.template_tags[:, i]] |= np.int64(1) << bit
-        assert len(classes) < 63, "more classes of clashes than bits"
+        assert len(classes) <= 32, "more classes of clashes than bits"
         return sides[0], sides[1]
+
+    @functools.cached_property
+    def _clash_pairs(self) -> tuple[np.ndarray, np.ndarray]:
+        """Both sides of :attr:`_clash_sides` packed in one small integer per template
+        (side 0's bits, then side 1's), and the same with the sides swapped: a clause
+        clashes with an earlier one of its note when ``packed[later] & swapped[earlier]``
+        is not 0, one side against the other either way round. One AND on bytes per
+        shift, where two ANDs on 64-bit words cost 1% of a block's CPU."""
+        one, other = self._clash_sides
+        width = int(max(one.max(initial=0), other.max(initial=0))).bit_length()
+        dtype = np.min_scalar_type((1 << (2 * width)) - 1)
+        return (one | (other << width)).astype(dtype), (other | (one << width)).astype(dtype)
 
     @functools.cached_property
     def _shared_clauses(self) -> tuple[np.ndarray, np.ndarray]:
@@ -951,7 +961,7 @@ class CommentEngine:
             # A clause with no candidate left may follow a patient held in prison now:
             # "détention. consultation longue à prévoir" (1M rows, seed 12345): it is on
             # no side of a class of clashes.
-            & ((self._clash_sides[0] | self._clash_sides[1]) == 0)
+            & (self._clash_pairs[0] == 0)
         )
         return np.flatnonzero(ok)
 
