@@ -1411,6 +1411,12 @@ def _pattern_pairs(file: str, key: str, one: str, other: str) -> tuple[_Clash, .
 
 
 @functools.cache
+def _clash_classes() -> tuple[dict, ...]:
+    """The classes of ``corpora/comments/clashes.yaml``, as written."""
+    return tuple(corpora.read_yaml(CLASS_CLASHES_FILE)["classes"])
+
+
+@functools.cache
 def load_clashes() -> tuple[_Clash, ...]:
     """(id, why, one, other, unless) per pair of clauses that cannot both hold in one
     note: ``corpora/checks/clashes.yaml`` (desk clauses), then the classes of
@@ -1425,7 +1431,7 @@ def load_clashes() -> tuple[_Clash, ...]:
             re.compile(c["sides"][1]["read"]["text"]),
             re.compile(c["unless"]) if c.get("unless") else None,
         )
-        for c in corpora.read_yaml(CLASS_CLASHES_FILE)["classes"]
+        for c in _clash_classes()
     )
 
 
@@ -1436,7 +1442,7 @@ def load_clash_spans() -> dict[str, str]:
     ``checks/clashes.yaml``; optional): "incarcéré" is the patient's prison now."""
     raw = corpora.read_yaml(CLASHES_FILE)["clashes"]
     spans = {str(c["id"]): str(c["span"]) for c in raw if c.get("span")}
-    for c in corpora.read_yaml(CLASS_CLASHES_FILE)["classes"]:
+    for c in _clash_classes():
         if c["sides"][0]["read"].get("span"):
             spans[str(c["id"])] = str(c["sides"][0]["read"]["span"])
     return spans
@@ -1451,7 +1457,7 @@ def load_clash_assertions() -> dict[str, tuple[frozenset[str], frozenset[str]]]:
         str(c["id"]): tuple(  # type: ignore[misc]
             frozenset(side.get("assertions", ["affirmed"])) for side in c["sides"]
         )
-        for c in corpora.read_yaml(CLASS_CLASHES_FILE)["classes"]
+        for c in _clash_classes()
     }
 
 
@@ -1485,23 +1491,26 @@ def rule_clash(record: Record) -> list[Finding]:
         first_said, second_said = assertions.get(clash_id, (frozenset(), frozenset()))
         first_unread, second_unread = unread(first_said), unread(second_said)
         folded = _blank_matches(record.folded, unless)
-        first = next((m for m in one.finditer(folded) if own(m, first_unread)), None)
-        if clash_id in spans and first is not None:
-            # ``one`` read only inside the patient's affirmed span of that category.
-            inside = [
+        # ``one`` read only inside the patient's affirmed span of the clash's category,
+        # where it names one (None: anywhere).
+        inside = (
+            [
                 (a, b)
                 for a, b, category, subject, assertion in record.spans
                 if category == spans[clash_id] and subject == "patient" and assertion == "affirmed"
             ]
-            first = next(
-                (
-                    m
-                    for m in one.finditer(folded)
-                    if own(m, first_unread)
-                    and any(a <= m.start() and m.end() <= b for a, b in inside)
-                ),
-                None,
-            )
+            if clash_id in spans
+            else None
+        )
+        first = next(
+            (
+                m
+                for m in one.finditer(folded)
+                if own(m, first_unread)
+                and (inside is None or any(a <= m.start() and m.end() <= b for a, b in inside))
+            ),
+            None,
+        )
         if first is None:
             continue
         second = other.search(_blank(folded, first.start(), first.end()))
